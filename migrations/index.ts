@@ -1,0 +1,20 @@
+import { Catalog1764050000000 } from './1764050000000-catalog.ts'
+import { DiscogsImportStaging1764100000000 } from './1764100000000-discogs-import-staging.ts'
+import { DiscogsDeferredIndexes1764100000001 } from './1764100000001-discogs-deferred-indexes.ts'
+import { DiscogsStageTrackNumbers1764100000002 } from './1764100000002-discogs-stage-track-numbers.ts'
+import { DiscogsStageBytes1764100000003 } from './1764100000003-discogs-stage-bytes.ts'
+import { AudioFiles1764300000000 } from './1764300000000-audio-files.ts'
+import { JobsAndKeys1764700000000 } from './1764700000000-jobs-and-keys.ts'
+import { TrainingRuns1764800000000 } from './1764800000000-training-runs.ts'
+
+/** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
+export const migrations = [
+  Catalog1764050000000,
+  DiscogsImportStaging1764100000000,
+  DiscogsDeferredIndexes1764100000001,
+  DiscogsStageTrackNumbers1764100000002,
+  DiscogsStageBytes1764100000003,
+  AudioFiles1764300000000,
+  JobsAndKeys1764700000000,
+  TrainingRuns1764800000000,
+]

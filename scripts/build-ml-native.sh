@@ -1,0 +1,24 @@
+#!/bin/sh
+# Builds the native CPU kernels of the `native` TensorFlow.js backend (src/ml/engine/native/kernels.cc) into
+# src/ml/engine/native/build/discograph_kernels.node. Run by `npm ci`/`npm install` (package "install" script)
+# and by hand after editing the C++. Needs g++, Node's headers and OpenBLAS (scripts/install-ml-native-deps.sh).
+# Compiled for the CPU it is built on (-march=native): build on the machine that trains.
+set -eu
+cd "$(dirname "$0")/.."
+SRC=src/ml/engine/native/kernels.cc
+OUT_DIR=src/ml/engine/native/build
+NODE_INCLUDE=""
+for d in "$(dirname "$(dirname "$(command -v node)")")/include/node" /usr/include/node /usr/local/include/node; do
+  if [ -f "$d/node_api.h" ]; then NODE_INCLUDE="$d"; break; fi
+done
+if [ -z "$NODE_INCLUDE" ]; then echo "build-ml-native: Node headers (node_api.h) not found" >&2; exit 1; fi
+CXX="${CXX:-g++}"
+if ! command -v "$CXX" >/dev/null 2>&1; then echo "build-ml-native: no C++ compiler ($CXX)" >&2; exit 1; fi
+mkdir -p "$OUT_DIR"
+# -ffast-math lets GCC vectorise expf through glibc's libmvec (swish, sigmoid); the kernels never rely on
+# NaN/Inf semantics. -fopenmp: loops split across cores.
+"$CXX" -std=c++17 -O3 -march=native -ffast-math -fopenmp -fPIC -shared \
+  -DNODE_GYP_MODULE_NAME=discograph_kernels -I"$NODE_INCLUDE" \
+  "$SRC" -o "$OUT_DIR/discograph_kernels.node.tmp" -lopenblas -lm
+mv "$OUT_DIR/discograph_kernels.node.tmp" "$OUT_DIR/discograph_kernels.node"
+echo "build-ml-native: built $OUT_DIR/discograph_kernels.node" >&2

@@ -1,0 +1,115 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { MEL_BANDS } from './mel.ts'
+import { PATCH_FRAMES } from './patches.ts'
+
+/**
+ * Mel frames on disk, one file per distinct audio content (sha256), under DATA_DIR/features/ab/<sha>.mel:
+ *   16-byte header: "DGMEL\0" + u16 version + u32 frames + u32 bands, then float32 LE frames [frames][96].
+ * Frames are kept rather than patches: a patch at any hop is a contiguous byte range of the frames, so one
+ * `read` at an offset fetches it, and changing the patch hop needs no recomputation. Files are written to a
+ * temporary name and renamed, so a crash never leaves a partial one. See docs/audio-store.md for why this
+ * is on disk and not in Postgres.
+ */
+const MAGIC = Buffer.from('DGMEL\0', 'latin1')
+const VERSION = 1
+const HEADER = 16
+const PATCH_BYTES = PATCH_FRAMES * MEL_BANDS * 4
+
+export class FeatureStoreError extends Error {
+  constructor(file: string, reason: string) {
+    super(`${file}: ${reason}`)
+    this.name = 'FeatureStoreError'
+  }
+}
+
+export class FeatureStore {
+  readonly root: string
+  private readonly fds = new Map<string, number>()
+  private readonly maxOpen = 64
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'features')
+  }
+
+  pathOf(sha256: string): string {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new FeatureStoreError(sha256, 'not a sha256 hex digest')
+    return path.join(this.root, sha256.slice(0, 2), `${sha256}.mel`)
+  }
+
+  has(sha256: string): boolean {
+    return fs.existsSync(this.pathOf(sha256))
+  }
+
+  write(sha256: string, frames: Float32Array, nFrames: number): void {
+    if (frames.length < nFrames * MEL_BANDS) throw new FeatureStoreError(sha256, 'fewer values than frames × bands')
+    const file = this.pathOf(sha256)
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    const header = Buffer.alloc(HEADER)
+    MAGIC.copy(header, 0)
+    header.writeUInt16LE(VERSION, 6)
+    header.writeUInt32LE(nFrames, 8)
+    header.writeUInt32LE(MEL_BANDS, 12)
+    const body = Buffer.from(frames.buffer, frames.byteOffset, nFrames * MEL_BANDS * 4)
+    const tmp = `${file}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, Buffer.concat([header, body]))
+    fs.renameSync(tmp, file)
+  }
+
+  private checkHeader(sha256: string, h: Buffer): number {
+    if (h.length < HEADER || !h.subarray(0, 6).equals(MAGIC) || h.readUInt16LE(6) !== VERSION || h.readUInt32LE(12) !== MEL_BANDS) {
+      throw new FeatureStoreError(this.pathOf(sha256), 'not a Discograph mel file (or another version)')
+    }
+    return h.readUInt32LE(8)
+  }
+
+  readFrames(sha256: string): { frames: Float32Array; nFrames: number } {
+    const buf = fs.readFileSync(this.pathOf(sha256))
+    const nFrames = this.checkHeader(sha256, buf)
+    const frames = new Float32Array(nFrames * MEL_BANDS)
+    const body = buf.subarray(HEADER, HEADER + frames.byteLength)
+    if (body.length !== frames.byteLength) throw new FeatureStoreError(this.pathOf(sha256), 'truncated')
+    Buffer.from(frames.buffer).set(body)
+    return { frames, nFrames }
+  }
+
+  /**
+   * Patch `index` at `hop` into `out` (128 × 96 floats at `outOffset`), zero-padding past the last frame
+   * (audio shorter than one patch). One positioned read per patch.
+   */
+  readPatchInto(sha256: string, nFrames: number, index: number, hop: number, out: Float32Array, outOffset = 0): void {
+    const fd = this.open(sha256)
+    const firstFrame = index * hop
+    const frames = Math.max(0, Math.min(PATCH_FRAMES, nFrames - firstFrame))
+    const target = Buffer.from(out.buffer, out.byteOffset + outOffset * 4, PATCH_BYTES)
+    const got = frames ? fs.readSync(fd, target, 0, frames * MEL_BANDS * 4, HEADER + firstFrame * MEL_BANDS * 4) : 0
+    if (got !== frames * MEL_BANDS * 4) throw new FeatureStoreError(this.pathOf(sha256), `short read at frame ${firstFrame}`)
+    target.fill(0, got)
+  }
+
+  private open(sha256: string): number {
+    let fd = this.fds.get(sha256)
+    if (fd !== undefined) {
+      this.fds.delete(sha256) // re-insert: Map order doubles as LRU order
+      this.fds.set(sha256, fd)
+      return fd
+    }
+    try {
+      fd = fs.openSync(this.pathOf(sha256), 'r')
+    } catch (err) {
+      throw new FeatureStoreError(this.pathOf(sha256), (err as Error).message)
+    }
+    this.fds.set(sha256, fd)
+    if (this.fds.size > this.maxOpen) {
+      const [oldest, ofd] = this.fds.entries().next().value as [string, number]
+      fs.closeSync(ofd)
+      this.fds.delete(oldest)
+    }
+    return fd
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd)
+    this.fds.clear()
+  }
+}

@@ -1,0 +1,134 @@
+import cliProgress from 'cli-progress'
+import type { Command } from 'commander'
+import { BadInputError } from '../../errors.ts'
+import { importDiscogs, type ImportProgress, type ImportSummary } from '../../ingest/discogs/import.ts'
+import { withDatabase, type CliContext } from '../context.ts'
+
+/**
+ * The `ingest` parent command, shared by every `ingest <source>` subcommand: returns the existing one or
+ * creates it, so each source registers from its own file in any order.
+ */
+export function ingestCommand(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === 'ingest') ??
+    program.command('ingest').description('load external data into the catalog')
+  )
+}
+
+export function registerIngestDiscogsCommand(program: Command, ctx: () => CliContext): void {
+  ingestCommand(program)
+    .command('discogs')
+    .description(
+      'import Discogs monthly XML dumps (discogs_YYYYMMDD_{artists,labels,masters,releases}.xml[.gz]); ' +
+        'directories expand to the dump files inside. Re-running is safe: unchanged records are skipped, ' +
+        'an interrupted file resumes.',
+    )
+    .argument('<paths...>', 'dump files or directories holding them')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--dump-date <YYYYMMDD>', 'dump date for files not named discogs_YYYYMMDD_<type>.xml[.gz]')
+    .action(async (paths: string[], opts: { json?: boolean; dumpDate?: string }) => {
+      if (opts.dumpDate !== undefined && !/^\d{8}$/.test(opts.dumpDate))
+        throw new BadInputError(`must be YYYYMMDD, got "${opts.dumpDate}"`, '--dump-date')
+      const c = ctx()
+      const progress = progressReporter(c)
+      try {
+        const summary = await withDatabase(c, (db) =>
+          importDiscogs(db, paths, { dumpDate: opts.dumpDate, logger: c.logger, onProgress: progress.update }),
+        )
+        progress.stop()
+        if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n')
+        else process.stdout.write(formatSummary(summary))
+      } finally {
+        progress.stop()
+      }
+    })
+}
+
+/** A progress bar (records/s, ETA by bytes) on a terminal; one log line every few seconds otherwise. */
+function progressReporter(c: CliContext): { update: (p: ImportProgress) => void; stop: () => void } {
+  let file = ''
+  // A file's clock starts when the previous one ended (progress only arrives after its first batch).
+  let fileStart = performance.now()
+  let lastUpdate = fileStart
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: '{type} [{bar}] {percentage}% | {records} records | {rate} rec/s | ETA {eta_formatted}',
+        stream: process.stderr,
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    )
+    let active = false
+    return {
+      update(p) {
+        if (p.file !== file) {
+          if (active) bar.stop()
+          file = p.file
+          fileStart = lastUpdate
+          bar.start(p.totalBytes, 0, { type: p.type, records: 0, rate: 0 })
+          active = true
+        }
+        const rate = Math.round(p.records / Math.max(0.001, (performance.now() - fileStart) / 1000))
+        bar.update(p.bytes, { type: p.type, records: p.records, rate })
+        lastUpdate = performance.now()
+      },
+      stop() {
+        if (active) bar.stop()
+        active = false
+      },
+    }
+  }
+  let lastLog = 0
+  return {
+    update(p) {
+      const now = performance.now()
+      if (p.file !== file) {
+        file = p.file
+        fileStart = lastUpdate
+      }
+      lastUpdate = now
+      if (now - lastLog < 5000 && p.bytes < p.totalBytes) return
+      lastLog = now
+      const seconds = (now - fileStart) / 1000
+      const rate = p.records / Math.max(0.001, seconds)
+      const eta = p.bytes > 0 ? (seconds * (p.totalBytes - p.bytes)) / p.bytes : null
+      c.logger.info(
+        {
+          file: p.file,
+          type: p.type,
+          records: p.records,
+          recordsPerSecond: Math.round(rate),
+          percent: Math.round((100 * p.bytes) / Math.max(1, p.totalBytes)),
+          etaSeconds: eta === null ? null : Math.round(eta),
+        },
+        'importing',
+      )
+    },
+    stop() {},
+  }
+}
+
+export function formatSummary(s: ImportSummary): string {
+  const lines: string[] = []
+  lines.push(
+    `imported ${s.records} records in ${s.elapsedSeconds.toFixed(1)} s ` +
+      `(${Math.round(s.records / Math.max(0.001, s.elapsedSeconds))} records/s)`,
+  )
+  for (const [type, t] of Object.entries(s.types))
+    lines.push(
+      `  ${type.padEnd(9)} ${String(t.records).padStart(9)} records: ${t.inserted} new, ${t.updated} updated, ` +
+        `${t.unchanged} unchanged, ${t.missing} newly missing`,
+    )
+  const rows = Object.entries(s.rows)
+  if (rows.length) {
+    lines.push('rows written:')
+    for (const [table, n] of rows) lines.push(`  ${table.padEnd(20)} ${n}`)
+  }
+  lines.push(`skipped: ${s.skipped.noId} records without id, ${s.skipped.rows} child rows over the limit`)
+  const unknown = Object.entries(s.unknownElements).sort((a, b) => b[1] - a[1])
+  lines.push(`unknown elements: ${s.unknownTotal}${unknown.length ? '' : ' (none)'}`)
+  for (const [p, n] of unknown.slice(0, 20)) lines.push(`  ${p} × ${n}`)
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,28 @@
+import { loadConfig, type Config } from '../config/config.ts'
+import { openDatabase, migrate, type Database } from '../db/database.ts'
+import { createLogger, type Logger } from '../logger.ts'
+
+export interface CliContext {
+  config: Config
+  logger: Logger
+}
+
+export function createCliContext(): CliContext {
+  const config = loadConfig()
+  return { config, logger: createLogger(config.logLevel) }
+}
+
+/**
+ * Opens the configured database (embedded by default), brings its schema up to date and runs `fn`;
+ * the database is closed whatever happens. Every command that needs the catalog goes through here.
+ */
+export async function withDatabase<T>(ctx: CliContext, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(ctx.config)
+  try {
+    const applied = await migrate(db)
+    if (applied.length) ctx.logger.info({ applied }, 'migrations applied')
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}

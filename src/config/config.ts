@@ -1,0 +1,53 @@
+import path from 'node:path'
+import { z } from 'zod'
+
+/**
+ * The one place that reads process.env. Everything else receives a Config.
+ * Defaults make the embedded path work with nothing set.
+ */
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .url()
+    .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  READ_ACCESS: z.enum(['public', 'key']).default('public'),
+})
+
+export interface Config {
+  /** Set when a real PostgreSQL server is configured; absent means the embedded PGlite database. */
+  databaseUrl?: string
+  dataDir: string
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
+  port: number
+  dbPoolMax: number
+  /** Whether reading the API needs no key (`READ_ACCESS=public`, the default) or a reader/admin key. */
+  publicRead: boolean
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')))
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
+  }
+  const e = parsed.data
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    dbPoolMax: e.DB_POOL_MAX,
+    publicRead: e.READ_ACCESS === 'public',
+  }
+}

@@ -1,0 +1,145 @@
+import type pg from 'pg'
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+export interface JobRow {
+  id: string
+  name: string
+  payload: unknown
+  state: JobState
+  progress: number | null
+  rate: number | null
+  rateUnit: string | null
+  etaS: number | null
+  message: string | null
+  log: { at: string; level: string; message: string }[]
+  result: unknown
+  error: string | null
+  attempts: number
+  worker: string | null
+  cancelRequested: boolean
+  createdBy: string | null
+  createdAt: Date
+  startedAt: Date | null
+  heartbeatAt: Date | null
+  finishedAt: Date | null
+}
+
+const columns = `id, name, payload, state, progress, rate, rate_unit AS "rateUnit", eta_s AS "etaS", message, log,
+  result, error, attempts, worker, cancel_requested AS "cancelRequested", created_by AS "createdBy",
+  created_at AS "createdAt", started_at AS "startedAt", heartbeat_at AS "heartbeatAt", finished_at AS "finishedAt"`
+
+/** Keeps at most this many recent log lines per job: enough to see what it is doing, bounded in size. */
+export const JOB_LOG_LINES = 50
+
+/** All SQL on the `job` table. */
+export class JobRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async create(id: string, name: string, payload: unknown, createdBy?: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO job (id, name, payload, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+      [id, name, JSON.stringify(payload), createdBy ?? null],
+    )
+  }
+
+  async get(id: string): Promise<JobRow | null> {
+    const { rows } = await this.pool.query(`SELECT ${columns} FROM job WHERE id = $1`, [id])
+    return rows[0] ?? null
+  }
+
+  async getMany(ids: readonly string[]): Promise<JobRow[]> {
+    const { rows } = await this.pool.query(`SELECT ${columns} FROM job WHERE id = ANY($1::uuid[])`, [ids])
+    return rows
+  }
+
+  async list(filter: { state?: JobState; name?: string; limit: number; before?: Date }): Promise<JobRow[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${columns} FROM job
+        WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR name = $2)
+          AND ($3::timestamptz IS NULL OR created_at < $3)
+        ORDER BY created_at DESC LIMIT $4`,
+      [filter.state ?? null, filter.name ?? null, filter.before ?? null, filter.limit],
+    )
+    return rows
+  }
+
+  /** Claims the job for a worker; false when it was cancelled meanwhile. */
+  async markRunning(id: string, worker: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE job SET state = 'running', worker = $2, attempts = attempts + 1, started_at = now(),
+              heartbeat_at = now(), error = NULL, finished_at = NULL
+        WHERE id = $1 AND state <> 'cancelled' AND NOT cancel_requested`,
+      [id, worker],
+    )
+    return rowCount === 1
+  }
+
+  async progress(
+    id: string,
+    p: { progress?: number; rate?: number; rateUnit?: string; etaS?: number; message?: string },
+  ): Promise<void> {
+    await this.pool.query(
+      `UPDATE job SET progress = COALESCE($2, progress), rate = COALESCE($3, rate),
+              rate_unit = COALESCE($4, rate_unit), eta_s = $5, message = COALESCE($6, message), heartbeat_at = now()
+        WHERE id = $1`,
+      [id, p.progress ?? null, p.rate ?? null, p.rateUnit ?? null, p.etaS ?? null, p.message ?? null],
+    )
+  }
+
+  async appendLog(id: string, level: string, message: string): Promise<void> {
+    const line = JSON.stringify([{ at: new Date().toISOString(), level, message }])
+    await this.pool.query(
+      `UPDATE job SET log = (SELECT COALESCE(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM (
+                 SELECT e, n FROM jsonb_array_elements(log || $2::jsonb) WITH ORDINALITY AS t(e, n)
+                 ORDER BY n DESC LIMIT ${JOB_LOG_LINES}) last)
+        WHERE id = $1`,
+      [id, line],
+    )
+  }
+
+  /** Heartbeat; returns whether cancellation was requested so the worker can abort the handler. */
+  async heartbeat(id: string): Promise<boolean> {
+    const { rows } = await this.pool.query(
+      `UPDATE job SET heartbeat_at = now() WHERE id = $1 RETURNING cancel_requested AS "cancelRequested"`,
+      [id],
+    )
+    return rows[0]?.cancelRequested ?? false
+  }
+
+  async finish(id: string, state: Exclude<JobState, 'running'>, fields: { result?: unknown; error?: string }) {
+    await this.pool.query(
+      `UPDATE job SET state = $2, result = $3, error = $4, finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
+              eta_s = NULL, progress = CASE WHEN $2 = 'succeeded' THEN 1 ELSE progress END
+        WHERE id = $1`,
+      [id, state, fields.result === undefined ? null : JSON.stringify(fields.result), fields.error ?? null],
+    )
+  }
+
+  async requestCancel(id: string): Promise<JobRow | null> {
+    const { rows } = await this.pool.query(
+      `UPDATE job SET cancel_requested = true,
+              state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+              finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END
+        WHERE id = $1 RETURNING ${columns}`,
+      [id],
+    )
+    return rows[0] ?? null
+  }
+
+  async requeue(id: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1`,
+      [id],
+    )
+  }
+
+  /** Running jobs whose worker has not been heard from for `staleSeconds`. */
+  async stale(staleSeconds: number): Promise<{ id: string; name: string; worker: string | null }[]> {
+    const { rows } = await this.pool.query(
+      `SELECT id, name, worker FROM job WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $1)`,
+      [staleSeconds],
+    )
+    return rows
+  }
+}

@@ -1,0 +1,437 @@
+/**
+ * A streaming XML tokenizer specialised for the Discogs dumps: one root element (`<releases>` …) whose
+ * children are the records. Bytes are fed in chunks; each record comes out as a small tree, so only one
+ * record (plus one chunk) is ever held in memory.
+ *
+ * Why not a general SAX parser: saxes emits an event per tag, attribute and text node and validates
+ * character classes, which costs several times more than the dumps need. The dumps are plain XML —
+ * elements, double- or single-quoted attributes, the five named entities and numeric character
+ * references, occasionally a prolog, comments or CDATA — and this reads exactly that, and reports
+ * anything else as a syntax error with its position.
+ *
+ * It works on the UTF-8 bytes, not on decoded text: markup is ASCII, so tags are found by byte, element
+ * and attribute names come from a small cache instead of being decoded again for every element, and only
+ * text and attribute values are decoded (as Latin-1 when they are ASCII, which is most of them). Decoding
+ * whole chunks into strings first cost more than the tokenizing itself. Offsets are byte offsets.
+ *
+ * A record that is cut by a chunk boundary is simply parsed again from its start once more bytes have
+ * arrived: records are a few kilobytes and chunks hundreds, so the repeated work is small and the
+ * parser keeps no state inside a record.
+ */
+
+export interface XmlNode {
+  name: string
+  attrs: Record<string, string> | null
+  children: XmlNode[] | null
+  /** the element's own text (entities decoded); only meaningful for leaf elements */
+  text: string
+}
+
+export class XmlSyntaxError extends Error {
+  constructor(
+    message: string,
+    /** offset (in bytes of UTF-8) within the input given to the parser since its start */
+    readonly charOffset: number,
+  ) {
+    super(message)
+  }
+}
+
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z][A-Za-z0-9]*);/g
+
+export function decodeEntities(s: string): string {
+  if (s.indexOf('&') < 0) return s
+  return s.replace(ENTITY, (whole, body: string) => {
+    if (body.charCodeAt(0) === 35 /* # */) {
+      const code = body.charCodeAt(1) === 120 /* x */ ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10)
+      // Invalid code points are kept as written rather than failing a whole dump on one bad reference.
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole
+    }
+    return NAMED[body] ?? whole
+  })
+}
+
+const enum C {
+  LT = 60,
+  GT = 62,
+  SLASH = 47,
+  BANG = 33,
+  QUESTION = 63,
+  EQ = 61,
+  DQ = 34,
+  SQ = 39,
+  SPACE = 32,
+  TAB = 9,
+  LF = 10,
+  CR = 13,
+  AMP = 38,
+}
+
+function isSpace(c: number): boolean {
+  return c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB
+}
+
+/** Node's native slicers (Buffer.prototype, not in its type declarations): no argument normalisation. */
+interface Slicers {
+  latin1Slice(start: number, end: number): string
+  utf8Slice(start: number, end: number): string
+}
+
+/** Text of b[start, end): Latin-1 is exact (and cheaper) when every byte is ASCII. */
+function decode(b: Buffer, start: number, end: number, ascii: boolean): string {
+  const s = b as unknown as Slicers
+  return ascii ? s.latin1Slice(start, end) : s.utf8Slice(start, end)
+}
+
+/** Names seen so far, by a hash of their bytes: a dump uses a few dozen names millions of times. */
+const NAME_CACHE = new Map<number, string>()
+
+function nameAt(b: Buffer, start: number, end: number): string {
+  let h = end - start
+  for (let k = start; k < end; k++) h = (Math.imul(h, 31) + b[k]) | 0
+  const hit = NAME_CACHE.get(h)
+  if (hit !== undefined && hit.length === end - start) {
+    let same = true
+    for (let k = 0; k < hit.length; k++)
+      if (hit.charCodeAt(k) !== b[start + k]) {
+        same = false
+        break
+      }
+    if (same) return hit
+  }
+  const s = decode(b, start, end, false)
+  if (NAME_CACHE.size < 4096) NAME_CACHE.set(h, s)
+  return s
+}
+
+function startsWith(b: Buffer, i: number, ascii: string): boolean {
+  if (i + ascii.length > b.length) return false
+  for (let k = 0; k < ascii.length; k++) if (b[i + k] !== ascii.charCodeAt(k)) return false
+  return true
+}
+
+/** Index of `ascii` in b at or after `from`, or -1. */
+function find(b: Buffer, ascii: string, from: number): number {
+  return b.indexOf(ascii, from, 'latin1')
+}
+
+/** Ends of a tag name: whitespace, '/', '>'; -1 when the input ends first, -2 on a character no name has. */
+function nameEnd(b: Buffer, i: number): number {
+  const n = b.length
+  while (i < n) {
+    const c = b[i]
+    if (c === C.GT || c === C.SLASH || isSpace(c)) return i
+    if (c === C.LT || c === C.EQ || c === C.DQ || c === C.SQ) return -2
+    i++
+  }
+  return -1
+}
+
+export type RecordEvent =
+  | { kind: 'root'; name: string }
+  | { kind: 'record'; node: XmlNode; start: number; end: number }
+  | { kind: 'end' }
+
+/** Largest record accepted: beyond this an unclosed element is far likelier than a real record. */
+export const MAX_RECORD_CHARS = 64 << 20
+
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * Splits fed input into the root element and its record elements. `feed()` appends bytes (a string is
+ * taken as its UTF-8); `next()` returns the next complete event or null when more input is needed.
+ * Offsets are byte offsets since the first input fed.
+ */
+export class XmlRecordReader {
+  private buf: Buffer = EMPTY
+  private pos = 0
+  /** bytes discarded from the front of buf so far */
+  private base = 0
+  private root: string | null = null
+  private ended = false
+
+  feed(input: Uint8Array | string): void {
+    const b = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    if (this.pos >= this.buf.length) {
+      this.base += this.buf.length
+      this.buf = b
+    } else {
+      this.base += this.pos
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), b])
+    }
+    this.pos = 0
+  }
+
+  /** Byte offset (since the start) of the next unread byte. */
+  get offset(): number {
+    return this.base + this.pos
+  }
+
+  /** Offsets are bytes already; kept so that callers need not know. */
+  byteOffsetOf(offset: number): number {
+    return offset
+  }
+
+  get rootName(): string | null {
+    return this.root
+  }
+
+  get done(): boolean {
+    return this.ended
+  }
+
+  /** Input that has been fed but not yet consumed, as text (for error reports). */
+  get pending(): string {
+    return this.buf.toString('utf8', this.pos)
+  }
+
+  next(): RecordEvent | null {
+    const b = this.buf
+    for (;;) {
+      if (this.ended) {
+        // Only whitespace, comments and processing instructions may follow the root.
+        const i = this.skipMisc(b, this.pos)
+        if (i < 0) return null
+        this.pos = i
+        if (i < b.length) throw new XmlSyntaxError('content after the end of the root element', this.base + i)
+        return null
+      }
+      const i = this.skipMisc(b, this.pos)
+      if (i < 0) return null
+      this.pos = i
+      if (i >= b.length) return null
+      if (b[i] !== C.LT) {
+        if (this.root === null) throw new XmlSyntaxError('not XML: expected "<" at the start of the document', this.base + i)
+        // Stray text between records is tolerated (mixed content is legal XML); skip it.
+        const lt = b.indexOf(C.LT, i)
+        if (lt < 0) {
+          this.pos = b.length
+          return null
+        }
+        this.pos = lt
+        continue
+      }
+      if (this.root === null) {
+        const ne = nameEnd(b, i + 1)
+        if (ne === -1) return null
+        if (ne === -2 || ne === i + 1) throw new XmlSyntaxError('malformed root element', this.base + i)
+        const gt = b.indexOf(C.GT, ne)
+        if (gt < 0) return null
+        this.root = nameAt(b, i + 1, ne)
+        this.pos = gt + 1
+        if (b[gt - 1] === C.SLASH) this.ended = true
+        return { kind: 'root', name: this.root }
+      }
+      if (i + 1 >= b.length) return null
+      if (b[i + 1] === C.SLASH) {
+        const gt = b.indexOf(C.GT, i)
+        if (gt < 0) return null
+        const name = b.toString('utf8', i + 2, gt).trim()
+        if (name !== this.root) throw new XmlSyntaxError(`</${name}> does not close <${this.root}>`, this.base + i)
+        this.pos = gt + 1
+        this.ended = true
+        return { kind: 'end' }
+      }
+      const r = parseElementAt(b, i, this.base)
+      if (r === null) {
+        if (b.length - i > MAX_RECORD_CHARS) {
+          const name = b.toString('utf8', i + 1, Math.min(b.length, i + 30)).split(/[\s>/]/)[0]
+          throw new XmlSyntaxError(`a <${name}> record runs past ${MAX_RECORD_CHARS >> 20} MB without closing`, this.base + i)
+        }
+        return null
+      }
+      this.pos = r.end
+      return { kind: 'record', node: r.node, start: this.base + i, end: this.base + r.end }
+    }
+  }
+
+  /** Skips whitespace, comments, processing instructions and a doctype; -1 when cut off. */
+  private skipMisc(b: Buffer, i: number): number {
+    const n = b.length
+    for (;;) {
+      while (i < n && isSpace(b[i])) i++
+      if (i >= n) return i
+      if (i === 0 && this.base === 0 && b[0] === 0xef) {
+        if (n < 3) return -1
+        if (b[1] === 0xbb && b[2] === 0xbf) {
+          i = 3 // UTF-8 byte order mark
+          continue
+        }
+      }
+      if (b[i] !== C.LT) return i
+      if (i + 1 >= n) return -1
+      const c = b[i + 1]
+      if (c === C.QUESTION) {
+        const e = find(b, '?>', i + 2)
+        if (e < 0) return -1
+        i = e + 2
+      } else if (c === C.BANG) {
+        if (i + 4 > n) return -1
+        if (startsWith(b, i, '<!--')) {
+          const e = find(b, '-->', i + 4)
+          if (e < 0) return -1
+          i = e + 3
+        } else {
+          const e = b.indexOf(C.GT, i)
+          if (e < 0) return -1
+          i = e + 1
+        }
+      } else {
+        return i
+      }
+    }
+  }
+}
+
+/**
+ * Parses one element starting at `<` into a tree. Returns null when the input ends before the element
+ * does (the caller feeds more and retries from the same start). `end` is an offset in the same unit as
+ * `start`: bytes for a Buffer, characters for a string (which is parsed as its UTF-8).
+ */
+export function parseElement(s: string | Buffer, start: number, base = 0): { node: XmlNode; end: number } | null {
+  if (typeof s !== 'string') return parseElementAt(s, start, base)
+  const from = Buffer.byteLength(s.slice(0, start))
+  const b = Buffer.from(s, 'utf8')
+  const r = parseElementAt(b, from, base)
+  return r && { node: r.node, end: start + b.toString('utf8', from, r.end).length }
+}
+
+function parseElementAt(b: Buffer, start: number, base: number): { node: XmlNode; end: number } | null {
+  const n = b.length
+  const stack: XmlNode[] = []
+  /** where each open element's name sits in b, to check its end tag without decoding it */
+  const nameStart: number[] = []
+  const nameLength: number[] = []
+  let i = start
+  for (;;) {
+    if (i >= n) return null
+    if (b[i] !== C.LT) {
+      // Text up to the next tag; note whether it is all ASCII and whether it has entities.
+      let j = i
+      let high = 0
+      let amp = false
+      for (; j < n; j++) {
+        const c = b[j]
+        if (c === C.LT) break
+        high |= c
+        if (c === C.AMP) amp = true
+      }
+      if (j >= n) return null
+      const top = stack[stack.length - 1]
+      let raw = decode(b, i, j, high < 0x80)
+      if (amp) raw = decodeEntities(raw)
+      top.text = top.text === '' ? raw : top.text + raw
+      i = j
+      continue
+    }
+    if (i + 1 >= n) return null
+    const c = b[i + 1]
+    if (c === C.SLASH) {
+      const gt = b.indexOf(C.GT, i + 2)
+      if (gt < 0) return null
+      const top = stack.pop()!
+      const ns = nameStart.pop()!
+      const nl = nameLength.pop()!
+      let e = gt
+      while (e > i + 2 && isSpace(b[e - 1])) e--
+      let same = e - (i + 2) === nl
+      for (let k = 0; same && k < nl; k++) same = b[i + 2 + k] === b[ns + k]
+      if (!same) throw new XmlSyntaxError(`</${b.toString('utf8', i + 2, gt)}> does not close <${top.name}>`, base + i)
+      i = gt + 1
+      if (stack.length === 0) return { node: top, end: i }
+      continue
+    }
+    if (c === C.BANG) {
+      if (startsWith(b, i, '<![CDATA[')) {
+        const e = find(b, ']]>', i + 9)
+        if (e < 0) return null
+        if (stack.length === 0) throw new XmlSyntaxError('CDATA outside an element', base + i)
+        stack[stack.length - 1].text += b.toString('utf8', i + 9, e)
+        i = e + 3
+        continue
+      }
+      if (startsWith(b, i, '<!--')) {
+        const e = find(b, '-->', i + 4)
+        if (e < 0) return null
+        i = e + 3
+        continue
+      }
+      if (n - i < 9) return null
+      throw new XmlSyntaxError('unexpected "<!"', base + i)
+    }
+    if (c === C.QUESTION) {
+      const e = find(b, '?>', i + 2)
+      if (e < 0) return null
+      i = e + 2
+      continue
+    }
+    // start tag
+    const tagStart = i
+    const ne = nameEnd(b, i + 1)
+    if (ne === -1) return null
+    if (ne === -2 || ne === i + 1) throw new XmlSyntaxError('malformed start tag', base + i)
+    const node: XmlNode = { name: nameAt(b, i + 1, ne), attrs: null, children: null, text: '' }
+    let j = ne
+    let selfClosing = false
+    for (;;) {
+      while (j < n && isSpace(b[j])) j++
+      if (j >= n) return null
+      const d = b[j]
+      if (d === C.GT) {
+        j++
+        break
+      }
+      if (d === C.SLASH) {
+        if (j + 1 >= n) return null
+        if (b[j + 1] !== C.GT) throw new XmlSyntaxError(`malformed tag <${node.name}>`, base + j)
+        selfClosing = true
+        j += 2
+        break
+      }
+      // attribute name="value"
+      let k = j
+      while (k < n) {
+        const e = b[k]
+        if (e === C.EQ || isSpace(e) || e === C.GT || e === C.SLASH || e === C.LT || e === C.DQ || e === C.SQ) break
+        k++
+      }
+      let eq = k
+      while (eq < n && isSpace(b[eq])) eq++
+      if (eq >= n) return null
+      if (k === j || b[eq] !== C.EQ) throw new XmlSyntaxError(`malformed attribute in <${node.name}>`, base + j)
+      const an = nameAt(b, j, k)
+      let q = eq + 1
+      while (q < n && isSpace(b[q])) q++
+      if (q >= n) return null
+      const quote = b[q]
+      if (quote !== C.DQ && quote !== C.SQ) throw new XmlSyntaxError(`unquoted attribute ${an} in <${node.name}>`, base + q)
+      let close = q + 1
+      let high = 0
+      let amp = false
+      for (; close < n; close++) {
+        const e = b[close]
+        if (e === quote) break
+        if (e === C.LT) throw new XmlSyntaxError(`"<" in attribute ${an} of <${node.name}>`, base + q)
+        high |= e
+        if (e === C.AMP) amp = true
+      }
+      if (close >= n) return null
+      const raw = decode(b, q + 1, close, high < 0x80)
+      ;(node.attrs ??= {})[an] = amp ? decodeEntities(raw) : raw
+      j = close + 1
+    }
+    if (stack.length > 0) {
+      const parent = stack[stack.length - 1]
+      ;(parent.children ??= []).push(node)
+    }
+    i = j
+    if (selfClosing) {
+      if (stack.length === 0) return { node, end: i }
+    } else {
+      stack.push(node)
+      nameStart.push(tagStart + 1)
+      nameLength.push(ne - tagStart - 1)
+    }
+  }
+}

@@ -1,0 +1,10 @@
+import type { JobHandlers } from '../worker.ts'
+
+/**
+ * One handler per job name, loaded lazily so a worker only pays for the capabilities it runs
+ * (the training engine, for one, is heavy to load).
+ */
+export const jobHandlers: JobHandlers = {
+  'import-discogs': async () => (await import('./import-discogs.ts')).importDiscogsHandler,
+  train: async () => (await import('./train.ts')).trainHandler,
+}

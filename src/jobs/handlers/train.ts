@@ -1,0 +1,38 @@
+import { featureStorePatchSource } from '../../audio/patch-source.ts'
+import { TrainingRunRepository } from '../../db/repositories/training-run.repository.ts'
+import { initBackend } from '../../ml/engine/backend.ts'
+import { trainContrastive } from '../../services/training.service.ts'
+import type { JobHandler } from '../worker.ts'
+
+/**
+ * Trains a run. A retried job (worker killed, failure) finds the run it created by its job id and resumes it
+ * from the last checkpoint, losing at most the steps since.
+ */
+export const trainHandler: JobHandler<'train'> = async (payload, ctx) => {
+  const backend = await initBackend(typeof payload.config.backend === 'string' ? payload.config.backend : undefined, { logger: ctx.logger })
+  const runs = new TrainingRunRepository(ctx.db.pool)
+  const previous = payload.resume ?? (await runs.findByJob(ctx.jobId))?.id
+  const { backend: _ignored, ...config } = payload.config
+  const patches = await featureStorePatchSource(ctx.db, ctx.config.dataDir)
+  try {
+    const run = await trainContrastive(ctx.db, ctx.config, config, patches, {
+      name: payload.name,
+      resume: previous,
+      jobId: ctx.jobId,
+      backend: backend.name,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      onProgress: (p) =>
+        ctx.progress({
+          fraction: p.totalSteps ? p.step / p.totalSteps : undefined,
+          rate: p.entry.samplesPerS,
+          rateUnit: 'samples/s',
+          message: `step ${p.step}: loss ${p.entry.loss?.toFixed(4)}${p.entry.valTop1 !== undefined ? `, val top-1 ${p.entry.valTop1.toFixed(3)}` : ''}`,
+        }),
+    })
+    if (previous) ctx.log('info', `resumed run ${run.name} from its last checkpoint`)
+    return { run: run.name, id: run.id, steps: run.step, metrics: run.metrics, backend: run.backend }
+  } finally {
+    patches.close()
+  }
+}

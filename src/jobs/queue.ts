@@ -1,0 +1,114 @@
+import crypto from 'node:crypto'
+import PgBoss from 'pg-boss'
+import type { Database } from '../db/database.ts'
+import { JobRepository, type JobRow, type JobState } from '../db/repositories/job.repository.ts'
+import { BadInputError, NotFoundError } from '../errors.ts'
+import { isJobName, jobNames, jobPayloads, jobRetry, type JobName, type JobPayload } from './catalogue.ts'
+
+/** pg-boss's own expiry is only a last resort: a dead worker is detected by heartbeats (see JobWorker). */
+const EXPIRE_IN_HOURS = 23
+
+/**
+ * The job queue on the same Postgres as the catalog: pg-boss for dispatch, retries with backoff and sharing
+ * between workers on several machines; the `job` table for state people look at.
+ */
+export class JobQueue {
+  readonly boss: PgBoss
+  readonly jobs: JobRepository
+
+  private constructor(private readonly db: Database) {
+    this.boss = new PgBoss({
+      db: { executeSql: (text, values) => db.pool.query(text, values) },
+      schema: 'pgboss',
+      supervise: true,
+      schedule: false,
+      maintenanceIntervalSeconds: 60,
+    })
+    this.jobs = new JobRepository(db.pool)
+  }
+
+  static async start(db: Database): Promise<JobQueue> {
+    const q = new JobQueue(db)
+    q.boss.on('error', () => {}) // surfaced through job state; pg-boss re-emits transient poll errors here
+    await q.boss.start()
+    for (const name of jobNames) {
+      if (!(await q.boss.getQueue(name))) {
+        await q.boss.createQueue(name, {
+          name,
+          ...jobRetry[name],
+          retryBackoff: true,
+          expireInHours: EXPIRE_IN_HOURS,
+        })
+      }
+    }
+    return q
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 })
+  }
+
+  /** Validates and enqueues; the job row and the pg-boss job are written in one transaction. */
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, createdBy?: string): Promise<JobRow> {
+    if (!isJobName(name)) throw new BadInputError(`unknown job ${name}`, 'name')
+    const parsed = jobPayloads[name].safeParse(payload)
+    if (!parsed.success) {
+      throw new BadInputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '), 'payload')
+    }
+    const id = crypto.randomUUID()
+    const client = await this.db.pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query(`INSERT INTO job (id, name, payload, created_by) VALUES ($1, $2, $3, $4)`, [
+        id,
+        name,
+        JSON.stringify(parsed.data),
+        createdBy ?? null,
+      ])
+      await this.boss.send(name, parsed.data as object, {
+        id,
+        db: { executeSql: (text, values) => client.query(text, values) },
+      })
+      await client.query('COMMIT')
+    } catch (err) {
+      await client.query('ROLLBACK')
+      throw err
+    } finally {
+      client.release()
+    }
+    return (await this.jobs.get(id))!
+  }
+
+  async get(id: string): Promise<JobRow> {
+    const job = await this.jobs.get(id)
+    if (!job) throw new NotFoundError('job', id)
+    return job
+  }
+
+  list(filter: { state?: JobState; name?: string; limit?: number; before?: Date } = {}): Promise<JobRow[]> {
+    return this.jobs.list({ ...filter, limit: Math.min(filter.limit ?? 50, 500) })
+  }
+
+  /** A queued job is cancelled at once; a running one is aborted by its worker at the next heartbeat. */
+  async cancel(id: string): Promise<JobRow> {
+    const job = await this.get(id)
+    if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') {
+      throw new BadInputError(`job ${id} already ${job.state}`, 'id')
+    }
+    const updated = (await this.jobs.requestCancel(id))!
+    if (updated.state === 'cancelled') await this.boss.cancel(job.name, id)
+    return updated
+  }
+
+  /** Runs a failed or cancelled job again (a training job resumes from its last checkpoint). */
+  async retry(id: string): Promise<JobRow> {
+    const job = await this.get(id)
+    if (job.state !== 'failed' && job.state !== 'cancelled') {
+      throw new BadInputError(`only failed or cancelled jobs can be retried; job ${id} is ${job.state}`, 'id')
+    }
+    await this.jobs.requeue(id)
+    if (job.state === 'cancelled') await this.boss.resume(job.name, id)
+    else await this.boss.retry(job.name, id)
+    return this.get(id)
+  }
+}

@@ -1,0 +1,343 @@
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as tf from '@tensorflow/tfjs'
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
+import { MlBackendError } from '../../errors.ts'
+
+/**
+ * The `native` backend: TensorFlow.js' CPU backend (same tensor storage: one Float32Array per tensor) with the
+ * kernels that dominate EfficientNet training replaced by native code (src/ml/engine/native/kernels.cc):
+ * convolutions (1×1 as one sgemm, others im2col + sgemm, all three directions), depthwise convolutions
+ * (forward and both gradients), BatchMatMul with native transposes, and the fused ops of ./ops.ts (batch norm
+ * + swish forward/backward, swish, per-channel mean and scale). Every other kernel is the CPU backend's own,
+ * and any case the native code does not cover (other dtypes, dilations, NCHW, depth multipliers) falls back to
+ * it, so the backend is always complete.
+ */
+
+export const NATIVE_BACKEND = 'native'
+
+interface NativeKernels {
+  gemm(ta: number, tb: number, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, beta: number): void
+  batchGemm(
+    batch: number, batchA: number, batchB: number, ta: number, tb: number, m: number, n: number, k: number,
+    a: Float32Array, b: Float32Array, c: Float32Array,
+  ): void
+  conv2dIm2col(x: Float32Array, ...rest: (number | Float32Array)[]): void
+  conv2dBackpropFilterIm2col(x: Float32Array, ...rest: (number | Float32Array)[]): void
+  conv2dBackpropInputCol2im(dy: Float32Array, ...rest: (number | Float32Array)[]): void
+  depthwiseForward(x: Float32Array, ...rest: (number | Float32Array)[]): void
+  depthwiseBackpropInput(dy: Float32Array, ...rest: (number | Float32Array)[]): void
+  depthwiseBackpropFilter(x: Float32Array, ...rest: (number | Float32Array)[]): void
+  bnActForward(
+    x: Float32Array, rows: number, c: number, gamma: Float32Array, beta: Float32Array, eps: number, act: number,
+    y: Float32Array, mean: Float32Array, invStd: Float32Array,
+  ): void
+  bnActBackward(
+    dy: Float32Array, x: Float32Array, rows: number, c: number, gamma: Float32Array, beta: Float32Array,
+    mean: Float32Array, invStd: Float32Array, act: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  ): void
+  affineAct(x: Float32Array, rows: number, c: number, scale: Float32Array, shift: Float32Array, act: number, y: Float32Array): void
+  swish(x: Float32Array, y: Float32Array): void
+  swishGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void
+  channelMean(x: Float32Array, n: number, hw: number, c: number, y: Float32Array): void
+  channelMeanGrad(dy: Float32Array, n: number, hw: number, c: number, dx: Float32Array): void
+  channelScale(x: Float32Array, s: Float32Array, n: number, hw: number, c: number, y: Float32Array): void
+  channelScaleGrad(
+    dy: Float32Array, x: Float32Array, s: Float32Array, n: number, hw: number, c: number, dx: Float32Array, ds: Float32Array,
+  ): void
+  setThreads(n: number): void
+  tuneAllocator(): boolean
+  info(): string
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+export const NATIVE_ADDON_PATH = path.join(here, 'native', 'build', 'discograph_kernels.node')
+
+let addon: NativeKernels | undefined
+let allocatorTuned = false
+
+/** Loads the compiled kernels (built by scripts/build-ml-native.sh at install time); throws if absent. */
+export function loadNativeKernels(): NativeKernels {
+  if (addon) return addon
+  if (!fs.existsSync(NATIVE_ADDON_PATH)) {
+    throw new MlBackendError(NATIVE_BACKEND, `${NATIVE_ADDON_PATH} is not built (run: sh scripts/build-ml-native.sh)`)
+  }
+  try {
+    addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeKernels
+  } catch (e) {
+    throw new MlBackendError(NATIVE_BACKEND, `cannot load ${NATIVE_ADDON_PATH}: ${(e as Error).message}`, { cause: e })
+  }
+  return addon
+}
+
+class NativeBackend extends MathBackendCPU {
+  constructor() {
+    super()
+    // The CPU backend prints an "install tfjs-node" banner on first use; this backend is the answer to it.
+    ;(this as unknown as { firstUse: boolean }).firstUse = false
+  }
+}
+
+type Inputs = Record<string, tf.TensorInfo>
+type Attrs = tf.NamedAttrMap
+
+/** Registers the `native` backend (idempotent). Returns a one-line description of the native library. */
+export function registerNativeBackend(options: { threads?: number } = {}): string {
+  const k = loadNativeKernels()
+  k.setThreads(options.threads ?? os.availableParallelism())
+  if (tf.findBackendFactory(NATIVE_BACKEND)) return k.info()
+  // Keep freed tensor memory mapped for the next tensor (page faults dominate otherwise; see kernels.cc).
+  allocatorTuned = k.tuneAllocator()
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 1)
+
+  const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((c) => [c.kernelName, c]))
+  for (const config of cpuKernels.values()) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND })
+
+  const fallback = (name: string) => {
+    const c = cpuKernels.get(name)
+    if (!c) throw new MlBackendError(NATIVE_BACKEND, `the CPU backend has no ${name} kernel`)
+    return c.kernelFunc
+  }
+  const register = (kernelName: string, kernelFunc: tf.KernelFunc) => {
+    // Replaces the copied CPU registration of the same name.
+    if (cpuKernels.has(kernelName)) tf.unregisterKernel(kernelName, NATIVE_BACKEND)
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc })
+  }
+
+  for (const [name, impl] of Object.entries(nativeKernelFuncs(k, fallback))) register(name, impl)
+  return `${k.info()}; allocator ${allocatorTuned ? 'tuned' : 'default'}`
+}
+
+/** Whether glibc's allocator was set to keep large freed blocks mapped (see TuneAllocator in kernels.cc). */
+export function nativeAllocatorTuned(): boolean {
+  return allocatorTuned
+}
+
+type Backend = MathBackendCPU
+const values = (b: Backend, t: tf.TensorInfo): Float32Array => {
+  const v = b.data.get(t.dataId).values
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
+}
+const out = (b: Backend, shape: number[], v: Float32Array): tf.TensorInfo => b.makeTensorInfo(shape, 'float32', v)
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
+const float = (...ts: tf.TensorInfo[]) => ts.every((t) => t.dtype === 'float32')
+const ones = (v: unknown) => (Array.isArray(v) ? v.every((d) => d === 1) : v === 1 || v === undefined || v === null)
+
+/** The 13 shape integers the C++ convolutions take (ConvShape in kernels.cc). */
+function convArgs(c: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth,
+    c.padInfo.top, c.padInfo.left, c.outHeight, c.outWidth, c.outChannels,
+  ]
+}
+
+const act = (a: Attrs) => (a.activation === 'swish' ? 1 : 0)
+
+function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.KernelFunc): Record<string, tf.KernelFunc> {
+  return {
+    Conv2D: (args) => {
+      const { x, filter } = args.inputs as unknown as Inputs
+      const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as Attrs
+      if (dataFormat !== 'NHWC' || !ones(dilations) || !float(x, filter)) return fallback('Conv2D')(args)
+      const b = args.backend as Backend
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
+      )
+      const y = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels)
+      if (isPointwise(info)) {
+        k.gemm(0, 0, info.batchSize * info.inHeight * info.inWidth, info.outChannels, info.inChannels, values(b, x), values(b, filter), y, 0)
+      } else {
+        k.conv2dIm2col(values(b, x), ...convArgs(info), values(b, filter), y)
+      }
+      return out(b, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], y)
+    },
+    Conv2DBackpropInput: (args) => {
+      const { dy, filter } = args.inputs as unknown as Inputs
+      const { inputShape, strides, pad, dataFormat, dimRoundingMode } = args.attrs as Attrs
+      if (dataFormat !== 'NHWC' || !float(dy, filter)) return fallback('Conv2DBackpropInput')(args)
+      const b = args.backend as Backend
+      const info = tf.backend_util.computeConv2DInfo(
+        inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
+        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
+      )
+      const dx = new Float32Array(size(inputShape as number[]))
+      if (isPointwise(info)) {
+        k.gemm(0, 1, info.batchSize * info.inHeight * info.inWidth, info.inChannels, info.outChannels, values(b, dy), values(b, filter), dx, 0)
+      } else {
+        k.conv2dBackpropInputCol2im(values(b, dy), ...convArgs(info), values(b, filter), dx)
+      }
+      return out(b, inputShape as number[], dx)
+    },
+    Conv2DBackpropFilter: (args) => {
+      const { x, dy } = args.inputs as unknown as Inputs
+      const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as Attrs
+      if (dataFormat !== 'NHWC' || !float(x, dy)) return fallback('Conv2DBackpropFilter')(args)
+      const b = args.backend as Backend
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number], filterShape as [number, number, number, number],
+        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
+      )
+      const dw = new Float32Array(size(filterShape as number[]))
+      if (isPointwise(info)) {
+        k.gemm(1, 0, info.inChannels, info.outChannels, info.batchSize * info.inHeight * info.inWidth, values(b, x), values(b, dy), dw, 0)
+      } else {
+        k.conv2dBackpropFilterIm2col(values(b, x), ...convArgs(info), values(b, dy), dw)
+      }
+      return out(b, filterShape as number[], dw)
+    },
+    DepthwiseConv2dNative: (args) => {
+      const { x, filter } = args.inputs as unknown as Inputs
+      const { strides, pad, dilations, dimRoundingMode } = args.attrs as Attrs
+      if (filter.shape[3] !== 1 || !ones(dilations) || !float(x, filter)) return fallback('DepthwiseConv2dNative')(args)
+      const b = args.backend as Backend
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', true,
+      )
+      const y = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels)
+      k.depthwiseForward(values(b, x), ...convArgs(info), values(b, filter), y)
+      return out(b, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], y)
+    },
+    DepthwiseConv2dNativeBackpropInput: (args) => {
+      const { dy, filter } = args.inputs as unknown as Inputs
+      const { strides, pad, dilations, dimRoundingMode, inputShape } = args.attrs as Attrs
+      if (filter.shape[3] !== 1 || !ones(dilations) || !float(dy, filter)) return fallback('DepthwiseConv2dNativeBackpropInput')(args)
+      const b = args.backend as Backend
+      const info = tf.backend_util.computeConv2DInfo(
+        inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
+        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', true,
+      )
+      const dx = new Float32Array(size(inputShape as number[]))
+      k.depthwiseBackpropInput(values(b, dy), ...convArgs(info), values(b, filter), dx)
+      return out(b, inputShape as number[], dx)
+    },
+    DepthwiseConv2dNativeBackpropFilter: (args) => {
+      const { x, dy } = args.inputs as unknown as Inputs
+      const { strides, pad, dilations, dimRoundingMode, filterShape } = args.attrs as Attrs
+      const fs4 = filterShape as [number, number, number, number]
+      if (fs4[3] !== 1 || !ones(dilations) || !float(x, dy)) return fallback('DepthwiseConv2dNativeBackpropFilter')(args)
+      const b = args.backend as Backend
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number], fs4, strides as [number, number], 1, pad as 'same',
+        dimRoundingMode as 'floor', true,
+      )
+      const dw = new Float32Array(size(fs4))
+      k.depthwiseBackpropFilter(values(b, x), ...convArgs(info), values(b, dy), dw)
+      return out(b, fs4, dw)
+    },
+    BatchMatMul: (args) => {
+      const { a, b: bm } = args.inputs as unknown as Inputs
+      const { transposeA, transposeB } = args.attrs as Attrs
+      if (!float(a, bm)) return fallback('BatchMatMul')(args)
+      const be = args.backend as Backend
+      const ra = a.shape.length
+      const rb = bm.shape.length
+      const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2]
+      const kk = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
+      const n = transposeB ? bm.shape[rb - 2] : bm.shape[rb - 1]
+      const batchA = size(a.shape.slice(0, -2))
+      const batchB = size(bm.shape.slice(0, -2))
+      if (batchA !== batchB && batchA !== 1 && batchB !== 1) return fallback('BatchMatMul')(args)
+      const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), bm.shape.slice(0, -2))
+      const batch = Math.max(batchA, batchB)
+      const c = new Float32Array(batch * m * n)
+      k.batchGemm(batch, batchA, batchB, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, kk, values(be, a), values(be, bm), c)
+      return out(be, [...outBatch, m, n], c)
+    },
+
+    // Fused ops of ./ops.ts (NHWC, channels innermost).
+    DgBatchNormAct: ({ inputs, backend, attrs }) => {
+      const { x, gamma, beta } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const c = x.shape[x.shape.length - 1]
+      const rows = size(x.shape) / c
+      const y = new Float32Array(size(x.shape))
+      const mean = new Float32Array(c)
+      const invStd = new Float32Array(c)
+      k.bnActForward(values(b, x), rows, c, values(b, gamma), values(b, beta), (attrs as Attrs).epsilon as number, act(attrs as Attrs), y, mean, invStd)
+      return [out(b, x.shape, y), out(b, [c], mean), out(b, [c], invStd)]
+    },
+    DgBatchNormActGrad: ({ inputs, backend, attrs }) => {
+      const { dy, x, gamma, beta, mean, invStd } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const c = x.shape[x.shape.length - 1]
+      const rows = size(x.shape) / c
+      const dx = new Float32Array(size(x.shape))
+      const dgamma = new Float32Array(c)
+      const dbeta = new Float32Array(c)
+      k.bnActBackward(
+        values(b, dy), values(b, x), rows, c, values(b, gamma), values(b, beta), values(b, mean), values(b, invStd),
+        act(attrs as Attrs), dx, dgamma, dbeta,
+      )
+      return [out(b, x.shape, dx), out(b, [c], dgamma), out(b, [c], dbeta)]
+    },
+    DgAffineAct: ({ inputs, backend, attrs }) => {
+      const { x, scale, shift } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const c = x.shape[x.shape.length - 1]
+      const y = new Float32Array(size(x.shape))
+      k.affineAct(values(b, x), size(x.shape) / c, c, values(b, scale), values(b, shift), act(attrs as Attrs), y)
+      return out(b, x.shape, y)
+    },
+    DgSwish: ({ inputs, backend }) => {
+      const { x } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const y = new Float32Array(size(x.shape))
+      k.swish(values(b, x), y)
+      return out(b, x.shape, y)
+    },
+    DgSwishGrad: ({ inputs, backend }) => {
+      const { dy, x } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const dx = new Float32Array(size(x.shape))
+      k.swishGrad(values(b, dy), values(b, x), dx)
+      return out(b, x.shape, dx)
+    },
+    DgChannelMean: ({ inputs, backend }) => {
+      const { x } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const [n, h, w, c] = x.shape
+      const y = new Float32Array(n * c)
+      k.channelMean(values(b, x), n, h * w, c, y)
+      return out(b, [n, c], y)
+    },
+    DgChannelMeanGrad: ({ inputs, backend, attrs }) => {
+      const { dy } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const [n, c] = dy.shape
+      const h = (attrs as Attrs).height as number
+      const w = (attrs as Attrs).width as number
+      const dx = new Float32Array(n * h * w * c)
+      k.channelMeanGrad(values(b, dy), n, h * w, c, dx)
+      return out(b, [n, h, w, c], dx)
+    },
+    DgChannelScale: ({ inputs, backend }) => {
+      const { x, s } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const [n, h, w, c] = x.shape
+      const y = new Float32Array(size(x.shape))
+      k.channelScale(values(b, x), values(b, s), n, h * w, c, y)
+      return out(b, x.shape, y)
+    },
+    DgChannelScaleGrad: ({ inputs, backend }) => {
+      const { dy, x, s } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const [n, h, w, c] = x.shape
+      const dx = new Float32Array(size(x.shape))
+      const ds = new Float32Array(n * c)
+      k.channelScaleGrad(values(b, dy), values(b, x), values(b, s), n, h * w, c, dx, ds)
+      return [out(b, x.shape, dx), out(b, [n, c], ds)]
+    },
+  }
+}
+
+function isPointwise(c: tf.backend_util.Conv2DInfo): boolean {
+  return (
+    c.filterHeight === 1 && c.filterWidth === 1 && c.strideHeight === 1 && c.strideWidth === 1 &&
+    c.padInfo.top === 0 && c.padInfo.left === 0 && c.outHeight === c.inHeight && c.outWidth === c.inWidth
+  )
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod'
+
+/** Everything that defines a training run; stored with the run, so a run can be repeated or resumed. */
+export const trainingConfigSchema = z
+  .object({
+    association: z.enum(['track', 'release', 'artist', 'label', 'multi']),
+    /** Model size: 'b0' is the paper's EfficientNet-B0; smaller ones scale width/depth for CPU. */
+    size: z.enum(['b0', 'small', 'tiny']).default('small'),
+    /** Pairs per batch (the paper's "batch per view"); every other pair of a batch is a negative. */
+    batchSize: z.number().int().min(2).max(4096).default(32),
+    /** Pairs encoded at once; smaller than batchSize turns on gradient caching. */
+    chunkSize: z.number().int().min(1).max(4096).optional(),
+    steps: z.number().int().min(1).optional(),
+    epochs: z.number().int().min(1).optional(),
+    learningRate: z.number().positive().max(1).default(1e-3),
+    seed: z.number().int().min(0).default(1),
+    validationFraction: z.number().min(0).max(0.5).default(0.1),
+    /** Which patches of a track the two views use: random (seeded per step) or the first ones. */
+    patchSelection: z.enum(['random', 'first']).default('random'),
+    checkpointEvery: z.number().int().min(1).default(50),
+    logEvery: z.number().int().min(1).default(5),
+  })
+  .refine((c) => !(c.steps && c.epochs), { message: 'give steps or epochs, not both' })
+
+export type TrainingConfig = z.infer<typeof trainingConfigSchema>

@@ -1,0 +1,134 @@
+import crypto from 'node:crypto'
+import path from 'node:path'
+import type { Config } from '../config/config.ts'
+import type { Database } from '../db/database.ts'
+import { AssociationRepository, type Association } from '../db/repositories/association.repository.ts'
+import { TrainingRunRepository, type HistoryEntry, type TrainingRunRow } from '../db/repositories/training-run.repository.ts'
+import { BadInputError, NotFoundError } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import { createContrastiveModel, type ColaModel } from '../ml/models/contrastive.ts'
+import { EFFICIENTNET_B0, EFFICIENTNET_TINY, type EncoderSpec } from '../ml/models/efficientnet.ts'
+import { trainingConfigSchema, type TrainingConfig } from '../ml/training/config.ts'
+import { splitGroups } from '../ml/training/pair-sampler.ts'
+import { runTraining, type Objective, type PatchSource } from '../ml/training/trainer.ts'
+
+/** Model sizes: the paper's B0, and width/depth-scaled variants of the same code for CPUs and tests. */
+export const ENCODER_SIZES: Record<TrainingConfig['size'], EncoderSpec> = {
+  b0: EFFICIENTNET_B0,
+  small: { width: 0.5, depth: 0.5, dropConnectRate: 0.2 },
+  tiny: EFFICIENTNET_TINY,
+}
+
+/** `multi` is the paper's multi-task model: the track and artist objectives on two heads, losses summed. */
+const OBJECTIVES: Record<TrainingConfig['association'], Association[]> = {
+  track: ['track'],
+  release: ['release'],
+  artist: ['artist'],
+  label: ['label'],
+  multi: ['track', 'artist'],
+}
+
+export interface TrainProgress {
+  step: number
+  totalSteps: number
+  entry: HistoryEntry
+}
+
+export interface TrainOptions {
+  name?: string
+  /** Continue this run (id or name) from its last checkpoint. */
+  resume?: string
+  jobId?: string
+  backend: string
+  logger: Logger
+  signal?: AbortSignal
+  onProgress?(p: TrainProgress): void
+}
+
+export function runDirectory(config: Config, runId: string): string {
+  return path.join(config.dataDir, 'runs', runId)
+}
+
+export function modelForRun(run: Pick<TrainingRunRow, 'config'>): ColaModel {
+  const c = trainingConfigSchema.parse(run.config)
+  return createContrastiveModel({ encoder: ENCODER_SIZES[c.size], heads: OBJECTIVES[c.association].length, seed: c.seed })
+}
+
+/**
+ * Trains (or resumes) a contrastive run: positives from Discogs associations in SQL, a seeded split of whole
+ * groups for validation, checkpoints under DATA_DIR/runs/<id>, and the run row kept current at every
+ * checkpoint (so a crash loses at most the steps since the last one, and their log entries are replaced).
+ */
+export async function trainContrastive(
+  db: Database,
+  config: Config,
+  input: unknown,
+  patches: PatchSource,
+  options: TrainOptions,
+): Promise<TrainingRunRow> {
+  const runs = new TrainingRunRepository(db.pool)
+  let run: TrainingRunRow
+  let trainingConfig: TrainingConfig
+  if (options.resume) {
+    const found = await runs.get(options.resume)
+    if (!found) throw new NotFoundError('training run', options.resume)
+    if (found.status === 'succeeded') throw new BadInputError(`run ${found.name} already finished`, 'resume')
+    run = found
+    trainingConfig = trainingConfigSchema.parse(found.config)
+  } else {
+    const parsed = trainingConfigSchema.safeParse(input)
+    if (!parsed.success) {
+      throw new BadInputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '), 'training config')
+    }
+    trainingConfig = parsed.data
+    const id = crypto.randomUUID()
+    const name = options.name ?? `${trainingConfig.association}-${trainingConfig.size}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}`
+    if (await runs.get(name)) throw new BadInputError(`a run named ${name} exists; resume it or pick another name`, 'name')
+    run = await runs.create({
+      id,
+      name,
+      association: trainingConfig.association,
+      config: trainingConfig,
+      totalSteps: trainingConfig.steps ?? 0,
+      checkpointDir: path.join(runDirectory(config, id), 'checkpoints'),
+      jobId: options.jobId,
+    })
+  }
+
+  const associations = new AssociationRepository(db.pool)
+  const objectives: Objective[] = []
+  for (const [i, association] of OBJECTIVES[trainingConfig.association].entries()) {
+    const groups = await associations.groups(association)
+    if (!groups.groups.size) throw new BadInputError('no tracks with audio are linked to the catalog; run `discograph ingest audio` first', 'association')
+    const { train, validation } = splitGroups(groups, trainingConfig.validationFraction, trainingConfig.seed + i)
+    objectives.push({ name: association, train, validation, samePatchTrack: association === 'track' })
+  }
+
+  const model = modelForRun({ config: trainingConfig })
+  await runs.start(run.id, options.backend)
+  options.logger.info({ run: run.name, backend: options.backend, association: trainingConfig.association, groups: objectives.map((o) => o.train.groups.size) }, 'training')
+  try {
+    const outcome = await runTraining({
+      model,
+      config: trainingConfig,
+      objectives,
+      patches,
+      checkpointDir: run.checkpointDir,
+      resume: Boolean(options.resume),
+      hooks: {
+        signal: options.signal,
+        onLog: (entry) => options.onProgress?.({ step: entry.step, totalSteps: run.totalSteps, entry }),
+        onCheckpoint: (step, entries) => runs.checkpoint(run.id, step, entries),
+      },
+    })
+    await runs.setTotalSteps(run.id, outcome.totalSteps)
+    await runs.finish(run.id, 'succeeded', { metrics: outcome.metrics })
+  } catch (err) {
+    const stopped = options.signal?.aborted
+    await runs.finish(run.id, stopped ? 'stopped' : 'failed', { error: err instanceof Error ? err.message : String(err) })
+    throw err
+  } finally {
+    model.dispose()
+  }
+  return (await runs.get(run.id))!
+}

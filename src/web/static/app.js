@@ -1,0 +1,278 @@
+// Discograph web UI: plain ES modules, no build step, no external requests (works offline).
+// Every GraphQL document the UI sends is in QUERIES, so schema changes are made in one place.
+
+const QUERIES = {
+  search: `query Search($q: String!, $first: Int) {
+    search(query: $q, first: $first) { edges { score node { __typename id
+      ... on Artist { discogsId name }
+      ... on Label { discogsId name }
+      ... on Release { discogsId title year country }
+      ... on Master { discogsId title year }
+      ... on Track { title position durationSeconds release { discogsId title } }
+    } } } }`,
+  release: `query Release($id: Int!) { release(discogsId: $id) { id discogsId title year country released notes
+    styles genres
+    artists(first: 10) { edges { node { name artist { discogsId name } } } }
+    labels(first: 10) { edges { node { catno label { discogsId name } } } }
+    tracks(first: 100) { edges { node { id position title durationSeconds type hasAudio } } } } }`,
+  artist: `query Artist($id: Int!) { artist(discogsId: $id) { id discogsId name realName profile
+    releases(first: 50) { totalCount edges { node { discogsId title year } } } } }`,
+  label: `query Label($id: Int!) { label(discogsId: $id) { id discogsId name profile
+    releases(first: 50) { totalCount edges { node { discogsId title year } } } } }`,
+  track: `query Track($id: ID!) { track(id: $id) { id title position durationSeconds hasAudio
+    release { discogsId title year styles artists(first: 5) { edges { node { name } } } } } }`,
+  similar: `query Similar($id: ID!, $first: Int, $model: String, $filter: SimilarityFilter) {
+    similarTracks(track: $id, first: $first, model: $model, filter: $filter) {
+      similarity track { id title hasAudio release { discogsId title year styles artists(first: 3) { edges { node { name } } } } } } }`,
+  models: `query { models { name kind association metrics } }`,
+  map: `query Map($model: String, $colorBy: String) { embeddingMap(model: $model, colorBy: $colorBy) {
+    points { trackId x y group title } groups } }`,
+  runs: `query { trainingRuns { name association status step totalSteps backend
+    history { step loss valTop1 samplesPerS } } }`,
+  jobs: `query { jobs(first: 50) { edges { node { id name state progress etaSeconds message error attempts createdAt } } } }`,
+  cancel: `mutation($id: ID!) { cancelJob(id: $id) { id state } }`,
+  retry: `mutation($id: ID!) { retryJob(id: $id) { id state } }`,
+  embed: `mutation($model: String!) { embed(model: $model) { id state } }`,
+}
+
+const view = document.getElementById('view')
+const keyInput = document.getElementById('apikey')
+keyInput.value = localStorage.getItem('discograph.key') ?? ''
+document.getElementById('signin').addEventListener('submit', (e) => {
+  e.preventDefault()
+  localStorage.setItem('discograph.key', keyInput.value.trim())
+  document.getElementById('signin-button').textContent = keyInput.value.trim() ? 'Signed in' : 'Sign in'
+  route()
+})
+if (keyInput.value) document.getElementById('signin-button').textContent = 'Signed in'
+
+async function gql(query, variables = {}) {
+  const headers = { 'content-type': 'application/json' }
+  const key = localStorage.getItem('discograph.key')
+  if (key) headers.authorization = `Bearer ${key}`
+  const res = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) })
+  const body = await res.json()
+  if (body.errors?.length) throw new Error(body.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '))
+  return body.data
+}
+
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
+const dur = (s) => (s == null ? '' : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`)
+const names = (conn) => (conn?.edges ?? []).map((e) => e.node.name ?? e.node.artist?.name).join(', ')
+const player = (t) => (t.hasAudio ? `<audio controls preload="none" src="/audio/tracks/${encodeURIComponent(t.id)}"></audio>` : '')
+const showError = (err) => (view.innerHTML = `<div class="error">${esc(err.message)}</div>`)
+
+const routes = [
+  [/^#\/?$/, searchPage],
+  [/^#\/release\/(\d+)$/, releasePage],
+  [/^#\/artist\/(\d+)$/, artistPage],
+  [/^#\/label\/(\d+)$/, labelPage],
+  [/^#\/track\/(.+)$/, trackPage],
+  [/^#\/map$/, mapPage],
+  [/^#\/training$/, trainingPage],
+  [/^#\/jobs$/, jobsPage],
+]
+
+let timer
+async function route() {
+  clearInterval(timer)
+  const hash = location.hash || '#/'
+  for (const [re, page] of routes) {
+    const m = hash.split('?')[0].match(re)
+    if (m) {
+      view.innerHTML = '<p class="muted">Loading…</p>'
+      try {
+        await page(...m.slice(1).map(decodeURIComponent))
+      } catch (err) {
+        showError(err)
+      }
+      return
+    }
+  }
+  view.innerHTML = '<p>Not found.</p>'
+}
+window.addEventListener('hashchange', route)
+
+function hitLink(n) {
+  switch (n.__typename) {
+    case 'Artist': return `<a href="#/artist/${n.discogsId}">${esc(n.name)}</a> <span class="muted">artist</span>`
+    case 'Label': return `<a href="#/label/${n.discogsId}">${esc(n.name)}</a> <span class="muted">label</span>`
+    case 'Release': return `<a href="#/release/${n.discogsId}">${esc(n.title)}</a> <span class="muted">release · ${esc(n.year ?? '')} ${esc(n.country ?? '')}</span>`
+    case 'Master': return `${esc(n.title)} <span class="muted">master · ${esc(n.year ?? '')}</span>`
+    case 'Track': return `<a href="#/track/${encodeURIComponent(n.id)}">${esc(n.title)}</a> <span class="muted">track on <a href="#/release/${n.release.discogsId}">${esc(n.release.title)}</a></span>`
+    default: return esc(n.id)
+  }
+}
+
+async function searchPage() {
+  const q = new URLSearchParams(location.hash.split('?')[1] ?? '').get('q') ?? ''
+  view.innerHTML = `<form class="searchbar" id="search"><input id="q" name="q" placeholder="Search artists, labels, releases, tracks…" value="${esc(q)}" autofocus />
+    <button class="primary" type="submit">Search</button></form><div id="results"></div>`
+  document.getElementById('search').addEventListener('submit', (e) => {
+    e.preventDefault()
+    location.hash = `#/?q=${encodeURIComponent(document.getElementById('q').value)}`
+  })
+  if (!q) return
+  const { search } = await gql(QUERIES.search, { q, first: 30 })
+  document.getElementById('results').innerHTML = search.edges.length
+    ? `<table id="hits"><tr><th>Result</th><th>Score</th></tr>${search.edges
+        .map((e) => `<tr><td>${hitLink(e.node)}</td><td class="score">${e.score.toFixed(3)}</td></tr>`)
+        .join('')}</table>`
+    : '<p class="muted">No matches.</p>'
+}
+
+async function releasePage(id) {
+  const { release: r } = await gql(QUERIES.release, { id: Number(id) })
+  const tracks = r.tracks.edges.map((e) => e.node)
+  view.innerHTML = `<h1>${esc(r.title)}</h1>
+    <p>${r.artists.edges.map((e) => e.node.artist ? `<a href="#/artist/${e.node.artist.discogsId}">${esc(e.node.name)}</a>` : esc(e.node.name)).join(', ')}
+    · ${r.labels.edges.map((e) => e.node.label ? `<a href="#/label/${e.node.label.discogsId}">${esc(e.node.label.name)}</a> ${esc(e.node.catno ?? '')}` : esc(e.node.catno)).join(', ')}
+    · ${esc(r.country ?? '')} ${esc(r.released ?? r.year ?? '')}</p>
+    <p>${[...r.genres, ...r.styles].map((s) => `<span class="pill">${esc(s)}</span>`).join('')}</p>
+    <h2>Tracklist</h2><table id="tracklist"><tr><th></th><th>Title</th><th>Length</th><th>Listen</th><th></th></tr>
+    ${tracks.map((t) => `<tr><td class="muted">${esc(t.position ?? '')}</td><td>${t.type === 'heading' ? `<b>${esc(t.title)}</b>` : esc(t.title)}</td>
+      <td class="muted">${dur(t.durationSeconds)}</td><td>${player(t)}</td>
+      <td>${t.hasAudio ? `<a href="#/track/${encodeURIComponent(t.id)}">similar →</a>` : ''}</td></tr>`).join('')}</table>
+    ${r.notes ? `<h2>Notes</h2><p class="muted" style="white-space:pre-wrap">${esc(r.notes)}</p>` : ''}`
+}
+
+async function artistPage(id) {
+  const { artist: a } = await gql(QUERIES.artist, { id: Number(id) })
+  view.innerHTML = `<h1>${esc(a.name)}</h1><p class="muted">${esc(a.realName ?? '')}</p>
+    <h2>Releases (${a.releases.totalCount})</h2><table>${a.releases.edges.map((e) => `<tr><td><a href="#/release/${e.node.discogsId}">${esc(e.node.title)}</a></td><td class="muted">${esc(e.node.year ?? '')}</td></tr>`).join('')}</table>`
+}
+
+async function labelPage(id) {
+  const { label: l } = await gql(QUERIES.label, { id: Number(id) })
+  view.innerHTML = `<h1>${esc(l.name)}</h1><p class="muted" style="white-space:pre-wrap">${esc(l.profile ?? '')}</p>
+    <h2>Releases (${l.releases.totalCount})</h2><table>${l.releases.edges.map((e) => `<tr><td><a href="#/release/${e.node.discogsId}">${esc(e.node.title)}</a></td><td class="muted">${esc(e.node.year ?? '')}</td></tr>`).join('')}</table>`
+}
+
+async function trackPage(id) {
+  const [{ track: t }, { models }] = await Promise.all([gql(QUERIES.track, { id }), gql(QUERIES.models)])
+  view.innerHTML = `<h1>${esc(t.title)}</h1>
+    <p>${esc(names(t.release.artists))} · <a href="#/release/${t.release.discogsId}">${esc(t.release.title)}</a> ${esc(t.release.year ?? '')} ${player(t)}</p>
+    <h2>Similar tracks</h2>
+    <form class="filters" id="filters">
+      <label>Model <select name="model">${models.map((m) => `<option>${esc(m.name)}</option>`).join('')}</select></label>
+      <label><input type="checkbox" name="excludeSameArtist" checked /> other artists</label>
+      <label><input type="checkbox" name="excludeSameRelease" checked /> other releases</label>
+      <label><input type="checkbox" name="excludeSameLabel" /> other labels</label>
+      <label>Style <input name="style" size="12" /></label>
+      <label>Years <input name="yearFrom" size="4" /> – <input name="yearTo" size="4" /></label>
+      <button class="primary" type="submit">Apply</button>
+    </form><div id="similar"></div>`
+  const form = document.getElementById('filters')
+  const load = async () => {
+    const f = new FormData(form)
+    const filter = {
+      excludeSameArtist: f.has('excludeSameArtist'),
+      excludeSameRelease: f.has('excludeSameRelease'),
+      excludeSameLabel: f.has('excludeSameLabel'),
+      ...(f.get('style') ? { styles: [f.get('style')] } : {}),
+      ...(f.get('yearFrom') ? { yearFrom: Number(f.get('yearFrom')) } : {}),
+      ...(f.get('yearTo') ? { yearTo: Number(f.get('yearTo')) } : {}),
+    }
+    const { similarTracks } = await gql(QUERIES.similar, { id, first: 20, model: f.get('model') || null, filter })
+    document.getElementById('similar').innerHTML = `<table id="similar-table"><tr><th>Track</th><th>Release</th><th>Styles</th><th>Similarity</th><th></th></tr>
+      ${similarTracks.map((s) => `<tr><td><a href="#/track/${encodeURIComponent(s.track.id)}">${esc(s.track.title)}</a><br><span class="muted">${esc(names(s.track.release.artists))}</span></td>
+        <td><a href="#/release/${s.track.release.discogsId}">${esc(s.track.release.title)}</a></td>
+        <td>${s.track.release.styles.map((x) => `<span class="pill">${esc(x)}</span>`).join('')}</td>
+        <td class="score">${s.similarity.toFixed(3)}<div class="bar"><span style="width:${(s.similarity * 100).toFixed(1)}%"></span></div></td>
+        <td>${player(s.track)}</td></tr>`).join('')}</table>`
+  }
+  form.addEventListener('submit', (e) => {
+    e.preventDefault()
+    load().catch(showError)
+  })
+  await load()
+}
+
+const PALETTE = ['#ff7a45', '#40a9ff', '#73d13d', '#f759ab', '#ffc53d', '#9254de', '#36cfc9', '#ff4d4f', '#bae637', '#597ef7', '#ffa940', '#13c2c2']
+
+async function mapPage() {
+  const { models } = await gql(QUERIES.models)
+  view.innerHTML = `<h1>Embedding map</h1><form class="filters" id="mapform">
+      <label>Model <select name="model">${models.map((m) => `<option>${esc(m.name)}</option>`).join('')}</select></label>
+      <label>Colour by <select name="colorBy"><option value="style">style</option><option value="artist">artist</option><option value="label">label</option></select></label>
+      <button class="primary" type="submit">Draw</button></form>
+    <canvas id="map" width="1200" height="600"></canvas><div class="legend" id="legend"></div><p id="picked" class="muted">Click a point to open its track.</p>`
+  const form = document.getElementById('mapform')
+  const canvas = document.getElementById('map')
+  let points = []
+  const draw = async () => {
+    const f = new FormData(form)
+    const { embeddingMap } = await gql(QUERIES.map, { model: f.get('model') || null, colorBy: f.get('colorBy') })
+    const ctx = canvas.getContext('2d')
+    ctx.clearRect(0, 0, canvas.width, canvas.height)
+    const xs = embeddingMap.points.map((p) => p.x)
+    const ys = embeddingMap.points.map((p) => p.y)
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)]
+    const color = (g) => PALETTE[embeddingMap.groups.indexOf(g) % PALETTE.length] ?? '#888'
+    points = embeddingMap.points.map((p) => ({ ...p, px: 20 + ((p.x - x0) / (x1 - x0 || 1)) * (canvas.width - 40), py: 20 + ((p.y - y0) / (y1 - y0 || 1)) * (canvas.height - 40) }))
+    for (const p of points) {
+      ctx.fillStyle = color(p.group)
+      ctx.beginPath()
+      ctx.arc(p.px, p.py, 4, 0, Math.PI * 2)
+      ctx.fill()
+    }
+    document.getElementById('legend').innerHTML = embeddingMap.groups.slice(0, 24).map((g) => `<span><i style="background:${color(g)}"></i>${esc(g)}</span>`).join('')
+  }
+  canvas.addEventListener('click', (e) => {
+    const r = canvas.getBoundingClientRect()
+    const x = ((e.clientX - r.left) / r.width) * canvas.width
+    const y = ((e.clientY - r.top) / r.height) * canvas.height
+    let best
+    let bestD = 100
+    for (const p of points) {
+      const d = (p.px - x) ** 2 + (p.py - y) ** 2
+      if (d < bestD) [best, bestD] = [p, d]
+    }
+    if (best) location.hash = `#/track/${encodeURIComponent(best.trackId)}`
+  })
+  form.addEventListener('submit', (e) => {
+    e.preventDefault()
+    draw().catch(showError)
+  })
+  await draw()
+}
+
+function curve(history, key, label) {
+  const pts = history.filter((h) => h[key] != null)
+  if (pts.length < 2) return `<p class="muted">${label}: not enough points yet</p>`
+  const xs = pts.map((h) => h.step)
+  const ys = pts.map((h) => h[key])
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)]
+  const path = pts.map((h) => `${(10 + ((h.step - x0) / (x1 - x0 || 1)) * 580).toFixed(1)},${(200 - ((h[key] - y0) / (y1 - y0 || 1)) * 180).toFixed(1)}`).join(' ')
+  return `<svg class="curve" viewBox="0 0 600 220" role="img" aria-label="${esc(label)}"><polyline fill="none" stroke="#ff7a45" stroke-width="2" points="${path}"/>
+    <text x="12" y="16" fill="#8a92a6" font-size="12">${esc(label)}: ${ys[0].toFixed(3)} → ${ys[ys.length - 1].toFixed(3)} (step ${x1})</text></svg>`
+}
+
+async function trainingPage() {
+  const { trainingRuns } = await gql(QUERIES.runs)
+  view.innerHTML = `<h1>Training runs</h1>${trainingRuns.length ? '' : '<p class="muted">No runs yet.</p>'}
+    <div class="grid">${trainingRuns.map((r) => `<div class="card"><h3>${esc(r.name)} <span class="muted">${esc(r.association)} · ${esc(r.backend ?? '')}</span></h3>
+      <p class="state-${r.status === 'succeeded' ? 'succeeded' : r.status === 'failed' ? 'failed' : 'running'}">${esc(r.status)} · step ${r.step}/${r.totalSteps}</p>
+      ${curve(r.history, 'loss', 'training loss')}${curve(r.history, 'valTop1', 'validation top-1')}</div>`).join('')}</div>`
+}
+
+async function jobsPage() {
+  const signedIn = Boolean(localStorage.getItem('discograph.key'))
+  const render = async () => {
+    const { jobs } = await gql(QUERIES.jobs)
+    view.innerHTML = `<h1>Jobs</h1>${signedIn ? '' : '<p class="muted">Sign in with an admin key to cancel, retry or start jobs.</p>'}
+      <table id="jobs"><tr><th>Job</th><th>State</th><th>Progress</th><th>Message</th><th></th></tr>
+      ${jobs.edges.map(({ node: j }) => `<tr><td>${esc(j.name)}<br><span class="muted">${esc(j.id.slice(0, 8))} · ${esc(new Date(j.createdAt).toLocaleString())}</span></td>
+        <td class="state-${esc(j.state)}">${esc(j.state)}${j.attempts > 1 ? ` (attempt ${j.attempts})` : ''}</td>
+        <td><div class="bar"><span style="width:${((j.progress ?? 0) * 100).toFixed(0)}%"></span></div>${j.etaSeconds != null ? `<span class="muted">eta ${Math.round(j.etaSeconds)} s</span>` : ''}</td>
+        <td class="muted">${esc(j.message ?? j.error ?? '')}</td>
+        <td>${signedIn && (j.state === 'queued' || j.state === 'running') ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
+            ${signedIn && (j.state === 'failed' || j.state === 'cancelled') ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`).join('')}</table>`
+    view.querySelectorAll('[data-cancel]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.cancel, { id: b.dataset.cancel }).then(render, showError)))
+    view.querySelectorAll('[data-retry]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.retry, { id: b.dataset.retry }).then(render, showError)))
+  }
+  await render()
+  timer = setInterval(() => render().catch(showError), 2000)
+}
+
+route()

@@ -1,0 +1,53 @@
+import 'reflect-metadata'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrate } from '../../src/db/database.ts'
+import { ReleaseEntity } from '../../src/db/entities/index.ts'
+import {
+  createContainerTestDatabase,
+  createEmbeddedTestDatabase,
+  createServerTestDatabase,
+  dockerEngineAvailable,
+  type TestDatabase,
+} from '../support/database.ts'
+
+const docker = await dockerEngineAvailable()
+
+// The container case joins only where a Docker engine answers; elsewhere it is skipped, visibly.
+describe.skipIf(docker)('pgvector/pgvector container (testcontainers)', () => {
+  it.skip('needs a Docker engine', () => {})
+})
+
+describe.each([
+  ['server', createServerTestDatabase],
+  ['embedded', createEmbeddedTestDatabase],
+  ...(docker ? ([['server', createContainerTestDatabase]] as const) : []),
+] as const)('%s database', (kind, create) => {
+  let t: TestDatabase
+  beforeAll(async () => {
+    t = await create()
+  })
+  afterAll(async () => {
+    await t?.dispose()
+  })
+
+  it('is the kind asked for, with pgvector and pg_trgm', async () => {
+    expect(t.db.kind).toBe(kind)
+    const { rows } = await t.db.pool.query(
+      `SELECT extname FROM pg_extension WHERE extname IN ('vector', 'pg_trgm') ORDER BY 1`,
+    )
+    expect(rows.map((r) => r.extname)).toEqual(['pg_trgm', 'vector'])
+    const v = await t.db.pool.query(`SELECT '[1,2,3]'::vector <=> '[1,2,3]'::vector AS d`)
+    expect(Number(v.rows[0].d)).toBe(0)
+  })
+
+  it('re-running migrations applies nothing', async () => {
+    expect(await migrate(t.db)).toEqual([])
+  })
+
+  it('round-trips an entity through TypeORM', async () => {
+    const repo = t.db.dataSource.getRepository(ReleaseEntity)
+    await repo.insert({ id: 1, title: 'Stockholm', released: '1999-03-00', year: 1999, isMainRelease: true })
+    const r = await repo.findOneByOrFail({ id: 1 })
+    expect(r).toMatchObject({ title: 'Stockholm', year: 1999, isMainRelease: true, masterId: null })
+  })
+})
