@@ -6,6 +6,7 @@ import { DiscogsStageBytes1764100000003 } from './1764100000003-discogs-stage-by
 import { AudioFiles1764300000000 } from './1764300000000-audio-files.ts'
 import { JobsAndKeys1764700000000 } from './1764700000000-jobs-and-keys.ts'
 import { TrainingRuns1764800000000 } from './1764800000000-training-runs.ts'
+import { ModelsEmbeddingsProbes1764900000000 } from './1764900000000-models-embeddings-probes.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   AudioFiles1764300000000,
   JobsAndKeys1764700000000,
   TrainingRuns1764800000000,
+  ModelsEmbeddingsProbes1764900000000,
 ]
