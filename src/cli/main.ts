@@ -8,6 +8,7 @@ import { registerIngestDiscogsCommand } from './commands/ingest-discogs.ts'
 import { registerJobCommands } from './commands/jobs.ts'
 import { registerKeyCommands } from './commands/keys.ts'
 import { registerMelCommand } from './commands/mel.ts'
+import { registerServeCommand } from './commands/serve.ts'
 import { registerSynthCommand } from './commands/synth.ts'
 import { registerTrainCommand } from './commands/train.ts'
 
@@ -15,7 +16,7 @@ const program = new Command()
   .name('discograph')
   .description(
     'Discogs catalog + learned audio embeddings over GraphQL.\n' +
-      'Configuration: DATABASE_URL (unset = embedded PGlite under DATA_DIR), DATA_DIR (default ./data), LOG_LEVEL, PORT.',
+      'Configuration: DATABASE_URL (unset = embedded PGlite under DATA_DIR), DATA_DIR (default ./data), LOG_LEVEL, PORT, HOST, READ_ACCESS.',
   )
   .showHelpAfterError()
   .exitOverride()
@@ -29,6 +30,7 @@ registerIngestDiscogsCommand(program, ctx)
 registerJobCommands(program, ctx)
 registerKeyCommands(program, ctx)
 registerMelCommand(program)
+registerServeCommand(program, ctx)
 registerSynthCommand(program, ctx)
 registerTrainCommand(program, ctx)
 

@@ -16,6 +16,11 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   READ_ACCESS: z.enum(['public', 'key']).default('public'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).default('true'),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(15),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(50_000),
+  GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
 })
 
 export interface Config {
@@ -27,6 +32,9 @@ export interface Config {
   dbPoolMax: number
   /** Whether reading the API needs no key (`READ_ACCESS=public`, the default) or a reader/admin key. */
   publicRead: boolean
+  /** Interface `discograph serve` listens on (0.0.0.0 in containers). */
+  host: string
+  graphql: { introspection: boolean; maxDepth: number; maxCost: number; maxBodyBytes: number }
 }
 
 export class ConfigError extends Error {
@@ -49,5 +57,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     dbPoolMax: e.DB_POOL_MAX,
     publicRead: e.READ_ACCESS === 'public',
+    host: e.HOST,
+    graphql: {
+      introspection: e.GRAPHQL_INTROSPECTION === 'true',
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
+    },
   }
 }

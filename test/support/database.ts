@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import type { Config } from '../../src/config/config.ts'
+import { loadConfig, type Config } from '../../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../../src/db/database.ts'
 
 /** The real PostgreSQL server the integration tests use (trust auth on this machine and in CI). */
@@ -17,7 +17,7 @@ export interface TestDatabase {
 }
 
 function testConfig(overrides: Partial<Config>): Config {
-  return { dataDir: tmpDir(), logLevel: 'silent', port: 0, dbPoolMax: 4, publicRead: true, ...overrides }
+  return { ...loadConfig({}), dataDir: tmpDir(), logLevel: 'silent', port: 0, dbPoolMax: 4, publicRead: true, ...overrides }
 }
 
 export function tmpDir(prefix = 'discograph-test-'): string {

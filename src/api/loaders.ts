@@ -1,0 +1,95 @@
+import DataLoader from 'dataloader'
+import {
+  CatalogReadRepository,
+  type ChildTable,
+  type ReleaseFilter,
+  type ReleaseParent,
+  type Row,
+} from '../db/repositories/catalog-read.repository.ts'
+import type { Queryable } from '../db/sql.ts'
+import { pageKey, type KeysetPage } from './pagination.ts'
+
+function byId(rows: Row[], ids: readonly number[]): (Row | null)[] {
+  const map = new Map(rows.map((r) => [Number(r.id), r]))
+  return ids.map((id) => map.get(id) ?? null)
+}
+
+/**
+ * A loader for keyed requests that also carry arguments (a page, a filter): keys with the same arguments
+ * are answered by one batched statement, keys with different arguments by one statement per distinct
+ * argument set.
+ */
+function groupedLoader<P extends number | string, A, V>(
+  argsKey: (args: A) => string,
+  load: (parents: P[], args: A) => Promise<Map<P, V>>,
+  empty: V,
+): DataLoader<{ parent: P; args: A }, V, string> {
+  return new DataLoader(
+    async (keys) => {
+      const groups = new Map<string, { args: A; parents: P[] }>()
+      for (const k of keys) {
+        const g = groups.get(argsKey(k.args)) ?? { args: k.args, parents: [] }
+        if (!g.parents.includes(k.parent)) g.parents.push(k.parent)
+        groups.set(argsKey(k.args), g)
+      }
+      const results = new Map<string, Map<P, V>>()
+      await Promise.all([...groups].map(async ([key, g]) => results.set(key, await load(g.parents, g.args))))
+      return keys.map((k) => results.get(argsKey(k.args))!.get(k.parent) ?? empty)
+    },
+    { cacheKeyFn: (k) => `${k.parent}|${argsKey(k.args)}` },
+  )
+}
+
+export interface ReleasePageArgs {
+  parent: ReleaseParent
+  filter: ReleaseFilter
+  page: KeysetPage
+}
+
+const releaseArgsKey = (a: { parent: ReleaseParent; filter: ReleaseFilter; page?: KeysetPage }) =>
+  JSON.stringify([a.parent, a.filter, a.page ? pageKey(a.page) : null])
+
+/** Per-request loaders: one per relation, so any query shape costs a bounded number of statements. */
+export function createLoaders(db: Queryable) {
+  const repo = new CatalogReadRepository(db)
+  const entity = (load: (ids: readonly number[]) => Promise<Row[]>) => new DataLoader<number, Row | null>(async (ids) => byId(await load(ids), ids))
+  const childLoaders = new Map<ChildTable, DataLoader<number, Row[]>>()
+  return {
+    repo,
+    artist: entity((ids) => repo.artists(ids)),
+    label: entity((ids) => repo.labels(ids)),
+    master: entity((ids) => repo.masters(ids)),
+    release: entity((ids) => repo.releases(ids)),
+    track: entity((ids) => repo.tracks(ids)),
+    tracklist: new DataLoader<number, Row[]>(async (ids) => {
+      const m = await repo.tracklists(ids)
+      return ids.map((id) => m.get(id) ?? [])
+    }),
+    sublabels: new DataLoader<number, Row[]>(async (ids) => {
+      const m = await repo.sublabels(ids)
+      return ids.map((id) => m.get(id) ?? [])
+    }),
+    /** Rows of a child table (credits, formats, aliases…) per parent id. */
+    children(table: ChildTable): DataLoader<number, Row[]> {
+      let l = childLoaders.get(table)
+      if (!l) {
+        l = new DataLoader<number, Row[]>(async (ids) => {
+          const m = await repo.children(table, ids)
+          return ids.map((id) => m.get(id) ?? [])
+        })
+        childLoaders.set(table, l)
+      }
+      return l
+    },
+    releasePage: groupedLoader<number | string, ReleasePageArgs, Row[]>(releaseArgsKey, (parents, a) => repo.releasePages(a.parent, parents, a.filter, a.page), []),
+    releaseCount: groupedLoader<number | string, Omit<ReleasePageArgs, 'page'>, number>(releaseArgsKey, (parents, a) => repo.releaseCounts(a.parent, parents, a.filter), 0),
+    artistTrackPage: groupedLoader<number, KeysetPage, Row[]>(pageKey, (parents, page) => repo.artistTrackPages(parents, page), []),
+    artistTrackCount: new DataLoader<number, number>(async (ids) => {
+      const m = await repo.artistTrackCounts(ids)
+      return ids.map((id) => m.get(id) ?? 0)
+    }),
+    tagCount: groupedLoader<string, 'style' | 'genre', number>((k) => k, (names, kind) => repo.tagCounts(kind, names), 0),
+  }
+}
+
+export type Loaders = ReturnType<typeof createLoaders>

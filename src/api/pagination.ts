@@ -1,0 +1,88 @@
+import { BadInputError } from '../errors.ts'
+
+/** Relay connection arguments as they arrive from GraphQL. */
+export interface PageArgs {
+  first?: number | null
+  after?: string | null
+  last?: number | null
+  before?: string | null
+}
+
+/**
+ * A validated page request over a list ordered by an integer key (keyset pagination: deep pages cost
+ * the same as the first). Forward pages read `key > after` ascending; backward pages read `key < before`
+ * descending and are reversed afterwards. `limit` is the page size; one extra row is read to tell whether
+ * more exist in the reading direction.
+ */
+export interface KeysetPage {
+  backward: boolean
+  limit: number
+  after: number | null
+  before: number | null
+}
+
+export const DEFAULT_PAGE_SIZE = 20
+export const MAX_PAGE_SIZE = 100
+
+function decodeCursor(cursor: string, field: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8')
+  const m = /^k:(-?\d+)$/.exec(text)
+  if (!m) throw new BadInputError(`"${cursor}" is not a cursor of this list`, field)
+  return Number(m[1])
+}
+
+export function encodeCursor(key: number | string): string {
+  return Buffer.from(`k:${key}`).toString('base64url')
+}
+
+function checkSize(n: number | null | undefined, field: string, max: number): void {
+  if (n != null && (!Number.isInteger(n) || n < 0 || n > max)) {
+    throw new BadInputError(`must be between 0 and ${max}`, field)
+  }
+}
+
+export function parsePage(args: PageArgs, max = MAX_PAGE_SIZE): KeysetPage {
+  if (args.first != null && args.last != null) throw new BadInputError('give first or last, not both', 'last')
+  checkSize(args.first, 'first', max)
+  checkSize(args.last, 'last', max)
+  const backward = args.last != null || (args.before != null && args.first == null)
+  return {
+    backward,
+    limit: (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE,
+    after: args.after != null ? decodeCursor(args.after, 'after') : null,
+    before: args.before != null ? decodeCursor(args.before, 'before') : null,
+  }
+}
+
+/** Stable cache key of a page request (DataLoader keys must be strings). */
+export function pageKey(p: KeysetPage): string {
+  return `${p.backward ? 'b' : 'f'}${p.limit}:${p.after ?? ''}:${p.before ?? ''}`
+}
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[]
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }
+  totalCount: () => Promise<number>
+}
+
+/**
+ * Builds a connection from the rows read for `page` (in reading order, up to limit + 1). The Relay spec
+ * lets hasPreviousPage (forward) / hasNextPage (backward) be approximated by whether a cursor was given:
+ * we do that rather than spend a second query.
+ */
+export function toConnection<T>(rows: T[], keyOf: (row: T) => number, page: KeysetPage, totalCount: () => Promise<number>): Connection<T> {
+  const more = rows.length > page.limit
+  const taken = rows.slice(0, page.limit)
+  if (page.backward) taken.reverse()
+  const edges = taken.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }))
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.backward ? page.before != null : more,
+      hasPreviousPage: page.backward ? more : page.after != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  }
+}

@@ -1,0 +1,283 @@
+import type { Queryable } from '../sql.ts'
+import type { KeysetPage } from '../../api/pagination.ts'
+
+/**
+ * Every read of the catalog the API makes, batched: each function takes many parent keys and answers all
+ * of them in one statement, so DataLoader turns N lookups of a request into one query per relation.
+ * Lists that can grow without bound (an artist's releases, a style's releases) are paged per parent in
+ * SQL with LATERAL + keyset; lists bounded by one record (a release's credits or tracks) are read whole.
+ */
+
+export type ArtistRole = 'MAIN' | 'CREDITED' | 'ANY'
+
+export interface ReleaseFilter {
+  styles?: string[] | null
+  genres?: string[] | null
+  yearFrom?: number | null
+  yearTo?: number | null
+  countries?: string[] | null
+  labelId?: number | null
+  includeSublabels?: boolean | null
+  format?: string | null
+  artistId?: number | null
+  artistRole?: ArtistRole | null
+  masterId?: number | null
+}
+
+/** What a paged release list hangs off; `null` for the root list. */
+export type ReleaseParent =
+  | { kind: 'artist'; role: ArtistRole }
+  | { kind: 'label'; includeSublabels: boolean }
+  | { kind: 'master' }
+  | { kind: 'style' }
+  | { kind: 'genre' }
+  | null
+
+export type Row = Record<string, unknown>
+
+const ARTIST = `a.id, a.name, a.real_name AS "realName", a.profile, a.data_quality AS "dataQuality", a.urls,
+  a.name_variations AS "nameVariations", a.missing_since_dump AS "missingSinceDump"`
+const LABEL = `l.id, l.name, l.contact_info AS "contactInfo", l.profile, l.data_quality AS "dataQuality", l.urls,
+  l.parent_id AS "parentId", l.parent_name AS "parentName", l.missing_since_dump AS "missingSinceDump"`
+const MASTER = `m.id, m.title, m.main_release_id AS "mainReleaseId", m.year, m.notes, m.data_quality AS "dataQuality",
+  m.missing_since_dump AS "missingSinceDump"`
+const RELEASE = `r.id, r.title, r.status, r.country, r.released, r.year, r.notes, r.data_quality AS "dataQuality",
+  r.master_id AS "masterId", r.is_main_release AS "isMainRelease", r.missing_since_dump AS "missingSinceDump"`
+const TRACK = `t.id::float8 AS id, t.release_id AS "releaseId", t.track_key AS "trackKey", t.parent_id::float8 AS "parentId",
+  t.sequence, t.position, t.title, t.duration_text AS "durationText", t.duration_s AS "durationS", t.type,
+  t.missing_since_dump AS "missingSinceDump"`
+
+/** Child tables read whole per parent, in their stated order. Whitelist: table names are never user input. */
+const CHILDREN = {
+  release_artist: { parent: 'release_id', order: 'ord' },
+  release_credit: { parent: 'release_id', order: 'ord' },
+  release_label: { parent: 'release_id', order: 'ord' },
+  release_series: { parent: 'release_id', order: 'ord' },
+  release_format: { parent: 'release_id', order: 'ord' },
+  release_identifier: { parent: 'release_id', order: 'ord' },
+  release_company: { parent: 'release_id', order: 'ord' },
+  release_video: { parent: 'release_id', order: 'ord' },
+  release_genre: { parent: 'release_id', order: 'genre' },
+  release_style: { parent: 'release_id', order: 'style' },
+  master_artist: { parent: 'master_id', order: 'ord' },
+  master_video: { parent: 'master_id', order: 'ord' },
+  master_genre: { parent: 'master_id', order: 'genre' },
+  master_style: { parent: 'master_id', order: 'style' },
+  track_artist: { parent: 'track_id', order: 'ord' },
+  track_credit: { parent: 'track_id', order: 'ord' },
+  artist_alias: { parent: 'artist_id', order: 'ord' },
+  artist_member: { parent: 'group_id', order: 'ord' },
+  artist_group: { parent: 'artist_id', order: 'ord' },
+  label_sublabel: { parent: 'label_id', order: 'ord' },
+} as const
+export type ChildTable = keyof typeof CHILDREN
+
+const camelName = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+
+function camel(row: Row): Row {
+  const out: Row = {}
+  for (const [k, v] of Object.entries(row)) out[camelName(k)] = v
+  return out
+}
+
+function groupBy<K>(rows: Row[], key: string, parents: readonly K[], toKey: (v: unknown) => K = (v) => v as K): Map<K, Row[]> {
+  const out = new Map<K, Row[]>(parents.map((p) => [p, []]))
+  for (const row of rows) out.get(toKey(row[key]))?.push(row)
+  return out
+}
+
+/** release ids an artist appears on, per role; `$p` is the artist id expression. */
+function artistReleaseIds(role: ArtistRole, p: string): string {
+  const main = `SELECT release_id FROM release_artist WHERE artist_id = ${p}
+    UNION SELECT t.release_id FROM track_artist ta JOIN track t ON t.id = ta.track_id WHERE ta.artist_id = ${p}`
+  const credited = `SELECT release_id FROM release_credit WHERE artist_id = ${p}
+    UNION SELECT t.release_id FROM track_credit tc JOIN track t ON t.id = tc.track_id WHERE tc.artist_id = ${p}`
+  return role === 'MAIN' ? main : role === 'CREDITED' ? credited : `${main} UNION ${credited}`
+}
+
+/** release ids of a label, optionally with all its sublabels (transitively, through label.parent_id). */
+function labelReleaseIds(includeSublabels: boolean, p: string): string {
+  if (!includeSublabels) return `SELECT release_id FROM release_label WHERE label_id = ${p}`
+  return `SELECT release_id FROM release_label WHERE label_id IN (
+    WITH RECURSIVE sub(id) AS (SELECT ${p} UNION SELECT l.id FROM label l JOIN sub ON l.parent_id = sub.id)
+    SELECT id FROM sub)`
+}
+
+/** WHERE conditions on `release r` for a filter and, when batched, the parent expression `p.parent`. */
+function releaseConditions(filter: ReleaseFilter, params: unknown[], parent: ReleaseParent): string[] {
+  const add = (v: unknown) => `$${params.push(v)}`
+  const c: string[] = []
+  if (parent?.kind === 'artist') c.push(`r.id IN (${artistReleaseIds(parent.role, 'p.parent')})`)
+  if (parent?.kind === 'label') c.push(`r.id IN (${labelReleaseIds(parent.includeSublabels, 'p.parent')})`)
+  if (parent?.kind === 'master') c.push(`r.master_id = p.parent`)
+  if (parent?.kind === 'style') c.push(`r.id IN (SELECT release_id FROM release_style WHERE style = p.parent)`)
+  if (parent?.kind === 'genre') c.push(`r.id IN (SELECT release_id FROM release_genre WHERE genre = p.parent)`)
+  if (filter.styles?.length) c.push(`r.id IN (SELECT release_id FROM release_style WHERE style = ANY(${add(filter.styles)}::text[]))`)
+  if (filter.genres?.length) c.push(`r.id IN (SELECT release_id FROM release_genre WHERE genre = ANY(${add(filter.genres)}::text[]))`)
+  if (filter.yearFrom != null) c.push(`r.year >= ${add(filter.yearFrom)}`)
+  if (filter.yearTo != null) c.push(`r.year <= ${add(filter.yearTo)}`)
+  if (filter.countries?.length) c.push(`r.country = ANY(${add(filter.countries)}::text[])`)
+  if (filter.labelId != null) c.push(`r.id IN (${labelReleaseIds(!!filter.includeSublabels, `${add(filter.labelId)}::int`)})`)
+  if (filter.artistId != null) c.push(`r.id IN (${artistReleaseIds(filter.artistRole ?? 'ANY', `${add(filter.artistId)}::int`)})`)
+  if (filter.masterId != null) c.push(`r.master_id = ${add(filter.masterId)}`)
+  if (filter.format) {
+    c.push(`EXISTS (SELECT 1 FROM release_format f WHERE f.release_id = r.id AND (f.name = ${add(filter.format)} OR $${params.length} = ANY(f.descriptions)))`)
+  }
+  return c
+}
+
+function keysetConditions(page: KeysetPage, key: string, params: unknown[]): string[] {
+  const c: string[] = []
+  if (page.after != null) c.push(`${key} > $${params.push(page.after)}`)
+  if (page.before != null) c.push(`${key} < $${params.push(page.before)}`)
+  return c
+}
+
+function parentArray(parent: ReleaseParent): string {
+  return parent?.kind === 'style' || parent?.kind === 'genre' ? 'text[]' : 'int[]'
+}
+
+export type SearchType = 'ARTIST' | 'LABEL' | 'MASTER' | 'RELEASE' | 'TRACK'
+
+const SEARCHABLE: Record<SearchType, { table: string; text: string; id: string }> = {
+  ARTIST: { table: 'artist', text: 'name', id: 'id' },
+  LABEL: { table: 'label', text: 'name', id: 'id' },
+  MASTER: { table: 'master', text: 'title', id: 'id' },
+  RELEASE: { table: 'release', text: 'title', id: 'id' },
+  TRACK: { table: 'track', text: 'title', id: 'id' },
+}
+
+export class CatalogReadRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async artists(ids: readonly number[]): Promise<Row[]> {
+    return (await this.db.query(`SELECT ${ARTIST} FROM artist a WHERE a.id = ANY($1::int[])`, [ids])).rows
+  }
+
+  async labels(ids: readonly number[]): Promise<Row[]> {
+    return (await this.db.query(`SELECT ${LABEL} FROM label l WHERE l.id = ANY($1::int[])`, [ids])).rows
+  }
+
+  async masters(ids: readonly number[]): Promise<Row[]> {
+    return (await this.db.query(`SELECT ${MASTER} FROM master m WHERE m.id = ANY($1::int[])`, [ids])).rows
+  }
+
+  async releases(ids: readonly number[]): Promise<Row[]> {
+    return (await this.db.query(`SELECT ${RELEASE} FROM release r WHERE r.id = ANY($1::int[])`, [ids])).rows
+  }
+
+  async tracks(ids: readonly number[]): Promise<Row[]> {
+    return (await this.db.query(`SELECT ${TRACK} FROM track t WHERE t.id = ANY($1::int8[])`, [ids])).rows
+  }
+
+  /** Whole tracklists (top level and sub-tracks) of releases, in sequence. */
+  async tracklists(releaseIds: readonly number[]): Promise<Map<number, Row[]>> {
+    const { rows } = await this.db.query(`SELECT ${TRACK} FROM track t WHERE t.release_id = ANY($1::int[]) ORDER BY t.release_id, t.sequence`, [releaseIds])
+    return groupBy(rows, 'releaseId', releaseIds)
+  }
+
+  /** Rows of a child table for many parents, each parent's rows in their stated order, keys in camelCase. */
+  async children(table: ChildTable, parentIds: readonly number[]): Promise<Map<number, Row[]>> {
+    const { parent, order } = CHILDREN[table]
+    const { rows } = await this.db.query(`SELECT * FROM ${table} WHERE ${parent} = ANY($1::int8[]) ORDER BY ${parent}, ${order}`, [parentIds])
+    return groupBy(rows.map(camel), camelName(parent), parentIds, Number)
+  }
+
+  /** Labels whose parent is one of `labelIds` (the parent's view of its sublabels, from label records). */
+  async sublabels(labelIds: readonly number[]): Promise<Map<number, Row[]>> {
+    const { rows } = await this.db.query(`SELECT ${LABEL} FROM label l WHERE l.parent_id = ANY($1::int[]) ORDER BY l.parent_id, l.id`, [labelIds])
+    return groupBy(rows, 'parentId', labelIds)
+  }
+
+  /** One keyset page of releases per parent (or of the root list when `parent` is null), filtered. */
+  async releasePages(parent: ReleaseParent, parentKeys: readonly (number | string)[], filter: ReleaseFilter, page: KeysetPage): Promise<Map<number | string, Row[]>> {
+    const params: unknown[] = [parentKeys]
+    const where = [...releaseConditions(filter, params, parent), ...keysetConditions(page, 'r.id', params)]
+    const sql = `
+      SELECT p.parent AS "parentKey", x.* FROM unnest($1::${parentArray(parent)}) AS p(parent)
+      CROSS JOIN LATERAL (
+        SELECT ${RELEASE} FROM release r ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY r.id ${page.backward ? 'DESC' : 'ASC'} LIMIT ${page.limit + 1}
+      ) x`
+    const { rows } = await this.db.query(sql, params)
+    return groupBy(rows, 'parentKey', parentKeys)
+  }
+
+  async releaseCounts(parent: ReleaseParent, parentKeys: readonly (number | string)[], filter: ReleaseFilter): Promise<Map<number | string, number>> {
+    const params: unknown[] = [parentKeys]
+    const where = releaseConditions(filter, params, parent)
+    const { rows } = await this.db.query<{ parentKey: number | string; n: number }>(
+      `SELECT p.parent AS "parentKey", (SELECT count(*)::int FROM release r ${where.length ? `WHERE ${where.join(' AND ')}` : ''}) AS n
+       FROM unnest($1::${parentArray(parent)}) AS p(parent)`,
+      params,
+    )
+    return new Map(rows.map((r) => [r.parentKey, r.n]))
+  }
+
+  /** Tracks an artist performs (track artist, or main artist of the release when the track names none). */
+  private artistTrackConditions(): string {
+    return `(t.id IN (SELECT track_id FROM track_artist WHERE artist_id = p.parent)
+      OR (t.release_id IN (SELECT release_id FROM release_artist WHERE artist_id = p.parent)
+          AND NOT EXISTS (SELECT 1 FROM track_artist x WHERE x.track_id = t.id)))
+      AND t.type = 'track'`
+  }
+
+  async artistTrackPages(artistIds: readonly number[], page: KeysetPage): Promise<Map<number, Row[]>> {
+    const params: unknown[] = [artistIds]
+    const where = [this.artistTrackConditions(), ...keysetConditions(page, 't.id', params)]
+    const { rows } = await this.db.query(
+      `SELECT p.parent AS "parentKey", x.* FROM unnest($1::int[]) AS p(parent)
+       CROSS JOIN LATERAL (SELECT ${TRACK} FROM track t WHERE ${where.join(' AND ')}
+         ORDER BY t.id ${page.backward ? 'DESC' : 'ASC'} LIMIT ${page.limit + 1}) x`,
+      params,
+    )
+    return groupBy(rows, 'parentKey', artistIds)
+  }
+
+  async artistTrackCounts(artistIds: readonly number[]): Promise<Map<number, number>> {
+    const { rows } = await this.db.query<{ parentKey: number; n: number }>(
+      `SELECT p.parent AS "parentKey", (SELECT count(*)::int FROM track t WHERE ${this.artistTrackConditions()}) AS n
+       FROM unnest($1::int[]) AS p(parent)`,
+      [artistIds],
+    )
+    return new Map(rows.map((r) => [r.parentKey, r.n]))
+  }
+
+  /** Styles or genres with how many releases carry them, alphabetical, keyset on the name's rank. */
+  async tags(kind: 'style' | 'genre'): Promise<{ name: string; releases: number }[]> {
+    const { rows } = await this.db.query<{ name: string; releases: number }>(
+      `SELECT ${kind} AS name, count(*)::int AS releases FROM release_${kind} GROUP BY ${kind} ORDER BY ${kind}`,
+    )
+    return rows
+  }
+
+  async tagCounts(kind: 'style' | 'genre', names: readonly string[]): Promise<Map<string, number>> {
+    const { rows } = await this.db.query<{ name: string; n: number }>(
+      `SELECT p.name, (SELECT count(*)::int FROM release_${kind} WHERE ${kind} = p.name) AS n FROM unnest($1::text[]) AS p(name)`,
+      [names],
+    )
+    return new Map(rows.map((r) => [r.name, r.n]))
+  }
+
+  /**
+   * Ranked, typo-tolerant search (trigrams ignore case): trigram candidates (`%` similarity or `<%` word similarity, both served by
+   * the GIN trigram indexes), scored by the mean of similarity and word similarity (1 = exact match), so a
+   * whole-title match outranks a title that merely contains the words. Each type contributes its best
+   * `limit` candidates; the union is ordered by score.
+   */
+  async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<{ type: SearchType; id: number; score: number }[]> {
+    const parts = types.map((type) => {
+      const s = SEARCHABLE[type]
+      return `(SELECT '${type}' AS type, ${s.id}::float8 AS id,
+          round(((similarity(${s.text}, $1) + word_similarity($1, ${s.text})) / 2)::numeric, 4)::float8 AS score
+        FROM ${s.table}
+        WHERE ${s.text} % $1 OR $1 <% ${s.text}
+        ORDER BY score DESC, ${s.id} LIMIT $2)`
+    })
+    const { rows } = await this.db.query<{ type: SearchType; id: number; score: number }>(
+      `SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2 OFFSET $3`,
+      [query, limit + offset, offset],
+    )
+    return rows.map((r) => ({ ...r, id: Number(r.id) }))
+  }
+}

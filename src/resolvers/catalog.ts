@@ -1,0 +1,227 @@
+import fs from 'node:fs'
+import { fromGlobalId, numericKey, toGlobalId, type NodeType } from '../api/global-id.ts'
+import type { Loaders } from '../api/loaders.ts'
+import { parsePage, toConnection, type PageArgs } from '../api/pagination.ts'
+import type { ArtistRole, ReleaseFilter, ReleaseParent, Row, SearchType } from '../db/repositories/catalog-read.repository.ts'
+import { BadInputError } from '../errors.ts'
+import type { AuthService, Viewer } from '../services/auth.service.ts'
+import { connectionFromList } from './connection.ts'
+
+export interface CatalogContext {
+  viewer: Viewer
+  auth: AuthService
+  loaders: Loaders
+}
+
+const schemaFile = (name: string) => fs.readFileSync(new URL(`../schema/${name}`, import.meta.url), 'utf8')
+export const baseTypeDefs = schemaFile('base.graphql')
+export const catalogTypeDefs = schemaFile('catalog.graphql')
+
+type Args = PageArgs & { filter?: ReleaseFilter | null }
+type Tag = { __typename: 'Style' | 'Genre'; name: string }
+
+const ord = (r: Row) => Number(r.ord)
+const num = (v: unknown) => (v == null ? null : Number(v))
+
+const YEAR_MIN = 1800
+const YEAR_MAX = 2100
+
+function checkFilter(filter: ReleaseFilter | null | undefined): ReleaseFilter {
+  const f = filter ?? {}
+  for (const field of ['yearFrom', 'yearTo'] as const) {
+    const y = f[field]
+    if (y != null && (y < YEAR_MIN || y > YEAR_MAX)) throw new BadInputError(`must be a year between ${YEAR_MIN} and ${YEAR_MAX}`, `filter.${field}`)
+  }
+  if (f.yearFrom != null && f.yearTo != null && f.yearFrom > f.yearTo) throw new BadInputError('is after filter.yearTo', 'filter.yearFrom')
+  if (f.includeSublabels && f.labelId == null) throw new BadInputError('needs filter.labelId', 'filter.includeSublabels')
+  if (f.artistRole && f.artistId == null) throw new BadInputError('needs filter.artistId', 'filter.artistRole')
+  return f
+}
+
+/** A page of releases hanging off `parent` (or the root list), batched with every sibling's page. */
+function releaseConnection(ctx: CatalogContext, parent: ReleaseParent, parentKey: number | string, args: Args) {
+  const filter = checkFilter(args.filter)
+  const page = parsePage(args)
+  return ctx.loaders.releasePage
+    .load({ parent: parentKey, args: { parent, filter, page } })
+    .then((rows) => toConnection(rows, (r) => Number(r.id), page, () => ctx.loaders.releaseCount.load({ parent: parentKey, args: { parent, filter } })))
+}
+
+function tags(rows: Row[], typename: 'Style' | 'Genre'): Tag[] {
+  const field = typename === 'Style' ? 'style' : 'genre'
+  return rows.map((r) => ({ __typename: typename, name: String(r[field]) }))
+}
+
+function videos(rows: Row[]) {
+  return rows.map((r) => ({ url: r.src, durationSeconds: r.durationS, embed: r.embed, title: r.title, description: r.description }))
+}
+
+const artistRef = (ctx: CatalogContext, id: unknown) => (id != null && Number(id) > 0 ? ctx.loaders.artist.load(Number(id)) : null)
+const labelRef = (ctx: CatalogContext, id: unknown) => (id != null && Number(id) > 0 ? ctx.loaders.label.load(Number(id)) : null)
+
+function references(rows: Row[], idField: string, nameField: string) {
+  return rows.map((r) => ({ ord: Number(r.ord), artistId: r[idField], name: r[nameField] }))
+}
+
+async function loadNode(ctx: CatalogContext, id: string) {
+  const { type, key } = fromGlobalId(id)
+  const typed = (row: Row | null, t: NodeType) => (row ? { ...row, __typename: t } : null)
+  switch (type) {
+    case 'Style':
+    case 'Genre':
+      return (await ctx.loaders.tagCount.load({ parent: key, args: type === 'Style' ? 'style' : 'genre' })) > 0 ? { __typename: type, name: key } : null
+    default: {
+      const loader = { Artist: ctx.loaders.artist, Label: ctx.loaders.label, Master: ctx.loaders.master, Release: ctx.loaders.release, Track: ctx.loaders.track }[type]
+      return typed(await loader.load(numericKey(id, type)), type)
+    }
+  }
+}
+
+const SEARCH_MAX = 50
+const SEARCH_TYPES: SearchType[] = ['ARTIST', 'LABEL', 'MASTER', 'RELEASE', 'TRACK']
+const TYPENAME: Record<SearchType, NodeType> = { ARTIST: 'Artist', LABEL: 'Label', MASTER: 'Master', RELEASE: 'Release', TRACK: 'Track' }
+
+function searchOffset(after: string | null | undefined): number {
+  if (after == null) return 0
+  const m = /^o:(\d+)$/.exec(Buffer.from(after, 'base64url').toString('utf8'))
+  if (!m) throw new BadInputError(`"${after}" is not a cursor of this search`, 'after')
+  return Number(m[1])
+}
+
+export const catalogResolvers = {
+  Node: {
+    __resolveType: (obj: { __typename: string }) => obj.__typename,
+  },
+  SearchResult: {
+    __resolveType: (obj: { __typename: string }) => obj.__typename,
+  },
+  Query: {
+    node: (_: unknown, a: { id: string }, ctx: CatalogContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      return loadNode(ctx, a.id)
+    },
+    nodes: (_: unknown, a: { ids: string[] }, ctx: CatalogContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      if (a.ids.length > 100) throw new BadInputError('at most 100 ids at once', 'ids')
+      return a.ids.map((id) => loadNode(ctx, id))
+    },
+    artist: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.artist.load(a.discogsId)),
+    label: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.label.load(a.discogsId)),
+    master: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.master.load(a.discogsId)),
+    release: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.release.load(a.discogsId)),
+    track: (_: unknown, a: { id: string }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.track.load(numericKey(a.id, 'Track'))),
+    releases: (_: unknown, a: Args, ctx: CatalogContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      return releaseConnection(ctx, null, 0, a)
+    },
+    styles: async (_: unknown, __: unknown, ctx: CatalogContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      return (await ctx.loaders.repo.tags('style')).map((t) => ({ __typename: 'Style', name: t.name, releaseCount: t.releases }))
+    },
+    genres: async (_: unknown, __: unknown, ctx: CatalogContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      return (await ctx.loaders.repo.tags('genre')).map((t) => ({ __typename: 'Genre', name: t.name, releaseCount: t.releases }))
+    },
+    search: async (_: unknown, a: { query: string; types?: SearchType[] | null; first: number; after?: string | null }, ctx: CatalogContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      const query = a.query.trim()
+      if (query.length < 2) throw new BadInputError('must have at least 2 characters', 'query')
+      if (query.length > 200) throw new BadInputError('must have at most 200 characters', 'query')
+      if (a.first < 1 || a.first > SEARCH_MAX) throw new BadInputError(`must be between 1 and ${SEARCH_MAX}`, 'first')
+      const offset = searchOffset(a.after)
+      const hits = await ctx.loaders.repo.search(query, a.types?.length ? [...new Set(a.types)] : SEARCH_TYPES, a.first + 1, offset)
+      const page = hits.slice(0, a.first)
+      const edges = await Promise.all(
+        page.map(async (h, i) => {
+          const loader = { ARTIST: ctx.loaders.artist, LABEL: ctx.loaders.label, MASTER: ctx.loaders.master, RELEASE: ctx.loaders.release, TRACK: ctx.loaders.track }[h.type]
+          const row = await loader.load(h.id)
+          return { cursor: Buffer.from(`o:${offset + i + 1}`).toString('base64url'), score: h.score, node: { ...row, __typename: TYPENAME[h.type] } }
+        }),
+      )
+      return {
+        edges,
+        pageInfo: { hasNextPage: hits.length > a.first, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      }
+    },
+  },
+  Credit: {
+    artist: (r: Row, _: unknown, ctx: CatalogContext) => artistRef(ctx, r.artistId),
+    join: (r: Row) => r.joinString,
+  },
+  ArtistReference: {
+    artist: (r: Row, _: unknown, ctx: CatalogContext) => artistRef(ctx, r.artistId),
+  },
+  Artist: {
+    id: (r: Row) => toGlobalId('Artist', Number(r.id)),
+    discogsId: (r: Row) => r.id,
+    aliases: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_alias').load(Number(r.id)), 'aliasId', 'aliasName'), ord, a),
+    members: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_member').load(Number(r.id)), 'memberId', 'memberName'), ord, a),
+    groups: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_group').load(Number(r.id)), 'groupId', 'groupName'), ord, a),
+    releases: (r: Row, a: Args & { role: ArtistRole }, ctx: CatalogContext) => releaseConnection(ctx, { kind: 'artist', role: a.role }, Number(r.id), a),
+    tracks: async (r: Row, a: PageArgs, ctx: CatalogContext) => {
+      const page = parsePage(a)
+      const rows = await ctx.loaders.artistTrackPage.load({ parent: Number(r.id), args: page })
+      return toConnection(rows, (t) => Number(t.id), page, () => ctx.loaders.artistTrackCount.load(Number(r.id)))
+    },
+  },
+  Label: {
+    id: (r: Row) => toGlobalId('Label', Number(r.id)),
+    discogsId: (r: Row) => r.id,
+    parentLabel: (r: Row, _: unknown, ctx: CatalogContext) => labelRef(ctx, r.parentId),
+    sublabels: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.sublabels.load(Number(r.id)), (l) => Number(l.id), a),
+    releases: (r: Row, a: Args & { includeSublabels: boolean }, ctx: CatalogContext) =>
+      releaseConnection(ctx, { kind: 'label', includeSublabels: !!a.includeSublabels }, Number(r.id), a),
+  },
+  Master: {
+    id: (r: Row) => toGlobalId('Master', Number(r.id)),
+    discogsId: (r: Row) => r.id,
+    mainRelease: (r: Row, _: unknown, ctx: CatalogContext) => (r.mainReleaseId ? ctx.loaders.release.load(Number(r.mainReleaseId)) : null),
+    genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('master_genre').load(Number(r.id)), 'Genre'),
+    styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('master_style').load(Number(r.id)), 'Style'),
+    artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children('master_artist').load(Number(r.id)),
+    videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children('master_video').load(Number(r.id))),
+    versions: (r: Row, a: Args, ctx: CatalogContext) => releaseConnection(ctx, { kind: 'master' }, Number(r.id), a),
+  },
+  Release: {
+    id: (r: Row) => toGlobalId('Release', Number(r.id)),
+    discogsId: (r: Row) => r.id,
+    master: (r: Row, _: unknown, ctx: CatalogContext) => (r.masterId ? ctx.loaders.master.load(Number(r.masterId)) : null),
+    genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('release_genre').load(Number(r.id)), 'Genre'),
+    styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('release_style').load(Number(r.id)), 'Style'),
+    formats: async (r: Row, _: unknown, ctx: CatalogContext) =>
+      (await ctx.loaders.children('release_format').load(Number(r.id))).map((f) => ({ ...f, quantity: f.qty })),
+    labels: async (r: Row, _: unknown, ctx: CatalogContext) =>
+      (await ctx.loaders.children('release_label').load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: labelRef(ctx, l.labelId) })),
+    series: async (r: Row, _: unknown, ctx: CatalogContext) =>
+      (await ctx.loaders.children('release_series').load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: labelRef(ctx, l.seriesId) })),
+    identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('release_identifier').load(Number(r.id)),
+    companies: async (r: Row, _: unknown, ctx: CatalogContext) =>
+      (await ctx.loaders.children('release_company').load(Number(r.id))).map((c) => ({ ...c, catalogNumber: c.catno, label: labelRef(ctx, c.companyId) })),
+    videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children('release_video').load(Number(r.id))),
+    artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children('release_artist').load(Number(r.id)),
+    credits: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.children('release_credit').load(Number(r.id)), ord, a),
+    tracks: async (r: Row, a: PageArgs, ctx: CatalogContext) =>
+      connectionFromList((await ctx.loaders.tracklist.load(Number(r.id))).filter((t) => t.parentId == null), (t) => Number(t.sequence), a),
+  },
+  Track: {
+    id: (r: Row) => toGlobalId('Track', Number(r.id)),
+    release: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.release.load(Number(r.releaseId)),
+    duration: (r: Row) => num(r.durationS),
+    type: (r: Row) => String(r.type).toUpperCase(),
+    parent: (r: Row, _: unknown, ctx: CatalogContext) => (r.parentId != null ? ctx.loaders.track.load(Number(r.parentId)) : null),
+    subTracks: async (r: Row, _: unknown, ctx: CatalogContext) =>
+      (await ctx.loaders.tracklist.load(Number(r.releaseId))).filter((t) => t.parentId != null && Number(t.parentId) === Number(r.id)),
+    artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children('track_artist').load(Number(r.id)),
+    credits: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.children('track_credit').load(Number(r.id)), ord, a),
+  },
+  Style: {
+    id: (t: Tag) => toGlobalId('Style', t.name),
+    releaseCount: (t: Tag & { releaseCount?: number }, _: unknown, ctx: CatalogContext) => t.releaseCount ?? ctx.loaders.tagCount.load({ parent: t.name, args: 'style' }),
+    releases: (t: Tag, a: Args, ctx: CatalogContext) => releaseConnection(ctx, { kind: 'style' }, t.name, a),
+  },
+  Genre: {
+    id: (t: Tag) => toGlobalId('Genre', t.name),
+    releaseCount: (t: Tag & { releaseCount?: number }, _: unknown, ctx: CatalogContext) => t.releaseCount ?? ctx.loaders.tagCount.load({ parent: t.name, args: 'genre' }),
+    releases: (t: Tag, a: Args, ctx: CatalogContext) => releaseConnection(ctx, { kind: 'genre' }, t.name, a),
+  },
+}
