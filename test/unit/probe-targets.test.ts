@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseLabelFile } from '../../src/ml/probes/label-file.ts'
+import { parseLabelFile, resolveLabelRows } from '../../src/ml/probes/label-file.ts'
 import { decadeOf, multiLabelTargets, restrictTargets, singleLabelTargets } from '../../src/ml/probes/targets.ts'
 
 describe('probe targets', () => {
@@ -63,5 +63,40 @@ describe('parseLabelFile', () => {
     expect(() => parseLabelFile('1\tA\n\tB\n', 'tags.tsv')).toThrow(/tags\.tsv line 2: the first column/)
     expect(() => parseLabelFile('99999999999999999999\tA\n', 'tags.tsv')).toThrow(/line 1: track id .* out of range/)
     expect(() => parseLabelFile('# nothing\n', 'tags.tsv')).toThrow(/tags\.tsv: no labelled tracks/)
+  })
+})
+
+describe('resolveLabelRows', () => {
+  const catalog = {
+    existingTrackIds: new Set([1, 2, 3, 4]),
+    audioPaths: [
+      { path: '/music/jamendo/14/214.mp3', trackId: 3 },
+      { path: '/music/other/214.mp3', trackId: 4 },
+      { path: '/music/a/x.wav', trackId: 2 },
+    ],
+  }
+
+  it('maps ids and path tails to tracks', () => {
+    const parsed = parseLabelFile('1\tA\n14/214.mp3\tB\tC\n./a/x.wav\tD\n', 'f.tsv')
+    expect([...resolveLabelRows(parsed, 'f.tsv', catalog)]).toEqual([
+      [1, ['A']],
+      [3, ['B', 'C']],
+      [2, ['D']],
+    ])
+  })
+
+  it('names the lines of unknown, ambiguous and repeated tracks', () => {
+    const parsed = parseLabelFile('9\tA\n214.mp3\tB\nnope.wav\tC\n2\tD\n/music/a/x.wav\tE\n', 'f.tsv')
+    let message = ''
+    try {
+      resolveLabelRows(parsed, 'f.tsv', catalog)
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toMatch(/f\.tsv: 4 rows not resolved/)
+    expect(message).toMatch(/line 1: no track with id 9/)
+    expect(message).toMatch(/line 2: "214\.mp3" matches 2 audio files/)
+    expect(message).toMatch(/line 3: no audio file linked to a track at "nope\.wav"/)
+    expect(message).toMatch(/line 5: names track 2 again \(first on line 4\)/)
   })
 })

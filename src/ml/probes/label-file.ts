@@ -73,3 +73,58 @@ export function parseLabelFile(text: string, file: string): LabelFile {
   if (rows.length === 0) throw new BadInputError(`${file}: no labelled tracks`, '--task')
   return { rows, multiLabel: rows.some((r) => r.labels.length > 1) }
 }
+
+/**
+ * Resolves each row to a catalog track: an id must exist; a path must be an audio file's path, or its tail
+ * (`14/214.mp3` matches `/music/jamendo/14/214.mp3`), and name exactly one. Every row that does not resolve is
+ * an error — a partial label file would silently change the task — reported with its line (the first five,
+ * and how many in all).
+ */
+export function resolveLabelRows(
+  parsed: LabelFile,
+  file: string,
+  catalog: { existingTrackIds: ReadonlySet<number>; audioPaths: readonly { path: string; trackId: number }[] },
+): Map<number, string[]> {
+  const byBasename = new Map<string, { path: string; trackId: number }[]>()
+  for (const a of catalog.audioPaths) {
+    const p = normalisePath(a.path)
+    const base = p.slice(p.lastIndexOf('/') + 1)
+    const list = byBasename.get(base)
+    if (list) list.push({ path: p, trackId: a.trackId })
+    else byBasename.set(base, [{ path: p, trackId: a.trackId }])
+  }
+  const problems: string[] = []
+  const out = new Map<number, string[]>()
+  const lineOfTrack = new Map<number, number>()
+  for (const row of parsed.rows) {
+    let trackId: number | undefined
+    if ('trackId' in row.track) {
+      if (catalog.existingTrackIds.has(row.track.trackId)) trackId = row.track.trackId
+      else problems.push(`line ${row.line}: no track with id ${row.track.trackId}`)
+    } else {
+      const p = normalisePath(row.track.path)
+      const candidates = (byBasename.get(p.slice(p.lastIndexOf('/') + 1)) ?? []).filter((c) => c.path === p || c.path.endsWith(`/${p}`))
+      const tracks = [...new Set(candidates.map((c) => c.trackId))]
+      if (tracks.length === 1) trackId = tracks[0]
+      else if (tracks.length === 0) problems.push(`line ${row.line}: no audio file linked to a track at "${row.track.path}"`)
+      else problems.push(`line ${row.line}: "${row.track.path}" matches ${tracks.length} audio files (${candidates.slice(0, 3).map((c) => c.path).join(', ')}…); give more of the path`)
+    }
+    if (trackId === undefined) continue
+    const previous = lineOfTrack.get(trackId)
+    if (previous !== undefined) {
+      problems.push(`line ${row.line}: names track ${trackId} again (first on line ${previous})`)
+      continue
+    }
+    lineOfTrack.set(trackId, row.line)
+    out.set(trackId, row.labels)
+  }
+  if (problems.length) {
+    const more = problems.length > 5 ? `; and ${problems.length - 5} more` : ''
+    throw new BadInputError(`${file}: ${problems.length} row${problems.length > 1 ? 's' : ''} not resolved: ${problems.slice(0, 5).join('; ')}${more}`, '--task')
+  }
+  return out
+}
+
+function normalisePath(p: string): string {
+  return p.replace(/\\/g, '/').replace(/^(\.\/)+/, '')
+}
