@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // One graphql instance: Node loads graphql's CommonJS build for @apollo/server and @graphql-tools, so
+  // our own imports must resolve to it too, or graphql-js refuses types "from another realm".
+  resolve: { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] },
   test: {
     include: ['test/**/*.test.ts'],
     // Two cores: more workers only contend; integration tests each make their own database.

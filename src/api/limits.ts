@@ -31,10 +31,8 @@ export interface QueryLimits {
   maxCost: number
 }
 
-export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 15, maxCost: 50_000 }
-
 /** Plain lists are short by design (a release's formats, a master's styles) but not free. */
-const LIST_FACTOR = 5
+const LIST_FACTOR = 3
 
 function unwrapList(type: GraphQLOutputType): boolean {
   const t = isNonNullType(type) ? type.ofType : type

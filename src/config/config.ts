@@ -19,7 +19,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).default('true'),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(15),
-  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(50_000),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(100_000),
   GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
 })
 

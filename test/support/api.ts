@@ -1,0 +1,42 @@
+import type { Config } from '../../src/config/config.ts'
+import { startApiServer, type ApiServer } from '../../src/api/http-server.ts'
+import { JobQueue } from '../../src/jobs/queue.ts'
+import { createLogger } from '../../src/logger.ts'
+import type { TestDatabase } from './database.ts'
+
+export interface GqlResponse {
+  status: number
+  headers: Headers
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: { data?: any; errors?: { message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }[] }
+}
+
+export interface TestApi {
+  url: string
+  server: ApiServer
+  gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse>
+  close(): Promise<void>
+}
+
+/** The real API server (HTTP on a free loopback port) over a test database. */
+export async function startTestApi(t: TestDatabase, overrides: Partial<Config> = {}): Promise<TestApi> {
+  const config = { ...t.config, ...overrides }
+  const queue = await JobQueue.start(t.db)
+  const server = await startApiServer({ db: t.db, config, logger: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent'), queue }, { port: 0, host: '127.0.0.1' })
+  return {
+    url: server.url,
+    server,
+    async gql(query, variables = {}, headers = {}) {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      })
+      return { status: res.status, headers: res.headers, body: await res.json() }
+    },
+    async close() {
+      await server.close()
+      await queue.stop()
+    },
+  }
+}
