@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 import { MlBackendError } from '../../errors.ts'
+import { BufferPool } from './buffer-pool.ts'
 
 /**
  * The `native` backend: TensorFlow.js' CPU backend (same tensor storage: one Float32Array per tensor) with the
@@ -48,6 +49,12 @@ interface NativeKernels {
   channelScaleGrad(
     dy: Float32Array, x: Float32Array, s: Float32Array, n: number, hw: number, c: number, dx: Float32Array, ds: Float32Array,
   ): void
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void
+  addN(xs: Float32Array[], out: Float32Array): void
+  adam(
+    theta: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number,
+    eps: number, c1: number, c2: number, thetaOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+  ): void
   setThreads(n: number): void
   tuneAllocator(): boolean
   info(): string
@@ -65,6 +72,11 @@ export function loadNativeKernels(): NativeKernels {
   if (!fs.existsSync(NATIVE_ADDON_PATH)) {
     throw new MlBackendError(NATIVE_BACKEND, `${NATIVE_ADDON_PATH} is not built (run: sh scripts/build-ml-native.sh)`)
   }
+  // libgomp reads its wait policy once, when the addon loads. Its default (spin ~0.3 ms after every parallel
+  // loop) keeps a core busy between kernels while this thread runs JavaScript and V8 its GC threads; on two
+  // cores that cost a fifth of a B0 inference pass. Passive workers sleep at once (docs/ml-engine.md).
+  // An explicit setting by the user wins.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE'
   try {
     addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeKernels
   } catch (e) {
@@ -73,12 +85,71 @@ export function loadNativeKernels(): NativeKernels {
   return addon
 }
 
-class NativeBackend extends MathBackendCPU {
+/** Bytes of freed tensor memory kept for reuse: enough for a B0 training step's activations. */
+const POOL_BYTES = Math.min(4 * 2 ** 30, Math.floor(os.totalmem() / 4))
+
+/**
+ * The CPU backend, with outputs of native kernels drawn from a BufferPool and handed back to it when their
+ * tensor is disposed. An array is recycled only when provably unreachable: it was allocated by `alloc`, it
+ * backed exactly one tensor (write() of an array already in use marks it shared), and it never left the
+ * backend through readSync/read (dataSync(), data(), arraySync() return the backing array itself).
+ */
+export class NativeBackend extends MathBackendCPU {
+  readonly pool = new BufferPool(POOL_BYTES)
+  private readonly recyclable = new WeakSet<Float32Array>()
+  private readonly inUse = new WeakSet<Float32Array>()
+
   constructor() {
     super()
     // The CPU backend prints an "install tfjs-node" banner on first use; this backend is the answer to it.
     ;(this as unknown as { firstUse: boolean }).firstUse = false
   }
+
+  /** A float32 output buffer; contents unspecified (the kernel writes every element). */
+  alloc(length: number): Float32Array {
+    const a = this.pool.take(length)
+    if (this.pool.pools(length)) this.recyclable.add(a)
+    return a
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    this.track(values)
+    return super.write(values, shape, dtype)
+  }
+
+  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    this.track(values)
+    super.move(dataId, values, shape, dtype, refCount)
+  }
+
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    const values = this.data.get(dataId)?.values
+    if (values instanceof Float32Array) this.recyclable.delete(values)
+    return super.readSync(dataId)
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values
+    const disposed = super.disposeData(dataId, force)
+    if (values instanceof Float32Array && !this.data.has(dataId) && this.recyclable.has(values)) {
+      this.recyclable.delete(values)
+      this.inUse.delete(values)
+      this.pool.give(values)
+    }
+    return disposed
+  }
+
+  private track(values: tf.backend_util.BackendValues): void {
+    if (!(values instanceof Float32Array) || !this.recyclable.has(values)) return
+    if (this.inUse.has(values)) this.recyclable.delete(values)
+    else this.inUse.add(values)
+  }
+}
+
+/** Empties the native backend's buffer pool (its memory goes back to the garbage collector). */
+export function releaseNativeBuffers(): void {
+  const b = tf.findBackend(NATIVE_BACKEND) as NativeBackend | null
+  b?.pool.clear()
 }
 
 type Inputs = Record<string, tf.TensorInfo>
@@ -116,7 +187,7 @@ export function nativeAllocatorTuned(): boolean {
   return allocatorTuned
 }
 
-type Backend = MathBackendCPU
+type Backend = NativeBackend
 const values = (b: Backend, t: tf.TensorInfo): Float32Array => {
   const v = b.data.get(t.dataId).values
   return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
@@ -147,7 +218,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
         x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
         strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
       )
-      const y = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels)
+      const y = b.alloc(info.batchSize * info.outHeight * info.outWidth * info.outChannels)
       if (isPointwise(info)) {
         k.gemm(0, 0, info.batchSize * info.inHeight * info.inWidth, info.outChannels, info.inChannels, values(b, x), values(b, filter), y, 0)
       } else {
@@ -164,7 +235,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
         inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
         strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
       )
-      const dx = new Float32Array(size(inputShape as number[]))
+      const dx = b.alloc(size(inputShape as number[]))
       if (isPointwise(info)) {
         k.gemm(0, 1, info.batchSize * info.inHeight * info.inWidth, info.inChannels, info.outChannels, values(b, dy), values(b, filter), dx, 0)
       } else {
@@ -181,7 +252,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
         x.shape as [number, number, number, number], filterShape as [number, number, number, number],
         strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
       )
-      const dw = new Float32Array(size(filterShape as number[]))
+      const dw = b.alloc(size(filterShape as number[]))
       if (isPointwise(info)) {
         k.gemm(1, 0, info.inChannels, info.outChannels, info.batchSize * info.inHeight * info.inWidth, values(b, x), values(b, dy), dw, 0)
       } else {
@@ -198,7 +269,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
         x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
         strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', true,
       )
-      const y = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels)
+      const y = b.alloc(info.batchSize * info.outHeight * info.outWidth * info.outChannels)
       k.depthwiseForward(values(b, x), ...convArgs(info), values(b, filter), y)
       return out(b, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], y)
     },
@@ -211,7 +282,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
         inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
         strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', true,
       )
-      const dx = new Float32Array(size(inputShape as number[]))
+      const dx = b.alloc(size(inputShape as number[]))
       k.depthwiseBackpropInput(values(b, dy), ...convArgs(info), values(b, filter), dx)
       return out(b, inputShape as number[], dx)
     },
@@ -225,7 +296,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
         x.shape as [number, number, number, number], fs4, strides as [number, number], 1, pad as 'same',
         dimRoundingMode as 'floor', true,
       )
-      const dw = new Float32Array(size(fs4))
+      const dw = b.alloc(size(fs4))
       k.depthwiseBackpropFilter(values(b, x), ...convArgs(info), values(b, dy), dw)
       return out(b, fs4, dw)
     },
@@ -244,9 +315,33 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
       if (batchA !== batchB && batchA !== 1 && batchB !== 1) return fallback('BatchMatMul')(args)
       const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), bm.shape.slice(0, -2))
       const batch = Math.max(batchA, batchB)
-      const c = new Float32Array(batch * m * n)
+      const c = be.alloc(batch * m * n)
       k.batchGemm(batch, batchA, batchB, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, kk, values(be, a), values(be, bm), c)
       return out(be, [...outBatch, m, n], c)
+    },
+
+    Add: binary(k, 0, 'Add', fallback),
+    Sub: binary(k, 1, 'Sub', fallback),
+    Multiply: binary(k, 2, 'Multiply', fallback),
+    RealDiv: binary(k, 3, 'RealDiv', fallback),
+    AddN: (args) => {
+      const xs = args.inputs as unknown as tf.TensorInfo[]
+      const first = xs[0]
+      if (!float(...xs) || xs.some((x) => !tf.util.arraysEqual(x.shape, first.shape))) return fallback('AddN')(args)
+      const b = args.backend as Backend
+      const y = b.alloc(size(first.shape))
+      k.addN(xs.map((x) => values(b, x)), y)
+      return out(b, first.shape, y)
+    },
+    // The update of ./optimizer.ts: one pass per variable instead of a dozen elementwise ops.
+    DgAdam: ({ inputs, backend, attrs }) => {
+      const { theta, m, v, g } = inputs as unknown as Inputs
+      const b = backend as Backend
+      const a = attrs as Record<string, number>
+      const n = size(theta.shape)
+      const [t, mo, vo] = [b.alloc(n), b.alloc(n), b.alloc(n)]
+      k.adam(values(b, theta), values(b, m), values(b, v), values(b, g), a.learningRate, a.beta1, a.beta2, a.epsilon, a.c1, a.c2, t, mo, vo)
+      return [out(b, theta.shape, t), out(b, theta.shape, mo), out(b, theta.shape, vo)]
     },
 
     // Fused ops of ./ops.ts (NHWC, channels innermost).
@@ -255,9 +350,9 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
       const b = backend as Backend
       const c = x.shape[x.shape.length - 1]
       const rows = size(x.shape) / c
-      const y = new Float32Array(size(x.shape))
-      const mean = new Float32Array(c)
-      const invStd = new Float32Array(c)
+      const y = b.alloc(size(x.shape))
+      const mean = b.alloc(c)
+      const invStd = b.alloc(c)
       k.bnActForward(values(b, x), rows, c, values(b, gamma), values(b, beta), (attrs as Attrs).epsilon as number, act(attrs as Attrs), y, mean, invStd)
       return [out(b, x.shape, y), out(b, [c], mean), out(b, [c], invStd)]
     },
@@ -266,9 +361,9 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
       const b = backend as Backend
       const c = x.shape[x.shape.length - 1]
       const rows = size(x.shape) / c
-      const dx = new Float32Array(size(x.shape))
-      const dgamma = new Float32Array(c)
-      const dbeta = new Float32Array(c)
+      const dx = b.alloc(size(x.shape))
+      const dgamma = b.alloc(c)
+      const dbeta = b.alloc(c)
       k.bnActBackward(
         values(b, dy), values(b, x), rows, c, values(b, gamma), values(b, beta), values(b, mean), values(b, invStd),
         act(attrs as Attrs), dx, dgamma, dbeta,
@@ -279,21 +374,21 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
       const { x, scale, shift } = inputs as unknown as Inputs
       const b = backend as Backend
       const c = x.shape[x.shape.length - 1]
-      const y = new Float32Array(size(x.shape))
+      const y = b.alloc(size(x.shape))
       k.affineAct(values(b, x), size(x.shape) / c, c, values(b, scale), values(b, shift), act(attrs as Attrs), y)
       return out(b, x.shape, y)
     },
     DgSwish: ({ inputs, backend }) => {
       const { x } = inputs as unknown as Inputs
       const b = backend as Backend
-      const y = new Float32Array(size(x.shape))
+      const y = b.alloc(size(x.shape))
       k.swish(values(b, x), y)
       return out(b, x.shape, y)
     },
     DgSwishGrad: ({ inputs, backend }) => {
       const { dy, x } = inputs as unknown as Inputs
       const b = backend as Backend
-      const dx = new Float32Array(size(x.shape))
+      const dx = b.alloc(size(x.shape))
       k.swishGrad(values(b, dy), values(b, x), dx)
       return out(b, x.shape, dx)
     },
@@ -301,7 +396,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
       const { x } = inputs as unknown as Inputs
       const b = backend as Backend
       const [n, h, w, c] = x.shape
-      const y = new Float32Array(n * c)
+      const y = b.alloc(n * c)
       k.channelMean(values(b, x), n, h * w, c, y)
       return out(b, [n, c], y)
     },
@@ -311,7 +406,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
       const [n, c] = dy.shape
       const h = (attrs as Attrs).height as number
       const w = (attrs as Attrs).width as number
-      const dx = new Float32Array(n * h * w * c)
+      const dx = b.alloc(n * h * w * c)
       k.channelMeanGrad(values(b, dy), n, h * w, c, dx)
       return out(b, [n, h, w, c], dx)
     },
@@ -319,7 +414,7 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
       const { x, s } = inputs as unknown as Inputs
       const b = backend as Backend
       const [n, h, w, c] = x.shape
-      const y = new Float32Array(size(x.shape))
+      const y = b.alloc(size(x.shape))
       k.channelScale(values(b, x), values(b, s), n, h * w, c, y)
       return out(b, x.shape, y)
     },
@@ -327,12 +422,41 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
       const { dy, x, s } = inputs as unknown as Inputs
       const b = backend as Backend
       const [n, h, w, c] = x.shape
-      const dx = new Float32Array(size(x.shape))
-      const ds = new Float32Array(n * c)
+      const dx = b.alloc(size(x.shape))
+      const ds = b.alloc(n * c)
       k.channelScaleGrad(values(b, dy), values(b, x), values(b, s), n, h * w, c, dx, ds)
       return [out(b, x.shape, dx), out(b, [n, c], ds)]
     },
   }
+}
+
+/**
+ * Add/Sub/Multiply/RealDiv in float32 when one operand is the other's shape or repeats along its leading axes
+ * (a scalar, a per-channel vector: what EfficientNet, its gradients and Adam use); other broadcasts fall back.
+ */
+function binary(k: NativeKernels, op: number, name: string, fallback: (name: string) => tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { a, b: bIn } = args.inputs as unknown as Inputs
+    if (!float(a, bIn)) return fallback(name)(args)
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, bIn.shape)
+    const n = size(shape)
+    if (n === 0) return fallback(name)(args)
+    const [big, small] = size(a.shape) >= size(bIn.shape) ? [a, bIn] : [bIn, a]
+    if (size(big.shape) !== n || !repeatsAlongLeadingAxes(small.shape, shape)) return fallback(name)(args)
+    const be = args.backend as Backend
+    const y = be.alloc(n)
+    k.binary(op, values(be, a), values(be, bIn), y)
+    return out(be, shape, y)
+  }
+}
+
+/** Whether `small`, without its leading 1s, is the trailing part of `shape` (so it repeats cyclically). */
+export function repeatsAlongLeadingAxes(small: number[], shape: number[]): boolean {
+  let i = 0
+  while (i < small.length && small[i] === 1) i++
+  const core = small.slice(i)
+  if (core.length > shape.length) return false
+  return core.every((d, j) => d === shape[shape.length - core.length + j])
 }
 
 function isPointwise(c: tf.backend_util.Conv2DInfo): boolean {

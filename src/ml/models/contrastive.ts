@@ -3,7 +3,7 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { ModelShapeError } from '../../errors.ts'
 import type { ContrastiveModel } from '../training/contrastive-model.ts'
-import { colaLossFromLogits, createColaHead, type ColaHead } from './cola.ts'
+import { createColaHead, type ColaHead } from './cola.ts'
 import { createEncoder, MEL_BANDS, PATCH_FRAMES, type Encoder, type EncoderSpec } from './efficientnet.ts'
 
 /**
@@ -63,37 +63,6 @@ function prefixed(prefix: string, m: tf.NamedTensorMap): tf.NamedTensorMap {
 }
 function unprefixed(prefix: string, m: tf.NamedTensorMap): tf.NamedTensorMap {
   return Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
-}
-
-export interface ViewPair {
-  /** [N, 128, 96] anchors and their positives, row i with row i. */
-  anchors: tf.Tensor
-  positives: tf.Tensor
-}
-
-/**
- * One optimisation step without gradient caching: per head, both views go through the encoder in ONE pass
- * (batch-norm statistics over both views), the COLA losses of all heads are summed, Adam (or any optimiser)
- * applies the gradients. Returns the summed loss. Drop-connect masks depend on `seed` only.
- */
-export function trainStep(model: ColaModel, pairs: ViewPair[], optimizer: tf.Optimizer, options: { seed: number }): number {
-  if (pairs.length !== model.heads) throw new ModelShapeError('train step', `${pairs.length} view pairs for ${model.heads} heads`)
-  const loss = optimizer.minimize(
-    () =>
-      tf.addN(
-        pairs.map((p, h) => {
-          const n = p.anchors.shape[0]
-          const both = model.encode(tf.concat([p.anchors, p.positives], 0), { training: true, seed: options.seed * 7919 + h })
-          const [a, b] = tf.split(both, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D]
-          return colaLossFromLogits(model.logits(a, b, h))
-        }),
-      ) as tf.Scalar,
-    true,
-    [...model.encoderVariables, ...model.headVariables],
-  )
-  const value = loss!.dataSync()[0]
-  loss!.dispose()
-  return value
 }
 
 /** Inference: mel patches (n × 128 × 96, row-major) → backbone embeddings (n × outputDim), `batch` at a time. */

@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs'
 import type { HistoryEntry } from '../../db/repositories/training-run.repository.ts'
 import type { ContrastiveModel } from './contrastive-model.ts'
 import type { TrainingConfig } from './config.ts'
+import { createAdam } from '../engine/optimizer.ts'
+import { colaLossFromLogits } from '../models/cola.ts'
 import { latestCheckpoint, saveCheckpoint } from './checkpoints.ts'
-import { gradCacheStep } from './grad-cache.ts'
 import { epochBatches, type AssociationGroups, type Pair } from './pair-sampler.ts'
 import { SeededRandom, hash32 } from './seeded-random.ts'
+import { stepGradients } from './step.ts'
 
 export const PATCH_FRAMES = 128
 export const MEL_BANDS = 96
@@ -108,11 +110,6 @@ export function choosePatches(
   return [a, b]
 }
 
-function colaLoss(logits: tf.Tensor2D): tf.Scalar {
-  const n = logits.shape[0]
-  return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.range(0, n, 1, 'int32'), n), logits) as tf.Scalar
-}
-
 export async function runTraining(args: {
   model: ContrastiveModel
   config: TrainingConfig
@@ -129,7 +126,7 @@ export async function runTraining(args: {
   )
   const perEpoch = streams[0].batchesPerEpoch()
   const totalSteps = config.steps ?? (config.epochs ?? 1) * perEpoch
-  const optimizer = tf.train.adam(config.learningRate)
+  const optimizer = createAdam(config.learningRate)
   const chunkSize = Math.min(config.chunkSize ?? config.batchSize, config.batchSize)
 
   let step = 0
@@ -179,13 +176,11 @@ export async function runTraining(args: {
       views.push(...(await loadViews(o, batch, step)))
     }
     const stepSeed = hash32(`step:${step}`, config.seed)
-    const { loss, grads } = gradCacheStep({
-      encode: (x, chunk, withGradient) => model.encode(x, { training: true, seed: stepSeed + chunk, updateStatistics: withGradient }),
-      loss: (reps) =>
-        tf.addN(objectives.map((_, o) => colaLoss(model.logits(reps[2 * o], reps[2 * o + 1], o)))) as tf.Scalar,
-      encoderVariables: model.encoderVariables,
-      headVariables: model.headVariables,
+    const { loss, grads } = stepGradients({
+      model,
       views,
+      loss: (reps) => tf.addN(objectives.map((_, o) => colaLossFromLogits(model.logits(reps[2 * o], reps[2 * o + 1], o)))) as tf.Scalar,
+      seed: stepSeed,
       chunkSize,
     })
     optimizer.applyGradients(grads as unknown as Record<string, tf.Variable>) // typed as Variables; it reads the values only
@@ -271,7 +266,7 @@ export async function validate(
         const logits = model.logits(ea, eb, o)
         const argmax = tf.argMax(logits, 1)
         return {
-          loss: colaLoss(logits).dataSync()[0],
+          loss: colaLossFromLogits(logits).dataSync()[0],
           correct: tf.sum(tf.cast(tf.equal(argmax, tf.range(0, batch.length, 1, 'int32')), 'int32')).dataSync()[0],
         }
       })

@@ -1,0 +1,77 @@
+// Shared by the kernel headers of kernels.cc (one translation unit: scripts/build-ml-native.sh compiles
+// kernels.cc only). Argument unpacking for N-API calls, the OpenBLAS declarations, small helpers.
+#pragma once
+
+#include <node_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <omp.h>
+
+extern "C" {
+// From OpenBLAS' cblas.h, declared here so the build does not depend on where a distribution puts the header.
+enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
+enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112 };
+void cblas_sgemm(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, int M, int N, int K, float alpha,
+                 const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc);
+void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+}
+
+namespace dg {
+
+struct Args {
+  napi_env env;
+  size_t argc = 24;
+  napi_value argv[24];
+  bool ok = true;
+
+  Args(napi_env e, napi_callback_info info) : env(e) { napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr); }
+
+  float* f32(size_t i, size_t* length = nullptr) {
+    napi_typedarray_type type;
+    size_t len;
+    void* data;
+    napi_value ab;
+    size_t offset;
+    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, &len, &data, &ab, &offset) != napi_ok ||
+        type != napi_float32_array) {
+      fail("expected a Float32Array argument");
+      return nullptr;
+    }
+    if (length) *length = len;
+    return static_cast<float*>(data);
+  }
+  int64_t i64(size_t i) {
+    double v = 0;
+    if (i >= argc || napi_get_value_double(env, argv[i], &v) != napi_ok) fail("expected a number argument");
+    return static_cast<int64_t>(v);
+  }
+  double f64(size_t i) {
+    double v = 0;
+    if (i >= argc || napi_get_value_double(env, argv[i], &v) != napi_ok) fail("expected a number argument");
+    return v;
+  }
+  void fail(const char* msg) {
+    if (ok) napi_throw_type_error(env, nullptr, msg);
+    ok = false;
+  }
+};
+
+inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+// Elementwise loops below this size run on the calling thread: waking the pool costs more than it saves.
+constexpr size_t kParallelElements = 1 << 15;
+
+// Zeroes a buffer on every thread (kernels that accumulate into outputs recycled by the buffer pool).
+inline void zero(float* p, size_t n) {
+#pragma omp parallel for schedule(static) if (n > kParallelElements)
+  for (size_t i = 0; i < n; i++) p[i] = 0.0f;
+}
+
+}  // namespace dg
