@@ -4,10 +4,12 @@ import { ConfigError } from '../config/config.ts'
 import { DiscographError } from '../errors.ts'
 import { createCliContext, type CliContext } from './context.ts'
 import { registerDbCommands } from './commands/db.ts'
+import { registerEvaluateCommand } from './commands/evaluate.ts'
 import { registerIngestDiscogsCommand } from './commands/ingest-discogs.ts'
 import { registerJobCommands } from './commands/jobs.ts'
 import { registerKeyCommands } from './commands/keys.ts'
 import { registerMelCommand } from './commands/mel.ts'
+import { registerProbeCommands } from './commands/probe.ts'
 import { registerServeCommand } from './commands/serve.ts'
 import { registerSynthCommand } from './commands/synth.ts'
 import { registerTrainCommand } from './commands/train.ts'
@@ -26,10 +28,12 @@ let context: CliContext | undefined
 const ctx = () => (context ??= createCliContext())
 
 registerDbCommands(program, ctx)
+registerEvaluateCommand(program, ctx)
 registerIngestDiscogsCommand(program, ctx)
 registerJobCommands(program, ctx)
 registerKeyCommands(program, ctx)
 registerMelCommand(program)
+registerProbeCommands(program, ctx)
 registerServeCommand(program, ctx)
 registerSynthCommand(program, ctx)
 registerTrainCommand(program, ctx)

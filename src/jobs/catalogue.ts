@@ -18,8 +18,25 @@ export const jobPayloads = {
   /** `resume` names a run to continue; a retried train job resumes its own run (see the handler). */
   train: z.object({ config: z.record(z.string(), z.unknown()), name: z.string().min(1).optional(), resume: z.string().optional() }),
   embed: z.object({ model: z.string().min(1) }),
-  'train-probe': z.object({ models: z.array(z.string().min(1)).min(1), task: z.string().min(1) }),
-  evaluate: z.object({ models: z.array(z.string()).optional(), tasks: z.array(z.string()).optional() }),
+  'train-probe': z.object({
+    models: z.array(z.string().min(1)).min(1),
+    task: z.string().min(1),
+    space: z.enum(['backbone', 'projection']).optional(),
+    seed: z.number().int().optional(),
+    top: z.number().int().min(1).optional(),
+    name: z.string().min(1).optional(),
+    /** Score every embedded track once trained (what `probe predict` does). */
+    predict: z.boolean().optional(),
+  }),
+  evaluate: z.object({
+    models: z.array(z.string()).optional(),
+    tasks: z.array(z.string()).optional(),
+    space: z.enum(['backbone', 'projection']).optional(),
+    seed: z.number().int().optional(),
+    top: z.number().int().min(1).optional(),
+    /** Folder for evaluation.md/.svg/.json (default DATA_DIR/evaluation). */
+    out: z.string().min(1).optional(),
+  }),
 } as const
 
 export type JobName = keyof typeof jobPayloads

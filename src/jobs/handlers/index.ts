@@ -7,4 +7,6 @@ import type { JobHandlers } from '../worker.ts'
 export const jobHandlers: JobHandlers = {
   'import-discogs': async () => (await import('./import-discogs.ts')).importDiscogsHandler,
   train: async () => (await import('./train.ts')).trainHandler,
+  'train-probe': async () => (await import('./train-probe.ts')).trainProbeHandler,
+  evaluate: async () => (await import('./evaluate.ts')).evaluateHandler,
 }

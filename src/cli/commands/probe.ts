@@ -1,0 +1,161 @@
+import cliProgress from 'cli-progress'
+import type { Command } from 'commander'
+import { BadInputError } from '../../errors.ts'
+import { initBackend } from '../../ml/engine/backend.ts'
+import type { MlpOptions } from '../../ml/probes/mlp.ts'
+import { percent } from '../../report/table.ts'
+import { CATALOG_TASKS, listProbes, predictAll, PROBE_SPACES, trainProbe, type ProbeMetrics } from '../../services/probe.service.ts'
+import type { ProbeSpace } from '../../db/repositories/probe.repository.ts'
+import { withDatabase, type CliContext } from '../context.ts'
+
+export const intOption = (name: string) => (v: string) => {
+  const n = Number(v)
+  if (!Number.isInteger(n)) throw new BadInputError(`must be an integer, got "${v}"`, name)
+  return n
+}
+export const numberOption = (name: string) => (v: string) => {
+  const n = Number(v)
+  if (!Number.isFinite(n)) throw new BadInputError(`must be a number, got "${v}"`, name)
+  return n
+}
+export const spaceOption = (v: string): ProbeSpace => {
+  if (!(PROBE_SPACES as readonly string[]).includes(v)) throw new BadInputError(`must be ${PROBE_SPACES.join(' or ')}, got "${v}"`, '--space')
+  return v as ProbeSpace
+}
+
+/** The MLP options a user may set from the command line (both `probe train` and `evaluate`). */
+export function addMlpOptions(command: Command): Command {
+  return command
+    .option('--epochs <n>', 'most epochs (early stopping on validation loss usually stops before)', intOption('--epochs'))
+    .option('--patience <n>', 'epochs without a better validation loss before stopping', intOption('--patience'))
+    .option('--hidden <n>', 'hidden units', intOption('--hidden'))
+    .option('--dropout <p>', 'dropout rate', numberOption('--dropout'))
+    .option('--lr <x>', 'Adam learning rate', numberOption('--lr'))
+    .option('--batch <n>', 'batch size', intOption('--batch'))
+    .option('--backend <name>', 'auto, tfjs-node-gpu, tfjs-node, native, wasm or cpu', 'auto')
+}
+
+export function mlpOptionsFrom(o: Record<string, unknown>): Partial<Omit<MlpOptions, 'seed'>> {
+  const m: Partial<Omit<MlpOptions, 'seed'>> = {}
+  if (o.epochs !== undefined) m.maxEpochs = o.epochs as number
+  if (o.patience !== undefined) m.patience = o.patience as number
+  if (o.hidden !== undefined) m.hidden = o.hidden as number
+  if (o.dropout !== undefined) m.dropout = o.dropout as number
+  if (o.lr !== undefined) m.learningRate = o.lr as number
+  if (o.batch !== undefined) m.batchSize = o.batch as number
+  return m
+}
+
+export function describeMetrics(m: Partial<ProbeMetrics>): string {
+  const acc = m.accuracy !== undefined ? `, accuracy ${percent(m.accuracy)}` : ''
+  const skipped = m.classesSkipped ? ` (${m.classesSkipped} class${m.classesSkipped > 1 ? 'es' : ''} without test positives skipped)` : ''
+  return `ROC-AUC ${percent(m.rocAuc)}, PR-AUC ${percent(m.prAuc)}${acc}${skipped}`
+}
+
+export function registerProbeCommands(program: Command, ctx: () => CliContext): void {
+  const probe = program.command('probe').description('classifiers on frozen embeddings: train, predict, list')
+
+  addMlpOptions(
+    probe
+      .command('train')
+      .description(
+        'train an MLP probe (Dense 512, ReLU, dropout; sigmoid or softmax) on the vectors of one model, or the stack of several, ' +
+          `for a catalog task (${CATALOG_TASKS.join(', ')}) or a label file (TSV: track id or audio path, then labels); split by artist`,
+      )
+      .requiredOption('--model <m>', 'model name or id; repeat to stack models', (v: string, prev: string[] = []) => [...prev, v])
+      .requiredOption('--task <task>', `${CATALOG_TASKS.join(', ')}, or the path of a .tsv label file`)
+      .option('--space <space>', 'backbone or projection vectors', spaceOption, 'backbone' as ProbeSpace)
+      .option('--seed <n>', 'seed of the split, initialisation, batches and dropout', intOption('--seed'), 1)
+      .option('--top <k>', 'keep the k most frequent classes (styles and labels: 50 by default)', intOption('--top'))
+      .option('--name <name>', 'probe name (default <task>@<model>[+<model>…])')
+      .option('--json', 'print the stored probe and its metrics as JSON'),
+  ).action(async (o) => {
+    const c = ctx()
+    const backend = await initBackend(o.backend, { logger: c.logger })
+    const mlp = mlpOptionsFrom(o)
+    const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'probe [{bar}] epoch {value}/{total} | loss {loss} | val loss {val}' }, cliProgress.Presets.shades_classic) : null
+    bar?.start(mlp.maxEpochs ?? 200, 0, { loss: '-', val: '-' })
+    const result = await withDatabase(c, async (db) => {
+      try {
+        return await trainProbe(db, c.config, {
+          models: o.model,
+          task: o.task,
+          space: o.space,
+          seed: o.seed,
+          top: o.top,
+          name: o.name,
+          mlp,
+          backend: backend.name,
+          logger: c.logger,
+          onEpoch: (e) => {
+            if (bar) bar.update(e.epoch, { loss: e.loss.toFixed(4), val: e.valLoss.toFixed(4) })
+            else c.logger.debug(e, 'probe epoch')
+          },
+        })
+      } finally {
+        bar?.stop()
+      }
+    })
+    if (o.json) {
+      console.log(JSON.stringify({ ...result.probe, models: result.models, metrics: result.metrics }))
+      return
+    }
+    const m = result.metrics
+    console.log(
+      `probe ${result.probe.name}: ${result.probe.classes.length} ${result.probe.multiLabel ? 'multi-label' : 'single-label'} classes on ` +
+        `${result.models.join(' + ')} (${result.probe.space}); train/validation/test ${m.trainTracks}/${m.validationTracks}/${m.testTracks} tracks; ` +
+        `stopped after epoch ${m.epochs} (best ${m.bestEpoch})`,
+    )
+    console.log(`test: ${describeMetrics(m)}`)
+  })
+
+  probe
+    .command('predict')
+    .description("score every track the probe's models embedded and store the scores (probe_prediction)")
+    .requiredOption('--probe <name>', 'probe name or id')
+    .option('--backend <name>', 'auto, tfjs-node-gpu, tfjs-node, native, wasm or cpu', 'auto')
+    .option('--json', 'print a JSON summary')
+    .action(async (o) => {
+      const c = ctx()
+      await initBackend(o.backend, { logger: c.logger })
+      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'predict [{bar}] {value}/{total} tracks' }, cliProgress.Presets.shades_classic) : null
+      let started = false
+      const summary = await withDatabase(c, async (db) => {
+        try {
+          return await predictAll(db, o.probe, {
+            onProgress: (done, total) => {
+              if (bar) {
+                if (!started) bar.start(total, 0)
+                started = true
+                bar.update(done)
+              } else c.logger.info({ done, total }, 'predicting')
+            },
+          })
+        } finally {
+          bar?.stop()
+        }
+      })
+      if (o.json) console.log(JSON.stringify(summary))
+      else console.log(`probe ${summary.probe}: scored ${summary.tracks} tracks × ${summary.classes} classes in ${summary.seconds.toFixed(1)} s`)
+    })
+
+  probe
+    .command('list')
+    .description('the stored probes with their test metrics')
+    .option('--json', 'print as JSON')
+    .action(async (o) => {
+      const c = ctx()
+      const probes = await withDatabase(c, (db) => listProbes(db))
+      if (o.json) {
+        console.log(JSON.stringify(probes))
+        return
+      }
+      if (!probes.length) console.log('no probes yet: discograph probe train --model <m> --task styles')
+      for (const p of probes) {
+        console.log(
+          `${p.name}  ${p.task} (${p.multiLabel ? 'multi' : 'single'}-label, ${p.classes.length} classes) on ${p.models.join(' + ')} ${p.space}  ` +
+            `${describeMetrics(p.metrics)}  ${p.predictions} predictions`,
+        )
+      }
+    })
+}
