@@ -7,6 +7,7 @@ import { AudioFiles1764300000000 } from './1764300000000-audio-files.ts'
 import { JobsAndKeys1764700000000 } from './1764700000000-jobs-and-keys.ts'
 import { TrainingRuns1764800000000 } from './1764800000000-training-runs.ts'
 import { ModelsEmbeddingsProbes1764900000000 } from './1764900000000-models-embeddings-probes.ts'
+import { ModelFingerprintUnique1764900000100 } from './1764900000100-model-fingerprint-unique.ts'
 import { AudioFileClaims1764960000000 } from './1764960000000-audio-file-claims.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
@@ -20,5 +21,6 @@ export const migrations = [
   JobsAndKeys1764700000000,
   TrainingRuns1764800000000,
   ModelsEmbeddingsProbes1764900000000,
+  ModelFingerprintUnique1764900000100,
   AudioFileClaims1764960000000,
 ]

@@ -4,11 +4,13 @@ import { ConfigError } from '../config/config.ts'
 import { DiscographError } from '../errors.ts'
 import { createCliContext, type CliContext } from './context.ts'
 import { registerDbCommands } from './commands/db.ts'
+import { registerEmbedCommand } from './commands/embed.ts'
 import { registerEvaluateCommand } from './commands/evaluate.ts'
 import { registerIngestDiscogsCommand } from './commands/ingest-discogs.ts'
 import { registerJobCommands } from './commands/jobs.ts'
 import { registerKeyCommands } from './commands/keys.ts'
 import { registerMelCommand } from './commands/mel.ts'
+import { registerModelCommands } from './commands/models.ts'
 import { registerProbeCommands } from './commands/probe.ts'
 import { registerServeCommand } from './commands/serve.ts'
 import { registerSynthCommand } from './commands/synth.ts'
@@ -28,11 +30,13 @@ let context: CliContext | undefined
 const ctx = () => (context ??= createCliContext())
 
 registerDbCommands(program, ctx)
+registerEmbedCommand(program, ctx)
 registerEvaluateCommand(program, ctx)
 registerIngestDiscogsCommand(program, ctx)
 registerJobCommands(program, ctx)
 registerKeyCommands(program, ctx)
 registerMelCommand(program)
+registerModelCommands(program, ctx)
 registerProbeCommands(program, ctx)
 registerServeCommand(program, ctx)
 registerSynthCommand(program, ctx)

@@ -17,7 +17,12 @@ export const jobPayloads = {
   }),
   /** `resume` names a run to continue; a retried train job resumes its own run (see the handler). */
   train: z.object({ config: z.record(z.string(), z.unknown()), name: z.string().min(1).optional(), resume: z.string().optional() }),
-  embed: z.object({ model: z.string().min(1) }),
+  /** `model`: id or name, random[-size], or a training run; re-running skips tracks already embedded. */
+  embed: z.object({
+    model: z.string().min(1),
+    space: z.enum(['backbone', 'projection', 'both']).optional(),
+    batch: z.number().int().min(1).max(4096).optional(),
+  }),
   'train-probe': z.object({
     models: z.array(z.string().min(1)).min(1),
     task: z.string().min(1),

@@ -1,0 +1,73 @@
+import cliProgress from 'cli-progress'
+import type { Command } from 'commander'
+import { BadInputError } from '../../errors.ts'
+import { embedTracks, type EmbedProgress, type SpaceChoice } from '../../services/embedding.service.ts'
+import { withDatabase, type CliContext } from '../context.ts'
+
+const positive = (name: string) => (v: string) => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) throw new BadInputError(`must be a positive integer, got "${v}"`, name)
+  return n
+}
+
+export function registerEmbedCommand(program: Command, ctx: () => CliContext): void {
+  program
+    .command('embed')
+    .description(
+      'embed every track with audio with a model: mean of its patch embeddings, L2-normalised, into pgvector; then one HNSW ' +
+        'index per model and space, and artist/label centroids. Resumable: tracks already embedded by the model are skipped.',
+    )
+    .requiredOption('--model <model>', 'model id or name, random (B0) / random-small / random-tiny, or a training run id or name')
+    .option('--space <space>', 'backbone, projection or both (every space the model has)', 'both')
+    .option('--batch <n>', 'patches per forward pass (default: 32 for tfjs models, the graph\'s batch or 64 for ONNX)', positive('--batch'))
+    .option('--backend <name>', 'TensorFlow.js backend for trained and random models: auto, native, wasm, cpu…', 'auto')
+    .option('--json', 'print the summary as JSON')
+    .action(async (o) => {
+      if (!['backbone', 'projection', 'both'].includes(o.space)) throw new BadInputError(`must be backbone, projection or both, got ${o.space}`, '--space')
+      const c = ctx()
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format: 'embed [{bar}] {value}/{total} tracks | {rate} patches/s | eta {eta_formatted}' }, cliProgress.Presets.shades_classic)
+        : null
+      let started = false
+      let lastLog = 0
+      const onProgress = (p: EmbedProgress) => {
+        if (bar) {
+          if (!started) bar.start(p.tracksTotal, 0, { rate: '-' })
+          started = true
+          bar.update(p.tracksDone, { rate: p.patchesPerS.toFixed(1) })
+        } else if (performance.now() - lastLog > 5000 || p.tracksDone === p.tracksTotal) {
+          lastLog = performance.now()
+          c.logger.info({ tracks: p.tracksDone, of: p.tracksTotal, patchesPerS: Number(p.patchesPerS.toFixed(1)) }, 'embedding')
+        }
+      }
+      const summary = await withDatabase(c, async (db) => {
+        try {
+          return await embedTracks(db, c.config, {
+            model: o.model,
+            space: o.space as SpaceChoice,
+            batch: o.batch,
+            backend: o.backend,
+            logger: c.logger,
+            onProgress,
+          })
+        } finally {
+          bar?.stop()
+        }
+      })
+      if (o.json) {
+        console.log(JSON.stringify(summary))
+        return
+      }
+      const t = summary.tracks
+      console.log(
+        `model ${summary.model.id} ${summary.model.name}: ${t.embedded} tracks embedded, ${t.skipped} already done (of ${t.withAudio} with audio); ` +
+          `${summary.patches} patches in ${summary.seconds.toFixed(1)} s (${summary.patchesPerS.toFixed(1)} patches/s)`,
+      )
+      for (const s of summary.spaces) {
+        console.log(
+          `  ${s.space} ${s.dims}-d: ${s.written} written, ${s.total} in total; HNSW index ${s.index === 'built' ? `built in ${s.indexSeconds.toFixed(1)} s` : 'kept'}; ` +
+            `${s.artists} artist and ${s.labels} label centroids`,
+        )
+      }
+    })
+}

@@ -1,0 +1,164 @@
+import { featureStorePatchSource } from '../audio/patch-source.ts'
+import { DEFAULT_PATCH_HOP } from '../audio/patches.ts'
+import type { Config } from '../config/config.ts'
+import type { Database } from '../db/database.ts'
+import { EmbeddingRepository, type EmbeddingRow, type HnswOptions } from '../db/repositories/embedding.repository.ts'
+import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.ts'
+import { BadInputError } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import { initBackend } from '../ml/engine/backend.ts'
+import { EMBEDDING_SPACES, type PatchEncoder } from '../ml/embedding/patch-encoder.ts'
+import { TrackPooler } from '../ml/embedding/pooling.ts'
+import { ModelService } from './model.service.ts'
+
+/**
+ * `discograph embed`: one vector per track with audio, per model and space — the mean of the track's patch
+ * embeddings, L2-normalised — written in batches, then one HNSW index per (model, space) built over the
+ * loaded rows, then the artist and label centroids recomputed. Resumable: tracks that already have a vector
+ * of the model (in every asked space) are skipped, and each written batch is committed, so an interrupted
+ * pass continues where it stopped and a repeated one writes nothing.
+ */
+
+export type SpaceChoice = ModelSpace | 'both'
+
+export interface EmbedProgress {
+  tracksDone: number
+  tracksTotal: number
+  patches: number
+  patchesPerS: number
+}
+
+export interface EmbedOptions {
+  /** model id or name, `random[-size]`, or a training run id or name */
+  model: string
+  space?: SpaceChoice
+  /** patches per forward pass (default: what the encoder prefers) */
+  batch?: number
+  /** tracks per database write (each write is one transaction) */
+  writeEvery?: number
+  /** TensorFlow.js backend for trained and random models */
+  backend?: string
+  hnsw?: HnswOptions
+  logger?: Logger
+  signal?: AbortSignal
+  onProgress?(p: EmbedProgress): void
+}
+
+export interface EmbedSummary {
+  model: { id: number; name: string; kind: string }
+  spaces: { space: ModelSpace; dims: number; written: number; total: number; index: 'built' | 'kept'; indexSeconds: number; artists: number; labels: number }[]
+  tracks: { withAudio: number; embedded: number; skipped: number }
+  patches: number
+  seconds: number
+  patchesPerS: number
+}
+
+/** The spaces to embed: `both` means every space the model has. */
+export function spacesFor(model: ModelRow, choice: SpaceChoice = 'both'): ModelSpace[] {
+  const available = EMBEDDING_SPACES.filter((s) => model.dims[s])
+  if (choice === 'both') return available
+  if (!(EMBEDDING_SPACES as readonly string[]).includes(choice)) throw new BadInputError(`must be backbone, projection or both, got ${choice}`, '--space')
+  if (!model.dims[choice]) throw new BadInputError(`model ${model.name} has no ${choice} output (it has ${available.join(', ')})`, '--space')
+  return [choice]
+}
+
+export async function embedTracks(db: Database, config: Config, options: EmbedOptions): Promise<EmbedSummary> {
+  const started = performance.now()
+  const models = new ModelService(db, config)
+  const model = await models.resolve(options.model)
+  const spaces = spacesFor(model, options.space)
+  const repo = new EmbeddingRepository(db.pool, db.kind)
+  const hop = typeof model.config.patchHop === 'number' ? model.config.patchHop : DEFAULT_PATCH_HOP
+  const source = await featureStorePatchSource(db, config.dataDir, hop)
+  let encoder: PatchEncoder | undefined
+  const written = Object.fromEntries(spaces.map((s) => [s, 0])) as Record<ModelSpace, number>
+  let patchesDone = 0
+  let tracksDone = 0
+  try {
+    const done = await Promise.all(spaces.map((s) => repo.embeddedTrackIds(model.id, s)))
+    const todo = source.trackIds.filter((id) => done.some((d) => !d.has(id)))
+    options.logger?.info({ model: model.name, spaces, withAudio: source.trackIds.length, todo: todo.length }, 'embedding')
+
+    if (todo.length) {
+      // A large load into an existing graph is slower than building the graph again afterwards.
+      for (const [i, s] of spaces.entries()) {
+        if (todo.length > done[i].size && (await repo.indexDefinition(model.id, s))) await repo.dropIndex(model.id, s)
+      }
+      if (model.kind !== 'onnx') await initBackend(options.backend, { logger: options.logger })
+      encoder = await models.openEncoder(model)
+      const batch = options.batch ?? encoder.preferredBatch
+      if (!Number.isInteger(batch) || batch < 1) throw new BadInputError(`must be a positive integer, got ${batch}`, '--batch')
+      const writeEvery = options.writeEvery ?? 256
+      const poolers = new Map(spaces.map((s) => [s, new TrackPooler(encoder!.dims[s]!)]))
+      const pending = new Map<ModelSpace, EmbeddingRow[]>(spaces.map((s) => [s, []]))
+      const counts = new Map<number, number>()
+      const flush = async () => {
+        for (const s of spaces) {
+          const rows = pending.get(s)!
+          if (rows.length) written[s] += await repo.write(model.id, s, rows)
+          pending.set(s, [])
+        }
+        options.onProgress?.({ tracksDone, tracksTotal: todo.length, patches: patchesDone, patchesPerS: patchesDone / ((performance.now() - started) / 1000) })
+      }
+
+      let refs: { trackId: number; patch: number }[] = []
+      const run = async () => {
+        options.signal?.throwIfAborted()
+        const data = await source.read(refs)
+        const out = await encoder!.encode(data, refs.length, spaces)
+        for (const [i, r] of refs.entries()) {
+          let finished = false
+          for (const s of spaces) {
+            const v = poolers.get(s)!.add(r.trackId, out[s]!, i)
+            if (v) {
+              pending.get(s)!.push({ trackId: r.trackId, vector: v, patches: counts.get(r.trackId)! })
+              finished = true
+            }
+          }
+          if (finished) {
+            counts.delete(r.trackId)
+            tracksDone++
+          }
+        }
+        patchesDone += refs.length
+        refs = []
+        if (pending.get(spaces[0])!.length >= writeEvery) await flush()
+      }
+      for (const trackId of todo) {
+        const n = source.patchCount(trackId)
+        counts.set(trackId, n)
+        for (const s of spaces) poolers.get(s)!.expect(trackId, n)
+        for (let p = 0; p < n; p++) {
+          refs.push({ trackId, patch: p })
+          if (refs.length === batch) await run()
+        }
+      }
+      if (refs.length) await run()
+      await flush()
+    }
+
+    const result: EmbedSummary['spaces'] = []
+    for (const s of spaces) {
+      const dims = model.dims[s]!
+      const t0 = performance.now()
+      const built = await repo.ensureIndex(model.id, s, dims, options.hnsw)
+      const indexSeconds = (performance.now() - t0) / 1000
+      const total = await repo.count(model.id, s)
+      let centroids = { artists: 0, labels: 0 }
+      if (written[s] > 0 || built || !(await repo.hasCentroids(model.id, s))) centroids = await repo.recomputeCentroids(model.id, s)
+      result.push({ space: s, dims, written: written[s], total, index: built ? 'built' : 'kept', indexSeconds, ...centroids })
+    }
+    const seconds = (performance.now() - started) / 1000
+    return {
+      model: { id: model.id, name: model.name, kind: model.kind },
+      spaces: result,
+      tracks: { withAudio: source.trackIds.length, embedded: tracksDone, skipped: source.trackIds.length - todo.length },
+      patches: patchesDone,
+      seconds,
+      patchesPerS: patchesDone / seconds,
+    }
+  } finally {
+    await encoder?.dispose()
+    source.close()
+  }
+}
