@@ -19,11 +19,15 @@ export class AudioFileClaims1764960000000 implements MigrationInterface {
         ADD COLUMN claim_track_id bigint REFERENCES track (id) ON DELETE SET NULL,
         ADD COLUMN match_status   text CHECK (match_status IN ('matched', 'ambiguous', 'unmatched')),
         ADD COLUMN match_reason   text`)
-    await q.query(`CREATE INDEX audio_file_claim ON audio_file (claim_track_id) WHERE claim_track_id IS NOT NULL`)
+    await q.query(
+      `CREATE INDEX audio_file_claim ON audio_file (claim_track_id) WHERE claim_track_id IS NOT NULL`,
+    )
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX IF EXISTS audio_file_claim`)
-    await q.query(`ALTER TABLE audio_file DROP COLUMN IF EXISTS match_reason, DROP COLUMN IF EXISTS match_status, DROP COLUMN IF EXISTS claim_track_id`)
+    await q.query(
+      `ALTER TABLE audio_file DROP COLUMN IF EXISTS match_reason, DROP COLUMN IF EXISTS match_status, DROP COLUMN IF EXISTS claim_track_id`,
+    )
   }
 }

@@ -6,6 +6,7 @@ import { createCliContext, type CliContext } from './context.ts'
 import { registerDbCommands } from './commands/db.ts'
 import { registerEmbedCommand } from './commands/embed.ts'
 import { registerEvaluateCommand } from './commands/evaluate.ts'
+import { registerIngestAudioCommand } from './commands/ingest-audio.ts'
 import { registerIngestDiscogsCommand } from './commands/ingest-discogs.ts'
 import { registerJobCommands } from './commands/jobs.ts'
 import { registerKeyCommands } from './commands/keys.ts'
@@ -33,6 +34,7 @@ registerDbCommands(program, ctx)
 registerEmbedCommand(program, ctx)
 registerEvaluateCommand(program, ctx)
 registerIngestDiscogsCommand(program, ctx)
+registerIngestAudioCommand(program, ctx)
 registerJobCommands(program, ctx)
 registerKeyCommands(program, ctx)
 registerMelCommand(program)

@@ -6,6 +6,7 @@ import type { JobHandlers } from '../worker.ts'
  */
 export const jobHandlers: JobHandlers = {
   'import-discogs': async () => (await import('./import-discogs.ts')).importDiscogsHandler,
+  'import-audio': async () => (await import('./import-audio.ts')).importAudioHandler,
   train: async () => (await import('./train.ts')).trainHandler,
   embed: async () => (await import('./embed.ts')).embedHandler,
   'train-probe': async () => (await import('./train-probe.ts')).trainProbeHandler,

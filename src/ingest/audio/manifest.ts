@@ -1,0 +1,142 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { BadInputError } from '../../errors.ts'
+
+/** One row of an audio manifest: this file is that track (release id + Discogs position). */
+export interface ManifestRow {
+  /** 1-based line in the manifest (the header is line 1) */
+  line: number
+  /** absolute: a relative path in the manifest is relative to the manifest's own directory */
+  path: string
+  releaseId: number
+  position: string
+}
+
+const REQUIRED = ['path', 'release_id', 'position'] as const
+const MAX_REPORTED = 20
+
+/**
+ * Splits CSV text into records of fields (RFC 4180: quoted fields may hold commas, quotes as "" and line
+ * breaks). Each record carries the line it starts on, so errors can name it.
+ */
+export function parseCsv(text: string): { line: number; fields: string[] }[] {
+  const records: { line: number; fields: string[] }[] = []
+  let fields: string[] = []
+  let field = ''
+  let quoted = false
+  let line = 1
+  let start = 1
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
+  const endRecord = () => {
+    fields.push(field)
+    if (fields.length > 1 || fields[0] !== '') records.push({ line: start, fields })
+    fields = []
+    field = ''
+  }
+  for (; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"'
+          i++
+        } else quoted = false
+      } else {
+        if (c === '\n') line++
+        field += c
+      }
+    } else if (c === '"' && field === '') quoted = true
+    else if (c === ',') {
+      fields.push(field)
+      field = ''
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++
+      endRecord()
+      line++
+      start = line
+    } else field += c
+  }
+  if (quoted) throw new BadInputError(`unterminated quoted field starting on line ${start}`)
+  if (field !== '' || fields.length) endRecord()
+  return records
+}
+
+/**
+ * Parses a manifest (`path,release_id,position` with that header; columns in any order, others ignored).
+ * Every bad row is reported at once, by line, and nothing is imported: a manifest is an explicit
+ * statement, so a half-applied one would be worse than none.
+ */
+export function parseManifest(text: string, manifestFile: string): ManifestRow[] {
+  const base = path.dirname(path.resolve(manifestFile))
+  let records: { line: number; fields: string[] }[]
+  try {
+    records = parseCsv(text)
+  } catch (err) {
+    throw new BadInputError((err as Error).message, manifestFile)
+  }
+  const header = records.shift()
+  if (!header) throw new BadInputError(`empty; expected a header line "${REQUIRED.join(',')}"`, manifestFile)
+  const names = header.fields.map((f) => f.trim().toLowerCase())
+  const missing = REQUIRED.filter((n) => !names.includes(n))
+  if (missing.length)
+    throw new BadInputError(
+      `line ${header.line}: header lacks ${missing.join(', ')} (expected "${REQUIRED.join(',')}", got "${header.fields.join(',')}")`,
+      manifestFile,
+    )
+  const col = Object.fromEntries(REQUIRED.map((n) => [n, names.indexOf(n)])) as Record<
+    (typeof REQUIRED)[number],
+    number
+  >
+
+  const problems: string[] = []
+  const rows: ManifestRow[] = []
+  const byPath = new Map<string, ManifestRow>()
+  for (const { line, fields } of records) {
+    if (fields.length !== names.length) {
+      problems.push(`line ${line}: ${fields.length} fields, the header has ${names.length}`)
+      continue
+    }
+    const file = fields[col.path].trim()
+    const rid = fields[col.release_id].trim()
+    const position = fields[col.position].trim()
+    const bad: string[] = []
+    if (!file) bad.push('empty path')
+    if (!/^\d+$/.test(rid) || Number(rid) < 1 || Number(rid) > 2147483647)
+      bad.push(`release_id must be a positive integer, got "${rid}"`)
+    if (!position) bad.push('empty position')
+    if (bad.length) {
+      problems.push(`line ${line}: ${bad.join('; ')}`)
+      continue
+    }
+    const row: ManifestRow = { line, path: path.resolve(base, file), releaseId: Number(rid), position }
+    const seen = byPath.get(row.path)
+    if (seen) {
+      if (seen.releaseId !== row.releaseId || seen.position !== row.position)
+        problems.push(
+          `line ${line}: ${file} is already given as release ${seen.releaseId} position ${seen.position} on line ${seen.line}`,
+        )
+      continue
+    }
+    byPath.set(row.path, row)
+    rows.push(row)
+  }
+  if (problems.length) {
+    const shown = problems.slice(0, MAX_REPORTED)
+    const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : ''
+    throw new BadInputError(
+      `${problems.length} bad row${problems.length > 1 ? 's' : ''}:\n  ${shown.join('\n  ')}${more}`,
+      manifestFile,
+    )
+  }
+  return rows
+}
+
+export function readManifest(manifestFile: string): ManifestRow[] {
+  let text: string
+  try {
+    text = fs.readFileSync(manifestFile, 'utf8')
+  } catch (err) {
+    throw new BadInputError(`cannot read: ${(err as Error).message}`, '--manifest')
+  }
+  return parseManifest(text, manifestFile)
+}
