@@ -101,7 +101,9 @@ export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, opt
   }
 
   const { trackGroups } = await new AssociationRepository(db.pool).groups('artist')
-  const split = artistSplit(targets.trackIds, trackGroups, { seed, fractions: options.fractions ?? DEFAULT_SPLIT })
+  const c = targets.classes.length
+  const classesOf = new Map(targets.trackIds.map((t, i) => [t, [...targets.labels.subarray(i * c, (i + 1) * c)].flatMap((v, k) => (v ? [k] : []))]))
+  const split = artistSplit(targets.trackIds, trackGroups, { seed, fractions: options.fractions ?? DEFAULT_SPLIT, classesOf })
   const rowsOf: Record<SplitName, number[]> = { train: [], validation: [], test: [] }
   targets.trackIds.forEach((t, i) => rowsOf[split.get(t)!].push(i))
   for (const s of SPLIT_NAMES) {

@@ -58,3 +58,46 @@ describe('artistSplit', () => {
     expect(() => artistSplit(ids, artistsOf, { seed: 1, fractions: { train: 0, validation: 1, test: 1 } })).toThrow(/train/)
   })
 })
+
+describe('stratified artistSplit', () => {
+  /** 8 classes × 7 artists × 6 tracks; class k's artists play only class k. */
+  const ids: number[] = []
+  const artistsOf = new Map<number, string[]>()
+  const classesOf = new Map<number, number[]>()
+  for (let k = 0; k < 8; k++) {
+    for (let a = 0; a < 7; a++) {
+      for (let t = 0; t < 6; t++) {
+        const id = ids.length + 1
+        ids.push(id)
+        artistsOf.set(id, [`c${k}a${a}`])
+        classesOf.set(id, [k])
+      }
+    }
+  }
+  const classesPerSplit = (split: Map<number, SplitName>) => {
+    const seen: Record<SplitName, Set<number>> = { train: new Set(), validation: new Set(), test: new Set() }
+    for (const [t, s] of split) seen[s].add(classesOf.get(t)![0])
+    return { train: seen.train.size, validation: seen.validation.size, test: seen.test.size }
+  }
+
+  it('puts every class in every split when each class has enough artists, still by artist', () => {
+    for (const seed of [1, 2, 3]) {
+      const split = artistSplit(ids, artistsOf, { seed, classesOf })
+      expect(classesPerSplit(split)).toEqual({ train: 8, validation: 8, test: 8 })
+      const splitOfArtist = new Map<string, SplitName>()
+      for (const t of ids) {
+        const a = artistsOf.get(t)![0]
+        expect(splitOfArtist.get(a) ?? split.get(t)).toBe(split.get(t))
+        splitOfArtist.set(a, split.get(t)!)
+      }
+    }
+  })
+
+  it('does better than the unstratified split, which leaves classes out of small splits', () => {
+    const missing = [1, 2, 3, 4, 5, 6].map((seed) => {
+      const c = classesPerSplit(artistSplit(ids, artistsOf, { seed }))
+      return 24 - c.train - c.validation - c.test
+    })
+    expect(missing.reduce((a, b) => a + b)).toBeGreaterThan(0)
+  })
+})
