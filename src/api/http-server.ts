@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server'
 import { unwrapResolverError } from '@apollo/server/errors'
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import type { GraphQLFormattedError } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
@@ -155,6 +155,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     formatError: formatErrorWith(logger),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // On by default, it hooks every field's resolution; we set no cache hints, so it would only cost.
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       operationPlugin(config, metrics, logger),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose() } } } },

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import type pg from 'pg'
 
 /** Anything that runs SQL: a pool, a client, or a counting wrapper. Repositories take this, not a Pool. */
@@ -5,21 +6,40 @@ export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
 }
 
+/** What pg's query method accepts beyond a text: a named statement is prepared once per connection. */
+interface NamedQueryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>
+}
+
+const statementNames = new Map<string, string>()
+
+/** A stable name per distinct SQL text, so each pooled connection parses and plans it once. */
+function statementName(text: string): string {
+  let name = statementNames.get(text)
+  if (!name) {
+    name = 's' + crypto.createHash('sha1').update(text).digest('hex').slice(0, 16)
+    statementNames.set(text, name)
+  }
+  return name
+}
+
 /**
  * A Queryable that counts statements and their time: one per GraphQL request, so the number of SQL
- * statements a query costs is visible (Server-Timing header, logs) and testable.
+ * statements a query costs is visible (Server-Timing header, logs) and testable. Statements run as named
+ * prepared statements: the API's SQL comes from a small set of shapes, so planning them once per
+ * connection saves Postgres the parse and plan of every request.
  */
 export class CountingQueryable implements Queryable {
   statements = 0
   millis = 0
 
-  constructor(private readonly inner: Queryable) {}
+  constructor(private readonly inner: NamedQueryable) {}
 
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     this.statements++
     const started = performance.now()
     try {
-      return await this.inner.query<R>(text, values)
+      return await this.inner.query<R>({ name: statementName(text), text, values })
     } finally {
       this.millis += performance.now() - started
     }

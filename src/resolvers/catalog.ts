@@ -135,7 +135,7 @@ export const catalogResolvers = {
         page.map(async (h, i) => {
           const loader = { ARTIST: ctx.loaders.artist, LABEL: ctx.loaders.label, MASTER: ctx.loaders.master, RELEASE: ctx.loaders.release, TRACK: ctx.loaders.track }[h.type]
           const row = await loader.load(h.id)
-          return { cursor: Buffer.from(`o:${offset + i + 1}`).toString('base64url'), score: h.score, node: { ...row, __typename: TYPENAME[h.type] } }
+          return { cursor: Buffer.from(`o:${offset + i + 1}`).toString('base64url'), score: h.score, text: h.text, node: { ...row, __typename: TYPENAME[h.type] } }
         }),
       )
       return {
@@ -145,7 +145,8 @@ export const catalogResolvers = {
     },
   },
   Credit: {
-    artist: (r: Row, _: unknown, ctx: CatalogContext) => artistRef(ctx, r.artistId),
+    // Credits come with their artist row joined (`ref`); null there means unlinked or not in the catalog.
+    artist: (r: Row) => r.ref,
     join: (r: Row) => r.joinString,
   },
   ArtistReference: {
@@ -191,12 +192,12 @@ export const catalogResolvers = {
     formats: async (r: Row, _: unknown, ctx: CatalogContext) =>
       (await ctx.loaders.children('release_format').load(Number(r.id))).map((f) => ({ ...f, quantity: f.qty })),
     labels: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children('release_label').load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: labelRef(ctx, l.labelId) })),
+      (await ctx.loaders.children('release_label').load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
     series: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children('release_series').load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: labelRef(ctx, l.seriesId) })),
+      (await ctx.loaders.children('release_series').load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
     identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('release_identifier').load(Number(r.id)),
     companies: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children('release_company').load(Number(r.id))).map((c) => ({ ...c, catalogNumber: c.catno, label: labelRef(ctx, c.companyId) })),
+      (await ctx.loaders.children('release_company').load(Number(r.id))).map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref })),
     videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children('release_video').load(Number(r.id))),
     artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children('release_artist').load(Number(r.id)),
     credits: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.children('release_credit').load(Number(r.id)), ord, a),

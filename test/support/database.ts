@@ -25,7 +25,7 @@ export function tmpDir(prefix = 'discograph-test-'): string {
 }
 
 /** A fresh, migrated database of its own on the real server, so test files never see each other's rows. */
-export async function createServerTestDatabase(): Promise<TestDatabase> {
+export async function createServerTestDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
   const name = `discograph_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`
   const admin = new pg.Client({ connectionString: ADMIN_URL })
   await admin.connect()
@@ -33,7 +33,7 @@ export async function createServerTestDatabase(): Promise<TestDatabase> {
   await admin.end()
   const url = new URL(ADMIN_URL)
   url.pathname = `/${name}`
-  const config = testConfig({ databaseUrl: url.toString() })
+  const config = testConfig({ databaseUrl: url.toString(), ...overrides })
   const db = await openDatabase(config)
   await migrate(db)
   return {

@@ -47,30 +47,52 @@ const TRACK = `t.id::float8 AS id, t.release_id AS "releaseId", t.track_key AS "
   t.sequence, t.position, t.title, t.duration_text AS "durationText", t.duration_s AS "durationS", t.type,
   t.missing_since_dump AS "missingSinceDump"`
 
-/** Child tables read whole per parent, in their stated order. Whitelist: table names are never user input. */
-const CHILDREN = {
-  release_artist: { parent: 'release_id', order: 'ord' },
-  release_credit: { parent: 'release_id', order: 'ord' },
-  release_label: { parent: 'release_id', order: 'ord' },
-  release_series: { parent: 'release_id', order: 'ord' },
+/**
+ * Child tables read whole per parent, in their stated order. Whitelist: table names are never user input.
+ * `ref` names the entity a row links to; it is joined in the same statement (as `ref`), so a credit and its
+ * artist cost one query, not two waves of queries.
+ */
+const ARTIST_REF = { column: 'artist_id', select: ARTIST, alias: 'a', table: 'artist' }
+const LABEL_REF = (column: string) => ({ column, select: LABEL, alias: 'l', table: 'label' })
+const CHILDREN: Record<string, { parent: string; order: string; ref?: { column: string; select: string; alias: string; table: string } }> = {
+  release_artist: { parent: 'release_id', order: 'ord', ref: ARTIST_REF },
+  release_credit: { parent: 'release_id', order: 'ord', ref: ARTIST_REF },
+  release_label: { parent: 'release_id', order: 'ord', ref: LABEL_REF('label_id') },
+  release_series: { parent: 'release_id', order: 'ord', ref: LABEL_REF('series_id') },
   release_format: { parent: 'release_id', order: 'ord' },
   release_identifier: { parent: 'release_id', order: 'ord' },
-  release_company: { parent: 'release_id', order: 'ord' },
+  release_company: { parent: 'release_id', order: 'ord', ref: LABEL_REF('company_id') },
   release_video: { parent: 'release_id', order: 'ord' },
   release_genre: { parent: 'release_id', order: 'genre' },
   release_style: { parent: 'release_id', order: 'style' },
-  master_artist: { parent: 'master_id', order: 'ord' },
+  master_artist: { parent: 'master_id', order: 'ord', ref: ARTIST_REF },
   master_video: { parent: 'master_id', order: 'ord' },
   master_genre: { parent: 'master_id', order: 'genre' },
   master_style: { parent: 'master_id', order: 'style' },
-  track_artist: { parent: 'track_id', order: 'ord' },
-  track_credit: { parent: 'track_id', order: 'ord' },
+  track_artist: { parent: 'track_id', order: 'ord', ref: ARTIST_REF },
+  track_credit: { parent: 'track_id', order: 'ord', ref: ARTIST_REF },
   artist_alias: { parent: 'artist_id', order: 'ord' },
   artist_member: { parent: 'group_id', order: 'ord' },
   artist_group: { parent: 'artist_id', order: 'ord' },
   label_sublabel: { parent: 'label_id', order: 'ord' },
-} as const
-export type ChildTable = keyof typeof CHILDREN
+} satisfies Record<string, unknown>
+export type ChildTable =
+  | 'release_artist' | 'release_credit' | 'release_label' | 'release_series' | 'release_format' | 'release_identifier'
+  | 'release_company' | 'release_video' | 'release_genre' | 'release_style' | 'master_artist' | 'master_video'
+  | 'master_genre' | 'master_style' | 'track_artist' | 'track_credit' | 'artist_alias' | 'artist_member' | 'artist_group'
+  | 'label_sublabel'
+
+/** `a.x, a.y AS "z"` → `'x', a.x, 'z', a.y` for json_build_object, so embedded rows match the entity rows. */
+function jsonPairs(select: string): string {
+  return select
+    .split(',')
+    .map((part) => {
+      const m = /^\s*(\w+\.\w+)(?:\s+AS\s+"(\w+)")?\s*$/.exec(part)
+      if (!m) throw new Error(`unexpected select item: ${part}`)
+      return `'${m[2] ?? m[1].split('.')[1]}', ${m[1]}`
+    })
+    .join(', ')
+}
 
 const camelName = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
 
@@ -176,10 +198,18 @@ export class CatalogReadRepository {
     return groupBy(rows, 'releaseId', releaseIds)
   }
 
-  /** Rows of a child table for many parents, each parent's rows in their stated order, keys in camelCase. */
+  /**
+   * Rows of a child table for many parents, each parent's rows in their stated order, keys in camelCase;
+   * with the linked artist or label row under `ref` (null when the link is empty or dangling).
+   */
   async children(table: ChildTable, parentIds: readonly number[]): Promise<Map<number, Row[]>> {
-    const { parent, order } = CHILDREN[table]
-    const { rows } = await this.db.query(`SELECT * FROM ${table} WHERE ${parent} = ANY($1::int8[]) ORDER BY ${parent}, ${order}`, [parentIds])
+    const { parent, order, ref } = CHILDREN[table]
+    const join = ref ? `LEFT JOIN ${ref.table} ${ref.alias} ON ${ref.alias}.id = c.${ref.column}` : ''
+    const refColumn = ref ? `, CASE WHEN ${ref.alias}.id IS NULL THEN NULL ELSE json_build_object(${jsonPairs(ref.select)}) END AS ref` : ''
+    const { rows } = await this.db.query(
+      `SELECT c.*${refColumn} FROM ${table} c ${join} WHERE c.${parent} = ANY($1::int8[]) ORDER BY c.${parent}, c.${order}`,
+      [parentIds],
+    )
     return groupBy(rows.map(camel), camelName(parent), parentIds, Number)
   }
 
@@ -265,16 +295,16 @@ export class CatalogReadRepository {
    * whole-title match outranks a title that merely contains the words. Each type contributes its best
    * `limit` candidates; the union is ordered by score.
    */
-  async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<{ type: SearchType; id: number; score: number }[]> {
+  async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<{ type: SearchType; id: number; text: string; score: number }[]> {
     const parts = types.map((type) => {
       const s = SEARCHABLE[type]
-      return `(SELECT '${type}' AS type, ${s.id}::float8 AS id,
+      return `(SELECT '${type}' AS type, ${s.id}::float8 AS id, ${s.text} AS text,
           round(((similarity(${s.text}, $1) + word_similarity($1, ${s.text})) / 2)::numeric, 4)::float8 AS score
         FROM ${s.table}
         WHERE ${s.text} % $1 OR $1 <% ${s.text}
         ORDER BY score DESC, ${s.id} LIMIT $2)`
     })
-    const { rows } = await this.db.query<{ type: SearchType; id: number; score: number }>(
+    const { rows } = await this.db.query<{ type: SearchType; id: number; text: string; score: number }>(
       `SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2 OFFSET $3`,
       [query, limit + offset, offset],
     )
