@@ -128,13 +128,17 @@ export function evaluationMarkdown(report: Omit<EvaluationReport, 'markdown'>): 
     rows: report.rows.map((r) => ({ label: r.label, values: columns.map((c) => r.results[c.task]?.[c.metric]) })),
   })
   const notes = [
-    `Macro ROC-AUC, macro PR-AUC (average precision) and accuracy (single-label tasks), in %, on the test split of ${report.tracks} tracks ` +
-      `embedded by every model (${report.space} vectors; splits by artist, seed ${report.seed}). Classes per task: ` +
-      `${report.tasks.map((t) => `${t.name} ${t.classes}${t.multiLabel ? ' (multi-label)' : ''}`).join(', ')}.`,
+    `Macro ROC-AUC, macro PR-AUC (average precision) and accuracy (single-label tasks), in %, on the test split of the ${report.tracks} tracks ` +
+      `embedded by every model (${report.space} vectors; split by artist, stratified by class, seed ${report.seed}; the same split for every row). ` +
+      `Per task: ${report.tasks.map((t) => `${t.name} ${t.classes} classes${t.multiLabel ? ' (multi-label)' : ''}, ${testTracks(report, t.name)} test tracks`).join('; ')}.`,
     ...report.rows.filter((r) => r.kind === 'stack' || r.label !== r.models[0]).map((r) => `${r.label}: ${r.models.join(' + ')}.`),
     ...report.skippedTasks.map((s) => `Skipped ${s.task}: ${s.reason}`),
   ]
   return `${table}\n${notes.map((n) => `- ${n}`).join('\n')}\n`
+}
+
+function testTracks(report: Omit<EvaluationReport, 'markdown'>, task: string): number | string {
+  return report.rows.find((r) => r.results[task])?.results[task].testTracks ?? '?'
 }
 
 export function evaluationSvg(report: Omit<EvaluationReport, 'markdown'>): string {

@@ -2,6 +2,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { jobHandlers } from '../../src/jobs/handlers/index.ts'
+import { JobQueue } from '../../src/jobs/queue.ts'
+import { JobWorker } from '../../src/jobs/worker.ts'
+import { createLogger } from '../../src/logger.ts'
 import { initBackend } from '../../src/ml/engine/backend.ts'
 import { listProbes, predictAll, predictionsFor, trainProbe } from '../../src/services/probe.service.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
@@ -116,5 +120,45 @@ describe('probes on real rows', () => {
     expect(after[0].predictions).toBe(0)
     expect(again.probe.weightsPath).not.toBe(before.weightsPath)
     expect(fs.existsSync(before.weightsPath)).toBe(false)
+  })
+})
+
+describe('probe jobs through the queue', () => {
+  it('train-probe (with predictions) and evaluate run on a worker and report their results', async () => {
+    const queue = await JobQueue.start(t.db)
+    const worker = new JobWorker(queue, { db: t.db, config: t.config, logger: createLogger('silent') }, {
+      handlers: jobHandlers,
+      names: ['train-probe', 'evaluate'],
+      heartbeatSeconds: 0.5,
+      pollingIntervalSeconds: 0.5,
+    })
+    await worker.start()
+    try {
+      const finished = async (id: string) => {
+        for (const end = Date.now() + 180_000; Date.now() < end; await new Promise((r) => setTimeout(r, 300))) {
+          const j = await queue.get(id)
+          if (j.state === 'succeeded' || j.state === 'failed') return j
+        }
+        throw new Error(`job ${id} did not finish`)
+      }
+      const out = path.join(t.config.dataDir, 'evaluation-job')
+      const train = await queue.enqueue('train-probe', { models: ['artist-model'], task: 'genres', seed: 2, name: 'genres-job', predict: true })
+      const evaluation = await queue.enqueue('evaluate', { models: ['random-model', 'artist-model'], tasks: ['styles'], out })
+      const trained = await finished(train.id)
+      expect(trained.error).toBeNull()
+      expect(trained.result).toMatchObject({ probe: 'genres-job', predictions: world.trackIds.length })
+      expect((trained.result as { metrics: { rocAuc: number } }).metrics.rocAuc).toBeGreaterThan(0.9)
+      expect(trained.log.map((l) => l.message).join('\n')).toMatch(/probe genres-job: ROC-AUC [01]\.\d{3}, PR-AUC [01]\.\d{3}/)
+      const evaluated = await finished(evaluation.id)
+      expect(evaluated.error).toBeNull()
+      const rows = (evaluated.result as { rows: { label: string; results: { styles: { rocAuc: number } } }[] }).rows
+      expect(rows.map((r) => r.label)).toEqual(['random weights', 'artist associations'])
+      expect(rows[1].results.styles.rocAuc).toBeGreaterThan(rows[0].results.styles.rocAuc + 0.25)
+      expect(fs.readFileSync(path.join(out, 'evaluation.md'), 'utf8')).toMatch(/^\| model +\| styles ROC \| styles PR \|/)
+      expect(fs.existsSync(path.join(out, 'evaluation.svg'))).toBe(true)
+    } finally {
+      await worker.stop()
+      await queue.stop()
+    }
   })
 })
