@@ -64,8 +64,13 @@ export function artistSplit(
     for (const [c, n] of remaining) if (n > 0 && (rarest === undefined || n < remaining.get(rarest)! || (n === remaining.get(rarest)! && c < rarest))) rarest = c
     const now = rarest === undefined ? left : left.filter((g) => g.classes.has(rarest!))
     for (const g of now) {
-      let best = splits[0]
-      for (const s of splits.slice(1)) {
+      // a split with no room left for most of this group is passed over while another has room: whole
+      // artists are large units, and without this the rare classes would pull the small splits far past
+      // their share
+      const roomy = splits.filter((s) => wantTracks.get(s)! >= g.tracks.length / 2)
+      const candidates = roomy.length ? roomy : splits
+      let best = candidates[0]
+      for (const s of candidates.slice(1)) {
         const [a, b] = rarest === undefined ? [relative(s), relative(best)] : [wantClass.get(s)!.get(rarest)!, wantClass.get(best)!.get(rarest)!]
         if (a > b || (a === b && relative(s) > relative(best))) best = s
       }
