@@ -18,6 +18,10 @@ import type { JobQueue } from '../jobs/queue.ts'
 import type { Logger } from '../logger.ts'
 import type { CatalogContext } from '../resolvers/catalog.ts'
 import type { JobsContext } from '../resolvers/jobs.ts'
+import type { SimilarityContext } from '../resolvers/similarity.ts'
+import { EmbeddingMapService } from '../services/embedding-map.service.ts'
+import { ModelService } from '../services/model.service.ts'
+import { SimilarityService } from '../services/similarity.service.ts'
 import { AuthService, UnauthenticatedError, type Viewer } from '../services/auth.service.ts'
 import { graphiqlAssets, graphiqlPage } from './graphiql.ts'
 import { limitError, measureOperation } from './limits.ts'
@@ -26,7 +30,7 @@ import { createMetrics, type Metrics } from './metrics.ts'
 import { buildSchema } from './schema.ts'
 import { serveWebAsset } from './web-assets.ts'
 
-export interface ApiContext extends CatalogContext, JobsContext {
+export interface ApiContext extends CatalogContext, JobsContext, SimilarityContext {
   sql: CountingQueryable
   db: Database
   config: Config
@@ -127,12 +131,15 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const auth = new AuthService(db.pool, { publicRead: config.publicRead })
   const runs = new TrainingRunRepository(db.pool)
   const metrics = createMetrics(db.pool)
+  const similarity = new SimilarityService(db)
+  const models = new ModelService(db, config)
+  const maps = new EmbeddingMapService(db.pool)
   const schema = buildSchema()
   const httpServer = http.createServer()
 
   const contextFor = (viewer: Viewer): ApiContext => {
     const sql = new CountingQueryable(db.pool)
-    return { viewer, auth, jobs: queue, runs, sql, loaders: createLoaders(sql), db, config }
+    return { viewer, auth, jobs: queue, runs, sql, loaders: createLoaders(sql), db, config, similarity, models, maps }
   }
 
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH })

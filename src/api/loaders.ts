@@ -88,6 +88,11 @@ export function createLoaders(db: Queryable) {
       const m = await repo.artistTrackCounts(ids)
       return ids.map((id) => m.get(id) ?? 0)
     }),
+    audio: new DataLoader<number, Row | null>(async (ids) => {
+      const rows = await repo.audioFiles(ids)
+      const byTrack = new Map(rows.map((r) => [Number(r.trackId), r]))
+      return ids.map((id) => byTrack.get(id) ?? null)
+    }),
     tagCount: groupedLoader<string, 'style' | 'genre', number>((k) => k, (names, kind) => repo.tagCounts(kind, names), 0),
   }
 }

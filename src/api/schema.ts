@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql'
 import { baseTypeDefs, catalogResolvers, catalogTypeDefs } from '../resolvers/catalog.ts'
 import { jobsResolvers, jobsTypeDefs } from '../resolvers/jobs.ts'
 import { JSONScalar } from '../resolvers/scalars.ts'
+import { similarityResolvers, similarityTypeDefs } from '../resolvers/similarity.ts'
 
 /** One part of the API: its SDL (src/schema) and resolvers (src/resolvers). */
 export interface ApiModule {
@@ -16,6 +17,7 @@ export const apiModules: ApiModule[] = [
   { typeDefs: baseTypeDefs, resolvers: { JSON: JSONScalar } },
   { typeDefs: catalogTypeDefs, resolvers: catalogResolvers },
   { typeDefs: jobsTypeDefs, resolvers: jobsResolvers },
+  { typeDefs: similarityTypeDefs, resolvers: similarityResolvers },
 ]
 
 export function buildSchema(modules: ApiModule[] = apiModules): GraphQLSchema {

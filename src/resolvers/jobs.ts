@@ -29,7 +29,7 @@ function toJob(j: JobRow) {
   }
 }
 
-function toRun(r: TrainingRunRow) {
+export function toRun(r: TrainingRunRow) {
   return { ...r, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null }
 }
 

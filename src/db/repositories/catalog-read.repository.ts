@@ -273,6 +273,16 @@ export class CatalogReadRepository {
     return new Map(rows.map((r) => [r.parentKey, r.n]))
   }
 
+  /** The playable audio file of each track (status ok), for the API's Track.audio. */
+  async audioFiles(trackIds: readonly number[]): Promise<Row[]> {
+    const { rows } = await this.db.query(
+      `SELECT track_id::float8 AS "trackId", duration_s AS "durationSeconds", format, match_method AS "matchMethod", match_score AS "matchScore"
+         FROM audio_file WHERE track_id = ANY($1::int8[]) AND status = 'ok'`,
+      [trackIds],
+    )
+    return rows
+  }
+
   /** Styles or genres with how many releases carry them, alphabetical, keyset on the name's rank. */
   async tags(kind: 'style' | 'genre'): Promise<{ name: string; releases: number }[]> {
     const { rows } = await this.db.query<{ name: string; releases: number }>(

@@ -1,0 +1,155 @@
+import fs from 'node:fs'
+import { numericKey } from '../api/global-id.ts'
+import type { Loaders } from '../api/loaders.ts'
+import type { Database } from '../db/database.ts'
+import type { MapColor } from '../db/repositories/embedding-map.repository.ts'
+import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.ts'
+import type { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
+import type { Row } from '../db/repositories/catalog-read.repository.ts'
+import { BadInputError, NotFoundError } from '../errors.ts'
+import type { EmbeddingMapService } from '../services/embedding-map.service.ts'
+import type { ModelService, ModelSummary } from '../services/model.service.ts'
+import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
+import type { AuthService, Viewer } from '../services/auth.service.ts'
+import type { SimilarityService, SimilarOwner, TrackSimilarityFilter } from '../services/similarity.service.ts'
+import { toRun } from './jobs.ts'
+
+export interface SimilarityContext {
+  viewer: Viewer
+  auth: AuthService
+  loaders: Loaders
+  db: Database
+  runs: TrainingRunRepository
+  similarity: SimilarityService
+  models: ModelService
+  maps: EmbeddingMapService
+}
+
+export const similarityTypeDefs = fs.readFileSync(new URL('../schema/similarity.graphql', import.meta.url), 'utf8')
+
+type Space = 'BACKBONE' | 'PROJECTION'
+const toSpace = (s: Space | null | undefined): ModelSpace | undefined => (s ? (s.toLowerCase() as ModelSpace) : undefined)
+const MAP_MAX = 5000
+
+/**
+ * The model a query means: the one named, else the newest trained model with vectors, else the newest
+ * model of any kind with vectors (the random baseline right after `embed --model random`).
+ */
+async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
+  if (name) return ctx.similarity.model(name)
+  const embedded = (await ctx.models.list()).filter((m) => Object.values(m.embedded).some((n) => (n ?? 0) > 0))
+  const pick = embedded.filter((m) => m.kind === 'trained').at(-1) ?? embedded.at(-1)
+  if (!pick) throw new NotFoundError('model with embeddings', '(none yet: run `discograph embed`)')
+  return pick
+}
+
+function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
+  return { ...m, createdAt: m.createdAt.toISOString() }
+}
+
+/** Similar artists/labels with their rows; ids the catalog lacks (a partial import) are left out. */
+async function owners(ctx: SimilarityContext, list: SimilarOwner[], key: 'artist' | 'label') {
+  const loader = key === 'artist' ? ctx.loaders.artist : ctx.loaders.label
+  const rows = await Promise.all(list.map((o) => loader.load(o.id)))
+  return list
+    .map((o, i) => ({
+      [key]: rows[i],
+      similarity: o.similarity,
+      tracks: o.tracks,
+      connectingTracks: o.pairs.map((p) => ({ track: ctx.loaders.track.load(p.trackId), otherTrack: ctx.loaders.track.load(p.otherTrackId), similarity: p.similarity })),
+    }))
+    .filter((_, i) => rows[i] !== null)
+}
+
+async function probeObjects(ctx: SimilarityContext) {
+  return (await listProbes(ctx.db)).map((p) => ({ ...p, space: p.space.toUpperCase(), createdAt: p.createdAt.toISOString() }))
+}
+
+async function prediction(ctx: SimilarityContext, trackId: number, probe: string) {
+  const p: TrackPredictions | null = await predictionsFor(ctx.db, trackId, probe)
+  if (!p) return null
+  return { source: p.source, scores: p.scores, probe: probeObjects(ctx).then((all) => all.find((x) => x.name === p.probe)) }
+}
+
+export const similarityResolvers = {
+  Model: {
+    embedded: async (m: ModelRow & { embedded?: ModelSummary['embedded'] }, _: unknown, ctx: SimilarityContext) =>
+      m.embedded ?? (await ctx.models.list()).find((x) => x.id === m.id)?.embedded ?? {},
+    trainingRun: async (m: ModelRow, _: unknown, ctx: SimilarityContext) => {
+      const run = m.trainingRunId ? await ctx.runs.get(m.trainingRunId) : null
+      return run && toRun(run)
+    },
+  },
+  Track: {
+    audio: async (t: Row, _: unknown, ctx: SimilarityContext) => {
+      const a = await ctx.loaders.audio.load(Number(t.id))
+      return a && { ...a, url: `/audio/tracks/${Number(t.id)}` }
+    },
+    embedding: async (t: Row, a: { model?: string; space?: Space }, ctx: SimilarityContext) => {
+      const model = await modelFor(ctx, a.model)
+      const e = await ctx.similarity.embeddingOf(Number(t.id), model.id, toSpace(a.space))
+      return e && Array.from(e.vector)
+    },
+    predictions: (t: Row, a: { probe: string }, ctx: SimilarityContext) => prediction(ctx, Number(t.id), a.probe),
+  },
+  Query: {
+    models: async (_: unknown, __: unknown, ctx: SimilarityContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      return (await ctx.models.list()).map(toModel)
+    },
+    model: async (_: unknown, a: { name: string }, ctx: SimilarityContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      const m = await ctx.models.find(a.name)
+      return m && toModel(m)
+    },
+    similarTracks: async (
+      _: unknown,
+      a: { track?: string; tracks?: string[]; embedding?: number[]; model?: string; space?: Space; first: number; filter?: TrackSimilarityFilter },
+      ctx: SimilarityContext,
+    ) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      const given = [a.track != null, a.tracks != null, a.embedding != null].filter(Boolean).length
+      if (given !== 1) throw new BadInputError('give exactly one of track, tracks or embedding', 'track')
+      const trackIds = a.track != null ? [numericKey(a.track, 'Track', 'track')] : a.tracks?.map((id) => numericKey(id, 'Track', 'tracks'))
+      const model = await modelFor(ctx, a.model)
+      const filter = Object.fromEntries(Object.entries(a.filter ?? {}).filter(([, v]) => v != null)) as TrackSimilarityFilter
+      const result = await ctx.similarity.similarTracks({ trackIds, embedding: a.embedding ?? undefined, model: model.id, space: toSpace(a.space), first: a.first, filter })
+      return result.tracks.map((t) => ({ track: ctx.loaders.track.load(t.trackId), similarity: t.similarity }))
+    },
+    similarArtists: async (_: unknown, a: { artist: number; model?: string; space?: Space; first: number; pairs: number }, ctx: SimilarityContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      const model = await modelFor(ctx, a.model)
+      return owners(ctx, await ctx.similarity.similarArtists({ id: a.artist, model: model.id, space: toSpace(a.space), first: a.first, pairs: a.pairs }), 'artist')
+    },
+    similarLabels: async (_: unknown, a: { label: number; model?: string; space?: Space; first: number; pairs: number }, ctx: SimilarityContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      const model = await modelFor(ctx, a.model)
+      return owners(ctx, await ctx.similarity.similarLabels({ id: a.label, model: model.id, space: toSpace(a.space), first: a.first, pairs: a.pairs }), 'label')
+    },
+    embeddingMap: async (_: unknown, a: { model?: string; space?: Space; colorBy: MapColor; limit: number }, ctx: SimilarityContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      if (a.limit < 1 || a.limit > MAP_MAX) throw new BadInputError(`must be between 1 and ${MAP_MAX}`, 'limit')
+      const model = await modelFor(ctx, a.model)
+      const space = toSpace(a.space) ?? (model.dims.projection ? 'projection' : 'backbone')
+      if (!model.dims[space]) throw new BadInputError(`model ${model.name} has no ${space} space`, 'space')
+      const points = await ctx.maps.map(model.id, space, a.colorBy, a.limit)
+      const sizes = new Map<string, number>()
+      for (const p of points) if (p.group) sizes.set(p.group, (sizes.get(p.group) ?? 0) + 1)
+      return {
+        model: toModel(model),
+        space: space.toUpperCase(),
+        colorBy: a.colorBy,
+        points: points.map((p) => ({ ...p, track: ctx.loaders.track.load(p.trackId) })),
+        groups: [...sizes].sort((x, y) => y[1] - x[1]).map(([g]) => g),
+      }
+    },
+    probes: (_: unknown, __: unknown, ctx: SimilarityContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      return probeObjects(ctx)
+    },
+    predictions: (_: unknown, a: { track: string; probe: string }, ctx: SimilarityContext) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      return prediction(ctx, numericKey(a.track, 'Track', 'track'), a.probe)
+    },
+  },
+}
