@@ -108,7 +108,8 @@ function artistGroups(trackIds: readonly number[], artistsOf: ReadonlyMap<number
       if (other === undefined) firstTrackOfArtist.set(a, t)
       else {
         const [ra, rb] = [find(t), find(other)]
-        if (ra !== rb) ra < rb ? parent.set(rb, ra) : parent.set(ra, rb)
+        // the smaller id becomes the root, so a group's identity does not depend on input order
+        if (ra !== rb) parent.set(Math.max(ra, rb), Math.min(ra, rb))
       }
     }
   }
