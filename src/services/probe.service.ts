@@ -223,7 +223,8 @@ export interface TrackPredictions {
   scores: ClassScore[]
 }
 
-const loadedModels = new Map<string, Promise<tf.LayersModel>>()
+/** Probes loaded for predictionsFor, by probe id; a retrained probe (new weights folder) replaces its entry. */
+const loadedModels = new Map<number, { weightsPath: string; model: Promise<tf.LayersModel> }>()
 
 /**
  * Per-class scores of one track by one probe: the stored prediction when the batch job wrote one, else
@@ -245,13 +246,15 @@ export async function predictionsFor(db: Pick<Database, 'pool'>, trackId: number
   if ((await repo.tracksEmbeddedByAll(probe.modelIds, probe.space, [trackId])).length === 0) return null
   const x = await repo.stackedEmbeddings(probe.modelIds, probe.space, [trackId])
   checkInputWidth(probe, x.cols)
-  let pending = loadedModels.get(probe.weightsPath)
-  if (!pending) {
-    pending = loadProbeModel(probe)
-    loadedModels.set(probe.weightsPath, pending)
-    pending.catch(() => loadedModels.delete(probe.weightsPath))
+  let cached = loadedModels.get(probe.id)
+  if (cached?.weightsPath !== probe.weightsPath) {
+    cached?.model.then((m) => m.dispose()).catch(() => {})
+    const model = loadProbeModel(probe)
+    cached = { weightsPath: probe.weightsPath, model }
+    loadedModels.set(probe.id, cached)
+    model.catch(() => loadedModels.get(probe.id)?.model === model && loadedModels.delete(probe.id))
   }
-  return result('computed', predictScores(await pending, { data: x.data, rows: 1, cols: x.cols }))
+  return result('computed', predictScores(await cached.model, { data: x.data, rows: 1, cols: x.cols }))
 }
 
 export async function listProbes(db: Pick<Database, 'pool'>): Promise<(ProbeRow & { predictions: number; models: string[] })[]> {
