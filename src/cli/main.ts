@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config.ts'
 import { DiscographError } from '../errors.ts'
 import { createCliContext, type CliContext } from './context.ts'
 import { registerDbCommands } from './commands/db.ts'
+import { registerDemoCommand } from './commands/demo.ts'
 import { registerEmbedCommand } from './commands/embed.ts'
 import { registerEvaluateCommand } from './commands/evaluate.ts'
 import { registerIngestAudioCommand } from './commands/ingest-audio.ts'
@@ -31,6 +32,7 @@ let context: CliContext | undefined
 const ctx = () => (context ??= createCliContext())
 
 registerDbCommands(program, ctx)
+registerDemoCommand(program, ctx)
 registerEmbedCommand(program, ctx)
 registerEvaluateCommand(program, ctx)
 registerIngestDiscogsCommand(program, ctx)

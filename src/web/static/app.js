@@ -1,32 +1,32 @@
 // Discograph web UI: plain ES modules, no build step, no external requests (works offline).
 // Every GraphQL document the UI sends is in QUERIES, so schema changes are made in one place.
 
+const TRACK_FIELDS = `id title position duration audio { url } release { discogsId title year styles { name } artists { name } }`
 const QUERIES = {
   search: `query Search($q: String!, $first: Int) {
-    search(query: $q, first: $first) { edges { score node { __typename id
-      ... on Artist { discogsId name }
-      ... on Label { discogsId name }
-      ... on Release { discogsId title year country }
-      ... on Master { discogsId title year }
-      ... on Track { title position durationSeconds release { discogsId title } }
+    search(query: $q, first: $first) { edges { score text node { __typename
+      ... on Artist { discogsId }
+      ... on Label { discogsId }
+      ... on Release { discogsId year country }
+      ... on Master { discogsId year }
+      ... on Track { id release { discogsId title } }
     } } } }`,
   release: `query Release($id: Int!) { release(discogsId: $id) { id discogsId title year country released notes
-    styles genres
-    artists(first: 10) { edges { node { name artist { discogsId name } } } }
-    labels(first: 10) { edges { node { catno label { discogsId name } } } }
-    tracks(first: 100) { edges { node { id position title durationSeconds type hasAudio } } } } }`,
+    styles { name } genres { name }
+    artists { name artist { discogsId name } }
+    labels { catalogNumber label { discogsId name } }
+    tracks(first: 100) { edges { node { id position title duration type audio { url } } } } } }`,
   artist: `query Artist($id: Int!) { artist(discogsId: $id) { id discogsId name realName profile
     releases(first: 50) { totalCount edges { node { discogsId title year } } } } }`,
   label: `query Label($id: Int!) { label(discogsId: $id) { id discogsId name profile
     releases(first: 50) { totalCount edges { node { discogsId title year } } } } }`,
-  track: `query Track($id: ID!) { track(id: $id) { id title position durationSeconds hasAudio
-    release { discogsId title year styles artists(first: 5) { edges { node { name } } } } } }`,
+  track: `query Track($id: ID!) { track(id: $id) { ${TRACK_FIELDS} } }`,
   similar: `query Similar($id: ID!, $first: Int, $model: String, $filter: SimilarityFilter) {
-    similarTracks(track: $id, first: $first, model: $model, filter: $filter) {
-      similarity track { id title hasAudio release { discogsId title year styles artists(first: 3) { edges { node { name } } } } } } }`,
-  models: `query { models { name kind association metrics } }`,
-  map: `query Map($model: String, $colorBy: String) { embeddingMap(model: $model, colorBy: $colorBy) {
-    points { trackId x y group title } groups } }`,
+    similarTracks(track: $id, first: $first, model: $model, filter: $filter) { similarity track { ${TRACK_FIELDS} } } }`,
+  predictions: `query Predictions($id: ID!, $probe: String!) { predictions(track: $id, probe: $probe) { source scores { class score } probe { name task metrics } } }`,
+  models: `query { models { name kind association embedded } probes { name task } }`,
+  map: `query Map($model: String, $colorBy: MapColor) { embeddingMap(model: $model, colorBy: $colorBy) {
+    points { x y group track { id title } } groups } }`,
   runs: `query { trainingRuns { name association status step totalSteps backend
     history { step loss valTop1 samplesPerS } } }`,
   jobs: `query { jobs(first: 50) { edges { node { id name state progress etaSeconds message error attempts createdAt } } } }`,
@@ -34,6 +34,7 @@ const QUERIES = {
   retry: `mutation($id: ID!) { retryJob(id: $id) { id state } }`,
   embed: `mutation($model: String!) { embed(model: $model) { id state } }`,
 }
+
 
 const view = document.getElementById('view')
 const keyInput = document.getElementById('apikey')
@@ -58,8 +59,10 @@ async function gql(query, variables = {}) {
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
 const dur = (s) => (s == null ? '' : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`)
-const names = (conn) => (conn?.edges ?? []).map((e) => e.node.name ?? e.node.artist?.name).join(', ')
-const player = (t) => (t.hasAudio ? `<audio controls preload="none" src="/audio/tracks/${encodeURIComponent(t.id)}"></audio>` : '')
+const names = (credits) => (credits ?? []).map((c) => c.name).join(', ')
+const player = (t) => (t.audio ? `<audio controls preload="none" src="${esc(t.audio.url)}"></audio>` : '')
+/** Models that can answer similarity questions: those with vectors. */
+const embedded = (models) => models.filter((m) => Object.values(m.embedded).some((n) => n > 0))
 const showError = (err) => (view.innerHTML = `<div class="error">${esc(err.message)}</div>`)
 
 const routes = [
@@ -93,14 +96,15 @@ async function route() {
 }
 window.addEventListener('hashchange', route)
 
-function hitLink(n) {
+function hitLink(e) {
+  const n = e.node
   switch (n.__typename) {
-    case 'Artist': return `<a href="#/artist/${n.discogsId}">${esc(n.name)}</a> <span class="muted">artist</span>`
-    case 'Label': return `<a href="#/label/${n.discogsId}">${esc(n.name)}</a> <span class="muted">label</span>`
-    case 'Release': return `<a href="#/release/${n.discogsId}">${esc(n.title)}</a> <span class="muted">release · ${esc(n.year ?? '')} ${esc(n.country ?? '')}</span>`
-    case 'Master': return `${esc(n.title)} <span class="muted">master · ${esc(n.year ?? '')}</span>`
-    case 'Track': return `<a href="#/track/${encodeURIComponent(n.id)}">${esc(n.title)}</a> <span class="muted">track on <a href="#/release/${n.release.discogsId}">${esc(n.release.title)}</a></span>`
-    default: return esc(n.id)
+    case 'Artist': return `<a href="#/artist/${n.discogsId}">${esc(e.text)}</a> <span class="muted">artist</span>`
+    case 'Label': return `<a href="#/label/${n.discogsId}">${esc(e.text)}</a> <span class="muted">label</span>`
+    case 'Release': return `<a href="#/release/${n.discogsId}">${esc(e.text)}</a> <span class="muted">release · ${esc(n.year ?? '')} ${esc(n.country ?? '')}</span>`
+    case 'Master': return `${esc(e.text)} <span class="muted">master · ${esc(n.year ?? '')}</span>`
+    case 'Track': return `<a href="#/track/${encodeURIComponent(n.id)}">${esc(e.text)}</a> <span class="muted">track on <a href="#/release/${n.release.discogsId}">${esc(n.release.title)}</a></span>`
+    default: return esc(e.text)
   }
 }
 
@@ -116,7 +120,7 @@ async function searchPage() {
   const { search } = await gql(QUERIES.search, { q, first: 30 })
   document.getElementById('results').innerHTML = search.edges.length
     ? `<table id="hits"><tr><th>Result</th><th>Score</th></tr>${search.edges
-        .map((e) => `<tr><td>${hitLink(e.node)}</td><td class="score">${e.score.toFixed(3)}</td></tr>`)
+        .map((e) => `<tr><td>${hitLink(e)}</td><td class="score">${e.score.toFixed(3)}</td></tr>`)
         .join('')}</table>`
     : '<p class="muted">No matches.</p>'
 }
@@ -125,14 +129,14 @@ async function releasePage(id) {
   const { release: r } = await gql(QUERIES.release, { id: Number(id) })
   const tracks = r.tracks.edges.map((e) => e.node)
   view.innerHTML = `<h1>${esc(r.title)}</h1>
-    <p>${r.artists.edges.map((e) => e.node.artist ? `<a href="#/artist/${e.node.artist.discogsId}">${esc(e.node.name)}</a>` : esc(e.node.name)).join(', ')}
-    · ${r.labels.edges.map((e) => e.node.label ? `<a href="#/label/${e.node.label.discogsId}">${esc(e.node.label.name)}</a> ${esc(e.node.catno ?? '')}` : esc(e.node.catno)).join(', ')}
+    <p>${r.artists.map((c) => c.artist ? `<a href="#/artist/${c.artist.discogsId}">${esc(c.name)}</a>` : esc(c.name)).join(', ')}
+    · ${r.labels.map((l) => l.label ? `<a href="#/label/${l.label.discogsId}">${esc(l.label.name)}</a> ${esc(l.catalogNumber ?? '')}` : esc(l.catalogNumber)).join(', ')}
     · ${esc(r.country ?? '')} ${esc(r.released ?? r.year ?? '')}</p>
-    <p>${[...r.genres, ...r.styles].map((s) => `<span class="pill">${esc(s)}</span>`).join('')}</p>
+    <p>${[...r.genres, ...r.styles].map((s) => `<span class="pill">${esc(s.name)}</span>`).join('')}</p>
     <h2>Tracklist</h2><table id="tracklist"><tr><th></th><th>Title</th><th>Length</th><th>Listen</th><th></th></tr>
-    ${tracks.map((t) => `<tr><td class="muted">${esc(t.position ?? '')}</td><td>${t.type === 'heading' ? `<b>${esc(t.title)}</b>` : esc(t.title)}</td>
-      <td class="muted">${dur(t.durationSeconds)}</td><td>${player(t)}</td>
-      <td>${t.hasAudio ? `<a href="#/track/${encodeURIComponent(t.id)}">similar →</a>` : ''}</td></tr>`).join('')}</table>
+    ${tracks.map((t) => `<tr><td class="muted">${esc(t.position ?? '')}</td><td>${t.type === 'HEADING' ? `<b>${esc(t.title)}</b>` : esc(t.title)}</td>
+      <td class="muted">${dur(t.duration)}</td><td>${player(t)}</td>
+      <td>${t.audio ? `<a href="#/track/${encodeURIComponent(t.id)}">similar →</a>` : ''}</td></tr>`).join('')}</table>
     ${r.notes ? `<h2>Notes</h2><p class="muted" style="white-space:pre-wrap">${esc(r.notes)}</p>` : ''}`
 }
 
@@ -149,9 +153,11 @@ async function labelPage(id) {
 }
 
 async function trackPage(id) {
-  const [{ track: t }, { models }] = await Promise.all([gql(QUERIES.track, { id }), gql(QUERIES.models)])
+  const [{ track: t }, { models: all, probes }] = await Promise.all([gql(QUERIES.track, { id }), gql(QUERIES.models)])
+  const models = embedded(all)
   view.innerHTML = `<h1>${esc(t.title)}</h1>
     <p>${esc(names(t.release.artists))} · <a href="#/release/${t.release.discogsId}">${esc(t.release.title)}</a> ${esc(t.release.year ?? '')} ${player(t)}</p>
+    <div id="predictions"></div>
     <h2>Similar tracks</h2>
     <form class="filters" id="filters">
       <label>Model <select name="model">${models.map((m) => `<option>${esc(m.name)}</option>`).join('')}</select></label>
@@ -177,7 +183,7 @@ async function trackPage(id) {
     document.getElementById('similar').innerHTML = `<table id="similar-table"><tr><th>Track</th><th>Release</th><th>Styles</th><th>Similarity</th><th></th></tr>
       ${similarTracks.map((s) => `<tr><td><a href="#/track/${encodeURIComponent(s.track.id)}">${esc(s.track.title)}</a><br><span class="muted">${esc(names(s.track.release.artists))}</span></td>
         <td><a href="#/release/${s.track.release.discogsId}">${esc(s.track.release.title)}</a></td>
-        <td>${s.track.release.styles.map((x) => `<span class="pill">${esc(x)}</span>`).join('')}</td>
+        <td>${s.track.release.styles.map((x) => `<span class="pill">${esc(x.name)}</span>`).join('')}</td>
         <td class="score">${s.similarity.toFixed(3)}<div class="bar"><span style="width:${(s.similarity * 100).toFixed(1)}%"></span></div></td>
         <td>${player(s.track)}</td></tr>`).join('')}</table>`
   }
@@ -185,16 +191,24 @@ async function trackPage(id) {
     e.preventDefault()
     load().catch(showError)
   })
+  if (probes.length) showPredictions(id, probes[0].name).catch(showError)
   await load()
+}
+
+async function showPredictions(id, probe) {
+  const { predictions: p } = await gql(QUERIES.predictions, { id, probe })
+  if (!p) return
+  document.getElementById('predictions').innerHTML = `<h2>Predicted ${esc(p.probe.task)} <span class="muted">(probe ${esc(p.probe.name)})</span></h2>
+    <p id="predicted">${p.scores.slice(0, 5).map((s) => `<span class="pill">${esc(s.class)} ${s.score.toFixed(2)}</span>`).join('')}</p>`
 }
 
 const PALETTE = ['#ff7a45', '#40a9ff', '#73d13d', '#f759ab', '#ffc53d', '#9254de', '#36cfc9', '#ff4d4f', '#bae637', '#597ef7', '#ffa940', '#13c2c2']
 
 async function mapPage() {
-  const { models } = await gql(QUERIES.models)
+  const models = embedded((await gql(QUERIES.models)).models)
   view.innerHTML = `<h1>Embedding map</h1><form class="filters" id="mapform">
       <label>Model <select name="model">${models.map((m) => `<option>${esc(m.name)}</option>`).join('')}</select></label>
-      <label>Colour by <select name="colorBy"><option value="style">style</option><option value="artist">artist</option><option value="label">label</option></select></label>
+      <label>Colour by <select name="colorBy"><option value="STYLE">style</option><option value="ARTIST">artist</option><option value="LABEL">label</option><option value="GENRE">genre</option></select></label>
       <button class="primary" type="submit">Draw</button></form>
     <canvas id="map" width="1200" height="600"></canvas><div class="legend" id="legend"></div><p id="picked" class="muted">Click a point to open its track.</p>`
   const form = document.getElementById('mapform')
@@ -228,7 +242,7 @@ async function mapPage() {
       const d = (p.px - x) ** 2 + (p.py - y) ** 2
       if (d < bestD) [best, bestD] = [p, d]
     }
-    if (best) location.hash = `#/track/${encodeURIComponent(best.trackId)}`
+    if (best) location.hash = `#/track/${encodeURIComponent(best.track.id)}`
   })
   form.addEventListener('submit', (e) => {
     e.preventDefault()

@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { openDatabase, migrate } from '../../db/database.ts'
+import { TrainingRunRepository } from '../../db/repositories/training-run.repository.ts'
+import { BadInputError, DiscographError } from '../../errors.ts'
+import type { CliContext } from '../context.ts'
+
+const CLI = path.resolve(import.meta.dirname, '../../../bin/discograph.js')
+
+class DemoStepError extends DiscographError {
+  readonly code = 'DEMO_STEP'
+}
+
+/** Runs one `discograph` subcommand as a child process, its progress bars on this terminal. */
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'inherit', env })
+    const forward = (signal: NodeJS.Signals) => child.kill(signal)
+    process.on('SIGINT', forward)
+    process.on('SIGTERM', forward)
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', forward)
+      process.off('SIGTERM', forward)
+      if (code === 0 || signal === 'SIGINT' || signal === 'SIGTERM') resolve()
+      else reject(new DemoStepError(`\`discograph ${args.join(' ')}\` failed (exit ${code ?? signal}); fix the cause and run the demo again: finished steps are kept`))
+    })
+  })
+}
+
+/** The training run's state, read before deciding whether to train, resume or skip. */
+async function runStatus(ctx: CliContext, name: string): Promise<string | null> {
+  const db = await openDatabase(ctx.config)
+  try {
+    await migrate(db)
+    return (await new TrainingRunRepository(db.pool).get(name))?.status ?? null
+  } finally {
+    await db.close()
+  }
+}
+
+export function registerDemoCommand(program: Command, ctx: () => CliContext): void {
+  program
+    .command('demo')
+    .description(
+      'the whole product on the embedded database (or DATABASE_URL): generate a synthetic catalog with audio, import it, ' +
+        'train a small artist-association model, embed every track, train a style probe, then serve GraphQL and the web UI. ' +
+        'Re-running skips what is done.',
+    )
+    .option('--size <size>', 'synthetic catalog preset: tiny, demo or small', 'demo')
+    .option('--steps <n>', 'training steps', '150')
+    .option('--port <port>', 'port to serve on (default: PORT, else 4000)')
+    .option('--no-serve', 'stop after preparing everything')
+    .action(async (o: { size: string; steps: string; port?: string; serve: boolean }) => {
+      const c = ctx()
+      if (!['tiny', 'demo', 'small'].includes(o.size)) throw new BadInputError(`must be tiny, demo or small, not "${o.size}"`, '--size')
+      if (!/^\d+$/.test(o.steps) || Number(o.steps) < 1) throw new BadInputError(`must be a positive integer, not "${o.steps}"`, '--steps')
+      const env = { ...process.env, DATA_DIR: c.config.dataDir }
+      const world = path.join(c.config.dataDir, `demo-world-${o.size}`)
+      const runName = `demo-artist-${o.size}`
+      const probeName = `demo-styles-${o.size}`
+      const started = performance.now()
+      const step = (n: number, what: string) => console.error(`\n[${n}/6] ${what}  (${((performance.now() - started) / 1000).toFixed(0)} s)`)
+
+      step(1, `synthetic catalog with audio in ${world}`)
+      if (fs.existsSync(path.join(world, 'manifest.csv'))) console.error('already there')
+      else await run(['synth', '--out', world, '--size', o.size, '--fast'], env)
+
+      step(2, 'import its Discogs dumps')
+      await run(['ingest', 'discogs', world], env)
+
+      step(3, 'decode the audio, compute mel patches and link each file to its track')
+      await run(['ingest', 'audio', path.join(world, 'audio'), '--manifest', path.join(world, 'manifest.csv')], env)
+
+      step(4, `train ${runName}: a small EfficientNet, positives = two tracks of the same artist`)
+      const status = await runStatus(c, runName)
+      if (status === 'succeeded') console.error('already trained')
+      else if (status) await run(['train', '--resume', runName], env)
+      else await run(['train', '--association', 'artist', '--size', 'tiny', '--steps', o.steps, '--batch', '16', '--checkpoint-every', '50', '--name', runName], env)
+
+      step(5, 'embed every track with it (pgvector, HNSW index)')
+      await run(['embed', '--model', runName], env)
+
+      step(6, `train ${probeName}: a style classifier on the frozen embeddings`)
+      await run(['probe', 'train', '--model', runName, '--task', 'styles', '--name', probeName], env)
+
+      console.error(`\nready in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+      if (o.serve) await run(['serve', ...(o.port ? ['--port', o.port] : [])], env)
+    })
+}

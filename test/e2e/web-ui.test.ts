@@ -1,0 +1,135 @@
+import 'reflect-metadata'
+import fs from 'node:fs'
+import path from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AuthService } from '../../src/services/auth.service.ts'
+import { startTestApi, type TestApi } from '../support/api.ts'
+import { runCli } from '../support/cli.ts'
+import { createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+// Debian's Chromium, installed by scripts/install-chromium.sh (.ci/run calls it); Playwright downloads nothing.
+const haveChromium = fs.existsSync(CHROMIUM)
+
+/** A PNG's width and height, read from its IHDR chunk. */
+function pngSize(png: Buffer): { width: number; height: number } {
+  expect(png.subarray(1, 4).toString()).toBe('PNG')
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) }
+}
+
+describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, audio, random-model vectors, a probe)', () => {
+  let t: TestDatabase
+  let api: TestApi
+  let browser: Browser
+  let page: Page
+  let world: string
+  let shots: string
+  let adminKey: string
+  let artistName: string
+
+  beforeAll(async () => {
+    t = await createServerTestDatabase()
+    world = tmpDir('discograph-ui-world-')
+    shots = tmpDir('discograph-ui-shots-')
+    const env = { DATABASE_URL: t.config.databaseUrl!, DATA_DIR: t.config.dataDir }
+    for (const args of [
+      ['synth', '--out', world, '--size', 'tiny', '--artists', '8', '--releases', '12', '--fast'],
+      ['ingest', 'discogs', world],
+      ['ingest', 'audio', path.join(world, 'audio'), '--manifest', path.join(world, 'manifest.csv')],
+      ['embed', '--model', 'random-tiny'],
+      ['probe', 'train', '--model', 'random-tiny', '--task', 'styles', '--name', 'ui-styles'],
+    ]) {
+      const r = await runCli(args, env)
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+    }
+    adminKey = (await new AuthService(t.db.pool, { publicRead: true }).createKey('ui-admin', 'admin')).key
+    ;[{ name: artistName }] = (await t.db.pool.query(`SELECT a.name FROM artist a JOIN release_artist ra ON ra.artist_id = a.id ORDER BY a.id LIMIT 1`)).rows
+    api = await startTestApi(t)
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.on('pageerror', (err) => {
+      throw err
+    })
+  }, 300_000)
+  afterAll(async () => {
+    await browser?.close()
+    await api?.close()
+    await t?.dispose()
+    for (const d of [world, shots]) if (d) fs.rmSync(d, { recursive: true, force: true })
+  })
+
+  async function shot(name: string): Promise<Buffer> {
+    const png = await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true })
+    const { width, height } = pngSize(png)
+    expect(width).toBe(1280)
+    expect(height).toBeGreaterThanOrEqual(600)
+    return png
+  }
+
+  it('searches the catalog and opens a release with playable audio', async () => {
+    await page.goto(`${api.url}/`)
+    await page.fill('#q', artistName)
+    await page.click('#search button')
+    await page.waitForSelector('#hits')
+    expect(await page.textContent('#hits')).toContain(artistName)
+    await shot('search')
+    await page.click('#hits a[href^="#/artist/"]')
+    await page.waitForSelector('h2:has-text("Releases")')
+    await page.click('a[href^="#/release/"]')
+    await page.waitForSelector('#tracklist audio')
+    const src = await page.getAttribute('#tracklist audio', 'src')
+    const audio = await page.request.get(`${api.url}${src}`, { headers: { range: 'bytes=0-11' } })
+    expect(audio.status()).toBe(206)
+    expect((await audio.body()).subarray(0, 4).toString()).toBe('RIFF')
+    await shot('release')
+  })
+
+  it('shows similar tracks with scores and predicted styles, and filters them', async () => {
+    await page.click('#tracklist a:has-text("similar")')
+    await page.waitForSelector('#similar-table tr:nth-child(2)')
+    const scores = await page.$$eval('#similar-table td.score', (tds) => tds.map((td) => Number.parseFloat(td.textContent ?? '')))
+    expect(scores.length).toBeGreaterThan(3)
+    for (const s of scores) expect(s >= 0 && s <= 1).toBe(true)
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores)
+    await page.waitForSelector('#predicted .pill')
+    const before = await page.$$eval('#similar-table tr', (rows) => rows.length)
+    await page.check('input[name="excludeSameLabel"]')
+    await page.click('#filters button')
+    await page.waitForFunction((n) => document.querySelectorAll('#similar-table tr').length <= n, before)
+    await shot('similar')
+  })
+
+  it('draws the embedding map, coloured by style, and a click opens a track', async () => {
+    await page.goto(`${api.url}/#/map`)
+    await page.waitForSelector('#legend span')
+    const painted = await page.$eval('#map', (c) => {
+      const canvas = c as HTMLCanvasElement
+      const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data
+      let n = 0
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++
+      return n
+    })
+    expect(painted).toBeGreaterThan(500)
+    await shot('map')
+  })
+
+  it('shows training runs and jobs; an admin key brings the job actions', async () => {
+    await page.goto(`${api.url}/#/training`)
+    await page.waitForSelector('h1:has-text("Training runs")')
+    const job = await api.gql(`mutation { importDiscogs(files: ["/nonexistent"]) { id state } }`, {}, { authorization: `Bearer ${adminKey}` })
+    expect(job.body.data.importDiscogs.state).toBe('queued')
+    await page.goto(`${api.url}/#/jobs`)
+    await page.waitForSelector('#jobs')
+    expect(await page.$$('button[data-cancel]')).toHaveLength(0)
+    await page.fill('#apikey', adminKey)
+    await page.click('#signin-button')
+    await page.waitForSelector('button[data-cancel]')
+    await page.click('button[data-cancel]')
+    await page.waitForSelector('#jobs td.state-cancelled')
+    await shot('jobs')
+  })
+})
