@@ -11,8 +11,8 @@ export interface CandidateTrack {
   /** 1-based among the release's audio tracks (headings and index tracks not counted), in tracklist order */
   ordinal: number
   durationS: number | null
-  /** pg_trgm similarity of the tag title and the track title, 0..1 */
-  titleSim: number
+  /** pg_trgm similarity of the tag title and the track title, 0..1; null without a title tag */
+  titleSim: number | null
   /** of the album tag and the release title; null without an album tag */
   albumSim: number | null
   /** best over the artist tags and the release's and track's artists; null without artist tags */
@@ -74,13 +74,13 @@ export class TrackMatchRepository {
     return rows.length > 0
   }
 
-  /** The audio tracks of one release, each with the similarity of its title to `title` (0 without one). */
+  /** The audio tracks of one release, each with the similarity of its title to `title` (if given). */
   async releaseCandidates(releaseId: number, title: string | undefined): Promise<CandidateTrack[]> {
     const { rows } = await this.pool.query(
       `SELECT t.id AS "trackId", t.release_id AS "releaseId", t.position, t.title, r.title AS "releaseTitle",
               r.year AS "releaseYear", t.duration_s AS "durationS",
               row_number() OVER (ORDER BY t.sequence) AS ordinal,
-              CASE WHEN $2::text IS NULL THEN 0 ELSE similarity(coalesce(t.title, ''), $2) END AS "titleSim"
+              CASE WHEN $2::text IS NULL THEN NULL ELSE similarity(coalesce(t.title, ''), $2) END AS "titleSim"
          FROM track t JOIN release r ON r.id = t.release_id
         WHERE t.release_id = $1 AND t.type = 'track'
         ORDER BY t.sequence`,
@@ -147,7 +147,7 @@ function toCandidate(r: Record<string, unknown>): CandidateTrack {
     releaseYear: num(r.releaseYear),
     ordinal: Number(r.ordinal),
     durationS: num(r.durationS),
-    titleSim: Number(r.titleSim),
+    titleSim: num(r.titleSim),
     albumSim: num(r.albumSim),
     artistSim: num(r.artistSim),
   }

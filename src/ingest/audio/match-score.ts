@@ -84,7 +84,7 @@ export function durationAgreement(fileS: number | undefined, trackS: number | nu
 export function scoreCandidate(c: CandidateTrack, f: FileEvidence, mode: MatchMode): number | null {
   const w = WEIGHTS[mode]
   if (mode === 'tags') {
-    if (c.titleSim < GATES.title) return null
+    if (c.titleSim === null || c.titleSim < GATES.title) return null
     if (c.albumSim !== null && c.albumSim < GATES.album) return null
     if (c.artistSim !== null && c.artistSim < GATES.artist) return null
   }
@@ -95,7 +95,7 @@ export function scoreCandidate(c: CandidateTrack, f: FileEvidence, mode: MatchMo
     sum += wt * v
     weight += wt
   }
-  add(w.title, c.title === null ? null : c.titleSim)
+  add(w.title, c.titleSim)
   add(w.album, c.albumSim)
   add(w.artist, c.artistSim)
   const tn = trackNumberAgrees(c, f)
