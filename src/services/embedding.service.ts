@@ -144,8 +144,9 @@ export async function embedTracks(db: Database, config: Config, options: EmbedOp
       const built = await repo.ensureIndex(model.id, s, dims, options.hnsw)
       const indexSeconds = (performance.now() - t0) / 1000
       const total = await repo.count(model.id, s)
-      let centroids = { artists: 0, labels: 0 }
-      if (written[s] > 0 || built || !(await repo.hasCentroids(model.id, s))) centroids = await repo.recomputeCentroids(model.id, s)
+      let centroids = await repo.centroidCounts(model.id, s)
+      // After a crash between loading and this point the counts may be stale: any change, or none at all, recomputes.
+      if (written[s] > 0 || built || (!centroids.artists && !centroids.labels)) centroids = await repo.recomputeCentroids(model.id, s)
       result.push({ space: s, dims, written: written[s], total, index: built ? 'built' : 'kept', indexSeconds, ...centroids })
     }
     const seconds = (performance.now() - started) / 1000

@@ -104,7 +104,11 @@ export class SimilarityService {
     this.similarity = new SimilarityRepository(db.pool)
     this.embeddings = new EmbeddingRepository(db.pool, db.kind)
     this.models = new ModelRepository(db.pool)
-    this.scan = { efSearch: options.scan?.efSearch ?? 100, maxScanTuples: options.scan?.maxScanTuples ?? 50_000 }
+    this.scan = {
+      efSearch: options.scan?.efSearch ?? 100,
+      maxScanTuples: options.scan?.maxScanTuples ?? 50_000,
+      overfetch: options.scan?.overfetch ?? 4,
+    }
   }
 
   /** A model by id or name; rows are immutable, so a short cache saves a round trip per query. */
@@ -148,7 +152,7 @@ export class SimilarityService {
       query = { trackIds: seeds }
       if (f.excludeSameArtist || f.excludeSameRelease || f.excludeSameLabel) {
         const ctx = await this.similarity.seedContext(seeds)
-        if (f.excludeSameArtist) filter.excludeArtists = ctx.artists
+        if (f.excludeSameArtist) filter.excludeTracks = [...seeds, ...ctx.artistTracks]
         if (f.excludeSameRelease) filter.excludeReleases = ctx.releases
         if (f.excludeSameLabel) filter.excludeLabels = ctx.labels
       }
@@ -158,13 +162,16 @@ export class SimilarityService {
       }
       query = { vector: checkVector(input.embedding!, target.dims) }
     }
-    return { first, model, target, seeds, query, filter }
+    const filtered = Object.values(f).some((v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length))
+    return { first, model, target, seeds, query, filter, filtered }
   }
 
   async similarTracks(input: SimilarTracksInput): Promise<SimilarTracksResult> {
-    const { first, model, target, seeds, query, filter } = await this.prepare(input)
+    const { first, model, target, seeds, query, filter, filtered } = await this.prepare(input)
     let method: SimilarTracksResult['method'] = 'index'
-    let hits: KnnHit[] = await this.similarity.knn(target, query, first, filter, this.scan)
+    // Over-fetching only pays behind a filter: unfiltered, the first candidates already are the answer.
+    const scan = filtered ? this.scan : { ...this.scan, overfetch: 1 }
+    let hits: KnnHit[] = await this.similarity.knn(target, query, first, filter, scan)
     if (hits.length < first) {
       if (seeds) {
         const missing = await this.similarity.missingTracks(target.modelId, target.space, seeds)

@@ -263,9 +263,13 @@ export class EmbeddingRepository {
     }
   }
 
-  async hasCentroids(modelId: number, space: ModelSpace): Promise<boolean> {
-    const { rows } = await this.pool.query(`SELECT EXISTS (SELECT 1 FROM artist_centroid WHERE model_id = $1 AND space = $2) AS any`, [modelId, space])
-    return rows[0].any
+  async centroidCounts(modelId: number, space: ModelSpace): Promise<{ artists: number; labels: number }> {
+    const { rows } = await this.pool.query(
+      `SELECT (SELECT count(*) FROM artist_centroid WHERE model_id = $1 AND space = $2)::int AS artists,
+              (SELECT count(*) FROM label_centroid WHERE model_id = $1 AND space = $2)::int AS labels`,
+      [modelId, space],
+    )
+    return rows[0]
   }
 
   /** Vectors of (model, space) for `trackIds`, or for every embedded track when omitted. */

@@ -50,16 +50,31 @@ export interface IndexScanOptions {
   efSearch: number
   /** hnsw.max_scan_tuples: how far an iterative scan may go before giving up */
   maxScanTuples: number
+  /**
+   * Rows taken from the index scan per row returned (≥ 1), re-ranked exactly: the relaxed scan finds the
+   * true neighbours among more candidates than it returns first, so fetching a few times `first` and
+   * keeping the best raises recall, most of all behind a filter.
+   */
+  overfetch: number
 }
 
 export interface SeedContext {
   artists: number[]
+  /** every track of those artists: excluding them by id is a hash probe per candidate */
+  artistTracks: number[]
   releases: number[]
   labels: number[]
 }
 
 /** Builds the kNN statement and its parameters; exported so tests can EXPLAIN exactly what runs. */
-export function knnSql(target: KnnTarget, query: KnnQuery, first: number, filter: CandidateFilter, exact: boolean): { text: string; values: unknown[] } {
+export function knnSql(
+  target: KnnTarget,
+  query: KnnQuery,
+  first: number,
+  filter: CandidateFilter,
+  exact: boolean,
+  candidates = first,
+): { text: string; values: unknown[] } {
   const { modelId, space, dims } = target
   checkKey(modelId, space, dims)
   const values: unknown[] = []
@@ -109,9 +124,9 @@ export function knnSql(target: KnnTarget, query: KnnQuery, first: number, filter
         FROM ${from}
        WHERE ${where.join('\n         AND ')}
        ORDER BY ${distance}
-       LIMIT ${p(first)}
+       LIMIT ${p(Math.max(first, candidates))}
     )
-    SELECT track_id, distance FROM nearest ORDER BY distance, track_id`
+    SELECT track_id, distance FROM nearest ORDER BY distance, track_id LIMIT ${p(first)}`
   return { text, values }
 }
 
@@ -126,10 +141,12 @@ export class SimilarityRepository {
    * a sequential scan: slower, exact.
    */
   async knn(target: KnnTarget, query: KnnQuery, first: number, filter: CandidateFilter, scan: IndexScanOptions): Promise<KnnHit[]> {
-    const ef = Math.max(first, Math.trunc(scan.efSearch))
+    const candidates = Math.min(1000, Math.ceil(first * Math.max(1, scan.overfetch)))
+    // pgvector caps ef_search at 1000
+    const ef = Math.min(1000, Math.max(candidates, Math.trunc(scan.efSearch)))
     const maxTuples = Math.trunc(scan.maxScanTuples)
-    if (!(ef >= 1 && ef <= 1000) || !(maxTuples >= 1)) throw new RangeError(`bad scan options ef_search ${ef}, max_scan_tuples ${maxTuples}`)
-    const { text, values } = knnSql(target, query, first, filter, false)
+    if (!(ef >= 1) || !(maxTuples >= 1)) throw new RangeError(`bad scan options ef_search ${ef}, max_scan_tuples ${maxTuples}`)
+    const { text, values } = knnSql(target, query, first, filter, false, candidates)
     const c = await this.pool.connect()
     try {
       await c.query(
@@ -166,13 +183,16 @@ export class SimilarityRepository {
   /** The artists, releases and labels of the seed tracks (for the exclude-same-… filters). */
   async seedContext(trackIds: readonly number[]): Promise<SeedContext> {
     const { rows } = await this.pool.query(
-      `SELECT
-         ARRAY(SELECT DISTINCT a.artist_id FROM unnest($1::bigint[]) s(id) CROSS JOIN LATERAL (${artistsOfTrackSql('s.id')}) a) AS artists,
+      `WITH artists AS (SELECT DISTINCT a.artist_id FROM unnest($1::bigint[]) s(id) CROSS JOIN LATERAL (${artistsOfTrackSql('s.id')}) a)
+       SELECT
+         ARRAY(SELECT artist_id FROM artists) AS artists,
+         ARRAY(SELECT DISTINCT x.track_id FROM artists CROSS JOIN LATERAL (${tracksOfArtistSql('artists.artist_id')}) x) AS artist_tracks,
          ARRAY(SELECT DISTINCT t.release_id FROM track t WHERE t.id = ANY($1::bigint[])) AS releases,
          ARRAY(SELECT DISTINCT l.label_id FROM unnest($1::bigint[]) s(id) CROSS JOIN LATERAL (${labelsOfTrackSql('s.id')}) l) AS labels`,
       [trackIds],
     )
-    return { artists: rows[0].artists.map(Number), releases: rows[0].releases.map(Number), labels: rows[0].labels.map(Number) }
+    const r = rows[0]
+    return { artists: r.artists.map(Number), artistTracks: r.artist_tracks.map(Number), releases: r.releases.map(Number), labels: r.labels.map(Number) }
   }
 
   /** Nearest artist or label centroids to one owner's centroid (exact; centroids are few). */
