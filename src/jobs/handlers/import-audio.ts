@@ -39,5 +39,16 @@ export const importAudioHandler: JobHandler<'import-audio'> = async (payload, ct
       'warn',
       `${m.errors} files could not be decoded, e.g. ${summary.errors[0].path}: ${summary.errors[0].error}`,
     )
-  return summary
+  // the job row keeps the result: the per-file lists are cut (the counts and reasons stay whole)
+  const cut = <T>(xs: T[]) => xs.slice(0, RESULT_LIST_MAX)
+  return {
+    ...summary,
+    errors: cut(summary.errors),
+    ambiguous: cut(summary.ambiguous),
+    unmatched: cut(summary.unmatched),
+    duplicates: cut(summary.duplicates),
+    manifestRowsWithoutFile: cut(summary.manifestRowsWithoutFile),
+  }
 }
+
+const RESULT_LIST_MAX = 100
