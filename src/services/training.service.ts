@@ -7,17 +7,12 @@ import { TrainingRunRepository, type HistoryEntry, type TrainingRunRow } from '.
 import { BadInputError, NotFoundError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { createContrastiveModel, type ColaModel } from '../ml/models/contrastive.ts'
-import { EFFICIENTNET_B0, EFFICIENTNET_TINY, type EncoderSpec } from '../ml/models/efficientnet.ts'
+import { ENCODER_SIZES } from '../ml/models/efficientnet.ts'
 import { trainingConfigSchema, type TrainingConfig } from '../ml/training/config.ts'
 import { splitGroups } from '../ml/training/pair-sampler.ts'
 import { runTraining, type Objective, type PatchSource } from '../ml/training/trainer.ts'
 
-/** Model sizes: the paper's B0, and width/depth-scaled variants of the same code for CPUs and tests. */
-export const ENCODER_SIZES: Record<TrainingConfig['size'], EncoderSpec> = {
-  b0: EFFICIENTNET_B0,
-  small: { width: 0.5, depth: 0.5, dropConnectRate: 0.2 },
-  tiny: EFFICIENTNET_TINY,
-}
+export { ENCODER_SIZES }
 
 /** `multi` is the paper's multi-task model: the track and artist objectives on two heads, losses summed. */
 const OBJECTIVES: Record<TrainingConfig['association'], Association[]> = {

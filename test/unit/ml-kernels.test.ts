@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { registerNativeBackend } from '../../src/ml/engine/native-backend.ts'
+import { BufferPool } from '../../src/ml/engine/buffer-pool.ts'
+import { registerNativeBackend, repeatPattern } from '../../src/ml/engine/native-backend.ts'
 import { batchNormAct, channelMean, channelScale, fusedKernelsActive, swish, type BatchNormOptions } from '../../src/ml/engine/ops.ts'
+import { createAdam } from '../../src/ml/engine/optimizer.ts'
 
 /**
  * Every native kernel and fused op against TensorFlow.js' plain CPU backend: the same function, values and
@@ -78,6 +80,21 @@ describe('native convolutions match the CPU backend', () => {
     await compare(dw(2), [[3, 9, 7, 5], [5, 5, 5, 1]], 6)
     await compare(dw(2), [[2, 8, 6, 4], [3, 3, 4, 1]], 7)
   })
+  it('depthwise with 64-channel blocks, 16-channel blocks and a remainder (C = 88), 3×3 s1 and 5×5 s2', async () => {
+    const dw = (s: number) => (x: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, 'same')
+    await compare(dw(1), [[2, 6, 5, 88], [3, 3, 88, 1]], 16)
+    await compare(dw(2), [[2, 9, 7, 88], [5, 5, 88, 1]], 17)
+  })
+  it('large enough to run in parallel: 1×1 conv split by rows, stem conv, depthwise (OpenMP paths)', async () => {
+    await compare((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [[4, 24, 16, 24], [1, 1, 24, 40]], 18)
+    await compare((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[4, 32, 24, 1], [3, 3, 1, 16]], 19)
+    await compare((x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[4, 16, 12, 96], [5, 5, 96, 1]], 20)
+  })
+  it('matmul split across threads by rows, by columns, and by K with partial sums', async () => {
+    await compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), [[600, 40], [40, 30]], 21) // rows
+    await compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), [[6, 300], [300, 200]], 22) // columns
+    await compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false), [[20000, 5], [20000, 6]], 23, 5e-4) // K
+  })
   it('matmul with every transpose combination, and batched', async () => {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
       const a = ta ? [7, 5] : [5, 7]
@@ -85,6 +102,99 @@ describe('native convolutions match the CPU backend', () => {
       await compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), [a, b], 8)
     }
     await compare((x, y) => tf.matMul(x, y), [[3, 4, 6], [3, 6, 2]], 9)
+  })
+})
+
+describe('native elementwise kernels match the CPU backend', () => {
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['add', tf.add],
+    ['sub', tf.sub],
+    ['mul', tf.mul],
+    ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))], // keep divisors away from 0
+  ]
+  it('add, sub, mul, div with equal shapes, scalars, channel vectors, columns and unsupported broadcasts', async () => {
+    const cases: number[][][] = [
+      [[3, 4, 5], [3, 4, 5]],
+      [[3, 4, 5], []],
+      [[], [3, 4, 5]],
+      [[6, 7], [7]],
+      [[7], [6, 7]],
+      [[200, 300], [1, 300]], // parallel, channel vector
+      [[32, 512], [32, 1]], // column (layer-norm statistics)
+      [[32, 1], [32, 512]],
+      [[2, 3, 4, 5], [2, 1, 1, 5]], // falls back to the CPU kernel
+      [[4, 1], [1, 5]], // both broadcast: falls back
+    ]
+    for (const [name, f] of ops) {
+      for (const [i, shapes] of cases.entries()) await compare(f, shapes, 30 + i).catch((e) => Promise.reject(new Error(`${name} ${JSON.stringify(shapes)}: ${e}`)))
+    }
+  })
+  it('repeatPattern says how the smaller operand repeats, or null', () => {
+    expect(repeatPattern([], [3, 4])).toBe(1)
+    expect(repeatPattern([4], [3, 4])).toBe(1)
+    expect(repeatPattern([1, 4], [3, 4])).toBe(1)
+    expect(repeatPattern([3, 1], [3, 4])).toBe(4)
+    expect(repeatPattern([3, 1, 1], [2, 3, 4, 5])).toBe(20)
+    expect(repeatPattern([2, 1, 1, 5], [2, 3, 4, 5])).toBeNull()
+    expect(repeatPattern([4, 1], [3, 4])).toBeNull()
+  })
+  it('sigmoid, AddN, and sums over leading, trailing, all and middle axes (with keepDims)', async () => {
+    await compare((x) => tf.sigmoid(x), [[300, 200]], 40)
+    await compare((x, y, z) => tf.addN([x, y, z]), [[50, 700], [50, 700], [50, 700]], 41)
+    await compare((x) => tf.sum(x, 0), [[600, 70]], 42)
+    await compare((x) => tf.sum(x, [0, 1], true), [[6, 7, 8]], 43)
+    await compare((x) => tf.sum(x, -1), [[6, 7, 800]], 44)
+    await compare((x) => tf.sum(x), [[6, 7, 8]], 45)
+    await compare((x) => tf.sum(x, 1), [[6, 7, 8]], 46) // middle axis: CPU fallback
+  })
+})
+
+describe('native memory and optimiser', () => {
+  it('the buffer pool recycles exact lengths, declines small arrays and respects its budget', () => {
+    const pool = new BufferPool(3 * 4 * 20000, 16384)
+    const a = pool.take(20000)
+    expect(pool.give(a)).toBe(true)
+    expect(pool.take(20000)).toBe(a)
+    expect(pool.give(new Float32Array(100))).toBe(false)
+    expect(pool.give(new Float32Array(20000))).toBe(true)
+    expect(pool.give(new Float32Array(20000))).toBe(true)
+    expect(pool.give(new Float32Array(20000))).toBe(true)
+    expect(pool.give(new Float32Array(20000))).toBe(false) // over budget
+    expect(pool.stats().pooledBytes).toBe(3 * 4 * 20000)
+  })
+
+  it('an array read out of a tensor is never recycled into a later tensor', async () => {
+    await tf.setBackend('native')
+    const x = tf.tensor(rand(64 * 1024, 50), [64, 1024])
+    const y = tf.sigmoid(x) // native output, large enough to be pooled
+    const read = y.dataSync()
+    const copy = read.slice()
+    y.dispose()
+    const later = tf.tidy(() => [tf.mul(x, 3), tf.add(x, 1), tf.sigmoid(tf.neg(x))])
+    expect(read).toEqual(copy)
+    tf.dispose([x, ...later])
+  })
+
+  it('fused Adam matches tf.train.adam on the CPU backend, and its state is interchangeable', async () => {
+    const run = async (backend: string, make: () => tf.Optimizer) => {
+      await tf.setBackend(backend)
+      const w = tf.variable(tf.tensor(rand(50000, 60), [250, 200]), true, `adam_w_${backend}_${Math.random()}`)
+      const target = tf.tensor(rand(50000, 61), [250, 200])
+      const opt = make()
+      for (let i = 0; i < 3; i++) opt.minimize(() => tf.sum(tf.square(tf.sub(w, target))) as tf.Scalar)
+      const state = await opt.getWeights()
+      const result = { w: w.dataSync().slice(), m: state[1].tensor.dataSync().slice(), v: state[2].tensor.dataSync().slice(), names: state.map((s) => s.name.replace(/adam_w_.*\//, '')) }
+      state.filter((s) => s.name === 'iter').forEach((s) => s.tensor.dispose())
+      opt.dispose()
+      tf.dispose([w, target])
+      return result
+    }
+    const reference = await run('cpu', () => tf.train.adam(0.01))
+    const fused = await run('native', () => createAdam(0.01))
+    expectClose(fused.w, reference.w, 'weights after 3 steps', 1e-5)
+    expectClose(fused.m, reference.m, 'first moment', 1e-5)
+    expectClose(fused.v, reference.v, 'second moment', 1e-5)
+    expect(fused.names).toEqual(reference.names)
   })
 })
 
@@ -129,6 +239,13 @@ describe('fused ops match the composed tfjs ops', () => {
         options('swish', false),
       )
     await compare(f, [[2, 3, 4, 5], [5], [5], [5], [5]], 12, 2e-4, false) // inference only: no gradient
+  })
+
+  it('batch norm over enough elements to run in parallel', async () => {
+    const state = bnState(40)
+    const f: Fn = (x, g, b) => batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options('swish', true))
+    await compare(f, [[4, 32, 24, 40], [40], [40]], 47, 5e-4)
+    tf.dispose([state.movingMean, state.movingVariance])
   })
 
   it('swish, per-channel mean and per-channel scale', async () => {

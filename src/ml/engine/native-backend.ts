@@ -49,7 +49,9 @@ interface NativeKernels {
   channelScaleGrad(
     dy: Float32Array, x: Float32Array, s: Float32Array, n: number, hw: number, c: number, dx: Float32Array, ds: Float32Array,
   ): void
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, inner: number): void
+  sigmoid(x: Float32Array, y: Float32Array): void
+  reduceSum(x: Float32Array, outer: number, inner: number, leading: number, out: Float32Array): void
   addN(xs: Float32Array[], out: Float32Array): void
   adam(
     theta: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number, beta2: number,
@@ -324,6 +326,35 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
     Sub: binary(k, 1, 'Sub', fallback),
     Multiply: binary(k, 2, 'Multiply', fallback),
     RealDiv: binary(k, 3, 'RealDiv', fallback),
+    Sigmoid: (args) => {
+      const { x } = args.inputs as unknown as Inputs
+      if (!float(x)) return fallback('Sigmoid')(args)
+      const b = args.backend as Backend
+      const y = b.alloc(size(x.shape))
+      k.sigmoid(values(b, x), y)
+      return out(b, x.shape, y)
+    },
+    // Sums over leading axes (bias gradients, batch statistics) or trailing axes (row sums); others fall back.
+    Sum: (args) => {
+      const { x } = args.inputs as unknown as Inputs
+      const { axis, keepDims } = args.attrs as Attrs
+      const axes = tf.util.parseAxisParam(axis as number | number[], x.shape).sort((p, q) => p - q)
+      const r = x.shape.length
+      const leading = axes.every((a, i) => a === i)
+      const trailing = axes.every((a, i) => a === r - axes.length + i)
+      if (!float(x) || !axes.length || !size(x.shape) || new Set(axes).size !== axes.length || !(leading || trailing)) {
+        return fallback('Sum')(args)
+      }
+      const b = args.backend as Backend
+      const reduced = size(axes.map((a) => x.shape[a]))
+      const total = size(x.shape)
+      const kept = x.shape.filter((_, i) => !axes.includes(i))
+      const y = b.alloc(total / reduced)
+      // Both leading and trailing means every axis: a full sum, as one row.
+      if (trailing) k.reduceSum(values(b, x), total / reduced, reduced, 0, y)
+      else k.reduceSum(values(b, x), reduced, total / reduced, 1, y)
+      return out(b, keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept, y)
+    },
     AddN: (args) => {
       const xs = args.inputs as unknown as tf.TensorInfo[]
       const first = xs[0]
@@ -431,8 +462,8 @@ function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.Kern
 }
 
 /**
- * Add/Sub/Multiply/RealDiv in float32 when one operand is the other's shape or repeats along its leading axes
- * (a scalar, a per-channel vector: what EfficientNet, its gradients and Adam use); other broadcasts fall back.
+ * Add/Sub/Multiply/RealDiv in float32 when one operand has the output's shape and the other repeats over it
+ * in a pattern the kernel walks linearly (see repeatPattern); any other broadcast falls back.
  */
 function binary(k: NativeKernels, op: number, name: string, fallback: (name: string) => tf.KernelFunc): tf.KernelFunc {
   return (args) => {
@@ -442,21 +473,33 @@ function binary(k: NativeKernels, op: number, name: string, fallback: (name: str
     const n = size(shape)
     if (n === 0) return fallback(name)(args)
     const [big, small] = size(a.shape) >= size(bIn.shape) ? [a, bIn] : [bIn, a]
-    if (size(big.shape) !== n || !repeatsAlongLeadingAxes(small.shape, shape)) return fallback(name)(args)
+    const inner = size(big.shape) === n ? repeatPattern(small.shape, shape) : null
+    if (inner === null) return fallback(name)(args)
     const be = args.backend as Backend
     const y = be.alloc(n)
-    k.binary(op, values(be, a), values(be, bIn), y)
+    k.binary(op, values(be, a), values(be, bIn), y, inner)
     return out(be, shape, y)
   }
 }
 
-/** Whether `small`, without its leading 1s, is the trailing part of `shape` (so it repeats cyclically). */
-export function repeatsAlongLeadingAxes(small: number[], shape: number[]): boolean {
-  let i = 0
-  while (i < small.length && small[i] === 1) i++
-  const core = small.slice(i)
-  if (core.length > shape.length) return false
-  return core.every((d, j) => d === shape[shape.length - core.length + j])
+/**
+ * How an operand of shape `small` repeats over a broadcast `shape` in memory order, as the native kernel
+ * walks it: each of its elements covers `inner` consecutive outputs (the product of the output's trailing
+ * axes where `small` is 1), and it restarts every size(small)·inner outputs. That holds when `small`, without
+ * its leading and trailing 1s, equals the output's axes just before those trailing ones: a scalar, a
+ * per-channel vector [C] over [..., C], a column [R, 1] over [R, C]. Returns inner, or null otherwise.
+ */
+export function repeatPattern(small: number[], shape: number[]): number | null {
+  let lo = 0
+  while (lo < small.length && small[lo] === 1) lo++
+  let hi = small.length
+  while (hi > lo && small[hi - 1] === 1) hi--
+  const mid = small.slice(lo, hi)
+  const end = shape.length - (small.length - hi)
+  const start = end - mid.length
+  if (start < 0 || end > shape.length) return null
+  if (!mid.every((d, j) => d === shape[start + j])) return null
+  return size(shape.slice(end))
 }
 
 function isPointwise(c: tf.backend_util.Conv2DInfo): boolean {

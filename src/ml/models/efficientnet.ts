@@ -29,6 +29,14 @@ export const EFFICIENTNET_B0: EncoderSpec = { width: 1, depth: 1, dropConnectRat
 /** The small variant used by tests and the CPU demo. */
 export const EFFICIENTNET_TINY: EncoderSpec = { width: 0.25, depth: 0.34, dropConnectRate: 0.2 }
 
+/** Model sizes by name: the paper's B0, and width/depth-scaled variants of the same code for CPUs and tests. */
+export const ENCODER_SIZES = {
+  b0: EFFICIENTNET_B0,
+  small: { width: 0.5, depth: 0.5, dropConnectRate: 0.2 },
+  tiny: EFFICIENTNET_TINY,
+} as const satisfies Record<string, EncoderSpec>
+export type EncoderSize = keyof typeof ENCODER_SIZES
+
 /** (repeats, kernel, stride, expansion, output channels) of B0's seven stages. */
 export const B0_STAGES: readonly (readonly [number, number, number, number, number])[] = [
   [1, 3, 1, 1, 16],

@@ -38,21 +38,18 @@ inline TapRange taps(int o, int stride, int pad, int k, int size) {
 }
 
 template <int CW>
-void depthwiseForwardRow(const float* xn, const ConvShape& s, const float* w, float* yrow, int oh, int c0, int cw) {
+inline void depthwiseForwardPixel(const float* xn, const ConvShape& s, const float* w, float* yp, TapRange th, int ih0, int ow,
+                                  int c0, int cw) {
   const size_t C = s.Ci;
-  const TapRange th = taps(oh, s.SH, s.PT, s.KH, s.H);
-  const int ih0 = oh * s.SH - s.PT;
-  for (int ow = 0; ow < s.WO; ow++) {
-    alignas(64) float acc[kBlock] = {};
-    const TapRange tw = taps(ow, s.SW, s.PL, s.KW, s.W);
-    const int iw0 = ow * s.SW - s.PL;
-    for (int kh = th.lo; kh < th.hi; kh++) {
-      const float* xr = xn + static_cast<size_t>(ih0 + kh) * s.W * C + c0;
-      const float* wr = w + static_cast<size_t>(kh) * s.KW * C + c0;
-      for (int kw = tw.lo; kw < tw.hi; kw++) fmaBlock<CW>(acc, xr + (iw0 + kw) * C, wr + kw * C, cw);
-    }
-    storeBlock<CW>(yrow + ow * C + c0, acc, cw);
+  alignas(64) float acc[CW > 0 ? CW : kBlock] = {};
+  const TapRange tw = taps(ow, s.SW, s.PL, s.KW, s.W);
+  const int iw0 = ow * s.SW - s.PL;
+  for (int kh = th.lo; kh < th.hi; kh++) {
+    const float* xr = xn + static_cast<size_t>(ih0 + kh) * s.W * C + c0;
+    const float* wr = w + static_cast<size_t>(kh) * s.KW * C + c0;
+    for (int kw = tw.lo; kw < tw.hi; kw++) fmaBlock<CW>(acc, xr + (iw0 + kw) * C, wr + kw * C, cw);
   }
+  storeBlock<CW>(yp + c0, acc, cw);
 }
 
 inline void depthwiseForward(const float* x, const ConvShape& s, const float* w, float* y) {
@@ -62,78 +59,73 @@ inline void depthwiseForward(const float* x, const ConvShape& s, const float* w,
     for (int oh = 0; oh < s.HO; oh++) {
       const float* xn = x + static_cast<size_t>(n) * s.H * s.W * C;
       float* yrow = y + (static_cast<size_t>(n) * s.HO + oh) * s.WO * C;
-      for (int c0 = 0; c0 < C; c0 += kBlock) {
-        if (C - c0 >= kBlock) depthwiseForwardRow<kBlock>(xn, s, w, yrow, oh, c0, kBlock);
-        else depthwiseForwardRow<0>(xn, s, w, yrow, oh, c0, C - c0);
+      const TapRange th = taps(oh, s.SH, s.PT, s.KH, s.H);
+      const int ih0 = oh * s.SH - s.PT;
+      for (int ow = 0; ow < s.WO; ow++) {
+        float* yp = yrow + static_cast<size_t>(ow) * C;
+        int c0 = 0;
+        for (; c0 + 4 * kBlock <= C; c0 += 4 * kBlock) depthwiseForwardPixel<4 * kBlock>(xn, s, w, yp, th, ih0, ow, c0, 0);
+        for (; c0 + kBlock <= C; c0 += kBlock) depthwiseForwardPixel<kBlock>(xn, s, w, yp, th, ih0, ow, c0, kBlock);
+        if (c0 < C) depthwiseForwardPixel<0>(xn, s, w, yp, th, ih0, ow, c0, C - c0);
       }
     }
 }
 
-// The output positions that input coordinate i receives gradient from, with their filter offsets:
-// o·S − P + k = i for 0 ≤ k < K, 0 ≤ o < O.
-struct Contribution {
-  int k, o;
+// The outputs that input coordinate i receives gradient from: o·S − P + k = i with 0 ≤ k < K, 0 ≤ o < O, i.e.
+// k = k0 + j·S and o = o0 − j for j < count (an arithmetic progression: no per-tap tests).
+struct Progression {
+  int k0, o0, count;
 };
-inline std::vector<std::vector<Contribution>> contributions(int size, int stride, int pad, int k, int outSize) {
-  std::vector<std::vector<Contribution>> table(size);
-  for (int i = 0; i < size; i++)
-    for (int kk = 0; kk < k; kk++) {
-      int t = i + pad - kk;
-      if (t < 0 || t % stride) continue;
-      int o = t / stride;
-      if (o < outSize) table[i].push_back({kk, o});
-    }
-  return table;
+inline Progression progression(int i, int stride, int pad, int k, int outSize) {
+  const int t = i + pad;  // = o·S + k
+  const int kFirst = t % stride, oFirst = t / stride;
+  const int jlo = std::max(0, oFirst - (outSize - 1));
+  const int jhi = std::min((k - kFirst + stride - 1) / stride, oFirst + 1);
+  return {kFirst + jlo * stride, oFirst - jlo, std::max(0, jhi - jlo)};
 }
 
 template <int CW>
-void depthwiseBackpropInputRow(const float* dyn, const ConvShape& s, const float* w, float* dxrow,
-                               const std::vector<Contribution>& rows, const std::vector<std::vector<Contribution>>& cols,
-                               int c0, int cw) {
+inline void depthwiseBackpropInputPixel(const float* dyn, const ConvShape& s, const float* w, float* dxp, Progression rows,
+                                        Progression cols, int c0, int cw) {
   const size_t C = s.Ci;
-  for (int iw = 0; iw < s.W; iw++) {
-    alignas(64) float acc[kBlock] = {};
-    for (const Contribution& r : rows) {
-      const float* gr = dyn + static_cast<size_t>(r.o) * s.WO * C + c0;
-      const float* wr = w + static_cast<size_t>(r.k) * s.KW * C + c0;
-      for (const Contribution& c : cols[iw]) fmaBlock<CW>(acc, gr + c.o * C, wr + c.k * C, cw);
-    }
-    storeBlock<CW>(dxrow + iw * C + c0, acc, cw);
+  alignas(64) float acc[CW > 0 ? CW : kBlock] = {};
+  for (int a = 0; a < rows.count; a++) {
+    const float* gr = dyn + static_cast<size_t>(rows.o0 - a) * s.WO * C + c0;
+    const float* wr = w + static_cast<size_t>(rows.k0 + a * s.SH) * s.KW * C + c0;
+    for (int b = 0; b < cols.count; b++) fmaBlock<CW>(acc, gr + (cols.o0 - b) * C, wr + (cols.k0 + b * s.SW) * C, cw);
   }
+  storeBlock<CW>(dxp + c0, acc, cw);
 }
 
 // dx[n, ih, iw, c] = Σ over the taps reaching it of dy[n, oh, ow, c] · w[kh, kw, c]; gathered per input pixel,
 // so rows split across threads without write conflicts.
 inline void depthwiseBackpropInput(const float* dy, const ConvShape& s, const float* w, float* dx) {
   const int C = s.Ci;
-  const auto rowTable = contributions(s.H, s.SH, s.PT, s.KH, s.HO);
-  const auto colTable = contributions(s.W, s.SW, s.PL, s.KW, s.WO);
 #pragma omp parallel for collapse(2) schedule(static)
   for (int n = 0; n < s.N; n++)
     for (int ih = 0; ih < s.H; ih++) {
       const float* dyn = dy + static_cast<size_t>(n) * s.HO * s.WO * C;
       float* dxrow = dx + (static_cast<size_t>(n) * s.H + ih) * s.W * C;
-      for (int c0 = 0; c0 < C; c0 += kBlock) {
-        if (C - c0 >= kBlock) depthwiseBackpropInputRow<kBlock>(dyn, s, w, dxrow, rowTable[ih], colTable, c0, kBlock);
-        else depthwiseBackpropInputRow<0>(dyn, s, w, dxrow, rowTable[ih], colTable, c0, C - c0);
+      const Progression rows = progression(ih, s.SH, s.PT, s.KH, s.HO);
+      for (int iw = 0; iw < s.W; iw++) {
+        float* dxp = dxrow + static_cast<size_t>(iw) * C;
+        const Progression cols = progression(iw, s.SW, s.PL, s.KW, s.WO);
+        int c0 = 0;
+        for (; c0 + 4 * kBlock <= C; c0 += 4 * kBlock) depthwiseBackpropInputPixel<4 * kBlock>(dyn, s, w, dxp, rows, cols, c0, 0);
+        for (; c0 + kBlock <= C; c0 += kBlock) depthwiseBackpropInputPixel<kBlock>(dyn, s, w, dxp, rows, cols, c0, 0);
+        if (c0 < C) depthwiseBackpropInputPixel<0>(dyn, s, w, dxp, rows, cols, c0, C - c0);
       }
     }
 }
 
 template <int CW>
-void depthwiseBackpropFilterRow(const float* xn, const ConvShape& s, const float* dyrow, float* acc, int oh, int c0, int cw) {
+inline void depthwiseBackpropFilterPixel(const float* xn, const ConvShape& s, const float* g, float* acc, TapRange th,
+                                         int ih0, TapRange tw, int iw0, int c0, int cw) {
   const size_t C = s.Ci;
-  const TapRange th = taps(oh, s.SH, s.PT, s.KH, s.H);
-  const int ih0 = oh * s.SH - s.PT;
-  for (int ow = 0; ow < s.WO; ow++) {
-    const float* g = dyrow + ow * C + c0;
-    const TapRange tw = taps(ow, s.SW, s.PL, s.KW, s.W);
-    const int iw0 = ow * s.SW - s.PL;
-    for (int kh = th.lo; kh < th.hi; kh++) {
-      const float* xr = xn + static_cast<size_t>(ih0 + kh) * s.W * C + c0;
-      float* ar = acc + static_cast<size_t>(kh) * s.KW * C + c0;
-      for (int kw = tw.lo; kw < tw.hi; kw++) fmaBlock<CW>(ar + kw * C, xr + (iw0 + kw) * C, g, cw);
-    }
+  for (int kh = th.lo; kh < th.hi; kh++) {
+    const float* xr = xn + static_cast<size_t>(ih0 + kh) * s.W * C + c0;
+    float* ar = acc + static_cast<size_t>(kh) * s.KW * C + c0;
+    for (int kw = tw.lo; kw < tw.hi; kw++) fmaBlock<CW>(ar + kw * C, xr + (iw0 + kw) * C, g + c0, cw);
   }
 }
 
@@ -151,9 +143,17 @@ inline void depthwiseBackpropFilter(const float* x, const ConvShape& s, const fl
       for (int oh = 0; oh < s.HO; oh++) {
         const float* xn = x + static_cast<size_t>(n) * s.H * s.W * C;
         const float* dyrow = dy + (static_cast<size_t>(n) * s.HO + oh) * s.WO * C;
-        for (int c0 = 0; c0 < C; c0 += kBlock) {
-          if (C - c0 >= kBlock) depthwiseBackpropFilterRow<kBlock>(xn, s, dyrow, acc.data(), oh, c0, kBlock);
-          else depthwiseBackpropFilterRow<0>(xn, s, dyrow, acc.data(), oh, c0, C - c0);
+        const TapRange th = dg::taps(oh, s.SH, s.PT, s.KH, s.H);
+        const int ih0 = oh * s.SH - s.PT;
+        for (int ow = 0; ow < s.WO; ow++) {
+          const float* g = dyrow + static_cast<size_t>(ow) * C;
+          const TapRange tw = dg::taps(ow, s.SW, s.PL, s.KW, s.W);
+          const int iw0 = ow * s.SW - s.PL;
+          float* a = acc.data();
+          int c0 = 0;
+          for (; c0 + 4 * kBlock <= C; c0 += 4 * kBlock) depthwiseBackpropFilterPixel<4 * kBlock>(xn, s, g, a, th, ih0, tw, iw0, c0, 0);
+          for (; c0 + kBlock <= C; c0 += kBlock) depthwiseBackpropFilterPixel<kBlock>(xn, s, g, a, th, ih0, tw, iw0, c0, 0);
+          if (c0 < C) depthwiseBackpropFilterPixel<0>(xn, s, g, a, th, ih0, tw, iw0, c0, C - c0);
         }
       }
 #pragma omp critical

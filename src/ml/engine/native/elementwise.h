@@ -16,10 +16,29 @@ inline float apply(float a, float b) {
   return a / b;
 }
 
-// out[i] = a[i mod na] OP b[i mod nb], n = max(na, nb); the shorter length divides the longer.
+// out[i] = a[⌊i/ia⌋ mod na] OP b[⌊i/ib⌋ mod nb], n = max(na, nb): the shorter operand repeats, each of its
+// elements `inner` times in a row (1: a scalar or a vector along the last axes; more: a column such as the
+// [rows, 1] statistics of a layer norm). The longer operand has inner 1.
 template <int OP>
-void binaryOp(const float* a, size_t na, const float* b, size_t nb, float* out) {
+void binaryOp(const float* a, size_t na, const float* b, size_t nb, size_t inner, float* out) {
   const size_t n = std::max(na, nb);
+  if (inner > 1) {
+    const bool bSmall = nb < na;
+    const float* big = bSmall ? a : b;
+    const float* small = bSmall ? b : a;
+    const size_t ns = bSmall ? nb : na, rows = n / inner;
+#pragma omp parallel for schedule(static) if (n > kParallelElements)
+    for (size_t r = 0; r < rows; r++) {
+      const float s = small[r % ns];
+      const float* __restrict x = big + r * inner;
+      float* __restrict o = out + r * inner;
+      if (bSmall)
+        for (size_t j = 0; j < inner; j++) o[j] = apply<OP>(x[j], s);
+      else
+        for (size_t j = 0; j < inner; j++) o[j] = apply<OP>(s, x[j]);
+    }
+    return;
+  }
   if (na == nb) {
 #pragma omp parallel for schedule(static) if (n > kParallelElements)
     for (size_t i = 0; i < n; i++) out[i] = apply<OP>(a[i], b[i]);
@@ -50,12 +69,45 @@ void binaryOp(const float* a, size_t na, const float* b, size_t nb, float* out) 
   }
 }
 
-inline void binary(int op, const float* a, size_t na, const float* b, size_t nb, float* out) {
+inline void binary(int op, const float* a, size_t na, const float* b, size_t nb, size_t inner, float* out) {
   switch (op) {
-    case kAdd: return binaryOp<kAdd>(a, na, b, nb, out);
-    case kSub: return binaryOp<kSub>(a, na, b, nb, out);
-    case kMul: return binaryOp<kMul>(a, na, b, nb, out);
-    default: return binaryOp<kDiv>(a, na, b, nb, out);
+    case kAdd: return binaryOp<kAdd>(a, na, b, nb, inner, out);
+    case kSub: return binaryOp<kSub>(a, na, b, nb, inner, out);
+    case kMul: return binaryOp<kMul>(a, na, b, nb, inner, out);
+    default: return binaryOp<kDiv>(a, na, b, nb, inner, out);
+  }
+}
+
+inline void sigmoid(const float* x, size_t n, float* y) {
+#pragma omp parallel for schedule(static) if (n > kParallelElements)
+  for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+}
+
+// x viewed as [outer, inner]: leading = true sums over outer (out[inner]), else over inner (out[outer]).
+// Float partial sums flushed to double per 256 rows, as the norm kernels do.
+inline void reduceSum(const float* x, size_t outer, size_t inner, bool leading, float* out) {
+  if (leading) {
+    std::vector<double> acc(inner, 0.0);
+    std::vector<float> part(inner, 0.0f);
+    for (size_t r = 0; r < outer; r++) {
+      const float* __restrict xr = x + r * inner;
+      for (size_t j = 0; j < inner; j++) part[j] += xr[j];
+      if ((r + 1) % 256 == 0)
+        for (size_t j = 0; j < inner; j++) acc[j] += part[j], part[j] = 0.0f;
+    }
+    for (size_t j = 0; j < inner; j++) out[j] = static_cast<float>(acc[j] + part[j]);
+  } else {
+#pragma omp parallel for schedule(static) if (outer * inner > kParallelElements)
+    for (size_t r = 0; r < outer; r++) {
+      const float* __restrict xr = x + r * inner;
+      double s = 0.0;
+      for (size_t j0 = 0; j0 < inner; j0 += 256) {
+        float p = 0.0f;
+        for (size_t j = j0; j < std::min(inner, j0 + 256); j++) p += xr[j];
+        s += p;
+      }
+      out[r] = static_cast<float>(s);
+    }
   }
 }
 

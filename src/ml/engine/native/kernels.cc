@@ -191,7 +191,8 @@ napi_value ChannelScaleGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// binary(op, a, b, out): op 0 add, 1 sub, 2 mul, 3 div; the shorter input repeats (its length divides the other's).
+// binary(op, a, b, out, inner): op 0 add, 1 sub, 2 mul, 3 div; the shorter input repeats, each element `inner`
+// times (see elementwise.h).
 napi_value Binary(napi_env env, napi_callback_info info) {
   Args a(env, info);
   int op = a.i64(0);
@@ -199,13 +200,45 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   float* x = a.f32(1, &na);
   float* y = a.f32(2, &nb);
   float* out = a.f32(3, &no);
+  size_t inner = a.i64(4);
   if (!a.ok) return nullptr;
-  size_t n = std::max(na, nb);
-  if (na == 0 || nb == 0 || n % na || n % nb || no != n) {
-    a.fail("binary: input lengths must divide the output length");
+  size_t n = std::max(na, nb), ns = std::min(na, nb);
+  if (ns == 0 || inner == 0 || n % (ns * inner) || no != n || (inner > 1 && na == nb)) {
+    a.fail("binary: the shorter input (repeated `inner` times per element) must tile the output");
     return nullptr;
   }
-  dg::binary(op, x, na, y, nb, out);
+  dg::binary(op, x, na, y, nb, inner, out);
+  return nullptr;
+}
+
+napi_value Sigmoid(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n, no;
+  float* x = a.f32(0, &n);
+  float* y = a.f32(1, &no);
+  if (!a.ok) return nullptr;
+  if (no != n) {
+    a.fail("sigmoid: output length differs from input");
+    return nullptr;
+  }
+  dg::sigmoid(x, n, y);
+  return nullptr;
+}
+
+// reduceSum(x, outer, inner, leading, out)
+napi_value ReduceSum(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n, no;
+  float* x = a.f32(0, &n);
+  size_t outer = a.i64(1), inner = a.i64(2);
+  bool leading = a.i64(3) != 0;
+  float* out = a.f32(4, &no);
+  if (!a.ok) return nullptr;
+  if (outer * inner != n || no != (leading ? inner : outer)) {
+    a.fail("reduceSum: shape does not match the arrays");
+    return nullptr;
+  }
+  dg::reduceSum(x, outer, inner, leading, out);
   return nullptr;
 }
 
@@ -314,6 +347,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"channelScaleGrad", ChannelScaleGrad},
       {"binary", Binary},
       {"addN", AddN},
+      {"sigmoid", Sigmoid},
+      {"reduceSum", ReduceSum},
       {"adam", Adam},
       {"setThreads", SetThreads},
       {"tuneAllocator", TuneAllocator},
