@@ -138,7 +138,7 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const httpServer = http.createServer()
 
   const contextFor = (viewer: Viewer): ApiContext => {
-    const sql = new CountingQueryable(db.pool)
+    const sql = new CountingQueryable(db.pool, db.kind === 'server')
     return { viewer, auth, jobs: queue, runs, sql, loaders: createLoaders(sql), db, config, similarity, models, maps }
   }
 

@@ -26,6 +26,7 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 8)
   try {
     const db = await PGlite.create(dir, { extensions: { vector, pg_trgm } })
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections })
+    keepExtendedQueriesTogether(server, db)
     await server.start()
     const { port } = (server as unknown as { server: { address(): AddressInfo } }).server.address()
     return {
@@ -42,6 +43,86 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 8)
     throw new DatabaseSetupError(`could not open the embedded database in ${dir}: ${(err as Error).message}`, {
       cause: err,
     })
+  }
+}
+
+interface QueuedMessage {
+  handlerId: number
+  message: Uint8Array
+  resolve(bytes: number): void
+  reject(err: unknown): void
+  onData(data: Uint8Array): void
+}
+
+interface QueryQueue {
+  queue: QueuedMessage[]
+  processing: boolean
+  lastHandlerId: number | null
+  processQueue(): Promise<void>
+  clearQueueForHandler(handlerId: number): void
+}
+
+/** Protocol messages after which another connection may take its turn: Sync, a simple Query, Terminate. */
+const TURN_ENDS = new Set([0x53, 0x51, 0x58])
+
+/**
+ * pglite-socket (0.2.17) funnels every connection into one PGlite session and takes their messages in
+ * turn one by one, keeping only explicit transactions together. An extended-protocol query (Parse, Bind,
+ * Describe, Execute, Sync: what `pg` sends for every parameterised query) from one connection can then be
+ * interleaved with another's, so the second's Parse replaces the first's unnamed statement ("bind message
+ * supplies 3 parameters, but prepared statement "" requires 2") under concurrent requests. This replaces
+ * its queue's scheduler with one that also keeps a connection's turn until its Sync. Checked by
+ * test/integration/database.test.ts (concurrent parameterised queries on the embedded database).
+ */
+function keepExtendedQueriesTogether(server: PGLiteSocketServer, db: PGlite): void {
+  const q = (server as unknown as { queryQueue: QueryQueue }).queryQueue
+  if (!q || !Array.isArray(q.queue) || typeof q.processQueue !== 'function') {
+    throw new DatabaseSetupError('pglite-socket changed its internals: the embedded database cannot guarantee whole queries')
+  }
+  let midQuery = false
+  q.processQueue = async function (this: QueryQueue) {
+    if (this.processing || this.queue.length === 0) return
+    this.processing = true
+    try {
+      while (this.queue.length > 0) {
+        let item: QueuedMessage | undefined
+        if ((midQuery || db.isInTransaction()) && this.lastHandlerId !== null) {
+          const i = this.queue.findIndex((m) => m.handlerId === this.lastHandlerId)
+          if (i === -1) break // the rest of this connection's query has not arrived yet: wait for it
+          item = this.queue.splice(i, 1)[0]
+        } else {
+          item = this.queue.shift()!
+        }
+        let bytes = 0
+        try {
+          await db.runExclusive(() =>
+            db.execProtocolRawStream(item.message, {
+              onRawData: (data: Uint8Array) => {
+                bytes += data.length
+                item.onData(data)
+              },
+            }),
+          )
+        } catch (err) {
+          midQuery = false
+          item.reject(err)
+          continue
+        }
+        this.lastHandlerId = item.handlerId
+        midQuery = !TURN_ENDS.has(item.message[0]) && item.message.length > 4 && item.message[0] !== 0
+        item.resolve(bytes)
+      }
+    } finally {
+      this.processing = false
+    }
+  }
+  const clear = q.clearQueueForHandler.bind(q)
+  q.clearQueueForHandler = (handlerId: number) => {
+    clear(handlerId)
+    if (handlerId === q.lastHandlerId) {
+      midQuery = false // a connection that left mid-query must not hold the others back
+      void q.processQueue()
+    }
   }
 }
 

@@ -27,19 +27,23 @@ function statementName(text: string): string {
  * A Queryable that counts statements and their time: one per GraphQL request, so the number of SQL
  * statements a query costs is visible (Server-Timing header, logs) and testable. Statements run as named
  * prepared statements: the API's SQL comes from a small set of shapes, so planning them once per
- * connection saves Postgres the parse and plan of every request.
+ * connection saves Postgres the parse and plan of every request. Not on the embedded database: pglite-socket
+ * funnels every pooled connection into one PGlite session, where the names of two connections would collide.
  */
 export class CountingQueryable implements Queryable {
   statements = 0
   millis = 0
 
-  constructor(private readonly inner: NamedQueryable) {}
+  constructor(
+    private readonly inner: NamedQueryable,
+    private readonly prepare: boolean,
+  ) {}
 
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     this.statements++
     const started = performance.now()
     try {
-      return await this.inner.query<R>({ name: statementName(text), text, values })
+      return await this.inner.query<R>(this.prepare ? { name: statementName(text), text, values } : { text, values })
     } finally {
       this.millis += performance.now() - started
     }

@@ -50,4 +50,32 @@ describe.each([
     const r = await repo.findOneByOrFail({ id: 1 })
     expect(r).toMatchObject({ title: 'Stockholm', year: 1999, isMainRelease: true, masterId: null })
   })
+
+  it('answers concurrent parameterised queries and transactions on every pooled connection, each with its own result', async () => {
+    // Statement shapes with different parameter counts, beside transactions: on the embedded database,
+    // interleaved extended-protocol messages would bind one query's parameters to another's statement,
+    // or stall the queue (see keepExtendedQueriesTogether).
+    const inTransaction = async (i: number) => {
+      const c = await t.db.pool.connect()
+      try {
+        await c.query('BEGIN')
+        const r = await c.query<{ v: string }>(`SELECT ($1::int + 1)::text AS v`, [i])
+        await c.query('COMMIT')
+        return r.rows[0].v
+      } finally {
+        c.release()
+      }
+    }
+    const all = Promise.all(
+      Array.from({ length: 150 }, (_, i) =>
+        i % 3 === 0
+          ? inTransaction(i)
+          : i % 3 === 1
+            ? t.db.pool.query<{ v: string }>(`SELECT $1::text || $2::text || $3::text AS v`, ['a', String(i), 'z']).then((r) => r.rows[0].v)
+            : t.db.pool.query<{ v: string }>(`SELECT ($1::int * 2)::text AS v`, [i]).then((r) => r.rows[0].v),
+      ),
+    )
+    const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error('queries stalled')), 30_000).unref())
+    expect(await Promise.race([all, stalled])).toEqual(Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? String(i + 1) : i % 3 === 1 ? `a${i}z` : String(i * 2))))
+  })
 })
