@@ -180,11 +180,15 @@ async function trackPage(id) {
       ...(f.get('yearTo') ? { yearTo: Number(f.get('yearTo')) } : {}),
     }
     const { similarTracks } = await gql(QUERIES.similar, { id, first: 20, model: f.get('model') || null, filter })
+    // Bars span this list's range: a weakly trained model packs its vectors close together.
+    const sims = similarTracks.map((s) => s.similarity)
+    const [lo, hi] = [Math.min(...sims), Math.max(...sims)]
+    const relative = (x) => (hi > lo ? 0.15 + (0.85 * (x - lo)) / (hi - lo) : 1)
     document.getElementById('similar').innerHTML = `<table id="similar-table"><tr><th>Track</th><th>Release</th><th>Styles</th><th>Similarity</th><th></th></tr>
       ${similarTracks.map((s) => `<tr><td><a href="#/track/${encodeURIComponent(s.track.id)}">${esc(s.track.title)}</a><br><span class="muted">${esc(names(s.track.release.artists))}</span></td>
         <td><a href="#/release/${s.track.release.discogsId}">${esc(s.track.release.title)}</a></td>
         <td>${s.track.release.styles.map((x) => `<span class="pill">${esc(x.name)}</span>`).join('')}</td>
-        <td class="score">${s.similarity.toFixed(3)}<div class="bar"><span style="width:${(s.similarity * 100).toFixed(1)}%"></span></div></td>
+        <td class="score">${s.similarity.toFixed(4)}<div class="bar"><span style="width:${(relative(s.similarity) * 100).toFixed(1)}%"></span></div></td>
         <td>${player(s.track)}</td></tr>`).join('')}</table>`
   }
   form.addEventListener('submit', (e) => {
