@@ -189,22 +189,30 @@ describe('discograph ingest audio (CLI, embedded database)', () => {
   const root = tmpDir('discograph-audio-cli-embedded-')
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
 
-  it('imports and links a tiny synthetic catalog with no database server', async () => {
+  it('imports a tiny synthetic catalog with no database server: by tags, then again by its manifest', async () => {
     const out = path.join(root, 'catalog')
     const env = { DATA_DIR: path.join(root, 'data') }
     const synth = await runCli(['synth', '--out', out, '--size', 'tiny', '--seed', '2', '--fast', '--json'])
     expect(synth.code, synth.stderr).toBe(0)
     const n = JSON.parse(synth.stdout).audioFiles
     expect((await runCli(['ingest', 'discogs', out], env, 180_000)).code).toBe(0)
-    const r = await runCli(
-      ['ingest', 'audio', path.join(out, 'audio'), '--manifest', path.join(out, 'manifest.csv'), '--json'],
+    const audio = path.join(out, 'audio')
+    const byTags = await runCli(['ingest', 'audio', audio, '--json'], env, 180_000)
+    expect(byTags.code, byTags.stderr).toBe(0)
+    const t = JSON.parse(byTags.stdout)
+    expect(t.files.new).toBe(n)
+    expect(t.match).toMatchObject({ linked: n, byMethod: { tags: n }, errors: 0, unmatched: 0, ambiguous: 0 })
+    expect(fs.readdirSync(path.join(root, 'data', 'features')).length).toBeGreaterThan(0)
+
+    const byManifest = await runCli(
+      ['ingest', 'audio', audio, '--manifest', path.join(out, 'manifest.csv'), '--json'],
       env,
       180_000,
     )
-    expect(r.code, r.stderr).toBe(0)
-    const s = JSON.parse(r.stdout)
-    expect(s.files.new).toBe(n)
-    expect(s.match).toMatchObject({ linked: n, errors: 0, unmatched: 0 })
-    expect(fs.readdirSync(path.join(root, 'data', 'features')).length).toBeGreaterThan(0)
+    expect(byManifest.code, byManifest.stderr).toBe(0)
+    const m = JSON.parse(byManifest.stdout)
+    expect(m.files).toMatchObject({ unchanged: n, rematched: n })
+    expect(m.features.decoded).toBe(0)
+    expect(m.match).toMatchObject({ linked: n, byMethod: { manifest: n, tags: 0 } })
   }, 300_000)
 })

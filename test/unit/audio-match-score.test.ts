@@ -6,7 +6,7 @@ import {
   trackNumberAgrees,
   type CandidateTrack,
 } from '../../src/ingest/audio/match-score.ts'
-import { fileTagsFrom } from '../../src/ingest/audio/tags.ts'
+import { fileTagsFrom, repairUtf8 } from '../../src/ingest/audio/tags.ts'
 
 function cand(over: Partial<CandidateTrack>): CandidateTrack {
   return {
@@ -183,5 +183,24 @@ describe('tags', () => {
         },
       }),
     ).toEqual({ trackNo: 3 })
+  })
+
+  it('reads UTF-8 that a Latin-1 tag field was filled with, and leaves real Latin-1 alone', () => {
+    expect(repairUtf8('ZÃ¼rich Mercury')).toBe('Zürich Mercury')
+    expect(repairUtf8('SigurÃ°ur RÃ³s')).toBe('Sigurður Rós')
+    expect(repairUtf8('Zürich')).toBe('Zürich') // Latin-1 ü alone is not a UTF-8 sequence
+    expect(repairUtf8('Ã\u0080x€')).toBe('Ã\u0080x€') // has a character outside Latin-1: already decoded
+    expect(repairUtf8('Ã©tÃ')).toBe('Ã©tÃ') // a trailing lone lead byte is not valid UTF-8
+    expect(
+      fileTagsFrom({
+        common: {
+          title: 'ZÃ¼rich',
+          track: { no: null, of: null },
+          disk: { no: null, of: null },
+          movementIndex: { no: null, of: null },
+        },
+        native: {},
+      }).title,
+    ).toBe('Zürich')
   })
 })

@@ -28,8 +28,19 @@ const POSITION_KEYS = new Set(['DISCOGS_TRACK_POSITION', 'DISCOGS_POSITION', 'DI
 const TRACK_NUMBER_KEYS = new Set(['TRCK', 'TRACKNUMBER', 'ITRK', 'TRKN', 'TRACK'])
 const RELEASE_URL = /discogs\.com\/(?:[a-z]{2}\/)?(?:[^/\s]+\/)?release\/(\d+)/i
 
+/**
+ * UTF-8 read as Latin-1 ("ZÃ¼rich"), as music-metadata reads RIFF INFO and Latin-1 ID3 frames that many
+ * taggers (ffmpeg among them) fill with UTF-8. A string made only of Latin-1 characters that is valid
+ * UTF-8 with at least one multi-byte sequence is taken to be UTF-8: real Latin-1 text almost never is.
+ */
+export function repairUtf8(s: string): string {
+  if (!/[\u00c2-\u00f4][\u0080-\u00bf]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s
+  const u = Buffer.from(s, 'latin1').toString('utf8')
+  return u.includes('\ufffd') ? s : u
+}
+
 function text(v: unknown): string | undefined {
-  if (typeof v === 'string') return v.trim() || undefined
+  if (typeof v === 'string') return repairUtf8(v.trim()) || undefined
   if (typeof v === 'number') return String(v)
   if (v && typeof v === 'object' && 'text' in v) return text((v as { text: unknown }).text)
   return undefined
