@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Config } from '../../src/config/config.ts'
+import { loadConfig, type Config } from '../../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../../src/db/database.ts'
 import { EmbeddingRepository } from '../../src/db/repositories/embedding.repository.ts'
 import { SimilarityService } from '../../src/services/similarity.service.ts'
@@ -16,7 +16,7 @@ describe('embedding tracks on the embedded database', () => {
   let dataDir: string
   let synth: string
   let linked: number[]
-  const config = (): Config => ({ dataDir, logLevel: 'silent', port: 0, dbPoolMax: 4, publicRead: true })
+  const config = (): Config => loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' })
   const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
     const db = await openDatabase(config())
     try {
