@@ -1,4 +1,5 @@
 import { UMAP } from 'umap-js'
+import { cosineDistance } from './embedding/pooling.ts'
 import { SeededRandom } from './training/seeded-random.ts'
 
 /**
@@ -35,16 +36,4 @@ export function projectTo2d(vectors: Float32Array[], options: { seed?: number; n
     out[2 * i + 1] = (y - y0) / (y1 - y0 || 1)
   })
   return out
-}
-
-function cosineDistance(a: number[], b: number[]): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i]
-    na += a[i] * a[i]
-    nb += b[i] * b[i]
-  }
-  return 1 - dot / (Math.sqrt(na * nb) || 1)
 }

@@ -27,7 +27,7 @@ export function meanNormalized(rows: Float32Array, dims: number): Float32Array {
 }
 
 /** Cosine distance (0 = same direction, 2 = opposite), what pgvector's `<=>` computes. */
-export function cosineDistance(a: Float32Array, b: Float32Array): number {
+export function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new RangeError(`dimension mismatch: ${a.length} vs ${b.length}`)
   let dot = 0
   let na = 0
@@ -58,7 +58,8 @@ export class TrackPooler {
 
   /** Announces a track and how many patches it has (≥ 1). */
   expect(trackId: number, patches: number): void {
-    if (!Number.isInteger(patches) || patches < 1) throw new RangeError(`track ${trackId}: patch count must be ≥ 1, got ${patches}`)
+    if (!Number.isInteger(patches) || patches < 1)
+      throw new RangeError(`track ${trackId}: patch count must be ≥ 1, got ${patches}`)
     if (this.sums.has(trackId)) throw new RangeError(`track ${trackId} is already being pooled`)
     this.sums.set(trackId, { acc: new Float64Array(this.dims), seen: 0, expected: patches })
   }
