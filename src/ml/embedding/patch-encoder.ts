@@ -35,7 +35,10 @@ export const PATCH_SIZE = PATCH_FRAMES * MEL_BANDS
 
 export function checkPatchBuffer(what: string, patches: Float32Array, count: number): void {
   if (patches.length !== count * PATCH_SIZE) {
-    throw new ModelShapeError(what, `expected ${count} patches of ${PATCH_FRAMES}×${MEL_BANDS} (${count * PATCH_SIZE} values), got ${patches.length}`)
+    throw new ModelShapeError(
+      what,
+      `expected ${count} patches of ${PATCH_FRAMES}×${MEL_BANDS} (${count * PATCH_SIZE} values), got ${patches.length}`,
+    )
   }
 }
 
@@ -44,9 +47,13 @@ export function checkPatchBuffer(what: string, patches: Float32Array, count: num
  * (batch norm from its moving statistics), projection = head `head` (0: the first objective; for the
  * multi-task model that is the track objective). Owns the model and disposes it.
  */
-export function colaPatchEncoder(model: ColaModel, options: { head?: number; batch?: number } = {}): PatchEncoder {
+export function colaPatchEncoder(
+  model: ColaModel,
+  options: { head?: number; batch?: number } = {},
+): PatchEncoder {
   const head = options.head ?? 0
-  if (!model.colaHeads[head]) throw new ModelShapeError('contrastive model', `no head ${head} (it has ${model.colaHeads.length})`)
+  if (!model.colaHeads[head])
+    throw new ModelShapeError('contrastive model', `no head ${head} (it has ${model.colaHeads.length})`)
   const projection = model.colaHeads[head]
   return {
     dims: { backbone: model.encoder.outputDim, projection: projection.dim },

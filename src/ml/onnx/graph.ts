@@ -39,27 +39,58 @@ export interface PlanOptions {
 }
 
 const fixed = (d: number | string | undefined): d is number => typeof d === 'number' && d > 0
-const showShape = (v: ValueInfo) => (v.shape && v.shape.length ? `[${v.shape.map((d) => (fixed(d) ? d : typeof d === 'string' && d ? d : '?')).join(', ')}]` : '[unknown shape]')
-const describe = (vs: readonly ValueInfo[]) => vs.map((v) => `${v.name} ${v.isTensor ? `${v.type ?? '?'} ${showShape(v)}` : '(not a tensor)'}`).join(', ')
+const showShape = (v: ValueInfo) =>
+  v.shape && v.shape.length
+    ? `[${v.shape.map((d) => (fixed(d) ? d : typeof d === 'string' && d ? d : '?')).join(', ')}]`
+    : '[unknown shape]'
+const describe = (vs: readonly ValueInfo[]) =>
+  vs.map((v) => `${v.name} ${v.isTensor ? `${v.type ?? '?'} ${showShape(v)}` : '(not a tensor)'}`).join(', ')
 
-export function planOnnxGraph(file: string, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[], options: PlanOptions = {}): OnnxPlan {
+export function planOnnxGraph(
+  file: string,
+  inputs: readonly ValueInfo[],
+  outputs: readonly ValueInfo[],
+  options: PlanOptions = {},
+): OnnxPlan {
   const input = inputs.find((i) => i.name === ONNX_INPUT)
-  if (!input) throw new ModelShapeError(file, `no input named ${ONNX_INPUT}; the graph's inputs are ${describe(inputs) || 'none'}`)
-  if (inputs.length > 1) throw new ModelShapeError(file, `expected ${ONNX_INPUT} as the only input; the graph also needs ${describe(inputs.filter((i) => i !== input))}`)
-  if (!input.isTensor || input.type !== 'float32') throw new ModelShapeError(file, `input ${ONNX_INPUT} must be a float32 tensor, it is ${describe([input])}`)
+  if (!input)
+    throw new ModelShapeError(
+      file,
+      `no input named ${ONNX_INPUT}; the graph's inputs are ${describe(inputs) || 'none'}`,
+    )
+  if (inputs.length > 1)
+    throw new ModelShapeError(
+      file,
+      `expected ${ONNX_INPUT} as the only input; the graph also needs ${describe(inputs.filter((i) => i !== input))}`,
+    )
+  if (!input.isTensor || input.type !== 'float32')
+    throw new ModelShapeError(
+      file,
+      `input ${ONNX_INPUT} must be a float32 tensor, it is ${describe([input])}`,
+    )
   const s = input.shape ?? []
   if (s.length !== 3 || s[1] !== PATCH_FRAMES || s[2] !== MEL_BANDS) {
-    throw new ModelShapeError(file, `input ${ONNX_INPUT} must have shape [N, ${PATCH_FRAMES}, ${MEL_BANDS}] (N patches of ${PATCH_FRAMES} frames × ${MEL_BANDS} mel bands), it has ${showShape(input)}`)
+    throw new ModelShapeError(
+      file,
+      `input ${ONNX_INPUT} must have shape [N, ${PATCH_FRAMES}, ${MEL_BANDS}] (N patches of ${PATCH_FRAMES} frames × ${MEL_BANDS} mel bands), it has ${showShape(input)}`,
+    )
   }
   const batch = fixed(s[0]) ? s[0] : null
 
-  const vectors = outputs.filter((o) => o.isTensor && o.type === 'float32' && o.shape?.length === 2 && fixed(o.shape[1]))
+  const vectors = outputs.filter(
+    (o) => o.isTensor && o.type === 'float32' && o.shape?.length === 2 && fixed(o.shape[1]),
+  )
   const dimsOf = (o: ValueInfo) => o.shape![1] as number
 
   if (options.output !== undefined) {
     const o = outputs.find((x) => x.name === options.output)
-    if (!o) throw new ModelShapeError(file, `no output named ${options.output}; the outputs are ${describe(outputs)}`)
-    if (!vectors.includes(o)) throw new ModelShapeError(file, `output ${o.name} is ${describe([o])}, not a float32 [N, D] embedding`)
+    if (!o)
+      throw new ModelShapeError(
+        file,
+        `no output named ${options.output}; the outputs are ${describe(outputs)}`,
+      )
+    if (!vectors.includes(o))
+      throw new ModelShapeError(file, `output ${o.name} is ${describe([o])}, not a float32 [N, D] embedding`)
     const space = options.space ?? (dimsOf(o) === PROJECTION_DIMS ? 'projection' : 'backbone')
     return { input: input.name, batch, outputs: { [space]: { name: o.name, dims: dimsOf(o) } } }
   }
@@ -69,7 +100,10 @@ export function planOnnxGraph(file: string, inputs: readonly ValueInfo[], output
     if (found.length <= 1) return found[0]
     const named = found.filter((o) => /embed/i.test(o.name))
     if (named.length === 1) return named[0]
-    throw new ModelShapeError(file, `several [N, ${dims}] outputs could be the ${space} embedding (${found.map((o) => o.name).join(', ')}); choose one with --output`)
+    throw new ModelShapeError(
+      file,
+      `several [N, ${dims}] outputs could be the ${space} embedding (${found.map((o) => o.name).join(', ')}); choose one with --output`,
+    )
   }
   const plan: OnnxPlan = { input: input.name, batch, outputs: {} }
   const backbone = pick(BACKBONE_DIMS, 'backbone')
@@ -92,7 +126,9 @@ export function planOnnxGraph(file: string, inputs: readonly ValueInfo[], output
 
 /** Outputs whose width the metadata leaves open (converters sometimes drop it): resolve them by a dry run. */
 export function needsDryRun(outputs: readonly ValueInfo[]): boolean {
-  return outputs.some((o) => o.isTensor && o.type === 'float32' && !(o.shape?.length === 2 && fixed(o.shape[1])))
+  return outputs.some(
+    (o) => o.isTensor && o.type === 'float32' && !(o.shape?.length === 2 && fixed(o.shape[1])),
+  )
 }
 
 /** Essentia's file names say which association a Discogs-EffNet model was trained on. */

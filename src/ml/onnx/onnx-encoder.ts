@@ -2,7 +2,13 @@ import fs from 'node:fs'
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import { ModelShapeError } from '../../errors.ts'
 import { MEL_BANDS, PATCH_FRAMES } from '../models/efficientnet.ts'
-import { checkPatchBuffer, PATCH_SIZE, type EmbeddingSpace, type PatchEncoder, type SpaceVectors } from '../embedding/patch-encoder.ts'
+import {
+  checkPatchBuffer,
+  PATCH_SIZE,
+  type EmbeddingSpace,
+  type PatchEncoder,
+  type SpaceVectors,
+} from '../embedding/patch-encoder.ts'
 import { needsDryRun, planOnnxGraph, type OnnxPlan, type PlanOptions, type ValueInfo } from './graph.ts'
 
 /**
@@ -25,11 +31,16 @@ export interface OnnxGraph {
 }
 
 function valueInfo(m: InferenceSession.ValueMetadata): ValueInfo {
-  return m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false }
+  return m.isTensor
+    ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] }
+    : { name: m.name, isTensor: false }
 }
 
 /** Loads `file`, checks its interface (see graph.ts) and returns an encoder over it. */
-export async function openOnnxGraph(file: string, options: PlanOptions & { threads?: number } = {}): Promise<OnnxGraph> {
+export async function openOnnxGraph(
+  file: string,
+  options: PlanOptions & { threads?: number } = {},
+): Promise<OnnxGraph> {
   if (!fs.existsSync(file)) throw new ModelShapeError(file, 'no such file')
   const { InferenceSession, Tensor } = await loadOrt()
   let session: InferenceSession
@@ -67,12 +78,20 @@ function planInputOnly(file: string, inputs: ValueInfo[]): void {
   }
 }
 
-async function dryRunShapes(file: string, session: InferenceSession, T: Ort['Tensor'], inputs: ValueInfo[], outputs: ValueInfo[]): Promise<ValueInfo[]> {
+async function dryRunShapes(
+  file: string,
+  session: InferenceSession,
+  T: Ort['Tensor'],
+  inputs: ValueInfo[],
+  outputs: ValueInfo[],
+): Promise<ValueInfo[]> {
   const first = inputs[0].shape?.[0]
   const n = typeof first === 'number' && first > 0 ? first : 1
   let result: InferenceSession.ReturnType
   try {
-    result = await session.run({ [inputs[0].name]: new T('float32', new Float32Array(n * PATCH_SIZE), [n, PATCH_FRAMES, MEL_BANDS]) })
+    result = await session.run({
+      [inputs[0].name]: new T('float32', new Float32Array(n * PATCH_SIZE), [n, PATCH_FRAMES, MEL_BANDS]),
+    })
   } catch (err) {
     throw new ModelShapeError(file, `a trial run on silence failed: ${(err as Error).message.split('\n')[0]}`)
   }
@@ -82,15 +101,23 @@ async function dryRunShapes(file: string, session: InferenceSession, T: Ort['Ten
   })
 }
 
-function onnxEncoder(file: string, session: InferenceSession, T: Ort['Tensor'], plan: OnnxPlan): PatchEncoder {
-  const dims = Object.fromEntries(Object.entries(plan.outputs).map(([s, o]) => [s, o.dims])) as Partial<Record<EmbeddingSpace, number>>
+function onnxEncoder(
+  file: string,
+  session: InferenceSession,
+  T: Ort['Tensor'],
+  plan: OnnxPlan,
+): PatchEncoder {
+  const dims = Object.fromEntries(Object.entries(plan.outputs).map(([s, o]) => [s, o.dims])) as Partial<
+    Record<EmbeddingSpace, number>
+  >
   const step = plan.batch ?? DYNAMIC_BATCH
   return {
     dims,
     preferredBatch: step,
     async encode(patches, count, spaces) {
       checkPatchBuffer(file, patches, count)
-      for (const s of spaces) if (!plan.outputs[s]) throw new ModelShapeError(file, `this graph has no ${s} output`)
+      for (const s of spaces)
+        if (!plan.outputs[s]) throw new ModelShapeError(file, `this graph has no ${s} output`)
       const out: SpaceVectors = {}
       for (const s of spaces) out[s] = new Float32Array(count * plan.outputs[s]!.dims)
       for (let i = 0; i < count; i += step) {
@@ -103,12 +130,18 @@ function onnxEncoder(file: string, session: InferenceSession, T: Ort['Tensor'], 
           x = padded
         }
         const fetches = spaces.map((s) => plan.outputs[s]!.name)
-        const result = await session.run({ [plan.input]: new T('float32', x, [n, PATCH_FRAMES, MEL_BANDS]) }, fetches)
+        const result = await session.run(
+          { [plan.input]: new T('float32', x, [n, PATCH_FRAMES, MEL_BANDS]) },
+          fetches,
+        )
         for (const s of spaces) {
           const { name, dims: d } = plan.outputs[s]!
           const t = result[name] as Tensor
           if (t.dims.length !== 2 || t.dims[0] !== n || t.dims[1] !== d) {
-            throw new ModelShapeError(file, `output ${name} came back as [${t.dims.join(', ')}], expected [${n}, ${d}]`)
+            throw new ModelShapeError(
+              file,
+              `output ${name} came back as [${t.dims.join(', ')}], expected [${n}, ${d}]`,
+            )
           }
           out[s]!.set((t.data as Float32Array).subarray(0, m * d), i * d)
           t.dispose()

@@ -68,6 +68,22 @@ inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 // Elementwise loops below this size run on the calling thread: waking the pool costs more than it saves.
 constexpr size_t kParallelElements = 1 << 15;
 
+// Per-thread partial sums, added in thread order once the parallel region ends: a reduction then gives the
+// same bits on every run with the same thread count (a critical section adds them in whichever order the
+// threads finish), which a resumed training run needs to reproduce an uninterrupted one.
+template <typename T>
+struct OrderedPartials {
+  size_t width;
+  std::vector<T> data;
+  explicit OrderedPartials(size_t w) : width(w), data(static_cast<size_t>(omp_get_max_threads()) * w, T(0)) {}
+  T* of(int thread) { return data.data() + static_cast<size_t>(thread) * width; }
+  template <typename U>
+  void addTo(U* out) const {
+    for (size_t t = 0; t < data.size() / width; t++)
+      for (size_t i = 0; i < width; i++) out[i] += data[t * width + i];
+  }
+};
+
 // Zeroes a buffer on every thread (kernels that accumulate into outputs recycled by the buffer pool).
 inline void zero(float* p, size_t n) {
 #pragma omp parallel for schedule(static) if (n > kParallelElements)

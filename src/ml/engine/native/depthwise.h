@@ -130,14 +130,15 @@ inline void depthwiseBackpropFilterPixel(const float* xn, const ConvShape& s, co
 }
 
 // dw[kh, kw, c] = Σ_{n, oh, ow} x[n, ih, iw, c] · dy[n, oh, ow, c]: per-thread partial sums (KH·KW·C floats,
-// cache-resident), reduced at the end.
+// cache-resident), added in thread order at the end.
 inline void depthwiseBackpropFilter(const float* x, const ConvShape& s, const float* dy, float* dw) {
   const int C = s.Ci;
   const size_t taps = static_cast<size_t>(s.KH) * s.KW * C;
   std::fill(dw, dw + taps, 0.0f);
+  OrderedPartials<float> partial(taps);
 #pragma omp parallel
   {
-    std::vector<float> acc(taps, 0.0f);
+    float* acc = partial.of(omp_get_thread_num());
 #pragma omp for collapse(2) schedule(static) nowait
     for (int n = 0; n < s.N; n++)
       for (int oh = 0; oh < s.HO; oh++) {
@@ -149,16 +150,15 @@ inline void depthwiseBackpropFilter(const float* x, const ConvShape& s, const fl
           const float* g = dyrow + static_cast<size_t>(ow) * C;
           const TapRange tw = dg::taps(ow, s.SW, s.PL, s.KW, s.W);
           const int iw0 = ow * s.SW - s.PL;
-          float* a = acc.data();
+          float* a = acc;
           int c0 = 0;
           for (; c0 + 4 * kBlock <= C; c0 += 4 * kBlock) depthwiseBackpropFilterPixel<4 * kBlock>(xn, s, g, a, th, ih0, tw, iw0, c0, 0);
           for (; c0 + kBlock <= C; c0 += kBlock) depthwiseBackpropFilterPixel<kBlock>(xn, s, g, a, th, ih0, tw, iw0, c0, 0);
           if (c0 < C) depthwiseBackpropFilterPixel<0>(xn, s, g, a, th, ih0, tw, iw0, c0, C - c0);
         }
       }
-#pragma omp critical
-    for (size_t i = 0; i < taps; i++) dw[i] += acc[i];
   }
+  partial.addTo(dw);
 }
 
 }  // namespace dg

@@ -13,11 +13,13 @@ constexpr size_t kFlushRows = 256;
 inline void channelSums(const float* x, size_t rows, int C, std::vector<double>& sum, std::vector<double>& sumsq) {
   sum.assign(C, 0.0);
   sumsq.assign(C, 0.0);
+  OrderedPartials<double> sums(C), squares(C);
 #pragma omp parallel if (rows * C > kParallelElements)
   {
     std::vector<float> s(C, 0.0f), q(C, 0.0f);
-    std::vector<double> sd(C, 0.0), qd(C, 0.0);
     int nt = omp_get_num_threads(), t = omp_get_thread_num();
+    double* sd = sums.of(t);
+    double* qd = squares.of(t);
     size_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
     for (size_t b = r0; b < r1; b += kFlushRows) {
       size_t e = std::min(r1, b + kFlushRows);
@@ -34,12 +36,9 @@ inline void channelSums(const float* x, size_t rows, int C, std::vector<double>&
         s[c] = q[c] = 0.0f;
       }
     }
-#pragma omp critical
-    for (int c = 0; c < C; c++) {
-      sum[c] += sd[c];
-      sumsq[c] += qd[c];
-    }
   }
+  sums.addTo(sum.data());
+  squares.addTo(sumsq.data());
 }
 
 // y = act(x·scale + shift) per channel; act 1 = swish, 0 = none.
@@ -81,12 +80,14 @@ inline void bnActForward(const float* x, size_t rows, int C, const float* gamma,
 inline void bnActBackward(const float* dz, const float* x, size_t rows, int C, const float* gamma, const float* beta,
                           const float* mean, const float* invStd, int act, float* dx, float* dgamma, float* dbeta) {
   std::vector<double> sdy(C, 0.0), sdyx(C, 0.0);
+  OrderedPartials<double> sums(C), products(C);
   // Pass 1: g into dx as scratch, and its sums.
 #pragma omp parallel if (rows * C > kParallelElements)
   {
     std::vector<float> s(C, 0.0f), q(C, 0.0f);
-    std::vector<double> sd(C, 0.0), qd(C, 0.0);
     int nt = omp_get_num_threads(), t = omp_get_thread_num();
+    double* sd = sums.of(t);
+    double* qd = products.of(t);
     size_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
     for (size_t b = r0; b < r1; b += kFlushRows) {
       size_t e = std::min(r1, b + kFlushRows);
@@ -120,12 +121,9 @@ inline void bnActBackward(const float* dz, const float* x, size_t rows, int C, c
         s[c] = q[c] = 0.0f;
       }
     }
-#pragma omp critical
-    for (int c = 0; c < C; c++) {
-      sdy[c] += sd[c];
-      sdyx[c] += qd[c];
-    }
   }
+  sums.addTo(sdy.data());
+  products.addTo(sdyx.data());
   // Pass 2: dx = k·(g − mean(g) − x̂·mean(g·x̂)), k = γ·invStd.
   std::vector<float> k(C), mdy(C), mdyx(C);
   for (int c = 0; c < C; c++) {
