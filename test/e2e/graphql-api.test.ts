@@ -11,11 +11,7 @@ describe('GraphQL API over HTTP (real server, fixture dumps)', () => {
   let t: TestDatabase
   let api: TestApi
   const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) => (await t.db.pool.query(text, params)).rows as T[]
-  const data = async (query: string, variables?: Record<string, unknown>) => {
-    const r = await api.gql(query, variables)
-    expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined()
-    return r.body.data
-  }
+  const data = (query: string, variables?: Record<string, unknown>) => api.data(query, variables)
 
   beforeAll(async () => {
     t = await createServerTestDatabase()

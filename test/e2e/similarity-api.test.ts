@@ -42,11 +42,7 @@ describe('similarity, models and the embedding map over GraphQL', () => {
   let t: TestDatabase
   let api: TestApi
   let trackIds: number[]
-  const data = async (query: string, variables?: Record<string, unknown>) => {
-    const r = await api.gql(query, variables)
-    expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined()
-    return r.body.data
-  }
+  const data = (query: string, variables?: Record<string, unknown>) => api.data(query, variables)
 
   beforeAll(async () => {
     t = await createServerTestDatabase()

@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import type { Config } from '../../src/config/config.ts'
 import { startApiServer, type ApiServer } from '../../src/api/http-server.ts'
 import { JobQueue } from '../../src/jobs/queue.ts'
@@ -15,6 +16,9 @@ export interface TestApi {
   url: string
   server: ApiServer
   gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse>
+  /** The `data` of a query that must succeed (the test fails with the errors otherwise). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  data(query: string, variables?: Record<string, unknown>): Promise<any>
   close(): Promise<void>
 }
 
@@ -23,7 +27,7 @@ export async function startTestApi(t: TestDatabase, overrides: Partial<Config> =
   const config = { ...t.config, ...overrides }
   const queue = await JobQueue.start(t.db)
   const server = await startApiServer({ db: t.db, config, logger: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent'), queue }, { port: 0, host: '127.0.0.1' })
-  return {
+  const api: TestApi = {
     url: server.url,
     server,
     async gql(query, variables = {}, headers = {}) {
@@ -34,9 +38,15 @@ export async function startTestApi(t: TestDatabase, overrides: Partial<Config> =
       })
       return { status: res.status, headers: res.headers, body: await res.json() }
     },
+    async data(query, variables) {
+      const r = await api.gql(query, variables)
+      expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined()
+      return r.body.data
+    },
     async close() {
       await server.close()
       await queue.stop()
     },
   }
+  return api
 }
