@@ -178,4 +178,27 @@ describe('matching audio files to tracks by their tags (real server)', () => {
     )
     expect(dup).toEqual([])
   })
+
+  it('stops between files when aborted, keeps what it committed, and the next run does the rest', async () => {
+    const dir = path.join(root, 'copy')
+    fs.cpSync(path.join(synth.out, 'audio'), dir, { recursive: true })
+    const abort = new AbortController()
+    const err = await importAudio(t.db, dir, {
+      dataDir: t.config.dataDir,
+      signal: abort.signal,
+      onProgress: (p) => p.done === 3 && abort.abort(),
+    }).catch((e) => e)
+    expect(err).toBeInstanceOf(Error)
+    expect(err.name).toBe('AbortError')
+    const { rows } = await t.db.pool.query(
+      `SELECT count(*)::int AS n FROM audio_file WHERE left(path, length($1)) = $1`,
+      [dir + '/'],
+    )
+    expect(rows[0].n).toBe(3)
+    const rest = await importAudio(t.db, dir, { dataDir: t.config.dataDir })
+    expect(rest.files).toMatchObject({ new: synth.audioFiles - 3, unchanged: 3 })
+    // same content as the folder imported first: read and hashed, never decoded
+    expect(rest.features).toEqual({ decoded: 0, computed: 0, reused: synth.audioFiles - 3 })
+    expect(rest.match.duplicate + rest.match.linked).toBe(synth.audioFiles)
+  })
 })

@@ -186,8 +186,10 @@ export async function importAudio(
   )
 
   let rematched = 0
-  for (const old of unchanged) {
-    if (old.status !== 'ok') continue
+  // a handful of matching queries at a time: a big library may have thousands of earlier misses
+  await inParallel(unchanged, 4, async (old) => {
+    if (old.status !== 'ok') return
+    opts.signal?.throwIfAborted()
     const claim = claims.get(old.path)
     let m: MatchRecord | undefined
     if (claim) m = manifestMatch(claim)
@@ -200,7 +202,7 @@ export async function importAudio(
       await files.updateMatch(old.id, m)
       rematched++
     }
-  }
+  })
 
   const totalBytes = todo.reduce((s, t) => s + t.file.size, 0)
   const threads =
@@ -263,27 +265,21 @@ export async function importAudio(
     await files.upsert(rec)
   }
 
-  let next = 0
   let done = 0
   try {
     // Twice as many files in flight as threads: one decoding per thread while the other's result is written.
-    await Promise.all(
-      Array.from({ length: Math.max(1, threads * 2) }, async () => {
-        while (next < todo.length) {
-          opts.signal?.throwIfAborted()
-          const t = todo[next++]
-          await handle(t)
-          done++
-          opts.onProgress?.({
-            done,
-            total: todo.length,
-            path: t.file.path,
-            audioSeconds: counts.audioSeconds,
-            elapsedSeconds: (performance.now() - t0) / 1000,
-          })
-        }
-      }),
-    )
+    await inParallel(todo, Math.max(1, threads * 2), async (t) => {
+      opts.signal?.throwIfAborted()
+      await handle(t)
+      done++
+      opts.onProgress?.({
+        done,
+        total: todo.length,
+        path: t.file.path,
+        audioSeconds: counts.audioSeconds,
+        elapsedSeconds: (performance.now() - t0) / 1000,
+      })
+    })
   } finally {
     await extractor.close()
   }
@@ -386,4 +382,26 @@ async function manifestClaims(
       { manifest: name, line: r.line, releaseId: r.releaseId, position: r.position, ...found[i] },
     ]),
   )
+}
+
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, in order of start. The first failure stops new
+ * starts and is thrown once those running have settled, so nothing is left writing behind the caller.
+ */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failure: { err: unknown } | undefined
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (!failure && next < items.length) {
+        const item = items[next++]
+        try {
+          await fn(item)
+        } catch (err) {
+          failure ??= { err }
+        }
+      }
+    }),
+  )
+  if (failure) throw failure.err
 }
