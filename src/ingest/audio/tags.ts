@@ -34,7 +34,7 @@ const RELEASE_URL = /discogs\.com\/(?:[a-z]{2}\/)?(?:[^/\s]+\/)?release\/(\d+)/i
  * UTF-8 with at least one multi-byte sequence is taken to be UTF-8: real Latin-1 text almost never is.
  */
 export function repairUtf8(s: string): string {
-  if (!/[\u00c2-\u00f4][\u0080-\u00bf]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s
+  if (!/[\u00c2-\u00f4][\u0080-\u00bf]/.test(s) || /[\u0100-\uffff]/.test(s)) return s
   const u = Buffer.from(s, 'latin1').toString('utf8')
   return u.includes('\ufffd') ? s : u
 }
