@@ -49,13 +49,13 @@ export function registerDemoCommand(program: Command, ctx: () => CliContext): vo
         'train a small artist-association model, embed every track, train a style probe, then serve GraphQL and the web UI. ' +
         'Re-running skips what is done.',
     )
-    .option('--size <size>', 'synthetic catalog preset: tiny, demo or small', 'demo')
+    .option('--size <size>', 'synthetic catalog preset: demo or small (tiny has too few artists for an artist split)', 'demo')
     .option('--steps <n>', 'training steps', '150')
     .option('--port <port>', 'port to serve on (default: PORT, else 4000)')
     .option('--no-serve', 'stop after preparing everything')
     .action(async (o: { size: string; steps: string; port?: string; serve: boolean }) => {
       const c = ctx()
-      if (!['tiny', 'demo', 'small'].includes(o.size)) throw new BadInputError(`must be tiny, demo or small, not "${o.size}"`, '--size')
+      if (!['demo', 'small'].includes(o.size)) throw new BadInputError(`must be demo or small, not "${o.size}"`, '--size')
       if (!/^\d+$/.test(o.steps) || Number(o.steps) < 1) throw new BadInputError(`must be a positive integer, not "${o.steps}"`, '--steps')
       const env = { ...process.env, DATA_DIR: c.config.dataDir }
       const world = path.join(c.config.dataDir, `demo-world-${o.size}`)

@@ -12,11 +12,23 @@ export const EXAMPLE_QUERIES = [
   '{ releases(filter: { styles: ["Deep House"] }, first: 5) { totalCount edges { node { title country year } } } }',
 ]
 
-/** Waits for SIGINT or SIGTERM. */
+/**
+ * Resolves on the first SIGINT or SIGTERM. Later ones are absorbed while shutting down (Ctrl-C in a terminal
+ * reaches both `demo` and the `serve` it runs, and `demo` forwards it too); a third forces the exit.
+ */
 export function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'))
-    process.once('SIGTERM', () => resolve('SIGTERM'))
+    let received = 0
+    const on = (signal: string) => {
+      received++
+      if (received === 1) resolve(signal)
+      else if (received >= 3) {
+        console.error(`${signal} again: exiting without finishing`)
+        process.exit(130)
+      }
+    }
+    process.on('SIGINT', on)
+    process.on('SIGTERM', on)
   })
 }
 

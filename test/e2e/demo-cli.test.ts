@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { REPO_ROOT, runCli } from '../support/cli.ts'
+import { tmpDir } from '../support/database.ts'
+
+/**
+ * The README's main command, as a user runs it: `discograph demo` on the embedded database (no
+ * DATABASE_URL), every step for real (few training steps), then serving; GraphQL answers over HTTP with
+ * similar tracks and predictions; Ctrl-C stops it cleanly.
+ */
+describe('discograph demo (embedded database)', () => {
+  const dataDir = tmpDir('discograph-demo-')
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+
+  it('prepares everything, serves it, answers, and stops on SIGINT', async () => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/discograph.js'), 'demo', '--steps', '4', '--port', '0'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '' },
+    })
+    let stderr = ''
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`demo did not start serving:\n${stderr.slice(-3000)}`)), 420_000)
+      child.stderr.on('data', (d) => {
+        stderr += d
+        const m = /GraphQL\s+(http:\/\/\S+)\/graphql/.exec(stderr)
+        if (m) {
+          clearTimeout(timer)
+          resolve(m[1])
+        }
+      })
+      child.on('exit', (code) => reject(new Error(`demo exited ${code} before serving:\n${stderr.slice(-3000)}`)))
+    })
+    for (const n of [1, 2, 3, 4, 5, 6]) expect(stderr).toContain(`[${n}/6]`)
+    const gql = async (query: string) =>
+      (await (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })).json()) as {
+        data: Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+        errors?: unknown[]
+      }
+    const models = await gql(`{ models { name kind embedded } probes { name task } trainingRuns { name status } }`)
+    expect(models.errors).toBeUndefined()
+    expect(models.data.trainingRuns).toEqual([{ name: 'demo-artist-demo', status: 'succeeded' }])
+    expect(models.data.probes).toEqual([{ name: 'demo-styles-demo', task: 'styles' }])
+    const [{ id }] = (await gql(`{ search(query: "summer", types: [TRACK], first: 1) { edges { node { ... on Track { id } } } } }`)).data.search.edges.map((e: { node: { id: string } }) => e.node)
+    const similar = await gql(`{ similarTracks(track: "${id}", first: 5) { similarity track { title } } track(id: "${id}") { audio { url } predictions(probe: "demo-styles-demo") { scores { class score } } } }`)
+    expect(similar.errors).toBeUndefined()
+    expect(similar.data.similarTracks).toHaveLength(5)
+    expect(similar.data.track.predictions.scores.length).toBeGreaterThan(3)
+    expect((await fetch(`${url}${similar.data.track.audio.url}`)).status).toBe(200)
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    // The embedded database was closed cleanly: another command can open it straight away.
+    const again = await runCli(['models', 'list', '--json'], { DATA_DIR: dataDir })
+    expect(again.code, again.stderr).toBe(0)
+  }, 600_000)
+})
