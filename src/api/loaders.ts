@@ -53,7 +53,19 @@ const releaseArgsKey = (a: { parent: ReleaseParent; filter: ReleaseFilter; page?
 export function createLoaders(db: Queryable) {
   const repo = new CatalogReadRepository(db)
   const entity = (load: (ids: readonly number[]) => Promise<Row[]>) => new DataLoader<number, Row | null>(async (ids) => byId(await load(ids), ids))
-  const childLoaders = new Map<ChildTable, DataLoader<number, Row[]>>()
+  // One loader for every child table: the lists asked for in the same tick share one statement.
+  const childRows = new DataLoader<string, Row[]>(async (keys) => {
+    const requests = new Map<ChildTable, number[]>()
+    for (const key of keys) {
+      const [table, id] = key.split('|') as [ChildTable, string]
+      const ids = requests.get(table) ?? []
+      ids.push(Number(id))
+      requests.set(table, ids)
+    }
+    const rows = await repo.childLists(requests)
+    return keys.map((k) => rows.get(k) ?? [])
+  })
+  const childLoader = (table: ChildTable) => ({ load: (parentId: number) => childRows.load(`${table}|${parentId}`) })
   return {
     repo,
     artist: entity((ids) => repo.artists(ids)),
@@ -61,26 +73,13 @@ export function createLoaders(db: Queryable) {
     master: entity((ids) => repo.masters(ids)),
     release: entity((ids) => repo.releases(ids)),
     track: entity((ids) => repo.tracks(ids)),
-    tracklist: new DataLoader<number, Row[]>(async (ids) => {
-      const m = await repo.tracklists(ids)
-      return ids.map((id) => m.get(id) ?? [])
-    }),
+    tracklist: childLoader('track'),
     sublabels: new DataLoader<number, Row[]>(async (ids) => {
       const m = await repo.sublabels(ids)
       return ids.map((id) => m.get(id) ?? [])
     }),
     /** Rows of a child table (credits, formats, aliases…) per parent id. */
-    children(table: ChildTable): DataLoader<number, Row[]> {
-      let l = childLoaders.get(table)
-      if (!l) {
-        l = new DataLoader<number, Row[]>(async (ids) => {
-          const m = await repo.children(table, ids)
-          return ids.map((id) => m.get(id) ?? [])
-        })
-        childLoaders.set(table, l)
-      }
-      return l
-    },
+    children: childLoader,
     releasePage: groupedLoader<number | string, ReleasePageArgs, Row[]>(releaseArgsKey, (parents, a) => repo.releasePages(a.parent, parents, a.filter, a.page), []),
     releaseCount: groupedLoader<number | string, Omit<ReleasePageArgs, 'page'>, number>(releaseArgsKey, (parents, a) => repo.releaseCounts(a.parent, parents, a.filter), 0),
     artistTrackPage: groupedLoader<number, KeysetPage, Row[]>(pageKey, (parents, page) => repo.artistTrackPages(parents, page), []),
