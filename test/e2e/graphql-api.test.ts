@@ -135,7 +135,7 @@ describe('GraphQL API over HTTP (real server, fixture dumps)', () => {
       counts.push(Number(r.headers.get('x-sql-statements')))
     }
     expect(counts[1]).toBe(counts[0])
-    expect(counts[1]).toBeLessThanOrEqual(9)
+    expect(counts[1]).toBeLessThanOrEqual(5)
   })
 
   it('refuses too-deep and too-complex queries before running them', async () => {
