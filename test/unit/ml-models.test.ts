@@ -70,6 +70,26 @@ describe('EfficientNet shapes and sizes', () => {
     enc.dispose()
   })
 
+  it('inference on the native backend (folded batch norm + swish kernels) equals the CPU backend', async () => {
+    const embed = async (backend: string) => {
+      await tf.setBackend(backend)
+      const enc = createEncoder(ENCODER_SIZES.tiny, { seed: 6 })
+      // Moving statistics away from their initial 0 and 1, so the folded batch norm does something.
+      for (const v of enc.stateVariables) v.assign(tf.randomUniform(v.shape, 0.5, 1.5, 'float32', 3))
+      const x = patches(3, 8)
+      const y = tf.tidy(() => enc.embed(x, { training: false }).backbone.dataSync().slice())
+      x.dispose()
+      enc.dispose()
+      return y
+    }
+    const cpu = await embed('cpu')
+    const native = await embed('native')
+    await tf.setBackend('cpu')
+    let scale = 0
+    cpu.forEach((v) => (scale = Math.max(scale, Math.abs(v))))
+    cpu.forEach((v, i) => expect(Math.abs(v - native[i])).toBeLessThan(1e-4 * Math.max(scale, 1)))
+  })
+
   it('embedPatches (inference in batches) equals one inference pass', () => {
     const enc = createEncoder(ENCODER_SIZES.tiny, { seed: 4 })
     const x = patches(5, 2)
