@@ -99,6 +99,7 @@ console.log(`warm-up: ${warmup} step(s) in ${warmupS.toFixed(2)} s`)
 const budgeted = Math.max(1, Math.min(steps, Math.floor(maxSeconds / Math.max(warmupS / Math.max(warmup, 1), 1e-3))))
 const stepTimes: number[] = []
 let lastLoss = NaN
+const trainCpu0 = process.cpuUsage()
 for (let i = 0; i < budgeted; i++) {
   const t = performance.now()
   lastLoss = trainStep(seed++)
@@ -106,18 +107,24 @@ for (let i = 0; i < budgeted; i++) {
 }
 const stepS = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length
 const trainRate = (2 * batch) / stepS
+const trainCores = cpuSeconds(trainCpu0) / (stepS * stepTimes.length)
 console.log(
   `training: ${stepTimes.map((s) => s.toFixed(2)).join(', ')} s per step (loss ${lastLoss.toFixed(3)}) → ` +
-    `${trainRate.toFixed(1)} samples/s (2 × ${batch} per step)`,
+    `${trainRate.toFixed(1)} samples/s (2 × ${batch} per step); ${trainCores.toFixed(2)} cores busy on average`,
 )
 
 const inferInput = randomPatches(inferBatch * inferBatches)
 embedPatches(model.encoder, inferInput.subarray(0, inferBatch * patch), inferBatch) // warm-up
+const inferCpu0 = process.cpuUsage()
 const ti = performance.now()
 embedPatches(model.encoder, inferInput, inferBatch)
 const inferS = seconds(ti)
 const inferRate = (inferBatch * inferBatches) / inferS
-console.log(`inference: ${inferBatches} × ${inferBatch} patches in ${inferS.toFixed(2)} s → ${inferRate.toFixed(1)} patches/s`)
+const inferCores = cpuSeconds(inferCpu0) / inferS
+console.log(
+  `inference: ${inferBatches} × ${inferBatch} patches in ${inferS.toFixed(2)} s → ${inferRate.toFixed(1)} patches/s; ` +
+    `${inferCores.toFixed(2)} cores busy on average`,
+)
 
 if (opt.profile) {
   await printProfile('training step', () => void trainStep(seed++))
@@ -159,14 +166,27 @@ console.log(
     train_steps: stepTimes.length,
     train_step_s: round(stepS, 3),
     train_samples_per_s: round(trainRate),
+    train_cores_busy: round(trainCores),
     infer_batch: inferBatch,
     infer_patches_per_s: round(inferRate),
+    infer_cores_busy: round(inferCores),
+    load_average_1m: round(os.loadavg()[0]),
     reference,
     reference_runs: referenceRuns.map((r) => ({ train: r.train_samples_per_s, infer: r.infer_patches_per_s })),
     train_ratio: reference ? round(trainRate / reference.train_samples_per_s, 3) : null,
     infer_ratio: reference ? round(inferRate / reference.infer_patches_per_s, 3) : null,
   }),
 )
+
+/**
+ * CPU seconds this process used since `since`. Divided by wall time: the cores kept busy. Below the core count
+ * on an idle machine, the rest is single-threaded time (JavaScript between kernels); far below it with other
+ * processes running, they took the cores and the figures are low.
+ */
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since)
+  return (u.user + u.system) / 1e6
+}
 
 function pct(ours: number, theirs: number): string {
   return `${((100 * ours) / theirs).toFixed(0)} %`
