@@ -96,7 +96,16 @@ function jsonPairs(select: string): string {
     .join(', ')
 }
 
-const camelName = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+const camelNames = new Map<string, string>()
+/** snake_case → camelCase, memoised: the same few column names come back on every row. */
+function camelName(k: string): string {
+  let c = camelNames.get(k)
+  if (c === undefined) {
+    c = k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase())
+    camelNames.set(k, c)
+  }
+  return c
+}
 
 function camel(row: Row): Row {
   const out: Row = {}
