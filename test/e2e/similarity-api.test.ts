@@ -66,7 +66,10 @@ describe('similarity, models and the embedding map over GraphQL', () => {
     const hits = d.similarTracks as { similarity: number; track: { id: string } }[]
     expect(hits).toHaveLength(10)
     expect(hits.map((h) => h.track.id)).not.toContain(toGlobalId('Track', seed))
-    for (const h of hits) expect(h.similarity).toBeGreaterThanOrEqual(0), expect(h.similarity).toBeLessThanOrEqual(1)
+    for (const h of hits) {
+      expect(h.similarity).toBeGreaterThanOrEqual(0)
+      expect(h.similarity).toBeLessThanOrEqual(1)
+    }
     expect([...hits].sort((a, b) => b.similarity - a.similarity)).toEqual(hits)
     const exact = await new SimilarityService(t.db).exactSimilarTracks({ trackIds: [seed], model: 'test-vectors', first: 10 })
     const found = new Set(hits.map((h) => h.track.id))
