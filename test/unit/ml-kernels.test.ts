@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BufferPool } from '../../src/ml/engine/buffer-pool.ts'
-import { registerNativeBackend, repeatPattern } from '../../src/ml/engine/native-backend.ts'
+import { registerNativeBackend } from '../../src/ml/engine/native-backend.ts'
+import { repeatPattern } from '../../src/ml/engine/native-kernels.ts'
 import { batchNormAct, channelMean, channelScale, fusedKernelsActive, swish, type BatchNormOptions } from '../../src/ml/engine/ops.ts'
 import { createAdam } from '../../src/ml/engine/optimizer.ts'
 
