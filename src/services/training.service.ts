@@ -6,6 +6,7 @@ import { AssociationRepository, type Association } from '../db/repositories/asso
 import { TrainingRunRepository, type HistoryEntry, type TrainingRunRow } from '../db/repositories/training-run.repository.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
+import { releaseNativeBuffers } from '../ml/engine/native-backend.ts'
 import { createContrastiveModel, type ColaModel } from '../ml/models/contrastive.ts'
 import { ENCODER_SIZES } from '../ml/models/efficientnet.ts'
 import { trainingConfigSchema, type TrainingConfig } from '../ml/training/config.ts'
@@ -124,6 +125,9 @@ export async function trainContrastive(
     throw err
   } finally {
     model.dispose()
+    // The native backend keeps freed activation buffers for the next step (gigabytes for B0); a worker
+    // process moves on to other jobs, so they go back to the allocator here.
+    releaseNativeBuffers()
   }
   return (await runs.get(run.id))!
 }

@@ -103,6 +103,7 @@ describe('native convolutions match the CPU backend', () => {
       await compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), [a, b], 8)
     }
     await compare((x, y) => tf.matMul(x, y), [[3, 4, 6], [3, 6, 2]], 9)
+    await compare((x, y) => tf.matMul(x, y), [[5, 0], [0, 4]], 10, 2e-4, false) // K = 0: an empty sum
   })
 })
 

@@ -28,9 +28,14 @@ inline void splitRange(int n, int parts, int part, int align, int* begin, int* e
 // Row-major C[M,N] = op(A)·op(B) + beta·C, with lda/ldb/ldc the row strides of A, B and C as stored.
 inline void sgemm(bool ta, bool tb, int M, int N, int K, const float* A, int lda, const float* B, int ldb, float beta,
                   float* C, int ldc) {
+  if (K == 0) {  // an empty sum: C = beta·C, written here (C may be a recycled buffer)
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) C[static_cast<size_t>(i) * ldc + j] = beta == 0.0f ? 0.0f : beta * C[static_cast<size_t>(i) * ldc + j];
+    return;
+  }
   const int T = omp_get_max_threads();
   const double work = static_cast<double>(M) * N * K;
-  if (T <= 1 || omp_in_parallel() || work < (1 << 18) || K == 0) {
+  if (T <= 1 || omp_in_parallel() || work < (1 << 18)) {
     sgemmOne(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
     return;
   }
