@@ -2,7 +2,11 @@ import { featureStorePatchSource } from '../audio/patch-source.ts'
 import { DEFAULT_PATCH_HOP } from '../audio/patches.ts'
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/database.ts'
-import { EmbeddingRepository, type EmbeddingRow, type HnswOptions } from '../db/repositories/embedding.repository.ts'
+import {
+  EmbeddingRepository,
+  type EmbeddingRow,
+  type HnswOptions,
+} from '../db/repositories/embedding.repository.ts'
 import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.ts'
 import { BadInputError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
@@ -46,7 +50,16 @@ export interface EmbedOptions {
 
 export interface EmbedSummary {
   model: { id: number; name: string; kind: string }
-  spaces: { space: ModelSpace; dims: number; written: number; total: number; index: 'built' | 'kept'; indexSeconds: number; artists: number; labels: number }[]
+  spaces: {
+    space: ModelSpace
+    dims: number
+    written: number
+    total: number
+    index: 'built' | 'kept'
+    indexSeconds: number
+    artists: number
+    labels: number
+  }[]
   tracks: { withAudio: number; embedded: number; skipped: number }
   patches: number
   seconds: number
@@ -57,12 +70,21 @@ export interface EmbedSummary {
 export function spacesFor(model: ModelRow, choice: SpaceChoice = 'both'): ModelSpace[] {
   const available = EMBEDDING_SPACES.filter((s) => model.dims[s])
   if (choice === 'both') return available
-  if (!(EMBEDDING_SPACES as readonly string[]).includes(choice)) throw new BadInputError(`must be backbone, projection or both, got ${choice}`, '--space')
-  if (!model.dims[choice]) throw new BadInputError(`model ${model.name} has no ${choice} output (it has ${available.join(', ')})`, '--space')
+  if (!(EMBEDDING_SPACES as readonly string[]).includes(choice))
+    throw new BadInputError(`must be backbone, projection or both, got ${choice}`, '--space')
+  if (!model.dims[choice])
+    throw new BadInputError(
+      `model ${model.name} has no ${choice} output (it has ${available.join(', ')})`,
+      '--space',
+    )
   return [choice]
 }
 
-export async function embedTracks(db: Database, config: Config, options: EmbedOptions): Promise<EmbedSummary> {
+export async function embedTracks(
+  db: Database,
+  config: Config,
+  options: EmbedOptions,
+): Promise<EmbedSummary> {
   const started = performance.now()
   const models = new ModelService(db, config)
   const model = await models.resolve(options.model)
@@ -77,17 +99,22 @@ export async function embedTracks(db: Database, config: Config, options: EmbedOp
   try {
     const done = await Promise.all(spaces.map((s) => repo.embeddedTrackIds(model.id, s)))
     const todo = source.trackIds.filter((id) => done.some((d) => !d.has(id)))
-    options.logger?.info({ model: model.name, spaces, withAudio: source.trackIds.length, todo: todo.length }, 'embedding')
+    options.logger?.info(
+      { model: model.name, spaces, withAudio: source.trackIds.length, todo: todo.length },
+      'embedding',
+    )
 
     if (todo.length) {
       // A large load into an existing graph is slower than building the graph again afterwards.
       for (const [i, s] of spaces.entries()) {
-        if (todo.length > done[i].size && (await repo.indexDefinition(model.id, s))) await repo.dropIndex(model.id, s)
+        if (todo.length > done[i].size && (await repo.indexDefinition(model.id, s)))
+          await repo.dropIndex(model.id, s)
       }
       if (model.kind !== 'onnx') await initBackend(options.backend, { logger: options.logger })
       encoder = await models.openEncoder(model)
       const batch = options.batch ?? encoder.preferredBatch
-      if (!Number.isInteger(batch) || batch < 1) throw new BadInputError(`must be a positive integer, got ${batch}`, '--batch')
+      if (!Number.isInteger(batch) || batch < 1)
+        throw new BadInputError(`must be a positive integer, got ${batch}`, '--batch')
       const writeEvery = options.writeEvery ?? 256
       const poolers = new Map(spaces.map((s) => [s, new TrackPooler(encoder!.dims[s]!)]))
       const pending = new Map<ModelSpace, EmbeddingRow[]>(spaces.map((s) => [s, []]))
@@ -98,7 +125,12 @@ export async function embedTracks(db: Database, config: Config, options: EmbedOp
           if (rows.length) written[s] += await repo.write(model.id, s, rows)
           pending.set(s, [])
         }
-        options.onProgress?.({ tracksDone, tracksTotal: todo.length, patches: patchesDone, patchesPerS: patchesDone / ((performance.now() - started) / 1000) })
+        options.onProgress?.({
+          tracksDone,
+          tracksTotal: todo.length,
+          patches: patchesDone,
+          patchesPerS: patchesDone / ((performance.now() - started) / 1000),
+        })
       }
 
       let refs: { trackId: number; patch: number }[] = []
@@ -146,14 +178,27 @@ export async function embedTracks(db: Database, config: Config, options: EmbedOp
       const total = await repo.count(model.id, s)
       let centroids = await repo.centroidCounts(model.id, s)
       // After a crash between loading and this point the counts may be stale: any change, or none at all, recomputes.
-      if (written[s] > 0 || built || (!centroids.artists && !centroids.labels)) centroids = await repo.recomputeCentroids(model.id, s)
-      result.push({ space: s, dims, written: written[s], total, index: built ? 'built' : 'kept', indexSeconds, ...centroids })
+      if (written[s] > 0 || built || (!centroids.artists && !centroids.labels))
+        centroids = await repo.recomputeCentroids(model.id, s)
+      result.push({
+        space: s,
+        dims,
+        written: written[s],
+        total,
+        index: built ? 'built' : 'kept',
+        indexSeconds,
+        ...centroids,
+      })
     }
     const seconds = (performance.now() - started) / 1000
     return {
       model: { id: model.id, name: model.name, kind: model.kind },
       spaces: result,
-      tracks: { withAudio: source.trackIds.length, embedded: tracksDone, skipped: source.trackIds.length - todo.length },
+      tracks: {
+        withAudio: source.trackIds.length,
+        embedded: tracksDone,
+        skipped: source.trackIds.length - todo.length,
+      },
       patches: patchesDone,
       seconds,
       patchesPerS: patchesDone / seconds,

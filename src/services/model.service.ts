@@ -9,7 +9,14 @@ import { TrainingRunRepository, type TrainingRunRow } from '../db/repositories/t
 import { BadInputError, ModelShapeError, NotFoundError } from '../errors.ts'
 import { fileFingerprint, weightsFingerprint } from '../ml/embedding/fingerprint.ts'
 import { colaPatchEncoder, type PatchEncoder } from '../ml/embedding/patch-encoder.ts'
-import { createContrastiveModel, loadModelWeights, saveModelWeights, savedModelSpec, type ColaModel, type ContrastiveSpec } from '../ml/models/contrastive.ts'
+import {
+  createContrastiveModel,
+  loadModelWeights,
+  saveModelWeights,
+  savedModelSpec,
+  type ColaModel,
+  type ContrastiveSpec,
+} from '../ml/models/contrastive.ts'
 import { essentiaAssociation } from '../ml/onnx/graph.ts'
 import { openOnnxGraph } from '../ml/onnx/onnx-encoder.ts'
 import { latestCheckpoint } from '../ml/training/checkpoints.ts'
@@ -100,7 +107,11 @@ export class ModelService {
     const found = await this.find(s)
     if (found) return found
     const random = RANDOM_NAME.exec(s)
-    if (random) return this.registerRandom((random[1] as RandomSize | undefined) ?? 'b0', random[2] ? Number(random[2]) : RANDOM_SEED)
+    if (random)
+      return this.registerRandom(
+        (random[1] as RandomSize | undefined) ?? 'b0',
+        random[2] ? Number(random[2]) : RANDOM_SEED,
+      )
     const run = await new TrainingRunRepository(this.db.pool).get(s)
     if (run) return this.registerRun(run)
     throw new NotFoundError('model or training run', s)
@@ -108,7 +119,8 @@ export class ModelService {
 
   /** The random-weights baseline of one encoder size: deterministic, so every machine gets the same model. */
   async registerRandom(size: RandomSize = 'b0', seed = RANDOM_SEED): Promise<ModelRow> {
-    if (!ENCODER_SIZES[size]) throw new BadInputError(`unknown size ${size}; choose b0, small or tiny`, 'size')
+    if (!ENCODER_SIZES[size])
+      throw new BadInputError(`unknown size ${size}; choose b0, small or tiny`, 'size')
     const spec: ContrastiveSpec = { encoder: ENCODER_SIZES[size], heads: 1, seed }
     const model = createContrastiveModel(spec)
     try {
@@ -128,10 +140,12 @@ export class ModelService {
 
   /** Registers the newest checkpoint of a training run (id, name or row). */
   async registerRun(runRef: string | TrainingRunRow): Promise<ModelRow> {
-    const run = typeof runRef === 'string' ? await new TrainingRunRepository(this.db.pool).get(runRef) : runRef
+    const run =
+      typeof runRef === 'string' ? await new TrainingRunRepository(this.db.pool).get(runRef) : runRef
     if (!run) throw new NotFoundError('training run', String(runRef))
     const ckpt = latestCheckpoint(run.checkpointDir)
-    if (!ckpt) throw new BadInputError(`run ${run.name} has no checkpoint yet (in ${run.checkpointDir})`, 'model')
+    if (!ckpt)
+      throw new BadInputError(`run ${run.name} has no checkpoint yet (in ${run.checkpointDir})`, 'model')
     const model = modelForRun(run)
     try {
       model.setWeights(ckpt.model)
@@ -140,8 +154,13 @@ export class ModelService {
       if (existing) return existing
       let name = run.status === 'succeeded' ? run.name : `${run.name}@${ckpt.step}`
       if (await this.models.byName(name)) name = `${run.name}@${ckpt.step}`
-      if (await this.models.byName(name)) throw new BadInputError(`a different model is already named ${name}`, 'model')
-      const dir = path.join(this.config.dataDir, 'models', `${name.replace(/[^\w.@-]+/g, '_')}-${fingerprint.slice(7, 19)}`)
+      if (await this.models.byName(name))
+        throw new BadInputError(`a different model is already named ${name}`, 'model')
+      const dir = path.join(
+        this.config.dataDir,
+        'models',
+        `${name.replace(/[^\w.@-]+/g, '_')}-${fingerprint.slice(7, 19)}`,
+      )
       await saveModelWeights(dir, model)
       const { model: row } = await this.models.register({
         name,
@@ -170,7 +189,8 @@ export class ModelService {
   async importOnnx(file: string, options: ImportOnnxOptions): Promise<{ model: ModelRow; created: boolean }> {
     const name = options.name?.trim()
     if (!name) throw new BadInputError('is required', '--name')
-    if (RANDOM_NAME.test(name) || /^\d+$/.test(name)) throw new BadInputError(`${name} is reserved (random models, ids)`, '--name')
+    if (RANDOM_NAME.test(name) || /^\d+$/.test(name))
+      throw new BadInputError(`${name} is reserved (random models, ids)`, '--name')
     const source = path.resolve(file)
     const graph = await openOnnxGraph(source, { output: options.output, space: options.space })
     await graph.encoder.dispose()
@@ -209,12 +229,18 @@ export class ModelService {
     if (m.kind === 'onnx') {
       if (!m.weightsPath) throw new ModelShapeError(`model ${m.name}`, 'no ONNX file recorded')
       if (fileFingerprint(m.weightsPath) !== m.fingerprint) {
-        throw new ModelShapeError(m.weightsPath, `does not match model ${m.name}'s fingerprint; import it again as a new model`)
+        throw new ModelShapeError(
+          m.weightsPath,
+          `does not match model ${m.name}'s fingerprint; import it again as a new model`,
+        )
       }
       const plan = m.config.plan as { outputs: Partial<Record<ModelSpace, { name: string }>> }
       const spaces = Object.entries(plan.outputs) as [ModelSpace, { name: string }][]
       // Re-plan with the recorded outputs so a graph is read the way it was when registered.
-      const graph = await openOnnxGraph(m.weightsPath, spaces.length === 1 ? { output: spaces[0][1].name, space: spaces[0][0] } : {})
+      const graph = await openOnnxGraph(
+        m.weightsPath,
+        spaces.length === 1 ? { output: spaces[0][1].name, space: spaces[0][0] } : {},
+      )
       return graph.encoder
     }
     let model: ColaModel
@@ -232,7 +258,10 @@ export class ModelService {
     }
     if (fingerprintOf(model) !== m.fingerprint) {
       model.dispose()
-      throw new ModelShapeError(`model ${m.name}`, 'its weights no longer match the registered fingerprint; register them as a new model')
+      throw new ModelShapeError(
+        `model ${m.name}`,
+        'its weights no longer match the registered fingerprint; register them as a new model',
+      )
     }
     return colaPatchEncoder(model)
   }

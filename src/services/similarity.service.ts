@@ -135,16 +135,23 @@ export class SimilarityService {
     const model = await this.model(input.model)
     const target = this.target(model, input.space)
     const f = input.filter ?? {}
-    const seeds = input.trackIds ? [...new Set(input.trackIds.map((id) => checkId(id, 'trackIds')))] : undefined
-    if (Boolean(seeds) === Boolean(input.embedding)) throw new BadInputError('give either seed tracks or an embedding', 'trackIds')
-    if (seeds && (!seeds.length || seeds.length > MAX_SEEDS)) throw new BadInputError(`give 1 to ${MAX_SEEDS} tracks`, 'trackIds')
+    const seeds = input.trackIds
+      ? [...new Set(input.trackIds.map((id) => checkId(id, 'trackIds')))]
+      : undefined
+    if (Boolean(seeds) === Boolean(input.embedding))
+      throw new BadInputError('give either seed tracks or an embedding', 'trackIds')
+    if (seeds && (!seeds.length || seeds.length > MAX_SEEDS))
+      throw new BadInputError(`give 1 to ${MAX_SEEDS} tracks`, 'trackIds')
 
     const filter: CandidateFilter = {
       excludeTracks: seeds,
       styles: nonEmpty(f.styles),
       genres: nonEmpty(f.genres),
       countries: nonEmpty(f.countries),
-      yearFrom: f.yearFrom === undefined || f.yearFrom === null ? undefined : checkYear(f.yearFrom, 'filter.yearFrom'),
+      yearFrom:
+        f.yearFrom === undefined || f.yearFrom === null
+          ? undefined
+          : checkYear(f.yearFrom, 'filter.yearFrom'),
       yearTo: f.yearTo === undefined || f.yearTo === null ? undefined : checkYear(f.yearTo, 'filter.yearTo'),
     }
     let query: KnnQuery
@@ -162,7 +169,9 @@ export class SimilarityService {
       }
       query = { vector: checkVector(input.embedding!, target.dims) }
     }
-    const filtered = Object.values(f).some((v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length))
+    const filtered = Object.values(f).some(
+      (v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length),
+    )
     return { first, model, target, seeds, query, filter, filtered }
   }
 
@@ -175,7 +184,11 @@ export class SimilarityService {
     if (hits.length < first) {
       if (seeds) {
         const missing = await this.similarity.missingTracks(target.modelId, target.space, seeds)
-        if (missing.length) throw new NotFoundError(`${target.space} vector of model ${model.name} for track`, missing.join(', '))
+        if (missing.length)
+          throw new NotFoundError(
+            `${target.space} vector of model ${model.name} for track`,
+            missing.join(', '),
+          )
       }
       // The iterative scan stopped (max_scan_tuples) before finding `first` matches: the filter is
       // selective, so an exact scan of what it lets through is both affordable and complete.
@@ -185,7 +198,11 @@ export class SimilarityService {
     return {
       model: { id: model.id, name: model.name },
       space: target.space,
-      tracks: hits.map((h) => ({ trackId: h.trackId, distance: h.distance, similarity: similarityFromDistance(h.distance) })),
+      tracks: hits.map((h) => ({
+        trackId: h.trackId,
+        distance: h.distance,
+        similarity: similarityFromDistance(h.distance),
+      })),
       method,
     }
   }
@@ -194,7 +211,11 @@ export class SimilarityService {
   async exactSimilarTracks(input: SimilarTracksInput): Promise<SimilarTrack[]> {
     const { first, target, query, filter } = await this.prepare(input)
     const hits = await this.similarity.exactKnn(target, query, first, filter)
-    return hits.map((h) => ({ trackId: h.trackId, distance: h.distance, similarity: similarityFromDistance(h.distance) }))
+    return hits.map((h) => ({
+      trackId: h.trackId,
+      distance: h.distance,
+      similarity: similarityFromDistance(h.distance),
+    }))
   }
 
   similarArtists(input: SimilarOwnersInput): Promise<SimilarOwner[]> {
@@ -208,7 +229,8 @@ export class SimilarityService {
   private async similarOwners(owner: 'artist' | 'label', input: SimilarOwnersInput): Promise<SimilarOwner[]> {
     const first = checkFirst(input.first ?? 10)
     const pairs = input.pairs ?? 3
-    if (!Number.isInteger(pairs) || pairs < 0 || pairs > 20) throw new BadInputError('must be an integer from 0 to 20', 'pairs')
+    if (!Number.isInteger(pairs) || pairs < 0 || pairs > 20)
+      throw new BadInputError('must be an integer from 0 to 20', 'pairs')
     const model = await this.model(input.model)
     const { modelId, space } = this.target(model, input.space)
     const id = checkId(input.id, owner)
@@ -217,18 +239,33 @@ export class SimilarityService {
     }
     const near = await this.similarity.similarOwners(owner, id, modelId, space, first, input.minTracks ?? 1)
     const connections = pairs
-      ? await this.similarity.connectingPairs(owner, id, near.map((n) => n.id), modelId, space, pairs)
+      ? await this.similarity.connectingPairs(
+          owner,
+          id,
+          near.map((n) => n.id),
+          modelId,
+          space,
+          pairs,
+        )
       : new Map<number, { fromTrackId: number; toTrackId: number; distance: number }[]>()
     return near.map((n) => ({
       id: n.id,
       similarity: similarityFromDistance(n.distance),
       tracks: n.tracks,
-      pairs: (connections.get(n.id) ?? []).map((p) => ({ trackId: p.fromTrackId, otherTrackId: p.toTrackId, similarity: similarityFromDistance(p.distance) })),
+      pairs: (connections.get(n.id) ?? []).map((p) => ({
+        trackId: p.fromTrackId,
+        otherTrackId: p.toTrackId,
+        similarity: similarityFromDistance(p.distance),
+      })),
     }))
   }
 
   /** A track's vector in a model's space, or null when it has none. */
-  async embeddingOf(trackId: number, modelRef: string | number, space?: ModelSpace): Promise<{ model: ModelRow; space: ModelSpace; vector: Float32Array } | null> {
+  async embeddingOf(
+    trackId: number,
+    modelRef: string | number,
+    space?: ModelSpace,
+  ): Promise<{ model: ModelRow; space: ModelSpace; vector: Float32Array } | null> {
     const model = await this.model(modelRef)
     const t = this.target(model, space)
     const v = (await this.embeddings.vectors(t.modelId, t.space, [checkId(trackId, 'track')])).get(trackId)
@@ -237,7 +274,8 @@ export class SimilarityService {
 }
 
 function checkFirst(first: number): number {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_FIRST) throw new BadInputError(`must be an integer from 1 to ${MAX_FIRST}`, 'first')
+  if (!Number.isInteger(first) || first < 1 || first > MAX_FIRST)
+    throw new BadInputError(`must be an integer from 1 to ${MAX_FIRST}`, 'first')
   return first
 }
 
@@ -252,7 +290,8 @@ function checkYear(y: number, field: string): number {
 }
 
 function checkVector(v: ArrayLike<number>, dims: number): Float32Array {
-  if (v.length !== dims) throw new BadInputError(`has ${v.length} values; this model's space has ${dims}`, 'embedding')
+  if (v.length !== dims)
+    throw new BadInputError(`has ${v.length} values; this model's space has ${dims}`, 'embedding')
   const out = Float32Array.from(v)
   if (out.some((x) => !Number.isFinite(x))) throw new BadInputError('has a non-finite value', 'embedding')
   if (out.every((x) => x === 0)) throw new BadInputError('is all zeros (it has no direction)', 'embedding')

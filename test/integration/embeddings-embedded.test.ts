@@ -41,25 +41,49 @@ describe('embedding tracks on the embedded database', () => {
   })
 
   it('embeds, indexes and answers similar tracks', async () => {
-    const r = await runCli(['embed', '--model', 'random-tiny', '--space', 'projection', '--json'], { DATA_DIR: dataDir })
+    const r = await runCli(['embed', '--model', 'random-tiny', '--space', 'projection', '--json'], {
+      DATA_DIR: dataDir,
+    })
     expect(r.code, r.stderr).toBe(0)
     const s = JSON.parse(r.stdout)
     expect(s.tracks).toEqual({ withAudio: linked.length, embedded: linked.length, skipped: 0 })
-    expect(s.spaces).toMatchObject([{ space: 'projection', dims: 512, written: linked.length, total: linked.length, index: 'built' }])
+    expect(s.spaces).toMatchObject([
+      { space: 'projection', dims: 512, written: linked.length, total: linked.length, index: 'built' },
+    ])
     expect(s.spaces[0].artists).toBeGreaterThan(0)
 
-    const again = JSON.parse((await runCli(['embed', '--model', 'random-tiny', '--space', 'projection', '--json'], { DATA_DIR: dataDir })).stdout)
+    const again = JSON.parse(
+      (
+        await runCli(['embed', '--model', 'random-tiny', '--space', 'projection', '--json'], {
+          DATA_DIR: dataDir,
+        })
+      ).stdout,
+    )
     expect(again.tracks.skipped).toBe(linked.length)
 
     await withDb(async (db) => {
       expect(db.kind).toBe('embedded')
-      expect(await new EmbeddingRepository(db.pool, db.kind).indexDefinition(s.model.id, 'projection')).toContain('USING hnsw')
+      expect(
+        await new EmbeddingRepository(db.pool, db.kind).indexDefinition(s.model.id, 'projection'),
+      ).toContain('USING hnsw')
       const search = new SimilarityService(db)
-      const res = await search.similarTracks({ trackIds: [linked[0]], model: 'random-tiny', first: 5, filter: { excludeSameRelease: true } })
+      const res = await search.similarTracks({
+        trackIds: [linked[0]],
+        model: 'random-tiny',
+        first: 5,
+        filter: { excludeSameRelease: true },
+      })
       expect(res.tracks).toHaveLength(5)
-      const exact = await search.exactSimilarTracks({ trackIds: [linked[0]], model: 'random-tiny', first: 5, filter: { excludeSameRelease: true } })
+      const exact = await search.exactSimilarTracks({
+        trackIds: [linked[0]],
+        model: 'random-tiny',
+        first: 5,
+        filter: { excludeSameRelease: true },
+      })
       expect(res.tracks.map((x) => x.trackId)).toEqual(exact.map((x) => x.trackId))
-      const stored = await new EmbeddingRepository(db.pool, db.kind).vectors(s.model.id, 'projection', [linked[0]])
+      const stored = await new EmbeddingRepository(db.pool, db.kind).vectors(s.model.id, 'projection', [
+        linked[0],
+      ])
       expect(stored.get(linked[0])!.reduce((n, x) => n + x * x, 0)).toBeCloseTo(1, 5)
     })
   })

@@ -51,7 +51,14 @@ describe('embedding tracks into pgvector (real server)', () => {
     const s = JSON.parse(r.stdout)
     expect(s.model).toMatchObject({ name: 'random-tiny', kind: 'random' })
     expect(s.tracks).toEqual({ withAudio: linked.length, embedded: linked.length, skipped: 0 })
-    expect(s.spaces.map((x: { space: string; dims: number; written: number; index: string }) => [x.space, x.dims, x.written, x.index])).toEqual([
+    expect(
+      s.spaces.map((x: { space: string; dims: number; written: number; index: string }) => [
+        x.space,
+        x.dims,
+        x.written,
+        x.index,
+      ]),
+    ).toEqual([
       ['backbone', 320, linked.length, 'built'],
       ['projection', 512, linked.length, 'built'],
     ])
@@ -67,7 +74,10 @@ describe('embedding tracks into pgvector (real server)', () => {
       expect(row.patches).toBe(patchCount(row.n_frames))
     }
     const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
-    for (const [space, dims] of [['backbone', 320], ['projection', 512]] as const) {
+    for (const [space, dims] of [
+      ['backbone', 320],
+      ['projection', 512],
+    ] as const) {
       const def = await repo.indexDefinition(s.model.id, space)
       expect(def).toContain('USING hnsw')
       expect(def).toContain(`((embedding)::vector(${dims})) vector_cosine_ops`)
@@ -83,12 +93,23 @@ describe('embedding tracks into pgvector (real server)', () => {
     expect(again.code, again.stderr).toBe(0)
     const s = JSON.parse(again.stdout)
     expect(s.tracks).toEqual({ withAudio: linked.length, embedded: 0, skipped: linked.length })
-    expect(s.spaces.map((x: { written: number; index: string }) => [x.written, x.index])).toEqual([[0, 'kept'], [0, 'kept']])
+    expect(s.spaces.map((x: { written: number; index: string }) => [x.written, x.index])).toEqual([
+      [0, 'kept'],
+      [0, 'kept'],
+    ])
 
     const gone = linked.slice(0, 5)
-    await q(`DELETE FROM track_embedding WHERE model_id = $1 AND space = 'projection' AND track_id = ANY($2)`, [model.id, gone])
+    await q(
+      `DELETE FROM track_embedding WHERE model_id = $1 AND space = 'projection' AND track_id = ANY($2)`,
+      [model.id, gone],
+    )
     const progress: number[] = []
-    const resumed = await embedTracks(t.db, t.config, { model: 'random-tiny', space: 'both', batch: 3, onProgress: (p) => progress.push(p.tracksDone) })
+    const resumed = await embedTracks(t.db, t.config, {
+      model: 'random-tiny',
+      space: 'both',
+      batch: 3,
+      onProgress: (p) => progress.push(p.tracksDone),
+    })
     expect(resumed.tracks).toEqual({ withAudio: linked.length, embedded: 5, skipped: linked.length - 5 })
     expect(resumed.spaces.map((x) => [x.space, x.written, x.total])).toEqual([
       ['backbone', 0, linked.length],
@@ -102,7 +123,10 @@ describe('embedding tracks into pgvector (real server)', () => {
       const b = before.get(id)!
       for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5)
     }
-    const dup = await q(`SELECT count(*)::int AS n, count(DISTINCT (space, track_id))::int AS d FROM track_embedding WHERE model_id = $1`, [model.id])
+    const dup = await q(
+      `SELECT count(*)::int AS n, count(DISTINCT (space, track_id))::int AS d FROM track_embedding WHERE model_id = $1`,
+      [model.id],
+    )
     expect(dup[0].n).toBe(dup[0].d)
   })
 
@@ -112,12 +136,19 @@ describe('embedding tracks into pgvector (real server)', () => {
     const vectors = await repo.vectors(model.id, 'projection')
     const byArtist = new Map<number, number[]>()
     for (const id of vectors.keys()) {
-      for (const { artist_id } of await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [id])) {
+      for (const { artist_id } of await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [
+        id,
+      ])) {
         byArtist.set(artist_id, [...(byArtist.get(artist_id) ?? []), id])
       }
     }
-    const stored = await q(`SELECT artist_id, tracks FROM artist_centroid WHERE model_id = $1 AND space = 'projection' ORDER BY 1`, [model.id])
-    expect(stored.map((r) => [r.artist_id, r.tracks])).toEqual([...byArtist].sort((a, b) => a[0] - b[0]).map(([a, ids]) => [a, ids.length]))
+    const stored = await q(
+      `SELECT artist_id, tracks FROM artist_centroid WHERE model_id = $1 AND space = 'projection' ORDER BY 1`,
+      [model.id],
+    )
+    expect(stored.map((r) => [r.artist_id, r.tracks])).toEqual(
+      [...byArtist].sort((a, b) => a[0] - b[0]).map(([a, ids]) => [a, ids.length]),
+    )
     expect(byArtist.has(194)).toBe(false)
     for (const [artist, ids] of byArtist) {
       const flat = new Float32Array(ids.length * 512)
@@ -126,7 +157,10 @@ describe('embedding tracks into pgvector (real server)', () => {
       const got = (await repo.centroid('artist', artist, model.id, 'projection'))!.vector
       for (let i = 0; i < 512; i += 37) expect(got[i]).toBeCloseTo(expected[i], 5)
     }
-    const labels = await q(`SELECT count(*)::int AS n FROM label_centroid WHERE model_id = $1 AND space = 'projection'`, [model.id])
+    const labels = await q(
+      `SELECT count(*)::int AS n FROM label_centroid WHERE model_id = $1 AND space = 'projection'`,
+      [model.id],
+    )
     expect(labels[0].n).toBeGreaterThan(0)
   })
 
@@ -147,18 +181,33 @@ describe('embedding tracks into pgvector (real server)', () => {
     const exact = await search.exactSimilarTracks({ trackIds: [seed], model: 'random-tiny', first: 8 })
     expect(all.tracks.map((x) => x.trackId)).toEqual(exact.map((x) => x.trackId))
 
-    const seedArtists = (await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [seed])).map((r) => r.artist_id)
+    const seedArtists = (await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [seed])).map(
+      (r) => r.artist_id,
+    )
     const seedRelease = (await q(`SELECT release_id FROM track WHERE id = $1`, [seed]))[0].release_id
-    const other = await search.similarTracks({ trackIds: [seed], model: 'random-tiny', first: 5, filter: { excludeSameArtist: true, excludeSameRelease: true } })
+    const other = await search.similarTracks({
+      trackIds: [seed],
+      model: 'random-tiny',
+      first: 5,
+      filter: { excludeSameArtist: true, excludeSameRelease: true },
+    })
     expect(other.tracks.length).toBeGreaterThan(0)
     for (const x of other.tracks) {
-      const artists = (await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [x.trackId])).map((r) => r.artist_id)
+      const artists = (
+        await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [x.trackId])
+      ).map((r) => r.artist_id)
       expect(artists.filter((a) => seedArtists.includes(a))).toEqual([])
-      expect((await q(`SELECT release_id FROM track WHERE id = $1`, [x.trackId]))[0].release_id).not.toBe(seedRelease)
+      expect((await q(`SELECT release_id FROM track WHERE id = $1`, [x.trackId]))[0].release_id).not.toBe(
+        seedRelease,
+      )
     }
     const byVector = await search.embeddingOf(seed, 'random-tiny')
     expect(byVector!.vector).toHaveLength(512)
-    const fromVector = await search.similarTracks({ embedding: Array.from(byVector!.vector), model: 'random-tiny', first: 3 })
+    const fromVector = await search.similarTracks({
+      embedding: Array.from(byVector!.vector),
+      model: 'random-tiny',
+      first: 3,
+    })
     expect(fromVector.tracks[0]).toMatchObject({ trackId: seed })
     expect(fromVector.tracks[0].similarity).toBeCloseTo(1, 5)
 
@@ -170,8 +219,16 @@ describe('embedding tracks into pgvector (real server)', () => {
       expect(a.pairs.length).toBeGreaterThan(0)
       expect(a.pairs.length).toBeLessThanOrEqual(2)
       for (const p of a.pairs) {
-        expect((await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [p.trackId])).map((r) => r.artist_id)).toContain(artist)
-        expect((await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [p.otherTrackId])).map((r) => r.artist_id)).toContain(a.id)
+        expect(
+          (await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [p.trackId])).map(
+            (r) => r.artist_id,
+          ),
+        ).toContain(artist)
+        expect(
+          (await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [p.otherTrackId])).map(
+            (r) => r.artist_id,
+          ),
+        ).toContain(a.id)
       }
     }
     const label = (await q(`SELECT label_id FROM label_centroid ORDER BY tracks DESC LIMIT 1`))[0].label_id
@@ -186,47 +243,118 @@ describe('embedding tracks into pgvector (real server)', () => {
       await q(`INSERT INTO track (release_id, track_key, sequence, position, title, type)
                SELECT release_id, 'X9', 99, 'X9', 'no audio', 'track' FROM track LIMIT 1 RETURNING id`)
     )[0].id
-    await expect(search.similarTracks({ trackIds: [Number(unembedded)], model: 'random-tiny' })).rejects.toThrow(NotFoundError)
-    await expect(search.similarTracks({ trackIds: [Number(unembedded)], model: 'random-tiny' })).rejects.toThrow(
-      `projection vector of model random-tiny for track ${unembedded} not found`,
+    await expect(
+      search.similarTracks({ trackIds: [Number(unembedded)], model: 'random-tiny' }),
+    ).rejects.toThrow(NotFoundError)
+    await expect(
+      search.similarTracks({ trackIds: [Number(unembedded)], model: 'random-tiny' }),
+    ).rejects.toThrow(`projection vector of model random-tiny for track ${unembedded} not found`)
+    await expect(search.similarTracks({ embedding: [1, 2, 3], model: model.id })).rejects.toThrow(
+      "embedding: has 3 values; this model's space has 512",
     )
-    await expect(search.similarTracks({ embedding: [1, 2, 3], model: model.id })).rejects.toThrow('embedding: has 3 values; this model\'s space has 512')
-    await expect(search.similarTracks({ embedding: new Array(512).fill(0.1), model: 'random-tiny', filter: { excludeSameArtist: true } })).rejects.toThrow(BadInputError)
-    await expect(search.similarTracks({ trackIds: [linked[0]], model: 'random-tiny', first: 0 })).rejects.toThrow('first: must be an integer from 1 to 200')
-    await expect(search.similarTracks({ trackIds: [linked[0]], model: 'no-such-model' })).rejects.toThrow('model no-such-model not found')
+    await expect(
+      search.similarTracks({
+        embedding: new Array(512).fill(0.1),
+        model: 'random-tiny',
+        filter: { excludeSameArtist: true },
+      }),
+    ).rejects.toThrow(BadInputError)
+    await expect(
+      search.similarTracks({ trackIds: [linked[0]], model: 'random-tiny', first: 0 }),
+    ).rejects.toThrow('first: must be an integer from 1 to 200')
+    await expect(search.similarTracks({ trackIds: [linked[0]], model: 'no-such-model' })).rejects.toThrow(
+      'model no-such-model not found',
+    )
   })
 
   it('imports an ONNX graph, embeds with it and refuses a broken one', async () => {
     const dir = tmpDir('discograph-embed-onnx-')
     try {
       const file = path.join(dir, 'discogs_artist_embeddings-effnet-bs64-1.onnx')
-      writeTestOnnxGraph(file, { inputShape: [64, 128, 96], outputs: [{ name: 'PartitionedCall:0', dims: 512 }, { name: 'PartitionedCall:1', dims: 1280 }] })
+      writeTestOnnxGraph(file, {
+        inputShape: [64, 128, 96],
+        outputs: [
+          { name: 'PartitionedCall:0', dims: 512 },
+          { name: 'PartitionedCall:1', dims: 1280 },
+        ],
+      })
       const imported = await runCli(['models', 'import-onnx', file, '--name', 'effnet-artist', '--json'], env)
       expect(imported.code, imported.stderr).toBe(0)
       const m = JSON.parse(imported.stdout)
-      expect(m).toMatchObject({ name: 'effnet-artist', kind: 'onnx', association: 'artist', dims: { backbone: 1280, projection: 512 }, created: true })
+      expect(m).toMatchObject({
+        name: 'effnet-artist',
+        kind: 'onnx',
+        association: 'artist',
+        dims: { backbone: 1280, projection: 512 },
+        created: true,
+      })
       expect(m.config.licence).toMatch(/CC BY-NC-SA 4\.0/)
       expect(fs.existsSync(m.weightsPath)).toBe(true)
       const twice = await runCli(['models', 'import-onnx', file, '--name', 'other-name'], env)
       expect(twice.stdout).toMatch(/already registered as model \d+ effnet-artist/)
 
       const s = await embedTracks(t.db, t.config, { model: 'effnet-artist', space: 'backbone' })
-      expect(s.spaces).toMatchObject([{ space: 'backbone', dims: 1280, written: linked.length, index: 'built' }])
+      expect(s.spaces).toMatchObject([
+        { space: 'backbone', dims: 1280, written: linked.length, index: 'built' },
+      ])
 
       const broken = path.join(dir, 'broken.onnx')
       writeTestOnnxGraph(broken, { outputs: [{ name: 'PartitionedCall:0', dims: 400, sigmoid: true }] })
       const bad = await runCli(['models', 'import-onnx', broken, '--name', 'broken'], env)
       expect(bad.code).toBe(1)
       expect(bad.stderr).toContain(`discograph: ${broken}: no embedding output`)
-      await expect(new ModelService(t.db, t.config).importOnnx(broken, { name: 'broken' })).rejects.toThrow(ModelShapeError)
+      await expect(new ModelService(t.db, t.config).importOnnx(broken, { name: 'broken' })).rejects.toThrow(
+        ModelShapeError,
+      )
 
       // A model's file that changed after import is refused rather than mixing two graphs' vectors.
       fs.writeFileSync(m.weightsPath, fs.readFileSync(broken))
       await q(`DELETE FROM track_embedding WHERE model_id = $1`, [m.id])
-      await expect(embedTracks(t.db, t.config, { model: 'effnet-artist' })).rejects.toThrow(/does not match model effnet-artist's fingerprint/)
+      await expect(embedTracks(t.db, t.config, { model: 'effnet-artist' })).rejects.toThrow(
+        /does not match model effnet-artist's fingerprint/,
+      )
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it("registers a training run's newest checkpoint as a model and embeds with it", async () => {
+    const trained = await runCli(
+      [
+        'train',
+        '--association',
+        'release',
+        '--size',
+        'tiny',
+        '--steps',
+        '2',
+        '--batch',
+        '4',
+        '--checkpoint-every',
+        '1',
+        '--name',
+        'tiny-run',
+        '--json',
+      ],
+      env,
+    )
+    expect(trained.code, trained.stderr).toBe(0)
+    const run = JSON.parse(trained.stdout)
+    const s = await embedTracks(t.db, t.config, { model: 'tiny-run', space: 'projection' })
+    expect(s.model).toMatchObject({ name: 'tiny-run', kind: 'trained' })
+    expect(s.tracks.embedded).toBe(linked.length)
+    const models = new ModelService(t.db, t.config)
+    const m = await models.get('tiny-run')
+    expect(m).toMatchObject({
+      trainingRunId: run.id,
+      association: 'release',
+      dims: { backbone: 320, projection: 512 },
+      config: { step: 2 },
+    })
+    expect(m.metrics).toHaveProperty('loss')
+    expect(fs.existsSync(path.join(m.weightsPath!, 'model.json'))).toBe(true)
+    expect((await models.registerRun(run.id)).id).toBe(m.id) // same weights, same model
+    expect(m.fingerprint).not.toBe((await models.get('random-tiny')).fingerprint)
   })
 
   it('runs as the `embed` job, reporting progress, and lists models', async () => {
@@ -241,14 +369,20 @@ describe('embedding tracks into pgvector (real server)', () => {
       progress: (p) => progress.push(p),
       log: () => undefined,
     }
-    const out = (await embedHandler({ model: 'random-tiny-s2', space: 'projection', batch: 4 }, ctx)) as { model: { name: string }; tracks: { embedded: number } }
+    const out = (await embedHandler({ model: 'random-tiny-s2', space: 'projection', batch: 4 }, ctx)) as {
+      model: { name: string }
+      tracks: { embedded: number }
+    }
     expect(out.model.name).toBe('random-tiny-s2')
     expect(out.tracks.embedded).toBe(linked.length)
     expect(progress.at(-1)).toMatchObject({ fraction: 1, rateUnit: 'patches/s' })
 
     const listed = await runCli(['models', 'list', '--json'], env)
     const models = JSON.parse(listed.stdout) as { name: string; embedded: Record<string, number> }[]
-    expect(models.find((x) => x.name === 'random-tiny')!.embedded).toEqual({ backbone: linked.length, projection: linked.length })
+    expect(models.find((x) => x.name === 'random-tiny')!.embedded).toEqual({
+      backbone: linked.length,
+      projection: linked.length,
+    })
     expect(models.find((x) => x.name === 'random-tiny-s2')!.embedded).toEqual({ projection: linked.length })
     // two seeds of one architecture are two models with different weights
     const a = await new ModelService(t.db, t.config).get('random-tiny')

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EmbeddingRepository, hnswIndexName, type EmbeddingRow } from '../../src/db/repositories/embedding.repository.ts'
+import {
+  EmbeddingRepository,
+  hnswIndexName,
+  type EmbeddingRow,
+} from '../../src/db/repositories/embedding.repository.ts'
 import { ModelRepository } from '../../src/db/repositories/model.repository.ts'
 import { knnSql } from '../../src/db/repositories/similarity.repository.ts'
 import { l2Normalize } from '../../src/ml/embedding/pooling.ts'
@@ -30,18 +34,32 @@ describe('filtered similarity search: recall against exact search (real server)'
     await q(`INSERT INTO release (id, title, year, country)
              SELECT r, 'Release ' || r, 1960 + (r * 7) % 60, (ARRAY['US','UK','DE','FR','JP','NL','IT','SE'])[1 + (r * 3) % 8]
                FROM generate_series(1, ${RELEASES}) r`)
-    await q(`INSERT INTO release_artist (release_id, ord, artist_id, name) SELECT r, 0, 1 + r % ${ARTISTS}, 'A' FROM generate_series(1, ${RELEASES}) r`)
-    await q(`INSERT INTO release_label (release_id, ord, label_id, name) SELECT r, 0, 1 + (r * 11) % 50, 'L' FROM generate_series(1, ${RELEASES}) r`)
+    await q(
+      `INSERT INTO release_artist (release_id, ord, artist_id, name) SELECT r, 0, 1 + r % ${ARTISTS}, 'A' FROM generate_series(1, ${RELEASES}) r`,
+    )
+    await q(
+      `INSERT INTO release_label (release_id, ord, label_id, name) SELECT r, 0, 1 + (r * 11) % 50, 'L' FROM generate_series(1, ${RELEASES}) r`,
+    )
     await q(`INSERT INTO release_style (release_id, style)
              SELECT r, 'S' || (r * 13) % 20 FROM generate_series(1, ${RELEASES}) r
              UNION SELECT r, 'S' || (r * 17 + 5) % 20 FROM generate_series(1, ${RELEASES}) r WHERE r % 3 = 0`)
-    await q(`INSERT INTO release_genre (release_id, genre) SELECT DISTINCT r, 'G' || ((r * 13) % 20) / 5 FROM generate_series(1, ${RELEASES}) r`)
+    await q(
+      `INSERT INTO release_genre (release_id, genre) SELECT DISTINCT r, 'G' || ((r * 13) % 20) / 5 FROM generate_series(1, ${RELEASES}) r`,
+    )
     await q(`INSERT INTO track (release_id, track_key, sequence, position, type)
              SELECT r, 'T' || k, k, 'T' || k, 'track' FROM generate_series(1, ${RELEASES}) r, generate_series(1, ${TRACKS_PER_RELEASE}) k`)
     // compilations: every 50th release has its own artist per track
-    await q(`INSERT INTO track_artist (track_id, ord, artist_id, name) SELECT id, 0, 1 + (id * 7) % ${ARTISTS}, 'T' FROM track WHERE release_id % 50 = 0`)
+    await q(
+      `INSERT INTO track_artist (track_id, ord, artist_id, name) SELECT id, 0, 1 + (id * 7) % ${ARTISTS}, 'T' FROM track WHERE release_id % 50 = 0`,
+    )
 
-    const { model } = await new ModelRepository(t.db.pool).register({ name: 'recall-test', kind: 'random', config: {}, dims: { projection: DIMS }, fingerprint: 'test:recall' })
+    const { model } = await new ModelRepository(t.db.pool).register({
+      name: 'recall-test',
+      kind: 'random',
+      config: {},
+      dims: { projection: DIMS },
+      fingerprint: 'test:recall',
+    })
     modelId = model.id
     const tracks = await q(`SELECT t.id, t.release_id, COALESCE(ta.artist_id, ra.artist_id) AS artist
                               FROM track t JOIN release_artist ra ON ra.release_id = t.release_id
@@ -49,14 +67,18 @@ describe('filtered similarity search: recall against exact search (real server)'
     const rng = new SeededRandom(11)
     const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next())
     const centre = Array.from({ length: ARTISTS + 1 }, () => Float32Array.from({ length: DIMS }, gauss))
-    const releaseOffset = Array.from({ length: RELEASES + 1 }, () => Float32Array.from({ length: DIMS }, () => 0.6 * gauss()))
+    const releaseOffset = Array.from({ length: RELEASES + 1 }, () =>
+      Float32Array.from({ length: DIMS }, () => 0.6 * gauss()),
+    )
     const rows: EmbeddingRow[] = tracks.map((r) => {
       const v = new Float32Array(DIMS)
-      for (let i = 0; i < DIMS; i++) v[i] = centre[r.artist][i] + releaseOffset[r.release_id][i] + 0.6 * gauss()
+      for (let i = 0; i < DIMS; i++)
+        v[i] = centre[r.artist][i] + releaseOffset[r.release_id][i] + 0.6 * gauss()
       return { trackId: Number(r.id), vector: l2Normalize(v), patches: 1 }
     })
     const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
-    for (let i = 0; i < rows.length; i += 5000) await repo.write(modelId, 'projection', rows.slice(i, i + 5000))
+    for (let i = 0; i < rows.length; i += 5000)
+      await repo.write(modelId, 'projection', rows.slice(i, i + 5000))
     expect(await repo.ensureIndex(modelId, 'projection', DIMS)).toBe(true)
     await q('ANALYZE')
     seeds = Array.from({ length: 40 }, () => Number(tracks[rng.int(tracks.length)].id))
@@ -74,7 +96,11 @@ describe('filtered similarity search: recall against exact search (real server)'
     ['one country (12.5 %)', { countries: ['JP'] }, 'index'],
     ['a genre, other artists', { genres: ['G1'], excludeSameArtist: true }, 'index'],
     ['two styles in one country (~2 %)', { styles: ['S3', 'S4'], countries: ['JP'] }, 'any'],
-    ['one style, one decade, one country (< 1 %)', { styles: ['S7'], yearFrom: 1990, yearTo: 1999, countries: ['UK'] }, 'any'],
+    [
+      'one style, one decade, one country (< 1 %)',
+      { styles: ['S7'], yearFrom: 1990, yearTo: 1999, countries: ['UK'] },
+      'any',
+    ],
   ]
 
   for (const [name, filter, method] of cases) {
@@ -83,8 +109,18 @@ describe('filtered similarity search: recall against exact search (real server)'
       let found = 0
       let expected = 0
       for (const seed of seeds) {
-        const approx = await search.similarTracks({ trackIds: [seed], model: 'recall-test', first: FIRST, filter })
-        const exact = await search.exactSimilarTracks({ trackIds: [seed], model: 'recall-test', first: FIRST, filter })
+        const approx = await search.similarTracks({
+          trackIds: [seed],
+          model: 'recall-test',
+          first: FIRST,
+          filter,
+        })
+        const exact = await search.exactSimilarTracks({
+          trackIds: [seed],
+          model: 'recall-test',
+          first: FIRST,
+          filter,
+        })
         expect(approx.tracks).toHaveLength(exact.length)
         if (method === 'index') expect(approx.method).toBe('index')
         const truth = new Set(exact.map((x) => x.trackId))

@@ -18,7 +18,10 @@ export async function linkSynthAudio(pool: pg.Pool, synthDir: string, dataDir: s
   for (const line of lines) {
     const [rel, releaseId, position] = parseCsvLine(line)
     const file = path.join(synthDir, rel)
-    const { rows } = await pool.query(`SELECT id FROM track WHERE release_id = $1 AND position = $2`, [Number(releaseId), position])
+    const { rows } = await pool.query(`SELECT id FROM track WHERE release_id = $1 AND position = $2`, [
+      Number(releaseId),
+      position,
+    ])
     if (!rows[0]) throw new Error(`manifest row ${line}: no track`)
     const audio = await decodeAudioFile(file)
     const nFrames = frameCount(audio.samples.length)

@@ -68,7 +68,8 @@ type Dim = number | string
 
 function valueInfo(name: string, shape: Dim[], elemType = FLOAT): ProtoWriter {
   const dims = new ProtoWriter()
-  for (const d of shape) dims.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d))
+  for (const d of shape)
+    dims.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d))
   const tensor = new ProtoWriter().int(1, elemType).message(2, dims)
   return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensor))
 }
@@ -85,7 +86,10 @@ function node(op: string, inputs: string[], outputs: string[], attributes: Proto
 function floatTensor(name: string, dims: number[], values: Float32Array): ProtoWriter {
   const t = new ProtoWriter()
   for (const d of dims) t.int(1, d)
-  return t.int(2, FLOAT).string(8, name).bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+  return t
+    .int(2, FLOAT)
+    .string(8, name)
+    .bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
 }
 
 export interface TestOutput {
@@ -127,10 +131,15 @@ export function buildTestOnnxGraph(options: TestGraphOptions): TestGraph {
 
   graph.message(
     1,
-    node('ReduceMean', [inputName], ['pooled'], [
-      new ProtoWriter().string(1, 'axes').int(8, axis).int(20, ATTR_INTS),
-      new ProtoWriter().string(1, 'keepdims').int(3, 0).int(20, ATTR_INT),
-    ]),
+    node(
+      'ReduceMean',
+      [inputName],
+      ['pooled'],
+      [
+        new ProtoWriter().string(1, 'axes').int(8, axis).int(20, ATTR_INTS),
+        new ProtoWriter().string(1, 'keepdims').int(3, 0).int(20, ATTR_INT),
+      ],
+    ),
   )
   for (const [i, o] of options.outputs.entries()) {
     const w = new Float32Array(pooledWidth * o.dims)
@@ -148,7 +157,8 @@ export function buildTestOnnxGraph(options: TestGraphOptions): TestGraph {
   graph.string(2, 'discograph-test-graph')
   graph.message(11, valueInfo(inputName, shape))
   if (options.extraInput) graph.message(11, valueInfo(options.extraInput, [1]))
-  for (const o of options.outputs) graph.message(12, valueInfo(o.name, [batch, o.hideWidth ? `D_${o.name.replace(/\W/g, '_')}` : o.dims]))
+  for (const o of options.outputs)
+    graph.message(12, valueInfo(o.name, [batch, o.hideWidth ? `D_${o.name.replace(/\W/g, '_')}` : o.dims]))
 
   const model = new ProtoWriter()
     .int(1, 8)
@@ -165,13 +175,20 @@ export function writeTestOnnxGraph(file: string, options: TestGraphOptions): Tes
 }
 
 /** What the test graph computes for output `name`: mean over frames, then · W. patches: n × 128 × 96. */
-export function expectedTestOutput(graph: TestGraph, name: string, patches: Float32Array, n: number, dims: number): Float32Array {
+export function expectedTestOutput(
+  graph: TestGraph,
+  name: string,
+  patches: Float32Array,
+  n: number,
+  dims: number,
+): Float32Array {
   const w = graph.weights[name]
   const out = new Float32Array(n * dims)
   const pooled = new Float64Array(96)
   for (let p = 0; p < n; p++) {
     pooled.fill(0)
-    for (let t = 0; t < 128; t++) for (let b = 0; b < 96; b++) pooled[b] += patches[p * 128 * 96 + t * 96 + b] / 128
+    for (let t = 0; t < 128; t++)
+      for (let b = 0; b < 96; b++) pooled[b] += patches[p * 128 * 96 + t * 96 + b] / 128
     for (let j = 0; j < dims; j++) {
       let s = 0
       for (let b = 0; b < 96; b++) s += pooled[b] * w[b * dims + j]

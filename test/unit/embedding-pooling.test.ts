@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { cosineDistance, l2Normalize, meanNormalized, similarityFromDistance, TrackPooler } from '../../src/ml/embedding/pooling.ts'
+import {
+  cosineDistance,
+  l2Normalize,
+  meanNormalized,
+  similarityFromDistance,
+  TrackPooler,
+} from '../../src/ml/embedding/pooling.ts'
 import { decodeVectorSend, encodeEmbeddingCopy } from '../../src/db/repositories/embedding.repository.ts'
 
 const f32 = (...v: number[]) => Float32Array.from(v)
@@ -49,7 +55,9 @@ describe('track pooling', () => {
 
 describe('vector wire formats', () => {
   it('writes binary COPY rows byte by byte as PostgreSQL reads them', () => {
-    const b = encodeEmbeddingCopy(7, 'projection', [{ trackId: 2 ** 40 + 5, vector: f32(1.5, -2), patches: 3 }])
+    const b = encodeEmbeddingCopy(7, 'projection', [
+      { trackId: 2 ** 40 + 5, vector: f32(1.5, -2), patches: 3 },
+    ])
     expect(b.subarray(0, 11).toString('latin1')).toBe('PGCOPY\n\xff\r\n\0')
     let o = 19
     expect(b.readInt16BE(o)).toBe(5) // fields

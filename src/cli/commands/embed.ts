@@ -17,16 +17,31 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
       'embed every track with audio with a model: mean of its patch embeddings, L2-normalised, into pgvector; then one HNSW ' +
         'index per model and space, and artist/label centroids. Resumable: tracks already embedded by the model are skipped.',
     )
-    .requiredOption('--model <model>', 'model id or name, random (B0) / random-small / random-tiny, or a training run id or name')
+    .requiredOption(
+      '--model <model>',
+      'model id or name, random (B0) / random-small / random-tiny, or a training run id or name',
+    )
     .option('--space <space>', 'backbone, projection or both (every space the model has)', 'both')
-    .option('--batch <n>', 'patches per forward pass (default: 32 for tfjs models, the graph\'s batch or 64 for ONNX)', positive('--batch'))
-    .option('--backend <name>', 'TensorFlow.js backend for trained and random models: auto, native, wasm, cpu…', 'auto')
+    .option(
+      '--batch <n>',
+      "patches per forward pass (default: 32 for tfjs models, the graph's batch or 64 for ONNX)",
+      positive('--batch'),
+    )
+    .option(
+      '--backend <name>',
+      'TensorFlow.js backend for trained and random models: auto, native, wasm, cpu…',
+      'auto',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (o) => {
-      if (!['backbone', 'projection', 'both'].includes(o.space)) throw new BadInputError(`must be backbone, projection or both, got ${o.space}`, '--space')
+      if (!['backbone', 'projection', 'both'].includes(o.space))
+        throw new BadInputError(`must be backbone, projection or both, got ${o.space}`, '--space')
       const c = ctx()
       const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: 'embed [{bar}] {value}/{total} tracks | {rate} patches/s | eta {eta_formatted}' }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            { format: 'embed [{bar}] {value}/{total} tracks | {rate} patches/s | eta {eta_formatted}' },
+            cliProgress.Presets.shades_classic,
+          )
         : null
       let started = false
       let lastLog = 0
@@ -37,7 +52,10 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
           bar.update(p.tracksDone, { rate: p.patchesPerS.toFixed(1) })
         } else if (performance.now() - lastLog > 5000 || p.tracksDone === p.tracksTotal) {
           lastLog = performance.now()
-          c.logger.info({ tracks: p.tracksDone, of: p.tracksTotal, patchesPerS: Number(p.patchesPerS.toFixed(1)) }, 'embedding')
+          c.logger.info(
+            { tracks: p.tracksDone, of: p.tracksTotal, patchesPerS: Number(p.patchesPerS.toFixed(1)) },
+            'embedding',
+          )
         }
       }
       const summary = await withDatabase(c, async (db) => {

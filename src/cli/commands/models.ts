@@ -5,13 +5,20 @@ import { ModelService, type ModelSummary } from '../../services/model.service.ts
 import { withDatabase, type CliContext } from '../context.ts'
 
 function describe(m: ModelSummary): string {
-  const dims = Object.entries(m.dims).map(([s, d]) => `${s} ${d}-d`).join(', ')
-  const embedded = Object.entries(m.embedded).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'
+  const dims = Object.entries(m.dims)
+    .map(([s, d]) => `${s} ${d}-d`)
+    .join(', ')
+  const embedded =
+    Object.entries(m.embedded)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ') || 'none'
   return `${String(m.id).padStart(3)}  ${m.name}  (${m.kind}${m.association ? `, ${m.association}` : ''}; ${dims}; vectors: ${embedded})`
 }
 
 export function registerModelCommands(program: Command, ctx: () => CliContext): void {
-  const models = program.command('models').description('the model registry: random-weights baselines, trained runs, imported ONNX graphs')
+  const models = program
+    .command('models')
+    .description('the model registry: random-weights baselines, trained runs, imported ONNX graphs')
 
   models
     .command('list')
@@ -21,13 +28,16 @@ export function registerModelCommands(program: Command, ctx: () => CliContext): 
       const c = ctx()
       const list = await withDatabase(c, (db) => new ModelService(db, c.config).list())
       if (o.json) console.log(JSON.stringify(list))
-      else if (!list.length) console.log('no models yet: `discograph embed --model random` registers the random-weights baseline')
+      else if (!list.length)
+        console.log('no models yet: `discograph embed --model random` registers the random-weights baseline')
       else for (const m of list) console.log(describe(m))
     })
 
   models
     .command('register <model>')
-    .description('register a training run (id or name; its newest checkpoint) or a random-weights model (random, random-small, random-tiny)')
+    .description(
+      'register a training run (id or name; its newest checkpoint) or a random-weights model (random, random-small, random-tiny)',
+    )
     .option('--json', 'print the model as JSON')
     .action(async (ref: string, o) => {
       const c = ctx()
@@ -38,7 +48,7 @@ export function registerModelCommands(program: Command, ctx: () => CliContext): 
   models
     .command('import-onnx <file>')
     .description(
-      'import an ONNX encoder, e.g. Essentia\'s discogs-effnet-bsdynamic-1.onnx or discogs_artist_embeddings-effnet-bs64-1.onnx ' +
+      "import an ONNX encoder, e.g. Essentia's discogs-effnet-bsdynamic-1.onnx or discogs_artist_embeddings-effnet-bs64-1.onnx " +
         '(CC BY-NC-SA 4.0): input melspectrogram [N, 128, 96]; the embedding output is found by shape (1280-d backbone, 512-d projection)',
     )
     .requiredOption('--name <name>', 'name of the model in the registry')
@@ -47,13 +57,24 @@ export function registerModelCommands(program: Command, ctx: () => CliContext): 
     .option('--association <a>', 'what it was trained on (default: read from Essentia file names)')
     .option('--json', 'print the model as JSON')
     .action(async (file: string, o) => {
-      if (o.space !== undefined && !isEmbeddingSpace(o.space)) throw new BadInputError(`must be backbone or projection, got ${o.space}`, '--space')
+      if (o.space !== undefined && !isEmbeddingSpace(o.space))
+        throw new BadInputError(`must be backbone or projection, got ${o.space}`, '--space')
       const c = ctx()
       const { model, created } = await withDatabase(c, (db) =>
-        new ModelService(db, c.config).importOnnx(file, { name: o.name, output: o.output, space: o.space, association: o.association }),
+        new ModelService(db, c.config).importOnnx(file, {
+          name: o.name,
+          output: o.output,
+          space: o.space,
+          association: o.association,
+        }),
       )
       if (o.json) console.log(JSON.stringify({ ...model, created }))
       else if (!created) console.log(`${file} is already registered as model ${model.id} ${model.name}`)
-      else console.log(`imported ${file} as model ${model.id} ${model.name}: ${Object.entries(model.dims).map(([s, d]) => `${s} ${d}-d`).join(', ')}`)
+      else
+        console.log(
+          `imported ${file} as model ${model.id} ${model.name}: ${Object.entries(model.dims)
+            .map(([s, d]) => `${s} ${d}-d`)
+            .join(', ')}`,
+        )
     })
 }

@@ -73,10 +73,15 @@ export function decodeVectorSend(b: Buffer): Float32Array {
 const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
 
 /** Rows of (model_id, space, track_id, embedding, patches) in COPY's binary format. */
-export function encodeEmbeddingCopy(modelId: number, space: ModelSpace, rows: readonly EmbeddingRow[]): Buffer {
+export function encodeEmbeddingCopy(
+  modelId: number,
+  space: ModelSpace,
+  rows: readonly EmbeddingRow[],
+): Buffer {
   const spaceBytes = Buffer.from(space, 'utf8')
   let size = COPY_SIGNATURE.length + 8 + 2
-  for (const r of rows) size += 2 + (4 + 4) + (4 + spaceBytes.length) + (4 + 8) + (4 + 4 + 4 * r.vector.length) + (4 + 4)
+  for (const r of rows)
+    size += 2 + (4 + 4) + (4 + spaceBytes.length) + (4 + 8) + (4 + 4 + 4 * r.vector.length) + (4 + 4)
   const b = Buffer.allocUnsafe(size)
   let o = COPY_SIGNATURE.copy(b, 0)
   o = b.writeInt32BE(0, o)
@@ -111,7 +116,8 @@ const SPACE = new Set<ModelSpace>(['backbone', 'projection'])
 export function checkKey(modelId: number, space: ModelSpace, dims?: number): void {
   if (!Number.isInteger(modelId) || modelId < 1) throw new RangeError(`bad model id ${modelId}`)
   if (!SPACE.has(space)) throw new RangeError(`bad embedding space ${String(space)}`)
-  if (dims !== undefined && (!Number.isInteger(dims) || dims < 1 || dims > 16000)) throw new RangeError(`bad dimension count ${dims}`)
+  if (dims !== undefined && (!Number.isInteger(dims) || dims < 1 || dims > 16000))
+    throw new RangeError(`bad dimension count ${dims}`)
 }
 
 export interface HnswOptions {
@@ -137,7 +143,10 @@ export class EmbeddingRepository {
   }
 
   async count(modelId: number, space: ModelSpace): Promise<number> {
-    const { rows } = await this.pool.query(`SELECT count(*)::int AS n FROM track_embedding WHERE model_id = $1 AND space = $2`, [modelId, space])
+    const { rows } = await this.pool.query(
+      `SELECT count(*)::int AS n FROM track_embedding WHERE model_id = $1 AND space = $2`,
+      [modelId, space],
+    )
     return rows[0].n
   }
 
@@ -153,11 +162,17 @@ export class EmbeddingRepository {
       await c.query('BEGIN')
       let inserted: number
       if (this.kind === 'server') {
-        await c.query(`CREATE TEMP TABLE track_embedding_load (track_id bigint, embedding vector, patches integer, model_id integer, space text) ON COMMIT DROP`)
+        await c.query(
+          `CREATE TEMP TABLE track_embedding_load (track_id bigint, embedding vector, patches integer, model_id integer, space text) ON COMMIT DROP`,
+        )
         const data = encodeEmbeddingCopy(modelId, space, rows)
         await pipeline(
           Readable.from([data]),
-          c.query(copyFrom(`COPY track_embedding_load (model_id, space, track_id, embedding, patches) FROM STDIN (FORMAT binary)`)),
+          c.query(
+            copyFrom(
+              `COPY track_embedding_load (model_id, space, track_id, embedding, patches) FROM STDIN (FORMAT binary)`,
+            ),
+          ),
         )
         const r = await c.query(
           `INSERT INTO track_embedding (model_id, space, track_id, embedding, patches)
@@ -171,7 +186,13 @@ export class EmbeddingRepository {
            SELECT $1, $2, t.track_id, t.embedding::vector, t.patches
              FROM unnest($3::bigint[], $4::text[], $5::integer[]) AS t(track_id, embedding, patches)
            ON CONFLICT DO NOTHING`,
-          [modelId, space, rows.map((r) => r.trackId), rows.map((r) => vectorLiteral(r.vector)), rows.map((r) => r.patches)],
+          [
+            modelId,
+            space,
+            rows.map((r) => r.trackId),
+            rows.map((r) => vectorLiteral(r.vector)),
+            rows.map((r) => r.patches),
+          ],
         )
         inserted = r.rowCount ?? 0
       }
@@ -186,9 +207,10 @@ export class EmbeddingRepository {
   }
 
   async indexDefinition(modelId: number, space: ModelSpace): Promise<string | null> {
-    const { rows } = await this.pool.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'track_embedding' AND indexname = $1`, [
-      hnswIndexName(modelId, space),
-    ])
+    const { rows } = await this.pool.query(
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'track_embedding' AND indexname = $1`,
+      [hnswIndexName(modelId, space)],
+    )
     return rows[0]?.indexdef ?? null
   }
 
@@ -202,16 +224,23 @@ export class EmbeddingRepository {
    * dimensionless table serves every model and a query sees only its model's graph. kNN queries must use
    * exactly this expression and predicate (similarity.repository.ts). Returns whether it was built now.
    */
-  async ensureIndex(modelId: number, space: ModelSpace, dims: number, options: HnswOptions = {}): Promise<boolean> {
+  async ensureIndex(
+    modelId: number,
+    space: ModelSpace,
+    dims: number,
+    options: HnswOptions = {},
+  ): Promise<boolean> {
     checkKey(modelId, space, dims)
     if (await this.indexDefinition(modelId, space)) return false
     const m = options.m ?? 16
     const ef = options.efConstruction ?? 64
-    if (!Number.isInteger(m) || !Number.isInteger(ef)) throw new RangeError('HNSW m and ef_construction must be integers')
+    if (!Number.isInteger(m) || !Number.isInteger(ef))
+      throw new RangeError('HNSW m and ef_construction must be integers')
     const c = await this.pool.connect()
     try {
       if (options.maintenanceWorkMem) {
-        if (!/^\d+\s*(kB|MB|GB)$/.test(options.maintenanceWorkMem)) throw new RangeError(`bad maintenance_work_mem ${options.maintenanceWorkMem}`)
+        if (!/^\d+\s*(kB|MB|GB)$/.test(options.maintenanceWorkMem))
+          throw new RangeError(`bad maintenance_work_mem ${options.maintenanceWorkMem}`)
         await c.query(`SET maintenance_work_mem = '${options.maintenanceWorkMem}'`)
       }
       await c.query(
@@ -273,7 +302,11 @@ export class EmbeddingRepository {
   }
 
   /** Vectors of (model, space) for `trackIds`, or for every embedded track when omitted. */
-  async vectors(modelId: number, space: ModelSpace, trackIds?: readonly number[]): Promise<Map<number, Float32Array>> {
+  async vectors(
+    modelId: number,
+    space: ModelSpace,
+    trackIds?: readonly number[],
+  ): Promise<Map<number, Float32Array>> {
     const { rows } = await this.pool.query<{ track_id: string; v: Buffer }>(
       `SELECT track_id, vector_send(embedding) AS v FROM track_embedding
         WHERE model_id = $1 AND space = $2 ${trackIds ? 'AND track_id = ANY($3::bigint[])' : ''} ORDER BY track_id`,
@@ -282,7 +315,12 @@ export class EmbeddingRepository {
     return new Map(rows.map((r) => [Number(r.track_id), decodeVectorSend(r.v)]))
   }
 
-  async centroid(owner: 'artist' | 'label', ownerId: number, modelId: number, space: ModelSpace): Promise<{ vector: Float32Array; tracks: number } | null> {
+  async centroid(
+    owner: 'artist' | 'label',
+    ownerId: number,
+    modelId: number,
+    space: ModelSpace,
+  ): Promise<{ vector: Float32Array; tracks: number } | null> {
     const { rows } = await this.pool.query<{ v: Buffer; tracks: number }>(
       `SELECT vector_send(embedding) AS v, tracks FROM ${owner === 'artist' ? 'artist' : 'label'}_centroid
         WHERE model_id = $1 AND space = $2 AND ${owner}_id = $3`,

@@ -59,7 +59,10 @@ export class ModelRepository {
 
   /** Models registered from a training run (one per checkpoint step registered). */
   async byTrainingRun(runId: string): Promise<ModelRow[]> {
-    const { rows } = await this.db.query(`SELECT ${columns} FROM model WHERE training_run_id = $1 ORDER BY id`, [runId])
+    const { rows } = await this.db.query(
+      `SELECT ${columns} FROM model WHERE training_run_id = $1 ORDER BY id`,
+      [runId],
+    )
     return rows
   }
 
@@ -90,7 +93,10 @@ export class ModelRepository {
   }
 
   async setMetrics(id: number, metrics: Record<string, unknown>): Promise<void> {
-    await this.db.query(`UPDATE model SET metrics = metrics || $2::jsonb WHERE id = $1`, [id, JSON.stringify(metrics)])
+    await this.db.query(`UPDATE model SET metrics = metrics || $2::jsonb WHERE id = $1`, [
+      id,
+      JSON.stringify(metrics),
+    ])
   }
 
   /** Per model and space: how many tracks have a vector (for listings). */

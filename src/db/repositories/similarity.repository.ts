@@ -96,27 +96,43 @@ export function knnSql(
     q = `${p(vectorLiteral(query.vector))}::vector(${dims})`
   }
   const catalog = Boolean(
-    filter.excludeReleases?.length || filter.excludeLabels?.length || filter.styles?.length || filter.genres?.length ||
-      filter.yearFrom !== undefined || filter.yearTo !== undefined || filter.countries?.length,
+    filter.excludeReleases?.length ||
+    filter.excludeLabels?.length ||
+    filter.styles?.length ||
+    filter.genres?.length ||
+    filter.yearFrom !== undefined ||
+    filter.yearTo !== undefined ||
+    filter.countries?.length,
   )
   if (filter.excludeTracks?.length) where.push(`te.track_id <> ALL(${p(filter.excludeTracks)}::bigint[])`)
-  if (filter.excludeReleases?.length) where.push(`t.release_id <> ALL(${p(filter.excludeReleases)}::integer[])`)
+  if (filter.excludeReleases?.length)
+    where.push(`t.release_id <> ALL(${p(filter.excludeReleases)}::integer[])`)
   if (filter.yearFrom !== undefined) where.push(`r.year >= ${p(filter.yearFrom)}`)
   if (filter.yearTo !== undefined) where.push(`r.year <= ${p(filter.yearTo)}`)
   if (filter.countries?.length) where.push(`r.country = ANY(${p(filter.countries)}::text[])`)
   if (filter.styles?.length) {
-    where.push(`EXISTS (SELECT 1 FROM release_style rs WHERE rs.release_id = t.release_id AND rs.style = ANY(${p(filter.styles)}::text[]))`)
+    where.push(
+      `EXISTS (SELECT 1 FROM release_style rs WHERE rs.release_id = t.release_id AND rs.style = ANY(${p(filter.styles)}::text[]))`,
+    )
   }
   if (filter.genres?.length) {
-    where.push(`EXISTS (SELECT 1 FROM release_genre rg WHERE rg.release_id = t.release_id AND rg.genre = ANY(${p(filter.genres)}::text[]))`)
+    where.push(
+      `EXISTS (SELECT 1 FROM release_genre rg WHERE rg.release_id = t.release_id AND rg.genre = ANY(${p(filter.genres)}::text[]))`,
+    )
   }
   if (filter.excludeLabels?.length) {
-    where.push(`NOT EXISTS (SELECT 1 FROM release_label rl WHERE rl.release_id = t.release_id AND rl.label_id = ANY(${p(filter.excludeLabels)}::integer[]))`)
+    where.push(
+      `NOT EXISTS (SELECT 1 FROM release_label rl WHERE rl.release_id = t.release_id AND rl.label_id = ANY(${p(filter.excludeLabels)}::integer[]))`,
+    )
   }
   if (filter.excludeArtists?.length) {
-    where.push(`NOT EXISTS (SELECT 1 FROM (${artistsOfTrackSql('te.track_id')}) a WHERE a.artist_id = ANY(${p(filter.excludeArtists)}::integer[]))`)
+    where.push(
+      `NOT EXISTS (SELECT 1 FROM (${artistsOfTrackSql('te.track_id')}) a WHERE a.artist_id = ANY(${p(filter.excludeArtists)}::integer[]))`,
+    )
   }
-  const from = catalog ? `track_embedding te JOIN track t ON t.id = te.track_id JOIN release r ON r.id = t.release_id` : `track_embedding te`
+  const from = catalog
+    ? `track_embedding te JOIN track t ON t.id = te.track_id JOIN release r ON r.id = t.release_id`
+    : `track_embedding te`
   const distance = exact ? `te.embedding <=> ${q}` : `te.embedding::vector(${dims}) <=> ${q}`
   const text = `
     WITH nearest AS MATERIALIZED (
@@ -130,7 +146,8 @@ export function knnSql(
   return { text, values }
 }
 
-const hits = (rows: { track_id: string; distance: number }[]): KnnHit[] => rows.map((r) => ({ trackId: Number(r.track_id), distance: r.distance }))
+const hits = (rows: { track_id: string; distance: number }[]): KnnHit[] =>
+  rows.map((r) => ({ trackId: Number(r.track_id), distance: r.distance }))
 
 export class SimilarityRepository {
   constructor(private readonly pool: pg.Pool) {}
@@ -140,12 +157,19 @@ export class SimilarityRepository {
    * transaction so the SET LOCALs end with it. Without the index (not built yet) the planner falls back to
    * a sequential scan: slower, exact.
    */
-  async knn(target: KnnTarget, query: KnnQuery, first: number, filter: CandidateFilter, scan: IndexScanOptions): Promise<KnnHit[]> {
+  async knn(
+    target: KnnTarget,
+    query: KnnQuery,
+    first: number,
+    filter: CandidateFilter,
+    scan: IndexScanOptions,
+  ): Promise<KnnHit[]> {
     const candidates = Math.min(1000, Math.ceil(first * Math.max(1, scan.overfetch)))
     // pgvector caps ef_search at 1000
     const ef = Math.min(1000, Math.max(candidates, Math.trunc(scan.efSearch)))
     const maxTuples = Math.trunc(scan.maxScanTuples)
-    if (!(ef >= 1) || !(maxTuples >= 1)) throw new RangeError(`bad scan options ef_search ${ef}, max_scan_tuples ${maxTuples}`)
+    if (!(ef >= 1) || !(maxTuples >= 1))
+      throw new RangeError(`bad scan options ef_search ${ef}, max_scan_tuples ${maxTuples}`)
     const { text, values } = knnSql(target, query, first, filter, false, candidates)
     const c = await this.pool.connect()
     try {
@@ -164,7 +188,12 @@ export class SimilarityRepository {
   }
 
   /** Exact kNN (sequential scan): the reference for recall, and the fallback when the index finds too few. */
-  async exactKnn(target: KnnTarget, query: KnnQuery, first: number, filter: CandidateFilter): Promise<KnnHit[]> {
+  async exactKnn(
+    target: KnnTarget,
+    query: KnnQuery,
+    first: number,
+    filter: CandidateFilter,
+  ): Promise<KnnHit[]> {
     const { text, values } = knnSql(target, query, first, filter, true)
     const { rows } = await this.pool.query(text, values)
     return hits(rows)
@@ -192,7 +221,12 @@ export class SimilarityRepository {
       [trackIds],
     )
     const r = rows[0]
-    return { artists: r.artists.map(Number), artistTracks: r.artist_tracks.map(Number), releases: r.releases.map(Number), labels: r.labels.map(Number) }
+    return {
+      artists: r.artists.map(Number),
+      artistTracks: r.artist_tracks.map(Number),
+      releases: r.releases.map(Number),
+      labels: r.labels.map(Number),
+    }
   }
 
   /** Nearest artist or label centroids to one owner's centroid (exact; centroids are few). */
@@ -240,7 +274,8 @@ export class SimilarityRepository {
     const embedded = (ids: string) =>
       `SELECT te.track_id, te.embedding FROM track_embedding te
         WHERE te.model_id = ${modelId} AND te.space = '${space}' AND te.track_id IN (${ids})`
-    const centroidOf = (id: string) => `(SELECT embedding FROM ${table} WHERE model_id = ${modelId} AND space = '${space}' AND ${col} = ${id})`
+    const centroidOf = (id: string) =>
+      `(SELECT embedding FROM ${table} WHERE model_id = ${modelId} AND space = '${space}' AND ${col} = ${id})`
     const { rows } = await this.pool.query(
       `SELECT o.id AS other, p.from_track, p.to_track, p.distance
          FROM unnest($2::integer[]) AS o(id)
