@@ -21,7 +21,7 @@ import type { JobsContext } from '../resolvers/jobs.ts'
 import type { SimilarityContext } from '../resolvers/similarity.ts'
 import { EmbeddingMapService } from '../services/embedding-map.service.ts'
 import { ModelService } from '../services/model.service.ts'
-import { SimilarityService } from '../services/similarity.service.ts'
+import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
 import { AuthService, UnauthenticatedError, type Viewer } from '../services/auth.service.ts'
 import { graphiqlAssets, graphiqlPage } from './graphiql.ts'
 import { limitError, measureOperation } from './limits.ts'
@@ -41,6 +41,8 @@ export interface ApiDeps {
   config: Config
   logger: Logger
   queue: JobQueue
+  /** HNSW scan settings of similarity queries (benchmarks vary ef_search). */
+  similarityOptions?: SimilarityOptions
 }
 
 export interface ApiServer {
@@ -131,7 +133,7 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const auth = new AuthService(db.pool, { publicRead: config.publicRead })
   const runs = new TrainingRunRepository(db.pool)
   const metrics = createMetrics(db.pool)
-  const similarity = new SimilarityService(db)
+  const similarity = new SimilarityService(db, deps.similarityOptions)
   const models = new ModelService(db, config)
   const maps = new EmbeddingMapService(db.pool)
   const schema = buildSchema()
