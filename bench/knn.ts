@@ -22,7 +22,8 @@
  *   --ef         ef_search values [KNN_EF] (default 40,100,200; the service default is 100)
  *   --hnswlib-max  largest run that also builds hnswlib-node [KNN_HNSWLIB_MAX] (default 100000: its build is
  *                  single-threaded, ~15 min at 1M here; pass 1000000 for the 1M comparison)
- *   --m, --ef-construction  HNSW build parameters (default 16, 64: pgvector's defaults)
+ *   --m, --ef-construction  HNSW build parameters (default: the repository's, m 16, ef_construction 128)
+ * Diagnostics: KNN_EXPLAIN=1 logs the plans of one plain and one filtered query; KNN_KEEP_DB=1 keeps the database.
  * Server: DATABASE_URL if set (a fresh database is created beside it), else postgresql://postgres@127.0.0.1:5432.
  */
 import 'reflect-metadata'
@@ -34,7 +35,11 @@ import hnswlib from 'hnswlib-node'
 import pg from 'pg'
 import { loadConfig } from '../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../src/db/database.ts'
-import { EmbeddingRepository, type EmbeddingRow } from '../src/db/repositories/embedding.repository.ts'
+import {
+  EmbeddingRepository,
+  HNSW_DEFAULTS,
+  type EmbeddingRow,
+} from '../src/db/repositories/embedding.repository.ts'
 import { ModelRepository, type ModelSpace } from '../src/db/repositories/model.repository.ts'
 import { knnSql } from '../src/db/repositories/similarity.repository.ts'
 import { initBackend } from '../src/ml/engine/backend.ts'
@@ -457,7 +462,8 @@ export async function runKnnBench(
         wall_s: round((performance.now() - started) / 1000, 1),
       })
     } finally {
-      await drop()
+      if (process.env.KNN_KEEP_DB) log(`kept database ${db.url}`)
+      else await drop()
     }
   }
   return {
@@ -486,8 +492,10 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     recallQueries: Number(opt('recall', 'KNN_RECALL', '100')),
     efs: list(opt('ef', 'KNN_EF', '40,100,200')).map(Number),
     hnswlibMax: Number(opt('hnswlib-max', 'KNN_HNSWLIB_MAX', '100000')),
-    m: Number(opt('m', 'KNN_M', '16')),
-    efConstruction: Number(opt('ef-construction', 'KNN_EF_CONSTRUCTION', '64')),
+    m: Number(opt('m', 'KNN_M', String(HNSW_DEFAULTS.m))),
+    efConstruction: Number(
+      opt('ef-construction', 'KNN_EF_CONSTRUCTION', String(HNSW_DEFAULTS.efConstruction)),
+    ),
   }
   await initBackend('native') // exact answers by sgemm
   const started = performance.now()

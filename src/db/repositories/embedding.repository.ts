@@ -120,6 +120,14 @@ export function checkKey(modelId: number, space: ModelSpace, dims?: number): voi
     throw new RangeError(`bad dimension count ${dims}`)
 }
 
+/**
+ * HNSW build parameters. ef_construction 128 rather than pgvector's 64: on catalogue-shaped vectors (tight
+ * clusters of a release's tracks inside an artist's, inside a style's) 64 leaves some tracks hard to reach,
+ * and recall@10 stalls near 0.96 at 100k whatever ef_search is; 128 gives 0.99 for 1.7× the build time
+ * (docs/BENCHMARKS.md, Similarity search).
+ */
+export const HNSW_DEFAULTS = { m: 16, efConstruction: 128 } as const
+
 export interface HnswOptions {
   m?: number
   efConstruction?: number
@@ -232,8 +240,8 @@ export class EmbeddingRepository {
   ): Promise<boolean> {
     checkKey(modelId, space, dims)
     if (await this.indexDefinition(modelId, space)) return false
-    const m = options.m ?? 16
-    const ef = options.efConstruction ?? 64
+    const m = options.m ?? HNSW_DEFAULTS.m
+    const ef = options.efConstruction ?? HNSW_DEFAULTS.efConstruction
     if (!Number.isInteger(m) || !Number.isInteger(ef))
       throw new RangeError('HNSW m and ef_construction must be integers')
     const c = await this.pool.connect()
