@@ -63,6 +63,11 @@ describe('scalar parsers', () => {
       'Dahlbäck & <x> "q" \'a\' ⅓',
     )
     expect(decodeEntities('R&B &unknown; &#0;')).toBe('R&B &unknown; &#0;')
+    // kept as written: no name, no digits, no ';', past U+10FFFF, a name on Object.prototype
+    expect(decodeEntities('&; &#; &#x; &amp &#12a; &#x110000; &constructor; &toString;')).toBe(
+      '&; &#; &#x; &amp &#12a; &#x110000; &constructor; &toString;',
+    )
+    expect(decodeEntities('&amp;&amp;x&#x1F600;&#1114111;')).toBe('&&x😀\u{10FFFF}')
   })
 })
 

@@ -219,6 +219,12 @@ function directTarget(t: StageTable): DirectTarget {
   return { table, columns, rewrite: null }
 }
 
+/** The COPY that loads a staging table's encoded rows (track numbers made ids) straight into the catalog. */
+export function directCopySql(t: StageTable): string {
+  const target = directTarget(t)
+  return `COPY ${target.table} (${target.columns.join(', ')}) FROM STDIN`
+}
+
 /**
  * Turns the fixed-width track numbers n at `offsets` of COPY text into track ids base + n, in place
  * (same width: ids stay below 10^TRACK_NUMBER_DIGITS). Pure; exported for tests.
@@ -311,6 +317,12 @@ export class CatalogWriterRepository {
   constructor(
     private readonly db: Database,
     private readonly client: pg.PoolClient,
+    /**
+     * The role may set session_replication_role (a superuser's): a direct load then skips the foreign-key
+     * triggers, which its rows satisfy by construction, and a bulk import keeps the foreign keys instead
+     * of dropping them and checking every row again at the end.
+     */
+    private readonly skipsKeyChecks = false,
   ) {}
 
   /** Takes a dedicated connection and the import lock (staging tables are shared by all sessions). */
@@ -322,7 +334,8 @@ export class CatalogWriterRepository {
       // The merge statements run once per batch; synchronous_commit off trades the last few batches after
       // a server crash (re-importing repeats them) for not waiting on a WAL flush per batch.
       await client.query(`SET synchronous_commit = off`)
-      return new CatalogWriterRepository(db, client)
+      const { rows: su } = await client.query<{ su: boolean }>(`SELECT current_setting('is_superuser') = 'on' AS su`)
+      return new CatalogWriterRepository(db, client, su[0].su)
     } catch (err) {
       client.release()
       throw err
@@ -343,10 +356,11 @@ export class CatalogWriterRepository {
   }
 
   /**
-   * Drops the secondary indexes and the foreign keys of the type's tables (keeping primary keys and
-   * unique constraints, which the merge's ON CONFLICT needs), after saving their definitions in
-   * discogs_deferred_index. A foreign key costs a lookup and a row lock on the referenced row for every
-   * inserted child row — more than the insert itself; checking it once at the end is one join.
+   * Drops the secondary indexes of the type's tables (keeping primary keys and unique constraints, which
+   * the merge's ON CONFLICT needs), after saving their definitions in discogs_deferred_index. Foreign keys
+   * too, unless direct loads skip their checks (skipsKeyChecks): a foreign key costs a lookup and a row
+   * lock on the referenced row for every inserted child row — more than the insert itself; checking it
+   * once at the end is one join per key, which is still a third of the rebuild.
    */
   async deferIndexes(type: DumpKind): Promise<string[]> {
     const c = this.client
@@ -362,8 +376,9 @@ export class CatalogWriterRepository {
          SELECT k.conname, t.relname, format('ALTER TABLE %I ADD CONSTRAINT %I %s', t.relname, k.conname, pg_get_constraintdef(k.oid)),
                 format('ALTER TABLE %I DROP CONSTRAINT %I', t.relname, k.conname)
            FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid
-          WHERE k.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1)`,
-        [tables],
+          WHERE k.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1)
+            AND NOT $2`,
+        [tables, this.skipsKeyChecks],
       )
       for (const r of rows) {
         await c.query(
@@ -569,6 +584,9 @@ export class CatalogWriterRepository {
     const result: MergeResult = { inserted: batch.records, updated: 0, unchanged: 0, rows: {} }
     const tracks = batch.rows.stage_track ?? 0
     const base = tracks > 0 ? await this.reserveTrackIds(tracks) : 0
+    // Every child row's owner is a record of this batch, every track's parent and every credit's track a
+    // track of it: the foreign keys hold by construction. Reverted with the savepoint if the load fails.
+    if (this.skipsKeyChecks) await c.query(`SET LOCAL session_replication_role = replica`)
     for (const t of STAGE_TABLES_BY_KIND[batch.type]) {
       const data = batch.tables[t]
       if (!data) continue
@@ -577,7 +595,7 @@ export class CatalogWriterRepository {
       if (this.db.kind === 'server') {
         const offsets = batch.trackNumbers[t]
         if (target.rewrite && offsets) assignTrackIds(data, offsets, base)
-        await this.copy(`COPY ${target.table} (${target.columns.join(', ')}) FROM STDIN`, data)
+        await this.copy(directCopySql(t), data)
       } else {
         await c.query(jsonDirectInsertSql(t), target.rewrite === null ? [text(data)] : [text(data), base])
       }
