@@ -499,6 +499,14 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   }
   await initBackend('native') // exact answers by sgemm
   const started = performance.now()
-  const out = await runKnnBench(options)
+  // The GraphQL pass: the same questions through `discograph serve` over loopback (the issue's target is
+  // stated through GraphQL); `--passes service` skips it.
+  const { graphqlPass } = await import('./knn-graphql-pass.ts')
+  const passes = list(opt('passes', 'KNN_PASSES', 'service,graphql')).map((name) => {
+    const pass = { service: servicePass, graphql: graphqlPass }[name]
+    if (!pass) throw new Error(`--passes: unknown pass ${name} (service, graphql)`)
+    return pass
+  })
+  const out = await runKnnBench(options, passes)
   console.log(JSON.stringify({ ...out, wall_s: round((performance.now() - started) / 1000, 1) }))
 }
