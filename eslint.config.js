@@ -8,6 +8,8 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   // The web UI runs in the browser (plain ES modules, no build step).
   { files: ['src/web/static/**/*.js'], languageOptions: { globals: globals.browser } },
+  // Everything else plain-JS runs in Node (the CLI launcher, scripts).
+  { files: ['bin/**/*.js', 'scripts/**/*.js', 'scripts/**/*.mjs'], languageOptions: { globals: globals.node } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -10,8 +10,9 @@
  * Options: --backend auto|native|cpu|wasm|… (default auto), --size b0|small|tiny, --batch 32, --warmup 1,
  * --steps 3, --infer-batches 3, --max-seconds 240 (caps the timed steps after warm-up), --profile (kernel
  * time split of one step and one inference batch), --reference (also runs bench/reference/efficientnet_cola.py
- * with PyTorch, if importable, before and after ours in the same run, and reports the ratios against its
- * better figures: load from other processes slows both, so the ratio errs against us). Run it alone:
+ * with PyTorch, if importable, before and after ours in the same run — once with OpenMP's default spin-waiting,
+ * once with passive waiting as our engine uses, which fares better when other processes share the cores —
+ * and reports the ratios against its better figures, so the ratio errs against us). Run it alone:
  *   flock /tmp/discograph-bench.lock npm run bench:train -- --reference
  * Ends with one JSON line of figures.
  */
@@ -60,7 +61,7 @@ interface Reference {
 const wantReference = opt.reference && size === 'b0'
 if (opt.reference && !wantReference) console.log(`reference: the PyTorch script builds B0 only; skipped for --size ${size}`)
 const referenceRuns: Reference[] = []
-if (wantReference) collectReference()
+if (wantReference) collectReference({})
 
 const backend = await initBackend(opt.backend)
 console.log(`backend ${backend.name}: ${backend.details}`)
@@ -136,7 +137,7 @@ optimizer.dispose()
 model.dispose()
 tf.dispose([anchors, positives])
 
-if (wantReference && referenceRuns.length) collectReference()
+if (wantReference && referenceRuns.length) collectReference({ OMP_WAIT_POLICY: 'PASSIVE' })
 const reference: Reference | null = referenceRuns.length
   ? {
       ...referenceRuns[0],
@@ -211,16 +212,21 @@ async function printProfile(what: string, fn: () => void): Promise<void> {
 }
 
 /** PyTorch on the same model, in this run (optional: Debian's python3-torch); nothing when unavailable. */
-function collectReference(): void {
-  const r = runReference()
-  if (r) console.log(`reference run ${referenceRuns.length + 1}: ${r.train_samples_per_s} samples/s, ${r.infer_patches_per_s} patches/s`)
+function collectReference(env: Record<string, string>): void {
+  const r = runReference(env)
+  const how = env.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}` : 'default environment'
+  if (r) console.log(`reference run ${referenceRuns.length + 1} (${how}): ${r.train_samples_per_s} samples/s, ${r.infer_patches_per_s} patches/s`)
   if (r) referenceRuns.push(r)
 }
 
-function runReference(): Reference | null {
+function runReference(env: Record<string, string>): Reference | null {
   const script = path.join(import.meta.dirname, 'reference', 'efficientnet_cola.py')
   for (const python of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(python, [script, String(batch), String(Math.max(steps, 2))], { encoding: 'utf8', timeout: maxSeconds * 1000 })
+    const r = spawnSync(python, [script, String(batch), String(Math.max(steps, 2))], {
+      encoding: 'utf8',
+      timeout: maxSeconds * 1000,
+      env: { ...process.env, OMP_WAIT_POLICY: undefined, ...env },
+    })
     const line = r.stdout?.trim().split('\n').at(-1)
     if (r.status === 0 && line?.startsWith('{')) return JSON.parse(line) as Reference
   }

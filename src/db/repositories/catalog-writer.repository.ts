@@ -528,7 +528,7 @@ export class CatalogWriterRepository {
           // holds the lock, but a constraint is the real guarantee) sends the batch through the merge.
           await c.query('SAVEPOINT direct')
           try {
-            result = await this.loadDirect(batch, progress)
+            result = await this.loadDirect(batch)
             direct = true
           } catch (err) {
             if ((err as { code?: string }).code !== '23505') throw err
@@ -579,7 +579,7 @@ export class CatalogWriterRepository {
   }
 
   /** A batch of new records: every row COPYed (or inserted) once, into its catalog table. */
-  private async loadDirect(batch: StagedBatch, progress: FileProgress): Promise<MergeResult> {
+  private async loadDirect(batch: StagedBatch): Promise<MergeResult> {
     const c = this.client
     const result: MergeResult = { inserted: batch.records, updated: 0, unchanged: 0, rows: {} }
     const tracks = batch.rows.stage_track ?? 0

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import { STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, type StageTable } from '../../db/repositories/catalog-staging.ts'
 import type {
   ArtistRecord,
+  CatalogEntry,
   Credit,
   DiscogsRecord,
   DumpType,
@@ -9,6 +10,7 @@ import type {
   MasterRecord,
   NamedRef,
   ReleaseRecord,
+  Video,
 } from './records.ts'
 
 /**
@@ -31,8 +33,6 @@ import type {
  */
 
 export type Encoding = 'copy' | 'json'
-type Value = string | number | boolean | null | string[]
-
 // v2: rows are hashed without their batch-relative track numbers (the track key stands for them).
 const HASH_VERSION = Buffer.from('discograph-discogs-v2\n')
 /** `ord` is smallint: rows past it are dropped (and counted as skipped) rather than failing a batch. */
@@ -75,6 +75,12 @@ interface Utf8Writer {
 /** Characters COPY text escapes, in a field and in a quoted array element. */
 const COPY_SPECIAL = /[\t\n\r\\]/
 const ELEMENT_SPECIAL = /[\t\n\r\\"]/
+/**
+ * Below this length a string is encoded by the JS loop, above it by Node's encoder: a call into C++ costs
+ * more than looping over a few characters, and most values (names, positions, roles) are short.
+ */
+const NATIVE_TEXT_MIN = 24
+const NATIVE_COPY_MIN = 64
 
 /** A growable UTF-8 byte buffer. Every buffer has an ArrayBuffer of its own, so it can be transferred. */
 class ByteSink {
@@ -97,7 +103,7 @@ class ByteSink {
   }
 
   byte(b: number): void {
-    this.ensure(1)
+    if (this.len >= this.buf.length) this.ensure(1)
     this.buf[this.len++] = b
   }
 
@@ -110,6 +116,25 @@ class ByteSink {
     this.len = p
   }
 
+  /** An integer in decimal, as String(v) writes it. */
+  int(v: number): void {
+    if (!Number.isSafeInteger(v)) return this.ascii(String(v))
+    this.ensure(17)
+    const b = this.buf
+    if (v < 0) {
+      b[this.len++] = 45 // -
+      v = -v
+    }
+    let digits = 1
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++
+    let p = this.len + digits
+    this.len = p
+    do {
+      b[--p] = 48 + (v % 10)
+      v = Math.floor(v / 10)
+    } while (v > 0)
+  }
+
   /**
    * Text as UTF-8. `copy`: with COPY text escapes (backslash, newline, carriage return, tab); `element`
    * additionally escapes `"` and `\` for a quoted array element inside COPY text. `raw`: as is (JSON
@@ -117,9 +142,9 @@ class ByteSink {
    */
   text(s: string, mode: 'copy' | 'element' | 'raw'): void {
     const n = s.length
-    // Most values need no escape: then the native encoder writes them (a third of the JS loop's cost;
-    // it also turns a lone surrogate into U+FFFD).
-    if (mode === 'raw' || !(mode === 'copy' ? COPY_SPECIAL : ELEMENT_SPECIAL).test(s)) {
+    // Long values that need no escape go to the native encoder (which also turns a lone surrogate into
+    // U+FFFD, as the loop below does).
+    if (mode === 'raw' || (n >= NATIVE_TEXT_MIN && !(mode === 'copy' ? COPY_SPECIAL : ELEMENT_SPECIAL).test(s))) {
       this.ensure(n * 3)
       this.len += (this.buf as unknown as Utf8Writer).utf8Write(s, this.len)
       return
@@ -187,9 +212,15 @@ class ByteSink {
   }
 
   copyFrom(src: Buffer, start: number, end: number): void {
-    this.ensure(end - start)
-    src.copy(this.buf, this.len, start, end)
-    this.len += end - start
+    const n = end - start
+    this.ensure(n)
+    if (n >= NATIVE_COPY_MIN) src.copy(this.buf, this.len, start, end)
+    else {
+      const b = this.buf
+      let p = this.len
+      for (let i = start; i < end; i++) b[p++] = src[i]
+    }
+    this.len += n
   }
 
   view(): Uint8Array {
@@ -201,14 +232,8 @@ const STAGE_TAG = new Map<StageTable, number>(
   (Object.values(STAGE_TABLES_BY_KIND) as StageTable[][]).flat().map((t, i) => [t, 65 + i]),
 )
 
-/** One child row of the record being encoded: where its content sits in the record's scratch buffer. */
-interface PendingRow {
-  table: StageTable
-  start: number
-  end: number
-  /** leading track numbers (null: none, e.g. a top-level track's parent), or undefined for plain rows */
-  numbers: (number | null)[] | undefined
-}
+/** `sha1` of bytes in one call (Node ≥ 20.12): no Hash object per record. */
+const sha1Hex = (data: Uint8Array): string => crypto.hash('sha1', data, 'hex')
 
 export class StagingBatch {
   private readonly sinks = new Map<StageTable, ByteSink>()
@@ -222,10 +247,25 @@ export class StagingBatch {
   lastId = 0
   /** rows dropped because a record had more than MAX_ORD children of one kind */
   droppedRows = 0
-  // per-record scratch: the rows of the record, which are also what its content hash is taken over
+  /**
+   * Per-record scratch: HASH_VERSION, then the rows of the record, each led by a table tag — the bytes
+   * its content hash is taken over. The rows are copied from here into their tables' buffers.
+   */
   private readonly scratch = new ByteSink(64 << 10)
-  private pending: PendingRow[] = []
-  private readonly dumpDate: string
+  // The record's child rows, as parallel arrays reused from record to record (no object per row):
+  // table, where the row's content sits in the scratch, and its leading track numbers (-1: null).
+  private rowTable: StageTable[] = []
+  private rowStart: number[] = []
+  private rowEnd: number[] = []
+  private rowNumbers: number[] = []
+  private rowNo0: number[] = []
+  private rowNo1: number[] = []
+  private rowCount = 0
+  /** fields written so far in the row being written (for separators) */
+  private fieldCount = 0
+  private readonly json: boolean
+  /** the core row's tail after its hash: the dump date columns, encoded once */
+  private readonly coreTail: string
 
   /**
    * @param sizeHints bytes per table of a previous batch, to size the buffers once
@@ -237,7 +277,8 @@ export class StagingBatch {
     dumpDate: string,
     private readonly sizeHints: Map<StageTable, number> = new Map(),
   ) {
-    this.dumpDate = dumpDate
+    this.json = encoding === 'json'
+    this.coreTail = this.json ? `","${dumpDate}","${dumpDate}",null]` : `\t${dumpDate}\t${dumpDate}\t\\N\n`
   }
 
   /** True when the batch already holds this id: a repeated id must go to the next batch (upsert once). */
@@ -253,8 +294,9 @@ export class StagingBatch {
   }
 
   add(rec: DiscogsRecord): void {
-    this.pending = []
+    this.rowCount = 0
     this.scratch.len = 0
+    this.scratch.copyFrom(HASH_VERSION, 0, HASH_VERSION.length)
     switch (rec.type) {
       case 'artists':
         this.artist(rec.record)
@@ -284,7 +326,7 @@ export class StagingBatch {
     for (const t of STAGE_TABLES_BY_KIND[this.type]) {
       const s = this.sinks.get(t)
       if (!s || s.rows === 0) continue
-      if (this.encoding === 'json') s.byte(93) // ]
+      if (this.json) s.byte(93) // ]
       tables[t] = s.view()
       rows[t] = s.rows
       this.sizeHints.set(t, s.len)
@@ -299,93 +341,141 @@ export class StagingBatch {
     let s = this.sinks.get(table)
     if (!s) {
       s = new ByteSink(Math.max(4096, Math.ceil((this.sizeHints.get(table) ?? 0) * 1.1)))
-      if (this.encoding === 'json') s.byte(91) // [
+      if (this.json) s.byte(91) // [
       this.sinks.set(table, s)
     }
     return s
   }
 
-  /** Writes one row's fields into the scratch buffer: COPY text with a line end, or a JSON array. */
-  private fields(values: Value[]): void {
-    const out = this.scratch
-    if (this.encoding === 'json') return out.text(JSON.stringify(values), 'raw')
-    for (let i = 0; i < values.length; i++) {
-      if (i > 0) out.byte(TAB)
-      const v = values[i]
-      if (v === null) {
-        out.byte(BACKSLASH)
-        out.byte(78) // N
-      } else if (typeof v === 'string') out.text(v, 'copy')
-      else if (typeof v === 'number') out.ascii(String(v))
-      else if (typeof v === 'boolean') out.byte(v ? 116 : 102) // t / f
-      else {
-        out.byte(123) // {
-        for (let j = 0; j < v.length; j++) {
-          if (j > 0) out.byte(44) // ,
-          out.byte(34)
-          out.text(v[j], 'element')
-          out.byte(34)
-        }
-        out.byte(125) // }
-      }
-    }
-    out.byte(LF)
-  }
+  // ------------------------------------------------------------ writing one row's fields into the scratch
+  // A row is COPY text (tab-separated, \N for null, ending in a line end) or a JSON array, the same bytes
+  // as JSON.stringify of its values.
 
-  private child(table: StageTable, values: Value[]): void {
+  /** Starts a child row: its table's tag, then its fields. */
+  private row(table: StageTable): void {
     this.scratch.byte(STAGE_TAG.get(table)!)
-    const start = this.scratch.len
-    this.fields(values)
-    this.pending.push({ table, start, end: this.scratch.len, numbers: undefined })
+    this.open(table, 0, -1, -1)
   }
 
   /**
-   * A row led by batch-relative track numbers, which are not content: the hash sees `hashKey` (the track
-   * identity) in their place.
+   * Starts a child row led by batch-relative track numbers, which are not content: the hash sees
+   * `hashKey` (the track identity) in their place.
    */
-  private numbered(table: StageTable, numbers: (number | null)[], hashKey: string, values: Value[]): void {
+  private numberedRow(table: StageTable, count: number, no0: number, no1: number, hashKey: string): void {
     const s = this.scratch
     s.byte(STAGE_TAG.get(table)!)
     s.text(hashKey, 'copy')
     s.byte(TAB)
-    const start = s.len
-    this.fields(values)
-    this.pending.push({ table, start, end: s.len, numbers })
+    this.open(table, count, no0, no1)
   }
 
-  /** Writes the record's core row (with the hash over all its rows), then its children. */
-  private finish(core: StageTable, values: Value[]): void {
+  private open(table: StageTable, count: number, no0: number, no1: number): void {
+    const i = this.rowCount++
+    this.rowTable[i] = table
+    this.rowStart[i] = this.scratch.len
+    this.rowNumbers[i] = count
+    this.rowNo0[i] = no0
+    this.rowNo1[i] = no1
+    this.fieldCount = 0
+    if (this.json) this.scratch.byte(91) // [
+  }
+
+  private end(): void {
+    this.scratch.byte(this.json ? 93 : LF)
+    this.rowEnd[this.rowCount - 1] = this.scratch.len
+  }
+
+  private sep(): void {
+    if (this.fieldCount++ > 0) this.scratch.byte(this.json ? 44 : TAB)
+  }
+
+  private nul(): void {
+    if (this.json) this.scratch.ascii('null')
+    else {
+      this.scratch.byte(BACKSLASH)
+      this.scratch.byte(78) // N
+    }
+  }
+
+  private int(v: number | null): void {
+    this.sep()
+    if (v === null) this.nul()
+    else this.scratch.int(v)
+  }
+
+  private str(v: string | null): void {
+    this.sep()
+    if (v === null) this.nul()
+    else if (this.json) this.scratch.text(JSON.stringify(v), 'raw')
+    else this.scratch.text(v, 'copy')
+  }
+
+  private bool(v: boolean | null): void {
+    this.sep()
+    if (v === null) this.nul()
+    else if (this.json) this.scratch.ascii(v ? 'true' : 'false')
+    else this.scratch.byte(v ? 116 : 102) // t / f
+  }
+
+  private strs(v: string[]): void {
+    this.sep()
+    const out = this.scratch
+    if (this.json) return out.text(JSON.stringify(v), 'raw')
+    out.byte(123) // {
+    for (let j = 0; j < v.length; j++) {
+      if (j > 0) out.byte(44) // ,
+      out.byte(34)
+      out.text(v[j], 'element')
+      out.byte(34)
+    }
+    out.byte(125) // }
+  }
+
+  /**
+   * Ends the record: its core row (started by the caller, whose fields are written) gets the hash over
+   * all its rows and the dump date columns; then every row goes to its table's buffer.
+   */
+  private finish(core: StageTable, coreStart: number): void {
     const s = this.scratch
-    const coreStart = s.len
-    this.fields(values)
-    const hash = crypto.createHash('sha1').update(HASH_VERSION).update(s.view()).digest('hex')
-    const json = this.encoding === 'json'
-    const date = this.dumpDate
-    // The core row gets its content hash and the dump date columns (first seen, last seen, missing since).
+    this.end()
+    this.rowCount-- // the core row is not a child row
+    const hash = sha1Hex(s.view())
+    const json = this.json
     const coreSink = this.sink(core)
     if (json) {
       if (coreSink.rows > 0) coreSink.byte(44)
       coreSink.copyFrom(s.buf, coreStart, s.len - 1) // without the closing ]
-      coreSink.ascii(`,"${hash}","${date}","${date}",null]`)
+      coreSink.ascii(`,"${hash}`)
     } else {
       coreSink.copyFrom(s.buf, coreStart, s.len - 1) // without the line end
-      coreSink.ascii(`\t\\\\x${hash}\t${date}\t${date}\t\\N\n`)
+      coreSink.ascii(`\t\\\\x${hash}`)
     }
+    coreSink.ascii(this.coreTail)
     coreSink.rows++
-    for (const r of this.pending) {
-      const out = this.sink(r.table)
+    for (let r = 0; r < this.rowCount; r++) {
+      const table = this.rowTable[r]
+      const start = this.rowStart[r]
+      const end = this.rowEnd[r]
+      const count = this.rowNumbers[r]
+      const out = this.sink(table)
       if (json && out.rows > 0) out.byte(44)
-      if (r.numbers === undefined) out.copyFrom(s.buf, r.start, r.end)
+      if (count === 0) out.copyFrom(s.buf, start, end)
       else if (json) {
         out.byte(91)
-        out.ascii(r.numbers.map((n) => (n === null ? 'null' : String(n))).join(','))
+        for (let k = 0; k < count; k++) {
+          if (k > 0) out.byte(44)
+          const n = k === 0 ? this.rowNo0[r] : this.rowNo1[r]
+          if (n < 0) out.ascii('null')
+          else out.int(n)
+        }
         out.byte(44)
-        out.copyFrom(s.buf, r.start + 1, r.end) // the content's own [ is replaced by the numbers'
+        out.copyFrom(s.buf, start + 1, end) // the content's own [ is replaced by the numbers'
       } else {
-        let offsets = this.numberOffsets.get(r.table)
-        if (!offsets) this.numberOffsets.set(r.table, (offsets = []))
-        for (const n of r.numbers) {
-          if (n === null) {
+        let offsets = this.numberOffsets.get(table)
+        if (!offsets) this.numberOffsets.set(table, (offsets = []))
+        for (let k = 0; k < count; k++) {
+          const n = k === 0 ? this.rowNo0[r] : this.rowNo1[r]
+          if (n < 0) {
             out.byte(BACKSLASH)
             out.byte(78)
           } else {
@@ -394,117 +484,230 @@ export class StagingBatch {
           }
           out.byte(TAB)
         }
-        out.copyFrom(s.buf, r.start, r.end)
+        out.copyFrom(s.buf, start, end)
       }
       out.rows++
     }
   }
 
-  private refs(table: StageTable, owner: number, refs: NamedRef[], nameRequired: boolean): void {
-    refs.forEach((r, i) => {
-      if (i >= MAX_ORD) return void this.droppedRows++
-      this.child(table, [owner, i + 1, r.id, nameRequired ? (r.name ?? '') : r.name])
-    })
+  /** Starts the core row (after all child rows): returns where its fields begin. */
+  private coreRow(): number {
+    this.fieldCount = 0
+    const start = this.scratch.len
+    if (this.json) this.scratch.byte(91)
+    // Registered like a child row so that end() can close it; finish() takes it off again.
+    this.rowCount++
+    return start
   }
 
-  private credits(table: StageTable, prefix: Value[], credits: Credit[]): void {
-    credits.forEach((c, i) => {
-      if (i >= MAX_ORD) return void this.droppedRows++
-      this.child(table, [...prefix, i + 1, c.artistId, c.name, c.anv, c.join, c.role, c.tracks])
-    })
+  private refs(table: StageTable, owner: number, refs: NamedRef[], nameRequired: boolean): void {
+    const n = Math.min(refs.length, MAX_ORD)
+    this.droppedRows += refs.length - n
+    for (let i = 0; i < n; i++) {
+      const r = refs[i]
+      this.row(table)
+      this.int(owner)
+      this.int(i + 1)
+      this.int(r.id)
+      this.str(nameRequired ? (r.name ?? '') : r.name)
+      this.end()
+    }
+  }
+
+  private creditFields(ord: number, c: Credit): void {
+    this.int(ord)
+    this.int(c.artistId)
+    this.str(c.name)
+    this.str(c.anv)
+    this.str(c.join)
+    this.str(c.role)
+    this.str(c.tracks)
+    this.end()
+  }
+
+  private credits(table: StageTable, owner: number, credits: Credit[]): void {
+    const n = Math.min(credits.length, MAX_ORD)
+    this.droppedRows += credits.length - n
+    for (let i = 0; i < n; i++) {
+      this.row(table)
+      this.int(owner)
+      this.creditFields(i + 1, credits[i])
+    }
   }
 
   private trackCredits(table: StageTable, trackNo: number, key: string, credits: Credit[]): void {
-    credits.forEach((c, i) => {
-      if (i >= MAX_ORD) return void this.droppedRows++
-      this.numbered(table, [trackNo], key, [i + 1, c.artistId, c.name, c.anv, c.join, c.role, c.tracks])
-    })
+    const n = Math.min(credits.length, MAX_ORD)
+    this.droppedRows += credits.length - n
+    for (let i = 0; i < n; i++) {
+      this.numberedRow(table, 1, trackNo, -1, key)
+      this.creditFields(i + 1, credits[i])
+    }
+  }
+
+  private texts(table: StageTable, owner: number, values: string[]): void {
+    for (const v of values) {
+      this.row(table)
+      this.int(owner)
+      this.str(v)
+      this.end()
+    }
+  }
+
+  private videos(table: StageTable, owner: number, videos: Video[]): void {
+    const n = Math.min(videos.length, MAX_ORD)
+    this.droppedRows += videos.length - n
+    for (let i = 0; i < n; i++) {
+      const v = videos[i]
+      this.row(table)
+      this.int(owner)
+      this.int(i + 1)
+      this.str(v.src)
+      this.int(v.durationS)
+      this.bool(v.embed)
+      this.str(v.title)
+      this.str(v.description)
+      this.end()
+    }
+  }
+
+  /** Release labels and series: catalog entries. */
+  private entries(table: StageTable, owner: number, entries: CatalogEntry[]): void {
+    const n = Math.min(entries.length, MAX_ORD)
+    this.droppedRows += entries.length - n
+    for (let i = 0; i < n; i++) {
+      const l = entries[i]
+      this.row(table)
+      this.int(owner)
+      this.int(i + 1)
+      this.int(l.id)
+      this.str(l.name)
+      this.str(l.catno)
+      this.end()
+    }
   }
 
   private artist(a: ArtistRecord): void {
     this.refs('stage_artist_alias', a.id, a.aliases, true)
     this.refs('stage_artist_member', a.id, a.members, true)
     this.refs('stage_artist_group', a.id, a.groups, true)
-    this.finish('stage_artist', [a.id, a.name, a.realName, a.profile, a.dataQuality, a.urls, a.nameVariations])
+    const core = this.coreRow()
+    this.int(a.id)
+    this.str(a.name)
+    this.str(a.realName)
+    this.str(a.profile)
+    this.str(a.dataQuality)
+    this.strs(a.urls)
+    this.strs(a.nameVariations)
+    this.finish('stage_artist', core)
   }
 
   private label(l: LabelRecord): void {
     this.refs('stage_label_sublabel', l.id, l.sublabels, false)
-    this.finish('stage_label', [
-      l.id,
-      l.name,
-      l.contactInfo,
-      l.profile,
-      l.dataQuality,
-      l.urls,
-      l.parent?.id ?? null,
-      l.parent?.name ?? null,
-    ])
+    const core = this.coreRow()
+    this.int(l.id)
+    this.str(l.name)
+    this.str(l.contactInfo)
+    this.str(l.profile)
+    this.str(l.dataQuality)
+    this.strs(l.urls)
+    this.int(l.parent?.id ?? null)
+    this.str(l.parent?.name ?? null)
+    this.finish('stage_label', core)
   }
 
   private master(m: MasterRecord): void {
-    this.credits('stage_master_artist', [m.id], m.artists)
-    for (const g of m.genres) this.child('stage_master_genre', [m.id, g])
-    for (const s of m.styles) this.child('stage_master_style', [m.id, s])
-    m.videos.forEach((v, i) => {
-      if (i >= MAX_ORD) return void this.droppedRows++
-      this.child('stage_master_video', [m.id, i + 1, v.src, v.durationS, v.embed, v.title, v.description])
-    })
-    this.finish('stage_master', [m.id, m.title, m.mainReleaseId, m.year, m.notes, m.dataQuality])
+    this.credits('stage_master_artist', m.id, m.artists)
+    this.texts('stage_master_genre', m.id, m.genres)
+    this.texts('stage_master_style', m.id, m.styles)
+    this.videos('stage_master_video', m.id, m.videos)
+    const core = this.coreRow()
+    this.int(m.id)
+    this.str(m.title)
+    this.int(m.mainReleaseId)
+    this.int(m.year)
+    this.str(m.notes)
+    this.str(m.dataQuality)
+    this.finish('stage_master', core)
   }
 
   private release(r: ReleaseRecord): void {
     const id = r.id
-    this.credits('stage_release_artist', [id], r.artists)
-    this.credits('stage_release_credit', [id], r.credits)
-    const limited = <T>(list: T[], f: (x: T, ord: number) => void) =>
-      list.forEach((x, i) => (i >= MAX_ORD ? this.droppedRows++ : f(x, i + 1)))
-    limited(r.labels, (l, ord) => this.child('stage_release_label', [id, ord, l.id, l.name, l.catno]))
-    limited(r.series, (l, ord) => this.child('stage_release_series', [id, ord, l.id, l.name, l.catno]))
-    limited(r.formats, (f, ord) =>
-      this.child('stage_release_format', [id, ord, f.name, f.qty, f.text, f.descriptions]),
-    )
-    limited(r.identifiers, (x, ord) =>
-      this.child('stage_release_identifier', [id, ord, x.type, x.description, x.value]),
-    )
-    limited(r.companies, (c, ord) =>
-      this.child('stage_release_company', [id, ord, c.id, c.name, c.catno, c.entityType, c.entityTypeName]),
-    )
-    limited(r.videos, (v, ord) =>
-      this.child('stage_release_video', [id, ord, v.src, v.durationS, v.embed, v.title, v.description]),
-    )
-    for (const g of r.genres) this.child('stage_release_genre', [id, g])
-    for (const s of r.styles) this.child('stage_release_style', [id, s])
+    this.credits('stage_release_artist', id, r.artists)
+    this.credits('stage_release_credit', id, r.credits)
+    this.entries('stage_release_label', id, r.labels)
+    this.entries('stage_release_series', id, r.series)
+    let n = Math.min(r.formats.length, MAX_ORD)
+    this.droppedRows += r.formats.length - n
+    for (let i = 0; i < n; i++) {
+      const f = r.formats[i]
+      this.row('stage_release_format')
+      this.int(id)
+      this.int(i + 1)
+      this.str(f.name)
+      this.str(f.qty)
+      this.str(f.text)
+      this.strs(f.descriptions)
+      this.end()
+    }
+    n = Math.min(r.identifiers.length, MAX_ORD)
+    this.droppedRows += r.identifiers.length - n
+    for (let i = 0; i < n; i++) {
+      const x = r.identifiers[i]
+      this.row('stage_release_identifier')
+      this.int(id)
+      this.int(i + 1)
+      this.str(x.type)
+      this.str(x.description)
+      this.str(x.value)
+      this.end()
+    }
+    n = Math.min(r.companies.length, MAX_ORD)
+    this.droppedRows += r.companies.length - n
+    for (let i = 0; i < n; i++) {
+      const c = r.companies[i]
+      this.row('stage_release_company')
+      this.int(id)
+      this.int(i + 1)
+      this.int(c.id)
+      this.str(c.name)
+      this.str(c.catno)
+      this.str(c.entityType)
+      this.str(c.entityTypeName)
+      this.end()
+    }
+    this.videos('stage_release_video', id, r.videos)
+    this.texts('stage_release_genre', id, r.genres)
+    this.texts('stage_release_style', id, r.styles)
     // Sub-tracks come after their index track, so its number is known when they are written.
     const numberOf = new Map<string, number>()
     for (const t of r.tracks) {
       const no = ++this.tracks
       numberOf.set(t.key, no)
-      const parentNo = t.parentKey === null ? null : (numberOf.get(t.parentKey) ?? null)
-      this.numbered('stage_track', [no, parentNo], t.parentKey ?? '', [
-        id,
-        t.key,
-        t.sequence,
-        t.position,
-        t.title,
-        t.durationText,
-        t.durationS,
-        t.type,
-      ])
+      const parentNo = t.parentKey === null ? -1 : (numberOf.get(t.parentKey) ?? -1)
+      this.numberedRow('stage_track', 2, no, parentNo, t.parentKey ?? '')
+      this.int(id)
+      this.str(t.key)
+      this.int(t.sequence)
+      this.str(t.position)
+      this.str(t.title)
+      this.str(t.durationText)
+      this.int(t.durationS)
+      this.str(t.type)
+      this.end()
       this.trackCredits('stage_track_artist', no, t.key, t.artists)
       this.trackCredits('stage_track_credit', no, t.key, t.credits)
     }
-    this.finish('stage_release', [
-      id,
-      r.title,
-      r.status,
-      r.country,
-      r.released,
-      r.year,
-      r.notes,
-      r.dataQuality,
-      r.masterId,
-      r.isMainRelease,
-    ])
+    const core = this.coreRow()
+    this.int(id)
+    this.str(r.title)
+    this.str(r.status)
+    this.str(r.country)
+    this.str(r.released)
+    this.int(r.year)
+    this.str(r.notes)
+    this.str(r.dataQuality)
+    this.int(r.masterId)
+    this.bool(r.isMainRelease)
+    this.finish('stage_release', core)
   }
 }

@@ -336,12 +336,29 @@ export function parseElement(s: string | Buffer, start: number, base = 0): { nod
   return r && { node: r.node, end: start + b.toString('utf8', from, r.end).length }
 }
 
-function parseElementAt(b: Buffer, start: number, base: number): { node: XmlNode; end: number } | null {
+/**
+ * Where the element starting at `<` ends, checking it exactly as parseElement does (same errors, same
+ * offsets) but building nothing: for splitting input into whole records before parsing them elsewhere.
+ * Returns -1 when the input ends before the element does.
+ */
+export function scanElement(b: Buffer, start: number, base = 0): number {
+  const r = parseElementAt(b, start, base, false)
+  return r === null ? -1 : r.end
+}
+
+/** Name of the element whose name sits at b[start, start + length), for messages. */
+function nameIn(b: Buffer, start: number, length: number): string {
+  return b.toString('utf8', start, start + length)
+}
+
+function parseElementAt(b: Buffer, start: number, base: number, build = true): { node: XmlNode; end: number } | null {
   const n = b.length
+  /** the open elements (when building) */
   const stack: XmlNode[] = []
   /** where each open element's name sits in b, to check its end tag without decoding it */
   const nameStart: number[] = []
   const nameLength: number[] = []
+  let root: XmlNode | null = null
   let i = start
   for (;;) {
     if (i >= n) return null
@@ -357,10 +374,12 @@ function parseElementAt(b: Buffer, start: number, base: number): { node: XmlNode
         if (c === C.AMP) amp = true
       }
       if (j >= n) return null
-      const top = stack[stack.length - 1]
-      let raw = decode(b, i, j, high < 0x80)
-      if (amp) raw = decodeEntities(raw)
-      top.text = top.text === '' ? raw : top.text + raw
+      if (build) {
+        const top = stack[stack.length - 1]
+        let raw = decode(b, i, j, high < 0x80)
+        if (amp) raw = decodeEntities(raw)
+        top.text = top.text === '' ? raw : top.text + raw
+      }
       i = j
       continue
     }
@@ -369,24 +388,24 @@ function parseElementAt(b: Buffer, start: number, base: number): { node: XmlNode
     if (c === C.SLASH) {
       const gt = b.indexOf(C.GT, i + 2)
       if (gt < 0) return null
-      const top = stack.pop()!
       const ns = nameStart.pop()!
       const nl = nameLength.pop()!
+      const top = build ? stack.pop()! : null
       let e = gt
       while (e > i + 2 && isSpace(b[e - 1])) e--
       let same = e - (i + 2) === nl
       for (let k = 0; same && k < nl; k++) same = b[i + 2 + k] === b[ns + k]
-      if (!same) throw new XmlSyntaxError(`</${b.toString('utf8', i + 2, gt)}> does not close <${top.name}>`, base + i)
+      if (!same) throw new XmlSyntaxError(`</${b.toString('utf8', i + 2, gt)}> does not close <${nameIn(b, ns, nl)}>`, base + i)
       i = gt + 1
-      if (stack.length === 0) return { node: top, end: i }
+      if (nameStart.length === 0) return { node: build ? top! : root!, end: i }
       continue
     }
     if (c === C.BANG) {
       if (startsWith(b, i, '<![CDATA[')) {
         const e = find(b, ']]>', i + 9)
         if (e < 0) return null
-        if (stack.length === 0) throw new XmlSyntaxError('CDATA outside an element', base + i)
-        stack[stack.length - 1].text += b.toString('utf8', i + 9, e)
+        if (nameStart.length === 0) throw new XmlSyntaxError('CDATA outside an element', base + i)
+        if (build) stack[stack.length - 1].text += b.toString('utf8', i + 9, e)
         i = e + 3
         continue
       }
@@ -410,7 +429,8 @@ function parseElementAt(b: Buffer, start: number, base: number): { node: XmlNode
     const ne = nameEnd(b, i + 1)
     if (ne === -1) return null
     if (ne === -2 || ne === i + 1) throw new XmlSyntaxError('malformed start tag', base + i)
-    const node: XmlNode = { name: nameAt(b, i + 1, ne), attrs: null, children: null, text: '' }
+    const node: XmlNode | null = build ? { name: nameAt(b, i + 1, ne), attrs: null, children: null, text: '' } : null
+    const tagName = () => node?.name ?? nameIn(b, i + 1, ne - i - 1)
     let j = ne
     let selfClosing = false
     for (;;) {
@@ -423,7 +443,7 @@ function parseElementAt(b: Buffer, start: number, base: number): { node: XmlNode
       }
       if (d === C.SLASH) {
         if (j + 1 >= n) return null
-        if (b[j + 1] !== C.GT) throw new XmlSyntaxError(`malformed tag <${node.name}>`, base + j)
+        if (b[j + 1] !== C.GT) throw new XmlSyntaxError(`malformed tag <${tagName()}>`, base + j)
         selfClosing = true
         j += 2
         break
@@ -438,39 +458,45 @@ function parseElementAt(b: Buffer, start: number, base: number): { node: XmlNode
       let eq = k
       while (eq < n && isSpace(b[eq])) eq++
       if (eq >= n) return null
-      if (k === j || b[eq] !== C.EQ) throw new XmlSyntaxError(`malformed attribute in <${node.name}>`, base + j)
-      const an = nameAt(b, j, k)
+      if (k === j || b[eq] !== C.EQ) throw new XmlSyntaxError(`malformed attribute in <${tagName()}>`, base + j)
       let q = eq + 1
       while (q < n && isSpace(b[q])) q++
       if (q >= n) return null
       const quote = b[q]
-      if (quote !== C.DQ && quote !== C.SQ) throw new XmlSyntaxError(`unquoted attribute ${an} in <${node.name}>`, base + q)
+      if (quote !== C.DQ && quote !== C.SQ)
+        throw new XmlSyntaxError(`unquoted attribute ${nameIn(b, j, k - j)} in <${tagName()}>`, base + q)
       let close = q + 1
       let high = 0
       let amp = false
       for (; close < n; close++) {
         const e = b[close]
         if (e === quote) break
-        if (e === C.LT) throw new XmlSyntaxError(`"<" in attribute ${an} of <${node.name}>`, base + q)
+        if (e === C.LT) throw new XmlSyntaxError(`"<" in attribute ${nameIn(b, j, k - j)} of <${tagName()}>`, base + q)
         high |= e
         if (e === C.AMP) amp = true
       }
       if (close >= n) return null
-      const raw = decode(b, q + 1, close, high < 0x80)
-      ;(node.attrs ??= {})[an] = amp ? decodeEntities(raw) : raw
+      if (node) {
+        const raw = decode(b, q + 1, close, high < 0x80)
+        ;(node.attrs ??= {})[nameAt(b, j, k)] = amp ? decodeEntities(raw) : raw
+      }
       j = close + 1
     }
-    if (stack.length > 0) {
+    if (node && stack.length > 0) {
       const parent = stack[stack.length - 1]
       ;(parent.children ??= []).push(node)
     }
+    if (!build && nameStart.length === 0) root = SCANNED
     i = j
     if (selfClosing) {
-      if (stack.length === 0) return { node, end: i }
+      if (nameStart.length === 0) return { node: node ?? SCANNED, end: i }
     } else {
-      stack.push(node)
+      if (node) stack.push(node)
       nameStart.push(tagStart + 1)
       nameLength.push(ne - tagStart - 1)
     }
   }
 }
+
+/** What a scan returns in place of a tree. */
+const SCANNED: XmlNode = { name: '', attrs: null, children: null, text: '' }

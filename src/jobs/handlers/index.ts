@@ -8,7 +8,7 @@ export const jobHandlers: JobHandlers = {
   'import-discogs': async () => (await import('./import-discogs.ts')).importDiscogsHandler,
   'import-audio': async () => (await import('./import-audio.ts')).importAudioHandler,
   train: async () => (await import('./train.ts')).trainHandler,
-  embed: async () => (await import('./embed.ts')).embedHandler,
   'train-probe': async () => (await import('./train-probe.ts')).trainProbeHandler,
   evaluate: async () => (await import('./evaluate.ts')).evaluateHandler,
+  embed: async () => (await import('./embed.ts')).embedHandler,
 }
