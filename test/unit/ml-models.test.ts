@@ -90,6 +90,27 @@ describe('EfficientNet shapes and sizes', () => {
     cpu.forEach((v, i) => expect(Math.abs(v - native[i])).toBeLessThan(1e-4 * Math.max(scale, 1)))
   })
 
+  it('inference after a short run divides out the initial moving statistics (debiased, as Adam’s moments)', () => {
+    const enc = createEncoder({ ...ENCODER_SIZES.tiny, dropConnectRate: 0 }, { seed: 3 })
+    const x = tf.add(tf.mul(patches(16, 5), 3), 2) // far from the initial mean 0 / variance 1
+    const trained = tf.tidy(() => enc.embed(x, { training: true, seed: 1 }).backbone.dataSync().slice())
+    // One update: the debiased statistics are exactly this batch's (the variance times n/(n−1), which
+    // compounds over the last layers' few positions), so inference comes close to training mode.
+    const inferred = tf.tidy(() => enc.embed(x, { training: false }).backbone.dataSync().slice())
+    const maxDiff = (a: Float32Array) => Math.max(...trained.map((v, i) => Math.abs(v - a[i])))
+    const scale = Math.max(...trained.map(Math.abs))
+    expect(maxDiff(inferred)).toBeLessThan(0.2 * scale)
+    // The same weights without the update count (as saved before it existed) use the stored statistics,
+    // 99 % initial values: off by the whole scale of the output (measured: 8× the debiased difference).
+    const { 'batch_norm/statistic_updates': count, ...older } = enc.weights()
+    expect(count.dataSync()[0]).toBe(1)
+    enc.setWeights(older)
+    const raw = tf.tidy(() => enc.embed(x, { training: false }).backbone.dataSync().slice())
+    expect(maxDiff(raw)).toBeGreaterThan(5 * maxDiff(inferred))
+    tf.dispose([x, count, ...Object.values(older)])
+    enc.dispose()
+  })
+
   it('embedPatches (inference in batches) equals one inference pass', () => {
     const enc = createEncoder(ENCODER_SIZES.tiny, { seed: 4 })
     const x = patches(5, 2)

@@ -32,6 +32,11 @@ export interface BatchNormOptions {
   epsilon: number
   /** Update the moving statistics (training only). Off for gradient-caching's second pass over a chunk. */
   updateStatistics: boolean
+  /**
+   * Inference: the weight c the initial moving statistics (mean 0, variance 1) still carry; they are
+   * divided out, mean = m / (1 − c), variance = (v − c) / (1 − c). 0 uses the statistics as stored.
+   */
+  initialWeight?: number
 }
 
 /** Batch normalisation of an NHWC tensor over N·H·W per channel, then the activation. */
@@ -39,8 +44,11 @@ export function batchNormAct(x: tf.Tensor4D, bn: BatchNormState, o: BatchNormOpt
   if (!o.training) {
     // Inference: an affine map per channel, folded once.
     return tf.tidy(() => {
-      const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.movingVariance, o.epsilon)))
-      const shift = tf.sub(bn.beta, tf.mul(bn.movingMean, scale))
+      const c = o.initialWeight ?? 0
+      const mean = c > 0 ? tf.div(bn.movingMean, 1 - c) : bn.movingMean
+      const variance = c > 0 ? tf.relu(tf.div(tf.sub(bn.movingVariance, c), 1 - c)) : bn.movingVariance
+      const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(variance, o.epsilon)))
+      const shift = tf.sub(bn.beta, tf.mul(mean, scale))
       if (fusedKernelsActive()) {
         return tf.engine().runKernel('DgAffineAct', { x, scale, shift }, { activation: o.activation }) as tf.Tensor4D
       }

@@ -51,6 +51,7 @@ export const B0_STAGES: readonly (readonly [number, number, number, number, numb
 const BN_MOMENTUM = 0.99
 const BN_EPSILON = 1e-3
 const SE_RATIO = 0.25
+const STATISTIC_UPDATES = 'batch_norm/statistic_updates'
 
 /** Keras' round_filters: scale, round to a multiple of 8, never below 90 % of the scaled value. */
 export function roundFilters(filters: number, width: number, divisor = 8): number {
@@ -155,6 +156,12 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
     movingVariance: variable(`${name}/moving_variance`, () => tf.ones([c]), false),
   })
 
+  // How many times the moving statistics were updated (one per training forward pass): inference divides
+  // out the bias of their initial values, 0 and 1, as Adam does for its moments. Keras does not; after
+  // the paper's long runs it makes no difference (0.99^1000 ≈ 4e-5), but a short run (the demo's 150 steps:
+  // 0.99^150 ≈ 0.22) would otherwise embed with statistics a fifth made of the initial values.
+  const statisticUpdates = variable(STATISTIC_UPDATES, () => tf.scalar(0), false)
+
   const stemChannels = roundFilters(32, spec.width)
   const stem = { conv: conv('stem/conv', 3, 1, stemChannels), bn: batchNorm('stem/bn', stemChannels) }
 
@@ -207,7 +214,9 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
       momentum: BN_MOMENTUM,
       epsilon: BN_EPSILON,
       updateStatistics: o.training && (o.updateStatistics ?? true),
+      initialWeight: o.training ? 0 : initialStatisticsWeight(statisticUpdates.dataSync()[0], BN_MOMENTUM),
     }
+    if (bnOptions.updateStatistics) tf.tidy(() => statisticUpdates.assign(tf.add(statisticUpdates, 1)))
     const dropSeed = o.seed ?? 0
     const backbone = tf.tidy(() => {
       const n = shape[0]
@@ -245,12 +254,22 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
     spec,
     outputDim: headChannels,
     trainableVariables: named.filter((n) => n.variable.trainable).map((n) => n.variable),
-    stateVariables: named.filter((n) => !n.variable.trainable).map((n) => n.variable),
+    stateVariables: named.filter((n) => !n.variable.trainable && n.name !== STATISTIC_UPDATES).map((n) => n.variable),
     embed,
     weights: () => Object.fromEntries(named.map((n) => [n.name, n.variable.clone()])),
-    setWeights: (weights) => assignWeights(byName, weights, 'encoder'),
+    // Weights saved before the update count existed load with 0 (statistics used as stored).
+    setWeights: (weights) => assignWeights(byName, STATISTIC_UPDATES in weights ? weights : { ...weights, [STATISTIC_UPDATES]: tf.scalar(0) }, 'encoder'),
     dispose: () => named.forEach((n) => n.variable.dispose()),
   }
+}
+
+/**
+ * The weight the initial moving statistics (mean 0, variance 1) still carry after `updates` updates with
+ * `momentum`: momentum^updates. 0 when there were none, since then the initial values are all there is
+ * (a random-weights model) and nothing is divided out.
+ */
+export function initialStatisticsWeight(updates: number, momentum: number): number {
+  return updates > 0 ? momentum ** updates : 0
 }
 
 /** Assigns each named variable from `weights`, naming the weight when one is missing or has the wrong shape. */

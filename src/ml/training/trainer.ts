@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import * as tf from '@tensorflow/tfjs'
 import type { HistoryEntry } from '../../db/repositories/training-run.repository.ts'
 import type { ContrastiveModel } from './contrastive-model.ts'
@@ -167,6 +168,10 @@ export async function runTraining(args: {
   }
 
   while (step < totalSteps) {
+    // A step awaits only already-resolved reads, so without this the event loop would starve: log lines
+    // (written asynchronously) would pile up until the end, and a worker or server sharing the process
+    // would miss its heartbeats and requests.
+    await yieldToEventLoop()
     hooks?.signal?.throwIfAborted()
     let epoch = 0
     const views: tf.Tensor[] = []
