@@ -97,7 +97,7 @@ describe('EfficientNet shapes and sizes', () => {
     // One update: the debiased statistics are exactly this batch's (the variance times n/(n−1), which
     // compounds over the last layers' few positions), so inference comes close to training mode.
     const inferred = tf.tidy(() => enc.embed(x, { training: false }).backbone.dataSync().slice())
-    const maxDiff = (a: Float32Array) => Math.max(...trained.map((v, i) => Math.abs(v - a[i])))
+    const maxDiff = (a: ArrayLike<number>) => Math.max(...trained.map((v, i) => Math.abs(v - a[i])))
     const scale = Math.max(...trained.map(Math.abs))
     expect(maxDiff(inferred)).toBeLessThan(0.2 * scale)
     // The same weights without the update count (as saved before it existed) use the stored statistics,

@@ -1,14 +1,9 @@
-import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import { BadInputError } from '../../errors.ts'
 import { embedTracks, type EmbedProgress, type SpaceChoice } from '../../services/embedding.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
-
-const positive = (name: string) => (v: string) => {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 1) throw new BadInputError(`must be a positive integer, got "${v}"`, name)
-  return n
-}
+import { integerOption } from '../options.ts'
+import { progressReporter } from '../progress.ts'
 
 export function registerEmbedCommand(program: Command, ctx: () => CliContext): void {
   program
@@ -25,7 +20,7 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
     .option(
       '--batch <n>',
       "patches per forward pass (default: 32 for tfjs models, the graph's batch or 64 for ONNX)",
-      positive('--batch'),
+      integerOption('--batch', { min: 1 }),
     )
     .option(
       '--backend <name>',
@@ -37,27 +32,12 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
       if (!['backbone', 'projection', 'both'].includes(o.space))
         throw new BadInputError(`must be backbone, projection or both, got ${o.space}`, '--space')
       const c = ctx()
-      const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar(
-            { format: 'embed [{bar}] {value}/{total} tracks | {rate} patches/s | eta {eta_formatted}' },
-            cliProgress.Presets.shades_classic,
-          )
-        : null
-      let started = false
-      let lastLog = 0
-      const onProgress = (p: EmbedProgress) => {
-        if (bar) {
-          if (!started) bar.start(p.tracksTotal, 0, { rate: '-' })
-          started = true
-          bar.update(p.tracksDone, { rate: p.patchesPerS.toFixed(1) })
-        } else if (performance.now() - lastLog > 5000 || p.tracksDone === p.tracksTotal) {
-          lastLog = performance.now()
-          c.logger.info(
-            { tracks: p.tracksDone, of: p.tracksTotal, patchesPerS: Number(p.patchesPerS.toFixed(1)) },
-            'embedding',
-          )
-        }
-      }
+      const progress = progressReporter<EmbedProgress>({
+        format: 'embed [{bar}] {value}/{total} tracks | {rate} patches/s | eta {eta_formatted}',
+        tokens: (p) => ({ rate: p.patchesPerS.toFixed(1) }),
+        log: (done, total, p) =>
+          c.logger.info({ tracks: done, of: total, patchesPerS: Number(p.patchesPerS.toFixed(1)) }, 'embedding'),
+      })
       const summary = await withDatabase(c, async (db) => {
         try {
           return await embedTracks(db, c.config, {
@@ -66,10 +46,10 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
             batch: o.batch,
             backend: o.backend,
             logger: c.logger,
-            onProgress,
+            onProgress: (p) => progress.update(p.tracksDone, p.tracksTotal, p),
           })
         } finally {
-          bar?.stop()
+          progress.stop()
         }
       })
       if (o.json) {

@@ -1,11 +1,12 @@
 import path from 'node:path'
-import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import type { ProbeSpace } from '../../db/repositories/probe.repository.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
 import { DEFAULT_EVALUATION_TASKS, evaluate, writeEvaluation } from '../../services/evaluation.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
-import { addMlpOptions, intOption, mlpOptionsFrom, spaceOption } from './probe.ts'
+import { integerOption } from '../options.ts'
+import { progressReporter } from '../progress.ts'
+import { addMlpOptions, mlpOptionsFrom, spaceOption } from './probe.ts'
 
 const list = (v: string) =>
   v
@@ -25,14 +26,20 @@ export function registerEvaluateCommand(program: Command, ctx: () => CliContext)
       .option('--tasks <list>', `comma-separated catalog tasks or label files (default ${DEFAULT_EVALUATION_TASKS.join(',')})`, list)
       .option('--out <dir>', 'where evaluation.md, .svg and .json go (default DATA_DIR/evaluation)')
       .option('--space <space>', 'backbone or projection vectors', spaceOption, 'backbone' as ProbeSpace)
-      .option('--seed <n>', 'seed of the split and the probes', intOption('--seed'), 1)
-      .option('--top <k>', 'keep the k most frequent classes per task', intOption('--top'))
+      .option('--seed <n>', 'seed of the split and the probes', integerOption('--seed'), 1)
+      .option('--top <k>', 'keep the k most frequent classes per task', integerOption('--top'))
       .option('--json', 'print the report as JSON instead of the Markdown table'),
   ).action(async (o) => {
     const c = ctx()
     const backend = await initBackend(o.backend, { logger: c.logger })
-    const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'evaluate [{bar}] {value}/{total} probes | {what}' }, cliProgress.Presets.shades_classic) : null
-    let started = false
+    const progress = progressReporter<string>({
+      format: 'evaluate [{bar}] {value}/{total} probes | {what}',
+      tokens: (what) => ({ what }),
+      log: (done, total, what) => {
+        if (what !== 'done') c.logger.info({ done, total, probe: what }, 'evaluating')
+      },
+      logEverySeconds: 0,
+    })
     const report = await withDatabase(c, async (db) => {
       try {
         return await evaluate(db, c.config, {
@@ -44,16 +51,10 @@ export function registerEvaluateCommand(program: Command, ctx: () => CliContext)
           mlp: mlpOptionsFrom(o),
           backend: backend.name,
           logger: c.logger,
-          onProbe: (done, total, what) => {
-            if (bar) {
-              if (!started) bar.start(total, 0, { what })
-              started = true
-              bar.update(done, { what })
-            } else if (what !== 'done') c.logger.info({ done, total, probe: what }, 'evaluating')
-          },
+          onProbe: (done, total, what) => progress.update(done, total, what),
         })
       } finally {
-        bar?.stop()
+        progress.stop()
       }
     })
     const files = writeEvaluation(report, path.resolve(o.out ?? path.join(c.config.dataDir, 'evaluation')))

@@ -1,8 +1,8 @@
-import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
-import { BadInputError } from '../../errors.ts'
 import { importAudio, type AudioImportProgress, type AudioImportSummary } from '../../ingest/audio/import.ts'
 import { withDatabase, type CliContext } from '../context.ts'
+import { integerOption } from '../options.ts'
+import { progressReporter } from '../progress.ts'
 import { ingestCommand } from './ingest-discogs.ts'
 
 export function registerIngestAudioCommand(program: Command, ctx: () => CliContext): void {
@@ -21,29 +21,27 @@ export function registerIngestAudioCommand(program: Command, ctx: () => CliConte
     .option(
       '--patch-hop <n>',
       'patch hop in frames for the patch count reported (62 = Essentia default, 128 = no overlap)',
-      '62',
+      integerOption('--patch-hop'),
+      62,
     )
-    .option('--concurrency <n>', 'decoding threads (default: CPU cores)')
+    .option('--concurrency <n>', 'decoding threads (default: CPU cores)', integerOption('--concurrency'))
     .option('--json', 'print the summary as JSON on stdout')
     .action(
       async (
         dir: string,
-        opts: { manifest?: string; patchHop: string; concurrency?: string; json?: boolean },
+        opts: { manifest?: string; patchHop: number; concurrency?: number; json?: boolean },
       ) => {
         const c = ctx()
-        const patchHop = int(opts.patchHop, '--patch-hop')
-        const concurrency =
-          opts.concurrency === undefined ? undefined : int(opts.concurrency, '--concurrency')
-        const progress = progressReporter(c)
+        const progress = audioProgress(c)
         try {
           const summary = await withDatabase(c, (db) =>
             importAudio(db, dir, {
               dataDir: c.config.dataDir,
               manifest: opts.manifest,
-              patchHop,
-              concurrency,
+              patchHop: opts.patchHop,
+              concurrency: opts.concurrency,
               logger: c.logger,
-              onProgress: progress.update,
+              onProgress: (p) => progress.update(p.done, p.total, p),
             }),
           )
           progress.stop()
@@ -55,59 +53,25 @@ export function registerIngestAudioCommand(program: Command, ctx: () => CliConte
     )
 }
 
-function int(s: string, flag: string): number {
-  if (!/^\d+$/.test(s.trim())) throw new BadInputError(`must be a positive integer, got "${s}"`, flag)
-  return Number(s)
-}
-
 /** A bar (files, files/s, audio ×realtime, ETA) on a terminal; a log line every few seconds otherwise. */
-function progressReporter(c: CliContext): { update: (p: AudioImportProgress) => void; stop: () => void } {
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format:
-          'audio [{bar}] {value}/{total} files | {rate} files/s | {realtime}× realtime | ETA {eta_formatted}',
-        stream: process.stderr,
-        hideCursor: true,
-        etaBuffer: 50,
-      },
-      cliProgress.Presets.shades_classic,
-    )
-    let active = false
-    return {
-      update(p) {
-        if (!active) bar.start(p.total, 0, { rate: 0, realtime: 0 })
-        active = true
-        bar.update(p.done, {
-          rate: (p.done / Math.max(1e-3, p.elapsedSeconds)).toFixed(1),
-          realtime: Math.round(p.audioSeconds / Math.max(1e-3, p.elapsedSeconds)),
-        })
-      },
-      stop() {
-        if (active) bar.stop()
-        active = false
-      },
-    }
-  }
-  let last = 0
-  return {
-    update(p) {
-      const now = performance.now()
-      if (p.done !== p.total && now - last < 5000) return
-      last = now
+function audioProgress(c: CliContext) {
+  // Rates over the whole run so far, as the import reports its elapsed time.
+  const per = (n: number, p: AudioImportProgress) => n / Math.max(1e-3, p.elapsedSeconds)
+  return progressReporter<AudioImportProgress>({
+    format: 'audio [{bar}] {value}/{total} files | {rate} files/s | {realtime}× realtime | ETA {eta_formatted}',
+    tokens: (p) => ({ rate: per(p.done, p).toFixed(1), realtime: Math.round(per(p.audioSeconds, p)) }),
+    log: (done, total, p) =>
       c.logger.info(
         {
-          done: p.done,
-          total: p.total,
-          filesPerSecond: Math.round((10 * p.done) / Math.max(1e-3, p.elapsedSeconds)) / 10,
-          audioSecondsPerSecond: Math.round(p.audioSeconds / Math.max(1e-3, p.elapsedSeconds)),
+          done,
+          total,
+          filesPerSecond: Math.round(10 * per(done, p)) / 10,
+          audioSecondsPerSecond: Math.round(per(p.audioSeconds, p)),
           file: p.path,
         },
         'importing audio',
-      )
-    },
-    stop() {},
-  }
+      ),
+  })
 }
 
 const LISTED = 20

@@ -1,8 +1,8 @@
-import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import { BadInputError } from '../../errors.ts'
 import { importDiscogs, type ImportProgress, type ImportSummary } from '../../ingest/discogs/import.ts'
 import { withDatabase, type CliContext } from '../context.ts'
+import { progressReporter } from '../progress.ts'
 
 /**
  * The `ingest` parent command, shared by every `ingest <source>` subcommand: returns the existing one or
@@ -30,7 +30,7 @@ export function registerIngestDiscogsCommand(program: Command, ctx: () => CliCon
       if (opts.dumpDate !== undefined && !/^\d{8}$/.test(opts.dumpDate))
         throw new BadInputError(`must be YYYYMMDD, got "${opts.dumpDate}"`, '--dump-date')
       const c = ctx()
-      const progress = progressReporter(c)
+      const progress = discogsProgress(c)
       try {
         const summary = await withDatabase(c, (db) =>
           importDiscogs(db, paths, { dumpDate: opts.dumpDate, logger: c.logger, onProgress: progress.update }),
@@ -44,69 +44,44 @@ export function registerIngestDiscogsCommand(program: Command, ctx: () => CliCon
     })
 }
 
-/** A progress bar (records/s, ETA by bytes) on a terminal; one log line every few seconds otherwise. */
-function progressReporter(c: CliContext): { update: (p: ImportProgress) => void; stop: () => void } {
+/** A progress bar per file (records/s, ETA by bytes) on a terminal; one log line every few seconds otherwise. */
+function discogsProgress(c: CliContext): { update: (p: ImportProgress) => void; stop: () => void } {
+  const reporter = progressReporter<{ file: string; type: string; records: number; rate: number; seconds: number }>({
+    format: '{type} [{bar}] {percentage}% | {records} records | {rate} rec/s | ETA {eta_formatted}',
+    tokens: (t) => t,
+    log: (bytes, totalBytes, t) => {
+      const eta = bytes > 0 ? (t.seconds * (totalBytes - bytes)) / bytes : null
+      c.logger.info(
+        {
+          file: t.file,
+          type: t.type,
+          records: t.records,
+          recordsPerSecond: t.rate,
+          percent: Math.round((100 * bytes) / Math.max(1, totalBytes)),
+          etaSeconds: eta === null ? null : Math.round(eta),
+        },
+        'importing',
+      )
+    },
+  })
   let file = ''
   // A file's clock starts when the previous one ended (progress only arrives after its first batch).
   let fileStart = performance.now()
   let lastUpdate = fileStart
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: '{type} [{bar}] {percentage}% | {records} records | {rate} rec/s | ETA {eta_formatted}',
-        stream: process.stderr,
-        hideCursor: true,
-        etaBuffer: 50,
-      },
-      cliProgress.Presets.shades_classic,
-    )
-    let active = false
-    return {
-      update(p) {
-        if (p.file !== file) {
-          if (active) bar.stop()
-          file = p.file
-          fileStart = lastUpdate
-          bar.start(p.totalBytes, 0, { type: p.type, records: 0, rate: 0 })
-          active = true
-        }
-        const rate = Math.round(p.records / Math.max(0.001, (performance.now() - fileStart) / 1000))
-        bar.update(p.bytes, { type: p.type, records: p.records, rate })
-        lastUpdate = performance.now()
-      },
-      stop() {
-        if (active) bar.stop()
-        active = false
-      },
-    }
-  }
-  let lastLog = 0
   return {
     update(p) {
       const now = performance.now()
       if (p.file !== file) {
         file = p.file
         fileStart = lastUpdate
+        reporter.restart()
       }
       lastUpdate = now
-      if (now - lastLog < 5000 && p.bytes < p.totalBytes) return
-      lastLog = now
       const seconds = (now - fileStart) / 1000
-      const rate = p.records / Math.max(0.001, seconds)
-      const eta = p.bytes > 0 ? (seconds * (p.totalBytes - p.bytes)) / p.bytes : null
-      c.logger.info(
-        {
-          file: p.file,
-          type: p.type,
-          records: p.records,
-          recordsPerSecond: Math.round(rate),
-          percent: Math.round((100 * p.bytes) / Math.max(1, p.totalBytes)),
-          etaSeconds: eta === null ? null : Math.round(eta),
-        },
-        'importing',
-      )
+      const rate = Math.round(p.records / Math.max(0.001, seconds))
+      reporter.update(p.bytes, p.totalBytes, { file: p.file, type: p.type, records: p.records, rate, seconds })
     },
-    stop() {},
+    stop: reporter.stop,
   }
 }
 

@@ -1,23 +1,14 @@
-import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import { BadInputError } from '../../errors.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
-import type { MlpOptions } from '../../ml/probes/mlp.ts'
+import type { EpochLog, MlpOptions } from '../../ml/probes/mlp.ts'
 import { percent } from '../../report/table.ts'
 import { CATALOG_TASKS, listProbes, predictAll, PROBE_SPACES, trainProbe, type ProbeMetrics } from '../../services/probe.service.ts'
 import type { ProbeSpace } from '../../db/repositories/probe.repository.ts'
 import { withDatabase, type CliContext } from '../context.ts'
+import { integerOption, numberOption } from '../options.ts'
+import { progressReporter } from '../progress.ts'
 
-export const intOption = (name: string) => (v: string) => {
-  const n = Number(v)
-  if (!Number.isInteger(n)) throw new BadInputError(`must be an integer, got "${v}"`, name)
-  return n
-}
-export const numberOption = (name: string) => (v: string) => {
-  const n = Number(v)
-  if (!Number.isFinite(n)) throw new BadInputError(`must be a number, got "${v}"`, name)
-  return n
-}
 export const spaceOption = (v: string): ProbeSpace => {
   if (!(PROBE_SPACES as readonly string[]).includes(v)) throw new BadInputError(`must be ${PROBE_SPACES.join(' or ')}, got "${v}"`, '--space')
   return v as ProbeSpace
@@ -26,12 +17,12 @@ export const spaceOption = (v: string): ProbeSpace => {
 /** The MLP options a user may set from the command line (both `probe train` and `evaluate`). */
 export function addMlpOptions(command: Command): Command {
   return command
-    .option('--epochs <n>', 'most epochs (early stopping on validation loss usually stops before)', intOption('--epochs'))
-    .option('--patience <n>', 'epochs without a better validation loss before stopping', intOption('--patience'))
-    .option('--hidden <n>', 'hidden units', intOption('--hidden'))
+    .option('--epochs <n>', 'most epochs (early stopping on validation loss usually stops before)', integerOption('--epochs'))
+    .option('--patience <n>', 'epochs without a better validation loss before stopping', integerOption('--patience'))
+    .option('--hidden <n>', 'hidden units', integerOption('--hidden'))
     .option('--dropout <p>', 'dropout rate', numberOption('--dropout'))
     .option('--lr <x>', 'Adam learning rate', numberOption('--lr'))
-    .option('--batch <n>', 'batch size', intOption('--batch'))
+    .option('--batch <n>', 'batch size', integerOption('--batch'))
     .option('--backend <name>', 'auto, tfjs-node-gpu, tfjs-node, native, wasm or cpu', 'auto')
 }
 
@@ -65,16 +56,20 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
       .requiredOption('--model <m>', 'model name or id; repeat to stack models', (v: string, prev: string[] = []) => [...prev, v])
       .requiredOption('--task <task>', `${CATALOG_TASKS.join(', ')}, or the path of a .tsv label file`)
       .option('--space <space>', 'backbone or projection vectors', spaceOption, 'backbone' as ProbeSpace)
-      .option('--seed <n>', 'seed of the split, initialisation, batches and dropout', intOption('--seed'), 1)
-      .option('--top <k>', 'keep the k most frequent classes (styles and labels: 50 by default)', intOption('--top'))
+      .option('--seed <n>', 'seed of the split, initialisation, batches and dropout', integerOption('--seed'), 1)
+      .option('--top <k>', 'keep the k most frequent classes (styles and labels: 50 by default)', integerOption('--top'))
       .option('--name <name>', 'probe name (default <task>@<model>[+<model>…])')
       .option('--json', 'print the stored probe and its metrics as JSON'),
   ).action(async (o) => {
     const c = ctx()
     const backend = await initBackend(o.backend, { logger: c.logger })
     const mlp = mlpOptionsFrom(o)
-    const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'probe [{bar}] epoch {value}/{total} | loss {loss} | val loss {val}' }, cliProgress.Presets.shades_classic) : null
-    bar?.start(mlp.maxEpochs ?? 200, 0, { loss: '-', val: '-' })
+    const progress = progressReporter<EpochLog>({
+      format: 'probe [{bar}] epoch {value}/{total} | loss {loss} | val loss {val}',
+      tokens: (e) => ({ loss: e.loss.toFixed(4), val: e.valLoss.toFixed(4) }),
+      log: (_epoch, _epochs, e) => c.logger.debug(e, 'probe epoch'),
+      logEverySeconds: 0,
+    })
     const result = await withDatabase(c, async (db) => {
       try {
         return await trainProbe(db, c.config, {
@@ -87,13 +82,10 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
           mlp,
           backend: backend.name,
           logger: c.logger,
-          onEpoch: (e) => {
-            if (bar) bar.update(e.epoch, { loss: e.loss.toFixed(4), val: e.valLoss.toFixed(4) })
-            else c.logger.debug(e, 'probe epoch')
-          },
+          onEpoch: (e) => progress.update(e.epoch, mlp.maxEpochs ?? 200, e),
         })
       } finally {
-        bar?.stop()
+        progress.stop()
       }
     })
     if (o.json) {
@@ -118,21 +110,18 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
     .action(async (o) => {
       const c = ctx()
       await initBackend(o.backend, { logger: c.logger })
-      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'predict [{bar}] {value}/{total} tracks' }, cliProgress.Presets.shades_classic) : null
-      let started = false
+      const progress = progressReporter({
+        format: 'predict [{bar}] {value}/{total} tracks',
+        log: (done, total) => c.logger.info({ done, total }, 'predicting'),
+        logEverySeconds: 0,
+      })
       const summary = await withDatabase(c, async (db) => {
         try {
           return await predictAll(db, o.probe, {
-            onProgress: (done, total) => {
-              if (bar) {
-                if (!started) bar.start(total, 0)
-                started = true
-                bar.update(done)
-              } else c.logger.info({ done, total }, 'predicting')
-            },
+            onProgress: (done, total) => progress.update(done, total),
           })
         } finally {
-          bar?.stop()
+          progress.stop()
         }
       })
       if (o.json) console.log(JSON.stringify(summary))
