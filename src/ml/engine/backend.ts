@@ -44,6 +44,9 @@ async function tryBackend(name: BackendName, options: BackendOptions): Promise<B
     }
     case 'native': {
       const info = registerNativeBackend({ threads: options.threads })
+      // Its CPU base class would print "install tfjs-node to speed things up" on first use: wrong advice here
+      // (the kernels are native), and tfjs-node cannot install without a download. PROD silences tfjs' warnings only.
+      tf.env().set('PROD', true)
       if (!(await tf.setBackend(NATIVE_BACKEND))) throw new MlBackendError(name, 'backend did not initialise')
       return { name, details: `tfjs CPU backend + native kernels (OpenBLAS sgemm, OpenMP): ${info}` }
     }
