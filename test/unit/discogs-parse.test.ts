@@ -215,6 +215,24 @@ describe('XmlRecordReader', () => {
     expect(r.byteOffsetOf(34)).toBe(34)
   })
 
+  it('end tags: spaces before ">" are allowed; a same-length other name or a cut-off tag is an error', () => {
+    const r = new XmlRecordReader()
+    r.feed('<releases><release id="1"><title >x</title  ></release\n></releases>')
+    r.next()
+    expect(r.next()).toMatchObject({ kind: 'record', node: { children: [{ name: 'title', text: 'x' }] } })
+    expect(r.next()).toEqual({ kind: 'end' })
+    for (const [xml, message] of [
+      ['<releases><release id="1"><title>x</titlf></release>', '</titlf> does not close <title>'],
+      ['<releases><release id="1"><title>x</titles></release>', '</titles> does not close <title>'],
+      ['<releases><release id="1"><title>x</tit></release>', '</tit> does not close <title>'],
+    ]) {
+      const bad = new XmlRecordReader()
+      bad.feed(xml)
+      bad.next()
+      expect(() => bad.next()).toThrow(message)
+    }
+  })
+
   it('rejects non-XML at the start', () => {
     const r = new XmlRecordReader()
     r.feed('\u0089PNG\r\n')

@@ -19,6 +19,8 @@
  * parser keeps no state inside a record.
  */
 
+import { AsciiStringCache } from './ascii-string-cache.ts'
+
 export interface XmlNode {
   name: string
   attrs: Record<string, string> | null
@@ -111,16 +113,17 @@ function isSpace(c: number): boolean {
   return c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB
 }
 
-/** Node's native slicers (Buffer.prototype, not in its type declarations): no argument normalisation. */
-interface Slicers {
-  latin1Slice(start: number, end: number): string
+/** Node's native UTF-8 slicer (Buffer.prototype, not in its type declarations): no argument normalisation. */
+interface Utf8Slicer {
   utf8Slice(start: number, end: number): string
 }
 
+/** Text and attribute values seen so far (names have their own cache, below). */
+const VALUES = new AsciiStringCache(8192, 24)
+
 /** Text of b[start, end): Latin-1 is exact (and cheaper) when every byte is ASCII. */
 function decode(b: Buffer, start: number, end: number, ascii: boolean): string {
-  const s = b as unknown as Slicers
-  return ascii ? s.latin1Slice(start, end) : s.utf8Slice(start, end)
+  return ascii ? VALUES.get(b, start, end) : (b as unknown as Utf8Slicer).utf8Slice(start, end)
 }
 
 /** Names seen so far, by a hash of their bytes: a dump uses a few dozen names millions of times. */
@@ -139,7 +142,7 @@ function nameAt(b: Buffer, start: number, end: number): string {
       }
     if (same) return hit
   }
-  const s = decode(b, start, end, false)
+  const s = (b as unknown as Utf8Slicer).utf8Slice(start, end)
   if (NAME_CACHE.size < 4096) NAME_CACHE.set(h, s)
   return s
 }
@@ -386,10 +389,18 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
     if (i + 1 >= n) return null
     const c = b[i + 1]
     if (c === C.SLASH) {
-      const gt = b.indexOf(C.GT, i + 2)
-      if (gt < 0) return null
-      const ns = nameStart.pop()!
-      const nl = nameLength.pop()!
+      const ns = nameStart[nameStart.length - 1]
+      const nl = nameLength[nameLength.length - 1]
+      // Almost every end tag is exactly </name>: checked in place, without a search for its '>'.
+      let gt = i + 2 + nl
+      let k = 0
+      if (gt < n && b[gt] === C.GT) while (k < nl && b[i + 2 + k] === b[ns + k]) k++
+      if (k !== nl || nl === 0) {
+        gt = b.indexOf(C.GT, i + 2)
+        if (gt < 0) return null
+      }
+      nameStart.pop()
+      nameLength.pop()
       const top = build ? stack.pop()! : null
       let e = gt
       while (e > i + 2 && isSpace(b[e - 1])) e--
@@ -430,7 +441,6 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
     if (ne === -1) return null
     if (ne === -2 || ne === i + 1) throw new XmlSyntaxError('malformed start tag', base + i)
     const node: XmlNode | null = build ? { name: nameAt(b, i + 1, ne), attrs: null, children: null, text: '' } : null
-    const tagName = () => node?.name ?? nameIn(b, i + 1, ne - i - 1)
     let j = ne
     let selfClosing = false
     for (;;) {
@@ -443,7 +453,7 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       }
       if (d === C.SLASH) {
         if (j + 1 >= n) return null
-        if (b[j + 1] !== C.GT) throw new XmlSyntaxError(`malformed tag <${tagName()}>`, base + j)
+        if (b[j + 1] !== C.GT) throw new XmlSyntaxError(`malformed tag <${nameIn(b, tagStart + 1, ne - tagStart - 1)}>`, base + j)
         selfClosing = true
         j += 2
         break
@@ -458,20 +468,20 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       let eq = k
       while (eq < n && isSpace(b[eq])) eq++
       if (eq >= n) return null
-      if (k === j || b[eq] !== C.EQ) throw new XmlSyntaxError(`malformed attribute in <${tagName()}>`, base + j)
+      if (k === j || b[eq] !== C.EQ) throw new XmlSyntaxError(`malformed attribute in <${nameIn(b, tagStart + 1, ne - tagStart - 1)}>`, base + j)
       let q = eq + 1
       while (q < n && isSpace(b[q])) q++
       if (q >= n) return null
       const quote = b[q]
       if (quote !== C.DQ && quote !== C.SQ)
-        throw new XmlSyntaxError(`unquoted attribute ${nameIn(b, j, k - j)} in <${tagName()}>`, base + q)
+        throw new XmlSyntaxError(`unquoted attribute ${nameIn(b, j, k - j)} in <${nameIn(b, tagStart + 1, ne - tagStart - 1)}>`, base + q)
       let close = q + 1
       let high = 0
       let amp = false
       for (; close < n; close++) {
         const e = b[close]
         if (e === quote) break
-        if (e === C.LT) throw new XmlSyntaxError(`"<" in attribute ${nameIn(b, j, k - j)} of <${tagName()}>`, base + q)
+        if (e === C.LT) throw new XmlSyntaxError(`"<" in attribute ${nameIn(b, j, k - j)} of <${nameIn(b, tagStart + 1, ne - tagStart - 1)}>`, base + q)
         high |= e
         if (e === C.AMP) amp = true
       }
