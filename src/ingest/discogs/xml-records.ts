@@ -19,8 +19,6 @@
  * parser keeps no state inside a record.
  */
 
-import { AsciiStringCache } from './ascii-string-cache.ts'
-
 export interface XmlNode {
   name: string
   attrs: Record<string, string> | null
@@ -113,17 +111,20 @@ function isSpace(c: number): boolean {
   return c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB
 }
 
-/** Node's native UTF-8 slicer (Buffer.prototype, not in its type declarations): no argument normalisation. */
-interface Utf8Slicer {
+/** Node's native slicers (Buffer.prototype, not in its type declarations): no argument normalisation. */
+interface Slicers {
+  latin1Slice(start: number, end: number): string
   utf8Slice(start: number, end: number): string
 }
 
-/** Text and attribute values seen so far (names have their own cache, below). */
-const VALUES = new AsciiStringCache(8192, 24)
-
-/** Text of b[start, end): Latin-1 is exact (and cheaper) when every byte is ASCII. */
+/**
+ * Text of b[start, end): Latin-1 is exact (and cheaper) when every byte is ASCII. Values are not cached
+ * as names are: in the parse worker's small young generation, a table of recent strings costs more in
+ * write barriers and scavenges than the strings it saves (measured with bench:parse).
+ */
 function decode(b: Buffer, start: number, end: number, ascii: boolean): string {
-  return ascii ? VALUES.get(b, start, end) : (b as unknown as Utf8Slicer).utf8Slice(start, end)
+  const s = b as unknown as Slicers
+  return ascii ? s.latin1Slice(start, end) : s.utf8Slice(start, end)
 }
 
 /** Names seen so far, by a hash of their bytes: a dump uses a few dozen names millions of times. */
@@ -142,7 +143,7 @@ function nameAt(b: Buffer, start: number, end: number): string {
       }
     if (same) return hit
   }
-  const s = (b as unknown as Utf8Slicer).utf8Slice(start, end)
+  const s = decode(b, start, end, false)
   if (NAME_CACHE.size < 4096) NAME_CACHE.set(h, s)
   return s
 }
@@ -440,6 +441,9 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
     const ne = nameEnd(b, i + 1)
     if (ne === -1) return null
     if (ne === -2 || ne === i + 1) throw new XmlSyntaxError('malformed start tag', base + i)
+    // Messages name the tag by decoding it again rather than through a closure made here: under tsx
+    // (esbuild's keepNames) every named closure costs an Object.defineProperty call, one per start tag,
+    // which was half the parse time.
     const node: XmlNode | null = build ? { name: nameAt(b, i + 1, ne), attrs: null, children: null, text: '' } : null
     let j = ne
     let selfClosing = false
