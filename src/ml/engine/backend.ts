@@ -10,6 +10,12 @@ import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.ts'
  * is never chosen: it lacks the gradient kernels training needs (docs/ml-engine.md).
  */
 
+// TensorFlow.js' CPU backend prints "install tfjs-node to speed things up" on its first tensor, which is
+// often created before a backend is chosen (a model's weights are fingerprinted when it is resolved):
+// misleading beside the native kernels, and tfjs-node cannot install without a download. The choice made
+// here is logged instead. PROD only silences tfjs' console warnings (DEBUG checks are off either way).
+tf.env().set('PROD', true)
+
 export const BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'native', 'wasm', 'cpu'] as const
 export type BackendName = (typeof BACKENDS)[number]
 const AUTO_ORDER: BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'native', 'cpu']
@@ -44,9 +50,6 @@ async function tryBackend(name: BackendName, options: BackendOptions): Promise<B
     }
     case 'native': {
       const info = registerNativeBackend({ threads: options.threads })
-      // Its CPU base class would print "install tfjs-node to speed things up" on first use: wrong advice here
-      // (the kernels are native), and tfjs-node cannot install without a download. PROD silences tfjs' warnings only.
-      tf.env().set('PROD', true)
       if (!(await tf.setBackend(NATIVE_BACKEND))) throw new MlBackendError(name, 'backend did not initialise')
       return { name, details: `tfjs CPU backend + native kernels (OpenBLAS sgemm, OpenMP): ${info}` }
     }
