@@ -68,6 +68,10 @@ describe('scalar parsers', () => {
       '&; &#; &#x; &amp &#12a; &#x110000; &constructor; &toString;',
     )
     expect(decodeEntities('&amp;&amp;x&#x1F600;&#1114111;')).toBe('&&x😀\u{10FFFF}')
+    // hex digits in either case (but a lowercase x), leading zeros, huge numbers, names are case-sensitive
+    expect(decodeEntities('&#xe4;&#xE4;&#XE4;&#00228;&#99999999999999999999;&#x0000000000041;&AMP;&ampx;&lt&gt;')).toBe(
+      'ää&#XE4;ä&#99999999999999999999;A&AMP;&ampx;&lt>',
+    )
   })
 })
 

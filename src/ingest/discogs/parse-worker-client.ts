@@ -17,8 +17,9 @@ type WorkerMessage =
 export async function* readDumpFileInWorker(file: string, opts: ReadOptions, initialCredits = 2): AsyncGenerator<ReaderEvent> {
   const worker = new Worker(new URL('./parse-worker.js', import.meta.url), {
     workerData: { file, opts, initialCredits },
-    // Cap the worker's heap: it holds one chunk, one record and a couple of batches.
-    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+    // Cap the worker's heap: it holds one chunk, one record and a couple of batches. The young generation
+    // is where every record's tree and strings live and die: at 4 MB scavenges took ~15% more CPU.
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 16 },
   })
   const queue: WorkerMessage[] = []
   let wake: (() => void) | null = null

@@ -597,28 +597,32 @@ function trackType(t: RawTrack, siblingsHavePositions: boolean): TrackType {
 /** Flattens a tracklist (parents before their sub-tracks) and assigns keys, sequence and types. */
 export function flattenTracklist(raw: RawTrack[]): Track[] {
   const out: Track[] = []
-  const visit = (list: RawTrack[], parentKey: string | null) => {
-    const keys = trackKeys(list.map((t) => t.position))
-    const positioned = parentKey === null && list.some((t) => t.position !== null)
-    list.forEach((t, i) => {
-      const key = parentKey === null ? keys[i] : `${parentKey}/${keys[i]}`
-      out.push({
-        key,
-        parentKey,
-        sequence: out.length + 1,
-        position: t.position,
-        title: t.title,
-        durationText: t.durationText,
-        durationS: parseDuration(t.durationText),
-        type: trackType(t, positioned),
-        artists: t.artists,
-        credits: t.credits,
-      })
-      if (t.subTracks.length > 0) visit(t.subTracks, key)
-    })
-  }
-  visit(raw, null)
+  flattenInto(out, raw, null)
   return out
+}
+
+// A module function, not a closure inside flattenTracklist: under tsx (esbuild's keepNames) a named
+// closure costs an Object.defineProperty call each time it is made, here once per release.
+function flattenInto(out: Track[], list: RawTrack[], parentKey: string | null): void {
+  const keys = trackKeys(list.map((t) => t.position))
+  const positioned = parentKey === null && list.some((t) => t.position !== null)
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i]
+    const key = parentKey === null ? keys[i] : `${parentKey}/${keys[i]}`
+    out.push({
+      key,
+      parentKey,
+      sequence: out.length + 1,
+      position: t.position,
+      title: t.title,
+      durationText: t.durationText,
+      durationS: parseDuration(t.durationText),
+      type: trackType(t, positioned),
+      artists: t.artists,
+      credits: t.credits,
+    })
+    if (t.subTracks.length > 0) flattenInto(out, t.subTracks, key)
+  }
 }
 
 export function parseRelease(n: XmlNode, unknown: UnknownCounter): ReleaseRecord | null {

@@ -37,14 +37,18 @@ export class XmlSyntaxError extends Error {
   }
 }
 
-// A Map, not an object literal: "&constructor;" must not find Object.prototype's members.
-const NAMED = new Map([
-  ['amp', '&'],
-  ['lt', '<'],
-  ['gt', '>'],
-  ['quot', '"'],
-  ['apos', "'"],
-])
+/** The character of the named entity s[start, end) (`amp`, `lt`, …), compared in place, not sliced out. */
+function namedEntity(s: string, start: number, end: number): string | undefined {
+  switch (end - start) {
+    case 2:
+      return s.startsWith('lt', start) ? '<' : s.startsWith('gt', start) ? '>' : undefined
+    case 3:
+      return s.startsWith('amp', start) ? '&' : undefined
+    case 4:
+      return s.startsWith('quot', start) ? '"' : s.startsWith('apos', start) ? "'" : undefined
+  }
+  return undefined
+}
 
 function isHexDigit(c: number): boolean {
   return (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102)
@@ -72,15 +76,20 @@ export function decodeEntities(s: string): string {
     if (i < n && s.charCodeAt(i) === 35 /* # */) {
       const hex = i + 1 < n && s.charCodeAt(i + 1) === 120 /* x */
       const start = (i += hex ? 2 : 1)
-      while (i < n && (hex ? isHexDigit(s.charCodeAt(i)) : s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57)) i++
-      if (i > start && i < n && s.charCodeAt(i) === 59 /* ; */) {
-        const code = parseInt(s.slice(start, i), hex ? 16 : 10)
-        if (code > 0 && code <= 0x10ffff) value = String.fromCodePoint(code)
+      // The code point is read as its digits go by (no slice to parse); one that is too large only grows.
+      let code = 0
+      for (; i < n; i++) {
+        const d = s.charCodeAt(i)
+        if (d >= 48 && d <= 57) code = code * (hex ? 16 : 10) + (d - 48)
+        else if (hex && isHexDigit(d)) code = code * 16 + ((d | 0x20) - 87)
+        else break
       }
+      if (i > start && i < n && s.charCodeAt(i) === 59 /* ; */ && code > 0 && code <= 0x10ffff)
+        value = code < 0x10000 ? String.fromCharCode(code) : String.fromCodePoint(code)
     } else if (i < n && ((s.charCodeAt(i) | 0x20) >= 97 && (s.charCodeAt(i) | 0x20) <= 122)) {
       const start = i
       while (i < n && isAlnum(s.charCodeAt(i))) i++
-      if (i < n && s.charCodeAt(i) === 59) value = NAMED.get(s.slice(start, i))
+      if (i < n && s.charCodeAt(i) === 59) value = namedEntity(s, start, i)
     }
     if (value !== undefined) {
       out += s.slice(from, amp) + value
