@@ -5,7 +5,7 @@ import type { ContrastiveModel } from '../../src/ml/training/contrastive-model.t
 import { trainingConfigSchema } from '../../src/ml/training/config.ts'
 import { splitGroups, type AssociationGroups } from '../../src/ml/training/pair-sampler.ts'
 import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
-import { MEL_BANDS, PATCH_FRAMES, runTraining, type Objective, type PatchSource } from '../../src/ml/training/trainer.ts'
+import { MEL_BANDS, PATCH_FRAMES, runTraining, validate, type Objective, type PatchSource } from '../../src/ml/training/trainer.ts'
 import { tmpDir } from '../support/database.ts'
 
 let instances = 0
@@ -92,6 +92,19 @@ describe('training loop', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['step-000000020', 'step-000000040'])
     model.dispose()
     fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('validates on a smaller batch when fewer groups are held out than the training batch holds', async () => {
+    // 25 % of 16 artists: 4 held out, fewer than a batch of 8; the report says which batch its chance is 1 / of.
+    expect(validation.groups.size).toBe(4)
+    const config = trainingConfigSchema.parse({ association: 'artist', batchSize: 8, steps: 1 })
+    const model = smallModel(9)
+    const out = await validate(model, objectives, patches, config)
+    expect(out.valBatch).toBe(4)
+    expect(out.valTop1).toBeGreaterThanOrEqual(0)
+    expect(out.valTop1).toBeLessThanOrEqual(1)
+    expect(Number.isFinite(out.valLoss)).toBe(true)
+    model.dispose()
   })
 
   it('a run stopped and resumed from its checkpoint ends with the same weights as an uninterrupted one', async () => {

@@ -8,6 +8,8 @@ export interface HistoryEntry {
   loss?: number
   valLoss?: number
   valTop1?: number
+  /** pairs per validation batch (chance top-1 is 1 / valBatch); smaller than the training batch when few groups are held out */
+  valBatch?: number
   samplesPerS?: number
   at: string
 }

@@ -239,7 +239,9 @@ export async function runTraining(args: {
 
 /**
  * In-batch retrieval on held-out groups: for each anchor, is its own positive the most similar of the batch?
- * (top-1 accuracy; chance is 1 / batch size), plus the COLA loss on the same batches.
+ * (top-1 accuracy; chance is 1 / valBatch), plus the COLA loss on the same batches. With fewer held-out
+ * groups than the training batch (a small catalog's artists or labels) the batch shrinks to what they
+ * fill, down to 2, rather than reporting nothing.
  */
 export async function validate(
   model: ContrastiveModel,
@@ -247,18 +249,14 @@ export async function validate(
   patches: PatchSource,
   config: TrainingConfig,
   maxBatches = 4,
-): Promise<{ valLoss?: number; valTop1?: number }> {
+): Promise<{ valLoss?: number; valTop1?: number; valBatch?: number }> {
   let hits = 0
   let total = 0
   let lossSum = 0
   let batches = 0
+  let smallest = Infinity
   for (let o = 0; o < objectives.length; o++) {
-    const val = epochBatches(objectives[o].validation, {
-      batchSize: config.batchSize,
-      seed: config.seed,
-      epoch: 0,
-      samePatchTrack: objectives[o].samePatchTrack,
-    }).slice(0, maxBatches)
+    const val = validationBatches(objectives[o], config).slice(0, maxBatches)
     for (const [b, batch] of val.entries()) {
       const refs = batch.map((pair, slot) => {
         const [a, p] = choosePatches(pair, { anchor: patches.patchCount(pair.anchor), positive: patches.patchCount(pair.positive) }, config.seed + 7919, b, slot, 'random')
@@ -277,9 +275,23 @@ export async function validate(
       })
       hits += correct
       total += batch.length
+      smallest = Math.min(smallest, batch.length)
       lossSum += loss
       batches++
     }
   }
-  return batches ? { valLoss: lossSum / batches, valTop1: hits / total } : {}
+  return batches ? { valLoss: lossSum / batches, valTop1: hits / total, valBatch: smallest } : {}
+}
+
+function validationBatches(objective: Objective, config: TrainingConfig) {
+  for (let size = config.batchSize; size >= 2; size--) {
+    const batches = epochBatches(objective.validation, {
+      batchSize: size,
+      seed: config.seed,
+      epoch: 0,
+      samePatchTrack: objective.samePatchTrack,
+    })
+    if (batches.length) return batches
+  }
+  return []
 }
