@@ -1,5 +1,5 @@
 /**
- * GraphQL benchmark: `npm run bench:graphql [-- --releases 20000 --seconds 8 --connections 8]`.
+ * GraphQL benchmark: `npm run bench:graphql [-- --releases 20000 --seconds 8 --connections 8 --warmup 2]`.
  *
  * Loads a fresh database on the real server (fixture artists, labels and masters, plus a releases dump of N
  * records made by renumbering the fixture releases), starts `discograph serve`'s HTTP server and, in the
@@ -9,6 +9,8 @@
  *   (b) a search,
  *   (c) a 50-release page with artists, labels, styles and tracks.
  * Prints requests/s and p50/p99 latency for both and the GraphQL/raw throughput ratio; ends with one JSON line.
+ * A second API server executing with graphql-js instead of graphql-jit is driven too (`graphql-js` column,
+ * `*_graphqljs_*` keys), so the executor's effect is measured side by side under the same load.
  */
 import 'reflect-metadata'
 import fs from 'node:fs'
@@ -31,6 +33,7 @@ function arg(name: string, def: number): number {
 const RELEASES = arg('releases', 20_000)
 const SECONDS = arg('seconds', 8)
 const CONNECTIONS = arg('connections', 8)
+const WARMUP_SECONDS = arg('warmup', 2)
 const SEARCH_TERMS = ['stockholm', 'persuader', 'love', 'deep house', 'remix', 'night', 'dub', 'soul', 'mix', 'dreams']
 
 const Q_RELEASE = `query($id: Int!) { release(discogsId: $id) { title year artists { name artist { name } } labels { catalogNumber label { name } }
@@ -70,12 +73,12 @@ interface Figures {
   errors: number
 }
 
-async function drive(url: string, body: () => string): Promise<Figures> {
+async function drive(url: string, body: () => string, seconds = SECONDS): Promise<Figures> {
   const result = await autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     headers: { 'content-type': 'application/json' },
     requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
   })
@@ -92,6 +95,7 @@ try {
   await t.db.pool.query('ANALYZE')
   const queue = await JobQueue.start(t.db)
   const api = await startApiServer({ db: t.db, config: t.config, logger: createLogger('silent'), queue }, { port: 0, host: '127.0.0.1' })
+  const apiJs = await startApiServer({ db: t.db, config: t.config, logger: createLogger('silent'), queue, executor: 'graphql-js' }, { port: 0, host: '127.0.0.1' })
 
   // The baseline: the same answers through pg with hand-written SQL, no GraphQL, no DataLoader.
   const raw = http.createServer((req, res) => {
@@ -113,16 +117,26 @@ try {
     b_search: { query: Q_SEARCH, path: '/b', vars: () => ({ q: pick(SEARCH_TERMS) }) },
     c_page50: { query: Q_PAGE, path: '/c', vars: () => ({ after: encodeCursor(Math.floor(Math.random() * (RELEASES - 60))) }) },
   }
-  const figures: Record<string, { graphql: Figures; raw: Figures; ratio: number }> = {}
+  const figures: Record<string, { graphql: Figures; raw: Figures; ratio: number; graphqljs: Figures; ratiojs: number }> = {}
+  const ratio = (a: Figures, b: Figures) => Math.round((a.rps / b.rps) * 100) / 100
   for (const [name, s] of Object.entries(scenarios)) {
-    const graphql = await drive(`${api.url}/graphql`, () => JSON.stringify({ query: s.query, variables: s.vars() }))
-    const rawF = await drive(`${rawUrl}${s.path}`, () => JSON.stringify({ variables: s.vars() }))
-    figures[name] = { graphql, raw: rawF, ratio: Math.round((graphql.rps / rawF.rps) * 100) / 100 }
+    const gqlBody = () => JSON.stringify({ query: s.query, variables: s.vars() })
+    const rawBody = () => JSON.stringify({ variables: s.vars() })
+    // Whichever side ran first used to pay for cold PostgreSQL buffers and cold code (measured: up to 35 % on
+    // (a)); a short unmeasured pass over all three first.
+    for (const url of [`${api.url}/graphql`, `${rawUrl}${s.path}`, `${apiJs.url}/graphql`]) await drive(url, url.endsWith('/graphql') ? gqlBody : rawBody, WARMUP_SECONDS)
+    const graphql = await drive(`${api.url}/graphql`, gqlBody)
+    const rawF = await drive(`${rawUrl}${s.path}`, rawBody)
+    const graphqljs = await drive(`${apiJs.url}/graphql`, gqlBody)
+    figures[name] = { graphql, raw: rawF, ratio: ratio(graphql, rawF), graphqljs, ratiojs: ratio(graphqljs, rawF) }
+    const errors = graphql.errors + rawF.errors + graphqljs.errors
     console.log(
-      `${name.padEnd(10)} graphql ${String(graphql.rps).padStart(6)} req/s p50 ${graphql.p50} ms p99 ${graphql.p99} ms | raw SQL ${String(rawF.rps).padStart(6)} req/s p50 ${rawF.p50} ms p99 ${rawF.p99} ms | ratio ${figures[name].ratio}${graphql.errors + rawF.errors ? ` (errors: ${graphql.errors}/${rawF.errors})` : ''}`,
+      `${name.padEnd(10)} graphql ${String(graphql.rps).padStart(6)} req/s p50 ${graphql.p50} ms p99 ${graphql.p99} ms | raw SQL ${String(rawF.rps).padStart(6)} req/s p50 ${rawF.p50} ms p99 ${rawF.p99} ms | ratio ${figures[name].ratio}` +
+        ` | graphql-js ${String(graphqljs.rps).padStart(6)} req/s p50 ${graphqljs.p50} ms p99 ${graphqljs.p99} ms, ratio ${figures[name].ratiojs}${errors ? ` (errors: ${graphql.errors}/${rawF.errors}/${graphqljs.errors})` : ''}`,
     )
   }
   await api.close()
+  await apiJs.close()
   await queue.stop()
   raw.close()
   console.log(
@@ -130,7 +144,7 @@ try {
       releases: RELEASES,
       connections: CONNECTIONS,
       seconds_each: SECONDS,
-      ...Object.fromEntries(Object.entries(figures).flatMap(([k, f]) => [[`${k}_graphql_rps`, f.graphql.rps], [`${k}_raw_rps`, f.raw.rps], [`${k}_ratio`, f.ratio], [`${k}_graphql_p50_ms`, f.graphql.p50], [`${k}_graphql_p99_ms`, f.graphql.p99]])),
+      ...Object.fromEntries(Object.entries(figures).flatMap(([k, f]) => [[`${k}_graphql_rps`, f.graphql.rps], [`${k}_raw_rps`, f.raw.rps], [`${k}_ratio`, f.ratio], [`${k}_graphql_p50_ms`, f.graphql.p50], [`${k}_graphql_p99_ms`, f.graphql.p99], [`${k}_graphqljs_rps`, f.graphqljs.rps], [`${k}_graphqljs_ratio`, f.ratiojs]])),
       total_s: Math.round((performance.now() - started) / 1000),
     }),
   )

@@ -24,6 +24,7 @@ import { ModelService } from '../services/model.service.ts'
 import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
 import { AuthService, UnauthenticatedError, type Viewer } from '../services/auth.service.ts'
 import { graphiqlAssets, graphiqlPage } from './graphiql.ts'
+import { jitGateway } from './jit-executor.ts'
 import { limitError, measureOperation } from './limits.ts'
 import { createLoaders } from './loaders.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -43,6 +44,8 @@ export interface ApiDeps {
   queue: JobQueue
   /** HNSW scan settings of similarity queries (benchmarks vary ef_search). */
   similarityOptions?: SimilarityOptions
+  /** How operations execute: compiled by graphql-jit (default), or graphql-js (benchmarks compare the two). */
+  executor?: 'jit' | 'graphql-js'
 }
 
 export interface ApiServer {
@@ -83,7 +86,7 @@ function errorBody(message: string, code: string) {
 }
 
 /** Maps our errors to `extensions.code` in one place; internal errors are logged and never leak details. */
-function formatErrorWith(logger: Logger) {
+export function formatErrorWith(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error)
     if (original instanceof DiscographError) {
@@ -157,7 +160,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   )
 
   const apollo = new ApolloServer<ApiContext>({
-    schema,
+    // Execution compiled by graphql-jit (see jit-executor.ts); subscriptions over WebSocket keep graphql-js.
+    ...(deps.executor === 'graphql-js' ? { schema } : { gateway: jitGateway(schema) }),
     introspection: config.graphql.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,

@@ -5,7 +5,7 @@ import { parsePage, toConnection, type PageArgs } from '../api/pagination.ts'
 import type { ArtistRole, ReleaseFilter, ReleaseParent, Row, SearchType } from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError } from '../errors.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
-import { connectionFromList } from './connection.ts'
+import { connectionFromList, connectionResolvers } from './connection.ts'
 
 export interface CatalogContext {
   viewer: Viewer
@@ -144,6 +144,11 @@ export const catalogResolvers = {
       }
     },
   },
+  CreditConnection: connectionResolvers,
+  ArtistReferenceConnection: connectionResolvers,
+  LabelConnection: connectionResolvers,
+  ReleaseConnection: connectionResolvers,
+  TrackConnection: connectionResolvers,
   Credit: {
     // Credits come with their artist row joined (`ref`); null there means unlinked or not in the catalog.
     artist: (r: Row) => r.ref,
