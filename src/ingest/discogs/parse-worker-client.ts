@@ -17,9 +17,10 @@ type WorkerMessage =
 export async function* readDumpFileInWorker(file: string, opts: ReadOptions, initialCredits = 2): AsyncGenerator<ReaderEvent> {
   const worker = new Worker(new URL('./parse-worker.js', import.meta.url), {
     workerData: { file, opts, initialCredits },
-    // Cap the worker's heap: it holds one chunk, one record and a couple of batches. The young generation
-    // is where every record's tree and strings live and die: at 4 MB scavenges took ~15% more CPU.
-    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 16 },
+    // Cap the worker's heap: it holds one chunk, one record and a couple of batches. A larger young
+    // generation would save CPU (8 MB: ~10% less parse CPU in bench:parse) but raised bench:ingest's peak
+    // RSS by ~10-15 MB, too close to its 300 MB budget.
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
   })
   const queue: WorkerMessage[] = []
   let wake: (() => void) | null = null
