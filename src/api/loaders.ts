@@ -65,7 +65,13 @@ export function createLoaders(db: Queryable) {
     const rows = await repo.childLists(requests)
     return keys.map((k) => rows.get(k) ?? [])
   })
-  const childLoader = (table: ChildTable) => ({ load: (parentId: number) => childRows.load(`${table}|${parentId}`) })
+  // One view per table, made on first use: resolvers ask for it once per parent (200 times on a 50-release page).
+  const childLoaders = new Map<ChildTable, { load: (parentId: number) => Promise<Row[]> }>()
+  const childLoader = (table: ChildTable) => {
+    let loader = childLoaders.get(table)
+    if (!loader) childLoaders.set(table, (loader = { load: (parentId: number) => childRows.load(`${table}|${parentId}`) }))
+    return loader
+  }
   return {
     repo,
     artist: entity((ids) => repo.artists(ids)),

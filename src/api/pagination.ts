@@ -95,8 +95,13 @@ export function toConnection<T>(rows: T[], keyOf: (row: T) => number, page: Keys
     pageInfo: {
       hasNextPage: page.backward ? page.before != null : more,
       hasPreviousPage: page.backward ? more : page.after != null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      // Encoded only when read, as the edges' cursors.
+      get startCursor() {
+        return edges[0]?.cursor ?? null
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null
+      },
     },
     totalCount,
   }
