@@ -51,8 +51,9 @@ const TRACK = `t.id::float8 AS id, t.release_id AS "releaseId", t.track_key AS "
 const camelName = (k: string) => k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase())
 
 /**
- * Child tables read whole per parent, in their stated order, with every column (the table's, listed so the
- * rows can be built in SQL with camelCase keys). Whitelist: table names are never user input.
+ * Child tables read whole per parent, in their stated order. Whitelist: table names are never user input.
+ * `columns` are the table's columns as the migrations define them: rows travel as JSON arrays in this order
+ * (see ROW_OF), so a column added to one of these tables reaches the API only once it is listed here.
  * `ref` names the entity a row links to; it is joined in the same statement (as `ref`), so a credit and its
  * artist cost one query, not two waves of queries.
  */
@@ -93,6 +94,7 @@ const CHILDREN: Record<string, { parent: string; order: string; columns: string[
     columns: ['id', 'release_id', 'track_key', 'parent_id', 'sequence', 'position', 'title', 'duration_text', 'duration_s', 'type', 'missing_since_dump'],
   },
 } satisfies Record<string, unknown>
+
 /**
  * Per child table, a function from the row as a JSON array (its columns, then `ref`) to the row object,
  * compiled once: an object literal of constant keys builds each row in one step with a fixed shape, where a
