@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/support/yield-between-tests.ts'],
     // Two cores: more workers only contend; integration tests each make their own database.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
