@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 SRC=src/ml/engine/native/kernels.cc
-OUT_DIR=src/ml/engine/native/build
+OUT_DIR="${DG_NATIVE_OUT_DIR:-src/ml/engine/native/build}"  # elsewhere only for tests of another variant
 NODE_INCLUDE=""
 for d in "$(dirname "$(dirname "$(command -v node)")")/include/node" /usr/include/node /usr/local/include/node; do
   if [ -f "$d/node_api.h" ]; then NODE_INCLUDE="$d"; break; fi
@@ -15,10 +15,21 @@ if [ -z "$NODE_INCLUDE" ]; then echo "build-ml-native: Node headers (node_api.h)
 CXX="${CXX:-g++}"
 if ! command -v "$CXX" >/dev/null 2>&1; then echo "build-ml-native: no C++ compiler ($CXX)" >&2; exit 1; fi
 mkdir -p "$OUT_DIR"
+# Without OpenBLAS (a fresh machine after `npm ci` alone) the kernels still build, on the portable product
+# of portable-gemm.h: several times slower matrix products, still ~100x the plain tfjs CPU backend.
+# DG_PORTABLE_GEMM=1 forces it (to test that build).
+BLAS="-lopenblas"
+if [ "${DG_PORTABLE_GEMM:-0}" = 1 ]; then
+  BLAS="-DDG_PORTABLE_GEMM"
+elif ! printf 'int main(){return 0;}' | "$CXX" -x c++ - -o /dev/null -lopenblas 2>/dev/null; then
+  BLAS="-DDG_PORTABLE_GEMM"
+  echo "build-ml-native: OpenBLAS not found, building with the portable matrix product (install it with scripts/install-ml-native-deps.sh for faster training)" >&2
+fi
 # -ffast-math lets GCC vectorise expf through glibc's libmvec (swish, sigmoid); the kernels never rely on
 # NaN/Inf semantics. -fopenmp: loops split across cores.
+# shellcheck disable=SC2086
 "$CXX" -std=c++17 -O3 -march=native -ffast-math -fopenmp -fPIC -shared \
   -DNODE_GYP_MODULE_NAME=discograph_kernels -I"$NODE_INCLUDE" \
-  "$SRC" -o "$OUT_DIR/discograph_kernels.node.tmp" -lopenblas -lm
+  "$SRC" -o "$OUT_DIR/discograph_kernels.node.tmp" $BLAS -lm
 mv "$OUT_DIR/discograph_kernels.node.tmp" "$OUT_DIR/discograph_kernels.node"
-echo "build-ml-native: built $OUT_DIR/discograph_kernels.node" >&2
+echo "build-ml-native: built $OUT_DIR/discograph_kernels.node ($BLAS)" >&2

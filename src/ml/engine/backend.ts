@@ -51,7 +51,7 @@ async function tryBackend(name: BackendName, options: BackendOptions): Promise<B
     case 'native': {
       const info = registerNativeBackend({ threads: options.threads })
       if (!(await tf.setBackend(NATIVE_BACKEND))) throw new MlBackendError(name, 'backend did not initialise')
-      return { name, details: `tfjs CPU backend + native kernels (OpenBLAS sgemm, OpenMP): ${info}` }
+      return { name, details: `tfjs CPU backend + native kernels (OpenMP): ${info}` }
     }
     case 'wasm': {
       await import('@tensorflow/tfjs-backend-wasm')

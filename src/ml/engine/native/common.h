@@ -12,6 +12,7 @@
 
 #include <omp.h>
 
+#ifndef DG_PORTABLE_GEMM
 extern "C" {
 // From OpenBLAS' cblas.h, declared here so the build does not depend on where a distribution puts the header.
 enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
@@ -22,6 +23,7 @@ void openblas_set_num_threads(int);
 int openblas_get_num_threads(void);
 char* openblas_get_config(void);
 }
+#endif
 
 namespace dg {
 

@@ -9,13 +9,35 @@
 #pragma once
 
 #include "common.h"
+#ifdef DG_PORTABLE_GEMM
+#include "portable-gemm.h"
+#endif
 
 namespace dg {
 
 inline void sgemmOne(bool ta, bool tb, int M, int N, int K, const float* A, int lda, const float* B, int ldb, float beta,
                      float* C, int ldc) {
+#ifdef DG_PORTABLE_GEMM
+  portableSgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+#else
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb,
               beta, C, ldc);
+#endif
+}
+
+// OpenBLAS runs single-threaded inside our OpenMP splits (see above); the portable product has no threads.
+inline void blasSingleThreaded() {
+#ifndef DG_PORTABLE_GEMM
+  openblas_set_num_threads(1);
+#endif
+}
+
+inline const char* blasDescription() {
+#ifdef DG_PORTABLE_GEMM
+  return "portable sgemm, no OpenBLAS: scripts/install-ml-native-deps.sh makes products several times faster";
+#else
+  return openblas_get_config();
+#endif
 }
 
 // Splits [0, n) into `parts` ranges aligned to `align` (the last takes the rest).

@@ -297,14 +297,14 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   int n = a.i64(0);
   if (!a.ok) return nullptr;
   if (n > 0) omp_set_num_threads(n);
-  openblas_set_num_threads(1);
+  dg::blasSingleThreaded();
   return nullptr;
 }
 
 napi_value Info(napi_env env, napi_callback_info) {
   char buf[512];
-  snprintf(buf, sizeof buf, "openmp threads %d; openblas single-threaded per openmp thread (%s)", omp_get_max_threads(),
-           openblas_get_config());
+  snprintf(buf, sizeof buf, "openmp threads %d; sgemm single-threaded per openmp thread (%s)", omp_get_max_threads(),
+           dg::blasDescription());
   napi_value s;
   napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s);
   return s;
@@ -323,7 +323,7 @@ napi_value TuneAllocator(napi_env env, napi_callback_info) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
-  openblas_set_num_threads(1);
+  dg::blasSingleThreaded();
   struct {
     const char* name;
     napi_callback fn;
