@@ -86,7 +86,7 @@ function errorBody(message: string, code: string) {
 }
 
 /** Maps our errors to `extensions.code` in one place; internal errors are logged and never leak details. */
-export function formatErrorWith(logger: Logger) {
+function formatErrorWith(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error)
     if (original instanceof DiscographError) {

@@ -364,6 +364,11 @@ function nameIn(b: Buffer, start: number, length: number): string {
   return b.toString('utf8', start, start + length)
 }
 
+/** The name of the start tag at b[tagStart] ('<'), ending at nameEnd: for error messages only. */
+function startTagName(b: Buffer, tagStart: number, nameEnd: number): string {
+  return nameIn(b, tagStart + 1, nameEnd - tagStart - 1)
+}
+
 function parseElementAt(b: Buffer, start: number, base: number, build = true): { node: XmlNode; end: number } | null {
   const n = b.length
   /** the open elements (when building) */
@@ -466,7 +471,7 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       }
       if (d === C.SLASH) {
         if (j + 1 >= n) return null
-        if (b[j + 1] !== C.GT) throw new XmlSyntaxError(`malformed tag <${nameIn(b, tagStart + 1, ne - tagStart - 1)}>`, base + j)
+        if (b[j + 1] !== C.GT) throw new XmlSyntaxError(`malformed tag <${startTagName(b, tagStart, ne)}>`, base + j)
         selfClosing = true
         j += 2
         break
@@ -481,20 +486,20 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       let eq = k
       while (eq < n && isSpace(b[eq])) eq++
       if (eq >= n) return null
-      if (k === j || b[eq] !== C.EQ) throw new XmlSyntaxError(`malformed attribute in <${nameIn(b, tagStart + 1, ne - tagStart - 1)}>`, base + j)
+      if (k === j || b[eq] !== C.EQ) throw new XmlSyntaxError(`malformed attribute in <${startTagName(b, tagStart, ne)}>`, base + j)
       let q = eq + 1
       while (q < n && isSpace(b[q])) q++
       if (q >= n) return null
       const quote = b[q]
       if (quote !== C.DQ && quote !== C.SQ)
-        throw new XmlSyntaxError(`unquoted attribute ${nameIn(b, j, k - j)} in <${nameIn(b, tagStart + 1, ne - tagStart - 1)}>`, base + q)
+        throw new XmlSyntaxError(`unquoted attribute ${nameIn(b, j, k - j)} in <${startTagName(b, tagStart, ne)}>`, base + q)
       let close = q + 1
       let high = 0
       let amp = false
       for (; close < n; close++) {
         const e = b[close]
         if (e === quote) break
-        if (e === C.LT) throw new XmlSyntaxError(`"<" in attribute ${nameIn(b, j, k - j)} of <${nameIn(b, tagStart + 1, ne - tagStart - 1)}>`, base + q)
+        if (e === C.LT) throw new XmlSyntaxError(`"<" in attribute ${nameIn(b, j, k - j)} of <${startTagName(b, tagStart, ne)}>`, base + q)
         high |= e
         if (e === C.AMP) amp = true
       }

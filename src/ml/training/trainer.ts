@@ -284,7 +284,8 @@ export async function validate(
 }
 
 function validationBatches(objective: Objective, config: TrainingConfig) {
-  for (let size = config.batchSize; size >= 2; size--) {
+  // No batch can hold more pairs than there are held-out groups: start there, not at the training batch.
+  for (let size = Math.min(config.batchSize, objective.validation.groups.size); size >= 2; size--) {
     const batches = epochBatches(objective.validation, {
       batchSize: size,
       seed: config.seed,
