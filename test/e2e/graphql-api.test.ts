@@ -1,27 +1,14 @@
 import 'reflect-metadata'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { toGlobalId } from '../../src/api/global-id.ts'
-import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { AuthService } from '../../src/services/auth.service.ts'
-import { startTestApi, type TestApi } from '../support/api.ts'
-import { FIXTURES } from '../support/cli.ts'
-import { createEmbeddedTestDatabase, createServerTestDatabase, type TestDatabase } from '../support/database.ts'
+import { useFixtureApi } from '../support/api.ts'
+import { createEmbeddedTestDatabase, createServerTestDatabase } from '../support/database.ts'
 
 describe('GraphQL API over HTTP (real server, fixture dumps)', () => {
-  let t: TestDatabase
-  let api: TestApi
-  const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) => (await t.db.pool.query(text, params)).rows as T[]
-  const data = (query: string, variables?: Record<string, unknown>) => api.data(query, variables)
-
-  beforeAll(async () => {
-    t = await createServerTestDatabase()
-    await importDiscogs(t.db, [FIXTURES])
-    api = await startTestApi(t)
-  }, 120_000)
-  afterAll(async () => {
-    await api?.close()
-    await t?.dispose()
-  })
+  const fx = useFixtureApi(createServerTestDatabase)
+  const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) => (await fx.t.db.pool.query(text, params)).rows as T[]
+  const data = (query: string, variables?: Record<string, unknown>) => fx.api.data(query, variables)
 
   it('looks up release 1 with its artists, label, style, format and tracklist', async () => {
     const d = await data(`{ release(discogsId: 1) {
@@ -129,7 +116,7 @@ describe('GraphQL API over HTTP (real server, fixture dumps)', () => {
     const query = `query($n: Int) { releases(first: $n) { edges { node { title artists { name artist { name } } labels { catalogNumber label { name parentLabel { name } } } styles { name } tracks(first: 50) { edges { node { title artists { name } subTracks { title } } } } } } } }`
     const counts: number[] = []
     for (const n of [5, 50]) {
-      const r = await api.gql(query, { n })
+      const r = await fx.api.gql(query, { n })
       expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined()
       expect(r.body.data.releases.edges).toHaveLength(n)
       counts.push(Number(r.headers.get('x-sql-statements')))
@@ -141,77 +128,67 @@ describe('GraphQL API over HTTP (real server, fixture dumps)', () => {
   it('refuses too-deep and too-complex queries before running them', async () => {
     let deep = 'title'
     for (let i = 0; i < 10; i++) deep = `master { mainRelease { ${deep} } }`
-    const tooDeep = await api.gql(`{ release(discogsId: 1) { ${deep} } }`)
+    const tooDeep = await fx.api.gql(`{ release(discogsId: 1) { ${deep} } }`)
     expect(tooDeep.status).toBe(400)
     expect(tooDeep.body.errors?.[0].extensions?.code).toBe('QUERY_TOO_DEEP')
-    const tooComplex = await api.gql(`{ releases(first: 100) { edges { node { tracks(first: 100) { edges { node { credits(first: 100) { edges { node { name } } } } } } } } } }`)
+    const tooComplex = await fx.api.gql(`{ releases(first: 100) { edges { node { tracks(first: 100) { edges { node { credits(first: 100) { edges { node { name } } } } } } } } } }`)
     expect(tooComplex.status).toBe(400)
     expect(tooComplex.body.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX')
     expect(tooComplex.headers.get('x-sql-statements')).toBe('0')
-    const viaVariables = await api.gql(`query($n: Int) { releases(first: $n) { edges { node { tracks(first: $n) { edges { node { credits(first: $n) { edges { node { name } } } } } } } } } }`, { n: 100 })
+    const viaVariables = await fx.api.gql(`query($n: Int) { releases(first: $n) { edges { node { tracks(first: $n) { edges { node { credits(first: $n) { edges { node { name } } } } } } } } } }`, { n: 100 })
     expect(viaVariables.body.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX')
   })
 
   it('reports errors with codes: bad input, bad cursors, not found, unauthenticated, forbidden', async () => {
     const code = (r: { body: { errors?: { extensions?: { code?: string } }[] } }) => r.body.errors?.[0]?.extensions?.code
-    expect(code(await api.gql(`{ releases(first: 1000) { totalCount } }`))).toBe('BAD_USER_INPUT')
-    expect(code(await api.gql(`{ releases(first: 1, after: "nonsense") { totalCount } }`))).toBe('BAD_USER_INPUT')
-    expect(code(await api.gql(`{ releases(filter: { yearFrom: 2000, yearTo: 1990 }) { totalCount } }`))).toBe('BAD_USER_INPUT')
-    expect(code(await api.gql(`{ search(query: "x") { edges { score } } }`))).toBe('BAD_USER_INPUT')
-    expect(code(await api.gql(`{ track(id: "${toGlobalId('Artist', 1)}") { title } }`))).toBe('BAD_USER_INPUT')
-    expect(code(await api.gql(`{ nope }`))).toBe('GRAPHQL_VALIDATION_FAILED')
-    const auth = new AuthService(t.db.pool, { publicRead: true })
+    expect(code(await fx.api.gql(`{ releases(first: 1000) { totalCount } }`))).toBe('BAD_USER_INPUT')
+    expect(code(await fx.api.gql(`{ releases(first: 1, after: "nonsense") { totalCount } }`))).toBe('BAD_USER_INPUT')
+    expect(code(await fx.api.gql(`{ releases(filter: { yearFrom: 2000, yearTo: 1990 }) { totalCount } }`))).toBe('BAD_USER_INPUT')
+    expect(code(await fx.api.gql(`{ search(query: "x") { edges { score } } }`))).toBe('BAD_USER_INPUT')
+    expect(code(await fx.api.gql(`{ track(id: "${toGlobalId('Artist', 1)}") { title } }`))).toBe('BAD_USER_INPUT')
+    expect(code(await fx.api.gql(`{ nope }`))).toBe('GRAPHQL_VALIDATION_FAILED')
+    const auth = new AuthService(fx.t.db.pool, { publicRead: true })
     const admin = (await auth.createKey('test-admin', 'admin')).key
     const reader = (await auth.createKey('test-reader', 'reader')).key
     const mutation = `mutation { importDiscogs(files: ["/nonexistent"]) { id } }`
-    expect(code(await api.gql(mutation))).toBe('UNAUTHENTICATED')
-    expect(code(await api.gql(mutation, {}, { authorization: `Bearer ${reader}` }))).toBe('FORBIDDEN')
-    const badKey = await api.gql(`{ __typename }`, {}, { authorization: 'Bearer dg_not-a-key' })
+    expect(code(await fx.api.gql(mutation))).toBe('UNAUTHENTICATED')
+    expect(code(await fx.api.gql(mutation, {}, { authorization: `Bearer ${reader}` }))).toBe('FORBIDDEN')
+    const badKey = await fx.api.gql(`{ __typename }`, {}, { authorization: 'Bearer dg_not-a-key' })
     expect(badKey.status).toBe(401)
-    expect(code(await api.gql(`mutation { retryJob(id: "00000000-0000-0000-0000-000000000000") { id } }`, {}, { authorization: `Bearer ${admin}` }))).toBe('NOT_FOUND')
+    expect(code(await fx.api.gql(`mutation { retryJob(id: "00000000-0000-0000-0000-000000000000") { id } }`, {}, { authorization: `Bearer ${admin}` }))).toBe('NOT_FOUND')
   })
 
   it('serves GraphiQL offline, health, metrics; refuses CSRF-able and oversized requests', async () => {
-    const page = await fetch(`${api.url}/graphql`, { headers: { accept: 'text/html' } })
+    const page = await fetch(`${fx.api.url}/graphql`, { headers: { accept: 'text/html' } })
     const html = await page.text()
     expect(page.status).toBe(200)
     expect(html).toContain('GraphiQL')
     expect(html).not.toMatch(/src="https?:\/\//)
     for (const asset of [...html.matchAll(/(?:src|href)="(\/vendor\/[^"]+)"/g)].map((m) => m[1])) {
-      expect((await fetch(`${api.url}${asset}`)).status, asset).toBe(200)
+      expect((await fetch(`${fx.api.url}${asset}`)).status, asset).toBe(200)
     }
-    expect(await (await fetch(`${api.url}/healthz`)).json()).toEqual({ status: 'ok', database: 'server', migrations: 'current' })
-    const metrics = await (await fetch(`${api.url}/metrics`)).text()
+    expect(await (await fetch(`${fx.api.url}/healthz`)).json()).toEqual({ status: 'ok', database: 'server', migrations: 'current' })
+    const metrics = await (await fetch(`${fx.api.url}/metrics`)).text()
     expect(metrics).toMatch(/discograph_http_requests_total\{route="graphql",method="POST",status="200"\} \d+/)
     expect(metrics).toMatch(/discograph_db_pool_connections\{state="total"\}/)
-    const csrf = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' })
+    const csrf = await fetch(`${fx.api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' })
     expect(csrf.status).toBe(400)
-    const huge = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ __typename }`, pad: 'x'.repeat(2_000_000) }) })
+    const huge = await fetch(`${fx.api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ __typename }`, pad: 'x'.repeat(2_000_000) }) })
     expect(huge.status).toBe(413)
   })
 })
 
 describe('GraphQL API on the embedded database, with introspection off and key-only reading', () => {
-  let t: TestDatabase
-  let api: TestApi
-  beforeAll(async () => {
-    t = await createEmbeddedTestDatabase()
-    await importDiscogs(t.db, [FIXTURES])
-    api = await startTestApi(t, { publicRead: false, graphql: { ...t.config.graphql, introspection: false } })
-  }, 120_000)
-  afterAll(async () => {
-    await api?.close()
-    await t?.dispose()
-  })
+  const fx = useFixtureApi(createEmbeddedTestDatabase, (t) => ({ publicRead: false, graphql: { ...t.config.graphql, introspection: false } }))
 
   it('serves the same data to a reader key, refuses anonymous reading and introspection', async () => {
-    const reader = (await new AuthService(t.db.pool, { publicRead: false }).createKey('r', 'reader')).key
-    const ok = await api.gql(`{ release(discogsId: 1) { title labels { catalogNumber } } }`, {}, { authorization: `Bearer ${reader}` })
+    const reader = (await new AuthService(fx.t.db.pool, { publicRead: false }).createKey('r', 'reader')).key
+    const ok = await fx.api.gql(`{ release(discogsId: 1) { title labels { catalogNumber } } }`, {}, { authorization: `Bearer ${reader}` })
     expect(ok.body.data).toEqual({ release: { title: 'Stockholm', labels: [{ catalogNumber: 'SK032' }] } })
-    const anon = await api.gql(`{ release(discogsId: 1) { title } }`)
+    const anon = await fx.api.gql(`{ release(discogsId: 1) { title } }`)
     expect(anon.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED')
-    const intro = await api.gql(`{ __schema { types { name } } }`, {}, { authorization: `Bearer ${reader}` })
+    const intro = await fx.api.gql(`{ __schema { types { name } } }`, {}, { authorization: `Bearer ${reader}` })
     expect(intro.body.errors?.[0].message).toMatch(/introspection/i)
-    expect(await (await fetch(`${api.url}/healthz`)).json()).toMatchObject({ status: 'ok', database: 'embedded' })
+    expect(await (await fetch(`${fx.api.url}/healthz`)).json()).toMatchObject({ status: 'ok', database: 'embedded' })
   })
 })

@@ -1,40 +1,27 @@
 import 'reflect-metadata'
 import { execute, parse, type ExecutionResult } from 'graphql'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { JitExecutor } from '../../src/api/jit-executor.ts'
 import { createLoaders } from '../../src/api/loaders.ts'
 import { buildSchema } from '../../src/api/schema.ts'
 import { encodeCursor } from '../../src/api/pagination.ts'
 import { CountingQueryable } from '../../src/db/sql.ts'
-import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { AuthService } from '../../src/services/auth.service.ts'
-import { startTestApi, type TestApi } from '../support/api.ts'
-import { FIXTURES } from '../support/cli.ts'
-import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
+import { useFixtureApi } from '../support/api.ts'
+import { createServerTestDatabase } from '../support/database.ts'
 
 /**
  * The API executes operations compiled by graphql-jit. These compare its results, errors included, with
  * graphql-js's execution of the same operation over the same data, and check the error shapes clients see.
  */
 describe('compiled GraphQL execution (graphql-jit) answers as graphql-js does', () => {
-  let t: TestDatabase
-  let api: TestApi
+  const fx = useFixtureApi(createServerTestDatabase)
   const schema = buildSchema()
-
-  beforeAll(async () => {
-    t = await createServerTestDatabase()
-    await importDiscogs(t.db, [FIXTURES])
-    api = await startTestApi(t)
-  }, 120_000)
-  afterAll(async () => {
-    await api?.close()
-    await t?.dispose()
-  })
 
   // A fresh context per execution, so neither side sees the other's DataLoader cache.
   async function context() {
-    const auth = new AuthService(t.db.pool, { publicRead: true })
-    const sql = new CountingQueryable(t.db.pool, true)
+    const auth = new AuthService(fx.t.db.pool, { publicRead: true })
+    const sql = new CountingQueryable(fx.t.db.pool, true)
     return { viewer: await auth.viewerFor(undefined), auth, loaders: createLoaders(sql), sql }
   }
   // What reaches the client: errors as JSON (message, locations, path, extensions), data as is.
@@ -88,12 +75,12 @@ describe('compiled GraphQL execution (graphql-jit) answers as graphql-js does', 
   it('keeps errors: a bad argument still reports its code, message, path and location', async () => {
     const { compiled } = await both(`{ releases(first: 1000) { totalCount } }`)
     expect(compiled.errors).toEqual([{ message: 'first: must be between 0 and 100', locations: [{ line: 1, column: 3 }], path: ['releases'] }])
-    const http = await api.gql(`{ releases(first: 1000) { totalCount } }`)
+    const http = await fx.api.gql(`{ releases(first: 1000) { totalCount } }`)
     expect(http.body.errors).toEqual([{ message: 'first: must be between 0 and 100', locations: [{ line: 1, column: 3 }], path: ['releases'], extensions: { code: 'BAD_USER_INPUT' } }])
   })
 
   it('keeps variable coercion as graphql-js does it: status 400, BAD_USER_INPUT, no data', async () => {
-    const r = await api.gql(`query($id: Int!) { release(discogsId: $id) { title } }`, { id: 'one' })
+    const r = await fx.api.gql(`query($id: Int!) { release(discogsId: $id) { title } }`, { id: 'one' })
     expect(r.status).toBe(400)
     expect(r.body.data).toBeUndefined()
     expect(r.body.errors).toEqual([
@@ -116,7 +103,7 @@ describe('compiled GraphQL execution (graphql-jit) answers as graphql-js does', 
 
   it('serves the same data over HTTP as graphql-js computes', async () => {
     const query = QUERIES[1][1]
-    const r = await api.gql(query, QUERIES[1][2])
+    const r = await fx.api.gql(query, QUERIES[1][2])
     const { reference } = await both(query, QUERIES[1][2])
     expect(r.body).toEqual(reference)
   })

@@ -1,8 +1,10 @@
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import type { Config } from '../../src/config/config.ts'
 import { startApiServer, type ApiServer } from '../../src/api/http-server.ts'
 import { JobQueue } from '../../src/jobs/queue.ts'
+import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { createLogger } from '../../src/logger.ts'
+import { FIXTURES } from './cli.ts'
 import type { TestDatabase } from './database.ts'
 
 export interface GqlResponse {
@@ -49,4 +51,25 @@ export async function startTestApi(t: TestDatabase, overrides: Partial<Config> =
     },
   }
   return api
+}
+
+/**
+ * For one describe block: a test database (`create`) with the fixture dumps imported and the API over it,
+ * set up before its tests and closed after them. `t` and `api` are there once the block's tests run.
+ */
+export function useFixtureApi(
+  create: () => Promise<TestDatabase>,
+  overrides: (t: TestDatabase) => Partial<Config> = () => ({}),
+): { readonly t: TestDatabase; readonly api: TestApi } {
+  const fixture = {} as { t: TestDatabase; api: TestApi }
+  beforeAll(async () => {
+    fixture.t = await create()
+    await importDiscogs(fixture.t.db, [FIXTURES])
+    fixture.api = await startTestApi(fixture.t, overrides(fixture.t))
+  }, 120_000)
+  afterAll(async () => {
+    await fixture.api?.close()
+    await fixture.t?.dispose()
+  })
+  return fixture
 }
