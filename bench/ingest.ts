@@ -19,7 +19,6 @@
  * Server: DATABASE_URL if set (a fresh database is created beside it), else postgresql://postgres@127.0.0.1:5432.
  */
 import 'reflect-metadata'
-import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -33,20 +32,14 @@ import { assignTrackIds, CatalogWriterRepository, directCopySql } from '../src/d
 import type { StageTable } from '../src/db/repositories/catalog-staging.ts'
 import { readDumpFile } from '../src/ingest/discogs/dump-reader.ts'
 import { importDiscogs } from '../src/ingest/discogs/import.ts'
+import { buildReleaseDump } from './support/release-dump.ts'
 
-const REPO = path.resolve(import.meta.dirname, '..')
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : def
 }
 
-/** The dump, written by writeRenumberedReleaseDump in a child process. */
-function buildDump(dir: string, n: number): string {
-  const code = `const { writeRenumberedReleaseDump } = await import('./test/support/dumps.ts')
-    process.stdout.write(writeRenumberedReleaseDump(${JSON.stringify(dir)}, ${n}, { date: '20990101', level: 6 }))`
-  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8' })
-}
 
 async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
@@ -119,7 +112,7 @@ interface Run {
 const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 
 async function run(n: number, dir: string): Promise<Run> {
-  const file = buildDump(dir, n)
+  const file = buildReleaseDump(dir, n)
   const fileMb = fs.statSync(file).size / 1e6
   const { url, drop } = await freshDatabase()
   const db = await openDatabase(loadConfig({ DATABASE_URL: url, DATA_DIR: dir, LOG_LEVEL: 'silent' }))
@@ -184,7 +177,7 @@ async function run(n: number, dir: string): Promise<Run> {
  * (indexes deferred and foreign-key checks skipped as in a first import) and the indexes built.
  */
 async function postgresAlone(n: number, dir: string): Promise<{ copySeconds: number; indexSeconds: number; releasesPerS: number; load: string }> {
-  const file = buildDump(dir, n)
+  const file = buildReleaseDump(dir, n)
   const out = fs.mkdtempSync(path.join(dir, 'copy-'))
   const files = new Map<StageTable, number>()
   let base = 0

@@ -15,7 +15,6 @@
  * batch's tables, track number offsets and ids: equal digests before and after a change to the parser
  * mean it emits the same bytes (it costs time, so figures of a digest run are not comparable).
  */
-import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -23,8 +22,8 @@ import path from 'node:path'
 import { readDumpFile, type ReadOptions, type ReaderEvent } from '../src/ingest/discogs/dump-reader.ts'
 import { readDumpFileInWorker } from '../src/ingest/discogs/parse-worker-client.ts'
 import { FIXTURES } from '../test/support/cli.ts'
+import { buildReleaseDump } from './support/release-dump.ts'
 
-const REPO = path.resolve(import.meta.dirname, '..')
 const FIXTURE = path.join(FIXTURES, 'discogs_20200806_releases.xml.gz')
 
 function arg(name: string, def: string): string {
@@ -41,9 +40,7 @@ function cachedDump(n: number): string {
   // Built beside the final place and renamed, so that an interrupted build is never taken for a dump.
   fs.mkdirSync(path.dirname(dir), { recursive: true })
   const tmp = fs.mkdtempSync(`${dir}.tmp-`)
-  const code = `const { writeRenumberedReleaseDump } = await import('./test/support/dumps.ts')
-    writeRenumberedReleaseDump(${JSON.stringify(tmp)}, ${n}, { date: '20990101', level: 6 })`
-  execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, stdio: 'inherit' })
+  buildReleaseDump(tmp, n)
   fs.rmSync(dir, { recursive: true, force: true })
   fs.renameSync(tmp, dir)
   return file
