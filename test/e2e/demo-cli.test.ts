@@ -38,6 +38,17 @@ describe('discograph demo (embedded database)', () => {
         data: Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
         errors?: unknown[]
       }
+    // The example queries it prints find something in the demo's catalog: each answers without errors, and
+    // no top-level answer is null or an empty list.
+    const examples = [...stderr.matchAll(/-d '(.*)'$/gm)].map((m) => (JSON.parse(m[1].replaceAll("'\\''", "'")) as { query: string }).query)
+    expect(examples).toHaveLength(3)
+    for (const query of examples) {
+      const r = await gql(query)
+      expect(r.errors, query).toBeUndefined()
+      const [answer] = Object.values(r.data)
+      expect(answer, query).not.toBeNull()
+      if (answer.edges) expect(answer.edges.length, query).toBeGreaterThan(0)
+    }
     const models = await gql(`{ models { name kind embedded } probes { name task } trainingRuns { name status } }`)
     expect(models.errors).toBeUndefined()
     expect(models.data.trainingRuns).toEqual([{ name: 'demo-artist-demo', status: 'succeeded' }])

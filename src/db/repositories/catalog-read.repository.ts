@@ -196,6 +196,17 @@ const SEARCHABLE: Record<SearchType, { table: string; text: string; id: string }
 export class CatalogReadRepository {
   constructor(private readonly db: Queryable) {}
 
+  /** The release with the lowest id, with its first artist credit and first style: what examples can name. */
+  async exampleRelease(): Promise<{ id: number; artist: string | null; style: string | null } | null> {
+    const { rows } = await this.db.query<{ id: number; artist: string | null; style: string | null }>(
+      `SELECT r.id,
+         (SELECT ra.name FROM release_artist ra WHERE ra.release_id = r.id ORDER BY ra.ord LIMIT 1) AS artist,
+         (SELECT s.style FROM release_style s WHERE s.release_id = r.id ORDER BY s.style LIMIT 1) AS style
+       FROM release r ORDER BY r.id LIMIT 1`,
+    )
+    return rows[0] ?? null
+  }
+
   async artists(ids: readonly number[]): Promise<Row[]> {
     return (await this.db.query(`SELECT ${ARTIST} FROM artist a WHERE a.id = ANY($1::int[])`, [ids])).rows
   }
