@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader'
 import {
   CatalogReadRepository,
+  type ChildListMap,
   type ChildTable,
   type ReleaseFilter,
   type ReleaseParent,
@@ -44,10 +45,12 @@ export interface ReleasePageArgs {
   parent: ReleaseParent
   filter: ReleaseFilter
   page: KeysetPage
+  /** Child lists the selection reads of each release: read with the page, in the same statement. */
+  lists: readonly ChildTable[]
 }
 
-const releaseArgsKey = (a: { parent: ReleaseParent; filter: ReleaseFilter; page?: KeysetPage }) =>
-  JSON.stringify([a.parent, a.filter, a.page ? pageKey(a.page) : null])
+const releaseArgsKey = (a: { parent: ReleaseParent; filter: ReleaseFilter; page?: KeysetPage; lists?: readonly ChildTable[] }) =>
+  JSON.stringify([a.parent, a.filter, a.page ? pageKey(a.page) : null, a.lists ?? null])
 
 /** Per-request loaders: one per relation, so any query shape costs a bounded number of statements. */
 export function createLoaders(db: Queryable) {
@@ -65,6 +68,11 @@ export function createLoaders(db: Queryable) {
     const rows = await repo.childLists(requests)
     return keys.map((k) => rows.get(k) ?? [])
   })
+  /** Child lists that came with their parents' rows: the resolvers that read them find them loaded. */
+  const primed = <T extends { lists: ChildListMap }>(read: T): T => {
+    for (const [key, rows] of read.lists) childRows.prime(key, rows)
+    return read
+  }
   // One view per table, made on first use: resolvers ask for it once per parent (200 times on a 50-release page).
   const childLoaders = new Map<ChildTable, { load: (parentId: number) => Promise<Row[]> }>()
   const childLoader = (table: ChildTable) => {
@@ -77,7 +85,13 @@ export function createLoaders(db: Queryable) {
     artist: entity((ids) => repo.artists(ids)),
     label: entity((ids) => repo.labels(ids)),
     master: entity((ids) => repo.masters(ids)),
-    release: entity((ids) => repo.releases(ids)),
+    release: entity(async (ids) => (await repo.releases(ids)).rows),
+    /** Releases by id with the child lists a selection reads (see ReleasePageArgs.lists). */
+    releaseWithLists: groupedLoader<number, readonly ChildTable[], Row | null>(
+      (lists) => lists.join(),
+      async (ids, lists) => new Map(primed(await repo.releases(ids, lists)).rows.map((r) => [Number(r.id), r])),
+      null,
+    ),
     track: entity((ids) => repo.tracks(ids)),
     tracklist: childLoader('track'),
     sublabels: new DataLoader<number, Row[]>(async (ids) => {
@@ -86,8 +100,12 @@ export function createLoaders(db: Queryable) {
     }),
     /** Rows of a child table (credits, formats, aliases…) per parent id. */
     children: childLoader,
-    releasePage: groupedLoader<number | string, ReleasePageArgs, Row[]>(releaseArgsKey, (parents, a) => repo.releasePages(a.parent, parents, a.filter, a.page), []),
-    releaseCount: groupedLoader<number | string, Omit<ReleasePageArgs, 'page'>, number>(releaseArgsKey, (parents, a) => repo.releaseCounts(a.parent, parents, a.filter), 0),
+    releasePage: groupedLoader<number | string, ReleasePageArgs, Row[]>(
+      releaseArgsKey,
+      async (parents, a) => primed(await repo.releasePages(a.parent, parents, a.filter, a.page, a.lists)).pages,
+      [],
+    ),
+    releaseCount: groupedLoader<number | string, Omit<ReleasePageArgs, 'page' | 'lists'>, number>(releaseArgsKey, (parents, a) => repo.releaseCounts(a.parent, parents, a.filter), 0),
     artistTrackPage: groupedLoader<number, KeysetPage, Row[]>(pageKey, (parents, page) => repo.artistTrackPages(parents, page), []),
     artistTrackCount: new DataLoader<number, number>(async (ids) => {
       const m = await repo.artistTrackCounts(ids)

@@ -1,8 +1,10 @@
 import fs from 'node:fs'
+import type { GraphQLResolveInfo } from 'graphql'
 import { fromGlobalId, numericKey, toGlobalId, type NodeType } from '../api/global-id.ts'
 import type { Loaders } from '../api/loaders.ts'
+import { selectedFields } from '../api/lookahead.ts'
 import { parsePage, toConnection, type PageArgs } from '../api/pagination.ts'
-import type { ArtistRole, ReleaseFilter, ReleaseParent, Row, SearchType } from '../db/repositories/catalog-read.repository.ts'
+import type { ArtistRole, ChildTable, ReleaseFilter, ReleaseParent, Row, SearchType } from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError } from '../errors.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
 import { connectionFromList, connectionResolvers } from './connection.ts'
@@ -38,12 +40,38 @@ function checkFilter(filter: ReleaseFilter | null | undefined): ReleaseFilter {
   return f
 }
 
+/** The child table behind each list field of Release. */
+const RELEASE_LISTS = {
+  artists: 'release_artist',
+  credits: 'release_credit',
+  labels: 'release_label',
+  series: 'release_series',
+  formats: 'release_format',
+  identifiers: 'release_identifier',
+  companies: 'release_company',
+  videos: 'release_video',
+  genres: 'release_genre',
+  styles: 'release_style',
+  tracks: 'track',
+} as const satisfies Record<string, ChildTable>
+
+/**
+ * The child lists the selection reads of the releases at `path` below the resolved field: read in the
+ * statement that reads the releases, a release and its lists cost one round trip instead of two.
+ */
+function releaseLists(info: GraphQLResolveInfo, path: readonly string[]): ChildTable[] {
+  const fields = selectedFields(info, path)
+  return Object.entries(RELEASE_LISTS)
+    .filter(([field]) => fields.has(field))
+    .map(([, table]) => table)
+}
+
 /** A page of releases hanging off `parent` (or the root list), batched with every sibling's page. */
-function releaseConnection(ctx: CatalogContext, parent: ReleaseParent, parentKey: number | string, args: Args) {
+function releaseConnection(ctx: CatalogContext, parent: ReleaseParent, parentKey: number | string, args: Args, info: GraphQLResolveInfo) {
   const filter = checkFilter(args.filter)
   const page = parsePage(args)
   return ctx.loaders.releasePage
-    .load({ parent: parentKey, args: { parent, filter, page } })
+    .load({ parent: parentKey, args: { parent, filter, page, lists: releaseLists(info, ['edges', 'node']) } })
     .then((rows) => toConnection(rows, (r) => Number(r.id), page, () => ctx.loaders.releaseCount.load({ parent: parentKey, args: { parent, filter } })))
 }
 
@@ -108,11 +136,14 @@ export const catalogResolvers = {
     artist: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.artist.load(a.discogsId)),
     label: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.label.load(a.discogsId)),
     master: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.master.load(a.discogsId)),
-    release: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.release.load(a.discogsId)),
-    track: (_: unknown, a: { id: string }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.track.load(numericKey(a.id, 'Track'))),
-    releases: (_: unknown, a: Args, ctx: CatalogContext) => {
+    release: (_: unknown, a: { discogsId: number }, ctx: CatalogContext, info: GraphQLResolveInfo) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return releaseConnection(ctx, null, 0, a)
+      return ctx.loaders.releaseWithLists.load({ parent: a.discogsId, args: releaseLists(info, []) })
+    },
+    track: (_: unknown, a: { id: string }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.track.load(numericKey(a.id, 'Track'))),
+    releases: (_: unknown, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => {
+      ctx.auth.assertCanRead(ctx.viewer)
+      return releaseConnection(ctx, null, 0, a, info)
     },
     styles: async (_: unknown, __: unknown, ctx: CatalogContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
@@ -163,7 +194,8 @@ export const catalogResolvers = {
     aliases: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_alias').load(Number(r.id)), 'aliasId', 'aliasName'), ord, a),
     members: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_member').load(Number(r.id)), 'memberId', 'memberName'), ord, a),
     groups: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_group').load(Number(r.id)), 'groupId', 'groupName'), ord, a),
-    releases: (r: Row, a: Args & { role: ArtistRole }, ctx: CatalogContext) => releaseConnection(ctx, { kind: 'artist', role: a.role }, Number(r.id), a),
+    releases: (r: Row, a: Args & { role: ArtistRole }, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      releaseConnection(ctx, { kind: 'artist', role: a.role }, Number(r.id), a, info),
     tracks: async (r: Row, a: PageArgs, ctx: CatalogContext) => {
       const page = parsePage(a)
       const rows = await ctx.loaders.artistTrackPage.load({ parent: Number(r.id), args: page })
@@ -175,8 +207,8 @@ export const catalogResolvers = {
     discogsId: (r: Row) => r.id,
     parentLabel: (r: Row, _: unknown, ctx: CatalogContext) => labelRef(ctx, r.parentId),
     sublabels: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.sublabels.load(Number(r.id)), (l) => Number(l.id), a),
-    releases: (r: Row, a: Args & { includeSublabels: boolean }, ctx: CatalogContext) =>
-      releaseConnection(ctx, { kind: 'label', includeSublabels: !!a.includeSublabels }, Number(r.id), a),
+    releases: (r: Row, a: Args & { includeSublabels: boolean }, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      releaseConnection(ctx, { kind: 'label', includeSublabels: !!a.includeSublabels }, Number(r.id), a, info),
   },
   Master: {
     id: (r: Row) => toGlobalId('Master', Number(r.id)),
@@ -186,28 +218,28 @@ export const catalogResolvers = {
     styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('master_style').load(Number(r.id)), 'Style'),
     artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children('master_artist').load(Number(r.id)),
     videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children('master_video').load(Number(r.id))),
-    versions: (r: Row, a: Args, ctx: CatalogContext) => releaseConnection(ctx, { kind: 'master' }, Number(r.id), a),
+    versions: (r: Row, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => releaseConnection(ctx, { kind: 'master' }, Number(r.id), a, info),
   },
   Release: {
     id: (r: Row) => toGlobalId('Release', Number(r.id)),
     discogsId: (r: Row) => r.id,
     master: (r: Row, _: unknown, ctx: CatalogContext) => (r.masterId ? ctx.loaders.master.load(Number(r.masterId)) : null),
-    genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('release_genre').load(Number(r.id)), 'Genre'),
-    styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('release_style').load(Number(r.id)), 'Style'),
+    genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children(RELEASE_LISTS.genres).load(Number(r.id)), 'Genre'),
+    styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children(RELEASE_LISTS.styles).load(Number(r.id)), 'Style'),
     formats: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children('release_format').load(Number(r.id))).map((f) => ({ ...f, quantity: f.qty })),
+      (await ctx.loaders.children(RELEASE_LISTS.formats).load(Number(r.id))).map((f) => ({ ...f, quantity: f.qty })),
     labels: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children('release_label').load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
+      (await ctx.loaders.children(RELEASE_LISTS.labels).load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
     series: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children('release_series').load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
-    identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('release_identifier').load(Number(r.id)),
+      (await ctx.loaders.children(RELEASE_LISTS.series).load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
+    identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.identifiers).load(Number(r.id)),
     companies: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children('release_company').load(Number(r.id))).map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref })),
-    videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children('release_video').load(Number(r.id))),
-    artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children('release_artist').load(Number(r.id)),
-    credits: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.children('release_credit').load(Number(r.id)), ord, a),
+      (await ctx.loaders.children(RELEASE_LISTS.companies).load(Number(r.id))).map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref })),
+    videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children(RELEASE_LISTS.videos).load(Number(r.id))),
+    artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children(RELEASE_LISTS.artists).load(Number(r.id)),
+    credits: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.children(RELEASE_LISTS.credits).load(Number(r.id)), ord, a),
     tracks: async (r: Row, a: PageArgs, ctx: CatalogContext) =>
-      connectionFromList((await ctx.loaders.tracklist.load(Number(r.id))).filter((t) => t.parentId == null), (t) => Number(t.sequence), a),
+      connectionFromList((await ctx.loaders.children(RELEASE_LISTS.tracks).load(Number(r.id))).filter((t) => t.parentId == null), (t) => Number(t.sequence), a),
   },
   Track: {
     id: (r: Row) => toGlobalId('Track', Number(r.id)),
@@ -223,11 +255,11 @@ export const catalogResolvers = {
   Style: {
     id: (t: Tag) => toGlobalId('Style', t.name),
     releaseCount: (t: Tag & { releaseCount?: number }, _: unknown, ctx: CatalogContext) => t.releaseCount ?? ctx.loaders.tagCount.load({ parent: t.name, args: 'style' }),
-    releases: (t: Tag, a: Args, ctx: CatalogContext) => releaseConnection(ctx, { kind: 'style' }, t.name, a),
+    releases: (t: Tag, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => releaseConnection(ctx, { kind: 'style' }, t.name, a, info),
   },
   Genre: {
     id: (t: Tag) => toGlobalId('Genre', t.name),
     releaseCount: (t: Tag & { releaseCount?: number }, _: unknown, ctx: CatalogContext) => t.releaseCount ?? ctx.loaders.tagCount.load({ parent: t.name, args: 'genre' }),
-    releases: (t: Tag, a: Args, ctx: CatalogContext) => releaseConnection(ctx, { kind: 'genre' }, t.name, a),
+    releases: (t: Tag, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => releaseConnection(ctx, { kind: 'genre' }, t.name, a, info),
   },
 }

@@ -108,6 +108,48 @@ const ROW_OF = Object.fromEntries(
   }),
 ) as Record<ChildTable, (a: unknown[]) => Row>
 
+/**
+ * Per child table, the pieces of SQL that read its rows as JSON arrays in ROW_OF's order (`c` is the child
+ * table, joined to the entity its `ref` links to), built once: `agg` is one parent's list, `parent` the column
+ * that names the parent.
+ */
+const LIST_SQL = Object.fromEntries(
+  Object.entries(CHILDREN).map(([table, { parent, order, columns, ref }]) => {
+    const values = columns.map((c) => `c.${c}`)
+    if (ref) values.push(`CASE WHEN ${ref.alias}.id IS NULL THEN NULL ELSE json_build_object(${jsonPairs(ref.select)}) END`)
+    const join = ref ? ` LEFT JOIN ${ref.table} ${ref.alias} ON ${ref.alias}.id = c.${ref.column}` : ''
+    return [table, { agg: `json_agg(json_build_array(${values.join(', ')}) ORDER BY c.${order})`, from: `${table} c${join}`, parent: `c.${parent}` }]
+  }),
+) as Record<ChildTable, { agg: string; from: string; parent: string }>
+
+/**
+ * A column `lists` holding the child lists of the parent `parentId` names, as one JSON object of row arrays
+ * per table (null for a parent without rows): the rows and their lists come in one statement. Nothing
+ * when no list is asked for.
+ */
+function listsColumn(tables: readonly ChildTable[], parentId: string): string {
+  if (!tables.length) return ''
+  const lists = tables.map((t) => `'${t}', (SELECT ${LIST_SQL[t].agg} FROM ${LIST_SQL[t].from} WHERE ${LIST_SQL[t].parent} = ${parentId})`)
+  return `, json_build_object(${lists.join(', ')}) AS lists`
+}
+
+/** Child lists keyed by `table|parentId`, as childLists answers. */
+export type ChildListMap = Map<string, Row[]>
+
+/**
+ * Takes the `lists` column (see listsColumn) off each row into a ChildListMap, with an entry for every
+ * table and row, empty lists included, so nothing asks for them again.
+ */
+function takeLists(rows: Row[], tables: readonly ChildTable[]): { rows: Row[]; lists: ChildListMap } {
+  const out: ChildListMap = new Map()
+  if (!tables.length) return { rows, lists: out }
+  const taken = rows.map(({ lists, ...row }) => {
+    for (const table of tables) out.set(`${table}|${row.id}`, ((lists as Record<string, unknown[][] | null>)[table] ?? []).map(ROW_OF[table]))
+    return row
+  })
+  return { rows: taken, lists: out }
+}
+
 export type ChildTable =
   | 'release_artist' | 'release_credit' | 'release_label' | 'release_series' | 'release_format' | 'release_identifier'
   | 'release_company' | 'release_video' | 'release_genre' | 'release_style' | 'master_artist' | 'master_video'
@@ -219,8 +261,10 @@ export class CatalogReadRepository {
     return (await this.db.query(`SELECT ${MASTER} FROM master m WHERE m.id = ANY($1::int[])`, [ids])).rows
   }
 
-  async releases(ids: readonly number[]): Promise<Row[]> {
-    return (await this.db.query(`SELECT ${RELEASE} FROM release r WHERE r.id = ANY($1::int[])`, [ids])).rows
+  /** Releases by id, with the child lists `lists` names read in the same statement (see listsColumn). */
+  async releases(ids: readonly number[], lists: readonly ChildTable[] = []): Promise<{ rows: Row[]; lists: ChildListMap }> {
+    const { rows } = await this.db.query(`SELECT ${RELEASE}${listsColumn(lists, 'r.id')} FROM release r WHERE r.id = ANY($1::int[])`, [ids])
+    return takeLists(rows, lists)
   }
 
   async tracks(ids: readonly number[]): Promise<Row[]> {
@@ -237,17 +281,13 @@ export class CatalogReadRepository {
    * JSON and key mapping: a 50-release page has ≈ 1,500 child rows), and the arrays keep column names out of
    * the text, which halves the tracklist's bytes. `rowOf` turns an array into the row object.
    */
-  async childLists(requests: ReadonlyMap<ChildTable, readonly number[]>): Promise<Map<string, Row[]>> {
+  async childLists(requests: ReadonlyMap<ChildTable, readonly number[]>): Promise<ChildListMap> {
     const params: unknown[] = []
     const parts = [...requests].map(([table, ids]) => {
-      const { parent, order, columns, ref } = CHILDREN[table]
-      const values = columns.map((c) => `c.${c}`)
-      if (ref) values.push(`CASE WHEN ${ref.alias}.id IS NULL THEN NULL ELSE json_build_object(${jsonPairs(ref.select)}) END`)
-      const join = ref ? `LEFT JOIN ${ref.table} ${ref.alias} ON ${ref.alias}.id = c.${ref.column}` : ''
-      return `SELECT '${table}' AS t, c.${parent} AS p, json_agg(json_build_array(${values.join(', ')}) ORDER BY c.${order}) AS v
-        FROM ${table} c ${join} WHERE c.${parent} = ANY($${params.push(ids)}::int8[]) GROUP BY c.${parent}`
+      const { agg, from, parent } = LIST_SQL[table]
+      return `SELECT '${table}' AS t, ${parent} AS p, ${agg} AS v FROM ${from} WHERE ${parent} = ANY($${params.push(ids)}::int8[]) GROUP BY ${parent}`
     })
-    const out = new Map<string, Row[]>()
+    const out: ChildListMap = new Map()
     if (!parts.length) return out
     type Lists = Partial<Record<ChildTable, Record<string, unknown[][]>>>
     const { rows } = await this.db.query<{ lists: Lists | null }>(
@@ -267,18 +307,27 @@ export class CatalogReadRepository {
     return groupBy(rows, 'parentId', labelIds)
   }
 
-  /** One keyset page of releases per parent (or of the root list when `parent` is null), filtered. */
-  async releasePages(parent: ReleaseParent, parentKeys: readonly (number | string)[], filter: ReleaseFilter, page: KeysetPage): Promise<Map<number | string, Row[]>> {
+  /**
+   * One keyset page of releases per parent (or of the root list when `parent` is null), filtered, with the
+   * child lists `lists` names of every release read in the same statement (see listsColumn).
+   */
+  async releasePages(
+    parent: ReleaseParent,
+    parentKeys: readonly (number | string)[],
+    filter: ReleaseFilter,
+    page: KeysetPage,
+    lists: readonly ChildTable[] = [],
+  ): Promise<{ pages: Map<number | string, Row[]>; lists: ChildListMap }> {
     const params: unknown[] = [parentKeys]
     const where = [...releaseConditions(filter, params, parent), ...keysetConditions(page, 'r.id', params)]
     const sql = `
-      SELECT p.parent AS "parentKey", x.* FROM unnest($1::${parentArray(parent)}) AS p(parent)
+      SELECT p.parent AS "parentKey", x.*${listsColumn(lists, 'x.id')} FROM unnest($1::${parentArray(parent)}) AS p(parent)
       CROSS JOIN LATERAL (
         SELECT ${RELEASE} FROM release r ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY r.id ${page.backward ? 'DESC' : 'ASC'} LIMIT ${page.limit + 1}
       ) x`
-    const { rows } = await this.db.query(sql, params)
-    return groupBy(rows, 'parentKey', parentKeys)
+    const taken = takeLists((await this.db.query(sql, params)).rows, lists)
+    return { pages: groupBy(taken.rows, 'parentKey', parentKeys), lists: taken.lists }
   }
 
   async releaseCounts(parent: ReleaseParent, parentKeys: readonly (number | string)[], filter: ReleaseFilter): Promise<Map<number | string, number>> {
