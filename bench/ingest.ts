@@ -1,5 +1,5 @@
 /**
- * Ingest benchmark: `npm run bench:ingest [-- --releases 100000 --no-double --postgres-alone]`.
+ * Ingest benchmark: `npm run bench:ingest [-- --releases 100000 --no-double --postgres-alone --parse-workers N]`.
  *
  * Builds a releases dump of N releases by renumbering the 1000 fixture releases (test/support/dumps.ts,
  * gzip level 6 like the published dumps; written by a child process, so that building it does not count
@@ -32,6 +32,7 @@ import { assignTrackIds, CatalogWriterRepository, directCopySql } from '../src/d
 import type { StageTable } from '../src/db/repositories/catalog-staging.ts'
 import { readDumpFile } from '../src/ingest/discogs/dump-reader.ts'
 import { importDiscogs } from '../src/ingest/discogs/import.ts'
+import { defaultParseWorkers } from '../src/ingest/discogs/parse-workers.ts'
 import { buildReleaseDump } from './support/release-dump.ts'
 
 
@@ -39,6 +40,7 @@ function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : def
 }
+const PARSE_WORKERS = Number(arg('parse-workers', String(defaultParseWorkers())))
 
 
 async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -128,6 +130,7 @@ async function run(n: number, dir: string): Promise<Run> {
     const t0 = performance.now()
     let lastLog = t0
     const summary = await importDiscogs(db, [file], {
+      parseWorkers: PARSE_WORKERS,
       onProgress: (p) => {
         const now = performance.now()
         if (now - lastLog > 2000) {
@@ -235,7 +238,7 @@ async function postgresAlone(n: number, dir: string): Promise<{ copySeconds: num
 const n = Number(arg('releases', '100000'))
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'discograph-bench-ingest-'))
 try {
-  console.log(`ingest benchmark: ${n} releases (renumbered fixture records), fresh indexed database, ${os.cpus().length} cores`)
+  console.log(`ingest benchmark: ${n} releases (renumbered fixture records), fresh indexed database, ${os.cpus().length} cores, ${PARSE_WORKERS} parse workers`)
   const runs: Run[] = []
   for (const size of process.argv.includes('--no-double') ? [n] : [n, 2 * n]) {
     const r = await run(size, dir)
@@ -262,6 +265,7 @@ try {
       releases_per_s: Math.round(first.releasesPerS),
       peak_rss_mb: Math.round(peak),
       releases: first.releases,
+      parse_workers: PARSE_WORKERS,
       seconds: Number(first.seconds.toFixed(2)),
       index_seconds: Number(first.indexSeconds.toFixed(2)),
       cpu_importer_s: Number(first.cpuImporter.toFixed(1)),

@@ -2,10 +2,11 @@
  * Parse benchmark: `npm run bench:parse [-- --releases 100000 --runs 3 --main-thread --digest]`.
  *
  * The importer's parse path alone, with no database: the renumbered releases dump that bench:ingest
- * imports (writeRenumberedReleaseDump, gzip level 6), read by readDumpFileInWorker with COPY encoding as
- * the importer reads it — gunzip, tokenizer, record parsers, COPY encoding and hashing in the worker, the
- * batches transferred to this thread and dropped. Prints releases/s, CPU seconds (all threads of this
- * process) and peak RSS per run, then one JSON line (the best run, by CPU seconds).
+ * imports (writeRenumberedReleaseDump, gzip level 6), read by readDumpFileInWorkers with COPY encoding as
+ * the importer reads it — gunzip and cutting into segments of whole records on this thread, tokenizer,
+ * record parsers, COPY encoding and hashing in the workers, the batches transferred to this thread and
+ * dropped. `--workers N` sets the number of parse workers (default: the
+ * importer's, one per core). Prints releases/s, CPU seconds (all threads of this process) and peak RSS per run, then one JSON line (the best run, by CPU seconds).
  *
  * The dump is built once per size and fixture by a child process (so that building it does not count in
  * this process's memory) and kept under os.tmpdir()/discograph-bench-parse for later runs.
@@ -20,7 +21,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { readDumpFile, type ReadOptions, type ReaderEvent } from '../src/ingest/discogs/dump-reader.ts'
-import { readDumpFileInWorker } from '../src/ingest/discogs/parse-worker-client.ts'
+import { defaultParseWorkers, readDumpFileInWorkers } from '../src/ingest/discogs/parse-workers.ts'
 import { FIXTURES } from '../test/support/cli.ts'
 import { buildReleaseDump } from './support/release-dump.ts'
 
@@ -58,9 +59,9 @@ interface Run {
   digest: string | null
 }
 
-async function run(file: string, mainThread: boolean, digest: boolean): Promise<Run> {
+async function run(file: string, mainThread: boolean, workers: number, digest: boolean): Promise<Run> {
   const opts: ReadOptions = { encoding: 'copy', dumpDate: '20990101' }
-  const events: AsyncIterable<ReaderEvent> = mainThread ? readDumpFile(file, opts) : readDumpFileInWorker(file, opts)
+  const events: AsyncIterable<ReaderEvent> = mainThread ? readDumpFile(file, opts) : readDumpFileInWorkers(file, opts, workers)
   global.gc?.()
   let peak = process.memoryUsage().rss
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
@@ -106,16 +107,17 @@ async function run(file: string, mainThread: boolean, digest: boolean): Promise<
 const n = Number(arg('releases', '100000'))
 const runs = Number(arg('runs', '3'))
 const mainThread = process.argv.includes('--main-thread')
+const workers = Number(arg('workers', String(defaultParseWorkers())))
 const digest = process.argv.includes('--digest')
 const file = cachedDump(n)
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 console.log(
   `parse benchmark: ${n} releases (${(fs.statSync(file).size / 1e6).toFixed(0)} MB gz, ${file}), ` +
-    `${mainThread ? 'main thread' : 'worker thread'}, COPY encoding, ${os.cpus().length} cores`,
+    `${mainThread ? 'main thread' : `${workers} worker threads`}, COPY encoding, ${os.cpus().length} cores`,
 )
 const results: Run[] = []
 for (let i = 0; i < runs; i++) {
-  const r = await run(file, mainThread, digest)
+  const r = await run(file, mainThread, workers, digest)
   if (r.releases !== n) throw new Error(`parsed ${r.releases} releases, expected ${n}`)
   results.push(r)
   console.log(
@@ -136,6 +138,7 @@ console.log(
     peak_rss_mb: Math.round(Math.max(...results.map((r) => r.peakRssMb))),
     runs,
     thread: mainThread ? 'main' : 'worker',
+    ...(mainThread ? {} : { workers }),
     ...(best.digest ? { digest: best.digest } : {}),
     load_average: load(),
   }),

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { BadInputError } from '../../errors.ts'
 import { importDiscogs, type ImportProgress, type ImportSummary } from '../../ingest/discogs/import.ts'
+import { defaultParseWorkers } from '../../ingest/discogs/parse-workers.ts'
+import { integerOption } from '../options.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 import { progressReporter } from '../progress.ts'
 
@@ -26,14 +28,24 @@ export function registerIngestDiscogsCommand(program: Command, ctx: () => CliCon
     .argument('<paths...>', 'dump files or directories holding them')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--dump-date <YYYYMMDD>', 'dump date for files not named discogs_YYYYMMDD_<type>.xml[.gz]')
-    .action(async (paths: string[], opts: { json?: boolean; dumpDate?: string }) => {
+    .option(
+      '--parse-workers <n>',
+      `parse worker threads (default ${defaultParseWorkers()}: one per core but one)`,
+      integerOption('--parse-workers', { min: 1 }),
+    )
+    .action(async (paths: string[], opts: { json?: boolean; dumpDate?: string; parseWorkers?: number }) => {
       if (opts.dumpDate !== undefined && !/^\d{8}$/.test(opts.dumpDate))
         throw new BadInputError(`must be YYYYMMDD, got "${opts.dumpDate}"`, '--dump-date')
       const c = ctx()
       const progress = discogsProgress(c)
       try {
         const summary = await withDatabase(c, (db) =>
-          importDiscogs(db, paths, { dumpDate: opts.dumpDate, logger: c.logger, onProgress: progress.update }),
+          importDiscogs(db, paths, {
+            dumpDate: opts.dumpDate,
+            parseWorkers: opts.parseWorkers,
+            logger: c.logger,
+            onProgress: progress.update,
+          }),
         )
         progress.stop()
         if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n')

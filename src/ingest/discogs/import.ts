@@ -4,9 +4,10 @@ import type { Database } from '../../db/database.ts'
 import { CatalogWriterRepository } from '../../db/repositories/catalog-writer.repository.ts'
 import { BadInputError, DumpFormatError } from '../../errors.ts'
 import type { Logger } from '../../logger.ts'
-import { dumpFilesIn, parseDumpFileName, type ParsedBatch, type ReaderEvent } from './dump-reader.ts'
+import { dumpFilesIn, parseDumpFileName } from './dump-file-name.ts'
+import { readDumpFile, type ParsedBatch, type ReaderEvent } from './dump-reader.ts'
+import { readDumpFileInWorkers } from './parse-workers.ts'
 import { DUMP_TYPES, type DumpType } from './records.ts'
-import { readDumpFileInWorker } from './parse-worker-client.ts'
 
 export interface ImportProgress {
   file: string
@@ -21,8 +22,10 @@ export interface ImportOptions {
   dumpDate?: string
   logger?: Logger
   onProgress?: (p: ImportProgress) => void
-  /** parse in a worker thread while this thread writes (default true; false runs all in one thread) */
+  /** parse in worker threads while this thread writes (default true; false runs all in one thread) */
   worker?: boolean
+  /** how many parse worker threads (default: one per core, see defaultParseWorkers) */
+  parseWorkers?: number
   /** records per transaction (default 2000 on a server, 500 embedded) */
   batchRecords?: number
   /**
@@ -159,10 +162,9 @@ async function importFile(
   // root element, in which case a resume can only apply from the next run on.
   let type: DumpType | null = named.type
   let resume = type ? await writer.startFile(dumpDate, type, path.resolve(file), size) : 0
+  const readOptions = { encoding, dumpDate, batchRecords, skipRecords: resume } as const
   const events: AsyncGenerator<ReaderEvent> =
-    options.worker === false
-      ? (await import('./dump-reader.ts')).readDumpFile(file, { encoding, dumpDate, batchRecords, skipRecords: resume })
-      : readDumpFileInWorker(file, { encoding, dumpDate, batchRecords, skipRecords: resume })
+    options.worker === false ? readDumpFile(file, readOptions) : readDumpFileInWorkers(file, readOptions, options.parseWorkers)
   let records = resume
   let totalBytes = size
   let deferred: string[] = []

@@ -1,51 +1,23 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import { DumpFormatError } from '../../errors.ts'
-import { readDumpFile, type ReadOptions } from './dump-reader.ts'
+import type { StageTable } from '../../db/repositories/catalog-staging.ts'
+import type { RecordSegment } from './record-segments.ts'
+import { parseSegment, type SegmentParseOptions } from './segment-parser.ts'
 import { batchBuffers } from './staging-batch.ts'
 
 /**
- * Parses one dump file off the main thread and posts encoded batches to it. Flow control is by credits:
- * the main thread grants one per batch it has written, so at most `initialCredits` batches wait in
- * memory whatever the relative speed of parsing and writing.
+ * Parses the segments the importing thread sends and posts back each one's batches, with their buffers
+ * moved (transferred) rather than copied.
  */
-const { file, opts, initialCredits } = workerData as { file: string; opts: ReadOptions; initialCredits: number }
+const opts = workerData as SegmentParseOptions
 const port = parentPort!
-let credits = initialCredits
-let wake: (() => void) | null = null
-port.on('message', (m: { credit?: number; stop?: boolean }) => {
-  if (m.credit) credits += m.credit
-  if (m.stop) credits = -Infinity
-  wake?.()
-  wake = null
-})
+const sizeHints = new Map<StageTable, number>()
 
-async function run(): Promise<void> {
+port.on('message', (segment: RecordSegment) => {
   try {
-    for await (const ev of readDumpFile(file, opts)) {
-      if (ev.kind === 'batch') {
-        while (credits <= 0) {
-          if (credits === -Infinity) return
-          await new Promise<void>((r) => (wake = r))
-        }
-        credits--
-        // The batch's buffers move to the writing thread instead of being copied.
-        port.postMessage(ev, batchBuffers(ev.batch))
-        continue
-      }
-      port.postMessage(ev)
-    }
-    port.postMessage({ kind: 'done' })
+    const batches = parseSegment(segment, opts, sizeHints)
+    port.postMessage({ seq: segment.seq, batches }, batches.flatMap(batchBuffers))
   } catch (err) {
     const e = err as Error
-    port.postMessage({
-      kind: 'error',
-      error:
-        err instanceof DumpFormatError
-          ? { dump: true, file: err.file, where: err.where, reason: err.reason }
-          : { dump: false, message: e.message, stack: e.stack },
-    })
-  } finally {
-    port.close()
+    port.postMessage({ seq: segment.seq, error: { message: e.message, stack: e.stack } })
   }
-}
-await run()
+})

@@ -182,8 +182,22 @@ function nameEnd(b: Buffer, i: number): number {
 
 export type RecordEvent =
   | { kind: 'root'; name: string }
+  /** a child of the root; when scanning, `node` carries only its name */
   | { kind: 'record'; node: XmlNode; start: number; end: number }
   | { kind: 'end' }
+
+export interface XmlRecordReaderOptions {
+  /**
+   * Check records exactly as parsing does (same errors, same offsets) but build no tree: for cutting
+   * input into runs of whole records that are parsed elsewhere (record-segments.ts).
+   */
+  scan?: boolean
+  /**
+   * Read a run of records cut out of a document by a scanning reader: its root is already open, and
+   * offsets count from `offset`, where the run sits in that document.
+   */
+  fragmentOf?: { root: string; offset: number }
+}
 
 /** Largest record accepted: beyond this an unclosed element is far likelier than a real record. */
 export const MAX_RECORD_CHARS = 64 << 20
@@ -198,10 +212,19 @@ const EMPTY = Buffer.alloc(0)
 export class XmlRecordReader {
   private buf: Buffer = EMPTY
   private pos = 0
-  /** bytes discarded from the front of buf so far */
+  /** bytes discarded from the front of buf so far (plus a fragment's offset) */
   private base = 0
   private root: string | null = null
   private ended = false
+  private readonly build: boolean
+
+  constructor(options: XmlRecordReaderOptions = {}) {
+    this.build = !options.scan
+    if (options.fragmentOf) {
+      this.root = options.fragmentOf.root
+      this.base = options.fragmentOf.offset
+    }
+  }
 
   feed(input: Uint8Array | string): void {
     const b = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
@@ -231,6 +254,14 @@ export class XmlRecordReader {
 
   get done(): boolean {
     return this.ended
+  }
+
+  /**
+   * The fed bytes between two offsets (a view, valid until the next feed), e.g. of records that next()
+   * returned since the last feed.
+   */
+  slice(start: number, end: number): Buffer {
+    return this.buf.subarray(start - this.base, end - this.base)
   }
 
   /** Input that has been fed but not yet consumed, as text (for error reports). */
@@ -285,7 +316,7 @@ export class XmlRecordReader {
         this.ended = true
         return { kind: 'end' }
       }
-      const r = parseElementAt(b, i, this.base)
+      const r = parseElementAt(b, i, this.base, this.build)
       if (r === null) {
         if (b.length - i > MAX_RECORD_CHARS) {
           const name = b.toString('utf8', i + 1, Math.min(b.length, i + 30)).split(/[\s>/]/)[0]
@@ -514,10 +545,10 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       const parent = stack[stack.length - 1]
       ;(parent.children ??= []).push(node)
     }
-    if (!build && nameStart.length === 0) root = SCANNED
+    if (!build && nameStart.length === 0) root = { name: nameAt(b, i + 1, ne), attrs: null, children: null, text: '' }
     i = j
     if (selfClosing) {
-      if (nameStart.length === 0) return { node: node ?? SCANNED, end: i }
+      if (nameStart.length === 0) return { node: node ?? root!, end: i }
     } else {
       if (node) stack.push(node)
       nameStart.push(tagStart + 1)
@@ -526,5 +557,3 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
   }
 }
 
-/** What a scan returns in place of a tree. */
-const SCANNED: XmlNode = { name: '', attrs: null, children: null, text: '' }
