@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader'
 import {
   CatalogReadRepository,
+  childList,
+  type ChildList,
   type ChildListMap,
   type ChildTable,
   type ReleaseFilter,
@@ -46,38 +48,42 @@ export interface ReleasePageArgs {
   filter: ReleaseFilter
   page: KeysetPage
   /** Child lists the selection reads of each release: read with the page, in the same statement. */
-  lists: readonly ChildTable[]
+  lists: readonly ChildList[]
 }
 
-const releaseArgsKey = (a: { parent: ReleaseParent; filter: ReleaseFilter; page?: KeysetPage; lists?: readonly ChildTable[] }) =>
-  JSON.stringify([a.parent, a.filter, a.page ? pageKey(a.page) : null, a.lists ?? null])
+const releaseArgsKey = (a: { parent: ReleaseParent; filter: ReleaseFilter; page?: KeysetPage; lists?: readonly ChildList[] }) =>
+  JSON.stringify([a.parent, a.filter, a.page ? pageKey(a.page) : null, a.lists?.map((l) => l.key) ?? null])
+
+const listsKey = (lists: readonly ChildList[]) => lists.map((l) => l.key).join()
 
 /** Per-request loaders: one per relation, so any query shape costs a bounded number of statements. */
 export function createLoaders(db: Queryable) {
   const repo = new CatalogReadRepository(db)
   const entity = (load: (ids: readonly number[]) => Promise<Row[]>) => new DataLoader<number, Row | null>(async (ids) => byId(await load(ids), ids))
-  // One loader for every child table: the lists asked for in the same tick share one statement.
-  const childRows = new DataLoader<string, Row[]>(async (keys) => {
-    const requests = new Map<ChildTable, number[]>()
-    for (const key of keys) {
-      const [table, id] = key.split('|') as [ChildTable, string]
-      const ids = requests.get(table) ?? []
-      ids.push(Number(id))
-      requests.set(table, ids)
-    }
-    const rows = await repo.childLists(requests)
-    return keys.map((k) => rows.get(k) ?? [])
-  })
+  // One loader for every child list: the lists asked for in the same tick share one statement.
+  const childRows = new DataLoader<{ list: ChildList; parent: number }, Row[], string>(
+    async (keys) => {
+      const requests = new Map<ChildList, number[]>()
+      for (const { list, parent } of keys) {
+        const parents = requests.get(list) ?? []
+        parents.push(parent)
+        requests.set(list, parents)
+      }
+      const rows = await repo.childLists(requests)
+      return keys.map((k) => rows.get(k.list)?.get(k.parent) ?? [])
+    },
+    { cacheKeyFn: (k) => `${k.list.key}|${k.parent}` },
+  )
   /** Child lists that came with their parents' rows: the resolvers that read them find them loaded. */
   const primed = <T extends { lists: ChildListMap }>(read: T): T => {
-    for (const [key, rows] of read.lists) childRows.prime(key, rows)
+    for (const [list, byParent] of read.lists) for (const [parent, rows] of byParent) childRows.prime({ list, parent }, rows)
     return read
   }
-  // One view per table, made on first use: resolvers ask for it once per parent (200 times on a 50-release page).
-  const childLoaders = new Map<ChildTable, { load: (parentId: number) => Promise<Row[]> }>()
-  const childLoader = (table: ChildTable) => {
-    let loader = childLoaders.get(table)
-    if (!loader) childLoaders.set(table, (loader = { load: (parentId: number) => childRows.load(`${table}|${parentId}`) }))
+  // One view per list, made on first use: resolvers ask for it once per parent (200 times on a 50-release page).
+  const childLoaders = new Map<ChildList, { load: (parentId: number) => Promise<Row[]> }>()
+  const childLoader = (list: ChildList) => {
+    let loader = childLoaders.get(list)
+    if (!loader) childLoaders.set(list, (loader = { load: (parent: number) => childRows.load({ list, parent }) }))
     return loader
   }
   return {
@@ -87,19 +93,21 @@ export function createLoaders(db: Queryable) {
     master: entity((ids) => repo.masters(ids)),
     release: entity(async (ids) => (await repo.releases(ids)).rows),
     /** Releases by id with the child lists a selection reads (see ReleasePageArgs.lists). */
-    releaseWithLists: groupedLoader<number, readonly ChildTable[], Row | null>(
-      (lists) => lists.join(),
+    releaseWithLists: groupedLoader<number, readonly ChildList[], Row | null>(
+      listsKey,
       async (ids, lists) => new Map(primed(await repo.releases(ids, lists)).rows.map((r) => [Number(r.id), r])),
       null,
     ),
     track: entity((ids) => repo.tracks(ids)),
-    tracklist: childLoader('track'),
+    tracklist: childLoader(childList('track')),
     sublabels: new DataLoader<number, Row[]>(async (ids) => {
       const m = await repo.sublabels(ids)
       return ids.map((id) => m.get(id) ?? [])
     }),
     /** Rows of a child table (credits, formats, aliases…) per parent id. */
-    children: childLoader,
+    children: (table: ChildTable) => childLoader(childList(table)),
+    /** Rows of a child list per parent id. */
+    list: childLoader,
     releasePage: groupedLoader<number | string, ReleasePageArgs, Row[]>(
       releaseArgsKey,
       async (parents, a) => primed(await repo.releasePages(a.parent, parents, a.filter, a.page, a.lists)).pages,

@@ -1,11 +1,22 @@
-import type { FieldNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql'
+import { getNamedType, isLeafType, isObjectType, type FieldNode, type GraphQLNamedType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql'
 
-type Selection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>
+/** What a lookahead reads of a resolver's info. */
+export type Selection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'returnType'>
 
-/** Per field-node list, per path: graphql-jit hands the same list to every execution of a compiled query. */
-const cache = new WeakMap<readonly FieldNode[], Map<string, ReadonlySet<string>>>()
+/**
+ * `compute` memoised per field-node list: graphql-jit hands the same list to every execution of a compiled
+ * query (and to every item of a list), so a lookahead costs one WeakMap read per resolver call.
+ */
+export function perSelection<T>(compute: (info: Selection) => T): (info: Selection) => T {
+  const answers = new WeakMap<readonly FieldNode[], T>()
+  return (info) => {
+    let answer = answers.get(info.fieldNodes)
+    if (answer === undefined) answers.set(info.fieldNodes, (answer = compute(info)))
+    return answer
+  }
+}
 
-/** Adds the names of the fields `set` selects, looking through fragments whatever their type condition. */
+/** Adds the fields `set` selects, looking through fragments whatever their type condition. */
 function addFields(set: SelectionSetNode | undefined, info: Selection, out: FieldNode[]): void {
   for (const s of set?.selections ?? []) {
     if (s.kind === 'Field') out.push(s)
@@ -27,14 +38,28 @@ function subfields(nodes: readonly FieldNode[], info: Selection): FieldNode[] {
  * possible mistake.
  */
 export function selectedFields(info: Selection, path: readonly string[] = []): ReadonlySet<string> {
-  const key = path.join('.')
-  let byPath = cache.get(info.fieldNodes)
-  const hit = byPath?.get(key)
-  if (hit) return hit
   let level: readonly FieldNode[] = info.fieldNodes
   for (const name of path) level = subfields(level, info).filter((f) => f.name.value === name)
-  const names = new Set(subfields(level, info).map((f) => f.name.value))
-  if (!byPath) cache.set(info.fieldNodes, (byPath = new Map()))
-  byPath.set(key, names)
-  return names
+  return new Set(subfields(level, info).map((f) => f.name.value))
+}
+
+/** The type of the field at `path` below the resolved one, lists and non-null unwrapped. */
+function typeAt(info: Selection, path: readonly string[]): GraphQLNamedType | undefined {
+  let type: GraphQLNamedType | undefined = getNamedType(info.returnType)
+  for (const name of path) type = isObjectType(type) ? getNamedType(type.getFields()[name]?.type) : undefined
+  return type
+}
+
+/**
+ * Fields of the object at `path` below the resolved field that are read as a property of the same name
+ * (leaf fields without a resolver) and that the selection does not ask for (see selectedFields): keys of
+ * the row that no one will read. Empty when `path` does not lead to an object type.
+ */
+export function unreadFields(info: Selection, path: readonly string[]): readonly string[] {
+  const type = typeAt(info, path)
+  if (!isObjectType(type)) return []
+  const selected = selectedFields(info, path)
+  return Object.values(type.getFields())
+    .filter((f) => isLeafType(getNamedType(f.type)) && !f.resolve && !selected.has(f.name))
+    .map((f) => f.name)
 }

@@ -2,9 +2,9 @@ import fs from 'node:fs'
 import type { GraphQLResolveInfo } from 'graphql'
 import { fromGlobalId, numericKey, toGlobalId, type NodeType } from '../api/global-id.ts'
 import type { Loaders } from '../api/loaders.ts'
-import { selectedFields } from '../api/lookahead.ts'
+import { perSelection, selectedFields, unreadFields, type Selection } from '../api/lookahead.ts'
 import { parsePage, toConnection, type PageArgs } from '../api/pagination.ts'
-import type { ArtistRole, ChildTable, ReleaseFilter, ReleaseParent, Row, SearchType } from '../db/repositories/catalog-read.repository.ts'
+import { childList, type ArtistRole, type ChildList, type ChildTable, type ReleaseFilter, type ReleaseParent, type Row, type SearchType } from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError } from '../errors.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
 import { connectionFromList, connectionResolvers } from './connection.ts'
@@ -40,38 +40,70 @@ function checkFilter(filter: ReleaseFilter | null | undefined): ReleaseFilter {
   return f
 }
 
-/** The child table behind each list field of Release. */
+/**
+ * A field whose value is a child table's rows; `ref`, where its selection picks the fields of the row each
+ * child links to (a credit's artist, a release label's label).
+ */
+interface ListField {
+  table: ChildTable
+  ref?: readonly string[]
+}
+
+/** The list fields of Release. */
 const RELEASE_LISTS = {
-  artists: 'release_artist',
-  credits: 'release_credit',
-  labels: 'release_label',
-  series: 'release_series',
-  formats: 'release_format',
-  identifiers: 'release_identifier',
-  companies: 'release_company',
-  videos: 'release_video',
-  genres: 'release_genre',
-  styles: 'release_style',
-  tracks: 'track',
-} as const satisfies Record<string, ChildTable>
+  artists: { table: 'release_artist', ref: ['artist'] },
+  credits: { table: 'release_credit', ref: ['edges', 'node', 'artist'] },
+  labels: { table: 'release_label', ref: ['label'] },
+  series: { table: 'release_series', ref: ['label'] },
+  formats: { table: 'release_format' },
+  identifiers: { table: 'release_identifier' },
+  companies: { table: 'release_company', ref: ['label'] },
+  videos: { table: 'release_video' },
+  genres: { table: 'release_genre' },
+  styles: { table: 'release_style' },
+  tracks: { table: 'track' },
+} as const satisfies Record<string, ListField>
+
+/** A list field's rows as read, their linked rows without the keys no one reads (see unreadFields), `path` below the resolved field. */
+function listAt(info: Selection, path: readonly string[], field: ListField): ChildList {
+  return childList(field.table, field.ref && unreadFields(info, [...path, ...field.ref]))
+}
+
+/** Per list field with a `ref`, its list as its resolver reads it. */
+const refListOf = (field: ListField) => perSelection((info) => listAt(info, [], field))
+
+const releaseArtists = refListOf(RELEASE_LISTS.artists)
+const releaseCredits = refListOf(RELEASE_LISTS.credits)
+const releaseLabels = refListOf(RELEASE_LISTS.labels)
+const releaseSeries = refListOf(RELEASE_LISTS.series)
+const releaseCompanies = refListOf(RELEASE_LISTS.companies)
+const masterArtists = refListOf({ table: 'master_artist', ref: ['artist'] })
+const trackArtists = refListOf({ table: 'track_artist', ref: ['artist'] })
+const trackCredits = refListOf({ table: 'track_credit', ref: ['edges', 'node', 'artist'] })
 
 /**
- * The child lists the selection reads of the releases at `path` below the resolved field: read in the
- * statement that reads the releases, a release and its lists cost one round trip instead of two.
+ * The child lists the selection reads of the releases at `path` below the resolved field, as their
+ * resolvers will ask for them: read in the statement that reads the releases, a release and its lists cost
+ * one round trip instead of two.
  */
-function releaseLists(info: GraphQLResolveInfo, path: readonly string[]): ChildTable[] {
-  const fields = selectedFields(info, path)
-  return Object.entries(RELEASE_LISTS)
-    .filter(([field]) => fields.has(field))
-    .map(([, table]) => table)
+function releaseListsAt(path: readonly string[]) {
+  return perSelection((info) => {
+    const fields = selectedFields(info, path)
+    return Object.entries(RELEASE_LISTS)
+      .filter(([name]) => fields.has(name))
+      .map(([name, field]) => listAt(info, [...path, name], field))
+  })
 }
+
+const releaseLists = releaseListsAt([])
+const releaseNodeLists = releaseListsAt(['edges', 'node'])
 
 /** A page of releases hanging off `parent` (or the root list), batched with every sibling's page. */
 function releaseConnection(ctx: CatalogContext, parent: ReleaseParent, parentKey: number | string, args: Args, info: GraphQLResolveInfo) {
   const filter = checkFilter(args.filter)
   const page = parsePage(args)
   return ctx.loaders.releasePage
-    .load({ parent: parentKey, args: { parent, filter, page, lists: releaseLists(info, ['edges', 'node']) } })
+    .load({ parent: parentKey, args: { parent, filter, page, lists: releaseNodeLists(info) } })
     .then((rows) => toConnection(rows, (r) => Number(r.id), page, () => ctx.loaders.releaseCount.load({ parent: parentKey, args: { parent, filter } })))
 }
 
@@ -138,7 +170,7 @@ export const catalogResolvers = {
     master: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.master.load(a.discogsId)),
     release: (_: unknown, a: { discogsId: number }, ctx: CatalogContext, info: GraphQLResolveInfo) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return ctx.loaders.releaseWithLists.load({ parent: a.discogsId, args: releaseLists(info, []) })
+      return ctx.loaders.releaseWithLists.load({ parent: a.discogsId, args: releaseLists(info) })
     },
     track: (_: unknown, a: { id: string }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.track.load(numericKey(a.id, 'Track'))),
     releases: (_: unknown, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => {
@@ -216,7 +248,7 @@ export const catalogResolvers = {
     mainRelease: (r: Row, _: unknown, ctx: CatalogContext) => (r.mainReleaseId ? ctx.loaders.release.load(Number(r.mainReleaseId)) : null),
     genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('master_genre').load(Number(r.id)), 'Genre'),
     styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('master_style').load(Number(r.id)), 'Style'),
-    artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children('master_artist').load(Number(r.id)),
+    artists: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => await ctx.loaders.list(masterArtists(info)).load(Number(r.id)),
     videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children('master_video').load(Number(r.id))),
     versions: (r: Row, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => releaseConnection(ctx, { kind: 'master' }, Number(r.id), a, info),
   },
@@ -224,22 +256,23 @@ export const catalogResolvers = {
     id: (r: Row) => toGlobalId('Release', Number(r.id)),
     discogsId: (r: Row) => r.id,
     master: (r: Row, _: unknown, ctx: CatalogContext) => (r.masterId ? ctx.loaders.master.load(Number(r.masterId)) : null),
-    genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children(RELEASE_LISTS.genres).load(Number(r.id)), 'Genre'),
-    styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children(RELEASE_LISTS.styles).load(Number(r.id)), 'Style'),
+    genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children(RELEASE_LISTS.genres.table).load(Number(r.id)), 'Genre'),
+    styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children(RELEASE_LISTS.styles.table).load(Number(r.id)), 'Style'),
     formats: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children(RELEASE_LISTS.formats).load(Number(r.id))).map((f) => ({ ...f, quantity: f.qty })),
-    labels: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children(RELEASE_LISTS.labels).load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
-    series: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children(RELEASE_LISTS.series).load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
-    identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.identifiers).load(Number(r.id)),
-    companies: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children(RELEASE_LISTS.companies).load(Number(r.id))).map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref })),
-    videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children(RELEASE_LISTS.videos).load(Number(r.id))),
-    artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children(RELEASE_LISTS.artists).load(Number(r.id)),
-    credits: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.children(RELEASE_LISTS.credits).load(Number(r.id)), ord, a),
+      (await ctx.loaders.children(RELEASE_LISTS.formats.table).load(Number(r.id))).map((f) => ({ ...f, quantity: f.qty })),
+    labels: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      (await ctx.loaders.list(releaseLabels(info)).load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
+    series: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      (await ctx.loaders.list(releaseSeries(info)).load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
+    identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.identifiers.table).load(Number(r.id)),
+    companies: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      (await ctx.loaders.list(releaseCompanies(info)).load(Number(r.id))).map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref })),
+    videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children(RELEASE_LISTS.videos.table).load(Number(r.id))),
+    artists: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => await ctx.loaders.list(releaseArtists(info)).load(Number(r.id)),
+    credits: async (r: Row, a: PageArgs, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      connectionFromList(await ctx.loaders.list(releaseCredits(info)).load(Number(r.id)), ord, a),
     tracks: async (r: Row, a: PageArgs, ctx: CatalogContext) =>
-      connectionFromList((await ctx.loaders.children(RELEASE_LISTS.tracks).load(Number(r.id))).filter((t) => t.parentId == null), (t) => Number(t.sequence), a),
+      connectionFromList((await ctx.loaders.children(RELEASE_LISTS.tracks.table).load(Number(r.id))).filter((t) => t.parentId == null), (t) => Number(t.sequence), a),
   },
   Track: {
     id: (r: Row) => toGlobalId('Track', Number(r.id)),
@@ -249,8 +282,9 @@ export const catalogResolvers = {
     parent: (r: Row, _: unknown, ctx: CatalogContext) => (r.parentId != null ? ctx.loaders.track.load(Number(r.parentId)) : null),
     subTracks: async (r: Row, _: unknown, ctx: CatalogContext) =>
       (await ctx.loaders.tracklist.load(Number(r.releaseId))).filter((t) => t.parentId != null && Number(t.parentId) === Number(r.id)),
-    artists: async (r: Row, _: unknown, ctx: CatalogContext) => await ctx.loaders.children('track_artist').load(Number(r.id)),
-    credits: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.children('track_credit').load(Number(r.id)), ord, a),
+    artists: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => await ctx.loaders.list(trackArtists(info)).load(Number(r.id)),
+    credits: async (r: Row, a: PageArgs, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      connectionFromList(await ctx.loaders.list(trackCredits(info)).load(Number(r.id)), ord, a),
   },
   Style: {
     id: (t: Tag) => toGlobalId('Style', t.name),

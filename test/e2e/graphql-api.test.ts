@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import { describe, expect, it } from 'vitest'
 import { toGlobalId } from '../../src/api/global-id.ts'
+import { CatalogReadRepository, childList } from '../../src/db/repositories/catalog-read.repository.ts'
 import { AuthService } from '../../src/services/auth.service.ts'
 import { useFixtureApi } from '../support/api.ts'
 import { createEmbeddedTestDatabase, createServerTestDatabase } from '../support/database.ts'
@@ -142,6 +143,24 @@ describe('GraphQL API over HTTP (real server, fixture dumps)', () => {
     expect(releases).toHaveLength(5)
     expect(releases).toEqual(pageRef.body.data.nodes)
     expect([page.headers.get('x-sql-statements'), pageRef.headers.get('x-sql-statements')]).toEqual(['1', '2'])
+  })
+
+  it('leaves out of linked rows the fields no one selected, a list read for two selections keeping both apart', async () => {
+    const artist = `discogsId name realName profile dataQuality urls nameVariations missingSinceDump`
+    const label = `discogsId name contactInfo profile dataQuality urls missingSinceDump parentLabel { name }`
+    const d = await data(
+      `query($id: ID!) { release(discogsId: 1) { artists { artist { name } } labels { label { name } } }
+        node(id: $id) { ... on Release { artists { artist { ${artist} } } labels { label { ${label} } } } }
+        artist(discogsId: 1) { ${artist} } label(discogsId: 5) { ${label} } }`,
+      { id: toGlobalId('Release', 1) },
+    )
+    expect(d.release).toEqual({ artists: [{ artist: { name: 'The Persuader' } }], labels: [{ label: { name: 'Svek' } }] })
+    expect(d.artist).toMatchObject({ realName: 'Jesper Dahlbäck', nameVariations: ['Persuader', 'The Presuader'] })
+    expect(d.node).toEqual({ artists: [{ artist: d.artist }], labels: [{ label: d.label }] })
+    const repo = new CatalogReadRepository(fx.t.db.pool)
+    const list = childList('release_artist', ['profile', 'urls'])
+    const [row] = (await repo.childLists(new Map([[list, [1]]]))).get(list)!.get(1)!
+    expect(Object.keys(row.ref as object).sort()).toEqual(['dataQuality', 'id', 'missingSinceDump', 'name', 'nameVariations', 'realName'])
   })
 
   it('refuses too-deep and too-complex queries before running them', async () => {

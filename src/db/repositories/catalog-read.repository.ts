@@ -109,42 +109,67 @@ const ROW_OF = Object.fromEntries(
 ) as Record<ChildTable, (a: unknown[]) => Row>
 
 /**
- * Per child table, the pieces of SQL that read its rows as JSON arrays in ROW_OF's order (`c` is the child
- * table, joined to the entity its `ref` links to), built once: `agg` is one parent's list, `parent` the column
- * that names the parent.
+ * A child table's lists as read. `unread` names keys of the linked row (`ref`) that no one will read: they
+ * are left out of the JSON (an artist's profile, URLs and name variations are most of a credit's bytes).
+ * Interned (see childList): one object per distinct list, `key` naming it.
  */
-const LIST_SQL = Object.fromEntries(
-  Object.entries(CHILDREN).map(([table, { parent, order, columns, ref }]) => {
-    const values = columns.map((c) => `c.${c}`)
-    if (ref) values.push(`CASE WHEN ${ref.alias}.id IS NULL THEN NULL ELSE json_build_object(${jsonPairs(ref.select)}) END`)
-    const join = ref ? ` LEFT JOIN ${ref.table} ${ref.alias} ON ${ref.alias}.id = c.${ref.column}` : ''
-    return [table, { agg: `json_agg(json_build_array(${values.join(', ')}) ORDER BY c.${order})`, from: `${table} c${join}`, parent: `c.${parent}` }]
-  }),
-) as Record<ChildTable, { agg: string; from: string; parent: string }>
-
-/**
- * A column `lists` holding the child lists of the parent `parentId` names, as one JSON object of row arrays
- * per table (null for a parent without rows): the rows and their lists come in one statement. Nothing
- * when no list is asked for.
- */
-function listsColumn(tables: readonly ChildTable[], parentId: string): string {
-  if (!tables.length) return ''
-  const lists = tables.map((t) => `'${t}', (SELECT ${LIST_SQL[t].agg} FROM ${LIST_SQL[t].from} WHERE ${LIST_SQL[t].parent} = ${parentId})`)
-  return `, json_build_object(${lists.join(', ')}) AS lists`
+export interface ChildList {
+  readonly table: ChildTable
+  readonly unread: readonly string[]
+  readonly key: string
 }
 
-/** Child lists keyed by `table|parentId`, as childLists answers. */
-export type ChildListMap = Map<string, Row[]>
+const INTERNED_LISTS = new Map<string, ChildList>()
+
+export function childList(table: ChildTable, unread: readonly string[] = []): ChildList {
+  const key = unread.length ? `${table}-${unread.join(',')}` : table
+  let list = INTERNED_LISTS.get(key)
+  if (!list) INTERNED_LISTS.set(key, (list = { table, unread, key }))
+  return list
+}
+
+/**
+ * The pieces of SQL that read a list's rows as JSON arrays in ROW_OF's order (`c` is the child table, joined
+ * to the entity its `ref` links to): `agg` is one parent's list, `parent` the column that names the parent.
+ * Built once per list.
+ */
+const LIST_SQL = new Map<ChildList, { agg: string; from: string; parent: string }>()
+
+function listSql(list: ChildList): { agg: string; from: string; parent: string } {
+  let sql = LIST_SQL.get(list)
+  if (!sql) {
+    const { parent, order, columns, ref } = CHILDREN[list.table]
+    const values = columns.map((c) => `c.${c}`)
+    if (ref) values.push(`CASE WHEN ${ref.alias}.id IS NULL THEN NULL ELSE json_build_object(${jsonPairs(ref.select, list.unread)}) END`)
+    const join = ref ? ` LEFT JOIN ${ref.table} ${ref.alias} ON ${ref.alias}.id = c.${ref.column}` : ''
+    LIST_SQL.set(list, (sql = { agg: `json_agg(json_build_array(${values.join(', ')}) ORDER BY c.${order})`, from: `${list.table} c${join}`, parent: `c.${parent}` }))
+  }
+  return sql
+}
+
+/**
+ * A column `lists` holding the given child lists of the parent `parentId` names, as a JSON array with one
+ * list of row arrays per ChildList (null for a parent without rows): the rows and their lists come in one
+ * statement. Nothing when no list is asked for.
+ */
+function listsColumn(lists: readonly ChildList[], parentId: string): string {
+  if (!lists.length) return ''
+  const values = lists.map(listSql).map(({ agg, from, parent }) => `(SELECT ${agg} FROM ${from} WHERE ${parent} = ${parentId})`)
+  return `, json_build_array(${values.join(', ')}) AS lists`
+}
+
+/** Rows of child lists per list and parent id. */
+export type ChildListMap = Map<ChildList, Map<number, Row[]>>
 
 /**
  * Takes the `lists` column (see listsColumn) off each row into a ChildListMap, with an entry for every
- * table and row, empty lists included, so nothing asks for them again.
+ * list and row, empty lists included, so nothing asks for them again.
  */
-function takeLists(rows: Row[], tables: readonly ChildTable[]): { rows: Row[]; lists: ChildListMap } {
-  const out: ChildListMap = new Map()
-  if (!tables.length) return { rows, lists: out }
-  const taken = rows.map(({ lists, ...row }) => {
-    for (const table of tables) out.set(`${table}|${row.id}`, ((lists as Record<string, unknown[][] | null>)[table] ?? []).map(ROW_OF[table]))
+function takeLists(rows: Row[], lists: readonly ChildList[]): { rows: Row[]; lists: ChildListMap } {
+  const out: ChildListMap = new Map(lists.map((list) => [list, new Map()]))
+  if (!lists.length) return { rows, lists: out }
+  const taken = rows.map(({ lists: values, ...row }) => {
+    lists.forEach((list, i) => out.get(list)!.set(Number(row.id), ((values as (unknown[][] | null)[])[i] ?? []).map(ROW_OF[list.table])))
     return row
   })
   return { rows: taken, lists: out }
@@ -156,15 +181,20 @@ export type ChildTable =
   | 'master_genre' | 'master_style' | 'track_artist' | 'track_credit' | 'artist_alias' | 'artist_member' | 'artist_group'
   | 'label_sublabel' | 'track'
 
-/** `a.x, a.y AS "z"` → `'x', a.x, 'z', a.y` for json_build_object, so embedded rows match the entity rows. */
-function jsonPairs(select: string): string {
+/**
+ * `a.x, a.y AS "z"` → `'x', a.x, 'z', a.y` for json_build_object, so embedded rows match the entity rows;
+ * without the keys named in `unread`.
+ */
+function jsonPairs(select: string, unread: readonly string[]): string {
   return select
     .split(',')
     .map((part) => {
       const m = /^\s*(\w+\.\w+)(?:\s+AS\s+"(\w+)")?\s*$/.exec(part)
       if (!m) throw new Error(`unexpected select item: ${part}`)
-      return `'${m[2] ?? m[1].split('.')[1]}', ${m[1]}`
+      return [m[2] ?? m[1].split('.')[1], m[1]]
     })
+    .filter(([key]) => !unread.includes(key))
+    .map(([key, column]) => `'${key}', ${column}`)
     .join(', ')
 }
 
@@ -262,7 +292,7 @@ export class CatalogReadRepository {
   }
 
   /** Releases by id, with the child lists `lists` names read in the same statement (see listsColumn). */
-  async releases(ids: readonly number[], lists: readonly ChildTable[] = []): Promise<{ rows: Row[]; lists: ChildListMap }> {
+  async releases(ids: readonly number[], lists: readonly ChildList[] = []): Promise<{ rows: Row[]; lists: ChildListMap }> {
     const { rows } = await this.db.query(`SELECT ${RELEASE}${listsColumn(lists, 'r.id')} FROM release r WHERE r.id = ANY($1::int[])`, [ids])
     return takeLists(rows, lists)
   }
@@ -275,28 +305,29 @@ export class CatalogReadRepository {
    * Rows of child tables for many parents, for several tables in one statement: a release's artists, labels,
    * styles and tracklist asked for in one tick of GraphQL execution cost one round trip. Each parent's rows
    * come in their stated order, keys in camelCase, with the linked artist or label row under `ref` (null when
-   * the link is empty or dangling). The result is keyed by `table|parentId`.
+   * the link is empty or dangling; without the list's `unread` keys).
    * PostgreSQL builds the whole answer as one JSON object of lists per parent, each row a JSON array in the
    * order of the table's columns: Node parses one value with JSON.parse (not a row per child with its own
    * JSON and key mapping: a 50-release page has ≈ 1,500 child rows), and the arrays keep column names out of
    * the text, which halves the tracklist's bytes. `rowOf` turns an array into the row object.
    */
-  async childLists(requests: ReadonlyMap<ChildTable, readonly number[]>): Promise<ChildListMap> {
+  async childLists(requests: ReadonlyMap<ChildList, readonly number[]>): Promise<ChildListMap> {
     const params: unknown[] = []
-    const parts = [...requests].map(([table, ids]) => {
-      const { agg, from, parent } = LIST_SQL[table]
-      return `SELECT '${table}' AS t, ${parent} AS p, ${agg} AS v FROM ${from} WHERE ${parent} = ANY($${params.push(ids)}::int8[]) GROUP BY ${parent}`
+    const lists = [...requests.keys()]
+    const parts = lists.map((list, i) => {
+      const { agg, from, parent } = listSql(list)
+      return `SELECT ${i} AS t, ${parent} AS p, ${agg} AS v FROM ${from} WHERE ${parent} = ANY($${params.push(requests.get(list))}::int8[]) GROUP BY ${parent}`
     })
     const out: ChildListMap = new Map()
     if (!parts.length) return out
-    type Lists = Partial<Record<ChildTable, Record<string, unknown[][]>>>
-    const { rows } = await this.db.query<{ lists: Lists | null }>(
+    const { rows } = await this.db.query<{ lists: Record<string, Record<string, unknown[][]>> | null }>(
       `SELECT json_object_agg(t, v) AS lists FROM (SELECT t, json_object_agg(p, v) AS v FROM (${parts.join(' UNION ALL ')}) x GROUP BY t) y`,
       params,
     )
-    for (const [table, byParent] of Object.entries(rows[0].lists ?? {}) as [ChildTable, Record<string, unknown[][]>][]) {
-      const rowOf = ROW_OF[table]
-      for (const [p, list] of Object.entries(byParent)) out.set(`${table}|${p}`, list.map(rowOf))
+    for (const [i, byParent] of Object.entries(rows[0].lists ?? {})) {
+      const list = lists[Number(i)]
+      const rowOf = ROW_OF[list.table]
+      out.set(list, new Map(Object.entries(byParent).map(([p, rows]) => [Number(p), rows.map(rowOf)])))
     }
     return out
   }
@@ -316,7 +347,7 @@ export class CatalogReadRepository {
     parentKeys: readonly (number | string)[],
     filter: ReleaseFilter,
     page: KeysetPage,
-    lists: readonly ChildTable[] = [],
+    lists: readonly ChildList[] = [],
   ): Promise<{ pages: Map<number | string, Row[]>; lists: ChildListMap }> {
     const params: unknown[] = [parentKeys]
     const where = [...releaseConditions(filter, params, parent), ...keysetConditions(page, 'r.id', params)]
