@@ -19,12 +19,10 @@
  * Server: DATABASE_URL if set (a fresh database is created beside it), else postgresql://postgres@127.0.0.1:5432.
  */
 import 'reflect-metadata'
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { loadConfig } from '../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../src/db/database.ts'
@@ -33,6 +31,7 @@ import type { StageTable } from '../src/db/repositories/catalog-staging.ts'
 import { readDumpFile } from '../src/ingest/discogs/dump-reader.ts'
 import { importDiscogs } from '../src/ingest/discogs/import.ts'
 import { defaultParseWorkers } from '../src/ingest/discogs/parse-workers.ts'
+import { createScratchDatabase } from '../test/support/database.ts'
 import { buildReleaseDump } from './support/release-dump.ts'
 
 
@@ -43,25 +42,8 @@ function arg(name: string, def: string): string {
 const PARSE_WORKERS = Number(arg('parse-workers', String(defaultParseWorkers())))
 
 
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const base = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
-  const name = `discograph_bench_${crypto.randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: base.toString() })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  const url = new URL(base)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base.toString() })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
-}
+/** A fresh database beside DATABASE_URL's (default: the local server). */
+const freshDatabase = () => createScratchDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', 'discograph_bench')
 
 /**
  * CPU seconds used by the database's backends (and their parallel workers) while it runs: /proc/<pid>/stat

@@ -32,7 +32,6 @@ import os from 'node:os'
 import { pathToFileURL } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
 import hnswlib from 'hnswlib-node'
-import pg from 'pg'
 import { loadConfig } from '../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../src/db/database.ts'
 import {
@@ -45,6 +44,7 @@ import { knnSql } from '../src/db/repositories/similarity.repository.ts'
 import { initBackend } from '../src/ml/engine/backend.ts'
 import { SeededRandom } from '../src/ml/training/seeded-random.ts'
 import { SimilarityService, type TrackSimilarityFilter } from '../src/services/similarity.service.ts'
+import { createScratchDatabase } from '../test/support/database.ts'
 
 const TRACKS_PER_RELEASE = 10
 const RELEASES_PER_ARTIST = 10
@@ -217,16 +217,9 @@ const round = (x: number, d = 2) => Number(x.toFixed(d))
 const log = (msg: string) => console.error(`[knn ${new Date().toISOString().slice(11, 19)}] ${msg}`)
 
 async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
-  const base = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
-  const name = `discograph_bench_knn_${crypto.randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: base.toString() })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  const url = new URL(base)
-  url.pathname = `/${name}`
+  const scratch = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', 'discograph_bench_knn')
   const db = await openDatabase({
-    ...loadConfig({ ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' }),
+    ...loadConfig({ ...process.env, DATABASE_URL: scratch.url, LOG_LEVEL: 'silent' }),
     dbPoolMax: 4,
   })
   await migrate(db)
@@ -234,10 +227,7 @@ async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void
     db,
     drop: async () => {
       await db.close()
-      const c = new pg.Client({ connectionString: base.toString() })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
+      await scratch.drop()
     },
   }
 }

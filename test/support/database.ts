@@ -24,16 +24,33 @@ export function tmpDir(prefix = 'discograph-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
-/** A fresh, migrated database of its own on the real server, so test files never see each other's rows. */
-export async function createServerTestDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
-  const name = `discograph_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: ADMIN_URL })
+/**
+ * A new, empty database on the server that `adminUrl` reaches (named `<prefix>_<random>`), and how to drop
+ * it: for tests and benchmarks that must not see each other's rows.
+ */
+export async function createScratchDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${crypto.randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: adminUrl })
   await admin.connect()
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.end()
-  const url = new URL(ADMIN_URL)
+  const url = new URL(adminUrl)
   url.pathname = `/${name}`
-  const config = testConfig({ databaseUrl: url.toString(), ...overrides })
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    },
+  }
+}
+
+/** A fresh, migrated database of its own on the real server, so test files never see each other's rows. */
+export async function createServerTestDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
+  const scratch = await createScratchDatabase(ADMIN_URL, `discograph_t_${process.pid}`)
+  const config = testConfig({ databaseUrl: scratch.url, ...overrides })
   const db = await openDatabase(config)
   await migrate(db)
   return {
@@ -41,10 +58,7 @@ export async function createServerTestDatabase(overrides: Partial<Config> = {}):
     config,
     async dispose() {
       await db.close()
-      const c = new pg.Client({ connectionString: ADMIN_URL })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
+      await scratch.drop()
       fs.rmSync(config.dataDir, { recursive: true, force: true })
     },
   }
