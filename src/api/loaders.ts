@@ -56,6 +56,15 @@ const releaseArgsKey = (a: { parent: ReleaseParent; filter: ReleaseFilter; page?
 
 const listsKey = (lists: readonly ChildList[]) => lists.map((l) => l.key).join()
 
+/** A child list's rows per parent id: at once when they came with the parent's row, else a promise. */
+export interface ListLoader {
+  rows(parent: number): Row[] | Promise<Row[]>
+  /** `f` of the parent's rows, at once when they are at hand. */
+  read<T>(parent: number, f: (rows: Row[]) => T): T | Promise<T>
+}
+
+const then = <T>(rows: Row[] | Promise<Row[]>, f: (rows: Row[]) => T): T | Promise<T> => (Array.isArray(rows) ? f(rows) : rows.then(f))
+
 /** Per-request loaders: one per relation, so any query shape costs a bounded number of statements. */
 export function createLoaders(db: Queryable) {
   const repo = new CatalogReadRepository(db)
@@ -74,16 +83,31 @@ export function createLoaders(db: Queryable) {
     },
     { cacheKeyFn: (k) => `${k.list.key}|${k.parent}` },
   )
-  /** Child lists that came with their parents' rows: the resolvers that read them find them loaded. */
+  // Child lists that came with their parents' rows, per list and parent: read without DataLoader's
+  // promise and microtask turn (a 50-release page has 200 of them).
+  const given = new Map<ChildList, Map<number, Row[]>>()
+  const givenOf = (list: ChildList) => {
+    let byParent = given.get(list)
+    if (!byParent) given.set(list, (byParent = new Map()))
+    return byParent
+  }
   const primed = <T extends { lists: ChildListMap }>(read: T): T => {
-    for (const [list, byParent] of read.lists) for (const [parent, rows] of byParent) childRows.prime({ list, parent }, rows)
+    for (const [list, byParent] of read.lists) {
+      const known = givenOf(list)
+      for (const [parent, rows] of byParent) if (!known.has(parent)) known.set(parent, rows)
+    }
     return read
   }
-  // One view per list, made on first use: resolvers ask for it once per parent (200 times on a 50-release page).
-  const childLoaders = new Map<ChildList, { load: (parentId: number) => Promise<Row[]> }>()
-  const childLoader = (list: ChildList) => {
+  // One view per list, made on first use: resolvers ask for it once per parent.
+  const childLoaders = new Map<ChildList, ListLoader>()
+  const childLoader = (list: ChildList): ListLoader => {
     let loader = childLoaders.get(list)
-    if (!loader) childLoaders.set(list, (loader = { load: (parent: number) => childRows.load({ list, parent }) }))
+    if (!loader) {
+      const known = givenOf(list)
+      const rows = (parent: number) => known.get(parent) ?? childRows.load({ list, parent })
+      loader = { rows, read: (parent, f) => then(rows(parent), f) }
+      childLoaders.set(list, loader)
+    }
     return loader
   }
   return {
@@ -99,7 +123,6 @@ export function createLoaders(db: Queryable) {
       null,
     ),
     track: entity((ids) => repo.tracks(ids)),
-    tracklist: childLoader(childList('track')),
     sublabels: new DataLoader<number, Row[]>(async (ids) => {
       const m = await repo.sublabels(ids)
       return ids.map((id) => m.get(id) ?? [])

@@ -112,6 +112,10 @@ function tags(rows: Row[], typename: 'Style' | 'Genre'): Tag[] {
   return rows.map((r) => ({ __typename: typename, name: String(r[field]) }))
 }
 
+function releaseLabelsOf(rows: Row[]) {
+  return rows.map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref }))
+}
+
 function videos(rows: Row[]) {
   return rows.map((r) => ({ url: r.src, durationSeconds: r.durationS, embed: r.embed, title: r.title, description: r.description }))
 }
@@ -223,9 +227,9 @@ export const catalogResolvers = {
   Artist: {
     id: (r: Row) => toGlobalId('Artist', Number(r.id)),
     discogsId: (r: Row) => r.id,
-    aliases: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_alias').load(Number(r.id)), 'aliasId', 'aliasName'), ord, a),
-    members: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_member').load(Number(r.id)), 'memberId', 'memberName'), ord, a),
-    groups: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(references(await ctx.loaders.children('artist_group').load(Number(r.id)), 'groupId', 'groupName'), ord, a),
+    aliases: (r: Row, a: PageArgs, ctx: CatalogContext) => ctx.loaders.children('artist_alias').read(Number(r.id), (l) => connectionFromList(references(l, 'aliasId', 'aliasName'), ord, a)),
+    members: (r: Row, a: PageArgs, ctx: CatalogContext) => ctx.loaders.children('artist_member').read(Number(r.id), (l) => connectionFromList(references(l, 'memberId', 'memberName'), ord, a)),
+    groups: (r: Row, a: PageArgs, ctx: CatalogContext) => ctx.loaders.children('artist_group').read(Number(r.id), (l) => connectionFromList(references(l, 'groupId', 'groupName'), ord, a)),
     releases: (r: Row, a: Args & { role: ArtistRole }, ctx: CatalogContext, info: GraphQLResolveInfo) =>
       releaseConnection(ctx, { kind: 'artist', role: a.role }, Number(r.id), a, info),
     tracks: async (r: Row, a: PageArgs, ctx: CatalogContext) => {
@@ -246,33 +250,31 @@ export const catalogResolvers = {
     id: (r: Row) => toGlobalId('Master', Number(r.id)),
     discogsId: (r: Row) => r.id,
     mainRelease: (r: Row, _: unknown, ctx: CatalogContext) => (r.mainReleaseId ? ctx.loaders.release.load(Number(r.mainReleaseId)) : null),
-    genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('master_genre').load(Number(r.id)), 'Genre'),
-    styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children('master_style').load(Number(r.id)), 'Style'),
-    artists: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => await ctx.loaders.list(masterArtists(info)).load(Number(r.id)),
-    videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children('master_video').load(Number(r.id))),
+    genres: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('master_genre').read(Number(r.id), (l) => tags(l, 'Genre')),
+    styles: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('master_style').read(Number(r.id), (l) => tags(l, 'Style')),
+    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(masterArtists(info)).rows(Number(r.id)),
+    videos: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('master_video').read(Number(r.id), videos),
     versions: (r: Row, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => releaseConnection(ctx, { kind: 'master' }, Number(r.id), a, info),
   },
   Release: {
     id: (r: Row) => toGlobalId('Release', Number(r.id)),
     discogsId: (r: Row) => r.id,
     master: (r: Row, _: unknown, ctx: CatalogContext) => (r.masterId ? ctx.loaders.master.load(Number(r.masterId)) : null),
-    genres: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children(RELEASE_LISTS.genres.table).load(Number(r.id)), 'Genre'),
-    styles: async (r: Row, _: unknown, ctx: CatalogContext) => tags(await ctx.loaders.children(RELEASE_LISTS.styles.table).load(Number(r.id)), 'Style'),
-    formats: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.children(RELEASE_LISTS.formats.table).load(Number(r.id))).map((f) => ({ ...f, quantity: f.qty })),
-    labels: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
-      (await ctx.loaders.list(releaseLabels(info)).load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
-    series: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
-      (await ctx.loaders.list(releaseSeries(info)).load(Number(r.id))).map((l) => ({ name: l.name, catalogNumber: l.catno, label: l.ref })),
-    identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.identifiers.table).load(Number(r.id)),
-    companies: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
-      (await ctx.loaders.list(releaseCompanies(info)).load(Number(r.id))).map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref })),
-    videos: async (r: Row, _: unknown, ctx: CatalogContext) => videos(await ctx.loaders.children(RELEASE_LISTS.videos.table).load(Number(r.id))),
-    artists: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => await ctx.loaders.list(releaseArtists(info)).load(Number(r.id)),
-    credits: async (r: Row, a: PageArgs, ctx: CatalogContext, info: GraphQLResolveInfo) =>
-      connectionFromList(await ctx.loaders.list(releaseCredits(info)).load(Number(r.id)), ord, a),
-    tracks: async (r: Row, a: PageArgs, ctx: CatalogContext) =>
-      connectionFromList((await ctx.loaders.children(RELEASE_LISTS.tracks.table).load(Number(r.id))).filter((t) => t.parentId == null), (t) => Number(t.sequence), a),
+    genres: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.genres.table).read(Number(r.id), (l) => tags(l, 'Genre')),
+    styles: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.styles.table).read(Number(r.id), (l) => tags(l, 'Style')),
+    formats: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children(RELEASE_LISTS.formats.table).read(Number(r.id), (l) => l.map((f) => ({ ...f, quantity: f.qty }))),
+    labels: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(releaseLabels(info)).read(Number(r.id), releaseLabelsOf),
+    series: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(releaseSeries(info)).read(Number(r.id), releaseLabelsOf),
+    identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.identifiers.table).rows(Number(r.id)),
+    companies: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      ctx.loaders.list(releaseCompanies(info)).read(Number(r.id), (l) => l.map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref }))),
+    videos: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.videos.table).read(Number(r.id), videos),
+    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(releaseArtists(info)).rows(Number(r.id)),
+    credits: (r: Row, a: PageArgs, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      ctx.loaders.list(releaseCredits(info)).read(Number(r.id), (l) => connectionFromList(l, ord, a)),
+    tracks: (r: Row, a: PageArgs, ctx: CatalogContext) =>
+      ctx.loaders.children(RELEASE_LISTS.tracks.table).read(Number(r.id), (l) => connectionFromList(l.filter((t) => t.parentId == null), (t) => Number(t.sequence), a)),
   },
   Track: {
     id: (r: Row) => toGlobalId('Track', Number(r.id)),
@@ -280,11 +282,11 @@ export const catalogResolvers = {
     duration: (r: Row) => num(r.durationS),
     type: (r: Row) => String(r.type).toUpperCase(),
     parent: (r: Row, _: unknown, ctx: CatalogContext) => (r.parentId != null ? ctx.loaders.track.load(Number(r.parentId)) : null),
-    subTracks: async (r: Row, _: unknown, ctx: CatalogContext) =>
-      (await ctx.loaders.tracklist.load(Number(r.releaseId))).filter((t) => t.parentId != null && Number(t.parentId) === Number(r.id)),
-    artists: async (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => await ctx.loaders.list(trackArtists(info)).load(Number(r.id)),
-    credits: async (r: Row, a: PageArgs, ctx: CatalogContext, info: GraphQLResolveInfo) =>
-      connectionFromList(await ctx.loaders.list(trackCredits(info)).load(Number(r.id)), ord, a),
+    subTracks: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children(RELEASE_LISTS.tracks.table).read(Number(r.releaseId), (l) => l.filter((t) => t.parentId != null && Number(t.parentId) === Number(r.id))),
+    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(trackArtists(info)).rows(Number(r.id)),
+    credits: (r: Row, a: PageArgs, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      ctx.loaders.list(trackCredits(info)).read(Number(r.id), (l) => connectionFromList(l, ord, a)),
   },
   Style: {
     id: (t: Tag) => toGlobalId('Style', t.name),
