@@ -1,8 +1,10 @@
 import { DumpFormatError } from '../../errors.ts'
 import type { StageTable } from '../../db/repositories/catalog-staging.ts'
 import type { DumpType } from './records.ts'
-import { segmentDumpFile, type SegmentOptions } from './record-segments.ts'
-import { parseSegment, type SegmentParseOptions } from './segment-parser.ts'
+import { RecordBatcher } from './record-batcher.ts'
+import type { SegmentOptions } from './record-segments.ts'
+import { readDumpStream, type StreamContext } from './record-stream.ts'
+import type { SegmentParseOptions } from './segment-parser.ts'
 import type { EncodedBatch, Encoding } from './staging-batch.ts'
 
 export interface ReadOptions {
@@ -32,12 +34,15 @@ export interface ParsedBatch extends EncodedBatch {
 
 export type ReaderEvent = { kind: 'start'; type: DumpType; totalBytes: number } | { kind: 'batch'; batch: ParsedBatch }
 
+const DEFAULT_BATCH_RECORDS = 2000
+const DEFAULT_BATCH_CHARS = 8 << 20
+
 /** How a file is cut into segments and each parsed, from the reader's options. */
-export function readPlan(opts: ReadOptions): { segments: SegmentOptions; parse: SegmentParseOptions } {
-  const batchChars = opts.batchChars ?? 8 << 20
+export function segmentPlan(opts: ReadOptions): { segments: SegmentOptions; parse: SegmentParseOptions } {
+  const batchChars = opts.batchChars ?? DEFAULT_BATCH_CHARS
   return {
     // A record's XML is about twice its encoded rows: a segment cut at 2 × batchChars makes about one batch.
-    segments: { records: opts.batchRecords ?? 2000, bytes: 2 * batchChars, skipRecords: opts.skipRecords },
+    segments: { records: opts.batchRecords ?? DEFAULT_BATCH_RECORDS, bytes: 2 * batchChars, skipRecords: opts.skipRecords },
     parse: { encoding: opts.encoding, dumpDate: opts.dumpDate, batchChars },
   }
 }
@@ -60,22 +65,28 @@ export class LastGoodRecord {
 }
 
 /**
- * Streams one dump file into encoded staging batches, in this thread (parse-workers.ts does the same with
- * the parsing spread over worker threads). Memory stays bounded by one input chunk, one segment and its
- * batches, whatever the file's size. On bad input the records read whole before the failure are emitted,
- * then a DumpFormatError names the file, the record and the offset.
+ * Streams one dump file into encoded staging batches in one pass, in the calling thread (parse-workers.ts
+ * runs it in a worker, or spreads the parsing over several). Memory stays bounded by one input chunk, one
+ * record tree and one batch, whatever the file's size. On bad input the records read whole before the
+ * failure are emitted, then a DumpFormatError names the file, the record and the offset.
  */
 export async function* readDumpFile(file: string, opts: ReadOptions): AsyncGenerator<ReaderEvent> {
-  const plan = readPlan(opts)
+  const batchOptions = {
+    encoding: opts.encoding,
+    dumpDate: opts.dumpDate,
+    batchRecords: opts.batchRecords ?? DEFAULT_BATCH_RECORDS,
+    batchChars: opts.batchChars ?? DEFAULT_BATCH_CHARS,
+  }
   const sizeHints = new Map<StageTable, number>()
   const lastGood = new LastGoodRecord()
+  const batchers = (ctx: StreamContext) => new RecordBatcher(ctx.type, batchOptions, sizeHints, ctx.bytesRead, opts.skipRecords)
   try {
-    for await (const ev of segmentDumpFile(file, plan.segments)) {
+    for await (const ev of readDumpStream(file, false, batchers)) {
       if (ev.kind === 'start') {
         yield ev
         continue
       }
-      for (const batch of parseSegment(ev.segment, plan.parse, sizeHints)) {
+      for (const batch of ev.item) {
         lastGood.see(batch)
         yield { kind: 'batch', batch }
       }

@@ -1,50 +1,113 @@
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { readPlan, LastGoodRecord, type ParsedBatch, type ReadOptions, type ReaderEvent } from './dump-reader.ts'
+import { DumpFormatError, type DumpLocation } from '../../errors.ts'
+import { segmentPlan, LastGoodRecord, type ParsedBatch, type ReadOptions, type ReaderEvent } from './dump-reader.ts'
+import type { ParseWorkerData } from './parse-worker.ts'
 import { segmentDumpFile, type RecordSegment } from './record-segments.ts'
-import type { SegmentParseOptions } from './segment-parser.ts'
 
-type Reply = { seq: number; batches: ParsedBatch[] } | { seq: number; error: { message: string; stack?: string } }
+type WorkerFailure = { dump: true; file: string; where: DumpLocation; reason: string } | { dump: false; message: string; stack?: string }
+type FileMessage = ReaderEvent | { kind: 'done' } | { kind: 'error'; error: WorkerFailure }
+type SegmentReply = { seq: number; batches: ParsedBatch[] } | { seq: number; error: WorkerFailure }
 
 /**
- * Parse workers by default: one per core but one, which this thread (cutting segments, writing) and the
- * database share. Parsing is most of an import's CPU and scales with workers (bench:parse: 1.5× with two
- * workers on two cores), but on two cores a second worker only competes with the database and costs
- * ~80 MB (docs/BENCHMARKS.md).
+ * Parse workers by default: one per core but one, which this thread (reading, writing) and the database
+ * share. Parsing is most of an import's CPU and scales with workers (bench:parse: 1.5× with two workers on
+ * two cores), but cutting the file into segments for several workers costs this thread a scan of every
+ * record, and on two cores a second worker only competes with the database (docs/BENCHMARKS.md).
  */
 export function defaultParseWorkers(): number {
   return Math.max(1, Math.min(8, os.availableParallelism() - 1))
 }
 
-/** Worker threads parsing segments; each segment goes to the least busy worker. */
-class ParseWorkerPool {
+function spawn(data: ParseWorkerData): Worker {
+  return new Worker(new URL('./parse-worker.js', import.meta.url), {
+    workerData: data,
+    // A worker holds one chunk, one record or segment and a couple of batches. A larger young generation
+    // would save CPU (8 MB: ~10% less parse CPU in bench:parse) but costs peak RSS in every worker, and
+    // bench:ingest has 300 MB.
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+  })
+}
+
+/** The error a worker reported, rebuilt on this side (a DumpFormatError stays one). */
+function rebuild(e: WorkerFailure): Error {
+  if (e.dump) return new DumpFormatError(e.file, e.where, e.reason)
+  const err = new Error(e.message)
+  err.stack = e.stack
+  return err
+}
+
+/**
+ * Reads a dump file with the parsing off this thread, so that on a machine shared with the database it
+ * overlaps with the writing instead of alternating with it. With one worker, the worker reads the whole
+ * file in one pass (readDumpFile); with more, this thread cuts the file into segments of whole records,
+ * the workers parse them and the batches come out in file order. Same events and errors either way.
+ */
+export function readDumpFileInWorkers(file: string, opts: ReadOptions, workers = defaultParseWorkers()): AsyncGenerator<ReaderEvent> {
+  return workers <= 1 ? readInOneWorker(file, opts) : readInSegments(file, opts, workers)
+}
+
+async function* readInOneWorker(file: string, opts: ReadOptions, initialCredits = 2): AsyncGenerator<ReaderEvent> {
+  const worker = spawn({ role: 'file', file, opts, initialCredits })
+  const queue: FileMessage[] = []
+  let wake: (() => void) | null = null
+  let crashed: Error | null = null
+  let exited = false
+  worker.on('message', (m: FileMessage) => {
+    queue.push(m)
+    wake?.()
+  })
+  worker.on('error', (err) => {
+    crashed = err
+    wake?.()
+  })
+  worker.on('exit', () => {
+    exited = true
+    wake?.()
+  })
+  try {
+    for (;;) {
+      while (queue.length === 0) {
+        if (crashed) throw crashed
+        if (exited) throw new Error(`the parse worker for ${file} stopped unexpectedly`)
+        await new Promise<void>((r) => (wake = r))
+        wake = null
+      }
+      const m = queue.shift()!
+      if (m.kind === 'done') return
+      if (m.kind === 'error') throw rebuild(m.error)
+      yield m
+      // The batch has been handled by the consumer: let the worker parse one more.
+      if (m.kind === 'batch') worker.postMessage({ credit: 1 })
+    }
+  } finally {
+    if (!exited) {
+      worker.postMessage({ stop: true })
+      await worker.terminate()
+    }
+  }
+}
+
+/** Workers parsing segments; each segment goes to the least busy one. */
+class SegmentWorkerPool {
   private readonly workers: { worker: Worker; busy: number; waiting: Map<number, { resolve: (b: ParsedBatch[]) => void; reject: (e: Error) => void }> }[]
 
-  constructor(size: number, opts: SegmentParseOptions) {
+  constructor(size: number, data: Extract<ParseWorkerData, { role: 'segments' }>) {
     this.workers = Array.from({ length: size }, () => {
-      const worker = new Worker(new URL('./parse-worker.js', import.meta.url), {
-        workerData: opts,
-        // A worker holds a segment and its batches. A larger young generation would save CPU (8 MB: ~10%
-        // less parse CPU in bench:parse) but costs peak RSS per worker, and bench:ingest has 300 MB.
-        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
-      })
-      const w = { worker, busy: 0, waiting: new Map() }
+      const w = { worker: spawn(data), busy: 0, waiting: new Map() }
       const failAll = (err: Error) => {
         for (const p of w.waiting.values()) p.reject(err)
         w.waiting.clear()
       }
-      worker.on('message', (m: Reply) => {
+      w.worker.on('message', (m: SegmentReply) => {
         const p = w.waiting.get(m.seq)!
         w.waiting.delete(m.seq)
         w.busy--
-        if ('error' in m) {
-          const err = new Error(m.error.message)
-          err.stack = m.error.stack
-          p.reject(err)
-        } else p.resolve(m.batches)
+        if ('error' in m) p.reject(rebuild(m.error))
+        else p.resolve(m.batches)
       })
-      worker.on('error', failAll)
-      worker.on('exit', () => failAll(new Error('a parse worker stopped unexpectedly')))
+      w.worker.on('error', failAll)
+      w.worker.on('exit', () => failAll(new Error('a parse worker stopped unexpectedly')))
       return w
     })
   }
@@ -53,7 +116,7 @@ class ParseWorkerPool {
     const w = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a))
     w.busy++
     const done = new Promise<ParsedBatch[]>((resolve, reject) => w.waiting.set(segment.seq, { resolve, reject }))
-    // The segment's bytes move to the worker (segmentDumpFile gives each its own ArrayBuffer).
+    // The segment's bytes move to the worker (each segment has an ArrayBuffer of its own).
     w.worker.postMessage(segment, [segment.bytes.buffer as ArrayBuffer])
     return done
   }
@@ -64,15 +127,12 @@ class ParseWorkerPool {
 }
 
 /**
- * readDumpFile with the parsing spread over worker threads: this thread reads, decompresses and cuts
- * the file into segments of whole records (cheap next to parsing), the workers parse and encode them,
- * and the batches come out in file order. Same events, same errors. One segment per worker and one more
- * are in flight (with one worker and none more, it waited for this thread between segments), so memory
- * stays bounded whatever the relative speed of parsing and writing.
+ * One segment per worker and one more are in flight (with none more, a worker waited for this thread
+ * between segments), so memory stays bounded whatever the relative speed of parsing and writing.
  */
-export async function* readDumpFileInWorkers(file: string, opts: ReadOptions, workers = defaultParseWorkers()): AsyncGenerator<ReaderEvent> {
-  const plan = readPlan(opts)
-  const pool = new ParseWorkerPool(workers, plan.parse)
+async function* readInSegments(file: string, opts: ReadOptions, workers: number): AsyncGenerator<ReaderEvent> {
+  const plan = segmentPlan(opts)
+  const pool = new SegmentWorkerPool(workers, { role: 'segments', opts: plan.parse })
   const segments = segmentDumpFile(file, plan.segments)
   const inFlight: Promise<ParsedBatch[]>[] = []
   const lastGood = new LastGoodRecord()
@@ -81,7 +141,7 @@ export async function* readDumpFileInWorkers(file: string, opts: ReadOptions, wo
   try {
     for (;;) {
       while (cutting && inFlight.length <= workers) {
-        let next: IteratorResult<Awaited<ReturnType<typeof segments.next>>['value']>
+        let next: Awaited<ReturnType<typeof segments.next>>
         try {
           next = await segments.next()
         } catch (err) {

@@ -1,9 +1,5 @@
-import fs from 'node:fs'
-import zlib from 'node:zlib'
-import { DumpFormatError } from '../../errors.ts'
-import { parseDumpFileName } from './dump-file-name.ts'
-import { DUMP_TYPES, RECORD_ELEMENT, type DumpType } from './records.ts'
-import { XmlRecordReader, XmlSyntaxError } from './xml-records.ts'
+import { RECORD_ELEMENT, type DumpType } from './records.ts'
+import { readDumpStream, type RecordHandler, type StreamContext, type StreamedRecord } from './record-stream.ts'
 
 /**
  * A run of whole records cut out of a dump, to be parsed on its own (segment-parser.ts), in this thread
@@ -41,17 +37,6 @@ export interface SegmentOptions {
   skipRecords?: number
 }
 
-async function isGzip(file: string): Promise<boolean> {
-  const fh = await fs.promises.open(file, 'r')
-  try {
-    const b = Buffer.alloc(2)
-    const { bytesRead } = await fh.read(b, 0, 2, 0)
-    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b
-  } finally {
-    await fh.close()
-  }
-}
-
 /**
  * The bytes of the segment being cut, copied as they are scanned (so the input chunks can go) into a
  * buffer of its own, which can then be transferred to a worker. It starts at the size of the previous
@@ -82,138 +67,70 @@ class SegmentBytes {
   }
 }
 
+/** Cuts the scanned records into segments (see RecordSegment). */
+class SegmentCutter implements RecordHandler<RecordSegment> {
+  private readonly pending = new SegmentBytes()
+  private readonly recordElement: string
+  private seq = 0
+  private recordNo = 0
+  private segOffset = -1
+  private segRecords = 0
+  // The run of records scanned since the last feed, still in the reader's buffer.
+  private runFrom = -1
+  private runTo = -1
+
+  constructor(
+    private readonly ctx: StreamContext,
+    private readonly opts: SegmentOptions,
+    private skipLeft = opts.skipRecords ?? 0,
+  ) {
+    this.recordElement = RECORD_ELEMENT[ctx.type]
+  }
+
+  record({ node, start, end }: StreamedRecord): RecordSegment | null {
+    if (this.segOffset < 0) this.segOffset = start
+    if (this.runFrom < 0) this.runFrom = start
+    this.runTo = end
+    if (node.name === this.recordElement) {
+      this.recordNo++
+      this.segRecords++
+    }
+    const size = this.pending.length + (this.runTo - this.runFrom)
+    return this.segRecords >= this.opts.records || size >= this.opts.bytes ? this.flush() : null
+  }
+
+  beforeFeed(): void {
+    if (this.runFrom < 0) return
+    this.pending.append(this.ctx.reader.slice(this.runFrom, this.runTo))
+    this.runFrom = this.runTo = -1
+  }
+
+  flush(): RecordSegment | null {
+    this.beforeFeed()
+    if (this.pending.length === 0) return null
+    const skip = Math.min(this.skipLeft, this.segRecords)
+    this.skipLeft -= skip
+    const segment: RecordSegment = {
+      type: this.ctx.type,
+      seq: this.seq++,
+      bytes: this.pending.take(),
+      offset: this.segOffset,
+      recordsBefore: this.recordNo - this.segRecords,
+      skip,
+      bytesRead: this.ctx.bytesRead(),
+    }
+    this.segOffset = -1
+    this.segRecords = 0
+    return segment
+  }
+}
+
 /**
- * Streams one dump file (gzipped or plain) into record segments. Memory stays bounded by one input chunk
- * and one segment, whatever the file's size. On bad input the records read whole before the failure go
- * out as a last segment, then a DumpFormatError names the file, the record and the offset (the id of the
- * last good record is known only to whoever parses the segments: readers add it).
+ * Streams one dump file into record segments: memory stays bounded by one input chunk and one segment.
+ * On bad input the records read whole before the failure go out as a last segment, then the
+ * DumpFormatError (without the last good id: whoever parses the segments adds it).
  */
 export async function* segmentDumpFile(file: string, opts: SegmentOptions): AsyncGenerator<SegmentEvent> {
-  const named = parseDumpFileName(file)
-  let stat: fs.Stats
-  try {
-    stat = await fs.promises.stat(file)
-  } catch (err) {
-    throw new DumpFormatError(file, {}, `cannot read: ${(err as Error).message}`, { cause: err })
-  }
-  const gz = await isGzip(file)
-  const input = fs.createReadStream(file, { highWaterMark: 1 << 20 })
-  const stream: NodeJS.ReadableStream = gz ? input.pipe(zlib.createGunzip({ chunkSize: 256 << 10 })) : input
-  if (gz) input.on('error', (err) => (stream as zlib.Gunzip).destroy(err))
-  const reader = new XmlRecordReader({ scan: true })
-
-  let type: DumpType | null = null
-  let recordElement = ''
-  let seq = 0
-  let skipLeft = opts.skipRecords ?? 0
-  /** record elements scanned whole, in earlier segments and in the pending one */
-  let recordNo = 0
-  // The pending segment: bytes copied before each feed, plus the run scanned since.
-  const pending = new SegmentBytes()
-  let segOffset = -1
-  let segRecords = 0
-  let runFrom = -1
-  let runTo = -1
-  const keepRun = () => {
-    if (runFrom < 0) return
-    pending.append(reader.slice(runFrom, runTo))
-    runFrom = runTo = -1
-  }
-  const cut = (): SegmentEvent | null => {
-    keepRun()
-    if (pending.length === 0) return null
-    const recordsBefore = recordNo - segRecords
-    const skip = Math.min(skipLeft, segRecords)
-    skipLeft -= skip
-    const segment: RecordSegment = {
-      type: type!,
-      seq: seq++,
-      bytes: pending.take(),
-      offset: segOffset,
-      recordsBefore,
-      skip,
-      bytesRead: input.bytesRead,
-    }
-    segOffset = -1
-    segRecords = 0
-    return { kind: 'segment', segment }
-  }
-  const where = (offset?: number, id?: number) => ({
-    record: recordNo + 1,
-    ...(id !== undefined ? { id } : {}),
-    ...(offset !== undefined ? { byteOffset: offset } : {}),
-  })
-  // The failing record was not scanned, but its start tag (where the reader stopped) usually names its id.
-  const syntaxError = (err: XmlSyntaxError) => {
-    const head = reader.pending.slice(0, 300)
-    const m = /^\s*<\w+[^>]*?\sid="(\d+)"/.exec(head) ?? /^\s*<\w+>\s*(?:<images>[\s\S]*?<\/images>)?\s*<id>(\d+)<\/id>/.exec(head)
-    return new DumpFormatError(file, where(err.charOffset, m ? Number(m[1]) : undefined), `XML syntax error: ${err.message}`)
-  }
-
-  let failure: DumpFormatError | null = null
-  try {
-    const drain = function* (): Generator<SegmentEvent> {
-      for (;;) {
-        const ev = reader.next()
-        if (ev === null || ev.kind === 'end') return
-        if (ev.kind === 'root') {
-          const t = (DUMP_TYPES as readonly string[]).includes(ev.name) ? (ev.name as DumpType) : null
-          if (t === null)
-            throw new DumpFormatError(
-              file,
-              { byteOffset: 0 },
-              `not a Discogs dump: root element <${ev.name}>, expected one of ${DUMP_TYPES.map((x) => `<${x}>`).join(', ')}`,
-            )
-          if (named.type && named.type !== t)
-            throw new DumpFormatError(file, { byteOffset: 0 }, `the file is named as ${named.type} but holds <${t}>`)
-          type = t
-          recordElement = RECORD_ELEMENT[t]
-          yield { kind: 'start', type: t, totalBytes: stat.size }
-          continue
-        }
-        if (segOffset < 0) segOffset = ev.start
-        if (runFrom < 0) runFrom = ev.start
-        runTo = ev.end
-        if (ev.node.name === recordElement) {
-          recordNo++
-          segRecords++
-        }
-        if (segRecords >= opts.records || pending.length + (runTo - runFrom) >= opts.bytes) yield cut()!
-      }
-    }
-    for await (const chunk of stream) {
-      keepRun() // before feeding drops what has been read
-      reader.feed(chunk as Buffer)
-      try {
-        yield* drain()
-      } catch (err) {
-        if (err instanceof XmlSyntaxError) throw syntaxError(err)
-        throw err
-      }
-    }
-    if (type === null) {
-      const head = reader.pending.trim()
-      throw new DumpFormatError(file, { byteOffset: 0 }, head ? 'not XML: no root element' : 'empty file')
-    }
-    if (!reader.done) {
-      const inside = reader.pending.trimStart().length > 0 ? `inside <${recordElement}>` : `before </${type}>`
-      throw new DumpFormatError(file, where(reader.offset), `unexpected end of file ${inside} (truncated dump?)`)
-    }
-  } catch (err) {
-    if (err instanceof DumpFormatError) failure = err
-    else if ((err as { code?: string }).code?.startsWith('Z_') || /unexpected end of file|incorrect header check|invalid/i.test((err as Error).message)) {
-      failure = new DumpFormatError(
-        file,
-        { byteOffset: input.bytesRead, record: recordNo + 1 },
-        `corrupt or truncated gzip: ${(err as Error).message} (byte offset is in the compressed file)`,
-        { cause: err },
-      )
-    } else throw err
-  } finally {
-    input.destroy()
-  }
-  // Everything read whole before the end (or the failure) still goes out, so it can be committed.
-  const last = cut()
-  if (last) yield last
-  if (failure) throw failure
+  for await (const ev of readDumpStream(file, true, (ctx) => new SegmentCutter(ctx, opts)))
+    yield ev.kind === 'start' ? ev : { kind: 'segment', segment: ev.item }
 }
