@@ -14,21 +14,8 @@ export const graphiqlAssets: Record<string, { file: string; type: string }> = {
   'graphiql.min.css': { file: path.join(path.dirname(require.resolve('graphiql/package.json')), 'graphiql.min.css'), type: 'text/css' },
 }
 
-const DEFAULT_QUERY = `# Discograph: the Discogs catalog and learned audio embeddings.
-# Try: search, release(discogsId: 1), releases(filter: {styles: ["Deep House"]}), similarTracks.
-{
-  release(discogsId: 1) {
-    title
-    year
-    artists { name }
-    labels { name catalogNumber }
-    styles { name }
-    tracks { edges { node { position title duration } } }
-  }
-}
-`
-
-export function graphiqlPage(endpoint: string): string {
+/** The GraphiQL page, opening on `defaultQuery` (graphiqlDefaultQuery names something this catalog holds). */
+export function graphiqlPage(endpoint: string, defaultQuery: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -45,7 +32,7 @@ export function graphiqlPage(endpoint: string): string {
 <script>
   const fetcher = GraphiQL.createFetcher({ url: ${JSON.stringify(endpoint)}, headers: { 'apollo-require-preflight': 'true' } });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
-    React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)}, headerEditorEnabled: true, shouldPersistHeaders: true }),
+    React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(defaultQuery).replaceAll('<', '\\u003c')}, headerEditorEnabled: true, shouldPersistHeaders: true }),
   );
 </script>
 </body>

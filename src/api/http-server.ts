@@ -23,6 +23,8 @@ import { EmbeddingMapService } from '../services/embedding-map.service.ts'
 import { ModelService } from '../services/model.service.ts'
 import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
 import { AuthService, UnauthenticatedError, type Viewer } from '../services/auth.service.ts'
+import { CatalogReadRepository } from '../db/repositories/catalog-read.repository.ts'
+import { graphiqlDefaultQuery } from './example-queries.ts'
 import { graphiqlAssets, graphiqlPage } from './graphiql.ts'
 import { jitGateway } from './jit-executor.ts'
 import { limitError, measureOperation } from './limits.ts'
@@ -229,7 +231,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
       return 'graphql'
     }
     if (url.pathname === GRAPHQL_PATH || url.pathname === '/graphiql') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(graphiqlPage(GRAPHQL_PATH))
+      const example = await new CatalogReadRepository(db.pool).exampleRelease()
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(graphiqlPage(GRAPHQL_PATH, graphiqlDefaultQuery(example)))
       return 'graphiql'
     }
     if (url.pathname.startsWith('/vendor/')) {

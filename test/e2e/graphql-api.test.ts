@@ -201,6 +201,7 @@ describe('GraphQL API over HTTP (real server, fixture dumps)', () => {
     const html = await page.text()
     expect(page.status).toBe(200)
     expect(html).toContain('GraphiQL')
+    expect(html).toContain('release(discogsId: 1)') // the catalog's first release, here the fixture's
     expect(html).not.toMatch(/src="https?:\/\//)
     for (const asset of [...html.matchAll(/(?:src|href)="(\/vendor\/[^"]+)"/g)].map((m) => m[1])) {
       expect((await fetch(`${fx.api.url}${asset}`)).status, asset).toBe(200)

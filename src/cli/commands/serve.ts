@@ -1,30 +1,12 @@
 import type { Command } from 'commander'
+import { exampleQueries } from '../../api/example-queries.ts'
 import { startApiServer } from '../../api/http-server.ts'
 import { BadInputError } from '../../errors.ts'
 import { jobHandlers } from '../../jobs/handlers/index.ts'
 import { JobQueue } from '../../jobs/queue.ts'
 import { JobWorker } from '../../jobs/worker.ts'
-import type { Database } from '../../db/database.ts'
 import { CatalogReadRepository } from '../../db/repositories/catalog-read.repository.ts'
 import { withDatabase, type CliContext } from '../context.ts'
-
-/**
- * Example queries that find something in this catalog: they name its first release, that release's artist
- * and style (on a real dump: release 1, "Stockholm" by The Persuader, Deep House; on the demo's synthetic
- * catalog, its own), where fixed names would answer nothing on any catalog but one.
- */
-export async function exampleQueries(db: Database): Promise<string[]> {
-  const example = await new CatalogReadRepository(db.pool).exampleRelease()
-  const page = (filter: string) => `{ releases(${filter}first: 5) { totalCount edges { node { title country year } } } }`
-  if (!example) return [page('')]
-  return [
-    ...(example.artist
-      ? [`{ search(query: ${JSON.stringify(example.artist)}, first: 5) { edges { score node { __typename ... on Artist { name } ... on Release { title } } } } }`]
-      : []),
-    `{ release(discogsId: ${example.id}) { title year artists { name } tracks { edges { node { position title duration } } } } }`,
-    page(example.style ? `filter: { styles: [${JSON.stringify(example.style)}] }, ` : ''),
-  ]
-}
 
 /**
  * Resolves on the first SIGINT or SIGTERM. Later ones are absorbed while shutting down (Ctrl-C in a terminal
@@ -73,7 +55,7 @@ export function registerServeCommand(program: Command, ctx: () => CliContext): v
             `  health    ${server.url}/healthz    metrics ${server.url}/metrics`,
             `Try:`,
             // Quoted for a POSIX shell: a name may hold an apostrophe.
-            ...(await exampleQueries(db)).map((q) => `  curl -s ${server.url}/graphql -H 'content-type: application/json' -d '${JSON.stringify({ query: q }).replaceAll("'", "'\\''")}'`),
+            ...exampleQueries(await new CatalogReadRepository(db.pool).exampleRelease()).map((q) => `  curl -s ${server.url}/graphql -H 'content-type: application/json' -d '${JSON.stringify({ query: q }).replaceAll("'", "'\\''")}'`),
             `Ctrl-C to stop.`,
           ].join('\n'),
         )
