@@ -17,6 +17,8 @@ function byId(rows: Row[], ids: readonly number[]): (Row | null)[] {
   return ids.map((id) => map.get(id) ?? null)
 }
 
+const entity = (load: (ids: readonly number[]) => Promise<Row[]>) => new DataLoader<number, Row | null>(async (ids) => byId(await load(ids), ids))
+
 /**
  * A loader for keyed requests that also carry arguments (a page, a filter): keys with the same arguments
  * are answered by one batched statement, keys with different arguments by one statement per distinct
@@ -65,90 +67,161 @@ export interface ListLoader {
 
 const then = <T>(rows: Row[] | Promise<Row[]>, f: (rows: Row[]) => T): T | Promise<T> => (Array.isArray(rows) ? f(rows) : rows.then(f))
 
-/** Per-request loaders: one per relation, so any query shape costs a bounded number of statements. */
-export function createLoaders(db: Queryable) {
-  const repo = new CatalogReadRepository(db)
-  const entity = (load: (ids: readonly number[]) => Promise<Row[]>) => new DataLoader<number, Row | null>(async (ids) => byId(await load(ids), ids))
-  // One loader for every child list: the lists asked for in the same tick share one statement.
-  const childRows = new DataLoader<{ list: ChildList; parent: number }, Row[], string>(
-    async (keys) => {
-      const requests = new Map<ChildList, number[]>()
-      for (const { list, parent } of keys) {
-        const parents = requests.get(list) ?? []
-        parents.push(parent)
-        requests.set(list, parents)
-      }
-      const rows = await repo.childLists(requests)
-      return keys.map((k) => rows.get(k.list)?.get(k.parent) ?? [])
-    },
-    { cacheKeyFn: (k) => `${k.list.key}|${k.parent}` },
-  )
+/**
+ * Per-request loaders: one per relation, so any query shape costs a bounded number of statements. Each is
+ * made on first use (a request uses a few of them).
+ */
+export class Loaders {
+  readonly repo: CatalogReadRepository
   // Child lists that came with their parents' rows, per list and parent: read without DataLoader's
   // promise and microtask turn (a 50-release page has 200 of them).
-  const given = new Map<ChildList, Map<number, Row[]>>()
-  const givenOf = (list: ChildList) => {
-    let byParent = given.get(list)
-    if (!byParent) given.set(list, (byParent = new Map()))
+  readonly #given = new Map<ChildList, Map<number, Row[]>>()
+  // One view per list, made on first use: resolvers ask for it once per parent.
+  readonly #listLoaders = new Map<ChildList, ListLoader>()
+  #childRows?: DataLoader<{ list: ChildList; parent: number }, Row[], string>
+  #artist?: DataLoader<number, Row | null>
+  #label?: DataLoader<number, Row | null>
+  #master?: DataLoader<number, Row | null>
+  #release?: DataLoader<number, Row | null>
+  #releaseWithLists?: DataLoader<{ parent: number; args: readonly ChildList[] }, Row | null, string>
+  #track?: DataLoader<number, Row | null>
+  #sublabels?: DataLoader<number, Row[]>
+  #releasePage?: DataLoader<{ parent: number | string; args: ReleasePageArgs }, Row[], string>
+  #releaseCount?: DataLoader<{ parent: number | string; args: Omit<ReleasePageArgs, 'page' | 'lists'> }, number, string>
+  #artistTrackPage?: DataLoader<{ parent: number; args: KeysetPage }, Row[], string>
+  #artistTrackCount?: DataLoader<number, number>
+  #audio?: DataLoader<number, Row | null>
+  #tagCount?: DataLoader<{ parent: string; args: 'style' | 'genre' }, number, string>
+
+  constructor(db: Queryable) {
+    this.repo = new CatalogReadRepository(db)
+  }
+
+  get artist() {
+    return (this.#artist ??= entity((ids) => this.repo.artists(ids)))
+  }
+
+  get label() {
+    return (this.#label ??= entity((ids) => this.repo.labels(ids)))
+  }
+
+  get master() {
+    return (this.#master ??= entity((ids) => this.repo.masters(ids)))
+  }
+
+  get release() {
+    return (this.#release ??= entity(async (ids) => (await this.repo.releases(ids)).rows))
+  }
+
+  /** Releases by id with the child lists a selection reads (see ReleasePageArgs.lists). */
+  get releaseWithLists() {
+    return (this.#releaseWithLists ??= groupedLoader<number, readonly ChildList[], Row | null>(
+      listsKey,
+      async (ids, lists) => new Map(this.primed(await this.repo.releases(ids, lists)).rows.map((r) => [Number(r.id), r])),
+      null,
+    ))
+  }
+
+  get track() {
+    return (this.#track ??= entity((ids) => this.repo.tracks(ids)))
+  }
+
+  get sublabels() {
+    return (this.#sublabels ??= new DataLoader<number, Row[]>(async (ids) => {
+      const m = await this.repo.sublabels(ids)
+      return ids.map((id) => m.get(id) ?? [])
+    }))
+  }
+
+  /** Rows of a child table (credits, formats, aliases…) per parent id. */
+  children(table: ChildTable): ListLoader {
+    return this.list(childList(table))
+  }
+
+  /** Rows of a child list per parent id. */
+  list(list: ChildList): ListLoader {
+    let loader = this.#listLoaders.get(list)
+    if (!loader) {
+      const known = this.givenOf(list)
+      const rows = (parent: number) => known.get(parent) ?? this.childRows.load({ list, parent })
+      loader = { rows, read: (parent, f) => then(rows(parent), f) }
+      this.#listLoaders.set(list, loader)
+    }
+    return loader
+  }
+
+  get releasePage() {
+    return (this.#releasePage ??= groupedLoader<number | string, ReleasePageArgs, Row[]>(
+      releaseArgsKey,
+      async (parents, a) => this.primed(await this.repo.releasePages(a.parent, parents, a.filter, a.page, a.lists)).pages,
+      [],
+    ))
+  }
+
+  get releaseCount() {
+    return (this.#releaseCount ??= groupedLoader<number | string, Omit<ReleasePageArgs, 'page' | 'lists'>, number>(
+      releaseArgsKey,
+      (parents, a) => this.repo.releaseCounts(a.parent, parents, a.filter),
+      0,
+    ))
+  }
+
+  get artistTrackPage() {
+    return (this.#artistTrackPage ??= groupedLoader<number, KeysetPage, Row[]>(pageKey, (parents, page) => this.repo.artistTrackPages(parents, page), []))
+  }
+
+  get artistTrackCount() {
+    return (this.#artistTrackCount ??= new DataLoader<number, number>(async (ids) => {
+      const m = await this.repo.artistTrackCounts(ids)
+      return ids.map((id) => m.get(id) ?? 0)
+    }))
+  }
+
+  get audio() {
+    return (this.#audio ??= new DataLoader<number, Row | null>(async (ids) => {
+      const rows = await this.repo.audioFiles(ids)
+      const byTrack = new Map(rows.map((r) => [Number(r.trackId), r]))
+      return ids.map((id) => byTrack.get(id) ?? null)
+    }))
+  }
+
+  get tagCount() {
+    return (this.#tagCount ??= groupedLoader<string, 'style' | 'genre', number>((k) => k, (names, kind) => this.repo.tagCounts(kind, names), 0))
+  }
+
+  /** One loader for every child list: the lists asked for in the same tick share one statement. */
+  private get childRows() {
+    return (this.#childRows ??= new DataLoader<{ list: ChildList; parent: number }, Row[], string>(
+      async (keys) => {
+        const requests = new Map<ChildList, number[]>()
+        for (const { list, parent } of keys) {
+          const parents = requests.get(list) ?? []
+          parents.push(parent)
+          requests.set(list, parents)
+        }
+        const rows = await this.repo.childLists(requests)
+        return keys.map((k) => rows.get(k.list)?.get(k.parent) ?? [])
+      },
+      { cacheKeyFn: (k) => `${k.list.key}|${k.parent}` },
+    ))
+  }
+
+  private givenOf(list: ChildList): Map<number, Row[]> {
+    let byParent = this.#given.get(list)
+    if (!byParent) this.#given.set(list, (byParent = new Map()))
     return byParent
   }
-  const primed = <T extends { lists: ChildListMap }>(read: T): T => {
+
+  /** Child lists that came with their parents' rows: the resolvers that read them find them at hand. */
+  private primed<T extends { lists: ChildListMap }>(read: T): T {
     for (const [list, byParent] of read.lists) {
-      const known = givenOf(list)
+      const known = this.givenOf(list)
       for (const [parent, rows] of byParent) if (!known.has(parent)) known.set(parent, rows)
     }
     return read
   }
-  // One view per list, made on first use: resolvers ask for it once per parent.
-  const childLoaders = new Map<ChildList, ListLoader>()
-  const childLoader = (list: ChildList): ListLoader => {
-    let loader = childLoaders.get(list)
-    if (!loader) {
-      const known = givenOf(list)
-      const rows = (parent: number) => known.get(parent) ?? childRows.load({ list, parent })
-      loader = { rows, read: (parent, f) => then(rows(parent), f) }
-      childLoaders.set(list, loader)
-    }
-    return loader
-  }
-  return {
-    repo,
-    artist: entity((ids) => repo.artists(ids)),
-    label: entity((ids) => repo.labels(ids)),
-    master: entity((ids) => repo.masters(ids)),
-    release: entity(async (ids) => (await repo.releases(ids)).rows),
-    /** Releases by id with the child lists a selection reads (see ReleasePageArgs.lists). */
-    releaseWithLists: groupedLoader<number, readonly ChildList[], Row | null>(
-      listsKey,
-      async (ids, lists) => new Map(primed(await repo.releases(ids, lists)).rows.map((r) => [Number(r.id), r])),
-      null,
-    ),
-    track: entity((ids) => repo.tracks(ids)),
-    sublabels: new DataLoader<number, Row[]>(async (ids) => {
-      const m = await repo.sublabels(ids)
-      return ids.map((id) => m.get(id) ?? [])
-    }),
-    /** Rows of a child table (credits, formats, aliases…) per parent id. */
-    children: (table: ChildTable) => childLoader(childList(table)),
-    /** Rows of a child list per parent id. */
-    list: childLoader,
-    releasePage: groupedLoader<number | string, ReleasePageArgs, Row[]>(
-      releaseArgsKey,
-      async (parents, a) => primed(await repo.releasePages(a.parent, parents, a.filter, a.page, a.lists)).pages,
-      [],
-    ),
-    releaseCount: groupedLoader<number | string, Omit<ReleasePageArgs, 'page' | 'lists'>, number>(releaseArgsKey, (parents, a) => repo.releaseCounts(a.parent, parents, a.filter), 0),
-    artistTrackPage: groupedLoader<number, KeysetPage, Row[]>(pageKey, (parents, page) => repo.artistTrackPages(parents, page), []),
-    artistTrackCount: new DataLoader<number, number>(async (ids) => {
-      const m = await repo.artistTrackCounts(ids)
-      return ids.map((id) => m.get(id) ?? 0)
-    }),
-    audio: new DataLoader<number, Row | null>(async (ids) => {
-      const rows = await repo.audioFiles(ids)
-      const byTrack = new Map(rows.map((r) => [Number(r.trackId), r]))
-      return ids.map((id) => byTrack.get(id) ?? null)
-    }),
-    tagCount: groupedLoader<string, 'style' | 'genre', number>((k) => k, (names, kind) => repo.tagCounts(kind, names), 0),
-  }
 }
 
-export type Loaders = ReturnType<typeof createLoaders>
+export function createLoaders(db: Queryable): Loaders {
+  return new Loaders(db)
+}
