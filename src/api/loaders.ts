@@ -65,7 +65,7 @@ export interface ListLoader {
   read<T>(parent: number, f: (rows: Row[]) => T): T | Promise<T>
 }
 
-const then = <T>(rows: Row[] | Promise<Row[]>, f: (rows: Row[]) => T): T | Promise<T> => (Array.isArray(rows) ? f(rows) : rows.then(f))
+const whenLoaded = <T>(rows: Row[] | Promise<Row[]>, f: (rows: Row[]) => T): T | Promise<T> => (Array.isArray(rows) ? f(rows) : rows.then(f))
 
 /**
  * Per-request loaders: one per relation, so any query shape costs a bounded number of statements. Each is
@@ -144,7 +144,7 @@ export class Loaders {
     if (!loader) {
       const known = this.givenOf(list)
       const rows = (parent: number) => known.get(parent) ?? this.childRows.load({ list, parent })
-      loader = { rows, read: (parent, f) => then(rows(parent), f) }
+      loader = { rows, read: (parent, f) => whenLoaded(rows(parent), f) }
       this.#listLoaders.set(list, loader)
     }
     return loader
