@@ -13,10 +13,18 @@ interface NamedQueryable {
 
 const statementNames = new Map<string, string>()
 
-/** A stable name per distinct SQL text, so each pooled connection parses and plans it once. */
-function statementName(text: string): string {
+/**
+ * Distinct SQL texts that get a prepared statement. The API's texts depend on the selection (which lists a
+ * query reads, which fields of linked rows), so a client varying its queries could otherwise make every
+ * pooled connection, and this map, hold statements without end. Texts past the limit run unprepared.
+ */
+export const MAX_PREPARED_STATEMENTS = 512
+
+/** A stable name per distinct SQL text, so each pooled connection parses and plans it once; null past the limit. */
+function statementName(text: string, limit: number): string | null {
   let name = statementNames.get(text)
   if (!name) {
+    if (statementNames.size >= limit) return null
     name = 's' + crypto.createHash('sha1').update(text).digest('hex').slice(0, 16)
     statementNames.set(text, name)
   }
@@ -37,13 +45,15 @@ export class CountingQueryable implements Queryable {
   constructor(
     private readonly inner: NamedQueryable,
     private readonly prepare: boolean,
+    private readonly maxPrepared = MAX_PREPARED_STATEMENTS,
   ) {}
 
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     this.statements++
     const started = performance.now()
     try {
-      return await this.inner.query<R>(this.prepare ? { name: statementName(text), text, values } : { text, values })
+      const name = this.prepare ? statementName(text, this.maxPrepared) : null
+      return await this.inner.query<R>(name ? { name, text, values } : { text, values })
     } finally {
       this.millis += performance.now() - started
     }

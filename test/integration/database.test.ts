@@ -2,6 +2,7 @@ import 'reflect-metadata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/db/database.ts'
 import { ReleaseEntity } from '../../src/db/entities/index.ts'
+import { CountingQueryable } from '../../src/db/sql.ts'
 import {
   createContainerTestDatabase,
   createEmbeddedTestDatabase,
@@ -86,5 +87,33 @@ describe.each([
     )
     const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error('queries stalled')), 30_000).unref())
     expect(await Promise.race([all, stalled])).toEqual(Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? String(i + 1) : i % 3 === 1 ? `a${i}z` : String(i * 2))))
+  })
+})
+
+describe('prepared API statements (server)', () => {
+  let t: TestDatabase
+  beforeAll(async () => {
+    t = await createServerTestDatabase()
+  })
+  afterAll(async () => {
+    await t?.dispose()
+  })
+
+  it('are bounded: distinct texts past the limit still run, unprepared', async () => {
+    const c = await t.db.pool.connect()
+    try {
+      const sql = new CountingQueryable(c, true, 3)
+      for (let i = 1; i <= 5; i++) {
+        const { rows } = await sql.query<{ n: number }>(`SELECT $1::int * ${i} AS n`, [2])
+        expect(rows[0].n).toBe(2 * i)
+      }
+      // The first three again: still prepared, still right.
+      for (let i = 1; i <= 3; i++) expect((await sql.query<{ n: number }>(`SELECT $1::int * ${i} AS n`, [3])).rows[0].n).toBe(3 * i)
+      const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements`)
+      expect(rows[0].n).toBe(3)
+      expect(sql.statements).toBe(8)
+    } finally {
+      c.release()
+    }
   })
 })
