@@ -116,6 +116,27 @@ describe('parse workers', () => {
     for (const n of [1, 3]) expect(digest(await batches(readDumpFileInWorkers(RELEASES, { ...opts, batchRecords: 50 }, n)))).toEqual(here)
   })
 
+  it('a truncated gzip read by three workers: every whole record before the cut, in order, then the error', async () => {
+    const whole = (await batches(readDumpFile(RELEASES, opts))).flatMap((b) => b.ids)
+    const gz = fs.readFileSync(RELEASES)
+    const file = path.join(dir, 'discogs_20200806_releases.xml.gz')
+    fs.writeFileSync(file, gz.subarray(0, Math.floor(gz.length * 0.6)))
+    const seen: ParsedBatch[] = []
+    let error: unknown
+    try {
+      for await (const ev of readDumpFileInWorkers(file, { ...opts, batchRecords: 30 }, 3)) if (ev.kind === 'batch') seen.push(ev.batch)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(DumpFormatError)
+    expect((error as DumpFormatError).message).toMatch(/gzip/)
+    const ids = seen.flatMap((b) => b.ids)
+    expect(ids.length).toBeGreaterThan(300)
+    expect(ids).toEqual(whole.slice(0, ids.length))
+    expect((error as DumpFormatError).where.lastGoodId).toBe(ids.at(-1))
+    expect((error as DumpFormatError).where.record).toBe(ids.length + 1)
+  })
+
   it('an error found while cutting comes after every record before it, with the last good id', async () => {
     const text = zlib.gunzipSync(fs.readFileSync(RELEASES)).toString('utf8')
     let at = 0
