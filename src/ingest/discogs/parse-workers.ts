@@ -11,9 +11,9 @@ type SegmentReply = { seq: number; batches: ParsedBatch[] } | { seq: number; err
 
 /**
  * Parse workers by default: one per core but one, which this thread (reading, writing) and the database
- * share. Parsing is most of an import's CPU and scales with workers (bench:parse: 1.5× with two workers on
- * two cores), but cutting the file into segments for several workers costs this thread a scan of every
- * record, and on two cores a second worker only competes with the database (docs/BENCHMARKS.md).
+ * share. Parsing is most of an import's CPU, but several workers need this thread to cut the file into
+ * segments, a scan of every record: on two cores, a second worker parsed only 8 % faster alone and made
+ * the whole import no faster while it competed with the database (docs/BENCHMARKS.md).
  */
 export function defaultParseWorkers(): number {
   return Math.max(1, Math.min(8, os.availableParallelism() - 1))
