@@ -37,6 +37,18 @@ function digest(bs: ParsedBatch[]) {
   return { ids: bs.flatMap((b) => b.ids), records: bs.reduce((n, b) => n + b.records, 0), tables }
 }
 
+/** The ids of every batch a reader emits before it fails, and the DumpFormatError it fails with. */
+async function untilFailure(events: AsyncIterable<ReaderEvent>): Promise<{ ids: number[]; error: DumpFormatError }> {
+  const ids: number[] = []
+  try {
+    for await (const ev of events) if (ev.kind === 'batch') ids.push(...ev.batch.ids)
+  } catch (error) {
+    if (error instanceof DumpFormatError) return { ids, error }
+    throw error
+  }
+  throw new Error('the reader did not fail')
+}
+
 async function segments(file: string, records: number, bytes = 1 << 30, skipRecords = 0): Promise<RecordSegment[]> {
   const out: RecordSegment[] = []
   for await (const ev of segmentDumpFile(file, { records, bytes, skipRecords })) if (ev.kind === 'segment') out.push(ev.segment)
@@ -121,20 +133,12 @@ describe('parse workers', () => {
     const gz = fs.readFileSync(RELEASES)
     const file = path.join(dir, 'discogs_20200806_releases.xml.gz')
     fs.writeFileSync(file, gz.subarray(0, Math.floor(gz.length * 0.6)))
-    const seen: ParsedBatch[] = []
-    let error: unknown
-    try {
-      for await (const ev of readDumpFileInWorkers(file, { ...opts, batchRecords: 30 }, 3)) if (ev.kind === 'batch') seen.push(ev.batch)
-    } catch (err) {
-      error = err
-    }
-    expect(error).toBeInstanceOf(DumpFormatError)
-    expect((error as DumpFormatError).message).toMatch(/gzip/)
-    const ids = seen.flatMap((b) => b.ids)
+    const { ids, error } = await untilFailure(readDumpFileInWorkers(file, { ...opts, batchRecords: 30 }, 3))
+    expect(error.message).toMatch(/gzip/)
     expect(ids.length).toBeGreaterThan(300)
     expect(ids).toEqual(whole.slice(0, ids.length))
-    expect((error as DumpFormatError).where.lastGoodId).toBe(ids.at(-1))
-    expect((error as DumpFormatError).where.record).toBe(ids.length + 1)
+    expect(error.where.lastGoodId).toBe(ids.at(-1))
+    expect(error.where.record).toBe(ids.length + 1)
   })
 
   it('an error found while cutting comes after every record before it, with the last good id', async () => {
@@ -143,19 +147,10 @@ describe('parse workers', () => {
     for (let i = 0; i < 300; i++) at = text.indexOf('<release id="', at + 1)
     const file = path.join(dir, 'discogs_20200806_releases.xml')
     fs.writeFileSync(file, text.slice(0, at) + text.slice(at).replace('</title>', '</titel>'))
-    const seen: ParsedBatch[] = []
-    let error: unknown
-    try {
-      for await (const ev of readDumpFileInWorkers(file, { ...opts, batchRecords: 40 }, 2)) if (ev.kind === 'batch') seen.push(ev.batch)
-    } catch (err) {
-      error = err
-    }
-    expect(error).toBeInstanceOf(DumpFormatError)
-    const e = error as DumpFormatError
-    expect(e.message).toMatch(/<\/titel> does not close <title>/)
-    expect(e.where.record).toBe(300)
-    const ids = seen.flatMap((b) => b.ids)
+    const { ids, error } = await untilFailure(readDumpFileInWorkers(file, { ...opts, batchRecords: 40 }, 2))
+    expect(error.message).toMatch(/<\/titel> does not close <title>/)
+    expect(error.where.record).toBe(300)
     expect(ids).toHaveLength(299)
-    expect(e.where.lastGoodId).toBe(ids.at(-1))
+    expect(error.where.lastGoodId).toBe(ids.at(-1))
   })
 })
