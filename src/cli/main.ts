@@ -3,20 +3,33 @@ import { Command, CommanderError } from 'commander'
 import { ConfigError } from '../config/config.ts'
 import { DiscographError } from '../errors.ts'
 import { createCliContext, type CliContext } from './context.ts'
-import { registerDbCommands } from './commands/db.ts'
-import { registerDemoCommand } from './commands/demo.ts'
-import { registerEmbedCommand } from './commands/embed.ts'
-import { registerEvaluateCommand } from './commands/evaluate.ts'
-import { registerIngestAudioCommand } from './commands/ingest-audio.ts'
-import { registerIngestDiscogsCommand } from './commands/ingest-discogs.ts'
-import { registerJobCommands } from './commands/jobs.ts'
-import { registerKeyCommands } from './commands/keys.ts'
-import { registerMelCommand } from './commands/mel.ts'
-import { registerModelCommands } from './commands/models.ts'
-import { registerProbeCommands } from './commands/probe.ts'
-import { registerServeCommand } from './commands/serve.ts'
-import { registerSynthCommand } from './commands/synth.ts'
-import { registerTrainCommand } from './commands/train.ts'
+
+type Register = (program: Command, ctx: () => CliContext) => void
+
+/**
+ * The modules that register each top-level command, loaded on demand: together they pull in TensorFlow.js,
+ * Apollo, pg-boss and the rest (the CLI held 255 MB before doing anything); `ingest discogs` needs a
+ * third of that. `--help`, `help` and unknown names load them all, in this order.
+ */
+const COMMANDS: Record<string, (() => Promise<Register>)[]> = {
+  db: [async () => (await import('./commands/db.ts')).registerDbCommands],
+  demo: [async () => (await import('./commands/demo.ts')).registerDemoCommand],
+  embed: [async () => (await import('./commands/embed.ts')).registerEmbedCommand],
+  evaluate: [async () => (await import('./commands/evaluate.ts')).registerEvaluateCommand],
+  ingest: [
+    async () => (await import('./commands/ingest-discogs.ts')).registerIngestDiscogsCommand,
+    async () => (await import('./commands/ingest-audio.ts')).registerIngestAudioCommand,
+  ],
+  jobs: [async () => (await import('./commands/jobs.ts')).registerJobCommands],
+  keys: [async () => (await import('./commands/keys.ts')).registerKeyCommands],
+  mel: [async () => (await import('./commands/mel.ts')).registerMelCommand],
+  models: [async () => (await import('./commands/models.ts')).registerModelCommands],
+  probe: [async () => (await import('./commands/probe.ts')).registerProbeCommands],
+  serve: [async () => (await import('./commands/serve.ts')).registerServeCommand],
+  synth: [async () => (await import('./commands/synth.ts')).registerSynthCommand],
+  train: [async () => (await import('./commands/train.ts')).registerTrainCommand],
+}
+COMMANDS.worker = COMMANDS.jobs // registerJobCommands adds `worker` too
 
 const program = new Command()
   .name('discograph')
@@ -31,20 +44,9 @@ const program = new Command()
 let context: CliContext | undefined
 const ctx = () => (context ??= createCliContext())
 
-registerDbCommands(program, ctx)
-registerDemoCommand(program, ctx)
-registerEmbedCommand(program, ctx)
-registerEvaluateCommand(program, ctx)
-registerIngestDiscogsCommand(program, ctx)
-registerIngestAudioCommand(program, ctx)
-registerJobCommands(program, ctx)
-registerKeyCommands(program, ctx)
-registerMelCommand(program)
-registerModelCommands(program, ctx)
-registerProbeCommands(program, ctx)
-registerServeCommand(program, ctx)
-registerSynthCommand(program, ctx)
-registerTrainCommand(program, ctx)
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'))
+const wanted = named !== undefined && named in COMMANDS ? COMMANDS[named] : [...new Set(Object.values(COMMANDS))].flat()
+for (const load of wanted) (await load())(program, ctx)
 
 try {
   await program.parseAsync(process.argv)

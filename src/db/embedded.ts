@@ -1,10 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { PGlite } from '@electric-sql/pglite'
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
-import { vector } from '@electric-sql/pglite-pgvector'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import type { PGlite } from '@electric-sql/pglite'
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { DatabaseSetupError } from '../errors.ts'
 
 export interface EmbeddedServer {
@@ -24,6 +22,13 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 8)
   fs.mkdirSync(dir, { recursive: true })
   const releaseLock = acquireLock(path.join(dataDir, 'pglite.lock'), dir)
   try {
+    // Loaded here, not with the module: PGlite costs ~45 MB of memory that a configured server never needs.
+    const [{ PGlite }, { pg_trgm }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+      import('@electric-sql/pglite-pgvector'),
+      import('@electric-sql/pglite-socket'),
+    ])
     const db = await PGlite.create(dir, { extensions: { vector, pg_trgm } })
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections })
     keepExtendedQueriesTogether(server, db)
