@@ -88,18 +88,9 @@ describe.each([
     const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error('queries stalled')), 30_000).unref())
     expect(await Promise.race([all, stalled])).toEqual(Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? String(i + 1) : i % 3 === 1 ? `a${i}z` : String(i * 2))))
   })
-})
 
-describe('prepared API statements (server)', () => {
-  let t: TestDatabase
-  beforeAll(async () => {
-    t = await createServerTestDatabase()
-  })
-  afterAll(async () => {
-    await t?.dispose()
-  })
-
-  it('are bounded: distinct texts past the limit still run, unprepared', async () => {
+  // Prepared statements are for servers only (CountingQueryable's `prepare`; see sql.ts).
+  it.runIf(kind === 'server')('bounds prepared API statements: distinct texts past the limit still run, unprepared', async () => {
     const c = await t.db.pool.connect()
     try {
       const sql = new CountingQueryable(c, true, 3)

@@ -1,7 +1,7 @@
 import { DumpFormatError } from '../../errors.ts'
 import type { StageTable } from '../../db/repositories/catalog-staging.ts'
 import type { DumpType } from './records.ts'
-import { RecordBatcher } from './record-batcher.ts'
+import { RecordBatcher, type BatchOptions } from './record-batcher.ts'
 import type { SegmentOptions } from './record-segments.ts'
 import { readDumpStream, type StreamContext } from './record-stream.ts'
 import type { SegmentParseOptions } from './segment-parser.ts'
@@ -37,13 +37,23 @@ export type ReaderEvent = { kind: 'start'; type: DumpType; totalBytes: number } 
 const DEFAULT_BATCH_RECORDS = 2000
 const DEFAULT_BATCH_CHARS = 8 << 20
 
+/** The reader's options with their defaults, as a batcher takes them. */
+function batchOptionsOf(opts: ReadOptions): BatchOptions {
+  return {
+    encoding: opts.encoding,
+    dumpDate: opts.dumpDate,
+    batchRecords: opts.batchRecords ?? DEFAULT_BATCH_RECORDS,
+    batchChars: opts.batchChars ?? DEFAULT_BATCH_CHARS,
+  }
+}
+
 /** How a file is cut into segments and each parsed, from the reader's options. */
 export function segmentPlan(opts: ReadOptions): { segments: SegmentOptions; parse: SegmentParseOptions } {
-  const batchChars = opts.batchChars ?? DEFAULT_BATCH_CHARS
+  const { batchRecords, ...parse } = batchOptionsOf(opts)
   return {
     // A record's XML is about twice its encoded rows: a segment cut at 2 × batchChars makes about one batch.
-    segments: { records: opts.batchRecords ?? DEFAULT_BATCH_RECORDS, bytes: 2 * batchChars, skipRecords: opts.skipRecords },
-    parse: { encoding: opts.encoding, dumpDate: opts.dumpDate, batchChars },
+    segments: { records: batchRecords, bytes: 2 * parse.batchChars, skipRecords: opts.skipRecords },
+    parse,
   }
 }
 
@@ -71,12 +81,7 @@ export class LastGoodRecord {
  * failure are emitted, then a DumpFormatError names the file, the record and the offset.
  */
 export async function* readDumpFile(file: string, opts: ReadOptions): AsyncGenerator<ReaderEvent> {
-  const batchOptions = {
-    encoding: opts.encoding,
-    dumpDate: opts.dumpDate,
-    batchRecords: opts.batchRecords ?? DEFAULT_BATCH_RECORDS,
-    batchChars: opts.batchChars ?? DEFAULT_BATCH_CHARS,
-  }
+  const batchOptions = batchOptionsOf(opts)
   const sizeHints = new Map<StageTable, number>()
   const lastGood = new LastGoodRecord()
   const batchers = (ctx: StreamContext) => new RecordBatcher(ctx.type, batchOptions, sizeHints, ctx.bytesRead, opts.skipRecords)

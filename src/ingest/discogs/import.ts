@@ -24,7 +24,7 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void
   /** parse in worker threads while this thread writes (default true; false runs all in one thread) */
   worker?: boolean
-  /** how many parse worker threads (default: one per core, see defaultParseWorkers) */
+  /** how many parse worker threads (default: one per core but one, see defaultParseWorkers) */
   parseWorkers?: number
   /** records per transaction (default 2000 on a server, 500 embedded) */
   batchRecords?: number

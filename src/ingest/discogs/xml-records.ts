@@ -380,16 +380,6 @@ export function parseElement(s: string | Buffer, start: number, base = 0): { nod
   return r && { node: r.node, end: start + b.toString('utf8', from, r.end).length }
 }
 
-/**
- * Where the element starting at `<` ends, checking it exactly as parseElement does (same errors, same
- * offsets) but building nothing: for splitting input into whole records before parsing them elsewhere.
- * Returns -1 when the input ends before the element does.
- */
-export function scanElement(b: Buffer, start: number, base = 0): number {
-  const r = parseElementAt(b, start, base, false)
-  return r === null ? -1 : r.end
-}
-
 /** Name of the element whose name sits at b[start, start + length), for messages. */
 function nameIn(b: Buffer, start: number, length: number): string {
   return b.toString('utf8', start, start + length)
