@@ -166,6 +166,10 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     ...(deps.executor === 'graphql-js' ? { schema } : { gateway: jitGateway(schema) }),
     introspection: config.graphql.introspection,
     csrfPrevention: true,
+    // Our callers stop the server (serve on SIGINT/SIGTERM, tests, benches). Apollo's own handlers, on by
+    // default outside NODE_ENV=test, stopped it first and re-raised the signal, and serve's stop then never
+    // returned: Ctrl-C left `discograph serve` hanging (vitest sets NODE_ENV=test, so no test saw it).
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatErrorWith(logger),
     plugins: [
