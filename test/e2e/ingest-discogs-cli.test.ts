@@ -27,11 +27,13 @@ describe('discograph ingest discogs (CLI, real server)', () => {
       env: { ...process.env, DATABASE_URL: t.config.databaseUrl, DATA_DIR: dir, LOG_LEVEL: 'warn' },
     })
 
-  it('imports dump files and prints the summary as JSON', async () => {
+  it('imports dump files and prints the summary as JSON (parsing in two workers)', async () => {
     const { stdout } = await cli([
       path.join(FIXTURES, 'discogs_20200806_labels.xml.gz'),
       path.join(FIXTURES, 'discogs_20200806_releases.xml.gz'),
       '--json',
+      '--parse-workers',
+      '2',
     ])
     const s = JSON.parse(stdout)
     expect(s.types.labels).toEqual({ records: 1000, inserted: 1000, updated: 0, unchanged: 0, missing: 0 })
@@ -50,6 +52,17 @@ describe('discograph ingest discogs (CLI, real server)', () => {
     expect(stdout).toMatch(/labels\s+1 records: 1 new, 0 updated, 0 unchanged, 1000 newly missing/) // a dump is the whole set
     const { rows } = await t.db.pool.query(`SELECT name, last_seen_dump FROM label WHERE id = 9900077`)
     expect(rows).toEqual([{ name: 'Own Label', last_seen_dump: '20240101' }])
+  })
+
+  it('refuses a parse worker count that is not a positive integer, naming the flag', async () => {
+    for (const n of ['0', 'two']) {
+      const err = await cli([dir, '--parse-workers', n]).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      )
+      expect(err?.code).toBe(1)
+      expect(err?.stderr).toContain(`--parse-workers: must be a positive integer, got "${n}"`)
+    }
   })
 
   it('exits non-zero naming the file and the place on a bad dump', async () => {
