@@ -9,6 +9,7 @@ import { TrainingRuns1764800000000 } from './1764800000000-training-runs.ts'
 import { ModelsEmbeddingsProbes1764900000000 } from './1764900000000-models-embeddings-probes.ts'
 import { ModelFingerprintUnique1764900000100 } from './1764900000100-model-fingerprint-unique.ts'
 import { AudioFileClaims1764960000000 } from './1764960000000-audio-file-claims.ts'
+import { SearchTrigramBands1765000000000 } from './1765000000000-search-trigram-bands.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   ModelsEmbeddingsProbes1764900000000,
   ModelFingerprintUnique1764900000100,
   AudioFileClaims1764960000000,
+  SearchTrigramBands1765000000000,
 ]

@@ -1,10 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm'
+import { TrigramCountColumn } from './trigram-count.column.ts'
 
 /** A Discogs artist (person, group or alias), keyed by its Discogs id. */
 @Entity('artist')
 export class ArtistEntity {
   @PrimaryColumn({ type: 'integer' }) id: number
   @Column({ type: 'text' }) name: string
+  @TrigramCountColumn('name') readonly nameTrigrams: number | null
   @Column({ type: 'text', name: 'real_name', nullable: true }) realName: string | null
   @Column({ type: 'text', nullable: true }) profile: string | null
   @Column({ type: 'text', name: 'data_quality', nullable: true }) dataQuality: string | null

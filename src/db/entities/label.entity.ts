@@ -1,10 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm'
+import { TrigramCountColumn } from './trigram-count.column.ts'
 
 /** A Discogs label (also companies and series), keyed by its Discogs id. Some real labels have no name. */
 @Entity('label')
 export class LabelEntity {
   @PrimaryColumn({ type: 'integer' }) id: number
   @Column({ type: 'text', nullable: true }) name: string | null
+  @TrigramCountColumn('name') readonly nameTrigrams: number | null
   @Column({ type: 'text', name: 'contact_info', nullable: true }) contactInfo: string | null
   @Column({ type: 'text', nullable: true }) profile: string | null
   @Column({ type: 'text', name: 'data_quality', nullable: true }) dataQuality: string | null

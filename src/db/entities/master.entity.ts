@@ -1,10 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm'
+import { TrigramCountColumn } from './trigram-count.column.ts'
 
 /** A Discogs master: the work that groups the versions (releases) of one recording. */
 @Entity('master')
 export class MasterEntity {
   @PrimaryColumn({ type: 'integer' }) id: number
   @Column({ type: 'text' }) title: string
+  @TrigramCountColumn('title') readonly titleTrigrams: number | null
   @Column({ type: 'integer', name: 'main_release_id', nullable: true }) mainReleaseId: number | null
   @Column({ type: 'smallint', nullable: true }) year: number | null
   @Column({ type: 'text', nullable: true }) notes: string | null

@@ -1,10 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm'
+import { TrigramCountColumn } from './trigram-count.column.ts'
 
 /** A Discogs release; `released` is kept as given ("1999-03-00"), `year` is parsed from it. */
 @Entity('release')
 export class ReleaseEntity {
   @PrimaryColumn({ type: 'integer' }) id: number
   @Column({ type: 'text' }) title: string
+  @TrigramCountColumn('title') readonly titleTrigrams: number | null
   @Column({ type: 'text', nullable: true }) status: string | null
   @Column({ type: 'text', nullable: true }) country: string | null
   @Column({ type: 'text', nullable: true }) released: string | null

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm'
+import { TrigramCountColumn } from './trigram-count.column.ts'
 
 export type TrackType = 'track' | 'heading' | 'index'
 
@@ -15,6 +16,7 @@ export class TrackEntity {
   @Column({ type: 'integer' }) sequence: number
   @Column({ type: 'text', nullable: true }) position: string | null
   @Column({ type: 'text', nullable: true }) title: string | null
+  @TrigramCountColumn('title') readonly titleTrigrams: number | null
   @Column({ type: 'text', name: 'duration_text', nullable: true }) durationText: string | null
   @Column({ type: 'integer', name: 'duration_s', nullable: true }) durationS: number | null
   @Column({ type: 'text' }) type: TrackType

@@ -1,5 +1,6 @@
 import type { Queryable } from '../sql.ts'
 import type { KeysetPage } from '../../api/pagination.ts'
+import { bandCondition, bandsByBound, isSettled } from '../trigram-bands.ts'
 
 /**
  * Every read of the catalog the API makes, batched: each function takes many parent keys and answers all
@@ -257,12 +258,25 @@ function parentArray(parent: ReleaseParent): string {
 
 export type SearchType = 'ARTIST' | 'LABEL' | 'MASTER' | 'RELEASE' | 'TRACK'
 
-const SEARCHABLE: Record<SearchType, { table: string; text: string; id: string }> = {
-  ARTIST: { table: 'artist', text: 'name', id: 'id' },
-  LABEL: { table: 'label', text: 'name', id: 'id' },
-  MASTER: { table: 'master', text: 'title', id: 'id' },
-  RELEASE: { table: 'release', text: 'title', id: 'id' },
-  TRACK: { table: 'track', text: 'title', id: 'id' },
+/** Each searchable text, with the stored count of its trigrams that search reads in bands. */
+const SEARCHABLE: Record<SearchType, { table: string; text: string; count: string }> = {
+  ARTIST: { table: 'artist', text: 'name', count: 'name_trigrams' },
+  LABEL: { table: 'label', text: 'name', count: 'name_trigrams' },
+  MASTER: { table: 'master', text: 'title', count: 'title_trigrams' },
+  RELEASE: { table: 'release', text: 'title', count: 'title_trigrams' },
+  TRACK: { table: 'track', text: 'title', count: 'title_trigrams' },
+}
+
+export interface SearchHit {
+  type: SearchType
+  id: number
+  text: string
+  score: number
+}
+
+/** Search's order: best score first, then by type and id, as SQL orders them (the type names are ASCII capitals). */
+function bySearchRank(a: SearchHit, b: SearchHit): number {
+  return b.score - a.score || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.id - b.id)
 }
 
 export class CatalogReadRepository {
@@ -428,24 +442,32 @@ export class CatalogReadRepository {
   }
 
   /**
-   * Ranked, typo-tolerant search (trigrams ignore case): trigram candidates (`%` similarity or `<%` word similarity, both served by
-   * the GIN trigram indexes), scored by the mean of similarity and word similarity (1 = exact match), so a
-   * whole-title match outranks a title that merely contains the words. Each type contributes its best
-   * `limit` candidates; the union is ordered by score.
+   * Ranked, typo-tolerant search (trigrams ignore case): trigram candidates (`%` similarity or `<%` word
+   * similarity), scored by the mean of similarity and word similarity (1 = exact match), so a whole-title
+   * match outranks a title that merely contains the words. Ranked per type by score then id, the union by
+   * score, type, id: the same hits as scoring every candidate, found band by band (src/db/trigram-bands.ts).
+   * Each round reads the next band of every type, until the best `offset + limit` so far beat all a band
+   * left could hold; only those make the page, whatever their type, so a common word reads a band or two
+   * of short titles instead of every title that contains it.
    */
-  async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<{ type: SearchType; id: number; text: string; score: number }[]> {
-    const parts = types.map((type) => {
-      const s = SEARCHABLE[type]
-      return `(SELECT '${type}' AS type, ${s.id}::float8 AS id, ${s.text} AS text,
-          round(((similarity(${s.text}, $1) + word_similarity($1, ${s.text})) / 2)::numeric, 4)::float8 AS score
-        FROM ${s.table}
-        WHERE ${s.text} % $1 OR $1 <% ${s.text}
-        ORDER BY score DESC, ${s.id} LIMIT $2)`
-    })
-    const { rows } = await this.db.query<{ type: SearchType; id: number; text: string; score: number }>(
-      `SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2 OFFSET $3`,
-      [query, limit + offset, offset],
-    )
-    return rows.map((r) => ({ ...r, id: Number(r.id) }))
+  async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
+    const want = limit + offset
+    const { rows: q } = await this.db.query<{ n: number }>(`SELECT cardinality(show_trgm($1))::int AS n`, [query])
+    let best: SearchHit[] = []
+    for (const { band, bound } of bandsByBound(q[0].n)) {
+      if (isSettled(best, want, bound)) break
+      const parts = types.map((type) => {
+        const s = SEARCHABLE[type]
+        return `(SELECT '${type}' AS type, id::float8 AS id, ${s.text} AS text,
+            round(((similarity(${s.text}, $1) + word_similarity($1, ${s.text})) / 2)::numeric, 4)::float8 AS score
+          FROM ${s.table}
+          WHERE ${bandCondition(s.count, band)} AND (${s.text} % $1 OR $1 <% ${s.text})
+          ORDER BY score DESC, id LIMIT $2)`
+      })
+      const { rows } = await this.db.query<SearchHit>(parts.join(' UNION ALL '), [query, want])
+      best = [...best, ...rows].sort(bySearchRank).slice(0, want)
+    }
+    return best.slice(offset)
   }
+
 }

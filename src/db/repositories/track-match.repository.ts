@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { inAnyBand } from '../trigram-bands.ts'
 
 /** A catalog track that might be the file, with what Postgres measured against the file's tags. */
 export interface CandidateTrack {
@@ -101,11 +102,11 @@ export class TrackMatchRepository {
     const { rows } = await this.pool.query(
       `WITH rel AS (
          SELECT r.id FROM release r
-          WHERE $2::text IS NOT NULL AND r.title % $2
+          WHERE $2::text IS NOT NULL AND ${inAnyBand('r.title_trigrams', 'r.title % $2')}
           ORDER BY similarity(r.title, $2) DESC, r.id LIMIT 30
        ), by_title AS (
          SELECT t.id FROM track t
-          WHERE NOT EXISTS (SELECT 1 FROM rel) AND t.type = 'track' AND t.title % $1
+          WHERE NOT EXISTS (SELECT 1 FROM rel) AND t.type = 'track' AND ${inAnyBand('t.title_trigrams', 't.title % $1')}
           ORDER BY similarity(t.title, $1) DESC, t.id LIMIT 200
        ), cand AS (
          SELECT t.id FROM track t JOIN rel ON t.release_id = rel.id WHERE t.type = 'track'

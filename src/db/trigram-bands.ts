@@ -1,0 +1,81 @@
+/**
+ * Trigram search in bands of text length, so that the best matches of a common word are found without
+ * scoring every title that contains it.
+ *
+ * Each searchable text has a stored count of its distinct trigrams (`title_trigrams`, `name_trigrams`:
+ * `cardinality(show_trgm(text))`) and one partial GIN trigram index per band of that count (migration
+ * 1765000000000). A title of n trigrams can be only so similar to a query of q trigrams: pg_trgm's
+ * similarity is shared / (q + n − shared) ≤ min(q, n) / max(q, n), and its word similarity counts the
+ * query's trigrams found in the title, ≤ min(q, n) / q. So the bands can be searched in order of the best
+ * score they could hold, stopping as soon as the k best found beat every band left: "love" reads the
+ * band of short titles first and usually stops there, where one index over all titles had to fetch and
+ * score every title containing "lov" before it could take ten.
+ */
+
+/** A band of trigram counts, `hi` inclusive; null: no upper end. */
+export interface TrigramBand {
+  lo: number
+  hi: number | null
+}
+
+/**
+ * The bands, as the migration indexed them (each band is one partial index, so changing these needs a
+ * migration that rebuilds them; the integration test checks every band is served by its index). Narrow
+ * where titles are short, since that is where exact matches of common words live and where the bound
+ * falls fastest, wider in the long tail; 8 bands keep the extra heap scans of an index build in check.
+ */
+export const TRIGRAM_BANDS: readonly TrigramBand[] = [
+  { lo: 0, hi: 4 },
+  { lo: 5, hi: 6 },
+  { lo: 7, hi: 8 },
+  { lo: 9, hi: 10 },
+  { lo: 11, hi: 13 },
+  { lo: 14, hi: 17 },
+  { lo: 18, hi: 23 },
+  { lo: 24, hi: null },
+]
+
+/** The SQL condition selecting a band's rows, written exactly as its partial index's predicate so the planner matches them. */
+export function bandCondition(countColumn: string, band: TrigramBand): string {
+  return band.hi === null ? `${countColumn} >= ${band.lo}` : `${countColumn} BETWEEN ${band.lo} AND ${band.hi}`
+}
+
+/**
+ * `match` over every band, as one condition the planner answers with the bands' indexes (a BitmapOr of
+ * partial index scans); for queries that want every match rather than the best few.
+ */
+export function inAnyBand(countColumn: string, match: string): string {
+  return `(${TRIGRAM_BANDS.map((b) => `(${bandCondition(countColumn, b)} AND ${match})`).join(' OR ')})`
+}
+
+/**
+ * The highest search score (the mean of similarity and word similarity) a text of `n` trigrams can reach
+ * against a query of `q`: n / q below q (both similarities at most n / q), (1 + q / n) / 2 from q on.
+ */
+export function searchScoreBound(q: number, n: number): number {
+  if (q <= 0) return 0
+  return n < q ? n / q : (1 + q / n) / 2
+}
+
+/** The band's best possible score: the bound rises up to n = q and falls after, so its peak is at q clamped into the band. */
+export function bandScoreBound(q: number, band: TrigramBand): number {
+  return searchScoreBound(q, Math.max(band.lo, band.hi === null ? q : Math.min(q, band.hi)))
+}
+
+/** The bands in the order to search them: best possible score first. */
+export function bandsByBound(q: number): { band: TrigramBand; bound: number }[] {
+  return TRIGRAM_BANDS.map((band) => ({ band, bound: bandScoreBound(q, band) }))
+    .filter((b) => b.bound > 0)
+    .sort((a, b) => b.bound - a.bound || a.band.lo - b.band.lo)
+}
+
+/**
+ * Scores are rounded to 4 decimals and computed in float4, so a row whose exact score is at the bound may
+ * show up to this much above it.
+ */
+const SCORE_SLACK = 1e-4
+
+/** True when the `want` best hits so far (sorted best first) beat anything a band bounded by `bound` could hold. */
+export function isSettled(best: readonly { score: number }[], want: number, bound: number): boolean {
+  return best.length >= want && best[want - 1].score > bound + SCORE_SLACK
+}
