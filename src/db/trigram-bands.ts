@@ -12,6 +12,81 @@
  * score every title containing "lov" before it could take ten.
  */
 
+/**
+ * pg_trgm's count of a text's distinct trigrams (`cardinality(show_trgm(text))`), computed by the importer
+ * so the database need not: for a text of ASCII characters only, where pg_trgm's rules are plain — words
+ * are runs of letters and digits, lower-cased, each padded with two spaces before and one after, and
+ * every three consecutive characters of a padded word are a trigram. Beyond ASCII, which characters are
+ * letters and how they lower-case depends on the database's locale, and pg_trgm hashes multibyte
+ * trigrams, so the count is left to the database: null. (An import stores texts as PostgreSQL counts
+ * them either way; the search test compares every row.)
+ */
+export function trigramCount(text: string): number | null {
+  const n = asciiTrigramCount(text)
+  return n === null ? null : Math.min(n, MAX_TRIGRAM_COUNT)
+}
+
+/**
+ * The stored counts are smallints: longer texts are counted as this many, which only loosens their
+ * bound (it falls with the count), so search stays exact.
+ */
+export const MAX_TRIGRAM_COUNT = 32767
+
+function asciiTrigramCount(text: string): number | null {
+  // Distinct trigrams are counted in an open-addressing table whose slots belong to the current call only
+  // when stamped with its generation: no clearing, no allocation (this runs for every title of a dump).
+  if (++generation === 0x7fffffff) {
+    STAMPS.fill(0)
+    generation = 1
+  }
+  let distinct = 0
+  let a = 32 // the two characters before the current one, in the padded word (a space: not in a word)
+  let b = 32
+  let inWord = false
+  for (let i = 0; i <= text.length; i++) {
+    let c = i < text.length ? text.charCodeAt(i) : 32
+    if (c > 127) return null
+    if (c >= 65 && c <= 90) c += 32 // A-Z → a-z
+    const word = (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
+    if (word) {
+      if (!inWord) {
+        a = b = 32 // the padding before a word
+        inWord = true
+      }
+    } else if (inWord) {
+      c = 32 // the padding after a word: one trigram ends with it
+      inWord = false
+    } else continue
+    const key = (a << 14) | (b << 7) | c
+    if (distinct >= SLOTS / 2) return countWithSet(text) // a very long text: no need to be clever
+    let slot = Math.imul(key, 0x9e3779b1) >>> (32 - SLOT_BITS)
+    while (STAMPS[slot] === generation && KEYS[slot] !== key) slot = (slot + 1) & (SLOTS - 1)
+    if (STAMPS[slot] !== generation) {
+      STAMPS[slot] = generation
+      KEYS[slot] = key
+      distinct++
+    }
+    a = b
+    b = c
+  }
+  return distinct
+}
+const SLOT_BITS = 12
+const SLOTS = 1 << SLOT_BITS
+const KEYS = new Int32Array(SLOTS)
+const STAMPS = new Int32Array(SLOTS)
+let generation = 0
+
+/** The same count for ASCII text of any length, the plain way. */
+function countWithSet(text: string): number {
+  const seen = new Set<string>()
+  for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    const padded = `  ${w} `
+    for (let i = 0; i + 3 <= padded.length; i++) seen.add(padded.slice(i, i + 3))
+  }
+  return seen.size
+}
+
 /** A band of trigram counts, `hi` inclusive; null: no upper end. */
 export interface TrigramBand {
   lo: number

@@ -38,6 +38,19 @@ describe.each([
     t = await create()
     dir = tmpDir('discograph-ingest-')
   })
+  /** Rows whose stored trigram count is not pg_trgm's, and rows whose text the database had to count. */
+  const trigramCounts = async () =>
+    (
+      await q(
+        ['artist:name', 'label:name', 'master:title', 'release:title', 'track:title']
+          .map((x) => x.split(':'))
+          .map(
+            ([table, text]) => `SELECT count(*) FILTER (WHERE ${text}_trigrams IS DISTINCT FROM cardinality(show_trgm(${text})))::int AS wrong,
+                                       count(*) FILTER (WHERE ${text} ~ '[^\x01-\x7f]')::int AS beyond_ascii FROM ${table}`,
+          )
+          .join(' UNION ALL '),
+      )
+    ).reduce((a, r) => ({ wrong: a.wrong + r.wrong, beyondAscii: a.beyondAscii + r.beyond_ascii }), { wrong: 0, beyondAscii: 0 })
   afterAll(async () => {
     await t?.dispose()
     if (dir) fs.rmSync(dir, { recursive: true, force: true })
@@ -69,6 +82,10 @@ describe.each([
     expect(s.rows.release_credit).toBe(3811)
     const [{ n }] = await q(`SELECT count(*)::int AS n FROM track`)
     expect(n).toBe(9430)
+    // Every searchable text has pg_trgm's trigram count: counted by the importer, or (beyond ASCII) by the database.
+    const counts = await trigramCounts()
+    expect(counts.wrong).toBe(0)
+    expect(counts.beyondAscii).toBeGreaterThan(100)
   })
 
   it('release 1: Stockholm by The Persuader on Svek', async () => {
@@ -191,7 +208,7 @@ describe.each([
     const before = await ids()
     const xml = releasesXml()
     const edited = xml
-      .replace('<title>Stockholm</title>', '<title>Stockholm (Remastered)</title>')
+      .replace('<title>Stockholm</title>', '<title>Stockholm (Remasterisé)</title>')
       .replace(/<track><position>D<\/position>.*?<\/track>/, '')
       .replace(/<release id="2" [\s\S]*?<\/release>\n/, '')
     expect(edited).not.toBe(xml)
@@ -200,7 +217,8 @@ describe.each([
     const s = await importDiscogs(t.db, [newer])
     expect(s.types.releases).toEqual({ records: 999, inserted: 0, updated: 1, unchanged: 998, missing: 1 })
     const [r1] = await q(`SELECT title, last_seen_dump, missing_since_dump FROM release WHERE id = 1`)
-    expect(r1).toEqual({ title: 'Stockholm (Remastered)', last_seen_dump: '20210101', missing_since_dump: null })
+    expect(r1).toEqual({ title: 'Stockholm (Remasterisé)', last_seen_dump: '20210101', missing_since_dump: null })
+    expect((await trigramCounts()).wrong).toBe(0) // the merge counted the changed title
     const [r2] = await q(`SELECT title, last_seen_dump, missing_since_dump FROM release WHERE id = 2`)
     expect(r2).toMatchObject({ last_seen_dump: '20200806', missing_since_dump: '20210101' })
     expect(await ids()).toEqual(before)

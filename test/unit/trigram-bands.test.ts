@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { bandCondition, bandScoreBound, bandsByBound, inAnyBand, isSettled, searchScoreBound, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
+import { writeTrigramCounts } from '../../src/db/repositories/catalog-writer.repository.ts'
+import { bandCondition, bandScoreBound, bandsByBound, inAnyBand, isSettled, searchScoreBound, trigramCount, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
+import { parseRelease } from '../../src/ingest/discogs/records.ts'
+import { StagingBatch } from '../../src/ingest/discogs/staging-batch.ts'
+import { XmlRecordReader } from '../../src/ingest/discogs/xml-records.ts'
 
 /**
  * The best search score a text of n trigrams reaches against a query of q, found by trying every number
@@ -61,5 +65,76 @@ describe('trigram bands', () => {
     const any = inAnyBand('c', 'x % $1')
     expect(any.match(/ OR /g)).toHaveLength(TRIGRAM_BANDS.length - 1)
     expect(any).toContain('(c BETWEEN 0 AND 4 AND x % $1)')
+  })
+
+  it("count a text's distinct trigrams as pg_trgm does (values from PostgreSQL's show_trgm), leaving non-ASCII texts to the database", () => {
+    const pg: [string, number][] = [
+      ['Stockholm', 10], ['Stockholm Syndrome', 18], ['a', 2], ['ab', 3], ['', 0], ['!!', 0],
+      ["Can't Get Enough (Extended Version)", 33], ['A-1 B2', 7], ['aaa aaa', 4],
+    ]
+    for (const [text, n] of pg) expect(trigramCount(text), text).toBe(n)
+    expect(trigramCount('Über')).toBeNull()
+    expect(trigramCount('Stockholm – Remix')).toBeNull() // an en dash
+  })
+})
+
+describe('trigram counts in the encoded rows', () => {
+  const xml = `<releases><release id="7" status="Accepted"><title>Café Stockholm</title><tracklist>
+    <track><position>A</position><title>Intro</title><duration>1:00</duration></track>
+    <track><position>B</position><title>Übergang</title><duration>2:00</duration></track>
+    <track><position>C</position><duration>3:00</duration></track></tracklist></release></releases>`
+  const encode = (encoding: 'copy' | 'json') => {
+    const reader = new XmlRecordReader()
+    reader.feed(xml)
+    reader.next() // the root
+    const ev = reader.next()!
+    if (ev.kind !== 'record') throw new Error('no record')
+    const batch = new StagingBatch('releases', encoding, '20200806')
+    batch.add({ type: 'releases', record: parseRelease(ev.node, () => {})! })
+    return batch.take()
+  }
+  const utf8 = (b: Uint8Array | undefined) => Buffer.from(b!).toString('utf8')
+
+  it('end each row with its text’s count; the ones beyond ASCII are placeholders the writer fills in', () => {
+    const b = encode('copy')
+    expect(b.uncounted.stage_release!.texts).toEqual(['Café Stockholm'])
+    expect(b.uncounted.stage_track!.texts).toEqual(['Übergang'])
+    const tracks = utf8(b.tables.stage_track).trimEnd().split('\n')
+    expect(tracks.map((r) => r.split('\t').at(-1))).toEqual(['6', '00000', '\\N']) // "intro": 6; no title: null
+    writeTrigramCounts(b.tables.stage_track!, b.uncounted.stage_track!.offsets, [9])
+    writeTrigramCounts(b.tables.stage_release!, b.uncounted.stage_release!.offsets, [16])
+    expect(utf8(b.tables.stage_track).trimEnd().split('\n')[1].split('\t').at(-1)).toBe('00009')
+    expect(utf8(b.tables.stage_release).trimEnd().split('\t').at(-1)).toBe('00016')
+    expect(() => writeTrigramCounts(b.tables.stage_track!, b.uncounted.stage_track!.offsets, [])).toThrow(RangeError)
+  })
+
+  it('leave them null in JSON, where the insert counts them', () => {
+    const b = encode('json')
+    expect(b.uncounted).toEqual({})
+    const tracks = JSON.parse(utf8(b.tables.stage_track)) as unknown[][]
+    expect(tracks.map((r) => r.at(-1))).toEqual([6, null, null])
+  })
+
+  it('leave the content hash as it was before rows had counts (so an upgrade does not rewrite every record)', () => {
+    // the release row this record encoded to before counts were added (commit c18d6cc), and after
+    const before = '7\tCafé Stockholm\tAccepted\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tf\t\\\\x96926ec944ea1d35c2c9a2556e629c9fda2f55b6\t20200806\t20200806\t\\N'
+    expect(utf8(encode('copy').tables.stage_release)).toBe(`${before}\t00000\n`)
+  })
+})
+
+describe('trigramCount on long texts', () => {
+  /** The distinct trigrams of lower-case words, plainly. */
+  const plain = (words: string[]) =>
+    new Set(words.flatMap((w) => [...`  ${w} `].slice(0, -2).map((_, i) => `  ${w} `.slice(i, i + 3)))).size
+
+  it('counts beyond its table’s size the same way, case-insensitively, and caps at smallint', () => {
+    const words = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}x`)
+    const expected = plain(words)
+    expect(expected).toBeGreaterThan(4096)
+    expect(trigramCount(words.join(' '))).toBe(expected)
+    expect(trigramCount(`AB ${words.join(' ').toUpperCase()}`)).toBe(plain(['ab', ...words]))
+    const many = Array.from({ length: 40000 }, (_, i) => ((i * 2654435761) >>> 0).toString(36))
+    expect(plain(many)).toBeGreaterThan(32767)
+    expect(trigramCount(many.join(' '))).toBe(32767)
   })
 })

@@ -6,7 +6,7 @@ import { TrigramCountColumn } from './trigram-count.column.ts'
 export class ArtistEntity {
   @PrimaryColumn({ type: 'integer' }) id: number
   @Column({ type: 'text' }) name: string
-  @TrigramCountColumn('name') readonly nameTrigrams: number | null
+  @TrigramCountColumn('name') nameTrigrams: number | null
   @Column({ type: 'text', name: 'real_name', nullable: true }) realName: string | null
   @Column({ type: 'text', nullable: true }) profile: string | null
   @Column({ type: 'text', name: 'data_quality', nullable: true }) dataQuality: string | null

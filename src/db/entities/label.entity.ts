@@ -6,7 +6,7 @@ import { TrigramCountColumn } from './trigram-count.column.ts'
 export class LabelEntity {
   @PrimaryColumn({ type: 'integer' }) id: number
   @Column({ type: 'text', nullable: true }) name: string | null
-  @TrigramCountColumn('name') readonly nameTrigrams: number | null
+  @TrigramCountColumn('name') nameTrigrams: number | null
   @Column({ type: 'text', name: 'contact_info', nullable: true }) contactInfo: string | null
   @Column({ type: 'text', nullable: true }) profile: string | null
   @Column({ type: 'text', name: 'data_quality', nullable: true }) dataQuality: string | null

@@ -6,7 +6,7 @@ import { TrigramCountColumn } from './trigram-count.column.ts'
 export class MasterEntity {
   @PrimaryColumn({ type: 'integer' }) id: number
   @Column({ type: 'text' }) title: string
-  @TrigramCountColumn('title') readonly titleTrigrams: number | null
+  @TrigramCountColumn('title') titleTrigrams: number | null
   @Column({ type: 'integer', name: 'main_release_id', nullable: true }) mainReleaseId: number | null
   @Column({ type: 'smallint', nullable: true }) year: number | null
   @Column({ type: 'text', nullable: true }) notes: string | null

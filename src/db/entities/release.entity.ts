@@ -6,7 +6,7 @@ import { TrigramCountColumn } from './trigram-count.column.ts'
 export class ReleaseEntity {
   @PrimaryColumn({ type: 'integer' }) id: number
   @Column({ type: 'text' }) title: string
-  @TrigramCountColumn('title') readonly titleTrigrams: number | null
+  @TrigramCountColumn('title') titleTrigrams: number | null
   @Column({ type: 'text', nullable: true }) status: string | null
   @Column({ type: 'text', nullable: true }) country: string | null
   @Column({ type: 'text', nullable: true }) released: string | null

@@ -16,7 +16,7 @@ export class TrackEntity {
   @Column({ type: 'integer' }) sequence: number
   @Column({ type: 'text', nullable: true }) position: string | null
   @Column({ type: 'text', nullable: true }) title: string | null
-  @TrigramCountColumn('title') readonly titleTrigrams: number | null
+  @TrigramCountColumn('title') titleTrigrams: number | null
   @Column({ type: 'text', name: 'duration_text', nullable: true }) durationText: string | null
   @Column({ type: 'integer', name: 'duration_s', nullable: true }) durationS: number | null
   @Column({ type: 'text' }) type: TrackType

@@ -1,17 +1,10 @@
 import { Column } from 'typeorm'
 
 /**
- * The stored count of a searchable text's distinct trigrams, which search reads in bands (see
- * src/db/trigram-bands.ts). Postgres computes it; the app never writes it.
+ * The count of a searchable text's distinct trigrams, which search reads in bands (src/db/trigram-bands.ts).
+ * The importer writes it with the text; rows written any other way must set it (to
+ * `cardinality(show_trgm(text))`) for search to find them.
  */
 export function TrigramCountColumn(text: string): PropertyDecorator {
-  return Column({
-    type: 'smallint',
-    name: `${text}_trigrams`,
-    nullable: true,
-    generatedType: 'STORED',
-    asExpression: `cardinality(show_trgm(${text}))`,
-    insert: false,
-    update: false,
-  })
+  return Column({ type: 'smallint', name: `${text}_trigrams`, nullable: true })
 }

@@ -12,6 +12,12 @@ export type StageColumnType = 'integer' | 'bigint' | 'smallint' | 'text' | 'text
  */
 export const TRACK_NUMBER_DIGITS = 15
 
+/**
+ * Digits of a trigram count placeholder in COPY text, which the writer fills in with the database's count
+ * (smallint: at most 32767; trigramCount and the database's count are capped there).
+ */
+export const TRIGRAM_COUNT_DIGITS = 5
+
 export type DumpKind = 'artists' | 'labels' | 'masters' | 'releases'
 
 const credit: [string, StageColumnType][] = [
@@ -34,6 +40,10 @@ const seen: [string, StageColumnType][] = [
   ['missing_since_dump', 'text'],
 ]
 
+/**
+ * The searchable texts' trigram counts (src/db/trigram-bands.ts) end their rows, after the content: the
+ * encoder writes them (null where the database must count), and they are not part of the content hash.
+ */
 export const STAGE_TABLES = {
   stage_artist: [
     ['id', 'integer'],
@@ -45,6 +55,7 @@ export const STAGE_TABLES = {
     ['name_variations', 'text[]'],
     ['content_hash', 'bytea'],
     ...seen,
+    ['name_trigrams', 'smallint'],
   ],
   stage_artist_alias: [
     ['artist_id', 'integer'],
@@ -75,6 +86,7 @@ export const STAGE_TABLES = {
     ['parent_name', 'text'],
     ['content_hash', 'bytea'],
     ...seen,
+    ['name_trigrams', 'smallint'],
   ],
   stage_label_sublabel: [
     ['label_id', 'integer'],
@@ -91,6 +103,7 @@ export const STAGE_TABLES = {
     ['data_quality', 'text'],
     ['content_hash', 'bytea'],
     ...seen,
+    ['title_trigrams', 'smallint'],
   ],
   stage_master_artist: [['master_id', 'integer'], ...credit],
   stage_master_genre: [
@@ -123,6 +136,7 @@ export const STAGE_TABLES = {
     ['is_main_release', 'boolean'],
     ['content_hash', 'bytea'],
     ...seen,
+    ['title_trigrams', 'smallint'],
   ],
   stage_release_artist: [['release_id', 'integer'], ...credit],
   stage_release_credit: [['release_id', 'integer'], ...credit],
@@ -195,6 +209,7 @@ export const STAGE_TABLES = {
     ['duration_text', 'text'],
     ['duration_s', 'integer'],
     ['type', 'text'],
+    ['title_trigrams', 'smallint'],
   ],
   stage_track_artist: [['track_no', 'bigint'], ...credit],
   stage_track_credit: [['track_no', 'bigint'], ...credit],

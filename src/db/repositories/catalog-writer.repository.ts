@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../database.ts'
-import { STAGE_TABLES, STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, type DumpKind, type StageTable } from './catalog-staging.ts'
+import { MAX_TRIGRAM_COUNT } from '../trigram-bands.ts'
+import { STAGE_TABLES, STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type DumpKind, type StageTable } from './catalog-staging.ts'
 
 /**
  * All SQL of the Discogs import: loading staging tables (COPY on a server, one multi-row INSERT per table
@@ -75,6 +76,16 @@ const KINDS: Record<DumpKind, KindSpec> = {
 const cols = (t: StageTable) => STAGE_TABLES[t].map(([n]) => n)
 const SEEN_COLUMNS = ['first_seen_dump', 'last_seen_dump', 'missing_since_dump']
 
+/** The staging table's searchable text and the column of its trigram count, if it has one. */
+function trigramColumns(t: StageTable): { text: string; count: string } | null {
+  const count = cols(t).find((c) => c.endsWith('_trigrams'))
+  return count ? { text: count.slice(0, -'_trigrams'.length), count } : null
+}
+
+/** pg_trgm's count of a text's trigrams, as the importer stores it (src/db/trigram-bands.ts; smallint). */
+const trigramCountSql = (text: string) =>
+  `CASE WHEN ${text} IS NOT NULL THEN least(cardinality(show_trgm(${text})), ${MAX_TRIGRAM_COUNT}) END` // least() skips nulls
+
 /**
  * One merge step. `sqlAllStaged` is the same step for a batch in which every staged record is new or
  * changed (the usual case on a first import): it reads staging without joining the core stage table.
@@ -142,7 +153,7 @@ export function mergeStatements(kind: DumpKind): MergeStatement[] {
 
 function trackStatements(): MergeStatement[] {
   const credit = 'ord, artist_id, name, anv, join_string, role, tracks'
-  const trackCols = 'sequence, position, title, duration_text, duration_s, type'
+  const trackCols = 'sequence, position, title, duration_text, duration_s, type, title_trigrams'
   // Staged tracks carry batch-relative numbers; a sub-track finds its parent's key through the parent's
   // number, and the parent (inserted by the statement before) by that key.
   const parentJoin = `JOIN stage_track pt ON pt.track_no = t.parent_no
@@ -158,7 +169,7 @@ function trackStatements(): MergeStatement[] {
      ORDER BY t.release_id, t.sequence -- new ids follow tracklist order
     ON CONFLICT (release_id, track_key) DO UPDATE SET parent_id = EXCLUDED.parent_id, sequence = EXCLUDED.sequence,
       position = EXCLUDED.position, title = EXCLUDED.title, duration_text = EXCLUDED.duration_text,
-      duration_s = EXCLUDED.duration_s, type = EXCLUDED.type, missing_since_dump = NULL`
+      duration_s = EXCLUDED.duration_s, type = EXCLUDED.type, title_trigrams = EXCLUDED.title_trigrams, missing_since_dump = NULL`
   const creditInsert = (table: string, allStaged: boolean) => `
     INSERT INTO ${table} (track_id, ${credit})
     SELECT t.id, ${credit
@@ -235,12 +246,23 @@ export function assignTrackIds(text: Uint8Array, offsets: Int32Array, base: numb
     const o = offsets[k]
     let n = 0
     for (let i = o; i < o + w; i++) n = n * 10 + (text[i] - 48)
-    let v = base + n
+    const v = base + n
     if (v >= 10 ** w) throw new RangeError(`track id ${v} does not fit ${w} digits`)
-    for (let i = o + w - 1; i >= o; i--) {
-      text[i] = 48 + (v % 10)
-      v = Math.floor(v / 10)
-    }
+    writeDigits(text, o, w, v)
+  }
+}
+
+/** Writes the counts into the fixed-width placeholders at `offsets` of COPY text, in place. Pure; exported for tests. */
+export function writeTrigramCounts(text: Uint8Array, offsets: Int32Array, counts: readonly number[]): void {
+  if (counts.length !== offsets.length) throw new RangeError(`${counts.length} trigram counts for ${offsets.length} places`)
+  for (let k = 0; k < offsets.length; k++) writeDigits(text, offsets[k], TRIGRAM_COUNT_DIGITS, counts[k])
+}
+
+/** v in decimal, zero-padded to `width` digits, at text[o]. */
+function writeDigits(text: Uint8Array, o: number, width: number, v: number): void {
+  for (let i = o + width - 1; i >= o; i--) {
+    text[i] = 48 + (v % 10)
+    v = Math.floor(v / 10)
   }
 }
 
@@ -254,11 +276,21 @@ const JSON_CAST: Record<string, (i: number) => string> = {
   bytea: (i) => `decode(r->>${i}, 'hex')`,
 }
 
+/** The values of a JSON row array `r` as the table's columns; a null trigram count is counted here. */
+function jsonValues(table: StageTable): string[] {
+  const c = STAGE_TABLES[table]
+  const trigrams = trigramColumns(table)
+  return c.map(([name, type], i) =>
+    name === trigrams?.count
+      ? `coalesce(${JSON_CAST[type](i)}, ${trigramCountSql(`(r->>${c.findIndex(([n]) => n === trigrams.text)})`)})`
+      : JSON_CAST[type](i),
+  )
+}
+
 /** INSERT … SELECT from a JSON array of row arrays: the embedded database's stand-in for COPY. */
 export function jsonInsertSql(table: StageTable): string {
-  const c = STAGE_TABLES[table]
-  return `INSERT INTO ${table} (${c.map(([n]) => n).join(', ')})
-          SELECT ${c.map(([, t], i) => JSON_CAST[t](i)).join(', ')} FROM json_array_elements($1::json) r`
+  return `INSERT INTO ${table} (${cols(table).join(', ')})
+          SELECT ${jsonValues(table).join(', ')} FROM json_array_elements($1::json) r`
 }
 
 /**
@@ -266,9 +298,8 @@ export function jsonInsertSql(table: StageTable): string {
  * the track id base for tracks and track credits.
  */
 export function jsonDirectInsertSql(table: StageTable): string {
-  const c = STAGE_TABLES[table]
   const d = directTarget(table)
-  const exprs = c.map(([, t], i) => JSON_CAST[t](i))
+  const exprs = jsonValues(table)
   if (d.rewrite === 'track') {
     exprs[0] = `$2::bigint + (r->>0)::bigint`
     exprs[1] = `$2::bigint + (r->>1)::bigint`
@@ -282,6 +313,8 @@ export interface StagedBatch {
   tables: Partial<Record<StageTable, Uint8Array>>
   /** COPY text: offsets of the fixed-width track numbers in tables[t] (see assignTrackIds) */
   trackNumbers: Partial<Record<StageTable, Int32Array>>
+  /** COPY text: the texts whose trigram count is the database's to give, and where their counts go */
+  uncounted: Partial<Record<StageTable, { offsets: Int32Array; texts: string[] }>>
   /** rows per staging table */
   rows: Partial<Record<StageTable, number>>
   records: number
@@ -522,6 +555,7 @@ export class CatalogWriterRepository {
     await c.query('BEGIN')
     try {
       if (batch.records > 0) {
+        await this.countTrigrams(batch)
         let direct = false
         if (await this.allNew(batch)) {
           // A row inserted by someone else since the check (only an import writes these tables, and it
@@ -556,6 +590,22 @@ export class CatalogWriterRepository {
   private async copy(sql: string, data: Uint8Array): Promise<void> {
     const stream = this.client.query(copyFrom(sql))
     await pipeline(Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]), stream)
+  }
+
+  /**
+   * Fills in the trigram counts the encoder left to the database (texts beyond ASCII): one query per
+   * table, before the rows are loaded, so rows go in whole and no row is written twice.
+   */
+  private async countTrigrams(batch: StagedBatch): Promise<void> {
+    for (const [t, u] of Object.entries(batch.uncounted) as [StageTable, { offsets: Int32Array; texts: string[] }][]) {
+      const t0 = performance.now()
+      const { rows } = await this.client.query<{ n: number }>(
+        `SELECT ${trigramCountSql('x')}::int AS n FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i) ORDER BY i`,
+        [u.texts],
+      )
+      writeTrigramCounts(batch.tables[t]!, u.offsets, rows.map((r) => r.n))
+      this.time('count trigrams', t0)
+    }
   }
 
   /** True when no record of the batch is in the catalog yet. */

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
-import { STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, type StageTable } from '../../db/repositories/catalog-staging.ts'
+import { STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type StageTable } from '../../db/repositories/catalog-staging.ts'
+import { trigramCount } from '../../db/trigram-bands.ts'
 import type {
   ArtistRecord,
   CatalogEntry,
@@ -49,6 +50,12 @@ export interface EncodedBatch {
    * parent's; a credit's track), for the writer to rewrite into ids.
    */
   trackNumbers: Partial<Record<StageTable, Int32Array>>
+  /**
+   * COPY text only: the searchable texts whose trigram count is the database's to give (beyond ASCII, see
+   * trigramCount), per staging table, with the byte offsets of their counts' fixed-width placeholders,
+   * which the writer fills in before loading. (JSON leaves them null; the insert counts them.)
+   */
+  uncounted: Partial<Record<StageTable, { offsets: Int32Array; texts: string[] }>>
   records: number
   /** the records' Discogs ids, in batch order (the writer checks which are already stored) */
   ids: number[]
@@ -59,7 +66,8 @@ export interface EncodedBatch {
 /** The ArrayBuffers of a batch, to transfer (not copy) it to another thread. */
 export function batchBuffers(b: EncodedBatch): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>()
-  for (const a of [...Object.values(b.tables), ...Object.values(b.trackNumbers)]) if (a) out.add(a.buffer as ArrayBuffer)
+  const arrays = [...Object.values(b.tables), ...Object.values(b.trackNumbers), ...Object.values(b.uncounted).map((u) => u?.offsets)]
+  for (const a of arrays) if (a) out.add(a.buffer as ArrayBuffer)
   return [...out]
 }
 
@@ -238,6 +246,7 @@ const sha1Hex = (data: Uint8Array): string => crypto.hash('sha1', data, 'hex')
 export class StagingBatch {
   private readonly sinks = new Map<StageTable, ByteSink>()
   private readonly numberOffsets = new Map<StageTable, number[]>()
+  private readonly uncounted = new Map<StageTable, { offsets: number[]; texts: string[] }>()
   private readonly ids = new Set<number>()
   private readonly idList: number[] = []
   /** tracks in the batch so far: a track's number is its place in the batch (1-based) */
@@ -260,11 +269,16 @@ export class StagingBatch {
   private rowNumbers: number[] = []
   private rowNo0: number[] = []
   private rowNo1: number[] = []
+  /**
+   * The text whose trigram count ends the row, after its content (outside the hash: it follows from the
+   * text); undefined for rows without one.
+   */
+  private rowCountText: (string | null | undefined)[] = []
   private rowCount = 0
   /** fields written so far in the row being written (for separators) */
   private fieldCount = 0
   private readonly json: boolean
-  /** the core row's tail after its hash: the dump date columns, encoded once */
+  /** the core row's tail after its hash: the dump date columns, encoded once (its trigram count follows) */
   private readonly coreTail: string
 
   /**
@@ -278,7 +292,7 @@ export class StagingBatch {
     private readonly sizeHints: Map<StageTable, number> = new Map(),
   ) {
     this.json = encoding === 'json'
-    this.coreTail = this.json ? `","${dumpDate}","${dumpDate}",null]` : `\t${dumpDate}\t${dumpDate}\t\\N\n`
+    this.coreTail = this.json ? `","${dumpDate}","${dumpDate}",null` : `\t${dumpDate}\t${dumpDate}\t\\N`
   }
 
   /** True when the batch already holds this id: a repeated id must go to the next batch (upsert once). */
@@ -323,6 +337,9 @@ export class StagingBatch {
     const tables: EncodedBatch['tables'] = {}
     const rows: EncodedBatch['rows'] = {}
     const trackNumbers: EncodedBatch['trackNumbers'] = {}
+    const uncounted: EncodedBatch['uncounted'] = {}
+    for (const [t, u] of this.uncounted) uncounted[t] = { offsets: Int32Array.from(u.offsets), texts: u.texts }
+    this.uncounted.clear()
     for (const t of STAGE_TABLES_BY_KIND[this.type]) {
       const s = this.sinks.get(t)
       if (!s || s.rows === 0) continue
@@ -334,7 +351,7 @@ export class StagingBatch {
       if (offsets) trackNumbers[t] = Int32Array.from(offsets)
     }
     const { type, records, idList: ids, firstId, lastId } = this
-    return { type, tables, rows, trackNumbers, records, ids, firstId, lastId }
+    return { type, tables, rows, trackNumbers, uncounted, records, ids, firstId, lastId }
   }
 
   private sink(table: StageTable): ByteSink {
@@ -376,6 +393,7 @@ export class StagingBatch {
     this.rowNumbers[i] = count
     this.rowNo0[i] = no0
     this.rowNo1[i] = no1
+    this.rowCountText[i] = undefined
     this.fieldCount = 0
     if (this.json) this.scratch.byte(91) // [
   }
@@ -435,7 +453,7 @@ export class StagingBatch {
    * Ends the record: its core row (started by the caller, whose fields are written) gets the hash over
    * all its rows and the dump date columns; then every row goes to its table's buffer.
    */
-  private finish(core: StageTable, coreStart: number): void {
+  private finish(core: StageTable, coreStart: number, text: string | null): void {
     const s = this.scratch
     this.end()
     this.rowCount-- // the core row is not a child row
@@ -451,6 +469,7 @@ export class StagingBatch {
       coreSink.ascii(`\t\\\\x${hash}`)
     }
     coreSink.ascii(this.coreTail)
+    this.endWithCount(coreSink, core, text)
     coreSink.rows++
     for (let r = 0; r < this.rowCount; r++) {
       const table = this.rowTable[r]
@@ -458,8 +477,11 @@ export class StagingBatch {
       const end = this.rowEnd[r]
       const count = this.rowNumbers[r]
       const out = this.sink(table)
+      const countText = this.rowCountText[r]
+      // a row that ends with a trigram count is copied without its end, which comes after the count
+      const contentEnd = countText === undefined ? end : end - 1
       if (json && out.rows > 0) out.byte(44)
-      if (count === 0) out.copyFrom(s.buf, start, end)
+      if (count === 0) out.copyFrom(s.buf, start, contentEnd)
       else if (json) {
         out.byte(91)
         for (let k = 0; k < count; k++) {
@@ -469,7 +491,7 @@ export class StagingBatch {
           else out.int(n)
         }
         out.byte(44)
-        out.copyFrom(s.buf, start + 1, end) // the content's own [ is replaced by the numbers'
+        out.copyFrom(s.buf, start + 1, contentEnd) // the content's own [ is replaced by the numbers'
       } else {
         let offsets = this.numberOffsets.get(table)
         if (!offsets) this.numberOffsets.set(table, (offsets = []))
@@ -484,10 +506,33 @@ export class StagingBatch {
           }
           out.byte(TAB)
         }
-        out.copyFrom(s.buf, start, end)
+        out.copyFrom(s.buf, start, contentEnd)
       }
+      if (countText !== undefined) this.endWithCount(out, table, countText)
       out.rows++
     }
+  }
+
+  /**
+   * Writes a row's last field, the trigram count of its searchable text, and ends the row. A count only
+   * the database can give is a placeholder in COPY text (noted for the writer), null in JSON.
+   */
+  private endWithCount(out: ByteSink, table: StageTable, text: string | null): void {
+    out.byte(this.json ? 44 : TAB)
+    const n = text === null ? null : trigramCount(text)
+    if (n !== null) out.int(n)
+    else if (text !== null && !this.json) {
+      let u = this.uncounted.get(table)
+      if (!u) this.uncounted.set(table, (u = { offsets: [], texts: [] }))
+      u.offsets.push(out.len)
+      u.texts.push(text)
+      out.padded(0, TRIGRAM_COUNT_DIGITS)
+    } else if (this.json) out.ascii('null')
+    else {
+      out.byte(BACKSLASH)
+      out.byte(78) // N
+    }
+    out.byte(this.json ? 93 : LF)
   }
 
   /** Starts the core row (after all child rows): returns where its fields begin. */
@@ -598,7 +643,7 @@ export class StagingBatch {
     this.str(a.dataQuality)
     this.strs(a.urls)
     this.strs(a.nameVariations)
-    this.finish('stage_artist', core)
+    this.finish('stage_artist', core, a.name)
   }
 
   private label(l: LabelRecord): void {
@@ -612,7 +657,7 @@ export class StagingBatch {
     this.strs(l.urls)
     this.int(l.parent?.id ?? null)
     this.str(l.parent?.name ?? null)
-    this.finish('stage_label', core)
+    this.finish('stage_label', core, l.name)
   }
 
   private master(m: MasterRecord): void {
@@ -627,7 +672,7 @@ export class StagingBatch {
     this.int(m.year)
     this.str(m.notes)
     this.str(m.dataQuality)
-    this.finish('stage_master', core)
+    this.finish('stage_master', core, m.title)
   }
 
   private release(r: ReleaseRecord): void {
@@ -694,6 +739,7 @@ export class StagingBatch {
       this.int(t.durationS)
       this.str(t.type)
       this.end()
+      this.rowCountText[this.rowCount - 1] = t.title
       this.trackCredits('stage_track_artist', no, t.key, t.artists)
       this.trackCredits('stage_track_credit', no, t.key, t.credits)
     }
@@ -708,6 +754,6 @@ export class StagingBatch {
     this.str(r.dataQuality)
     this.int(r.masterId)
     this.bool(r.isMainRelease)
-    this.finish('stage_release', core)
+    this.finish('stage_release', core, r.title)
   }
 }
