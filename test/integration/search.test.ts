@@ -5,24 +5,7 @@ import { bandCondition, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { FIXTURES } from '../support/cli.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
-
-const TYPES: { type: SearchType; table: string; text: string; count: string }[] = [
-  { type: 'ARTIST', table: 'artist', text: 'name', count: 'name_trigrams' },
-  { type: 'LABEL', table: 'label', text: 'name', count: 'name_trigrams' },
-  { type: 'MASTER', table: 'master', text: 'title', count: 'title_trigrams' },
-  { type: 'RELEASE', table: 'release', text: 'title', count: 'title_trigrams' },
-  { type: 'TRACK', table: 'track', text: 'title', count: 'title_trigrams' },
-]
-
-/** The search as one statement that scores every candidate (what search did before bands): the reference. */
-function referenceSql(types: readonly SearchType[]): string {
-  const parts = TYPES.filter((s) => types.includes(s.type)).map(
-    (s) => `(SELECT '${s.type}' AS type, id::float8 AS id, ${s.text} AS text,
-        round(((similarity(${s.text}, $1) + word_similarity($1, ${s.text})) / 2)::numeric, 4)::float8 AS score
-      FROM ${s.table} WHERE ${s.text} % $1 OR $1 <% ${s.text} ORDER BY score DESC, id LIMIT $2)`,
-  )
-  return `SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2 - $3 OFFSET $3`
-}
+import { SEARCH_TEXTS, singleStatementSearchSql } from '../support/search-reference.ts'
 
 describe('search in bands of title length (real server, fixture catalog)', () => {
   let t: TestDatabase
@@ -41,7 +24,7 @@ describe('search in bands of title length (real server, fixture catalog)', () =>
     const client = await t.db.pool.connect()
     try {
       await client.query('SET enable_seqscan = off')
-      for (const s of TYPES)
+      for (const s of SEARCH_TEXTS)
         for (const [i, band] of TRIGRAM_BANDS.entries()) {
           const { rows } = await client.query(
             `EXPLAIN (FORMAT JSON) SELECT id FROM ${s.table} WHERE ${bandCondition(s.count, band)} AND (${s.text} % $1 OR $1 <% ${s.text})`,
@@ -68,13 +51,13 @@ describe('search in bands of title length (real server, fixture catalog)', () =>
       ...samples.map((r) => r.text),
       ...samples.map((r) => r.text.slice(0, Math.floor(r.text.length / 2)) + r.text.slice(Math.floor(r.text.length / 2) + 1)),
     ]
-    const all = TYPES.map((s) => s.type)
+    const all = SEARCH_TEXTS.map((s) => s.type)
     const cases: [SearchType[], number, number][] = [[all, 10, 0], [all, 5, 10], [['TRACK'], 25, 3], [['ARTIST', 'LABEL'], 10, 0], [['RELEASE', 'MASTER', 'TRACK'], 3, 2]]
     let compared = 0
     let nonEmpty = 0
     for (const query of queries)
       for (const [types, limit, offset] of cases) {
-        const expected = await q(referenceSql(types), [query, limit + offset, offset])
+        const expected = await q(singleStatementSearchSql(types), [query, limit + offset, offset])
         const got = await repo.search(query, types, limit, offset)
         expect(got, `${query} ${types} ${limit}/${offset}`).toEqual(expected)
         compared++
