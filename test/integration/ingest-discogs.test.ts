@@ -4,6 +4,7 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STAGE_TABLES } from '../../src/db/repositories/catalog-staging.ts'
+import { CatalogWriterRepository } from '../../src/db/repositories/catalog-writer.repository.ts'
 import { DumpFormatError } from '../../src/errors.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { parseRelease } from '../../src/ingest/discogs/records.ts'
@@ -440,6 +441,23 @@ describe('bulk import with deferred indexes (server)', () => {
           ORDER BY 1`,
       )
     ).map((r) => `${r.conname} ${r.convalidated}`)
+
+  it('defers the child tables’ primary keys too, never the keys the merge and the foreign keys need', async () => {
+    const all = await indexes()
+    const writer = await CatalogWriterRepository.open(t.db)
+    try {
+      const deferred = await writer.deferIndexes('releases')
+      expect(deferred).toEqual(expect.arrayContaining(['release_credit_pkey', 'track_credit_pkey', 'release_style_pkey', 'track_title_trgm_0']))
+      expect(deferred).not.toContain('release_pkey')
+      expect(deferred).not.toContain('track_pkey')
+      expect(deferred.filter((n) => n.startsWith('track_release_id_track_key'))).toEqual([])
+      expect(await indexes()).not.toContain('release_credit_pkey')
+      expect((await writer.restoreDeferredIndexes()).sort()).toEqual([...deferred].sort())
+    } finally {
+      await writer.close()
+    }
+    expect(await indexes()).toEqual(all)
+  })
 
   it('drops secondary indexes while loading and rebuilds them, also when the file fails', async () => {
     const all = await indexes()
