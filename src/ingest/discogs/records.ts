@@ -160,6 +160,18 @@ export type UnknownCounter = (path: string) => void
 /** A Discogs id: a positive integer that fits Postgres `integer`; anything else (empty, 0, junk) is null. */
 export function parseId(s: string | null | undefined): number | null {
   if (s === null || s === undefined) return null
+  // Almost every id is plain digits: read as they go by, without trimming or a regular expression.
+  const len = s.length
+  if (len > 0 && len <= 10) {
+    let v = 0
+    let k = 0
+    for (; k < len; k++) {
+      const d = s.charCodeAt(k) - 48
+      if (d < 0 || d > 9) break
+      v = v * 10 + d
+    }
+    if (k === len) return v > 0 && v <= 2147483647 ? v : null
+  }
   const t = s.trim()
   if (t.length === 0 || t.length > 10 || !/^[0-9]+$/.test(t)) return null
   const n = Number(t)
@@ -210,6 +222,9 @@ function parseBool(s: string | null | undefined): boolean | null {
 /** Empty and whitespace-only strings become null; other text is kept exactly. */
 function textOrNull(s: string | null | undefined): string | null {
   if (s === null || s === undefined) return null
+  // A text that starts with a visible ASCII character is not blank: no trimmed copy needed to tell.
+  const c = s.length > 0 ? s.charCodeAt(0) : 0
+  if (c > 32 && c < 127) return s
   return s.trim().length === 0 ? null : s
 }
 

@@ -126,20 +126,23 @@ class ByteSink {
 
   /** An integer in decimal, as String(v) writes it. */
   int(v: number): void {
-    if (!Number.isSafeInteger(v)) return this.ascii(String(v))
-    this.ensure(17)
+    // Digits by 32-bit integer division (cheaper than Math.floor on doubles); the rare value beyond 31
+    // bits, or not an integer, is written by String().
+    if (!(v > -0x80000000 && v < 0x80000000) || (v | 0) !== v) return this.ascii(String(v))
+    this.ensure(11)
     const b = this.buf
     if (v < 0) {
       b[this.len++] = 45 // -
       v = -v
     }
     let digits = 1
-    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++
+    for (let x = v; x >= 10; x = (x / 10) | 0) digits++
     let p = this.len + digits
     this.len = p
     do {
-      b[--p] = 48 + (v % 10)
-      v = Math.floor(v / 10)
+      const q = (v / 10) | 0
+      b[--p] = 48 + v - q * 10
+      v = q
     } while (v > 0)
   }
 
@@ -158,10 +161,26 @@ class ByteSink {
       return
     }
     this.ensure(n * 4 + 4) // worst case: a backslash inside an array element is 4 bytes
+    // Most characters are plain ASCII, copied by a loop that does nothing else; the first one that is
+    // not hands the rest over to the general loop.
+    const b = this.buf
+    const p = this.len
+    let i = 0
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c > BACKSLASH ? c < 0x80 : (c > 34 && c < BACKSLASH) || (c > 13 && c < 34)) b[p + i] = c
+      else break
+    }
+    this.len = p + i
+    if (i < n) this.escaped(s, i, mode === 'element')
+  }
+
+  /** s from index `from` on, with escapes and multi-byte characters (room is ensured by text()). */
+  private escaped(s: string, from: number, element: boolean): void {
+    const n = s.length
     const b = this.buf
     let p = this.len
-    const element = mode === 'element'
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const c = s.charCodeAt(i)
       if (c < 0x80) {
         if (c > BACKSLASH || (c > 34 && c < BACKSLASH) || (c > 13 && c < 34)) b[p++] = c
@@ -212,9 +231,11 @@ class ByteSink {
   padded(v: number, width: number): void {
     this.ensure(width)
     const b = this.buf
+    // v is a track's number in one batch (or 0): far below 2^31, so integer division will do
     for (let i = this.len + width - 1; i >= this.len; i--) {
-      b[i] = 48 + (v % 10)
-      v = Math.floor(v / 10)
+      const q = (v / 10) | 0
+      b[i] = 48 + v - q * 10
+      v = q
     }
     this.len += width
   }

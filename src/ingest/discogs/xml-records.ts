@@ -133,28 +133,65 @@ interface Slicers {
  */
 function decode(b: Buffer, start: number, end: number, ascii: boolean): string {
   const s = b as unknown as Slicers
-  return ascii ? s.latin1Slice(start, end) : s.utf8Slice(start, end)
+  if (!ascii) return s.utf8Slice(start, end)
+  // Short values (ids, positions, durations, quantities) are built here: the call into C++ costs more
+  // than they do.
+  switch (end - start) {
+    case 0:
+      return ''
+    case 1:
+      return String.fromCharCode(b[start])
+    case 2:
+      return String.fromCharCode(b[start], b[start + 1])
+    case 3:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2])
+    case 4:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3])
+    case 5:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4])
+    case 6:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4], b[start + 5])
+    case 7:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4], b[start + 5], b[start + 6])
+    case 8:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4], b[start + 5], b[start + 6], b[start + 7])
+  }
+  return s.latin1Slice(start, end)
 }
 
-/** Names seen so far, by a hash of their bytes: a dump uses a few dozen names millions of times. */
-const NAME_CACHE = new Map<number, string>()
+/**
+ * Names seen so far, in an open-addressing table keyed by a hash of their bytes: a dump uses a few dozen
+ * names millions of times. Not a Map: its lookup cost as much as hashing and comparing the bytes.
+ */
+const NAME_SLOT_BITS = 12
+const NAME_SLOTS: (string | undefined)[] = new Array<string | undefined>(1 << NAME_SLOT_BITS).fill(undefined)
+/** names stored; past half the slots, new names are decoded every time (probing would get long) */
+let namesStored = 0
 
-function nameAt(b: Buffer, start: number, end: number): string {
-  let h = end - start
-  for (let k = start; k < end; k++) h = (Math.imul(h, 31) + b[k]) | 0
-  const hit = NAME_CACHE.get(h)
-  if (hit !== undefined && hit.length === end - start) {
-    let same = true
-    for (let k = 0; k < hit.length; k++)
-      if (hit.charCodeAt(k) !== b[start + k]) {
-        same = false
-        break
+/** The hash nameAt() takes: of a name's bytes, folded in one at a time as the name is read. */
+function hashStep(h: number, c: number): number {
+  return (Math.imul(h, 31) + c) | 0
+}
+
+/** The name at b[start, end), whose bytes hash to h (hashStep). */
+function nameAt(b: Buffer, start: number, end: number, h: number): string {
+  const length = end - start
+  const mask = (1 << NAME_SLOT_BITS) - 1
+  for (let slot = Math.imul(h, 0x9e3779b1) >>> (32 - NAME_SLOT_BITS); ; slot = (slot + 1) & mask) {
+    const hit = NAME_SLOTS[slot]
+    if (hit === undefined) {
+      const s = decode(b, start, end, false)
+      if (namesStored < NAME_SLOTS.length >> 1) {
+        NAME_SLOTS[slot] = s
+        namesStored++
       }
-    if (same) return hit
+      return s
+    }
+    if (hit.length !== length) continue
+    let k = 0
+    while (k < length && hit.charCodeAt(k) === b[start + k]) k++
+    if (k === length) return hit
   }
-  const s = decode(b, start, end, false)
-  if (NAME_CACHE.size < 4096) NAME_CACHE.set(h, s)
-  return s
 }
 
 function startsWith(b: Buffer, i: number, ascii: string): boolean {
@@ -168,13 +205,24 @@ function find(b: Buffer, ascii: string, from: number): number {
   return b.indexOf(ascii, from, 'latin1')
 }
 
-/** Ends of a tag name: whitespace, '/', '>'; -1 when the input ends first, -2 on a character no name has. */
+/** The hash of the name that nameEnd() last read whole (a module variable: no object per tag to return it). */
+let endedNameHash = 0
+
+/**
+ * Ends of a tag name: whitespace, '/', '>'; -1 when the input ends first, -2 on a character no name has.
+ * The name's hash is left in endedNameHash, so that nameAt() need not read it again.
+ */
 function nameEnd(b: Buffer, i: number): number {
   const n = b.length
+  let h = 0
   while (i < n) {
     const c = b[i]
-    if (c === C.GT || c === C.SLASH || isSpace(c)) return i
+    if (c === C.GT || c === C.SLASH || isSpace(c)) {
+      endedNameHash = h
+      return i
+    }
     if (c === C.LT || c === C.EQ || c === C.DQ || c === C.SQ) return -2
+    h = hashStep(h, c)
     i++
   }
   return -1
@@ -301,7 +349,7 @@ export class XmlRecordReader {
         if (ne === -2 || ne === i + 1) throw new XmlSyntaxError('malformed root element', this.base + i)
         const gt = b.indexOf(C.GT, ne)
         if (gt < 0) return null
-        this.root = nameAt(b, i + 1, ne)
+        this.root = nameAt(b, i + 1, ne, endedNameHash)
         this.pos = gt + 1
         if (b[gt - 1] === C.SLASH) this.ended = true
         return { kind: 'root', name: this.root }
@@ -432,17 +480,18 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       let k = 0
       if (gt < n && b[gt] === C.GT) while (k < nl && b[i + 2 + k] === b[ns + k]) k++
       if (k !== nl || nl === 0) {
+        // Anything else (spaces before '>', another name, a cut-off tag) is read the long way.
         gt = b.indexOf(C.GT, i + 2)
         if (gt < 0) return null
+        let e = gt
+        while (e > i + 2 && isSpace(b[e - 1])) e--
+        let same = e - (i + 2) === nl
+        for (let k = 0; same && k < nl; k++) same = b[i + 2 + k] === b[ns + k]
+        if (!same) throw new XmlSyntaxError(`</${b.toString('utf8', i + 2, gt)}> does not close <${nameIn(b, ns, nl)}>`, base + i)
       }
       nameStart.pop()
       nameLength.pop()
       const top = build ? stack.pop()! : null
-      let e = gt
-      while (e > i + 2 && isSpace(b[e - 1])) e--
-      let same = e - (i + 2) === nl
-      for (let k = 0; same && k < nl; k++) same = b[i + 2 + k] === b[ns + k]
-      if (!same) throw new XmlSyntaxError(`</${b.toString('utf8', i + 2, gt)}> does not close <${nameIn(b, ns, nl)}>`, base + i)
       i = gt + 1
       if (nameStart.length === 0) return { node: build ? top! : root!, end: i }
       continue
@@ -476,10 +525,11 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
     const ne = nameEnd(b, i + 1)
     if (ne === -1) return null
     if (ne === -2 || ne === i + 1) throw new XmlSyntaxError('malformed start tag', base + i)
+    const nameHash = endedNameHash
     // Messages name the tag by decoding it again rather than through a closure made here: under tsx
     // (esbuild's keepNames) every named closure costs an Object.defineProperty call, one per start tag,
     // which was half the parse time.
-    const node: XmlNode | null = build ? { name: nameAt(b, i + 1, ne), attrs: null, children: null, text: '' } : null
+    const node: XmlNode | null = build ? { name: nameAt(b, i + 1, ne, nameHash), attrs: null, children: null, text: '' } : null
     let j = ne
     let selfClosing = false
     for (;;) {
@@ -499,9 +549,11 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       }
       // attribute name="value"
       let k = j
+      let attrHash = 0
       while (k < n) {
         const e = b[k]
         if (e === C.EQ || isSpace(e) || e === C.GT || e === C.SLASH || e === C.LT || e === C.DQ || e === C.SQ) break
+        attrHash = hashStep(attrHash, e)
         k++
       }
       let eq = k
@@ -527,7 +579,7 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       if (close >= n) return null
       if (node) {
         const raw = decode(b, q + 1, close, high < 0x80)
-        ;(node.attrs ??= {})[nameAt(b, j, k)] = amp ? decodeEntities(raw) : raw
+        ;(node.attrs ??= {})[nameAt(b, j, k, attrHash)] = amp ? decodeEntities(raw) : raw
       }
       j = close + 1
     }
@@ -535,7 +587,7 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       const parent = stack[stack.length - 1]
       ;(parent.children ??= []).push(node)
     }
-    if (!build && nameStart.length === 0) root = { name: nameAt(b, i + 1, ne), attrs: null, children: null, text: '' }
+    if (!build && nameStart.length === 0) root = { name: nameAt(b, i + 1, ne, nameHash), attrs: null, children: null, text: '' }
     i = j
     if (selfClosing) {
       if (nameStart.length === 0) return { node: node ?? root!, end: i }
