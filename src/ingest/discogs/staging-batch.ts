@@ -75,6 +75,14 @@ const TAB = 9
 const LF = 10
 const BACKSLASH = 92
 
+/**
+ * String.prototype.charCodeAt, called as charCodeAt.call(s, i) by the loops below rather than as
+ * s.charCodeAt(i): the strings they get come in more representations (flat, concatenated, sliced,
+ * internalized; one or two bytes per character) than V8 tracks per call site, and past that many it
+ * looks `s.charCodeAt` up generically for every character (short texts took twice as long).
+ */
+const charCodeAt = String.prototype.charCodeAt
+
 /** Node's native UTF-8 writer (Buffer.prototype, not in its type declarations): no argument checks. */
 interface Utf8Writer {
   utf8Write(s: string, offset: number): number
@@ -117,11 +125,12 @@ class ByteSink {
 
   /** A string known to be ASCII without special characters (numbers, keywords). */
   ascii(s: string): void {
-    this.ensure(s.length)
+    const n = s.length
+    this.ensure(n)
     const b = this.buf
-    let p = this.len
-    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i)
-    this.len = p
+    const p = this.len
+    for (let i = 0; i < n; i++) b[p + i] = charCodeAt.call(s, i)
+    this.len = p + n
   }
 
   /** An integer in decimal, as String(v) writes it. */
@@ -167,7 +176,7 @@ class ByteSink {
     const p = this.len
     let i = 0
     for (; i < n; i++) {
-      const c = s.charCodeAt(i)
+      const c = charCodeAt.call(s, i)
       if (c > BACKSLASH ? c < 0x80 : (c > 34 && c < BACKSLASH) || (c > 13 && c < 34)) b[p + i] = c
       else break
     }
@@ -181,7 +190,7 @@ class ByteSink {
     const b = this.buf
     let p = this.len
     for (let i = from; i < n; i++) {
-      const c = s.charCodeAt(i)
+      const c = charCodeAt.call(s, i)
       if (c < 0x80) {
         if (c > BACKSLASH || (c > 34 && c < BACKSLASH) || (c > 13 && c < 34)) b[p++] = c
         else if (c === BACKSLASH) {
@@ -210,8 +219,8 @@ class ByteSink {
       } else if (c < 0x800) {
         b[p++] = 0xc0 | (c >> 6)
         b[p++] = 0x80 | (c & 0x3f)
-      } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-        const cp = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00)
+      } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && (charCodeAt.call(s, i + 1) & 0xfc00) === 0xdc00) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (charCodeAt.call(s, ++i) - 0xdc00)
         b[p++] = 0xf0 | (cp >> 18)
         b[p++] = 0x80 | ((cp >> 12) & 0x3f)
         b[p++] = 0x80 | ((cp >> 6) & 0x3f)
