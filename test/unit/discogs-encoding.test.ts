@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseId, type ReleaseRecord } from '../../src/ingest/discogs/records.ts'
+import { emptyRelease, parseId, type ReleaseRecord } from '../../src/ingest/discogs/records.ts'
 import { StagingBatch } from '../../src/ingest/discogs/staging-batch.ts'
 import { parseElement } from '../../src/ingest/discogs/xml-records.ts'
 
@@ -32,30 +32,7 @@ const TEXTS = [
 ]
 
 function release(over: Partial<ReleaseRecord>): ReleaseRecord {
-  return {
-    id: 1,
-    status: null,
-    title: 'T',
-    country: null,
-    released: null,
-    year: null,
-    notes: null,
-    dataQuality: null,
-    masterId: null,
-    isMainRelease: false,
-    artists: [],
-    credits: [],
-    labels: [],
-    series: [],
-    formats: [],
-    identifiers: [],
-    companies: [],
-    videos: [],
-    genres: [],
-    styles: [],
-    tracks: [],
-    ...over,
-  }
+  return { ...emptyRelease(1), title: 'T', ...over }
 }
 
 const utf8 = (b: Uint8Array | undefined) => Buffer.from(b!).toString('utf8')

@@ -609,6 +609,33 @@ function trackType(t: RawTrack, siblingsHavePositions: boolean): TrackType {
   return 'track'
 }
 
+/** A release with nothing but its id: what the parser fills in, element by element. */
+export function emptyRelease(id: number): ReleaseRecord {
+  return {
+    id,
+    status: null,
+    title: '',
+    country: null,
+    released: null,
+    year: null,
+    notes: null,
+    dataQuality: null,
+    masterId: null,
+    isMainRelease: false,
+    artists: [],
+    credits: [],
+    labels: [],
+    series: [],
+    formats: [],
+    identifiers: [],
+    companies: [],
+    videos: [],
+    genres: [],
+    styles: [],
+    tracks: [],
+  }
+}
+
 /** Flattens a tracklist (parents before their sub-tracks) and assigns keys, sequence and types. */
 export function flattenTracklist(raw: RawTrack[]): Track[] {
   const out: Track[] = []
@@ -643,29 +670,8 @@ function flattenInto(out: Track[], list: RawTrack[], parentKey: string | null): 
 export function parseRelease(n: XmlNode, unknown: UnknownCounter): ReleaseRecord | null {
   const id = recordId(n)
   if (id === null) return null
-  const r: ReleaseRecord = {
-    id,
-    status: textOrNull(attr(n, 'status')),
-    title: '',
-    country: null,
-    released: null,
-    year: null,
-    notes: null,
-    dataQuality: null,
-    masterId: null,
-    isMainRelease: false,
-    artists: [],
-    credits: [],
-    labels: [],
-    series: [],
-    formats: [],
-    identifiers: [],
-    companies: [],
-    videos: [],
-    genres: [],
-    styles: [],
-    tracks: [],
-  }
+  const r = emptyRelease(id)
+  r.status = textOrNull(attr(n, 'status'))
   if (n.children)
     for (const c of n.children) {
       switch (c.name) {
