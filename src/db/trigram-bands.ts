@@ -87,6 +87,11 @@ function countWithSet(text: string): number {
   return seen.size
 }
 
+/** The column holding the trigram count of the searchable text column `text` (`title` → `title_trigrams`). */
+export function trigramCountColumn(text: string): string {
+  return `${text}_trigrams`
+}
+
 /** A band of trigram counts, `hi` inclusive; null: no upper end. */
 export interface TrigramBand {
   lo: number

@@ -1,13 +1,12 @@
-import type { SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { SEARCHABLE, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { trigramCountColumn } from '../../src/db/trigram-bands.ts'
 
-/** Each searchable text (as the catalog migration and the search bands name them). */
-export const SEARCH_TEXTS: { type: SearchType; table: string; text: string; count: string }[] = [
-  { type: 'ARTIST', table: 'artist', text: 'name', count: 'name_trigrams' },
-  { type: 'LABEL', table: 'label', text: 'name', count: 'name_trigrams' },
-  { type: 'MASTER', table: 'master', text: 'title', count: 'title_trigrams' },
-  { type: 'RELEASE', table: 'release', text: 'title', count: 'title_trigrams' },
-  { type: 'TRACK', table: 'track', text: 'title', count: 'title_trigrams' },
-]
+/** Each searchable text, as the repository searches it, with the column of its trigram count. */
+export const SEARCH_TEXTS = (Object.entries(SEARCHABLE) as [SearchType, { table: string; text: string }][]).map(([type, s]) => ({
+  type,
+  ...s,
+  count: trigramCountColumn(s.text),
+}))
 
 /**
  * Search as one statement that scores every trigram candidate (what search did before bands): the

@@ -1,4 +1,5 @@
 import { Column } from 'typeorm'
+import { trigramCountColumn } from '../trigram-bands.ts'
 
 /**
  * The count of a searchable text's distinct trigrams, which search reads in bands (src/db/trigram-bands.ts).
@@ -6,5 +7,5 @@ import { Column } from 'typeorm'
  * `cardinality(show_trgm(text))`) for search to find them.
  */
 export function TrigramCountColumn(text: string): PropertyDecorator {
-  return Column({ type: 'smallint', name: `${text}_trigrams`, nullable: true })
+  return Column({ type: 'smallint', name: trigramCountColumn(text), nullable: true })
 }

@@ -1,6 +1,6 @@
 import type { Queryable } from '../sql.ts'
 import type { KeysetPage } from '../../api/pagination.ts'
-import { bandCondition, bandsByBound, isSettled } from '../trigram-bands.ts'
+import { bandCondition, bandsByBound, isSettled, trigramCountColumn } from '../trigram-bands.ts'
 
 /**
  * Every read of the catalog the API makes, batched: each function takes many parent keys and answers all
@@ -258,13 +258,13 @@ function parentArray(parent: ReleaseParent): string {
 
 export type SearchType = 'ARTIST' | 'LABEL' | 'MASTER' | 'RELEASE' | 'TRACK'
 
-/** Each searchable text, with the stored count of its trigrams that search reads in bands. */
-const SEARCHABLE: Record<SearchType, { table: string; text: string; count: string }> = {
-  ARTIST: { table: 'artist', text: 'name', count: 'name_trigrams' },
-  LABEL: { table: 'label', text: 'name', count: 'name_trigrams' },
-  MASTER: { table: 'master', text: 'title', count: 'title_trigrams' },
-  RELEASE: { table: 'release', text: 'title', count: 'title_trigrams' },
-  TRACK: { table: 'track', text: 'title', count: 'title_trigrams' },
+/** Each searchable text (search reads it in bands of its trigram count, trigramCountColumn(text)). */
+export const SEARCHABLE: Record<SearchType, { table: string; text: string }> = {
+  ARTIST: { table: 'artist', text: 'name' },
+  LABEL: { table: 'label', text: 'name' },
+  MASTER: { table: 'master', text: 'title' },
+  RELEASE: { table: 'release', text: 'title' },
+  TRACK: { table: 'track', text: 'title' },
 }
 
 export interface SearchHit {
@@ -461,7 +461,7 @@ export class CatalogReadRepository {
       // (the similarity index hands over every title sharing 30 % of the query's trigrams).
       const parts = types.map((type) => {
         const s = SEARCHABLE[type]
-        const inBand = bandCondition(s.count, band)
+        const inBand = bandCondition(trigramCountColumn(s.text), band)
         return `(SELECT '${type}' AS type, id::float8 AS id, text,
             round(((similarity(text, $1) + word_similarity($1, text)) / 2)::numeric, 4)::float8 AS score
           FROM (SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND ${s.text} % $1
@@ -473,5 +473,4 @@ export class CatalogReadRepository {
     }
     return best.slice(offset)
   }
-
 }

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../database.ts'
-import { MAX_TRIGRAM_COUNT } from '../trigram-bands.ts'
+import { MAX_TRIGRAM_COUNT, trigramCountColumn } from '../trigram-bands.ts'
 import { STAGE_TABLES, STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type DumpKind, type StageTable } from './catalog-staging.ts'
 
 /**
@@ -78,8 +78,9 @@ const SEEN_COLUMNS = ['first_seen_dump', 'last_seen_dump', 'missing_since_dump']
 
 /** The staging table's searchable text and the column of its trigram count, if it has one. */
 function trigramColumns(t: StageTable): { text: string; count: string } | null {
-  const count = cols(t).find((c) => c.endsWith('_trigrams'))
-  return count ? { text: count.slice(0, -'_trigrams'.length), count } : null
+  const c = cols(t)
+  const text = c.find((name) => c.includes(trigramCountColumn(name)))
+  return text === undefined ? null : { text, count: trigramCountColumn(text) }
 }
 
 /** pg_trgm's count of a text's trigrams, as the importer stores it (src/db/trigram-bands.ts; smallint). */

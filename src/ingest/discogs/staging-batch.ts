@@ -122,6 +122,15 @@ class ByteSink {
     if (this.len >= this.buf.length) this.ensure(1)
     this.buf[this.len++] = b
   }
+  /** A null: `null` in JSON, `\N` in COPY text. */
+  nul(json: boolean): void {
+    if (json) this.ascii('null')
+    else {
+      this.byte(BACKSLASH)
+      this.byte(78) // N
+    }
+  }
+
 
   /** A string known to be ASCII without special characters (numbers, keywords). */
   ascii(s: string): void {
@@ -438,11 +447,7 @@ export class StagingBatch {
   }
 
   private nul(): void {
-    if (this.json) this.scratch.ascii('null')
-    else {
-      this.scratch.byte(BACKSLASH)
-      this.scratch.byte(78) // N
-    }
+    this.scratch.nul(this.json)
   }
 
   private int(v: number | null): void {
@@ -517,7 +522,7 @@ export class StagingBatch {
         for (let k = 0; k < count; k++) {
           if (k > 0) out.byte(44)
           const n = k === 0 ? this.rowNo0[r] : this.rowNo1[r]
-          if (n < 0) out.ascii('null')
+          if (n < 0) out.nul(true)
           else out.int(n)
         }
         out.byte(44)
@@ -527,10 +532,8 @@ export class StagingBatch {
         if (!offsets) this.numberOffsets.set(table, (offsets = []))
         for (let k = 0; k < count; k++) {
           const n = k === 0 ? this.rowNo0[r] : this.rowNo1[r]
-          if (n < 0) {
-            out.byte(BACKSLASH)
-            out.byte(78)
-          } else {
+          if (n < 0) out.nul(false)
+          else {
             offsets.push(out.len)
             out.padded(n, TRACK_NUMBER_DIGITS)
           }
@@ -551,16 +554,13 @@ export class StagingBatch {
     out.byte(this.json ? 44 : TAB)
     const n = text === null ? null : trigramCount(text)
     if (n !== null) out.int(n)
-    else if (text !== null && !this.json) {
+    else if (text === null || this.json) out.nul(this.json)
+    else {
       let u = this.uncounted.get(table)
       if (!u) this.uncounted.set(table, (u = { offsets: [], texts: [] }))
       u.offsets.push(out.len)
       u.texts.push(text)
       out.padded(0, TRIGRAM_COUNT_DIGITS)
-    } else if (this.json) out.ascii('null')
-    else {
-      out.byte(BACKSLASH)
-      out.byte(78) // N
     }
     out.byte(this.json ? 93 : LF)
   }
