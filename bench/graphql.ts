@@ -22,12 +22,10 @@ import { startApiServer } from '../src/api/http-server.ts'
 import { encodeCursor } from '../src/api/pagination.ts'
 import { CatalogReadRepository, type SearchType } from '../src/db/repositories/catalog-read.repository.ts'
 import { CountingQueryable } from '../src/db/sql.ts'
-import { importDiscogs } from '../src/ingest/discogs/import.ts'
 import { JobQueue } from '../src/jobs/queue.ts'
 import { createLogger } from '../src/logger.ts'
-import { FIXTURES } from '../test/support/cli.ts'
 import { createServerTestDatabase, tmpDir } from '../test/support/database.ts'
-import { writeRenumberedReleaseDump } from '../test/support/dumps.ts'
+import { loadBenchCatalog } from './support/catalog.ts'
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -89,10 +87,7 @@ const started = performance.now()
 const t = await createServerTestDatabase({ dbPoolMax: 10 }) // the server's default pool size
 const dumpDir = tmpDir('discograph-bench-graphql-')
 try {
-  console.error(`loading fixtures and ${RELEASES} releases…`)
-  await importDiscogs(t.db, [`${FIXTURES}/discogs_20200806_artists.xml.gz`, `${FIXTURES}/discogs_20200806_labels.xml.gz`, `${FIXTURES}/discogs_20200806_masters.xml.gz`])
-  await importDiscogs(t.db, [writeRenumberedReleaseDump(dumpDir, RELEASES)])
-  await t.db.pool.query('ANALYZE')
+  await loadBenchCatalog(t.db, RELEASES, dumpDir)
   const queue = await JobQueue.start(t.db)
   const api = await startApiServer({ db: t.db, config: t.config, logger: createLogger('silent'), queue }, { port: 0, host: '127.0.0.1' })
   const apiJs = await startApiServer({ db: t.db, config: t.config, logger: createLogger('silent'), queue, executor: 'graphql-js' }, { port: 0, host: '127.0.0.1' })

@@ -17,10 +17,8 @@ import 'reflect-metadata'
 import fs from 'node:fs'
 import { CatalogReadRepository, type SearchType } from '../src/db/repositories/catalog-read.repository.ts'
 import { CountingQueryable } from '../src/db/sql.ts'
-import { importDiscogs } from '../src/ingest/discogs/import.ts'
-import { FIXTURES } from '../test/support/cli.ts'
 import { createServerTestDatabase, tmpDir } from '../test/support/database.ts'
-import { writeRenumberedReleaseDump } from '../test/support/dumps.ts'
+import { loadBenchCatalog } from './support/catalog.ts'
 import { SEARCH_TEXTS, singleStatementSearchSql } from '../test/support/search-reference.ts'
 
 function arg(name: string, def: number): number {
@@ -48,10 +46,7 @@ const started = performance.now()
 const t = await createServerTestDatabase()
 const dumpDir = tmpDir('discograph-bench-search-')
 try {
-  console.error(`loading fixtures and ${RELEASES} releases…`)
-  await importDiscogs(t.db, [`${FIXTURES}/discogs_20200806_artists.xml.gz`, `${FIXTURES}/discogs_20200806_labels.xml.gz`, `${FIXTURES}/discogs_20200806_masters.xml.gz`])
-  await importDiscogs(t.db, [writeRenumberedReleaseDump(dumpDir, RELEASES)])
-  await t.db.pool.query('ANALYZE')
+  await loadBenchCatalog(t.db, RELEASES, dumpDir)
   const { rows: sizes } = await t.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM track`)
   // as the API runs it: named prepared statements (planned once per connection)
   const repo = new CatalogReadRepository(new CountingQueryable(t.db.pool, true))
