@@ -10,6 +10,7 @@ import { ModelsEmbeddingsProbes1764900000000 } from './1764900000000-models-embe
 import { ModelFingerprintUnique1764900000100 } from './1764900000100-model-fingerprint-unique.ts'
 import { AudioFileClaims1764960000000 } from './1764960000000-audio-file-claims.ts'
 import { SearchTrigramBands1765000000000 } from './1765000000000-search-trigram-bands.ts'
+import { TrigramOperatorCosts1765000000100 } from './1765000000100-trigram-operator-costs.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   ModelFingerprintUnique1764900000100,
   AudioFileClaims1764960000000,
   SearchTrigramBands1765000000000,
+  TrigramOperatorCosts1765000000100,
 ]
