@@ -11,6 +11,7 @@ import { ModelFingerprintUnique1764900000100 } from './1764900000100-model-finge
 import { AudioFileClaims1764960000000 } from './1764960000000-audio-file-claims.ts'
 import { SearchTrigramBands1765000000000 } from './1765000000000-search-trigram-bands.ts'
 import { TrigramOperatorCosts1765000000100 } from './1765000000100-trigram-operator-costs.ts'
+import { SearchDictionary1765100000000 } from './1765100000000-search-dictionary.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   AudioFileClaims1764960000000,
   SearchTrigramBands1765000000000,
   TrigramOperatorCosts1765000000100,
+  SearchDictionary1765100000000,
 ]

@@ -12,6 +12,8 @@
  * score every title containing "lov" before it could take ten.
  */
 
+import { nextWordHash, nextWordHash2, WORD_HASH_SEED, WORD_HASH_SEED_2, type DictionaryWords } from './search-words.ts'
+
 /**
  * pg_trgm's count of a text's distinct trigrams (`cardinality(show_trgm(text))`), computed by the importer
  * so the database need not: for a text of ASCII characters only, where pg_trgm's rules are plain — words
@@ -20,10 +22,15 @@
  * letters and how they lower-case depends on the database's locale, and pg_trgm hashes multibyte
  * trigrams, so the count is left to the database: null. (An import stores texts as PostgreSQL counts
  * them either way; the search test compares every row.)
+ *
+ * Given `words`, the text's words go to the search dictionary in the same pass (src/db/search-words.ts):
+ * the importer reads every title once for both.
  */
-export function trigramCount(text: string): number | null {
-  const n = asciiTrigramCount(text)
-  return n === null ? null : Math.min(n, MAX_TRIGRAM_COUNT)
+export function trigramCount(text: string, words: DictionaryWords | null = null): number | null {
+  const n = asciiTrigramCount(text, words)
+  if (n === null || n < 0) words?.add(text)
+  if (n === null) return null
+  return Math.min(n < 0 ? countWithSet(text) : n, MAX_TRIGRAM_COUNT)
 }
 
 /**
@@ -32,7 +39,8 @@ export function trigramCount(text: string): number | null {
  */
 export const MAX_TRIGRAM_COUNT = 32767
 
-function asciiTrigramCount(text: string): number | null {
+/** The count for ASCII text; null beyond ASCII; −1 for a text too long for the table (countWithSet counts it). */
+function asciiTrigramCount(text: string, words: DictionaryWords | null): number | null {
   // Distinct trigrams are counted in an open-addressing table whose slots belong to the current call only
   // when stamped with its generation: no clearing, no allocation (this runs for every title of a dump).
   if (++generation === 0x7fffffff) {
@@ -43,6 +51,9 @@ function asciiTrigramCount(text: string): number | null {
   let a = 32 // the two characters before the current one, in the padded word (a space: not in a word)
   let b = 32
   let inWord = false
+  let wordStart = 0
+  let wordHash = 0
+  let wordHash2 = 0
   for (let i = 0; i <= text.length; i++) {
     let c = i < text.length ? text.charCodeAt(i) : 32
     if (c > 127) return null
@@ -52,13 +63,19 @@ function asciiTrigramCount(text: string): number | null {
       if (!inWord) {
         a = b = 32 // the padding before a word
         inWord = true
+        wordStart = i
+        wordHash = WORD_HASH_SEED
+        wordHash2 = WORD_HASH_SEED_2
       }
+      wordHash = nextWordHash(wordHash, c)
+      wordHash2 = nextWordHash2(wordHash2, c)
     } else if (inWord) {
+      if (words !== null) words.word(wordHash, wordHash2, text, wordStart, i)
       c = 32 // the padding after a word: one trigram ends with it
       inWord = false
     } else continue
     const key = (a << 14) | (b << 7) | c
-    if (distinct >= SLOTS / 2) return countWithSet(text) // a very long text: no need to be clever
+    if (distinct >= SLOTS / 2) return -1 // a very long text: no need to be clever
     let slot = Math.imul(key, 0x9e3779b1) >>> (32 - SLOT_BITS)
     while (STAMPS[slot] === generation && KEYS[slot] !== key) slot = (slot + 1) & (SLOTS - 1)
     if (STAMPS[slot] !== generation) {

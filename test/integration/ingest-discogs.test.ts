@@ -10,6 +10,7 @@ import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { parseRelease } from '../../src/ingest/discogs/records.ts'
 import { XmlRecordReader } from '../../src/ingest/discogs/xml-records.ts'
 import { createEmbeddedTestDatabase, createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
+import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../../src/db/search-words.ts'
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/discogs')
 const fixture = (type: string) => path.join(FIXTURES, `discogs_20200806_${type}.xml.gz`)
@@ -87,6 +88,22 @@ describe.each([
     const counts = await trigramCounts()
     expect(counts.wrong).toBe(0)
     expect(counts.beyondAscii).toBeGreaterThan(100)
+  })
+
+  it('fills the search dictionary with every word of the searchable texts, as PostgreSQL splits them', async () => {
+    const texts = ['artist:name', 'label:name', 'master:title', 'release:title', 'track:title'].map((x) => x.split(':'))
+    const [diff] = await q(
+      `WITH expected AS (
+         SELECT DISTINCT w FROM (${texts.map(([table, text]) => `SELECT ${text} AS text FROM ${table}`).join(' UNION ALL ')}) t,
+                regexp_split_to_table(lower(t.text), ${WORD_SEPARATOR_SQL}) AS w
+          WHERE length(w) BETWEEN ${MIN_WORD_LENGTH} AND ${MAX_WORD_LENGTH})
+       SELECT (SELECT count(*) FROM expected)::int AS expected,
+              (SELECT array_agg(w) FROM (SELECT w FROM expected EXCEPT SELECT word FROM search_word) m) AS missing,
+              (SELECT array_agg(word) FROM (SELECT word FROM search_word EXCEPT SELECT w FROM expected) x) AS extra`,
+    )
+    expect(diff.expected).toBeGreaterThan(5000)
+    expect(diff.missing).toBeNull()
+    expect(diff.extra).toBeNull()
   })
 
   it('release 1: Stockholm by The Persuader on Svek', async () => {

@@ -1,4 +1,6 @@
-import { SEARCHABLE, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import type { Queryable } from '../../src/db/sql.ts'
+import { CatalogReadRepository, SEARCHABLE, searchTypeSql, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { ENOUGH_HITS, relaxedPasses } from '../../src/db/search-relaxation.ts'
 import { trigramCountColumn } from '../../src/db/trigram-bands.ts'
 
 /** Each searchable text, as the repository searches it, with the column of its trigram count. */
@@ -9,14 +11,25 @@ export const SEARCH_TEXTS = (Object.entries(SEARCHABLE) as [SearchType, { table:
 }))
 
 /**
- * Search as one statement that scores every trigram candidate (what search did before bands): the
- * reference its results must equal, and the baseline of bench:search. $1 query, $2 limit + offset, $3 offset.
+ * Search with each pass as one statement scoring every candidate, without bands: what the banded search
+ * must equal, and bench:search's baseline of the same search.
  */
-export function singleStatementSearchSql(types: readonly SearchType[]): string {
-  const parts = SEARCH_TEXTS.filter((s) => types.includes(s.type)).map(
-    (s) => `(SELECT '${s.type}' AS type, id::float8 AS id, ${s.text} AS text,
-        round(((similarity(${s.text}, $1) + word_similarity($1, ${s.text})) / 2)::numeric, 4)::float8 AS score
-      FROM ${s.table} WHERE ${s.text} % $1 OR $1 <% ${s.text} ORDER BY score DESC, id LIMIT $2)`,
-  )
-  return `SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2 - $3 OFFSET $3`
+export async function oneStatementSearch(db: Queryable, query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
+  const plan = await new CatalogReadRepository(db).searchPlan(query)
+  const take = Math.max(limit + offset, ENOUGH_HITS)
+  let hits: SearchHit[] = []
+  for (const wordSets of relaxedPasses(plan.patterns.length)) {
+    const sql = `SELECT * FROM (${types.map((t) => searchTypeSql(t, null, wordSets)).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
+    hits = (await db.query<SearchHit>(sql, [query, take, ...plan.patterns])).rows
+    if (hits.length >= ENOUGH_HITS) break
+  }
+  return hits.slice(offset, offset + limit)
+}
+
+/**
+ * Search as it was before words and bands: one statement scoring every trigram candidate (`%` similarity
+ * or `<%` word similarity) over one trigram index per text; bench:search's "before". $1 query, $2 limit.
+ */
+export function trigramSearchSql(types: readonly SearchType[]): string {
+  return `SELECT * FROM (${types.map((t) => searchTypeSql(t, null, [[]])).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
 }

@@ -6,6 +6,7 @@ import { readDumpFile, type ParsedBatch, type ReadOptions, type ReaderEvent } fr
 import { readDumpFileInWorkers } from '../../src/ingest/discogs/parse-workers.ts'
 import { segmentDumpFile, type RecordSegment } from '../../src/ingest/discogs/record-segments.ts'
 import { parseSegment } from '../../src/ingest/discogs/segment-parser.ts'
+import { BatchCarry } from '../../src/ingest/discogs/staging-batch.ts'
 import { TRACK_NUMBER_DIGITS, type StageTable } from '../../src/db/repositories/catalog-staging.ts'
 import { DumpFormatError } from '../../src/errors.ts'
 import { FIXTURES } from '../support/cli.ts'
@@ -67,8 +68,8 @@ describe('record segments', () => {
     expect(segs.map((s) => s.recordsBefore)).toEqual(segs.map((_, i) => 7 * i))
     // Each segment starts at its first record, in the uncompressed document.
     for (const s of segs) expect(Buffer.from(s.bytes.subarray(0, 9)).toString()).toBe('<release ')
-    const hints = new Map()
-    const parsed = segs.flatMap((s) => parseSegment(s, { encoding: 'copy', dumpDate: '20200806', batchChars: 8 << 20 }, hints))
+    const carry = new BatchCarry()
+    const parsed = segs.flatMap((s) => parseSegment(s, { encoding: 'copy', dumpDate: '20200806', batchChars: 8 << 20 }, carry))
     expect(digest(parsed)).toEqual(whole)
   })
 
@@ -86,7 +87,7 @@ describe('record segments', () => {
     expect(text).toContain('<sublabels><label')
     const segs = await segments(LABELS, 3)
     expect(segs).toHaveLength(Math.ceil(1000 / 3))
-    const parsed = segs.flatMap((s) => parseSegment(s, { encoding: 'copy', dumpDate: '20200806', batchChars: 8 << 20 }, new Map()))
+    const parsed = segs.flatMap((s) => parseSegment(s, { encoding: 'copy', dumpDate: '20200806', batchChars: 8 << 20 }, new BatchCarry()))
     expect(parsed.reduce((n, b) => n + b.records, 0)).toBe(1000)
     expect(parsed.flatMap((b) => Object.keys(b.unknown))).toEqual([])
 

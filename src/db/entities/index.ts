@@ -24,6 +24,7 @@ import { ReleaseStyleEntity } from './release-style.entity.ts'
 import { TrackArtistEntity } from './track-artist.entity.ts'
 import { TrackCreditEntity } from './track-credit.entity.ts'
 import { DiscogsImportEntity } from './discogs-import.entity.ts'
+import { SearchWordEntity } from './search-word.entity.ts'
 
 export { ArtistEntity, LabelEntity, MasterEntity, ReleaseEntity, TrackEntity }
 
@@ -49,6 +50,7 @@ export {
   TrackArtistEntity,
   TrackCreditEntity,
   DiscogsImportEntity,
+  SearchWordEntity,
 }
 
 /** The Discogs catalog's child tables (each row owned by one record) and the import's bookkeeping. */
@@ -77,4 +79,4 @@ export const discogsEntities = [
 ]
 
 /** Every entity; later concerns (audio, models, jobs) add theirs here. */
-export const entities = [...discogsEntities, ArtistEntity, LabelEntity, MasterEntity, ReleaseEntity, TrackEntity]
+export const entities = [...discogsEntities, ArtistEntity, LabelEntity, MasterEntity, ReleaseEntity, TrackEntity, SearchWordEntity]

@@ -1,6 +1,8 @@
 import type { Queryable } from '../sql.ts'
 import type { KeysetPage } from '../../api/pagination.ts'
-import { bandCondition, bandsByBound, isSettled, trigramCountColumn } from '../trigram-bands.ts'
+import { ENOUGH_HITS, relaxedPasses } from '../search-relaxation.ts'
+import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
+import { bandCondition, bandsByBound, isSettled, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
 
 /**
  * Every read of the catalog the API makes, batched: each function takes many parent keys and answers all
@@ -274,6 +276,42 @@ export interface SearchHit {
   score: number
 }
 
+export interface SearchPlan {
+  /** pg_trgm's count of the query's trigrams */
+  trigrams: number
+  /** per word of the query, a regular expression of it and its likes in the dictionary */
+  patterns: string[]
+}
+
+/** How like a query's word a dictionary word must be to be searched for it (pg_trgm similarity). */
+export const TYPO_SIMILARITY = 0.5
+/** At most this many of the dictionary's words like a query's word are searched for it, the likest. */
+export const TYPO_ALTERNATIVES = 5
+
+/**
+ * One type's best hits within one band (all bands when `band` is null: the reference the tests compare
+ * with) as `type, id, text, score`, best first, at most $2. $1 is the query, $3… the plan's patterns, one
+ * per word: the text must match every pattern of one of `wordSets` (indexes into the patterns); a single
+ * empty set takes trigram candidates instead.
+ */
+export function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: readonly (readonly number[])[]): string {
+  const s = SEARCHABLE[type]
+  const inBand = band === null ? 'true' : bandCondition(trigramCountColumn(s.text), band)
+  const containsAll = (set: readonly number[]) => set.map((i) => `${s.text} ~* $${i + 3}`).join(' AND ')
+  // Without words, the two kinds of trigram candidates as a UNION rather than one OR: each is then
+  // rechecked only by its own operator, and word similarity, the costly one on long titles, only on its
+  // own few candidates.
+  const candidates =
+    wordSets[0].length > 0
+      ? `SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND (${wordSets.map((set) => `(${containsAll(set)})`).join(' OR ')})`
+      : `SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND ${s.text} % $1
+         UNION SELECT id, ${s.text} FROM ${s.table} WHERE ${inBand} AND $1 <% ${s.text}`
+  return `(SELECT '${type}' AS type, id::float8 AS id, text,
+      round(((similarity(text, $1) + word_similarity($1, text)) / 2)::numeric, 4)::float8 AS score
+    FROM (${candidates}) candidates
+    ORDER BY score DESC, id LIMIT $2)`
+}
+
 /** Search's order: best score first, then by type and id, as SQL orders them (the type names are ASCII capitals). */
 function bySearchRank(a: SearchHit, b: SearchHit): number {
   return b.score - a.score || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.id - b.id)
@@ -442,35 +480,62 @@ export class CatalogReadRepository {
   }
 
   /**
-   * Ranked, typo-tolerant search (trigrams ignore case): trigram candidates (`%` similarity or `<%` word
-   * similarity), scored by the mean of similarity and word similarity (1 = exact match), so a whole-title
-   * match outranks a title that merely contains the words. Ranked per type by score then id, the union by
-   * score, type, id: the same hits as scoring every candidate, found band by band (src/db/trigram-bands.ts).
-   * Each round reads the next band of every type, until the best `offset + limit` so far beat all a band
-   * left could hold; only those make the page, whatever their type, so a common word reads a band or two
-   * of short titles instead of every title that contains it.
+   * How a query is searched: its trigram count (for the bands' bounds) and, per word of the query (3 to 100
+   * letters and digits, as the dictionary keeps them), a regular expression matching the word or one of
+   * the dictionary's words like it (trigram similarity ≥ TYPO_SIMILARITY, at most TYPO_ALTERNATIVES,
+   * those that contain the word left out: the word matches them already).
+   */
+  async searchPlan(query: string): Promise<SearchPlan> {
+    const { rows } = await this.db.query<SearchPlan>(
+      `WITH words AS (
+         SELECT DISTINCT w FROM regexp_split_to_table(lower($1), ${WORD_SEPARATOR_SQL}) AS w
+          WHERE length(w) BETWEEN ${MIN_WORD_LENGTH} AND ${MAX_WORD_LENGTH})
+       SELECT cardinality(show_trgm($1))::int AS trigrams,
+              coalesce((SELECT array_agg((
+                SELECT string_agg(a, '|') FROM (
+                  SELECT w UNION ALL (
+                    SELECT d.word FROM search_word d
+                     WHERE d.word % w AND similarity(d.word, w) >= ${TYPO_SIMILARITY} AND strpos(d.word, w) = 0
+                     ORDER BY similarity(d.word, w) DESC, d.word LIMIT ${TYPO_ALTERNATIVES})) AS alternatives (a)) ORDER BY w)
+                FROM words), '{}') AS patterns`,
+      [query],
+    )
+    return rows[0]
+  }
+
+  /**
+   * Ranked, typo-tolerant search: a text is a candidate when it contains every word of the query, or a
+   * dictionary word like it (searchPlan; src/db/search-words.ts says why words), or, when fewer than
+   * ENOUGH_HITS do, most of the words (src/db/search-relaxation.ts); a query of only short words ("dj",
+   * "x") takes trigram candidates instead (`%` similarity or `<%` word similarity). Candidates are scored
+   * by the mean of trigram similarity and word similarity (1 = exact match), so a whole-title match
+   * outranks a title that merely contains the words, and ranked by score, type, id.
    */
   async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
-    const want = limit + offset
-    const { rows: q } = await this.db.query<{ n: number }>(`SELECT cardinality(show_trgm($1))::int AS n`, [query])
-    let best: SearchHit[] = []
-    for (const { band, bound } of bandsByBound(q[0].n)) {
-      if (isSettled(best, want, bound)) break
-      // The two kinds of candidates as a UNION rather than one OR: each is then rechecked only by its own
-      // operator, and word similarity, the costly one on long titles, only on its own few candidates
-      // (the similarity index hands over every title sharing 30 % of the query's trigrams).
-      const parts = types.map((type) => {
-        const s = SEARCHABLE[type]
-        const inBand = bandCondition(trigramCountColumn(s.text), band)
-        return `(SELECT '${type}' AS type, id::float8 AS id, text,
-            round(((similarity(text, $1) + word_similarity($1, text)) / 2)::numeric, 4)::float8 AS score
-          FROM (SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND ${s.text} % $1
-                UNION SELECT id, ${s.text} FROM ${s.table} WHERE ${inBand} AND $1 <% ${s.text}) candidates
-          ORDER BY score DESC, id LIMIT $2)`
-      })
-      const { rows } = await this.db.query<SearchHit>(parts.join(' UNION ALL '), [query, want])
-      best = [...best, ...rows].sort(bySearchRank).slice(0, want)
+    const plan = await this.searchPlan(query)
+    const take = Math.max(limit + offset, ENOUGH_HITS)
+    let hits: SearchHit[] = []
+    for (const wordSets of relaxedPasses(plan.patterns.length)) {
+      hits = await this.searchPass(query, plan, wordSets, types, take)
+      if (hits.length >= ENOUGH_HITS) break
     }
-    return best.slice(offset)
+    return hits.slice(offset, offset + limit)
+  }
+
+  /**
+   * The best `take` candidates of one pass: the same hits as scoring every candidate, found band by band
+   * (src/db/trigram-bands.ts). Each round reads the next band of every type, until the best so far beat all
+   * a band left could hold; only those make the page, whatever their type, so a common word reads a band
+   * or two of short titles instead of every title that contains it.
+   */
+  private async searchPass(query: string, plan: SearchPlan, wordSets: number[][], types: readonly SearchType[], take: number): Promise<SearchHit[]> {
+    let best: SearchHit[] = []
+    for (const { band, bound } of bandsByBound(plan.trigrams)) {
+      if (isSettled(best, take, bound)) break
+      const sql = types.map((type) => searchTypeSql(type, band, wordSets)).join(' UNION ALL ')
+      const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...plan.patterns])
+      best = [...best, ...rows].sort(bySearchRank).slice(0, take)
+    }
+    return best
   }
 }

@@ -318,6 +318,8 @@ export interface StagedBatch {
   uncounted: Partial<Record<StageTable, { offsets: Int32Array; texts: string[] }>>
   /** rows per staging table */
   rows: Partial<Record<StageTable, number>>
+  /** words for the search dictionary (src/db/search-words.ts), some perhaps already there */
+  words: string[]
   records: number
   /** the records' ids (to tell a batch of new records from one that needs the merge) */
   ids: number[]
@@ -581,6 +583,7 @@ export class CatalogWriterRepository {
           }
         }
         if (!direct) result = await this.loadAndMerge(batch, progress)
+        await this.addDictionaryWords(batch.words)
       }
       await c.query(`UPDATE discogs_import SET records = $3, last_id = $4 WHERE dump_date = $1 AND type = $2`, [
         progress.dumpDate,
@@ -617,6 +620,17 @@ export class CatalogWriterRepository {
       writeTrigramCounts(batch.tables[t]!, u.offsets, rows.map((r) => r.n))
       this.time('count trigrams', t0)
     }
+  }
+
+  /**
+   * Adds the batch's words to the search dictionary, in the batch's transaction: words are never removed
+   * (a word whose last title changed only costs a wasted lookup), so a re-run adds what a failed one did not.
+   */
+  private async addDictionaryWords(words: string[]): Promise<void> {
+    if (words.length === 0) return
+    const t0 = performance.now()
+    await this.client.query(`INSERT INTO search_word (word) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [words])
+    this.time('dictionary words', t0)
   }
 
   /** True when no record of the batch is in the catalog yet. */

@@ -1,11 +1,10 @@
 import { DumpFormatError } from '../../errors.ts'
-import type { StageTable } from '../../db/repositories/catalog-staging.ts'
 import type { DumpType } from './records.ts'
 import { RecordBatcher, type BatchOptions } from './record-batcher.ts'
 import type { SegmentOptions } from './record-segments.ts'
 import { readDumpStream, type StreamContext } from './record-stream.ts'
 import type { SegmentParseOptions } from './segment-parser.ts'
-import type { EncodedBatch, Encoding } from './staging-batch.ts'
+import { BatchCarry, type EncodedBatch, type Encoding } from './staging-batch.ts'
 
 export interface ReadOptions {
   encoding: Encoding
@@ -82,9 +81,9 @@ export class LastGoodRecord {
  */
 export async function* readDumpFile(file: string, opts: ReadOptions): AsyncGenerator<ReaderEvent> {
   const batchOptions = batchOptionsOf(opts)
-  const sizeHints = new Map<StageTable, number>()
+  const carry = new BatchCarry()
   const lastGood = new LastGoodRecord()
-  const batchers = (ctx: StreamContext) => new RecordBatcher(ctx.type, batchOptions, sizeHints, ctx.bytesRead, opts.skipRecords)
+  const batchers = (ctx: StreamContext) => new RecordBatcher(ctx.type, batchOptions, carry, ctx.bytesRead, opts.skipRecords)
   try {
     for await (const ev of readDumpStream(file, false, batchers)) {
       if (ev.kind === 'start') {

@@ -1,10 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import type { StageTable } from '../../db/repositories/catalog-staging.ts'
 import { DumpFormatError } from '../../errors.ts'
 import { readDumpFile, type ReadOptions } from './dump-reader.ts'
 import type { RecordSegment } from './record-segments.ts'
 import { parseSegment, type SegmentParseOptions } from './segment-parser.ts'
-import { batchBuffers } from './staging-batch.ts'
+import { BatchCarry, batchBuffers } from './staging-batch.ts'
 
 /**
  * A parse worker (parse-workers.ts), in one of two roles: the whole file read in one pass, its batches
@@ -26,10 +25,10 @@ const failure = (err: unknown) => {
 }
 
 if (data.role === 'segments') {
-  const sizeHints = new Map<StageTable, number>()
+  const carry = new BatchCarry()
   port.on('message', (segment: RecordSegment) => {
     try {
-      const batches = parseSegment(segment, data.opts, sizeHints)
+      const batches = parseSegment(segment, data.opts, carry)
       port.postMessage({ seq: segment.seq, batches }, batches.flatMap(batchBuffers))
     } catch (err) {
       port.postMessage({ seq: segment.seq, error: failure(err) })

@@ -1,8 +1,7 @@
-import type { StageTable } from '../../db/repositories/catalog-staging.ts'
 import type { ParsedBatch } from './dump-reader.ts'
 import { RECORD_ELEMENT, parseRecord, recordId, type DumpType } from './records.ts'
 import type { RecordHandler, StreamedRecord } from './record-stream.ts'
-import { StagingBatch, type Encoding } from './staging-batch.ts'
+import { StagingBatch, type BatchCarry, type Encoding } from './staging-batch.ts'
 
 export interface BatchOptions {
   encoding: Encoding
@@ -16,7 +15,7 @@ export interface BatchOptions {
 /**
  * Parses record trees into encoded staging batches, skipping the first `skip` records (a resumed run).
  * A batch is also cut before a record id it already holds: two versions of one record cannot be merged
- * in one statement. `sizeHints` carries buffer sizes from one batch to the next.
+ * in one statement. `carry` passes what one batch hands on to the next.
  */
 export class RecordBatcher implements RecordHandler<ParsedBatch[]> {
   private readonly recordElement: string
@@ -33,7 +32,7 @@ export class RecordBatcher implements RecordHandler<ParsedBatch[]> {
   constructor(
     private readonly type: DumpType,
     private readonly opts: BatchOptions,
-    private readonly sizeHints: Map<StageTable, number>,
+    private readonly carry: BatchCarry,
     private readonly bytesRead: () => number,
     private skip = 0,
   ) {
@@ -78,7 +77,7 @@ export class RecordBatcher implements RecordHandler<ParsedBatch[]> {
   }
 
   private newBatch(): StagingBatch {
-    return new StagingBatch(this.type, this.opts.encoding, this.opts.dumpDate, this.sizeHints)
+    return new StagingBatch(this.type, this.opts.encoding, this.opts.dumpDate, this.carry)
   }
 
   private emit(): void {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import { STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type StageTable } from '../../db/repositories/catalog-staging.ts'
+import { DictionaryWords } from '../../db/search-words.ts'
 import { trigramCount } from '../../db/trigram-bands.ts'
 import type {
   ArtistRecord,
@@ -56,6 +57,8 @@ export interface EncodedBatch {
    * which the writer fills in before loading. (JSON leaves them null; the insert counts them.)
    */
   uncounted: Partial<Record<StageTable, { offsets: Int32Array; texts: string[] }>>
+  /** words of the batch's searchable texts for the search dictionary, less those the import sent lately */
+  words: string[]
   records: number
   /** the records' Discogs ids, in batch order (the writer checks which are already stored) */
   ids: number[]
@@ -282,6 +285,12 @@ const STAGE_TAG = new Map<StageTable, number>(
 /** `sha1` of bytes in one call (Node ≥ 20.12): no Hash object per record. */
 const sha1Hex = (data: Uint8Array): string => crypto.hash('sha1', data, 'hex')
 
+/** What a batch hands on to the next batch of the same import: buffer sizes, and the dictionary words already sent. */
+export class BatchCarry {
+  readonly sizeHints = new Map<StageTable, number>()
+  readonly words = new DictionaryWords()
+}
+
 export class StagingBatch {
   private readonly sinks = new Map<StageTable, ByteSink>()
   private readonly numberOffsets = new Map<StageTable, number[]>()
@@ -321,14 +330,14 @@ export class StagingBatch {
   private readonly coreTail: string
 
   /**
-   * @param sizeHints bytes per table of a previous batch, to size the buffers once
    * @param dumpDate YYYYMMDD, written into the core rows' first/last seen columns
+   * @param carry from the import's previous batch
    */
   constructor(
     readonly type: DumpType,
     readonly encoding: Encoding,
     dumpDate: string,
-    private readonly sizeHints: Map<StageTable, number> = new Map(),
+    private readonly carry = new BatchCarry(),
   ) {
     this.json = encoding === 'json'
     this.coreTail = this.json ? `","${dumpDate}","${dumpDate}",null` : `\t${dumpDate}\t${dumpDate}\t\\N`
@@ -385,18 +394,18 @@ export class StagingBatch {
       if (this.json) s.byte(93) // ]
       tables[t] = s.view()
       rows[t] = s.rows
-      this.sizeHints.set(t, s.len)
+      this.carry.sizeHints.set(t, s.len)
       const offsets = this.numberOffsets.get(t)
       if (offsets) trackNumbers[t] = Int32Array.from(offsets)
     }
     const { type, records, idList: ids, firstId, lastId } = this
-    return { type, tables, rows, trackNumbers, uncounted, records, ids, firstId, lastId }
+    return { type, tables, rows, trackNumbers, uncounted, words: this.carry.words.take(), records, ids, firstId, lastId }
   }
 
   private sink(table: StageTable): ByteSink {
     let s = this.sinks.get(table)
     if (!s) {
-      s = new ByteSink(Math.max(4096, Math.ceil((this.sizeHints.get(table) ?? 0) * 1.1)))
+      s = new ByteSink(Math.max(4096, Math.ceil((this.carry.sizeHints.get(table) ?? 0) * 1.1)))
       if (this.json) s.byte(91) // [
       this.sinks.set(table, s)
     }
@@ -552,7 +561,7 @@ export class StagingBatch {
    */
   private endWithCount(out: ByteSink, table: StageTable, text: string | null): void {
     out.byte(this.json ? 44 : TAB)
-    const n = text === null ? null : trigramCount(text)
+    const n = text === null ? null : trigramCount(text, this.carry.words)
     if (n !== null) out.int(n)
     else if (text === null || this.json) out.nul(this.json)
     else {

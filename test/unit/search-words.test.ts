@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { combinations, ENOUGH_HITS, MAX_WORD_SETS, relaxedPasses } from '../../src/db/search-relaxation.ts'
+import { DictionaryWords, MAX_WORD_LENGTH, searchWords } from '../../src/db/search-words.ts'
+
+describe('searchWords: the dictionary’s words of a text', () => {
+  it('splits on anything but letters and digits, lower-cases, keeps 3 to 100 characters', () => {
+    expect(searchWords("Can't Get Enough (Extended Version) - Part 2")).toEqual(['can', 'get', 'enough', 'extended', 'version', 'part'])
+    expect(searchWords('DJ X-Press 2000')).toEqual(['press', '2000'])
+    expect(searchWords('a'.repeat(MAX_WORD_LENGTH) + ' ' + 'b'.repeat(MAX_WORD_LENGTH + 1))).toEqual(['a'.repeat(MAX_WORD_LENGTH)])
+  })
+
+  it('lower-cases one character for one, as PostgreSQL does, and leaves out superscripts', () => {
+    expect(searchWords('ΕΛΛΑΣ İPEK Straße Dark² Ωmega')).toEqual(['ελλασ', 'ipek', 'straße', 'dark', 'ωmega'])
+  })
+})
+
+describe('DictionaryWords: the words an import sends', () => {
+  it('gives each word once, as searchWords splits it, ASCII or not', () => {
+    const d = new DictionaryWords()
+    const texts = ['The Persuader', 'Stockholm', 'the persuader (remix)', 'Jesper Dahlbäck', 'Dahlbäck Remix', 'Östermalm / Stockholm', 'A b c']
+    for (const t of texts) d.add(t)
+    const words = d.take()
+    expect(words).toEqual([...new Set(texts.flatMap(searchWords))])
+    expect(d.take()).toEqual([])
+    d.add('THE PERSUADER')
+    expect(d.take()).toEqual([]) // still cached: not sent again
+  })
+
+  it('sends again a word the cache lost, and never loses one it has not sent', () => {
+    const d = new DictionaryWords()
+    const many = Array.from({ length: 600_000 }, (_, i) => `w${i.toString(36)}x`)
+    for (const w of many) d.add(w)
+    const first = d.take()
+    // every word, once: also words whose first hashes collide (about 80 pairs among 600k 32-bit hashes)
+    expect(first.length).toBe(many.length)
+    expect(new Set(first).size).toBe(many.length)
+    for (const w of [...many].reverse()) d.add(w) // the last words added are still there
+    const again = d.take()
+    expect(again.length).toBeGreaterThan(many.length / 2) // 600k words do not fit 65k places
+    expect(again.length).toBeLessThan(many.length)
+  })
+})
+
+describe('relaxedPasses: which words a title must contain, pass by pass', () => {
+  it('all words, then all but one, … down to half of them', () => {
+    expect(relaxedPasses(0)).toEqual([[[]]])
+    expect(relaxedPasses(1)).toEqual([[[0]]])
+    expect(relaxedPasses(2)).toEqual([[[0, 1]], [[0], [1]]])
+    expect(relaxedPasses(3)).toEqual([[[0, 1, 2]], [[0, 1], [0, 2], [1, 2]]])
+    expect(relaxedPasses(5).map((p) => p.map((s) => s.length))).toEqual([[5], [4, 4, 4, 4, 4], Array(10).fill(3)])
+  })
+
+  it('stops before a pass of more than MAX_WORD_SETS sets', () => {
+    for (let n = 1; n <= 20; n++) {
+      const passes = relaxedPasses(n)
+      expect(passes.length).toBeGreaterThan(0)
+      for (const p of passes) expect(p.length).toBeLessThanOrEqual(MAX_WORD_SETS)
+      // each pass's sets are one size smaller than the last pass's
+      passes.forEach((p, i) => expect(p.every((s) => s.length === n - i)).toBe(true))
+    }
+    expect(relaxedPasses(8).at(-1)![0].length).toBe(5) // C(8,4) = 70 sets: not tried
+    expect(ENOUGH_HITS).toBeGreaterThan(0)
+  })
+
+  it('combinations: every k-subset once, ascending', () => {
+    const c = combinations(6, 3)
+    expect(c.length).toBe(20)
+    expect(new Set(c.map((s) => s.join())).size).toBe(20)
+    for (const s of c) expect([...s].sort((a, b) => a - b)).toEqual(s)
+    expect(combinations(4, 0)).toEqual([[]])
+  })
+})
