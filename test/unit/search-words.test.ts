@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { combinations, ENOUGH_HITS, MAX_WORD_SETS, relaxedPasses } from '../../src/db/search-relaxation.ts'
 import { DictionaryWords, MAX_WORD_LENGTH, searchWords } from '../../src/db/search-words.ts'
+import { trigramCount } from '../../src/db/trigram-bands.ts'
 
 describe('searchWords: the dictionary’s words of a text', () => {
   it('splits on anything but letters and digits, lower-cases, keeps 3 to 100 characters', () => {
@@ -24,6 +25,17 @@ describe('DictionaryWords: the words an import sends', () => {
     expect(d.take()).toEqual([])
     d.add('THE PERSUADER')
     expect(d.take()).toEqual([]) // still cached: not sent again
+  })
+
+  it('gets the same words from the importer’s pass (trigramCount splitting ASCII texts) as from add', () => {
+    const texts = ['The Persuader', 'Stockholm (Original Mix)', "Can't Get Enough - Part 2", 'DJ X-Press 2000', 'Jesper Dahlbäck', 'mix MIX Mix remix']
+    const fast = new DictionaryWords()
+    const counts = texts.map((t) => trigramCount(t, fast))
+    expect(counts).toEqual(texts.map((t) => trigramCount(t)))
+    expect(fast.take()).toEqual([...new Set(texts.flatMap(searchWords))])
+    const long = Array.from({ length: 3000 }, (_, i) => `word${i}`).join(' ') // past the trigram table: counted another way
+    trigramCount(long, fast)
+    expect(fast.take()).toEqual(searchWords(long))
   })
 
   it('sends again a word the cache lost, and never loses one it has not sent', () => {
