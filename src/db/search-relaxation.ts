@@ -1,10 +1,11 @@
 /**
- * Which of a query's words a title must contain, pass by pass. Search first wants every word; a query
- * that finds fewer than ENOUGH_HITS that way (a pasted title whose version differs: "Can't Get Enough
- * (Extended Version)" where the catalog has "Can't Get Enough") is searched again wanting all words but
- * one, then all but two, down to half of them. Each pass's candidates include the previous pass's, and
- * whether to relax depends only on how many titles hold all the words, not on the page asked for, so the
- * pages of one query are pages of one ranking.
+ * Which of a query's words a title must contain, pass by pass. Search first wants every word as typed; a
+ * query that finds fewer than ENOUGH_HITS that way is searched again letting each word match the
+ * dictionary's words like it too (a typo: "persuadr" finds "persuader"), then wanting all words but one,
+ * then all but two, down to half of them (a pasted title whose version differs: "Can't Get Enough
+ * (Extended Version)" where the catalog has "Can't Get Enough"). Each pass's candidates include the
+ * previous pass's, and whether to go on depends only on how many hits a pass found, not on the page asked
+ * for, so the pages of one query are pages of one ranking.
  */
 
 /** A pass that finds at least this many hits is the last. */
@@ -16,18 +17,29 @@ export const ENOUGH_HITS = 10
  */
 export const MAX_WORD_SETS = 64
 
+export interface SearchPass {
+  /** a title must contain every word of one of these sets (indexes into the query's words) */
+  wordSets: number[][]
+  /** whether a word also matches the dictionary's words like it */
+  alternatives: boolean
+}
+
 /**
- * The passes for a query of `n` words: each pass is a list of word sets (indexes into the words), every
- * set of its size; the sizes go from n down to ⌈n / 2⌉ (at least 1). A query without words (all shorter
- * than the dictionary's words) has one pass of one empty set: search then matches trigrams instead.
+ * The passes for a query of `n` words. `known`: every word is in the dictionary (otherwise the words as
+ * typed find nothing the next pass would not, and that pass is skipped); `alternatives`: some word has
+ * dictionary words like it (otherwise the pass with them is the same). The word sets' sizes go from n
+ * down to ⌈n / 2⌉ (at least 1). A query without words (all shorter than the dictionary's words) has one
+ * pass of one empty set: search then matches trigrams instead.
  */
-export function relaxedPasses(n: number): number[][][] {
-  if (n === 0) return [[[]]]
-  const passes: number[][][] = []
-  for (let keep = n; keep >= Math.max(1, Math.ceil(n / 2)); keep--) {
-    const sets = combinations(n, keep)
-    if (sets.length > MAX_WORD_SETS) break
-    passes.push(sets)
+export function searchPasses(n: number, known: boolean, alternatives: boolean): SearchPass[] {
+  if (n === 0) return [{ wordSets: [[]], alternatives: false }]
+  const passes: SearchPass[] = []
+  if (known) passes.push({ wordSets: combinations(n, n), alternatives: false })
+  if (!known || alternatives) passes.push({ wordSets: combinations(n, n), alternatives: true })
+  for (let keep = n - 1; keep >= Math.max(1, Math.ceil(n / 2)); keep--) {
+    const wordSets = combinations(n, keep)
+    if (wordSets.length > MAX_WORD_SETS) break
+    passes.push({ wordSets, alternatives: true })
   }
   return passes
 }

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../src/db/sql.ts'
-import { CatalogReadRepository, SEARCHABLE, searchTypeSql, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
-import { ENOUGH_HITS, relaxedPasses } from '../../src/db/search-relaxation.ts'
+import { CatalogReadRepository, passesOf, SEARCHABLE, searchTypeSql, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { ENOUGH_HITS } from '../../src/db/search-relaxation.ts'
 import { trigramCountColumn } from '../../src/db/trigram-bands.ts'
 
 /** Each searchable text, as the repository searches it, with the column of its trigram count. */
@@ -18,9 +18,9 @@ export async function oneStatementSearch(db: Queryable, query: string, types: re
   const plan = await new CatalogReadRepository(db).searchPlan(query)
   const take = Math.max(limit + offset, ENOUGH_HITS)
   let hits: SearchHit[] = []
-  for (const wordSets of relaxedPasses(plan.patterns.length)) {
-    const sql = `SELECT * FROM (${types.map((t) => searchTypeSql(t, null, wordSets)).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
-    hits = (await db.query<SearchHit>(sql, [query, take, ...plan.patterns])).rows
+  for (const pass of passesOf(plan)) {
+    const sql = `SELECT * FROM (${types.map((t) => searchTypeSql(t, null, pass.wordSets)).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
+    hits = (await db.query<SearchHit>(sql, [query, take, ...(pass.alternatives ? plan.patterns : plan.words)])).rows
     if (hits.length >= ENOUGH_HITS) break
   }
   return hits.slice(offset, offset + limit)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { combinations, ENOUGH_HITS, MAX_WORD_SETS, relaxedPasses } from '../../src/db/search-relaxation.ts'
+import { combinations, ENOUGH_HITS, MAX_WORD_SETS, searchPasses, type SearchPass } from '../../src/db/search-relaxation.ts'
 import { DictionaryWords, MAX_WORD_LENGTH, searchWords } from '../../src/db/search-words.ts'
 import { trigramCount } from '../../src/db/trigram-bands.ts'
 
@@ -53,24 +53,31 @@ describe('DictionaryWords: the words an import sends', () => {
   })
 })
 
-describe('relaxedPasses: which words a title must contain, pass by pass', () => {
-  it('all words, then all but one, … down to half of them', () => {
-    expect(relaxedPasses(0)).toEqual([[[]]])
-    expect(relaxedPasses(1)).toEqual([[[0]]])
-    expect(relaxedPasses(2)).toEqual([[[0, 1]], [[0], [1]]])
-    expect(relaxedPasses(3)).toEqual([[[0, 1, 2]], [[0, 1], [0, 2], [1, 2]]])
-    expect(relaxedPasses(5).map((p) => p.map((s) => s.length))).toEqual([[5], [4, 4, 4, 4, 4], Array(10).fill(3)])
+describe('searchPasses: which words a title must contain, pass by pass', () => {
+  const sizes = (passes: SearchPass[]) => passes.map((p) => `${p.wordSets.map((s) => s.length).join(',')}${p.alternatives ? '+' : ''}`)
+  it('the words as typed, then with their likes, then all but one, … down to half of them', () => {
+    expect(searchPasses(0, true, false)).toEqual([{ wordSets: [[]], alternatives: false }])
+    expect(searchPasses(1, true, true)).toEqual([{ wordSets: [[0]], alternatives: false }, { wordSets: [[0]], alternatives: true }])
+    expect(searchPasses(2, true, true).map((p) => p.wordSets)).toEqual([[[0, 1]], [[0, 1]], [[0], [1]]])
+    expect(sizes(searchPasses(3, true, true))).toEqual(['3', '3+', '2,2,2+'])
+    expect(sizes(searchPasses(5, true, true))).toEqual(['5', '5+', '4,4,4,4,4+', '3,3,3,3,3,3,3,3,3,3+'])
+  })
+
+  it('skips the words as typed when one is not in the dictionary, and the likes when there are none', () => {
+    expect(sizes(searchPasses(2, false, true))).toEqual(['2+', '1,1+'])
+    expect(sizes(searchPasses(2, true, false))).toEqual(['2', '1,1+'])
+    expect(sizes(searchPasses(1, false, false))).toEqual(['1+'])
   })
 
   it('stops before a pass of more than MAX_WORD_SETS sets', () => {
     for (let n = 1; n <= 20; n++) {
-      const passes = relaxedPasses(n)
-      expect(passes.length).toBeGreaterThan(0)
-      for (const p of passes) expect(p.length).toBeLessThanOrEqual(MAX_WORD_SETS)
-      // each pass's sets are one size smaller than the last pass's
-      passes.forEach((p, i) => expect(p.every((s) => s.length === n - i)).toBe(true))
+      const passes = searchPasses(n, true, true)
+      expect(passes.slice(0, 2).map((p) => p.wordSets)).toEqual([combinations(n, n), combinations(n, n)])
+      for (const p of passes) expect(p.wordSets.length).toBeLessThanOrEqual(MAX_WORD_SETS)
+      // after the first two, each pass's sets are one word smaller than the last's
+      passes.slice(2).forEach((p, i) => expect(p.wordSets.every((s) => s.length === n - 1 - i)).toBe(true))
     }
-    expect(relaxedPasses(8).at(-1)![0].length).toBe(5) // C(8,4) = 70 sets: not tried
+    expect(searchPasses(8, true, true).at(-1)!.wordSets[0].length).toBe(5) // C(8,4) = 70 sets: not tried
     expect(ENOUGH_HITS).toBeGreaterThan(0)
   })
 

@@ -1,6 +1,6 @@
 import type { Queryable } from '../sql.ts'
 import type { KeysetPage } from '../../api/pagination.ts'
-import { ENOUGH_HITS, relaxedPasses } from '../search-relaxation.ts'
+import { ENOUGH_HITS, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
 import { bandCondition, bandsByBound, isSettled, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
 
@@ -279,8 +279,12 @@ export interface SearchHit {
 export interface SearchPlan {
   /** pg_trgm's count of the query's trigrams */
   trigrams: number
-  /** per word of the query, a regular expression of it and its likes in the dictionary */
+  /** the query's words (3 to 100 letters and digits, lower-cased), each once, in order */
+  words: string[]
+  /** per word, a regular expression of it and its likes in the dictionary */
   patterns: string[]
+  /** every word is in the dictionary */
+  known: boolean
 }
 
 /** How like a query's word a dictionary word must be to be searched for it (pg_trgm similarity). */
@@ -290,9 +294,9 @@ export const TYPO_ALTERNATIVES = 5
 
 /**
  * One type's best hits within one band (all bands when `band` is null: the reference the tests compare
- * with) as `type, id, text, score`, best first, at most $2. $1 is the query, $3… the plan's patterns, one
- * per word: the text must match every pattern of one of `wordSets` (indexes into the patterns); a single
- * empty set takes trigram candidates instead.
+ * with) as `type, id, text, score`, best first, at most $2. $1 is the query, $3… one regular expression
+ * per word (the word, or the plan's pattern of it and its likes): the text must match every expression of
+ * one of `wordSets` (indexes into them); a single empty set takes trigram candidates instead.
  */
 export function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: readonly (readonly number[])[]): string {
   const s = SEARCHABLE[type]
@@ -310,6 +314,11 @@ export function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSe
       round(((similarity(text, $1) + word_similarity($1, text)) / 2)::numeric, 4)::float8 AS score
     FROM (${candidates}) candidates
     ORDER BY score DESC, id LIMIT $2)`
+}
+
+/** The passes of a query's search (src/db/search-relaxation.ts). */
+export function passesOf(plan: SearchPlan): SearchPass[] {
+  return searchPasses(plan.words.length, plan.known, plan.patterns.some((p, i) => p !== plan.words[i]))
 }
 
 /** Search's order: best score first, then by type and id, as SQL orders them (the type names are ASCII capitals). */
@@ -491,13 +500,15 @@ export class CatalogReadRepository {
          SELECT DISTINCT w FROM regexp_split_to_table(lower($1), ${WORD_SEPARATOR_SQL}) AS w
           WHERE length(w) BETWEEN ${MIN_WORD_LENGTH} AND ${MAX_WORD_LENGTH})
        SELECT cardinality(show_trgm($1))::int AS trigrams,
+              coalesce((SELECT array_agg(w ORDER BY w) FROM words), '{}') AS words,
               coalesce((SELECT array_agg((
                 SELECT string_agg(a, '|') FROM (
                   SELECT w UNION ALL (
                     SELECT d.word FROM search_word d
                      WHERE d.word % w AND similarity(d.word, w) >= ${TYPO_SIMILARITY} AND strpos(d.word, w) = 0
                      ORDER BY similarity(d.word, w) DESC, d.word LIMIT ${TYPO_ALTERNATIVES})) AS alternatives (a)) ORDER BY w)
-                FROM words), '{}') AS patterns`,
+                FROM words), '{}') AS patterns,
+              NOT EXISTS (SELECT 1 FROM words WHERE NOT EXISTS (SELECT 1 FROM search_word d WHERE d.word = words.w)) AS known`,
       [query],
     )
     return rows[0]
@@ -515,8 +526,8 @@ export class CatalogReadRepository {
     const plan = await this.searchPlan(query)
     const take = Math.max(limit + offset, ENOUGH_HITS)
     let hits: SearchHit[] = []
-    for (const wordSets of relaxedPasses(plan.patterns.length)) {
-      hits = await this.searchPass(query, plan, wordSets, types, take)
+    for (const pass of passesOf(plan)) {
+      hits = await this.searchPass(query, plan, pass, types, take)
       if (hits.length >= ENOUGH_HITS) break
     }
     return hits.slice(offset, offset + limit)
@@ -528,12 +539,12 @@ export class CatalogReadRepository {
    * a band left could hold; only those make the page, whatever their type, so a common word reads a band
    * or two of short titles instead of every title that contains it.
    */
-  private async searchPass(query: string, plan: SearchPlan, wordSets: number[][], types: readonly SearchType[], take: number): Promise<SearchHit[]> {
+  private async searchPass(query: string, plan: SearchPlan, pass: SearchPass, types: readonly SearchType[], take: number): Promise<SearchHit[]> {
     let best: SearchHit[] = []
     for (const { band, bound } of bandsByBound(plan.trigrams)) {
       if (isSettled(best, take, bound)) break
-      const sql = types.map((type) => searchTypeSql(type, band, wordSets)).join(' UNION ALL ')
-      const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...plan.patterns])
+      const sql = types.map((type) => searchTypeSql(type, band, pass.wordSets)).join(' UNION ALL ')
+      const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...(pass.alternatives ? plan.patterns : plan.words)])
       best = [...best, ...rows].sort(bySearchRank).slice(0, take)
     }
     return best
