@@ -80,6 +80,19 @@ describe('search by words, in bands of title length (real server, fixture catalo
     for (const h of short) expect(h.text).toMatch(/\bdj\b/i)
   })
 
+  it('scores at most the cap’s candidates per band and type in a pass that wants fewer words, or trigrams', async () => {
+    const capped = new CatalogReadRepository(t.db.pool, 1)
+    for (const query of ['love persuader', 'dj']) {
+      const all = await repo.search(query, ALL, 50, 0)
+      const some = await capped.search(query, ALL, 50, 0)
+      expect(some.length, query).toBeLessThan(all.length)
+      expect(some.length, query).toBeLessThanOrEqual(ALL.length * TRIGRAM_BANDS.length * (query === 'dj' ? 2 : 1)) // dj: two trigram scans per band
+      expect(some.length, query).toBeGreaterThan(0)
+    }
+    // a pass wanting every word is not capped
+    expect(await capped.search('original mix', ['TRACK'], 30, 0)).toEqual(await repo.search('original mix', ['TRACK'], 30, 0))
+  })
+
   it('finds exactly the hits that scoring every candidate finds: common and rare words, typos, phrases, pages, type subsets', async () => {
     // Real texts of the catalog as queries too (whole, and with a letter dropped), besides common words.
     const samples = await q<{ text: string }>(

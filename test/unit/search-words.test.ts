@@ -56,8 +56,13 @@ describe('DictionaryWords: the words an import sends', () => {
 describe('searchPasses: which words a title must contain, pass by pass', () => {
   const sizes = (passes: SearchPass[]) => passes.map((p) => `${p.wordSets.map((s) => s.length).join(',')}${p.alternatives ? '+' : ''}`)
   it('the words as typed, then with their likes, then all but one, … down to half of them', () => {
-    expect(searchPasses(0, true, false)).toEqual([{ wordSets: [[]], alternatives: false }])
-    expect(searchPasses(1, true, true)).toEqual([{ wordSets: [[0]], alternatives: false }, { wordSets: [[0]], alternatives: true }])
+    expect(searchPasses(0, true, false)).toEqual([{ wordSets: [[]], alternatives: false, capped: true }])
+    expect(searchPasses(1, true, true)).toEqual([
+      { wordSets: [[0]], alternatives: false, capped: false },
+      { wordSets: [[0]], alternatives: true, capped: false },
+    ])
+    // only the passes wanting fewer words than the query has are capped
+    for (const p of searchPasses(4, true, true)) expect(p.capped).toBe(p.wordSets[0].length < 4)
     expect(searchPasses(2, true, true).map((p) => p.wordSets)).toEqual([[[0, 1]], [[0, 1]], [[0], [1]]])
     expect(sizes(searchPasses(3, true, true))).toEqual(['3', '3+', '2,2,2+'])
     expect(sizes(searchPasses(5, true, true))).toEqual(['5', '5+', '4,4,4,4,4+', '3,3,3,3,3,3,3,3,3,3+'])

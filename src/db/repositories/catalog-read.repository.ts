@@ -1,6 +1,6 @@
 import type { Queryable } from '../sql.ts'
 import type { KeysetPage } from '../../api/pagination.ts'
-import { ENOUGH_HITS, searchPasses, type SearchPass } from '../search-relaxation.ts'
+import { CAPPED_CANDIDATES, ENOUGH_HITS, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
 import { bandCondition, bandsByBound, isSettled, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
 
@@ -296,20 +296,22 @@ export const TYPO_ALTERNATIVES = 5
  * One type's best hits within one band (all bands when `band` is null: the reference the tests compare
  * with) as `type, id, text, score`, best first, at most $2. $1 is the query, $3… one regular expression
  * per word (the word, or the plan's pattern of it and its likes): the text must match every expression of
- * one of `wordSets` (indexes into them); a single empty set takes trigram candidates instead.
+ * one of `wordSets` (indexes into them); a single empty set takes trigram candidates instead. `cap`: at
+ * most this many candidates are scored (SearchPass.capped), the first the index hands over.
  */
-export function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: readonly (readonly number[])[]): string {
+export function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: readonly (readonly number[])[], cap: number | null = null): string {
   const s = SEARCHABLE[type]
   const inBand = band === null ? 'true' : bandCondition(trigramCountColumn(s.text), band)
+  const limit = cap === null ? '' : ` LIMIT ${cap}`
   const containsAll = (set: readonly number[]) => set.map((i) => `${s.text} ~* $${i + 3}`).join(' AND ')
   // Without words, the two kinds of trigram candidates as a UNION rather than one OR: each is then
   // rechecked only by its own operator, and word similarity, the costly one on long titles, only on its
   // own few candidates.
   const candidates =
     wordSets[0].length > 0
-      ? `SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND (${wordSets.map((set) => `(${containsAll(set)})`).join(' OR ')})`
-      : `SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND ${s.text} % $1
-         UNION SELECT id, ${s.text} FROM ${s.table} WHERE ${inBand} AND $1 <% ${s.text}`
+      ? `SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND (${wordSets.map((set) => `(${containsAll(set)})`).join(' OR ')})${limit}`
+      : `(SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND ${s.text} % $1${limit})
+         UNION (SELECT id, ${s.text} FROM ${s.table} WHERE ${inBand} AND $1 <% ${s.text}${limit})`
   return `(SELECT '${type}' AS type, id::float8 AS id, text,
       round(((similarity(text, $1) + word_similarity($1, text)) / 2)::numeric, 4)::float8 AS score
     FROM (${candidates}) candidates
@@ -327,7 +329,11 @@ function bySearchRank(a: SearchHit, b: SearchHit): number {
 }
 
 export class CatalogReadRepository {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    /** candidates scored per band and type by a capped search pass (SearchPass.capped) */
+    private readonly candidateCap = CAPPED_CANDIDATES,
+  ) {}
 
   /** The release with the lowest id, with its first artist credit and first style: what examples can name. */
   async exampleRelease(): Promise<{ id: number; artist: string | null; style: string | null } | null> {
@@ -518,9 +524,10 @@ export class CatalogReadRepository {
    * Ranked, typo-tolerant search: a text is a candidate when it contains every word of the query, or a
    * dictionary word like it (searchPlan; src/db/search-words.ts says why words), or, when fewer than
    * ENOUGH_HITS do, most of the words (src/db/search-relaxation.ts); a query of only short words ("dj",
-   * "x") takes trigram candidates instead (`%` similarity or `<%` word similarity). Candidates are scored
-   * by the mean of trigram similarity and word similarity (1 = exact match), so a whole-title match
-   * outranks a title that merely contains the words, and ranked by score, type, id.
+   * "x") takes trigram candidates instead (`%` similarity or `<%` word similarity); those two score at
+   * most `candidateCap` candidates per band and type, so on a large catalog they rank a sample. Candidates
+   * are scored by the mean of trigram similarity and word similarity (1 = exact match), so a whole-title
+   * match outranks a title that merely contains the words, and ranked by score, type, id.
    */
   async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
     const plan = await this.searchPlan(query)
@@ -543,7 +550,7 @@ export class CatalogReadRepository {
     let best: SearchHit[] = []
     for (const { band, bound } of bandsByBound(plan.trigrams)) {
       if (isSettled(best, take, bound)) break
-      const sql = types.map((type) => searchTypeSql(type, band, pass.wordSets)).join(' UNION ALL ')
+      const sql = types.map((type) => searchTypeSql(type, band, pass.wordSets, pass.capped ? this.candidateCap : null)).join(' UNION ALL ')
       const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...(pass.alternatives ? plan.patterns : plan.words)])
       best = [...best, ...rows].sort(bySearchRank).slice(0, take)
     }
