@@ -31,5 +31,10 @@ export async function oneStatementSearch(db: Queryable, query: string, types: re
  * or `<%` word similarity) over one trigram index per text; bench:search's "before". $1 query, $2 limit.
  */
 export function trigramSearchSql(types: readonly SearchType[]): string {
-  return `SELECT * FROM (${types.map((t) => searchTypeSql(t, null, [[]])).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
+  const parts = SEARCH_TEXTS.filter((s) => types.includes(s.type)).map(
+    (s) => `(SELECT '${s.type}' AS type, id::float8 AS id, ${s.text} AS text,
+        round(((similarity(${s.text}, $1) + word_similarity($1, ${s.text})) / 2)::numeric, 4)::float8 AS score
+      FROM ${s.table} WHERE ${s.text} % $1 OR $1 <% ${s.text} ORDER BY score DESC, id LIMIT $2)`,
+  )
+  return `SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
 }
