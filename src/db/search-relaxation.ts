@@ -37,16 +37,15 @@ export const CAPPED_CANDIDATES = 1000
 
 /**
  * The passes for a query of `n` words. `known`: every word is in the dictionary (otherwise the words as
- * typed find nothing the next pass would not, and that pass is skipped); `alternatives`: some word has
- * dictionary words like it (otherwise the pass with them is the same). The word sets' sizes go from n
+ * typed find nothing the next pass would not, and that pass is skipped). The word sets' sizes go from n
  * down to ⌈n / 2⌉ (at least 1). A query without words (all shorter than the dictionary's words) has one
- * pass of one empty set: search then matches trigrams instead.
+ * pass of one empty set: search then matches word similarity instead.
  */
-export function searchPasses(n: number, known: boolean, alternatives: boolean): SearchPass[] {
+export function searchPasses(n: number, known: boolean): SearchPass[] {
   if (n === 0) return [{ wordSets: [[]], alternatives: false, capped: true }]
   const passes: SearchPass[] = []
   if (known) passes.push({ wordSets: combinations(n, n), alternatives: false, capped: false })
-  if (!known || alternatives) passes.push({ wordSets: combinations(n, n), alternatives: true, capped: false })
+  passes.push({ wordSets: combinations(n, n), alternatives: true, capped: false })
   for (let keep = n - 1; keep >= Math.max(1, Math.ceil(n / 2)); keep--) {
     const wordSets = combinations(n, keep)
     if (wordSets.length > MAX_WORD_SETS) break

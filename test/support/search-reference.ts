@@ -1,6 +1,5 @@
 import type { Queryable } from '../../src/db/sql.ts'
-import { CatalogReadRepository, passesOf, SEARCHABLE, searchTypeSql, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
-import { ENOUGH_HITS } from '../../src/db/search-relaxation.ts'
+import { CatalogReadRepository, SEARCHABLE, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
 import { trigramCountColumn } from '../../src/db/trigram-bands.ts'
 
 /** Each searchable text, as the repository searches it, with the column of its trigram count. */
@@ -14,16 +13,8 @@ export const SEARCH_TEXTS = (Object.entries(SEARCHABLE) as [SearchType, { table:
  * Search with each pass as one statement scoring every candidate, without bands: what the banded search
  * must equal, and bench:search's baseline of the same search.
  */
-export async function oneStatementSearch(db: Queryable, query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
-  const plan = await new CatalogReadRepository(db).searchPlan(query)
-  const take = Math.max(limit + offset, ENOUGH_HITS)
-  let hits: SearchHit[] = []
-  for (const pass of passesOf(plan)) {
-    const sql = `SELECT * FROM (${types.map((t) => searchTypeSql(t, null, pass.wordSets)).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
-    hits = (await db.query<SearchHit>(sql, [query, take, ...(pass.alternatives ? plan.patterns : plan.words)])).rows
-    if (hits.length >= ENOUGH_HITS) break
-  }
-  return hits.slice(offset, offset + limit)
+export function oneStatementSearch(db: Queryable, query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
+  return new CatalogReadRepository(db, { banded: false }).search(query, types, limit, offset)
 }
 
 /**

@@ -56,33 +56,32 @@ describe('DictionaryWords: the words an import sends', () => {
 describe('searchPasses: which words a title must contain, pass by pass', () => {
   const sizes = (passes: SearchPass[]) => passes.map((p) => `${p.wordSets.map((s) => s.length).join(',')}${p.alternatives ? '+' : ''}`)
   it('the words as typed, then with their likes, then all but one, … down to half of them', () => {
-    expect(searchPasses(0, true, false)).toEqual([{ wordSets: [[]], alternatives: false, capped: true }])
-    expect(searchPasses(1, true, true)).toEqual([
+    expect(searchPasses(0, true)).toEqual([{ wordSets: [[]], alternatives: false, capped: true }])
+    expect(searchPasses(1, true)).toEqual([
       { wordSets: [[0]], alternatives: false, capped: false },
       { wordSets: [[0]], alternatives: true, capped: false },
     ])
     // only the passes wanting fewer words than the query has are capped
-    for (const p of searchPasses(4, true, true)) expect(p.capped).toBe(p.wordSets[0].length < 4)
-    expect(searchPasses(2, true, true).map((p) => p.wordSets)).toEqual([[[0, 1]], [[0, 1]], [[0], [1]]])
-    expect(sizes(searchPasses(3, true, true))).toEqual(['3', '3+', '2,2,2+'])
-    expect(sizes(searchPasses(5, true, true))).toEqual(['5', '5+', '4,4,4,4,4+', '3,3,3,3,3,3,3,3,3,3+'])
+    for (const p of searchPasses(4, true)) expect(p.capped).toBe(p.wordSets[0].length < 4)
+    expect(searchPasses(2, true).map((p) => p.wordSets)).toEqual([[[0, 1]], [[0, 1]], [[0], [1]]])
+    expect(sizes(searchPasses(3, true))).toEqual(['3', '3+', '2,2,2+'])
+    expect(sizes(searchPasses(5, true))).toEqual(['5', '5+', '4,4,4,4,4+', '3,3,3,3,3,3,3,3,3,3+'])
   })
 
-  it('skips the words as typed when one is not in the dictionary, and the likes when there are none', () => {
-    expect(sizes(searchPasses(2, false, true))).toEqual(['2+', '1,1+'])
-    expect(sizes(searchPasses(2, true, false))).toEqual(['2', '1,1+'])
-    expect(sizes(searchPasses(1, false, false))).toEqual(['1+'])
+  it('skips the words as typed when one is not in the dictionary: they would find nothing new', () => {
+    expect(sizes(searchPasses(2, false))).toEqual(['2+', '1,1+'])
+    expect(sizes(searchPasses(1, false))).toEqual(['1+'])
   })
 
   it('stops before a pass of more than MAX_WORD_SETS sets', () => {
     for (let n = 1; n <= 20; n++) {
-      const passes = searchPasses(n, true, true)
+      const passes = searchPasses(n, true)
       expect(passes.slice(0, 2).map((p) => p.wordSets)).toEqual([combinations(n, n), combinations(n, n)])
       for (const p of passes) expect(p.wordSets.length).toBeLessThanOrEqual(MAX_WORD_SETS)
       // after the first two, each pass's sets are one word smaller than the last's
       passes.slice(2).forEach((p, i) => expect(p.wordSets.every((s) => s.length === n - 1 - i)).toBe(true))
     }
-    expect(searchPasses(8, true, true).at(-1)!.wordSets[0].length).toBe(5) // C(8,4) = 70 sets: not tried
+    expect(searchPasses(8, true).at(-1)!.wordSets[0].length).toBe(5) // C(8,4) = 70 sets: not tried
     expect(ENOUGH_HITS).toBeGreaterThan(0)
   })
 

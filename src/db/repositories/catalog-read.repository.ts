@@ -281,8 +281,6 @@ export interface SearchPlan {
   trigrams: number
   /** the query's words (3 to 100 letters and digits, lower-cased), each once, in order */
   words: string[]
-  /** per word, a regular expression of it and its likes in the dictionary */
-  patterns: string[]
   /** every word is in the dictionary */
   known: boolean
 }
@@ -316,11 +314,6 @@ export function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSe
     ORDER BY score DESC, id LIMIT $2)`
 }
 
-/** The passes of a query's search (src/db/search-relaxation.ts). */
-export function passesOf(plan: SearchPlan): SearchPass[] {
-  return searchPasses(plan.words.length, plan.known, plan.patterns.some((p, i) => p !== plan.words[i]))
-}
-
 /** Search's order: best score first, then by type and id, as SQL orders them (the type names are ASCII capitals). */
 function bySearchRank(a: SearchHit, b: SearchHit): number {
   return b.score - a.score || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.id - b.id)
@@ -329,8 +322,15 @@ function bySearchRank(a: SearchHit, b: SearchHit): number {
 export class CatalogReadRepository {
   constructor(
     private readonly db: Queryable,
-    /** candidates scored per band and type by a capped search pass (SearchPass.capped) */
-    private readonly candidateCap = CAPPED_CANDIDATES,
+    private readonly options: {
+      /** candidates scored per band and type by a capped search pass (SearchPass.capped) */
+      candidateCap?: number
+      /**
+       * false: each search pass is one statement over all bands, scoring every candidate (what the banded
+       * search must equal: the tests' reference, and bench:search's baseline)
+       */
+      banded?: boolean
+    } = {},
   ) {}
 
   /** The release with the lowest id, with its first artist credit and first style: what examples can name. */
@@ -492,12 +492,7 @@ export class CatalogReadRepository {
     return new Map(rows.map((r) => [r.name, r.n]))
   }
 
-  /**
-   * How a query is searched: its trigram count (for the bands' bounds) and, per word of the query (3 to 100
-   * letters and digits, as the dictionary keeps them), a regular expression matching the word or one of
-   * the dictionary's words like it (trigram similarity ≥ TYPO_SIMILARITY, at most TYPO_ALTERNATIVES,
-   * those that contain the word left out: the word matches them already).
-   */
+  /** How a query is searched: its trigram count (for the bands' bounds), its words, whether the dictionary has them all. */
   async searchPlan(query: string): Promise<SearchPlan> {
     const { rows } = await this.db.query<SearchPlan>(
       `WITH words AS (
@@ -505,13 +500,6 @@ export class CatalogReadRepository {
           WHERE length(w) BETWEEN ${MIN_WORD_LENGTH} AND ${MAX_WORD_LENGTH})
        SELECT cardinality(show_trgm($1))::int AS trigrams,
               coalesce((SELECT array_agg(w ORDER BY w) FROM words), '{}') AS words,
-              coalesce((SELECT array_agg((
-                SELECT string_agg(a, '|') FROM (
-                  SELECT w UNION ALL (
-                    SELECT d.word FROM search_word d
-                     WHERE d.word % w AND similarity(d.word, w) >= ${TYPO_SIMILARITY} AND strpos(d.word, w) = 0
-                     ORDER BY similarity(d.word, w) DESC, d.word LIMIT ${TYPO_ALTERNATIVES})) AS alternatives (a)) ORDER BY w)
-                FROM words), '{}') AS patterns,
               NOT EXISTS (SELECT 1 FROM words WHERE NOT EXISTS (SELECT 1 FROM search_word d WHERE d.word = words.w)) AS known`,
       [query],
     )
@@ -519,20 +507,48 @@ export class CatalogReadRepository {
   }
 
   /**
-   * Ranked, typo-tolerant search: a text is a candidate when it contains every word of the query, or a
-   * dictionary word like it (searchPlan; src/db/search-words.ts says why words), or, when fewer than
-   * ENOUGH_HITS do, most of the words (src/db/search-relaxation.ts); a query of only short words ("dj",
-   * "x") takes the texts word-similar to it instead (`<%`: an extent holds most of its trigrams); those two score at
-   * most `candidateCap` candidates per band and type, so on a large catalog they rank a sample. Candidates
-   * are scored by the mean of trigram similarity and word similarity (1 = exact match), so a whole-title
-   * match outranks a title that merely contains the words, and ranked by score, type, id.
+   * Per word, a regular expression matching it or one of the dictionary's words like it (trigram
+   * similarity ≥ TYPO_SIMILARITY, at most TYPO_ALTERNATIVES, those that contain the word left out: the
+   * word matches them already). Asked only when a pass needs it: on the full dump the dictionary's trigram
+   * lists are long enough that a query of correctly spelt words should not pay for them.
+   */
+  async wordAlternatives(words: readonly string[]): Promise<string[]> {
+    const { rows } = await this.db.query<{ pattern: string }>(
+      `SELECT (SELECT string_agg(a, '|') FROM (
+                 SELECT w UNION ALL (
+                   SELECT d.word FROM search_word d
+                    WHERE d.word % w AND similarity(d.word, w) >= ${TYPO_SIMILARITY} AND strpos(d.word, w) = 0
+                    ORDER BY similarity(d.word, w) DESC, d.word LIMIT ${TYPO_ALTERNATIVES})) AS alternatives (a)) AS pattern
+         FROM unnest($1::text[]) WITH ORDINALITY AS u (w, i) ORDER BY i`,
+      [words],
+    )
+    return rows.map((r) => r.pattern)
+  }
+
+  /**
+   * Ranked, typo-tolerant search, in passes (src/db/search-relaxation.ts) until one finds ENOUGH_HITS: a
+   * text is a candidate when it contains every word of the query as typed (src/db/search-words.ts says
+   * why words); then every word or a dictionary word like it (wordAlternatives); then most of the words.
+   * A query of only short words ("dj", "x") takes the texts word-similar to it instead (`<%`: an extent
+   * holds most of its trigrams). Passes wanting fewer words and word similarity score at most
+   * `candidateCap` candidates per band and type, so on a large catalog they rank a sample. Candidates are
+   * scored by the mean of trigram similarity and word similarity (1 = exact match), so a whole-title match
+   * outranks a title that merely contains the words, and ranked by score, type, id.
    */
   async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
     const plan = await this.searchPlan(query)
     const take = Math.max(limit + offset, ENOUGH_HITS)
+    let alternatives: string[] | null = null
     let hits: SearchHit[] = []
-    for (const pass of passesOf(plan)) {
-      hits = await this.searchPass(query, plan, pass, types, take)
+    for (const pass of searchPasses(plan.words.length, plan.known)) {
+      let expressions = plan.words
+      if (pass.alternatives) {
+        alternatives ??= await this.wordAlternatives(plan.words)
+        // the words as typed, searched again: nothing new
+        if (pass.wordSets[0].length === plan.words.length && plan.known && alternatives.every((a, i) => a === plan.words[i])) continue
+        expressions = alternatives
+      }
+      hits = await this.searchPass(query, plan.trigrams, expressions, pass, types, take)
       if (hits.length >= ENOUGH_HITS) break
     }
     return hits.slice(offset, offset + limit)
@@ -544,12 +560,17 @@ export class CatalogReadRepository {
    * a band left could hold; only those make the page, whatever their type, so a common word reads a band
    * or two of short titles instead of every title that contains it.
    */
-  private async searchPass(query: string, plan: SearchPlan, pass: SearchPass, types: readonly SearchType[], take: number): Promise<SearchHit[]> {
+  private async searchPass(query: string, trigrams: number, expressions: string[], pass: SearchPass, types: readonly SearchType[], take: number): Promise<SearchHit[]> {
+    const cap = pass.capped ? (this.options.candidateCap ?? CAPPED_CANDIDATES) : null
+    if (this.options.banded === false) {
+      const sql = `SELECT * FROM (${types.map((type) => searchTypeSql(type, null, pass.wordSets, cap)).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
+      return (await this.db.query<SearchHit>(sql, [query, take, ...expressions])).rows
+    }
     let best: SearchHit[] = []
-    for (const { band, bound } of bandsByBound(plan.trigrams)) {
+    for (const { band, bound } of bandsByBound(trigrams)) {
       if (isSettled(best, take, bound)) break
-      const sql = types.map((type) => searchTypeSql(type, band, pass.wordSets, pass.capped ? this.candidateCap : null)).join(' UNION ALL ')
-      const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...(pass.alternatives ? plan.patterns : plan.words)])
+      const sql = types.map((type) => searchTypeSql(type, band, pass.wordSets, cap)).join(' UNION ALL ')
+      const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...expressions])
       best = [...best, ...rows].sort(bySearchRank).slice(0, take)
     }
     return best
