@@ -31,7 +31,7 @@ function arg(name: string, def: number): number {
 const RELEASES = arg('releases', 100_000)
 const REPEAT = arg('repeat', 5)
 const SEARCH_ONLY = process.argv.includes('--search-only')
-const TERMS = ['love', 'mix', 'remix', 'the', 'dub', 'night', 'soul', 'dreams', 'deep house', 'original mix', 'stockholm', 'persuader', 'persuadr', 'stokholm', 'horizn', 'dj', 'persuader stockholm', "Can't Get Enough (Extended Version)"]
+const TERMS = ['love', 'mix', 'remix', 'the', 'untitled', 'intro', 'dub', 'night', 'soul', 'dreams', 'deep house', 'original mix', 'stockholm', 'persuader', 'persuadr', 'stokholm', 'horizn', 'dj', 'persuader stockholm', "Can't Get Enough (Extended Version)"]
 const ALL: SearchType[] = SEARCH_TEXTS.map((s) => s.type)
 const PAGE = 10
 
