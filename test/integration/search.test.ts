@@ -117,6 +117,18 @@ describe('search by words, in bands of title length (real server, fixture catalo
     expect(nonEmpty).toBeGreaterThan(compared / 2) // the comparison saw real hits, not empty lists agreeing
   })
 
+  it('matches at most the 8 longest words of a long query, so a 200-character query stays one cheap search', async () => {
+    const words = Array.from({ length: 50 }, (_, i) => `w${(i + 10).toString(36)}q`) // 50 distinct words no title holds
+    const query = words.join(' ').slice(0, 200)
+    const plan = await repo.searchPlan(`Stockholm Persuader ${query}`)
+    expect(plan.words.length).toBe(8)
+    expect(plan.words).toEqual(expect.arrayContaining(['persuader', 'stockholm']))
+    const statements: string[] = []
+    const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)) }
+    await new CatalogReadRepository(counting as never).search(query, ALL, 10, 0)
+    expect(Math.max(...statements.map((sql) => (sql.match(/~\*/g) ?? []).length))).toBeLessThanOrEqual(56 * 5 * ALL.length)
+  })
+
   it('pages of one query are pages of one ranking, whether or not the words had to be relaxed', async () => {
     for (const query of ['persuader stockholm', 'love', "Can't Get Enough (Extended Version)"]) {
       const whole = await repo.search(query, ALL, 30, 0)

@@ -279,11 +279,18 @@ export interface SearchHit {
 export interface SearchPlan {
   /** pg_trgm's count of the query's trigrams */
   trigrams: number
-  /** the query's words (3 to 100 letters and digits, lower-cased), each once, in order */
+  /** the query's words (3 to 100 letters and digits, lower-cased), each once, in order; at most MAX_QUERY_WORDS */
   words: string[]
   /** every word is in the dictionary */
   known: boolean
 }
+
+/**
+ * At most this many of a query's words are matched, the longest (the likeliest to be rare). A 200-character
+ * query holds up to 50 words, and a relaxed pass over 50 wants 50 sets of 49 expressions per band and
+ * type: tens of thousands of conditions in one search. 8 words at most make 56 sets of 5.
+ */
+export const MAX_QUERY_WORDS = 8
 
 /** How like a query's word a dictionary word must be to be searched for it (pg_trgm similarity). */
 export const TYPO_SIMILARITY = 0.5
@@ -492,12 +499,16 @@ export class CatalogReadRepository {
     return new Map(rows.map((r) => [r.name, r.n]))
   }
 
-  /** How a query is searched: its trigram count (for the bands' bounds), its words, whether the dictionary has them all. */
+  /**
+   * How a query is searched: its trigram count (for the bands' bounds), its words (the MAX_QUERY_WORDS
+   * longest: the score still weighs the whole query), whether the dictionary has them all.
+   */
   async searchPlan(query: string): Promise<SearchPlan> {
     const { rows } = await this.db.query<SearchPlan>(
       `WITH words AS (
-         SELECT DISTINCT w FROM regexp_split_to_table(lower($1), ${WORD_SEPARATOR_SQL}) AS w
-          WHERE length(w) BETWEEN ${MIN_WORD_LENGTH} AND ${MAX_WORD_LENGTH})
+         SELECT w FROM (SELECT DISTINCT w FROM regexp_split_to_table(lower($1), ${WORD_SEPARATOR_SQL}) AS w
+                         WHERE length(w) BETWEEN ${MIN_WORD_LENGTH} AND ${MAX_WORD_LENGTH}) d
+          ORDER BY length(w) DESC, w LIMIT ${MAX_QUERY_WORDS})
        SELECT cardinality(show_trgm($1))::int AS trigrams,
               coalesce((SELECT array_agg(w ORDER BY w) FROM words), '{}') AS words,
               NOT EXISTS (SELECT 1 FROM words WHERE NOT EXISTS (SELECT 1 FROM search_word d WHERE d.word = words.w)) AS known`,
