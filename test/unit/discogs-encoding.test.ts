@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { emptyRelease, parseId, type ReleaseRecord } from '../../src/ingest/discogs/records.ts'
+import { emptyRelease, type ReleaseRecord } from '../../src/ingest/discogs/records.ts'
 import { StagingBatch } from '../../src/ingest/discogs/staging-batch.ts'
 import { parseElement } from '../../src/ingest/discogs/xml-records.ts'
 
@@ -83,19 +83,5 @@ describe('tokenizer values', () => {
     const node = parseElement(`<r>${names.map((n) => `<${n} ${n}="1">x</${n}>`).join('')}</r>`, 0)!.node
     expect(node.children!.map((c) => c.name)).toEqual(names)
     expect(node.children!.map((c) => Object.keys(c.attrs!)[0])).toEqual(names)
-  })
-})
-
-describe('parseId', () => {
-  it('plain digits, padded or spaced, up to int32', () => {
-    expect(parseId('0000000042')).toBe(42)
-    expect(parseId('2147483647')).toBe(2147483647)
-    expect(parseId('2147483648')).toBeNull()
-    expect(parseId('9999999999')).toBeNull()
-    expect(parseId('00000000000')).toBeNull()
-    expect(parseId('\t7\n')).toBe(7)
-    expect(parseId('1 2')).toBeNull()
-    expect(parseId('+5')).toBeNull()
-    expect(parseId('٣')).toBeNull()
   })
 })

@@ -56,6 +56,16 @@ describe('scalar parsers', () => {
     expect(parseId('12a')).toBeNull()
     expect(parseId('99999999999')).toBeNull()
     expect(parseId(undefined)).toBeNull()
+    // plain digits, padded or spaced, up to int32
+    expect(parseId('0000000042')).toBe(42)
+    expect(parseId('2147483647')).toBe(2147483647)
+    expect(parseId('2147483648')).toBeNull()
+    expect(parseId('9999999999')).toBeNull()
+    expect(parseId('00000000000')).toBeNull()
+    expect(parseId('\t7\n')).toBe(7)
+    expect(parseId('1 2')).toBeNull()
+    expect(parseId('+5')).toBeNull()
+    expect(parseId('٣')).toBeNull()
   })
 
   it('entities', () => {

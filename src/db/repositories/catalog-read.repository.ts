@@ -298,13 +298,13 @@ export const TYPO_SIMILARITY = 0.5
 export const TYPO_ALTERNATIVES = 5
 
 /**
- * One type's best hits within one band (all bands when `band` is null: the reference the tests compare
- * with) as `type, id, text, score`, best first, at most $2. $1 is the query, $3… one regular expression
+ * One type's best hits within one band (all bands when `band` is null: the unbanded search the tests
+ * compare with) as `type, id, text, score`, best first, at most $2. $1 is the query, $3… one regular expression
  * per word (the word, or the plan's pattern of it and its likes): the text must match every expression of
  * one of `wordSets` (indexes into them); a single empty set takes word-similar texts instead. `cap`: at
  * most this many candidates are scored (SearchPass.capped), the first the index hands over.
  */
-export function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: readonly (readonly number[])[], cap: number | null = null): string {
+function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: readonly (readonly number[])[], cap: number | null = null): string {
   const s = SEARCHABLE[type]
   const inBand = band === null ? 'true' : bandCondition(trigramCountColumn(s.text), band)
   const limit = cap === null ? '' : ` LIMIT ${cap}`
