@@ -493,6 +493,25 @@ export class CatalogWriterRepository {
     return rows.map((r) => r.index_name)
   }
 
+  /**
+   * Merges the pending lists of the GIN indexes on the type's tables and the search dictionary into the
+   * indexes proper; returns the pages merged. Rows written into an existing GIN index go to its pending list
+   * (fastupdate), up to gin_pending_list_limit (4 MB) per index, and every scan reads that list in full until
+   * a vacuum merges it. After the fixture import (small files: no deferred rebuild) each search band scan
+   * of a 5,000-release catalog read up to 3.7 MB of them, 1–7 ms even when it found nothing; the whole
+   * search of a pasted title took 539 ms of execution, 84 ms once merged.
+   */
+  async mergeGinPendingLists(type: DumpKind): Promise<number> {
+    const { rows } = await this.client.query<{ pages: number }>(
+      `SELECT coalesce(sum(gin_clean_pending_list(i.indexrelid)), 0)::int AS pages
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+         JOIN pg_class t ON t.oid = i.indrelid
+        WHERE am.amname = 'gin' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1)`,
+      [[...CatalogWriterRepository.tablesOf(type), 'search_word']],
+    )
+    return rows[0].pages
+  }
+
   private async constraintExists(c: pg.PoolClient, name: string, table: string): Promise<boolean> {
     const { rows } = await c.query(`SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass`, [name, table])
     return rows.length > 0

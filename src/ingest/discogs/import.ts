@@ -64,7 +64,10 @@ export interface ImportSummary {
   unknownElements: Record<string, number>
   unknownTotal: number
   elapsedSeconds: number
-  /** time spent rebuilding deferred indexes (bulk imports into empty tables) */
+  /**
+   * time spent on indexes after loading: rebuilding deferred ones (bulk imports into empty tables), merging
+   * the GIN indexes' pending entries (other imports)
+   */
   indexRebuildSeconds: number
   /** milliseconds of database time per load/merge step, summed over batches (where the time goes) */
   writeTimingsMs: Record<string, number>
@@ -206,6 +209,10 @@ async function importFile(
     }
   }
   if (type === null) throw new DumpFormatError(file, {}, 'no records')
+  const t1 = performance.now()
+  const merged = await writer.mergeGinPendingLists(type)
+  summary.indexRebuildSeconds += (performance.now() - t1) / 1000
+  if (merged > 0) log?.info({ type, pages: merged }, 'merged the search indexes’ pending entries')
   const missing = await writer.finishFile(dumpDate, type)
   const counts = (summary.types[type] ??= emptyCounts())
   counts.missing += missing
