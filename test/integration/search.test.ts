@@ -1,6 +1,8 @@
 import 'reflect-metadata'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CatalogReadRepository, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { CountingQueryable } from '../../src/db/sql.ts'
 import { bandCondition, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { FIXTURES } from '../support/cli.ts'
@@ -127,6 +129,30 @@ describe('search by words, in bands of title length (real server, fixture catalo
     const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)) }
     await new CatalogReadRepository(counting as never).search(query, ALL, 10, 0)
     expect(Math.max(...statements.map((sql) => (sql.match(/~\*/g) ?? []).length))).toBeLessThanOrEqual(56 * 5 * ALL.length)
+  })
+
+  it('plans its prepared statements once for any query (generic plans), in a read-only transaction of its own', async () => {
+    const pool = new pg.Pool({ connectionString: t.db.url, max: 1 })
+    try {
+      const db = new CountingQueryable(pool, true)
+      const hits = await new CatalogReadRepository(db).search("Can't Get Enough (Extended Version)", ALL, 10, 0)
+      expect(hits).toEqual(await repo.search("Can't Get Enough (Extended Version)", ALL, 10, 0))
+      // the pool's one connection: every search statement prepared there was planned generically, and
+      // PostgreSQL plans a statement's first five executions for their values unless told otherwise
+      const [plans] = (
+        await pool.query(
+          `SELECT count(*)::int AS statements, sum(custom_plans)::int AS custom, sum(generic_plans)::int AS generic,
+                  current_setting('plan_cache_mode') AS mode, current_setting('transaction_read_only') AS read_only
+             FROM pg_prepared_statements WHERE statement LIKE '%similarity(%'`,
+        )
+      ).rows
+      expect(plans).toMatchObject({ custom: 0, mode: 'auto', read_only: 'off' })
+      expect(plans.generic).toBeGreaterThanOrEqual(plans.statements)
+      expect(plans.statements).toBeGreaterThan(1)
+      expect(db.statements).toBeGreaterThan(3 + plans.statements) // counted on the lent connection too: BEGIN, SET, COMMIT and the search
+    } finally {
+      await pool.end()
+    }
   })
 
   it('pages of one query are pages of one ranking, whether or not the words had to be relaxed', async () => {

@@ -1,5 +1,5 @@
-import type { Queryable } from '../sql.ts'
 import type { KeysetPage } from '../../api/pagination.ts'
+import { withGenericPlans, type Queryable } from '../sql.ts'
 import { CAPPED_CANDIDATES, ENOUGH_HITS, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
 import { bandCondition, bandsByBound, isSettled, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
@@ -547,6 +547,12 @@ export class CatalogReadRepository {
    * outranks a title that merely contains the words, and ranked by score, type, id.
    */
   async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
+    // Generic plans: a search's statements differ only in their values, and a custom plan of one estimates
+    // every regular expression's trigrams for every band's index, which cost more than running it.
+    return withGenericPlans(this.db, (db) => (db === this.db ? this : new CatalogReadRepository(db, this.options)).searchInPasses(query, types, limit, offset))
+  }
+
+  private async searchInPasses(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
     const plan = await this.searchPlan(query)
     const take = Math.max(limit + offset, ENOUGH_HITS)
     let alternatives: string[] | null = null
