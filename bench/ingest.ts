@@ -135,7 +135,7 @@ async function run(n: number, dir: string): Promise<Run> {
     const steps = Object.entries(summary.writeTimingsMs).sort((a, b) => b[1] - a[1])
     console.error(`  database time by step (ms): ${steps.map(([k, v]) => `${k} ${v}`).join(', ')}`)
     console.error(
-      `  index rebuild ${summary.indexRebuildSeconds.toFixed(1)} s; RSS before the import ${Math.round(rssBefore / 1e6)} MB`,
+      `  index rebuild ${summary.indexRebuildSeconds.toFixed(1)} s; analyze ${summary.analyzeSeconds.toFixed(1)} s; RSS before the import ${Math.round(rssBefore / 1e6)} MB`,
     )
     if (summary.records !== n) throw new Error(`imported ${summary.records} releases, expected ${n}`)
     return {

@@ -96,6 +96,13 @@ describe.each([
         WHERE am.amname = 'gin' AND c.relnamespace = current_schema()::regnamespace`,
     )
     expect(pages).toBe(0)
+    // and the planner's statistics are fresh: search reads the most common titles
+    const analyzed = await q(
+      `SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname = ANY($1) ORDER BY relname`,
+      [['artist', 'label', 'master', 'release', 'track', 'search_word']],
+    )
+    expect(analyzed.map((r) => r.relname)).toEqual(['artist', 'label', 'master', 'release', 'search_word', 'track'])
+    expect(s.analyzeSeconds).toBeGreaterThan(0)
   })
 
   it('fills the search dictionary with every word of the searchable texts, as PostgreSQL splits them', async () => {

@@ -512,6 +512,17 @@ export class CatalogWriterRepository {
     return rows[0].pages
   }
 
+  /**
+   * Refreshes the planner's statistics of the type's searchable table (and track's, for releases) and of
+   * the search dictionary, which a load leaves stale until autovacuum gets to them: search reads how common
+   * a title is from them (its most common values). The child tables are left to autovacuum: with them,
+   * ANALYZE took 3.7 s after a load of a million releases, against 1 s for these.
+   */
+  async analyze(type: DumpKind): Promise<void> {
+    const searched = type === 'releases' ? [KINDS[type].core, 'track'] : [KINDS[type].core]
+    await this.client.query(`ANALYZE ${[...searched, 'search_word'].join(', ')}`)
+  }
+
   private async constraintExists(c: pg.PoolClient, name: string, table: string): Promise<boolean> {
     const { rows } = await c.query(`SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass`, [name, table])
     return rows.length > 0

@@ -69,6 +69,8 @@ export interface ImportSummary {
    * the GIN indexes' pending entries (other imports)
    */
   indexRebuildSeconds: number
+  /** time spent refreshing the planner's statistics of the searchable tables (ANALYZE) */
+  analyzeSeconds: number
   /** milliseconds of database time per load/merge step, summed over batches (where the time goes) */
   writeTimingsMs: Record<string, number>
 }
@@ -125,6 +127,7 @@ export async function importDiscogs(db: Database, files: string[], options: Impo
     elapsedSeconds: 0,
     writeTimingsMs: {},
     indexRebuildSeconds: 0,
+    analyzeSeconds: 0,
   }
   const log = options.logger
   const writer = await CatalogWriterRepository.open(db)
@@ -213,6 +216,9 @@ async function importFile(
   const merged = await writer.mergeGinPendingLists(type)
   summary.indexRebuildSeconds += (performance.now() - t1) / 1000
   if (merged > 0) log?.info({ type, pages: merged }, 'merged the search indexes’ pending entries')
+  const t2 = performance.now()
+  await writer.analyze(type)
+  summary.analyzeSeconds += (performance.now() - t2) / 1000
   const missing = await writer.finishFile(dumpDate, type)
   const counts = (summary.types[type] ??= emptyCounts())
   counts.missing += missing
