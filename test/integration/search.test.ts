@@ -51,7 +51,7 @@ describe('search by words, in bands of title length (real server, fixture catalo
   })
 
   it('finds a misspelt word through the dictionary: the catalog’s words like it', async () => {
-    expect(await repo.searchPlan('Persuadr stokholm persuadr')).toEqual({ trigrams: 18, words: ['persuadr', 'stokholm'], known: false })
+    expect(await repo.searchPlan('Persuadr stokholm persuadr')).toEqual({ trigrams: 18, words: ['persuadr', 'stokholm'], known: false, exactShares: {} })
     expect(await repo.wordAlternatives(['persuadr', 'stokholm'])).toEqual(['persuadr|persuader', 'stokholm|stockholm'])
     expect((await repo.searchPlan('The Persuader')).known).toBe(true)
     expect((await repo.search('persuadr', ['ARTIST'], 1, 0))[0]).toMatchObject({ id: 1, text: 'The Persuader' })
@@ -100,7 +100,7 @@ describe('search by words, in bands of title length (real server, fixture catalo
     )
     const queries = [
       'love', 'mix', 'remix', 'dub', 'the', 'a', 'deep house', 'original mix', 'night', 'soul', 'stockholm',
-      'persuadr', 'untitled', 'intro', 'part 2', 'vol. 1', 'über', 'dj', 'x', "Can't Get Enough (Extended Version)",
+      'persuadr', 'untitled', 'Untitled', 'allegro', 'let it be', 'intro', 'part 2', 'vol. 1', 'über', 'dj', 'x', "Can't Get Enough (Extended Version)",
       ...samples.map((r) => r.text),
       ...samples.map((r) => r.text.slice(0, Math.floor(r.text.length / 2)) + r.text.slice(Math.floor(r.text.length / 2) + 1)),
     ]
@@ -129,6 +129,27 @@ describe('search by words, in bands of title length (real server, fixture catalo
     const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)) }
     await new CatalogReadRepository(counting as never).search(query, ALL, 10, 0)
     expect(Math.max(...statements.map((sql) => (sql.match(/~\*/g) ?? []).length))).toBeLessThanOrEqual(56 * 5 * ALL.length)
+  })
+
+  it('takes a page of texts equal to a common title from the first rows in id order, when statistics say they are common', async () => {
+    // the fixture has 77 tracks titled "Untitled" among 9,430: the importer's ANALYZE lists the title as common
+    const plan = await repo.searchPlan('untitled', ALL)
+    expect(plan.exactShares.TRACK).toBeGreaterThan(0.005)
+    expect(plan.exactShares.ARTIST).toBeUndefined()
+    expect((await repo.searchPlan('untitled', ['ARTIST'])).exactShares).toEqual({})
+    const statements: string[] = []
+    const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)) }
+    const hits = await new CatalogReadRepository(counting as never).search('untitled', ['TRACK'], 10, 0)
+    expect(hits).toEqual(await oneStatementSearch(t.db.pool, 'untitled', ['TRACK'], 10, 0))
+    expect(hits.every((h) => h.score === 1)).toBe(true)
+    expect(statements.length).toBe(2) // the plan, then the first rows in id order: no band is read
+    expect(statements[1]).toContain('ORDER BY id LIMIT 30000')
+    // a page beyond the equal texts, and a common title with fewer than a page: the bands answer, as exactly
+    for (const [query, limit, offset] of [['untitled', 10, 75], ['let it be', 10, 0]] as const) {
+      statements.length = 0
+      expect(await new CatalogReadRepository(counting as never).search(query, ['TRACK'], limit, offset)).toEqual(await oneStatementSearch(t.db.pool, query, ['TRACK'], limit, offset))
+      expect(statements.some((sql) => sql.includes('title_trigrams BETWEEN'))).toBe(true)
+    }
   })
 
   it('plans its prepared statements once for any query (generic plans), in a read-only transaction of its own', async () => {

@@ -269,6 +269,8 @@ export const SEARCHABLE: Record<SearchType, { table: string; text: string }> = {
   TRACK: { table: 'track', text: 'title' },
 }
 
+const SEARCH_TYPES = Object.keys(SEARCHABLE) as SearchType[]
+
 export interface SearchHit {
   type: SearchType
   id: number
@@ -283,6 +285,11 @@ export interface SearchPlan {
   words: string[]
   /** every word is in the dictionary */
   known: boolean
+  /**
+   * Per type, the share of its texts that equal the query (score 1) as far as the planner's statistics know:
+   * the frequencies of the most common values scoring 1. Absent where none does, or before an ANALYZE.
+   */
+  exactShares: Partial<Record<SearchType, number>>
 }
 
 /**
@@ -296,6 +303,50 @@ export const MAX_QUERY_WORDS = 8
 export const TYPO_SIMILARITY = 0.5
 /** At most this many of the dictionary's words like a query's word are searched for it, the likest. */
 export const TYPO_ALTERNATIVES = 5
+
+/** Search's score of `text` against the query $1: the mean of trigram similarity and word similarity, 1 for an equal text. */
+function scoreSql(text: string): string {
+  return `round(((similarity(${text}, $1) + word_similarity($1, ${text})) / 2)::numeric, 4)::float8`
+}
+
+/**
+ * Per type asked for ($2), the summed frequencies of the most common texts that score 1 against the query
+ * $1, from the planner's statistics (pg_stats, one lookup per type: joined on the names instead, the view
+ * scanned all of pg_attribute, 7 ms).
+ */
+function exactSharesSql(): string {
+  return SEARCH_TYPES.map(
+    (type) => `SELECT '${type}' AS type, sum(m.f)::float8 AS share
+       FROM pg_stats p CROSS JOIN LATERAL unnest(p.most_common_vals::text::text[], p.most_common_freqs) AS m (v, f)
+      WHERE '${type}' = ANY($2::text[]) AND p.schemaname = current_schema() AND p.tablename = '${SEARCHABLE[type].table}'
+        AND p.attname = '${SEARCHABLE[type].text}' AND ${scoreSql('m.v')} = 1
+     HAVING count(*) > 0`,
+  ).join(' UNION ALL ')
+}
+
+/**
+ * At most this many rows of a type are read in id order looking for texts equal to the query
+ * (exactTextsSql); a type is read so only when its statistics say that a page of them should turn up
+ * within half as many.
+ */
+export const EXACT_SCAN_ROWS = 30_000
+
+/**
+ * One type's texts that equal the query (score 1, which needs as many trigrams as the query's, $N) and
+ * contain every word ($3…, as in searchTypeSql), the first $2 by id among its first EXACT_SCAN_ROWS rows.
+ * When $2 turn up, they are that type's best $2 hits exactly: no text scores above 1, and ties go by id.
+ * This is for titles that thousands of texts equal ("Untitled", "Intro"): their band holds every one of
+ * them, and the band's statement fetched, rechecked and sorted them all (a million releases: 380 ms for
+ * "untitled"), where reading rows in id order finds the first ten within a few thousand rows.
+ */
+function exactTextsSql(type: SearchType, words: number): string {
+  const s = SEARCHABLE[type]
+  const contains = Array.from({ length: words }, (_, i) => ` AND ${s.text} ~* $${i + 3}`).join('')
+  return `(SELECT '${type}' AS type, id::float8 AS id, ${s.text} AS text, 1::float8 AS score
+    FROM (SELECT id, ${s.text}, ${trigramCountColumn(s.text)} FROM ${s.table} ORDER BY id LIMIT ${EXACT_SCAN_ROWS}) first_rows
+    WHERE ${trigramCountColumn(s.text)} = $${words + 3}${contains} AND ${scoreSql(s.text)} = 1
+    ORDER BY first_rows.id LIMIT $2)`
+}
 
 /**
  * One type's best hits within one band (all bands when `band` is null: the unbanded search the tests
@@ -315,8 +366,7 @@ function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: rea
   // rechecked on a million releases, and the few it adds are the ones `<%` finds anyway.
   const match = wordSets[0].length > 0 ? `(${wordSets.map((set) => `(${containsAll(set)})`).join(' OR ')})` : `$1 <% ${s.text}`
   const candidates = `SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND ${match}${limit}`
-  return `(SELECT '${type}' AS type, id::float8 AS id, text,
-      round(((similarity(text, $1) + word_similarity($1, text)) / 2)::numeric, 4)::float8 AS score
+  return `(SELECT '${type}' AS type, id::float8 AS id, text, ${scoreSql('text')} AS score
     FROM (${candidates}) candidates
     ORDER BY score DESC, id LIMIT $2)`
 }
@@ -501,19 +551,26 @@ export class CatalogReadRepository {
 
   /**
    * How a query is searched: its trigram count (for the bands' bounds), its words (the MAX_QUERY_WORDS
-   * longest: the score still weighs the whole query), whether the dictionary has them all.
+   * longest: the score still weighs the whole query), whether the dictionary has them all, and for the
+   * `types` searched, how common texts equal to it are (exactTexts).
    */
-  async searchPlan(query: string): Promise<SearchPlan> {
+  async searchPlan(query: string, types: readonly SearchType[] = SEARCH_TYPES): Promise<SearchPlan> {
     const { rows } = await this.db.query<SearchPlan>(
       `WITH words AS (
          SELECT w FROM (SELECT DISTINCT w FROM regexp_split_to_table(lower($1), ${WORD_SEPARATOR_SQL}) AS w
                          WHERE length(w) BETWEEN ${MIN_WORD_LENGTH} AND ${MAX_WORD_LENGTH}) d
-          ORDER BY length(w) DESC, w LIMIT ${MAX_QUERY_WORDS})
+          ORDER BY length(w) DESC, w LIMIT ${MAX_QUERY_WORDS}),
+       known AS (SELECT NOT EXISTS (SELECT 1 FROM words WHERE NOT EXISTS (SELECT 1 FROM search_word d WHERE d.word = words.w)) AS known)
        SELECT cardinality(show_trgm($1))::int AS trigrams,
               coalesce((SELECT array_agg(w ORDER BY w) FROM words), '{}') AS words,
-              NOT EXISTS (SELECT 1 FROM words WHERE NOT EXISTS (SELECT 1 FROM search_word d WHERE d.word = words.w)) AS known`,
-      [query],
+              known.known,
+              -- only where the words as typed are searched (an initplan runs when its value is needed)
+              CASE WHEN known.known AND EXISTS (SELECT 1 FROM words)
+                   THEN (SELECT json_object_agg(type, share) FROM (${exactSharesSql()}) shares) END AS "exactShares"
+         FROM known`,
+      [query, types],
     )
+    rows[0].exactShares ??= {}
     return rows[0]
   }
 
@@ -553,7 +610,7 @@ export class CatalogReadRepository {
   }
 
   private async searchInPasses(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
-    const plan = await this.searchPlan(query)
+    const plan = await this.searchPlan(query, types)
     const take = Math.max(limit + offset, ENOUGH_HITS)
     let alternatives: string[] | null = null
     let hits: SearchHit[] = []
@@ -565,7 +622,7 @@ export class CatalogReadRepository {
         if (pass.wordSets[0].length === plan.words.length && plan.known && alternatives.every((a, i) => a === plan.words[i])) continue
         expressions = alternatives
       }
-      hits = await this.searchPass(query, plan.trigrams, expressions, pass, types, take)
+      hits = await this.searchPass(query, plan, expressions, pass, types, take)
       if (hits.length >= ENOUGH_HITS) break
     }
     return hits.slice(offset, offset + limit)
@@ -577,19 +634,37 @@ export class CatalogReadRepository {
    * a band left could hold; only those make the page, whatever their type, so a common word reads a band
    * or two of short titles instead of every title that contains it.
    */
-  private async searchPass(query: string, trigrams: number, expressions: string[], pass: SearchPass, types: readonly SearchType[], take: number): Promise<SearchHit[]> {
+  private async searchPass(query: string, plan: SearchPlan, expressions: string[], pass: SearchPass, types: readonly SearchType[], take: number): Promise<SearchHit[]> {
     const cap = pass.capped ? (this.options.candidateCap ?? CAPPED_CANDIDATES) : null
     if (this.options.banded === false) {
       const sql = `SELECT * FROM (${types.map((type) => searchTypeSql(type, null, pass.wordSets, cap)).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
       return (await this.db.query<SearchHit>(sql, [query, take, ...expressions])).rows
     }
-    let best: SearchHit[] = []
-    for (const { band, bound } of bandsByBound(trigrams)) {
-      if (isSettled(best, take, bound)) break
-      const sql = types.map((type) => searchTypeSql(type, band, pass.wordSets, cap)).join(' UNION ALL ')
+    // the words as typed: types whose texts often equal the query take their page in id order
+    let best = !pass.alternatives && !pass.capped ? await this.exactTexts(query, plan, types, take) : []
+    const settled = new Set(best.map((h) => h.type))
+    const rest = types.filter((type) => !settled.has(type))
+    for (const { band, bound } of bandsByBound(plan.trigrams)) {
+      if (rest.length === 0 || isSettled(best, take, bound)) break
+      const sql = rest.map((type) => searchTypeSql(type, band, pass.wordSets, cap)).join(' UNION ALL ')
       const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...expressions])
       best = [...best, ...rows].sort(bySearchRank).slice(0, take)
     }
     return best
+  }
+
+  /**
+   * The best `take` hits of each type whose statistics say that texts equal to the query are common enough
+   * to find `take` of them within EXACT_SCAN_ROWS / 2 rows (exactTextsSql), for the types where that many
+   * did turn up; the other types are left to the bands.
+   */
+  private async exactTexts(query: string, plan: SearchPlan, types: readonly SearchType[], take: number): Promise<SearchHit[]> {
+    const dense = types.filter((type) => (plan.exactShares[type] ?? 0) * (EXACT_SCAN_ROWS / 2) >= take)
+    if (dense.length === 0 || plan.words.length === 0) return []
+    const sql = dense.map((type) => exactTextsSql(type, plan.words.length)).join(' UNION ALL ')
+    const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...plan.words, plan.trigrams])
+    const found = new Map<SearchType, SearchHit[]>()
+    for (const hit of rows) found.set(hit.type, [...(found.get(hit.type) ?? []), hit])
+    return [...found.values()].filter((hits) => hits.length >= take).flat().sort(bySearchRank)
   }
 }
