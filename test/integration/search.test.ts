@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CatalogReadRepository, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { BAND_TEXT_COST, CatalogReadRepository, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
 import { CountingQueryable } from '../../src/db/sql.ts'
 import { bandCondition, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
@@ -51,7 +51,7 @@ describe('search by words, in bands of title length (real server, fixture catalo
   })
 
   it('finds a misspelt word through the dictionary: the catalog’s words like it', async () => {
-    expect(await repo.searchPlan('Persuadr stokholm persuadr')).toEqual({ trigrams: 18, words: ['persuadr', 'stokholm'], known: false, exactShares: {} })
+    expect(await repo.searchPlan('Persuadr stokholm persuadr')).toEqual({ trigrams: 18, words: ['persuadr', 'stokholm'], known: false, equalTexts: {} })
     expect(await repo.wordAlternatives(['persuadr', 'stokholm'])).toEqual(['persuadr|persuader', 'stokholm|stockholm'])
     expect((await repo.searchPlan('The Persuader')).known).toBe(true)
     expect((await repo.search('persuadr', ['ARTIST'], 1, 0))[0]).toMatchObject({ id: 1, text: 'The Persuader' })
@@ -134,20 +134,30 @@ describe('search by words, in bands of title length (real server, fixture catalo
   it('takes a page of texts equal to a common title from the first rows in id order, when statistics say they are common', async () => {
     // the fixture has 77 tracks titled "Untitled" among 9,430: the importer's ANALYZE lists the title as common
     const plan = await repo.searchPlan('untitled', ALL)
-    expect(plan.exactShares.TRACK).toBeGreaterThan(0.005)
-    expect(plan.exactShares.ARTIST).toBeUndefined()
-    expect((await repo.searchPlan('untitled', ['ARTIST'])).exactShares).toEqual({})
+    expect(plan.equalTexts.TRACK!.share).toBeGreaterThan(0.005)
+    expect(plan.equalTexts.TRACK!.count).toBeGreaterThan(50)
+    expect(plan.equalTexts.ARTIST).toBeUndefined()
+    expect((await repo.searchPlan('untitled', ['ARTIST'])).equalTexts).toEqual({})
     const statements: string[] = []
     const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)) }
-    const hits = await new CatalogReadRepository(counting as never).search('untitled', ['TRACK'], 10, 0)
+    // 77 "Untitled" are few enough for the band here; a catalog of 30 times the fixture's would take this path
+    const sees = (db: unknown) => new CatalogReadRepository(db as never, { bandTextCost: 30 * BAND_TEXT_COST })
+    expect((await new CatalogReadRepository(counting as never).search('untitled', ['TRACK'], 10, 0)).length).toBe(10)
+    expect(statements.some((sql) => sql.includes('title_trigrams BETWEEN'))).toBe(true)
+    statements.length = 0
+    const hits = await sees(counting).search('untitled', ['TRACK'], 10, 0)
     expect(hits).toEqual(await oneStatementSearch(t.db.pool, 'untitled', ['TRACK'], 10, 0))
     expect(hits.every((h) => h.score === 1)).toBe(true)
     expect(statements.length).toBe(2) // the plan, then the first rows in id order: no band is read
     expect(statements[1]).toContain('ORDER BY id LIMIT 30000')
+    // whatever the page and types, the hits are the reference's
+    for (const query of ['untitled', 'Untitled', 'UNTITLED!', 'allegro', 'let it be', 'intro', 'adagio'])
+      for (const [types, limit, offset] of [[ALL, 10, 0], [ALL, 5, 10], [['TRACK'], 25, 3], [['RELEASE', 'MASTER', 'TRACK'], 3, 2]] as const)
+        expect(await sees(t.db.pool).search(query, types, limit, offset), `${query} ${types} ${limit}/${offset}`).toEqual(await oneStatementSearch(t.db.pool, query, types, limit, offset))
     // a page beyond the equal texts, and a common title with fewer than a page: the bands answer, as exactly
     for (const [query, limit, offset] of [['untitled', 10, 75], ['let it be', 10, 0]] as const) {
       statements.length = 0
-      expect(await new CatalogReadRepository(counting as never).search(query, ['TRACK'], limit, offset)).toEqual(await oneStatementSearch(t.db.pool, query, ['TRACK'], limit, offset))
+      expect(await sees(counting).search(query, ['TRACK'], limit, offset)).toEqual(await oneStatementSearch(t.db.pool, query, ['TRACK'], limit, offset))
       expect(statements.some((sql) => sql.includes('title_trigrams BETWEEN'))).toBe(true)
     }
   })
