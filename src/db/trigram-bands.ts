@@ -138,14 +138,6 @@ export function bandCondition(countColumn: string, band: TrigramBand): string {
 }
 
 /**
- * `match` over every band, as one condition the planner answers with the bands' indexes (a BitmapOr of
- * partial index scans); for queries that want every match rather than the best few.
- */
-export function inAnyBand(countColumn: string, match: string): string {
-  return `(${TRIGRAM_BANDS.map((b) => `(${bandCondition(countColumn, b)} AND ${match})`).join(' OR ')})`
-}
-
-/**
  * The highest search score (the mean of similarity and word similarity) a text of `n` trigrams can reach
  * against a query of `q`: n / q below q (both similarities at most n / q), (1 + q / n) / 2 from q on.
  */

@@ -1,5 +1,10 @@
 import type pg from 'pg'
-import { inAnyBand } from '../trigram-bands.ts'
+import { CatalogReadRepository } from './catalog-read.repository.ts'
+
+/** Catalog search's best this many releases for an album tag are candidates (those like it). */
+const FUZZY_RELEASES = 30
+/** Catalog search's best this many tracks for a title tag are candidates (those like it), without an album. */
+const FUZZY_TRACKS = 200
 
 /** A catalog track that might be the file, with what Postgres measured against the file's tags. */
 export interface CandidateTrack {
@@ -91,27 +96,27 @@ export class TrackMatchRepository {
   }
 
   /**
-   * Candidates for tags anywhere in the catalog: every audio track of the (at most 30) releases whose title
-   * is most like the album tag; only when no release title is like it (or there is no album tag), the
-   * (at most 200) tracks whose title is most like the title tag — a common title alone ("Intro") would
-   * otherwise drag in half the catalog. Each comes with its title, album and artist similarities; artists
-   * are the release's and the track's, by name (Discogs' " (2)" suffix dropped), name variation and the
-   * whole credit as joined ("A & B").
+   * Candidates for tags anywhere in the catalog: every audio track of the releases among catalog search's
+   * best 30 for the album tag whose title is like it (pg_trgm's `%`); only when none is (or there is no
+   * album tag), the tracks among search's best 200 for the title tag whose title is like it — a common
+   * title alone ("Intro") would otherwise drag in half the catalog. Each comes with its title, album and
+   * artist similarities; artists are the release's and the track's, by name (Discogs' " (2)" suffix
+   * dropped), name variation and the whole credit as joined ("A & B").
+   *
+   * Search finds the candidates (words, typos, bands, src/db/repositories/catalog-read.repository.ts):
+   * taking every title `%` the tag and sorting them all cost 0.4–0.5 s per file on a million releases, and
+   * 40 s for a title tag "Love" without an album.
    */
   async fuzzyCandidates(q: TagQuery): Promise<CandidateTrack[]> {
+    const search = new CatalogReadRepository(this.pool)
+    const releases = q.album ? (await search.search(q.album, ['RELEASE'], FUZZY_RELEASES, 0)).map((h) => h.id) : []
+    const { rows: alike } = await this.pool.query<{ id: number }>(`SELECT id FROM release WHERE id = ANY($1::int[]) AND title % $2`, [releases, q.album ?? ''])
+    const tracks = alike.length > 0 ? [] : (await search.search(q.title, ['TRACK'], FUZZY_TRACKS, 0)).map((h) => h.id)
     const { rows } = await this.pool.query(
-      `WITH rel AS (
-         SELECT r.id FROM release r
-          WHERE $2::text IS NOT NULL AND ${inAnyBand('r.title_trigrams', 'r.title % $2')}
-          ORDER BY similarity(r.title, $2) DESC, r.id LIMIT 30
-       ), by_title AS (
-         SELECT t.id FROM track t
-          WHERE NOT EXISTS (SELECT 1 FROM rel) AND t.type = 'track' AND ${inAnyBand('t.title_trigrams', 't.title % $1')}
-          ORDER BY similarity(t.title, $1) DESC, t.id LIMIT 200
-       ), cand AS (
-         SELECT t.id FROM track t JOIN rel ON t.release_id = rel.id WHERE t.type = 'track'
+      `WITH cand AS (
+         SELECT t.id FROM track t WHERE t.release_id = ANY($4::int[]) AND t.type = 'track'
          UNION
-         SELECT id FROM by_title
+         SELECT t.id FROM track t WHERE t.id = ANY($5::int[]) AND t.type = 'track' AND t.title % $1
        )
        SELECT t.id AS "trackId", t.release_id AS "releaseId", t.position, t.title, r.title AS "releaseTitle",
               r.year AS "releaseYear", t.duration_s AS "durationS",
@@ -131,7 +136,7 @@ export class TrackMatchRepository {
                 ) AS n WHERE n.name IS NOT NULL)
               END AS "artistSim"
          FROM cand JOIN track t ON t.id = cand.id JOIN release r ON r.id = t.release_id`,
-      [q.title, q.album ?? null, q.artists],
+      [q.title, q.album ?? null, q.artists, alike.map((r) => r.id), tracks],
     )
     return rows.map(toCandidate)
   }
