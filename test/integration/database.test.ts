@@ -107,4 +107,18 @@ describe.each([
       c.release()
     }
   })
+
+  // after the bound's test, which wants the process's statement names still free
+  it('plans generically inside withGenericPlans, on one connection, and puts the setting back after, also after an error', async () => {
+    const db = new CountingQueryable(t.db.pool, kind === 'server') // as the API wraps the pool
+    const inside = await db.withGenericPlans(async (q) => (await q.query(`SELECT current_setting('plan_cache_mode') AS mode, $1::int AS n`, [1])).rows[0])
+    expect(inside).toEqual({ mode: 'force_generic_plan', n: 1 })
+    await expect(db.withGenericPlans((q) => q.query(`SELECT 1 / $1::int`, [0]))).rejects.toThrow(/division by zero/)
+    // every pooled connection (they run side by side while each sleeps) is back to PostgreSQL's default
+    const modes = await Promise.all(
+      Array.from({ length: 4 }, () => t.db.pool.query(`SELECT current_setting('plan_cache_mode') AS mode FROM pg_sleep(0.05)`).then((r) => r.rows[0].mode)),
+    )
+    expect(modes).toEqual(['auto', 'auto', 'auto', 'auto'])
+    expect(db.statements).toBe(kind === 'server' ? 8 : 6) // counted: BEGIN, SET LOCAL, the query, COMMIT / ROLLBACK, or SET, the query, RESET
+  })
 })

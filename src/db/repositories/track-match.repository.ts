@@ -110,7 +110,7 @@ export class TrackMatchRepository {
   async fuzzyCandidates(q: TagQuery): Promise<CandidateTrack[]> {
     const search = new CatalogReadRepository(this.pool)
     const releases = q.album ? (await search.search(q.album, ['RELEASE'], FUZZY_RELEASES, 0)).map((h) => h.id) : []
-    const { rows: alike } = await this.pool.query<{ id: number }>(`SELECT id FROM release WHERE id = ANY($1::int[]) AND title % $2`, [releases, q.album ?? ''])
+    const alike = releases.length ? (await this.pool.query<{ id: number }>(`SELECT id FROM release WHERE id = ANY($1::int[]) AND title % $2`, [releases, q.album])).rows : []
     const tracks = alike.length > 0 ? [] : (await search.search(q.title, ['TRACK'], FUZZY_TRACKS, 0)).map((h) => h.id)
     const { rows } = await this.pool.query(
       `WITH cand AS (
