@@ -142,6 +142,11 @@ async function loadNode(ctx: CatalogContext, id: string) {
 }
 
 const SEARCH_MAX = 50
+/**
+ * Search results end here: a page's statements fetch every hit before it (offset + page per band and type),
+ * so a cursor deep into a common word would make one request score and hold a large share of the catalog.
+ */
+const SEARCH_DEPTH = 1000
 const SEARCH_TYPES: SearchType[] = ['ARTIST', 'LABEL', 'MASTER', 'RELEASE', 'TRACK']
 const TYPENAME: Record<SearchType, NodeType> = { ARTIST: 'Artist', LABEL: 'Label', MASTER: 'Master', RELEASE: 'Release', TRACK: 'Track' }
 
@@ -196,8 +201,11 @@ export const catalogResolvers = {
       if (query.length > 200) throw new BadInputError('must have at most 200 characters', 'query')
       if (a.first < 1 || a.first > SEARCH_MAX) throw new BadInputError(`must be between 1 and ${SEARCH_MAX}`, 'first')
       const offset = searchOffset(a.after)
-      const hits = await ctx.loaders.repo.search(query, a.types?.length ? [...new Set(a.types)] : SEARCH_TYPES, a.first + 1, offset)
-      const page = hits.slice(0, a.first)
+      if (offset >= SEARCH_DEPTH) throw new BadInputError(`search results end at ${SEARCH_DEPTH}: narrow the query or its types`, 'after')
+      const first = Math.min(a.first, SEARCH_DEPTH - offset)
+      const more = offset + first < SEARCH_DEPTH ? 1 : 0 // one hit past the page tells whether a next page exists
+      const hits = await ctx.loaders.repo.search(query, a.types?.length ? [...new Set(a.types)] : SEARCH_TYPES, first + more, offset)
+      const page = hits.slice(0, first)
       const edges = await Promise.all(
         page.map(async (h, i) => {
           const loader = { ARTIST: ctx.loaders.artist, LABEL: ctx.loaders.label, MASTER: ctx.loaders.master, RELEASE: ctx.loaders.release, TRACK: ctx.loaders.track }[h.type]
@@ -207,7 +215,7 @@ export const catalogResolvers = {
       )
       return {
         edges,
-        pageInfo: { hasNextPage: hits.length > a.first, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+        pageInfo: { hasNextPage: hits.length > first, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
       }
     },
   },
