@@ -4,7 +4,7 @@ import { fromGlobalId, numericKey, toGlobalId, type NodeType } from '../api/glob
 import type { Loaders } from '../api/loaders.ts'
 import { perSelection, selectedFields, unreadFields, type Selection } from '../api/lookahead.ts'
 import { parsePage, toConnection, type PageArgs } from '../api/pagination.ts'
-import { childList, type ArtistRole, type ChildList, type ChildTable, type ReleaseFilter, type ReleaseParent, type Row, type SearchType } from '../db/repositories/catalog-read.repository.ts'
+import { childList, type ArtistRole, type ChildList, type ChildTable, type ReleaseFilter, type ReleaseParent, type Row, SEARCH_TYPES, type SearchType } from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError } from '../errors.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
 import { connectionFromList, connectionResolvers } from './connection.ts'
@@ -147,7 +147,6 @@ const SEARCH_MAX = 50
  * so a cursor deep into a common word would make one request score and hold a large share of the catalog.
  */
 const SEARCH_DEPTH = 1000
-const SEARCH_TYPES: SearchType[] = ['ARTIST', 'LABEL', 'MASTER', 'RELEASE', 'TRACK']
 const TYPENAME: Record<SearchType, NodeType> = { ARTIST: 'Artist', LABEL: 'Label', MASTER: 'Master', RELEASE: 'Release', TRACK: 'Track' }
 
 function searchOffset(after: string | null | undefined): number {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../src/db/sql.ts'
-import { CatalogReadRepository, SEARCHABLE, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { CatalogReadRepository, scoreSql, SEARCHABLE, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
 import { trigramCountColumn } from '../../src/db/trigram-bands.ts'
 
 /** Each searchable text, as the repository searches it, with the column of its trigram count. */
@@ -24,7 +24,7 @@ export function oneStatementSearch(db: Queryable, query: string, types: readonly
 export function trigramSearchSql(types: readonly SearchType[]): string {
   const parts = SEARCH_TEXTS.filter((s) => types.includes(s.type)).map(
     (s) => `(SELECT '${s.type}' AS type, id::float8 AS id, ${s.text} AS text,
-        round(((similarity(${s.text}, $1) + word_similarity($1, ${s.text})) / 2)::numeric, 4)::float8 AS score
+        ${scoreSql(s.text)} AS score
       FROM ${s.table} WHERE ${s.text} % $1 OR $1 <% ${s.text} ORDER BY score DESC, id LIMIT $2)`,
   )
   return `SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`

@@ -269,7 +269,8 @@ export const SEARCHABLE: Record<SearchType, { table: string; text: string }> = {
   TRACK: { table: 'track', text: 'title' },
 }
 
-const SEARCH_TYPES = Object.keys(SEARCHABLE) as SearchType[]
+/** Every searchable type, what a search without a type filter searches. */
+export const SEARCH_TYPES = Object.keys(SEARCHABLE) as SearchType[]
 
 export interface SearchHit {
   type: SearchType
@@ -306,8 +307,13 @@ export const TYPO_SIMILARITY = 0.5
 export const TYPO_ALTERNATIVES = 5
 
 /** Search's score of `text` against the query $1: the mean of trigram similarity and word similarity, 1 for an equal text. */
-function scoreSql(text: string): string {
+export function scoreSql(text: string): string {
   return `round(((similarity(${text}, $1) + word_similarity($1, ${text})) / 2)::numeric, 4)::float8`
+}
+
+/** `text` matches every one of the given words' regular expressions (indexes into $3…). */
+function containsSql(text: string, words: readonly number[]): string {
+  return words.map((i) => `${text} ~* $${i + 3}`).join(' AND ')
 }
 
 /**
@@ -350,10 +356,10 @@ export const BAND_TEXT_COST = 4
  */
 function exactTextsSql(type: SearchType, words: number): string {
   const s = SEARCHABLE[type]
-  const contains = Array.from({ length: words }, (_, i) => ` AND ${s.text} ~* $${i + 3}`).join('')
+  const contains = containsSql(s.text, Array.from({ length: words }, (_, i) => i))
   return `(SELECT '${type}' AS type, id::float8 AS id, ${s.text} AS text, 1::float8 AS score
     FROM (SELECT id, ${s.text}, ${trigramCountColumn(s.text)} FROM ${s.table} ORDER BY id LIMIT ${EXACT_SCAN_ROWS}) first_rows
-    WHERE ${trigramCountColumn(s.text)} = $${words + 3}${contains} AND ${scoreSql(s.text)} = 1
+    WHERE ${trigramCountColumn(s.text)} = $${words + 3} AND ${contains} AND ${scoreSql(s.text)} = 1
     ORDER BY first_rows.id LIMIT $2)`
 }
 
@@ -368,12 +374,11 @@ function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: rea
   const s = SEARCHABLE[type]
   const inBand = band === null ? 'true' : bandCondition(trigramCountColumn(s.text), band)
   const limit = cap === null ? '' : ` LIMIT ${cap}`
-  const containsAll = (set: readonly number[]) => set.map((i) => `${s.text} ~* $${i + 3}`).join(' AND ')
   // Without words (a query of short words only), the titles with an extent that holds most of the query's
   // trigrams (word similarity, `<%`). Not whole-text similarity (`%`) too: for a query of two or three
   // trigrams it takes every title sharing one ("dj": every word starting with d), 94k titles per band
   // rechecked on a million releases, and the few it adds are the ones `<%` finds anyway.
-  const match = wordSets[0].length > 0 ? `(${wordSets.map((set) => `(${containsAll(set)})`).join(' OR ')})` : `$1 <% ${s.text}`
+  const match = wordSets[0].length > 0 ? `(${wordSets.map((set) => `(${containsSql(s.text, set)})`).join(' OR ')})` : `$1 <% ${s.text}`
   const candidates = `SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND ${match}${limit}`
   return `(SELECT '${type}' AS type, id::float8 AS id, text, ${scoreSql('text')} AS score
     FROM (${candidates}) candidates
@@ -676,7 +681,7 @@ export class CatalogReadRepository {
       const rows = equal ? take / equal.share : Infinity // to read in id order until `take` turn up
       return rows <= EXACT_SCAN_ROWS / 2 && equal!.count * (this.options.bandTextCost ?? BAND_TEXT_COST) >= rows
     })
-    if (dense.length === 0 || plan.words.length === 0) return []
+    if (dense.length === 0) return [] // also without words: the plan then has no equal texts
     const sql = dense.map((type) => exactTextsSql(type, plan.words.length)).join(' UNION ALL ')
     const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...plan.words, plan.trigrams])
     const found = new Map<SearchType, SearchHit[]>()
