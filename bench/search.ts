@@ -2,9 +2,11 @@
  * Search benchmark: `npm run bench:search [-- --releases 100000 --repeat 5]`.
  *
  * Loads a fresh database on the real server (fixture artists, labels and masters, plus a releases dump of N
- * records made by renumbering the fixture releases: about 9.4 tracks each, so each fixture title is there
- * N / 1000 times and the vocabulary stays the fixture's) and times the catalog search (all five types, one
- * page of 10) for common words, rare words, typos and phrases:
+ * records made by renumbering the fixture releases, about 9.4 tracks each: with `--vocabulary fixture`, the
+ * default, each fixture title is there N / 1000 times and the vocabulary stays the fixture's; with
+ * `--vocabulary heaps` the fixture's common words stay and the rest are made up, so the vocabulary grows as a
+ * real catalog's, bench/support/vocabulary.ts) and times the catalog search (all five types, one page of 10)
+ * for common words, rare words, typos and phrases:
  *   - search: as the API runs it (words and the dictionary, src/db/search-words.ts; partial trigram indexes
  *     per band of text length, best band first, stopping when the page is settled; prepared statements);
  *   - one statement: the same search with each pass as one statement scoring every candidate, over one
@@ -21,7 +23,7 @@ import fs from 'node:fs'
 import { CatalogReadRepository, type SearchType } from '../src/db/repositories/catalog-read.repository.ts'
 import { CountingQueryable } from '../src/db/sql.ts'
 import { createServerTestDatabase, tmpDir } from '../test/support/database.ts'
-import { loadBenchCatalog } from './support/catalog.ts'
+import { loadBenchCatalog, type BenchVocabulary } from './support/catalog.ts'
 import { oneStatementSearch, SEARCH_TEXTS, trigramSearchSql } from '../test/support/search-reference.ts'
 
 function arg(name: string, def: number): number {
@@ -31,6 +33,14 @@ function arg(name: string, def: number): number {
 const RELEASES = arg('releases', 100_000)
 const REPEAT = arg('repeat', 5)
 const SEARCH_ONLY = process.argv.includes('--search-only')
+const VOCABULARY = vocabularyArg()
+
+function vocabularyArg(): BenchVocabulary {
+  const i = process.argv.indexOf('--vocabulary')
+  const v = i >= 0 ? process.argv[i + 1] : 'fixture'
+  if (v !== 'fixture' && v !== 'heaps') throw new Error(`--vocabulary: expected fixture or heaps, got ${JSON.stringify(v)}`)
+  return v
+}
 const TERMS = ['love', 'mix', 'remix', 'the', 'untitled', 'intro', 'dub', 'night', 'soul', 'dreams', 'deep house', 'original mix', 'stockholm', 'persuader', 'persuadr', 'stokholm', 'horizn', 'dj', 'persuader stockholm', "Can't Get Enough (Extended Version)"]
 const ALL: SearchType[] = SEARCH_TEXTS.map((s) => s.type)
 const PAGE = 10
@@ -50,7 +60,7 @@ const started = performance.now()
 const t = await createServerTestDatabase()
 const dumpDir = tmpDir('discograph-bench-search-')
 try {
-  await loadBenchCatalog(t.db, RELEASES, dumpDir)
+  await loadBenchCatalog(t.db, RELEASES, dumpDir, VOCABULARY)
   const { rows: sizes } = await t.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM track`)
   // as the API runs it: named prepared statements (planned once per connection)
   const repo = new CatalogReadRepository(new CountingQueryable(t.db.pool, true))
@@ -67,6 +77,7 @@ try {
     console.log(
       JSON.stringify({
         releases: RELEASES,
+        vocabulary: VOCABULARY,
         tracks: sizes[0].n,
         search_median_ms: Number(mid(banded).toFixed(1)),
         search_max_ms: Number(max(banded).toFixed(1)),
@@ -81,7 +92,7 @@ try {
     const single = new Map<string, number>()
     const trigram = new Map<string, number>()
     const sql = trigramSearchSql(ALL)
-    console.log(`${RELEASES} releases, ${sizes[0].n} tracks; median of ${REPEAT} runs, one page of ${PAGE} over all five types`)
+    console.log(`${RELEASES} releases (${VOCABULARY} vocabulary), ${sizes[0].n} tracks; median of ${REPEAT} runs, one page of ${PAGE} over all five types`)
     console.log(`${'query'.padEnd(38)} ${'search'.padStart(9)} ${'one stmt'.padStart(9)} ${'trigram'.padStart(9)}`)
     for (const term of TERMS) {
       single.set(term, await median(() => oneStatementSearch(t.db.pool, term, ALL, PAGE, 0)))
@@ -99,6 +110,7 @@ try {
     console.log(
       JSON.stringify({
         releases: RELEASES,
+        vocabulary: VOCABULARY,
         tracks: sizes[0].n,
         dictionary_words: words[0].n,
         search_median_ms: Number(mid(banded).toFixed(1)),

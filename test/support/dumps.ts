@@ -14,11 +14,12 @@ export function fixtureReleaseRecords(): string[] {
  * named like a real dump so the importer takes type and date from the name. Written a thousand records at
  * a time, each as a gzip member of its own (gunzip reads concatenated members as one stream), so that a
  * dump of any size takes little memory to write (the ingest benchmark writes hundreds of thousands).
+ * `rewrite` changes each copy of a record (its number: 0 for the first thousand records, 1 for the next).
  */
 export function writeRenumberedReleaseDump(
   dir: string,
   count: number,
-  options: { firstId?: number; date?: string; level?: number } = {},
+  options: { firstId?: number; date?: string; level?: number; rewrite?: (record: string, copy: number) => string } = {},
 ): string {
   const records = fixtureReleaseRecords()
   const file = path.join(dir, `discogs_${options.date ?? '20200806'}_releases.xml.gz`)
@@ -31,7 +32,9 @@ export function writeRenumberedReleaseDump(
       parts = []
     }
     for (let i = 0; i < count; i++) {
-      parts.push(records[i % records.length].replace(/^<release id="\d+"/, `<release id="${first + i}"`), '\n')
+      const record = records[i % records.length]
+      const copy = options.rewrite ? options.rewrite(record, Math.floor(i / records.length)) : record
+      parts.push(copy.replace(/^<release id="\d+"/, `<release id="${first + i}"`), '\n')
       if (parts.length >= 2000) flush()
     }
     parts.push('</releases>\n')
