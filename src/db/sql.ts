@@ -60,29 +60,29 @@ export class CountingQueryable implements Queryable {
   }
 
   /**
-   * Runs `fn` on one connection of the pool with its statements planned once for any parameters (a generic
-   * plan) instead of for each execution's values; see withGenericPlans. Statements are counted here. With
-   * prepared statements the setting is local to a read-only transaction. Without (the embedded database,
-   * where every pooled connection shares one session, so that a transaction would take in other requests'
-   * statements) it is the session's, reset after; meanwhile other connections' statements are planned
-   * generically too, which changes their plans, never their results. On a connection rather than a pool,
-   * `fn` runs on this Queryable as it is.
+   * Runs `fn` on one connection of the pool with the given settings (`name = value`), put back after;
+   * statements are counted here. With prepared statements (a server) they are local to a read-only
+   * transaction. Without (the embedded database, where every pooled connection shares one session, so that
+   * a transaction would take in other requests' statements) they are the session's, reset after; meanwhile
+   * other connections' statements run with them too (see the callers for why that is harmless). On a
+   * connection rather than a pool, `fn` runs on this Queryable as it is.
    */
-  async withGenericPlans<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+  async withSettings<T>(settings: readonly string[], fn: (db: Queryable) => Promise<T>): Promise<T> {
     if (!(this.inner instanceof pg.Pool)) return fn(this)
     const client = await this.inner.connect()
     const counted = new CountingQueryable(client, this.prepare, this.maxPrepared)
+    const resets = settings.map((setting) => `RESET ${setting.split('=')[0].trim()}`)
     const [begin, end, undo] = this.prepare
-      ? [['BEGIN READ ONLY', ...GENERIC_PLAN_SETTINGS.map((setting) => `SET LOCAL ${setting}`)], 'COMMIT', 'ROLLBACK']
-      : [['SET plan_cache_mode = force_generic_plan'], 'RESET plan_cache_mode', 'RESET plan_cache_mode']
+      ? [['BEGIN READ ONLY', ...settings.map((setting) => `SET LOCAL ${setting}`)], ['COMMIT'], ['ROLLBACK']]
+      : [settings.map((setting) => `SET ${setting}`), resets, resets]
     let broken: Error | undefined
     try {
       for (const sql of begin) await counted.query(sql)
       const result = await fn(counted)
-      await counted.query(end)
+      for (const sql of end) await counted.query(sql)
       return result
     } catch (err) {
-      await counted.query(undo).catch((e: Error) => (broken = e))
+      for (const sql of undo) await counted.query(sql).catch((e: Error) => (broken = e))
       throw err
     } finally {
       client.release(broken)
@@ -93,23 +93,23 @@ export class CountingQueryable implements Queryable {
 }
 
 /**
- * What withGenericPlans sets on a server. A generic plan estimates a regular expression's matches without
- * the expression (thousands of rows per band at 4M releases), and at that estimate PostgreSQL compiled the
- * statement with JIT (27 ms) and started two parallel workers, for statements that found nothing: a rare
- * word took 250 ms there, 7 ms without either (custom plans: 20 ms). Neither pays for statements this short.
- * (The embedded database has neither.)
- */
-const GENERIC_PLAN_SETTINGS = ['plan_cache_mode = force_generic_plan', 'jit = off', 'max_parallel_workers_per_gather = 0']
-
-/**
- * Runs `fn` with generic plans where `db` is a pool's counting wrapper (CountingQueryable.withGenericPlans),
- * else on `db` as it is. For statements whose custom plans cost more to make than to run: PostgreSQL plans
+ * Settings for statements whose custom plans cost more to make than to run (withSettings). PostgreSQL plans
  * a prepared statement's first five executions for their own values before it compares them with a generic
  * plan, and a search statement's plan estimates each regular expression's trigrams for every partial index
  * (a pasted title's relaxed pass: 30 expressions × 5 types, about 15 ms of planning to 3 of execution).
  * Unprepared statements (the embedded database) are planned at every execution, and a generic plan costs
  * less to make: on the embedded fixture catalog the pasted title took 512 ms, 190 ms with generic plans.
+ * Other connections of the embedded database plan generically meanwhile, which changes their plans, never
+ * their results.
+ *
+ * A generic plan estimates a regular expression's matches without the expression (thousands of rows per
+ * band at 4M releases), and at that estimate PostgreSQL compiled the statement with JIT (27 ms) and started
+ * two parallel workers, for statements that found nothing: a rare word took 250 ms there, 7 ms without
+ * either (custom plans: 20 ms). Neither pays for statements this short. (The embedded database has neither.)
  */
-export function withGenericPlans<T>(db: Queryable, fn: (db: Queryable) => Promise<T>): Promise<T> {
-  return db instanceof CountingQueryable ? db.withGenericPlans(fn) : fn(db)
+export const GENERIC_PLAN_SETTINGS = ['plan_cache_mode = force_generic_plan', 'jit = off', 'max_parallel_workers_per_gather = 0'] as const
+
+/** Runs `fn` with `settings` where `db` is a pool's counting wrapper (CountingQueryable.withSettings), else on `db` as it is. */
+export function withSettings<T>(db: Queryable, settings: readonly string[], fn: (db: Queryable) => Promise<T>): Promise<T> {
+  return db instanceof CountingQueryable ? db.withSettings(settings, fn) : fn(db)
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/db/database.ts'
 import { ReleaseEntity } from '../../src/db/entities/index.ts'
-import { CountingQueryable } from '../../src/db/sql.ts'
+import { CountingQueryable, GENERIC_PLAN_SETTINGS } from '../../src/db/sql.ts'
 import {
   createContainerTestDatabase,
   createEmbeddedTestDatabase,
@@ -109,19 +109,18 @@ describe.each([
   })
 
   // after the bound's test, which wants the process's statement names still free
-  it('plans generically inside withGenericPlans, on one connection, and puts the setting back after, also after an error', async () => {
+  it('plans generically inside withSettings(GENERIC_PLAN_SETTINGS), on one connection, and puts the settings back after, also after an error', async () => {
     const db = new CountingQueryable(t.db.pool, kind === 'server') // as the API wraps the pool
     const settings = `current_setting('plan_cache_mode') AS mode, current_setting('jit') AS jit, current_setting('max_parallel_workers_per_gather') AS workers`
     const before = (await t.db.pool.query(`SELECT ${settings}`)).rows[0]
-    const inside = await db.withGenericPlans(async (q) => (await q.query(`SELECT ${settings}, $1::int AS n`, [1])).rows[0])
-    expect(inside).toMatchObject({ mode: 'force_generic_plan', n: 1 })
-    // on a server, no JIT and no parallel workers either: chosen at a generic plan's estimates, they cost short statements most of their time
-    if (kind === 'server') expect(inside).toMatchObject({ jit: 'off', workers: '0' })
-    await expect(db.withGenericPlans((q) => q.query(`SELECT 1 / $1::int`, [0]))).rejects.toThrow(/division by zero/)
+    const inside = await db.withSettings(GENERIC_PLAN_SETTINGS, async (q) => (await q.query(`SELECT ${settings}, $1::int AS n`, [1])).rows[0])
+    // no JIT and no parallel workers either: chosen at a generic plan's estimates, they cost short statements most of their time
+    expect(inside).toMatchObject({ mode: 'force_generic_plan', jit: 'off', workers: '0', n: 1 })
+    await expect(db.withSettings(GENERIC_PLAN_SETTINGS, (q) => q.query(`SELECT 1 / $1::int`, [0]))).rejects.toThrow(/division by zero/)
     // every pooled connection (they run side by side while each sleeps) is back to PostgreSQL's default
     const after = await Promise.all(Array.from({ length: 4 }, () => t.db.pool.query(`SELECT ${settings} FROM pg_sleep(0.05)`).then((r) => r.rows[0])))
     expect(after).toEqual(Array(4).fill(before))
     expect(before.mode).toBe('auto')
-    expect(db.statements).toBe(kind === 'server' ? 12 : 6) // counted: BEGIN, 3 SET LOCAL, the query, COMMIT / ROLLBACK, or SET, the query, RESET
+    expect(db.statements).toBe(kind === 'server' ? 12 : 14) // counted: BEGIN, 3 SET LOCAL, the query, COMMIT / ROLLBACK, or 3 SET, the query, 3 RESET
   })
 })

@@ -91,6 +91,21 @@ describe('search by words, in bands of title length (real server, fixture catalo
     expect(await capped.search('original mix', ['TRACK'], 30, 0)).toEqual(await repo.search('original mix', ['TRACK'], 30, 0))
   })
 
+  it('keeps the few hits that hold every word when a capped pass then takes a sample without them', async () => {
+    const capped = new CatalogReadRepository(t.db.pool, { candidateCap: 1 })
+    // one track holds all three words (theme, the, stargazers); about a hundred hold two of them
+    const query = 'Theme Of The Stargazers'
+    const [{ all, two }] = await q<{ all: number; two: number }>(
+      `SELECT count(*) FILTER (WHERE title ~* 'theme' AND title ~* 'the' AND title ~* 'stargazers')::int AS all,
+              count(*) FILTER (WHERE (title ~* 'theme' AND title ~* 'the') OR title ~* 'stargazers')::int AS two FROM track`,
+    )
+    expect(all).toBe(1)
+    expect(two).toBeGreaterThan(50)
+    const hits = await capped.search(query, ['TRACK'], 10, 0)
+    expect(hits[0]).toMatchObject({ text: query, score: 1 })
+    expect(hits.length).toBeGreaterThan(1) // and the sample's
+  })
+
   it('finds exactly the hits that scoring every candidate finds: common and rare words, typos, phrases, pages, type subsets', async () => {
     // Real texts of the catalog as queries too (whole, and with a letter dropped), besides common words.
     const samples = await q<{ text: string }>(

@@ -5,6 +5,11 @@ import { CatalogReadRepository } from './catalog-read.repository.ts'
 const FUZZY_RELEASES = 30
 /** Catalog search's best this many tracks for a title tag are candidates (those like it), without an album. */
 const FUZZY_TRACKS = 200
+/**
+ * A candidate's title is like the tag at this trigram similarity: pg_trgm's default for `%`, spelt out
+ * because search sets `%`'s threshold for its own statements (on the embedded database, session-wide).
+ */
+const ALIKE = 0.3
 
 /** A catalog track that might be the file, with what Postgres measured against the file's tags. */
 export interface CandidateTrack {
@@ -97,7 +102,7 @@ export class TrackMatchRepository {
 
   /**
    * Candidates for tags anywhere in the catalog: every audio track of the releases among catalog search's
-   * best 30 for the album tag whose title is like it (pg_trgm's `%`); only when none is (or there is no
+   * best 30 for the album tag whose title is like it (trigram similarity ≥ ALIKE); only when none is (or there is no
    * album tag), the tracks among search's best 200 for the title tag whose title is like it — a common
    * title alone ("Intro") would otherwise drag in half the catalog. Each comes with its title, album and
    * artist similarities; artists are the release's and the track's, by name (Discogs' " (2)" suffix
@@ -110,13 +115,13 @@ export class TrackMatchRepository {
   async fuzzyCandidates(q: TagQuery): Promise<CandidateTrack[]> {
     const search = new CatalogReadRepository(this.pool)
     const releases = q.album ? (await search.search(q.album, ['RELEASE'], FUZZY_RELEASES, 0)).map((h) => h.id) : []
-    const alike = releases.length ? (await this.pool.query<{ id: number }>(`SELECT id FROM release WHERE id = ANY($1::int[]) AND title % $2`, [releases, q.album])).rows : []
+    const alike = releases.length ? (await this.pool.query<{ id: number }>(`SELECT id FROM release WHERE id = ANY($1::int[]) AND similarity(title, $2) >= ${ALIKE}`, [releases, q.album])).rows : []
     const tracks = alike.length > 0 ? [] : (await search.search(q.title, ['TRACK'], FUZZY_TRACKS, 0)).map((h) => h.id)
     const { rows } = await this.pool.query(
       `WITH cand AS (
          SELECT t.id FROM track t WHERE t.release_id = ANY($4::int[]) AND t.type = 'track'
          UNION
-         SELECT t.id FROM track t WHERE t.id = ANY($5::int[]) AND t.type = 'track' AND t.title % $1
+         SELECT t.id FROM track t WHERE t.id = ANY($5::int[]) AND t.type = 'track' AND similarity(t.title, $1) >= ${ALIKE}
        )
        SELECT t.id AS "trackId", t.release_id AS "releaseId", t.position, t.title, r.title AS "releaseTitle",
               r.year AS "releaseYear", t.duration_s AS "durationS",
