@@ -86,7 +86,7 @@ try {
     )
   } else {
     const t0 = performance.now()
-    for (const s of SEARCH_TEXTS) await t.db.pool.query(`CREATE INDEX ${s.table}_${s.text}_trgm_all ON ${s.table} USING gin (${s.text} gin_trgm_ops)`)
+    for (const s of SEARCH_TEXTS) await t.db.pool.query(`CREATE INDEX ${s.view}_${s.text}_trgm_all ON ${s.view} USING gin (${s.text} gin_trgm_ops)`)
     const indexSeconds = (performance.now() - t0) / 1000
     await t.db.pool.query('ANALYZE')
     const single = new Map<string, number>()

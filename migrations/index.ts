@@ -12,6 +12,7 @@ import { AudioFileClaims1764960000000 } from './1764960000000-audio-file-claims.
 import { SearchTrigramBands1765000000000 } from './1765000000000-search-trigram-bands.ts'
 import { TrigramOperatorCosts1765000000100 } from './1765000000100-trigram-operator-costs.ts'
 import { SearchDictionary1765100000000 } from './1765100000000-search-dictionary.ts'
+import { SearchViews1765200000000 } from './1765200000000-search-views.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   SearchTrigramBands1765000000000,
   TrigramOperatorCosts1765000000100,
   SearchDictionary1765100000000,
+  SearchViews1765200000000,
 ]

@@ -2,8 +2,8 @@ import type { Queryable } from '../../src/db/sql.ts'
 import { CatalogReadRepository, scoreSql, SEARCHABLE, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
 import { trigramCountColumn } from '../../src/db/trigram-bands.ts'
 
-/** Each searchable text, as the repository searches it, with the column of its trigram count. */
-export const SEARCH_TEXTS = (Object.entries(SEARCHABLE) as [SearchType, { table: string; text: string }][]).map(([type, s]) => ({
+/** Each searchable text, as the repository searches it (its table, column and view), with the column of its trigram count. */
+export const SEARCH_TEXTS = (Object.entries(SEARCHABLE) as [SearchType, { table: string; text: string; view: string }][]).map(([type, s]) => ({
   type,
   ...s,
   count: trigramCountColumn(s.text),
@@ -25,7 +25,7 @@ export function trigramSearchSql(types: readonly SearchType[]): string {
   const parts = SEARCH_TEXTS.filter((s) => types.includes(s.type)).map(
     (s) => `(SELECT '${s.type}' AS type, id::float8 AS id, ${s.text} AS text,
         ${scoreSql(s.text)} AS score
-      FROM ${s.table} WHERE ${s.text} % $1 OR $1 <% ${s.text} ORDER BY score DESC, id LIMIT $2)`,
+      FROM ${s.view} WHERE ${s.text} % $1 OR $1 <% ${s.text} ORDER BY score DESC, id LIMIT $2)`,
   )
   return `SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
 }

@@ -260,13 +260,18 @@ function parentArray(parent: ReleaseParent): string {
 
 export type SearchType = 'ARTIST' | 'LABEL' | 'MASTER' | 'RELEASE' | 'TRACK'
 
-/** Each searchable text (search reads it in bands of its trigram count, trigramCountColumn(text)). */
-export const SEARCHABLE: Record<SearchType, { table: string; text: string }> = {
-  ARTIST: { table: 'artist', text: 'name' },
-  LABEL: { table: 'label', text: 'name' },
-  MASTER: { table: 'master', text: 'title' },
-  RELEASE: { table: 'release', text: 'title' },
-  TRACK: { table: 'track', text: 'title' },
+/**
+ * Each searchable text: its table and column, and the view search reads it from in bands of its trigram
+ * count (trigramCountColumn(text)): a narrow copy sorted by that count (migration 1765200000000), so a
+ * band's candidates lie together instead of one per page of the table. The importer refreshes the views
+ * (CatalogWriterRepository.refreshSearchViews); rows written otherwise are found once they are refreshed.
+ */
+export const SEARCHABLE: Record<SearchType, { table: string; text: string; view: string }> = {
+  ARTIST: { table: 'artist', text: 'name', view: 'artist_search' },
+  LABEL: { table: 'label', text: 'name', view: 'label_search' },
+  MASTER: { table: 'master', text: 'title', view: 'master_search' },
+  RELEASE: { table: 'release', text: 'title', view: 'release_search' },
+  TRACK: { table: 'track', text: 'title', view: 'track_search' },
 }
 
 /** Every searchable type, what a search without a type filter searches. */
@@ -389,7 +394,7 @@ function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: rea
   // trigrams it takes every title sharing one ("dj": every word starting with d), 94k titles per band
   // rechecked on a million releases, and the few it adds are the ones `<%` finds anyway.
   const match = wordSets[0].length > 0 ? `(${wordSets.map((set) => `(${containsSql(s.text, set)})`).join(' OR ')})` : `$1 <% ${s.text}`
-  const candidates = `SELECT id, ${s.text} AS text FROM ${s.table} WHERE ${inBand} AND ${match}${limit}`
+  const candidates = `SELECT id, ${s.text} AS text FROM ${s.view} WHERE ${inBand} AND ${match}${limit}`
   return `(SELECT '${type}' AS type, id::float8 AS id, text, ${scoreSql('text')} AS score
     FROM (${candidates}) candidates
     ORDER BY score DESC, id LIMIT $2)`

@@ -66,7 +66,7 @@ export interface ImportSummary {
   elapsedSeconds: number
   /**
    * time spent on indexes after loading: rebuilding deferred ones (bulk imports into empty tables), merging
-   * the GIN indexes' pending entries (other imports)
+   * the GIN indexes' pending entries (other imports), rebuilding the search views and their indexes
    */
   indexRebuildSeconds: number
   /** time spent refreshing the planner's statistics of the searchable tables (ANALYZE) */
@@ -216,6 +216,10 @@ async function importFile(
   const merged = await writer.mergeGinPendingLists(type)
   summary.indexRebuildSeconds += (performance.now() - t1) / 1000
   if (merged > 0) log?.info({ type, pages: merged }, 'merged the search indexes’ pending entries')
+  const tv = performance.now()
+  await writer.refreshSearchViews(type)
+  summary.indexRebuildSeconds += (performance.now() - tv) / 1000
+  log?.info({ type, seconds: Number(((performance.now() - tv) / 1000).toFixed(1)) }, 'refreshed the search views')
   const t2 = performance.now()
   await writer.analyze(type)
   summary.analyzeSeconds += (performance.now() - t2) / 1000
