@@ -29,7 +29,11 @@ export class SearchViews1765200000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     for (const { table, column } of SEARCHABLE) {
       const count = `${column}_trigrams`
-      for (const i of BANDS.keys()) await q.query(`DROP INDEX IF EXISTS ${table}_${column}_trgm_${i}`)
+      for (const i of BANDS.keys()) {
+        await q.query(`DROP INDEX IF EXISTS ${table}_${column}_trgm_${i}`)
+        // an import that died with them deferred would otherwise build them again on the table
+        await q.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [`${table}_${column}_trgm_${i}`])
+      }
       await q.query(
         `CREATE MATERIALIZED VIEW ${table}_search AS
            SELECT id, ${column}, ${count} FROM ${table} WHERE ${count} IS NOT NULL ORDER BY ${count}, id`,
