@@ -19,6 +19,9 @@ describe('the bench catalog’s growing vocabulary (bench/support/vocabulary.ts)
     expect(copy).toContain('<title>Inner City Lullaby</title>') // three common words
     expect(titles.rewrite(records[1], 5)).toBe(copy) // the same copy is the same text
     expect(titles.rewrite(records[1], 6)).not.toBe(copy)
+    // a word with letters beyond ASCII stays whole: its ASCII pieces rewritten apart made a new word per copy
+    expect(records[0]).toContain('<title>S&#246;dermalm</title>')
+    expect(titles.rewrite(records[0], 5)).toContain('<title>S&#246;dermalm</title>')
   })
 
   it('grows the vocabulary as the fixture’s times (N / 1000)^β', () => {
