@@ -59,6 +59,14 @@ describe('search by words, in bands of title length (real server, fixture catalo
     // a word of the catalog is searched as typed first (and matches longer words containing it): the
     // catalog's "Stockhom" (sic) comes only with its likes, when "stockholm" alone finds fewer than 10
     expect(await repo.wordAlternatives(['stockholm'])).toEqual(['stockholm|stockhom'])
+    // a word of four letters or fewer is not looked up: one typo rarely leaves it that like the word meant
+    const short = await q<{ word: string }>(
+      `SELECT s.word FROM search_word s
+        WHERE length(s.word) = 4 AND EXISTS (SELECT 1 FROM search_word d WHERE similarity(d.word, s.word) >= 0.5 AND strpos(d.word, s.word) = 0)
+        ORDER BY s.word LIMIT 1`,
+    )
+    expect(short.length).toBe(1) // a word with likes in the dictionary, which it is not searched with
+    expect(await repo.wordAlternatives([short[0].word, 'persuadr'])).toEqual([short[0].word, 'persuadr|persuader'])
     const hits = await repo.search('stockholm', ALL, 20, 0)
     expect(hits.some((h) => /stockhom/i.test(h.text))).toBe(hits.filter((h) => /stockholm/i.test(h.text)).length < 10)
   })
