@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../config/config.ts'
-import { openDatabase, migrate, type Database } from '../db/database.ts'
+import { openDatabase, migrate, pendingMigrations, type Database } from '../db/database.ts'
 import { createLogger, type Logger } from '../logger.ts'
 
 export interface CliContext {
@@ -19,6 +19,8 @@ export function createCliContext(): CliContext {
 export async function withDatabase<T>(ctx: CliContext, fn: (db: Database) => Promise<T>): Promise<T> {
   const db = await openDatabase(ctx.config)
   try {
+    // a migration over a loaded catalog can take minutes (the search views: 10 at 8M releases)
+    if (await pendingMigrations(db)) ctx.logger.info('applying schema migrations')
     const applied = await migrate(db)
     if (applied.length) ctx.logger.info({ applied }, 'migrations applied')
     return await fn(db)
