@@ -34,6 +34,11 @@ export class DatabaseSetupError extends DiscographError {
   readonly code = 'DATABASE_SETUP'
 }
 
+/** A capability that is briefly out of service (search while an import rebuilds its views); try again later. */
+export class UnavailableError extends DiscographError {
+  readonly code = 'UNAVAILABLE'
+}
+
 /** Where in a dump file something went wrong; every field that is known is reported. */
 export interface DumpLocation {
   /** byte offset in the (decompressed) XML text, or in the compressed file for gzip errors */

@@ -1,7 +1,8 @@
 import 'reflect-metadata'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BAND_TEXT_COST, CatalogReadRepository, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { BAND_TEXT_COST, CatalogReadRepository, SEARCH_LOCK_TIMEOUT_MS, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import { UnavailableError } from '../../src/errors.ts'
 import { CountingQueryable } from '../../src/db/sql.ts'
 import { bandCondition, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
@@ -205,6 +206,31 @@ describe('search by words, in bands of title length (real server, fixture catalo
       expect(plans.statements).toBeGreaterThan(1)
       expect(db.statements).toBeGreaterThan(3 + plans.statements) // counted on the lent connection too: BEGIN, SET, COMMIT and the search
     } finally {
+      await pool.end()
+    }
+  })
+
+  it('answers UNAVAILABLE within the lock timeout, not after it, while an import rebuilds a search view', async () => {
+    const pool = new pg.Pool({ connectionString: t.db.url, max: 2 })
+    const importer = await pool.connect()
+    try {
+      const db = new CountingQueryable(pool, true)
+      // a refresh holds its view until it commits
+      await importer.query('BEGIN')
+      await importer.query('REFRESH MATERIALIZED VIEW track_search')
+      const started = performance.now()
+      const error = await new CatalogReadRepository(db).search('love', ALL, 10, 0).catch((e: unknown) => e)
+      const waited = performance.now() - started
+      expect(error).toBeInstanceOf(UnavailableError)
+      expect((error as UnavailableError).code).toBe('UNAVAILABLE')
+      expect(waited).toBeGreaterThanOrEqual(SEARCH_LOCK_TIMEOUT_MS - 50)
+      expect(waited).toBeLessThan(SEARCH_LOCK_TIMEOUT_MS + 3000)
+      await importer.query('ROLLBACK')
+      expect((await new CatalogReadRepository(db).search('love', ALL, 10, 0)).length).toBe(10)
+      // the pool's connection is back to PostgreSQL's default
+      expect((await pool.query(`SELECT current_setting('lock_timeout') AS t`)).rows[0].t).toBe('0')
+    } finally {
+      importer.release()
       await pool.end()
     }
   })

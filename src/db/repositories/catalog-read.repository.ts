@@ -1,4 +1,5 @@
 import type { KeysetPage } from '../../api/pagination.ts'
+import { UnavailableError } from '../../errors.ts'
 import { GENERIC_PLAN_SETTINGS, withSettings, type Queryable } from '../sql.ts'
 import { CAPPED_CANDIDATES, ENOUGH_HITS, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
@@ -321,6 +322,15 @@ export const TYPO_ALTERNATIVES = 5
 export const TYPO_MIN_LENGTH = 5
 
 /**
+ * How long search waits for a search view that an import is rebuilding (REFRESH holds it for seconds at a
+ * million releases, minutes at the full dump) before it answers UnavailableError: each waiting search
+ * holds a pooled connection, and a pool of waiting searches would stall every other request too.
+ */
+export const SEARCH_LOCK_TIMEOUT_MS = 2000
+/** PostgreSQL's SQLSTATE for a lock not granted within lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03'
+
+/**
  * What search's statements run with (withSettings). Generic plans: a search's statements differ only in
  * their values, and a custom plan of one estimates every regular expression's trigrams for every band's
  * index, which cost more than running it (GENERIC_PLAN_SETTINGS). `%`'s threshold at TYPO_SIMILARITY:
@@ -328,7 +338,7 @@ export const TYPO_MIN_LENGTH = 5
  * handed over 20 times as many to recheck (876k words: "love" 53 → 19 ms, "again" 21 → 7 ms). No statement
  * outside search uses `%` (on the embedded database the setting is the session's while search runs).
  */
-const SEARCH_SETTINGS = [...GENERIC_PLAN_SETTINGS, `pg_trgm.similarity_threshold = ${TYPO_SIMILARITY}`]
+const SEARCH_SETTINGS = [...GENERIC_PLAN_SETTINGS, `pg_trgm.similarity_threshold = ${TYPO_SIMILARITY}`, `lock_timeout = '${SEARCH_LOCK_TIMEOUT_MS}ms'`]
 
 /** Search's score of `text` against the query $1: the mean of trigram similarity and word similarity, 1 for an equal text. */
 export function scoreSql(text: string): string {
@@ -651,7 +661,12 @@ export class CatalogReadRepository {
    * outranks a title that merely contains the words, and ranked by score, type, id.
    */
   async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
-    return withSettings(this.db, SEARCH_SETTINGS, (db) => (db === this.db ? this : new CatalogReadRepository(db, this.options)).searchInPasses(query, types, limit, offset))
+    try {
+      return await withSettings(this.db, SEARCH_SETTINGS, (db) => (db === this.db ? this : new CatalogReadRepository(db, this.options)).searchInPasses(query, types, limit, offset))
+    } catch (err) {
+      if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err
+      throw new UnavailableError(`search is unavailable while an import rebuilds the search views (waited ${SEARCH_LOCK_TIMEOUT_MS} ms); try again when it ends`, { cause: err })
+    }
   }
 
   private async searchInPasses(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
