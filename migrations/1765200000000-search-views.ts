@@ -1,18 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm'
-
-/** Each searchable text, as of this migration: its table, column, and view. */
-const SEARCHABLE = [
-  { table: 'artist', column: 'name' },
-  { table: 'label', column: 'name' },
-  { table: 'master', column: 'title' },
-  { table: 'release', column: 'title' },
-  { table: 'track', column: 'title' },
-]
-
-/** The bands of trigram counts, as of this migration (as in 1765000000000). */
-const BANDS: [number, number | null][] = [[0, 4], [5, 6], [7, 8], [9, 10], [11, 13], [14, 17], [18, 23], [24, null]]
-
-const band = (count: string, [lo, hi]: [number, number | null]) => (hi === null ? `${count} >= ${lo}` : `${count} BETWEEN ${lo} AND ${hi}`)
+// the searchable texts and their bands as of that migration: a migration never changes, so they hold here too
+import { BANDS, bandPredicate, SEARCHABLE } from './1765000000000-search-trigram-bands.ts'
 
 /**
  * Search reads its texts from a narrow copy of each searchable table, sorted by trigram count: a
@@ -40,7 +28,7 @@ export class SearchViews1765200000000 implements MigrationInterface {
       )
       await q.query(`CREATE UNIQUE INDEX ${table}_search_id ON ${table}_search (id)`)
       for (const [i, b] of BANDS.entries())
-        await q.query(`CREATE INDEX ${table}_search_${column}_trgm_${i} ON ${table}_search USING gin (${column} gin_trgm_ops) WHERE ${band(count, b)}`)
+        await q.query(`CREATE INDEX ${table}_search_${column}_trgm_${i} ON ${table}_search USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(count, b)}`)
     }
   }
 
@@ -48,7 +36,7 @@ export class SearchViews1765200000000 implements MigrationInterface {
     for (const { table, column } of SEARCHABLE) {
       await q.query(`DROP MATERIALIZED VIEW IF EXISTS ${table}_search`)
       for (const [i, b] of BANDS.entries())
-        await q.query(`CREATE INDEX IF NOT EXISTS ${table}_${column}_trgm_${i} ON ${table} USING gin (${column} gin_trgm_ops) WHERE ${band(`${column}_trigrams`, b)}`)
+        await q.query(`CREATE INDEX IF NOT EXISTS ${table}_${column}_trgm_${i} ON ${table} USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(`${column}_trigrams`, b)}`)
     }
   }
 }

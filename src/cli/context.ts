@@ -20,9 +20,10 @@ export async function withDatabase<T>(ctx: CliContext, fn: (db: Database) => Pro
   const db = await openDatabase(ctx.config)
   try {
     // a migration over a loaded catalog can take minutes (the search views: 10 at 8M releases)
-    if (await pendingMigrations(db)) ctx.logger.info('applying schema migrations')
-    const applied = await migrate(db)
-    if (applied.length) ctx.logger.info({ applied }, 'migrations applied')
+    if (await pendingMigrations(db)) {
+      ctx.logger.info('applying schema migrations')
+      ctx.logger.info({ applied: await migrate(db) }, 'migrations applied')
+    }
     return await fn(db)
   } finally {
     await db.close()

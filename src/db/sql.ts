@@ -71,7 +71,7 @@ export class CountingQueryable implements Queryable {
     if (!(this.inner instanceof pg.Pool)) return fn(this)
     const client = await this.inner.connect()
     const counted = new CountingQueryable(client, this.prepare, this.maxPrepared)
-    const resets = settings.map((setting) => `RESET ${setting.split('=')[0].trim()}`)
+    const resets = settings.map(resetSql)
     const [begin, end, undo] = this.prepare
       ? [['BEGIN READ ONLY', ...settings.map((setting) => `SET LOCAL ${setting}`)], ['COMMIT'], ['ROLLBACK']]
       : [settings.map((setting) => `SET ${setting}`), resets, resets]
@@ -108,6 +108,11 @@ export class CountingQueryable implements Queryable {
  * either (custom plans: 20 ms). Neither pays for statements this short. (The embedded database has neither.)
  */
 export const GENERIC_PLAN_SETTINGS = ['plan_cache_mode = force_generic_plan', 'jit = off', 'max_parallel_workers_per_gather = 0'] as const
+
+/** The statement putting a setting (`name = value`) back to its default. */
+export function resetSql(setting: string): string {
+  return `RESET ${setting.split('=')[0].trim()}`
+}
 
 /** Runs `fn` with `settings` where `db` is a pool's counting wrapper (CountingQueryable.withSettings), else on `db` as it is. */
 export function withSettings<T>(db: Queryable, settings: readonly string[], fn: (db: Queryable) => Promise<T>): Promise<T> {

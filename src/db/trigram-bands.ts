@@ -109,6 +109,14 @@ export function trigramCountColumn(text: string): string {
   return `${text}_trigrams`
 }
 
+/**
+ * The view search reads a searchable table's texts from: (id, text, trigram count), sorted by the count,
+ * with the bands' indexes (migration 1765200000000); `track` → `track_search`.
+ */
+export function searchView(table: string): string {
+  return `${table}_search`
+}
+
 /** A band of trigram counts, `hi` inclusive; null: no upper end. */
 export interface TrigramBand {
   lo: number

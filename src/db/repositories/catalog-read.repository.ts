@@ -3,7 +3,7 @@ import { UnavailableError } from '../../errors.ts'
 import { GENERIC_PLAN_SETTINGS, withSettings, type Queryable } from '../sql.ts'
 import { CAPPED_CANDIDATES, ENOUGH_HITS, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
-import { bandCondition, bandsByBound, isSettled, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
+import { bandCondition, bandsByBound, isSettled, searchView, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
 
 /**
  * Every read of the catalog the API makes, batched: each function takes many parent keys and answers all
@@ -268,11 +268,11 @@ export type SearchType = 'ARTIST' | 'LABEL' | 'MASTER' | 'RELEASE' | 'TRACK'
  * (CatalogWriterRepository.refreshSearchViews); rows written otherwise are found once they are refreshed.
  */
 export const SEARCHABLE: Record<SearchType, { table: string; text: string; view: string }> = {
-  ARTIST: { table: 'artist', text: 'name', view: 'artist_search' },
-  LABEL: { table: 'label', text: 'name', view: 'label_search' },
-  MASTER: { table: 'master', text: 'title', view: 'master_search' },
-  RELEASE: { table: 'release', text: 'title', view: 'release_search' },
-  TRACK: { table: 'track', text: 'title', view: 'track_search' },
+  ARTIST: { table: 'artist', text: 'name', view: searchView('artist') },
+  LABEL: { table: 'label', text: 'name', view: searchView('label') },
+  MASTER: { table: 'master', text: 'title', view: searchView('master') },
+  RELEASE: { table: 'release', text: 'title', view: searchView('release') },
+  TRACK: { table: 'track', text: 'title', view: searchView('track') },
 }
 
 /** Every searchable type, what a search without a type filter searches. */

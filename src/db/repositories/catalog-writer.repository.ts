@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../database.ts'
-import { MAX_TRIGRAM_COUNT, trigramCountColumn } from '../trigram-bands.ts'
+import { resetSql } from '../sql.ts'
+import { MAX_TRIGRAM_COUNT, searchView, trigramCountColumn } from '../trigram-bands.ts'
 import { STAGE_TABLES, STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type DumpKind, type StageTable } from './catalog-staging.ts'
 
 /**
@@ -82,9 +83,6 @@ function trigramColumns(t: StageTable): { text: string; count: string } | null {
   const text = c.find((name) => c.includes(trigramCountColumn(name)))
   return text === undefined ? null : { text, count: trigramCountColumn(text) }
 }
-
-/** The search view of a searchable table (migration 1765200000000; SEARCHABLE in catalog-read.repository.ts). */
-const searchView = (table: string) => `${table}_search`
 
 /** pg_trgm's count of a text's trigrams, as the importer stores it (src/db/trigram-bands.ts; smallint). */
 const trigramCountSql = (text: string) =>
@@ -465,15 +463,9 @@ export class CatalogWriterRepository {
     if (rows.length === 0) return []
     // foreign keys are checked after every index is back; a primary key is built like an index
     const isKey = (r: { definition: string }) => / FOREIGN KEY /.test(r.definition)
-    const clients = [this.client]
-    if (this.db.kind === 'server' && rows.length > 1) clients.push(await this.db.pool.connect())
-    try {
-      for (const c of clients) {
-        // Index builds sort in memory up to maintenance_work_mem (the default 64 MB spills large ones to
-        // disk); a foreign key is checked by one join, which hashes in work_mem.
-        await c.query(`SET maintenance_work_mem = '256MB'`)
-        await c.query(`SET work_mem = '128MB'`)
-      }
+    // Index builds sort in memory up to maintenance_work_mem (the default 64 MB spills large ones to disk);
+    // a foreign key is checked by one join, which hashes in work_mem.
+    await this.onMaintenanceClients(rows.length, [`maintenance_work_mem = '256MB'`, `work_mem = '128MB'`], async (clients) => {
       await this.eachOnClients(clients, rows.filter((r) => !isKey(r)), async (c, r) => {
         if (!r.definition.startsWith('ALTER TABLE ')) await c.query(r.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '))
         else if (!(await this.constraintExists(c, r.index_name, r.table_name))) await c.query(r.definition)
@@ -486,14 +478,24 @@ export class CatalogWriterRepository {
         await c.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${name}`)
         await c.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [r.index_name])
       })
+    })
+    return rows.map((r) => r.index_name)
+  }
+
+  /**
+   * Runs `fn` on this writer's connection and, on a server with more than one item of work, a second one of
+   * the pool (after a bulk load both cores are free), each with `settings` (`name = value`), reset after.
+   */
+  private async onMaintenanceClients(items: number, settings: readonly string[], fn: (clients: pg.PoolClient[]) => Promise<void>): Promise<void> {
+    const clients = [this.client]
+    if (this.db.kind === 'server' && items > 1) clients.push(await this.db.pool.connect())
+    try {
+      for (const c of clients) for (const setting of settings) await c.query(`SET ${setting}`)
+      await fn(clients)
     } finally {
-      for (const c of clients) {
-        await c.query(`RESET maintenance_work_mem`).catch(() => undefined)
-        await c.query(`RESET work_mem`).catch(() => undefined)
-      }
+      for (const c of clients) for (const setting of settings) await c.query(resetSql(setting)).catch(() => undefined)
       for (const c of clients.slice(1)) c.release()
     }
-    return rows.map((r) => r.index_name)
   }
 
   /**
@@ -537,19 +539,9 @@ export class CatalogWriterRepository {
    */
   async refreshSearchViews(type: DumpKind): Promise<void> {
     const views = CatalogWriterRepository.searchedOf(type).map(searchView).reverse() // track's first: the longest
-    const clients = [this.client]
-    if (this.db.kind === 'server' && views.length > 1) clients.push(await this.db.pool.connect())
-    try {
-      for (const c of clients) await c.query(`SET maintenance_work_mem = '256MB'`)
-      await this.eachOnClients(
-        clients,
-        views.map((view) => ({ index_name: view })),
-        (c, item) => c.query(`REFRESH MATERIALIZED VIEW ${item.index_name}`).then(() => undefined),
-      )
-    } finally {
-      for (const c of clients) await c.query(`RESET maintenance_work_mem`).catch(() => undefined)
-      for (const c of clients.slice(1)) c.release()
-    }
+    await this.onMaintenanceClients(views.length, [`maintenance_work_mem = '256MB'`], (clients) =>
+      this.eachOnClients(clients, views.map((view) => ({ index_name: view })), (c, item) => c.query(`REFRESH MATERIALIZED VIEW ${item.index_name}`).then(() => undefined)),
+    )
   }
 
   /** The searchable tables an import of the type writes: its core table, and for releases the tracks. */
