@@ -109,6 +109,9 @@ export class CountingQueryable implements Queryable {
  */
 export const GENERIC_PLAN_SETTINGS = ['plan_cache_mode = force_generic_plan', 'jit = off', 'max_parallel_workers_per_gather = 0'] as const
 
+/** PostgreSQL's SQLSTATE for a lock not granted within lock_timeout. */
+export const LOCK_NOT_AVAILABLE = '55P03'
+
 /** The statement putting a setting (`name = value`) back to its default. */
 export function resetSql(setting: string): string {
   return `RESET ${setting.split('=')[0].trim()}`

@@ -1,4 +1,6 @@
 import 'reflect-metadata'
+import fs from 'node:fs'
+import path from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BAND_TEXT_COST, CatalogReadRepository, SEARCH_LOCK_TIMEOUT_MS, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
@@ -7,7 +9,7 @@ import { CountingQueryable } from '../../src/db/sql.ts'
 import { bandCondition, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { FIXTURES } from '../support/cli.ts'
-import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
+import { createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
 import { oneStatementSearch, SEARCH_TEXTS } from '../support/search-reference.ts'
 
 const ALL: SearchType[] = SEARCH_TEXTS.map((s) => s.type)
@@ -252,5 +254,63 @@ describe('search by words, in bands of title length (real server, fixture catalo
     expect(statements.length).toBeLessThan(1 + TRIGRAM_BANDS.length)
     // correctly spelt words with enough hits: the dictionary's likes are never looked up
     expect(statements.some((sql) => sql.includes('similarity(d.word'))).toBe(false)
+  })
+})
+
+describe('search while an import rebuilds the search views (real server)', () => {
+  let t: TestDatabase
+  const dir = tmpDir()
+  const releases = (title: string) =>
+    `<releases>${[1, 2, 3].map((id) => `<release id="${id}"><title>${id === 1 ? title : `Other ${id}`}</title><tracklist><track><position>1</position><title>Song ${id}</title></track></tracklist></release>`).join('')}</releases>`
+  const write = (date: string, title: string) => {
+    const file = path.join(dir, `discogs_${date}_releases.xml`)
+    fs.writeFileSync(file, releases(title))
+    return file
+  }
+  beforeAll(async () => {
+    t = await createServerTestDatabase()
+    await importDiscogs(t.db, [write('20250101', 'Quixotic Zebra')])
+  }, 120_000)
+  afterAll(async () => {
+    await t?.dispose()
+  })
+
+  it('answers from the live view while a re-import builds the next one, and from the new one after the swap', async () => {
+    const search = new CatalogReadRepository(new CountingQueryable(t.db.pool, true))
+    const titles = async (query: string) => (await search.search(query, ['RELEASE'], 5, 0)).map((h) => h.text)
+    expect(await titles('quixotic')).toEqual(['Quixotic Zebra'])
+    // A reader that keeps the view open delays the swap; the rebuild must not lock search out meanwhile.
+    const reader = await t.db.pool.connect()
+    const watcher = await t.db.pool.connect()
+    try {
+      await reader.query('BEGIN')
+      await reader.query('SELECT count(*) FROM release_search')
+      const imported = importDiscogs(t.db, [write('20250201', 'Jubilant Walrus')])
+      const waiting = async () =>
+        (await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n > 0
+      const deadline = performance.now() + 60_000
+      while (!(await waiting())) {
+        if (performance.now() > deadline) throw new Error('the import never waited for the reader')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      // the import now waits to put its view in place; search still answers, from the live view
+      const started = performance.now()
+      expect(await titles('quixotic')).toEqual(['Quixotic Zebra'])
+      expect(await titles('jubilant')).toEqual([])
+      expect(performance.now() - started).toBeLessThan(SEARCH_LOCK_TIMEOUT_MS)
+      await reader.query('COMMIT')
+      await imported
+    } finally {
+      await reader.query('ROLLBACK').catch(() => undefined) // if the test failed while it held the view
+      reader.release()
+      watcher.release()
+    }
+    expect(await titles('jubilant')).toEqual(['Jubilant Walrus'])
+    expect(await titles('quixotic')).toEqual([])
+    // the next view took the live one's name and indexes; nothing is left behind
+    const { rows } = await t.db.pool.query(`SELECT relname FROM pg_class WHERE relname LIKE '%\\_next' ORDER BY relname`)
+    expect(rows).toEqual([])
+    const { rows: indexes } = await t.db.pool.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'release_search'`)
+    expect(indexes[0].n).toBe(9)
   })
 })

@@ -1,6 +1,6 @@
 import type { KeysetPage } from '../../api/pagination.ts'
 import { UnavailableError } from '../../errors.ts'
-import { GENERIC_PLAN_SETTINGS, withSettings, type Queryable } from '../sql.ts'
+import { GENERIC_PLAN_SETTINGS, LOCK_NOT_AVAILABLE, withSettings, type Queryable } from '../sql.ts'
 import { CAPPED_CANDIDATES, ENOUGH_HITS, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
 import { bandCondition, bandsByBound, isSettled, searchView, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
@@ -264,8 +264,9 @@ export type SearchType = 'ARTIST' | 'LABEL' | 'MASTER' | 'RELEASE' | 'TRACK'
 /**
  * Each searchable text: its table and column, and the view search reads it from in bands of its trigram
  * count (trigramCountColumn(text)): a narrow copy sorted by that count (migration 1765200000000), so a
- * band's candidates lie together instead of one per page of the table. The importer refreshes the views
- * (CatalogWriterRepository.refreshSearchViews); rows written otherwise are found once they are refreshed.
+ * band's candidates lie together instead of one per page of the table. The importer rebuilds the views
+ * (CatalogWriterRepository.rebuildSearchViews, or refreshSearchViews in a bulk import); rows written
+ * otherwise are found once the views are rebuilt.
  */
 export const SEARCHABLE: Record<SearchType, { table: string; text: string; view: string }> = {
   ARTIST: { table: 'artist', text: 'name', view: searchView('artist') },
@@ -322,13 +323,13 @@ export const TYPO_ALTERNATIVES = 5
 export const TYPO_MIN_LENGTH = 5
 
 /**
- * How long search waits for a search view that an import is rebuilding (REFRESH holds it for seconds at a
- * million releases, minutes at the full dump) before it answers UnavailableError: each waiting search
- * holds a pooled connection, and a pool of waiting searches would stall every other request too.
+ * How long search waits for a search view that an import locks before it answers UnavailableError: an
+ * import swaps a rebuilt view in within a moment (CatalogWriterRepository.swapSearchView gives way to
+ * searches after SWAP_LOCK_TIMEOUT_MS), but a bulk import refreshes its views in place, for seconds at a
+ * million releases and minutes at the full dump; each waiting search holds a pooled connection, and a pool
+ * of waiting searches would stall every other request too.
  */
 export const SEARCH_LOCK_TIMEOUT_MS = 2000
-/** PostgreSQL's SQLSTATE for a lock not granted within lock_timeout. */
-const LOCK_NOT_AVAILABLE = '55P03'
 
 /**
  * What search's statements run with (withSettings). Generic plans: a search's statements differ only in

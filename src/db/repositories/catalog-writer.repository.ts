@@ -3,9 +3,17 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../database.ts'
-import { resetSql } from '../sql.ts'
+import { LOCK_NOT_AVAILABLE, resetSql } from '../sql.ts'
 import { MAX_TRIGRAM_COUNT, searchView, trigramCountColumn } from '../trigram-bands.ts'
 import { STAGE_TABLES, STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type DumpKind, type StageTable } from './catalog-staging.ts'
+
+/** How long one try of a search view's swap waits for the searches reading it (CatalogWriterRepository.swapSearchView). */
+export const SWAP_LOCK_TIMEOUT_MS = 500
+/** Tries of a swap that give way to searches after SWAP_LOCK_TIMEOUT_MS before one waits as long as it takes. */
+export const SWAP_TRIES = 60
+
+/** The name a search view or one of its indexes is built under before it is swapped in. */
+const nextView = (name: string) => `${name}_next`
 
 /**
  * All SQL of the Discogs import: loading staging tables (COPY on a server, one multi-row INSERT per table
@@ -529,19 +537,81 @@ export class CatalogWriterRepository {
   }
 
   /**
-   * Rebuilds the search views (migration 1765200000000) of the type's searchable tables from what they now
-   * hold, sorted by trigram count, and their indexes (unless deferred: a bulk import defers the views'
-   * indexes with the tables', and restoreDeferredIndexes builds them on two connections, where REFRESH
-   * builds them one after another: 100k releases took 16% longer so); on a server the release and track
-   * views side by side. Search blocks on a view while it is rebuilt (seconds at a million releases). A
-   * refresh is whole or not at all: an import that dies before it leaves the old view, and the next
-   * import's refresh brings it up to date.
+   * Refreshes the search views (migration 1765200000000) of the type's searchable tables in place, for a
+   * bulk import, which has deferred their indexes with the tables' (restoreDeferredIndexes builds them on
+   * two connections, where REFRESH builds them one after another: 100k releases took 16% longer so). Search
+   * blocks on a view while it is refreshed, but a bulk import has dropped the tables' indexes anyway.
    */
   async refreshSearchViews(type: DumpKind): Promise<void> {
     const views = CatalogWriterRepository.searchedOf(type).map(searchView).reverse() // track's first: the longest
     await this.onMaintenanceClients(views.length, [`maintenance_work_mem = '256MB'`], (clients) =>
       this.eachOnClients(clients, views.map((view) => ({ index_name: view })), (c, item) => c.query(`REFRESH MATERIALIZED VIEW ${item.index_name}`).then(() => undefined)),
     )
+  }
+
+  /**
+   * Rebuilds the search views of the type's searchable tables from what they now hold, sorted by trigram
+   * count, with their indexes, each beside the live view as `<view>_next` (on a server the release and
+   * track views side by side), then swaps each in (swapSearchView). Search goes on reading the live views
+   * meanwhile: REFRESH would lock a view for as long as it takes (minutes at the full dump), and search
+   * would answer UNAVAILABLE throughout. Each view is built in one transaction, so an import that dies
+   * leaves the live view, and the next import's rebuild brings it up to date. Costs the view's size on disk
+   * again until the swap.
+   */
+  async rebuildSearchViews(type: DumpKind): Promise<void> {
+    const views = CatalogWriterRepository.searchedOf(type).map(searchView).reverse() // track's first: the longest
+    const indexes = new Map<string, string[]>()
+    await this.onMaintenanceClients(views.length, [`maintenance_work_mem = '256MB'`], (clients) =>
+      this.eachOnClients(clients, views.map((view) => ({ index_name: view })), async (c, { index_name: view }) => {
+        indexes.set(view, await this.buildNextView(c, view))
+      }),
+    )
+    for (const view of views) await this.swapSearchView(view, indexes.get(view)!)
+  }
+
+  /** Builds `<view>_next` as `view` is defined, with the same indexes (`<index>_next`); returns the indexes' names. */
+  private async buildNextView(c: pg.PoolClient, view: string): Promise<string[]> {
+    const next = nextView(view)
+    const { rows: [{ definition }] } = await c.query<{ definition: string }>(`SELECT pg_get_viewdef($1::regclass) AS definition`, [view])
+    const { rows: indexes } = await c.query<{ name: string; definition: string }>(
+      `SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 ORDER BY indexname`,
+      [view],
+    )
+    await c.query(`DROP MATERIALIZED VIEW IF EXISTS ${next}`)
+    await c.query(`CREATE MATERIALIZED VIEW ${next} AS ${definition.replace(/;\s*$/, '')}`)
+    for (const index of indexes) {
+      const create = /^CREATE (UNIQUE )?INDEX \S+ ON \S+ (.*)$/s.exec(index.definition)
+      if (!create) throw new Error(`search view ${view}: index ${index.name} has a definition this rebuild cannot copy: ${index.definition}`)
+      await c.query(`CREATE ${create[1] ?? ''}INDEX ${nextView(index.name)} ON ${next} ${create[2]}`)
+    }
+    return indexes.map((index) => index.name)
+  }
+
+  /**
+   * Puts `<view>_next` in place of `view`: drops the live view and renames the new one and its indexes, in
+   * one transaction, so search reads one or the other, whole. The drop waits for the searches reading the
+   * view to end, and searches that start meanwhile queue behind it; so each try waits at most
+   * SWAP_LOCK_TIMEOUT_MS (search waits up to SEARCH_LOCK_TIMEOUT_MS, longer) and then gives way, and a
+   * transaction that keeps reading the view delays the swap, not every search. After SWAP_TRIES tries it
+   * waits as long as it takes.
+   */
+  private async swapSearchView(view: string, indexes: readonly string[]): Promise<void> {
+    const c = this.client
+    for (let tries = 1; ; tries++) {
+      await c.query('BEGIN')
+      try {
+        if (tries <= SWAP_TRIES) await c.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_MS}ms'`)
+        await c.query(`DROP MATERIALIZED VIEW ${view}`)
+        await c.query(`ALTER MATERIALIZED VIEW ${nextView(view)} RENAME TO ${view}`)
+        for (const index of indexes) await c.query(`ALTER INDEX ${nextView(index)} RENAME TO ${index}`)
+        await c.query('COMMIT')
+        return
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined)
+        if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err
+        await new Promise((resolve) => setTimeout(resolve, SWAP_LOCK_TIMEOUT_MS))
+      }
+    }
   }
 
   /** The searchable tables an import of the type writes: its core table, and for releases the tracks. */

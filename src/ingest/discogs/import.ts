@@ -213,7 +213,7 @@ async function importFile(
     if (deferred.length) await writer.restoreDeferredIndexes()
   }
   if (type === null) throw new DumpFormatError(file, {}, 'no records')
-  if (deferred.length === 0) await writer.refreshSearchViews(type)
+  if (deferred.length === 0) await writer.rebuildSearchViews(type)
   summary.indexRebuildSeconds += (performance.now() - loaded) / 1000
   log?.info({ type, seconds: Number(((performance.now() - loaded) / 1000).toFixed(1)) }, 'indexes and search views rebuilt')
   const t1 = performance.now()
