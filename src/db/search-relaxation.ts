@@ -4,12 +4,32 @@
  * dictionary's words like it too (a typo: "persuadr" finds "persuader"), then wanting all words but one,
  * then all but two, down to half of them (a pasted title whose version differs: "Can't Get Enough
  * (Extended Version)" where the catalog has "Can't Get Enough"). Each pass's candidates include the
- * previous pass's, and whether to go on depends only on how many hits a pass found, not on the page asked
- * for, so the pages of one query are pages of one ranking.
+ * previous pass's, and whether to go on depends only on the first hits found (isLastPass), not on the page
+ * asked for, so the pages of one query are pages of one ranking.
  */
 
-/** A pass that finds at least this many hits is the last. */
+/** A pass that finds at least this many hits is the last (for a capped pass, hits scoring RELAXED_ENOUGH_SCORE). */
 export const ENOUGH_HITS = 10
+
+/**
+ * A capped pass (one wanting fewer words than the query has) is the last only when the page's
+ * ENOUGH_HITS-th hit scores at least this. Its hits hold most of the words, not all: when even ten of them
+ * score this low, they are long texts that happen to hold those words, and the text the query names may
+ * hold fewer of them. A pasted "Can't Get Enough (Extended Version)" found ten copies of a medley holding
+ * "Can … Get Enough … Version" (0.30) and stopped; the next pass finds the song (0.52). Good hits of a
+ * pasted title score 0.5 and more.
+ */
+export const RELAXED_ENOUGH_SCORE = 0.4
+
+/**
+ * Whether search stops after `pass`, given the page so far (hits of every pass until now, best first).
+ * Depends on the first ENOUGH_HITS hits only, never on the page asked for, so that the pages of one query
+ * are pages of one ranking.
+ */
+export function isLastPass(pass: SearchPass, hits: readonly { score: number }[]): boolean {
+  if (hits.length < ENOUGH_HITS) return false
+  return !pass.capped || hits[ENOUGH_HITS - 1].score >= RELAXED_ENOUGH_SCORE
+}
 
 /**
  * A pass is the OR of its word sets (each an AND of words); one with more sets than this is not tried:

@@ -314,3 +314,27 @@ describe('search while an import rebuilds the search views (real server)', () =>
     expect(indexes[0].n).toBe(9)
   })
 })
+
+describe('relaxing a pasted title past many poor matches (real server, a catalog made for it)', () => {
+  let t: TestDatabase
+  beforeAll(async () => {
+    t = await createServerTestDatabase()
+    // Ten long titles hold 4 of the query's 5 words, the song itself only 3: wanting 4 words finds ten hits,
+    // all poor (0.30), and without a better stopping rule the song was never looked for.
+    const medley = "Immortal Megamix: Can You Feel It / Don't Stop 'Til You Get Enough / Billie Jean / Black Or White (Immortal Version)"
+    const tracks = [...Array.from({ length: 10 }, () => medley), "Can't Get Enough"].map((title, i) => `<track><position>${i + 1}</position><title>${title}</title></track>`)
+    const file = path.join(tmpDir(), 'discogs_20250101_releases.xml')
+    fs.writeFileSync(file, `<releases><release id="1"><title>Medleys</title><tracklist>${tracks.join('')}</tracklist></release></releases>`)
+    await importDiscogs(t.db, [file])
+  }, 120_000)
+  afterAll(async () => {
+    await t?.dispose()
+  })
+
+  it('goes on wanting fewer words while the page’s hits are poor, and ranks the song first', async () => {
+    const hits = await new CatalogReadRepository(t.db.pool).search("Can't Get Enough (Extended Version)", ['TRACK'], 10, 0)
+    expect(hits[0]).toMatchObject({ text: "Can't Get Enough" })
+    expect(hits[0].score).toBeGreaterThan(0.5)
+    expect(hits.slice(1).map((h) => h.score)).toEqual(Array(9).fill(hits[1].score)) // then the medleys
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { combinations, ENOUGH_HITS, MAX_WORD_SETS, searchPasses, type SearchPass } from '../../src/db/search-relaxation.ts'
+import { combinations, ENOUGH_HITS, isLastPass, MAX_WORD_SETS, RELAXED_ENOUGH_SCORE, searchPasses, type SearchPass } from '../../src/db/search-relaxation.ts'
 import { DictionaryWords, MAX_WORD_LENGTH, searchWords } from '../../src/db/search-words.ts'
 import { trigramCount } from '../../src/db/trigram-bands.ts'
 
@@ -83,6 +83,20 @@ describe('searchPasses: which words a title must contain, pass by pass', () => {
     }
     expect(searchPasses(8, true).at(-1)!.wordSets[0].length).toBe(5) // C(8,4) = 70 sets: not tried
     expect(ENOUGH_HITS).toBeGreaterThan(0)
+  })
+
+  it('stops after a pass with ENOUGH_HITS hits; after a capped pass only if the ENOUGH_HITS-th scores RELAXED_ENOUGH_SCORE', () => {
+    const [typed, alternatives, fewer] = searchPasses(5, true)
+    const page = (scores: number[]) => scores.map((score) => ({ score }))
+    const poor = page(Array(ENOUGH_HITS + 5).fill(RELAXED_ENOUGH_SCORE - 0.01))
+    expect(isLastPass(typed, poor)).toBe(true)
+    expect(isLastPass(alternatives, poor)).toBe(true)
+    expect(isLastPass(fewer, poor)).toBe(false)
+    expect(isLastPass(typed, poor.slice(0, ENOUGH_HITS - 1))).toBe(false)
+    // the ENOUGH_HITS-th decides, not the page's last: pages of any size stop at the same pass
+    const good = page([...Array(ENOUGH_HITS).fill(RELAXED_ENOUGH_SCORE), ...Array(30).fill(0.1)])
+    expect(isLastPass(fewer, good)).toBe(true)
+    expect(isLastPass(fewer, good.slice(0, ENOUGH_HITS))).toBe(true)
   })
 
   it('combinations: every k-subset once, ascending', () => {

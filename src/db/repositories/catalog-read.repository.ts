@@ -1,7 +1,7 @@
 import type { KeysetPage } from '../../api/pagination.ts'
 import { UnavailableError } from '../../errors.ts'
 import { GENERIC_PLAN_SETTINGS, LOCK_NOT_AVAILABLE, withSettings, type Queryable } from '../sql.ts'
-import { CAPPED_CANDIDATES, ENOUGH_HITS, searchPasses, type SearchPass } from '../search-relaxation.ts'
+import { CAPPED_CANDIDATES, ENOUGH_HITS, isLastPass, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
 import { bandCondition, bandsByBound, isSettled, searchView, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
 
@@ -685,7 +685,7 @@ export class CatalogReadRepository {
       }
       // merged: a capped pass scores a sample, which need not hold the few hits an earlier pass found
       hits = mergeHits(hits, await this.searchPass(query, plan, expressions, pass, types, take), take)
-      if (hits.length >= ENOUGH_HITS) break
+      if (isLastPass(pass, hits)) break
     }
     return hits.slice(offset, offset + limit)
   }
