@@ -13,6 +13,7 @@ import { SearchTrigramBands1765000000000 } from './1765000000000-search-trigram-
 import { TrigramOperatorCosts1765000000100 } from './1765000000100-trigram-operator-costs.ts'
 import { SearchDictionary1765100000000 } from './1765100000000-search-dictionary.ts'
 import { SearchViews1765200000000 } from './1765200000000-search-views.ts'
+import { FinerSearchBands1765300000000 } from './1765300000000-finer-search-bands.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   TrigramOperatorCosts1765000000100,
   SearchDictionary1765100000000,
   SearchViews1765200000000,
+  FinerSearchBands1765300000000,
 ]

@@ -53,7 +53,7 @@ export interface SearchPass {
 }
 
 /** See SearchPass.capped. */
-export const CAPPED_CANDIDATES = 1000
+export const CAPPED_CANDIDATES = 500
 
 /**
  * The passes for a query of `n` words. `known`: every word is in the dictionary (otherwise the words as

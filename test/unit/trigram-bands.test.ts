@@ -42,7 +42,7 @@ describe('trigram bands', () => {
 
   it('order the bands best bound first: the query’s own length first, then its neighbours', () => {
     const order = bandsByBound(5).map((b) => [b.band.lo, Number(b.bound.toFixed(3))])
-    expect(order.slice(0, 4)).toEqual([[5, 1], [7, 0.857], [0, 0.8], [9, 0.778]])
+    expect(order.slice(0, 5)).toEqual([[5, 1], [6, 0.917], [7, 0.857], [8, 0.813], [0, 0.8]])
     expect(bandsByBound(0)).toEqual([]) // nothing to search
     for (let q = 1; q <= 40; q++) {
       const bounds = bandsByBound(q).map((b) => b.bound)
