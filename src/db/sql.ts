@@ -109,8 +109,10 @@ export class CountingQueryable implements Queryable {
  */
 export const GENERIC_PLAN_SETTINGS = ['plan_cache_mode = force_generic_plan', 'jit = off', 'max_parallel_workers_per_gather = 0'] as const
 
-/** PostgreSQL's SQLSTATE for a lock not granted within lock_timeout. */
-export const LOCK_NOT_AVAILABLE = '55P03'
+/** True for PostgreSQL's error for a lock not granted within lock_timeout (SQLSTATE 55P03). */
+export function isLockNotAvailable(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === '55P03'
+}
 
 /** The statement putting a setting (`name = value`) back to its default. */
 export function resetSql(setting: string): string {

@@ -1,6 +1,6 @@
 import type { KeysetPage } from '../../api/pagination.ts'
 import { UnavailableError } from '../../errors.ts'
-import { GENERIC_PLAN_SETTINGS, LOCK_NOT_AVAILABLE, withSettings, type Queryable } from '../sql.ts'
+import { GENERIC_PLAN_SETTINGS, isLockNotAvailable, withSettings, type Queryable } from '../sql.ts'
 import { CAPPED_CANDIDATES, ENOUGH_HITS, isLastPass, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
 import { bandCondition, bandsByBound, isSettled, searchView, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
@@ -665,7 +665,7 @@ export class CatalogReadRepository {
     try {
       return await withSettings(this.db, SEARCH_SETTINGS, (db) => (db === this.db ? this : new CatalogReadRepository(db, this.options)).searchInPasses(query, types, limit, offset))
     } catch (err) {
-      if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err
+      if (!isLockNotAvailable(err)) throw err
       throw new UnavailableError(`search is unavailable while an import rebuilds the search views (waited ${SEARCH_LOCK_TIMEOUT_MS} ms); try again when it ends`, { cause: err })
     }
   }

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../database.ts'
-import { LOCK_NOT_AVAILABLE, resetSql } from '../sql.ts'
+import { isLockNotAvailable, resetSql } from '../sql.ts'
 import { MAX_TRIGRAM_COUNT, searchView, trigramCountColumn } from '../trigram-bands.ts'
 import { STAGE_TABLES, STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type DumpKind, type StageTable } from './catalog-staging.ts'
 
@@ -543,10 +543,7 @@ export class CatalogWriterRepository {
    * blocks on a view while it is refreshed, but a bulk import has dropped the tables' indexes anyway.
    */
   async refreshSearchViews(type: DumpKind): Promise<void> {
-    const views = CatalogWriterRepository.searchedOf(type).map(searchView).reverse() // track's first: the longest
-    await this.onMaintenanceClients(views.length, [`maintenance_work_mem = '256MB'`], (clients) =>
-      this.eachOnClients(clients, views.map((view) => ({ index_name: view })), (c, item) => c.query(`REFRESH MATERIALIZED VIEW ${item.index_name}`).then(() => undefined)),
-    )
+    await this.onEachSearchView(type, (c, view) => c.query(`REFRESH MATERIALIZED VIEW ${view}`).then(() => undefined))
   }
 
   /**
@@ -559,14 +556,23 @@ export class CatalogWriterRepository {
    * again until the swap.
    */
   async rebuildSearchViews(type: DumpKind): Promise<void> {
-    const views = CatalogWriterRepository.searchedOf(type).map(searchView).reverse() // track's first: the longest
     const indexes = new Map<string, string[]>()
+    await this.onEachSearchView(type, async (c, view) => {
+      indexes.set(view, await this.buildNextView(c, view))
+    })
+    for (const [view, names] of indexes) await this.swapSearchView(view, names)
+  }
+
+  /**
+   * Runs `step` for each search view of the type's searchable tables, one transaction each, with room to
+   * sort (maintenance_work_mem); on a server the release and track views side by side, track's first (the
+   * longest).
+   */
+  private async onEachSearchView(type: DumpKind, step: (c: pg.PoolClient, view: string) => Promise<void>): Promise<void> {
+    const views = CatalogWriterRepository.searchedOf(type).map(searchView).reverse()
     await this.onMaintenanceClients(views.length, [`maintenance_work_mem = '256MB'`], (clients) =>
-      this.eachOnClients(clients, views.map((view) => ({ index_name: view })), async (c, { index_name: view }) => {
-        indexes.set(view, await this.buildNextView(c, view))
-      }),
+      this.eachOnClients(clients, views.map((view) => ({ index_name: view })), (c, item) => step(c, item.index_name)),
     )
-    for (const view of views) await this.swapSearchView(view, indexes.get(view)!)
   }
 
   /** Builds `<view>_next` as `view` is defined, with the same indexes (`<index>_next`); returns the indexes' names. */
@@ -608,7 +614,7 @@ export class CatalogWriterRepository {
         return
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined)
-        if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err
+        if (!isLockNotAvailable(err)) throw err
         await new Promise((resolve) => setTimeout(resolve, SWAP_LOCK_TIMEOUT_MS))
       }
     }
