@@ -3,8 +3,8 @@
  * query that finds fewer than ENOUGH_HITS that way is searched again letting each word match the
  * dictionary's words like it too (a typo: "persuadr" finds "persuader"), then wanting all words but one,
  * then all but two, down to half of them (a pasted title whose version differs: "Can't Get Enough
- * (Extended Version)" where the catalog has "Can't Get Enough"). Each pass's candidates include the
- * previous pass's, and whether to go on depends only on the first hits found (isLastPass), not on the page
+ * (Extended Version)" where the catalog has "Can't Get Enough"), the words the dictionary lacks still
+ * with their likes. Whether to go on depends only on the first hits found (isLastPass), not on the page
  * asked for, so the pages of one query are pages of one ranking.
  */
 
@@ -40,8 +40,8 @@ export const MAX_WORD_SETS = 64
 export interface SearchPass {
   /** a title must contain every word of one of these sets (indexes into the query's words) */
   wordSets: number[][]
-  /** whether a word also matches the dictionary's words like it */
-  alternatives: boolean
+  /** which words also match the dictionary's words like them (passExpressions) */
+  likes: WordLikes
   /**
    * Whether the pass scores only the first CAPPED_CANDIDATES candidates per band and type: the passes that
    * match fewer words than the query has, and trigram matching. Their candidates are the titles holding
@@ -66,16 +66,37 @@ export const CAPPED_CANDIDATES = 500
  * pass of one empty set: search then matches word similarity instead.
  */
 export function searchPasses(n: number, known: boolean): SearchPass[] {
-  if (n === 0) return [{ wordSets: [[]], alternatives: false, capped: true }]
+  if (n === 0) return [{ wordSets: [[]], likes: 'none', capped: true }]
   const passes: SearchPass[] = []
-  if (known) passes.push({ wordSets: combinations(n, n), alternatives: false, capped: false })
-  passes.push({ wordSets: combinations(n, n), alternatives: true, capped: false })
+  if (known) passes.push({ wordSets: combinations(n, n), likes: 'none', capped: false })
+  passes.push({ wordSets: combinations(n, n), likes: 'all', capped: false })
   for (let keep = n - 1; keep >= Math.max(1, Math.ceil(n / 2)); keep--) {
     const wordSets = combinations(n, keep)
     if (wordSets.length > MAX_WORD_SETS) break
-    passes.push({ wordSets, alternatives: true, capped: true })
+    passes.push({ wordSets, likes: 'unknown', capped: true })
   }
   return passes
+}
+
+/**
+ * Which words match the dictionary's words like them too: none (the words as typed), all (the typo
+ * pass), or only those the dictionary lacks (the passes wanting fewer words). A word the dictionary has
+ * is spelt as some title spells it, and the typo pass has already looked for its likes with every word
+ * kept; with likes, each kept word's regular expression reads the trigram lists of its likes too, and the
+ * relaxed passes are the costliest (a million releases: the 3-of-5 pass of "I Will Love Again (Radio
+ * Edit)" read the long titles' band in 112–122 ms with likes, 61–64 without; the search took 385 ms, 254
+ * without, with the same hits).
+ */
+export type WordLikes = 'none' | 'all' | 'unknown'
+
+/**
+ * The regular expression each of the query's `words` is matched by in `pass`: the word itself, or its
+ * pattern in `likes` (the word or a dictionary word like it, same order) where the pass wants likes for
+ * it; `unknown`: the words the dictionary lacks.
+ */
+export function passExpressions(pass: SearchPass, words: readonly string[], unknown: readonly string[], likes: readonly string[]): string[] {
+  if (pass.likes === 'none') return [...words]
+  return words.map((w, i) => (pass.likes === 'all' || unknown.includes(w) ? likes[i] : w))
 }
 
 /** Every k-element subset of 0…n−1, each ascending, in lexicographic order. */

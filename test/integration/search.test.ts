@@ -54,9 +54,9 @@ describe('search by words, in bands of title length (real server, fixture catalo
   })
 
   it('finds a misspelt word through the dictionary: the catalog’s words like it', async () => {
-    expect(await repo.searchPlan('Persuadr stokholm persuadr')).toEqual({ trigrams: 18, words: ['persuadr', 'stokholm'], known: false, equalTexts: {} })
+    expect(await repo.searchPlan('Persuadr stokholm persuadr')).toEqual({ trigrams: 18, words: ['persuadr', 'stokholm'], known: false, unknown: ['persuadr', 'stokholm'], equalTexts: {} })
     expect(await repo.wordAlternatives(['persuadr', 'stokholm'])).toEqual(['persuadr|persuader', 'stokholm|stockholm'])
-    expect((await repo.searchPlan('The Persuader')).known).toBe(true)
+    expect(await repo.searchPlan('The Persuader')).toMatchObject({ known: true, unknown: [] })
     expect((await repo.search('persuadr', ['ARTIST'], 1, 0))[0]).toMatchObject({ id: 1, text: 'The Persuader' })
     expect((await repo.search('stokholm', ['RELEASE'], 1, 0))[0]).toMatchObject({ id: 1, text: 'Stockholm' })
     // a word of the catalog is searched as typed first (and matches longer words containing it): the
@@ -336,5 +336,13 @@ describe('relaxing a pasted title past many poor matches (real server, a catalog
     expect(hits[0]).toMatchObject({ text: "Can't Get Enough" })
     expect(hits[0].score).toBeGreaterThan(0.5)
     expect(hits.slice(1).map((h) => h.score)).toEqual(Array(9).fill(hits[1].score)) // then the medleys
+  })
+
+  it('still matches the likes of a word the dictionary lacks when it wants fewer words', async () => {
+    const repo = new CatalogReadRepository(t.db.pool)
+    // "enoughh" is no title's word: only its like "enough" finds the song, in the pass wanting 3 of 5 words
+    expect((await repo.searchPlan("Can't Get Enoughh (Extended Version)")).unknown).toEqual(['enoughh', 'extended'])
+    const hits = await repo.search("Can't Get Enoughh (Extended Version)", ['TRACK'], 10, 0)
+    expect(hits[0]).toMatchObject({ text: "Can't Get Enough" })
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { combinations, ENOUGH_HITS, isLastPass, MAX_WORD_SETS, RELAXED_ENOUGH_SCORE, searchPasses, type SearchPass } from '../../src/db/search-relaxation.ts'
+import { combinations, ENOUGH_HITS, isLastPass, MAX_WORD_SETS, passExpressions, RELAXED_ENOUGH_SCORE, searchPasses, type SearchPass } from '../../src/db/search-relaxation.ts'
 import { DictionaryWords, MAX_WORD_LENGTH, searchWords } from '../../src/db/search-words.ts'
 import { trigramCount } from '../../src/db/trigram-bands.ts'
 
@@ -54,22 +54,32 @@ describe('DictionaryWords: the words an import sends', () => {
 })
 
 describe('searchPasses: which words a title must contain, pass by pass', () => {
-  const sizes = (passes: SearchPass[]) => passes.map((p) => `${p.wordSets.map((s) => s.length).join(',')}${p.alternatives ? '+' : ''}`)
+  const sizes = (passes: SearchPass[]) => passes.map((p) => `${p.wordSets.map((s) => s.length).join(',')}${{ none: '', all: '+', unknown: '~' }[p.likes]}`)
   it('the words as typed, then with their likes, then all but one, … down to half of them', () => {
-    expect(searchPasses(0, true)).toEqual([{ wordSets: [[]], alternatives: false, capped: true }])
+    expect(searchPasses(0, true)).toEqual([{ wordSets: [[]], likes: 'none', capped: true }])
     expect(searchPasses(1, true)).toEqual([
-      { wordSets: [[0]], alternatives: false, capped: false },
-      { wordSets: [[0]], alternatives: true, capped: false },
+      { wordSets: [[0]], likes: 'none', capped: false },
+      { wordSets: [[0]], likes: 'all', capped: false },
     ])
     // only the passes wanting fewer words than the query has are capped
     for (const p of searchPasses(4, true)) expect(p.capped).toBe(p.wordSets[0].length < 4)
     expect(searchPasses(2, true).map((p) => p.wordSets)).toEqual([[[0, 1]], [[0, 1]], [[0], [1]]])
-    expect(sizes(searchPasses(3, true))).toEqual(['3', '3+', '2,2,2+'])
-    expect(sizes(searchPasses(5, true))).toEqual(['5', '5+', '4,4,4,4,4+', '3,3,3,3,3,3,3,3,3,3+'])
+    expect(sizes(searchPasses(3, true))).toEqual(['3', '3+', '2,2,2~'])
+    expect(sizes(searchPasses(5, true))).toEqual(['5', '5+', '4,4,4,4,4~', '3,3,3,3,3,3,3,3,3,3~'])
+  })
+
+  it('matches the likes of every word in the typo pass, and of the words the dictionary lacks only in the passes wanting fewer', () => {
+    const [typed, typo, fewer] = searchPasses(3, true)
+    const words = ['enough', 'get', 'stokholm']
+    const likes = ['enough|enou', 'get', 'stokholm|stockholm']
+    expect(passExpressions(typed, words, ['stokholm'], likes)).toEqual(words)
+    expect(passExpressions(typo, words, ['stokholm'], likes)).toEqual(likes)
+    expect(passExpressions(fewer, words, ['stokholm'], likes)).toEqual(['enough', 'get', 'stokholm|stockholm'])
+    expect(passExpressions(fewer, words, [], likes)).toEqual(words)
   })
 
   it('skips the words as typed when one is not in the dictionary: they would find nothing new', () => {
-    expect(sizes(searchPasses(2, false))).toEqual(['2+', '1,1+'])
+    expect(sizes(searchPasses(2, false))).toEqual(['2+', '1,1~'])
     expect(sizes(searchPasses(1, false))).toEqual(['1+'])
   })
 
@@ -86,11 +96,11 @@ describe('searchPasses: which words a title must contain, pass by pass', () => {
   })
 
   it('stops after a pass with ENOUGH_HITS hits; after a capped pass only if the ENOUGH_HITS-th scores RELAXED_ENOUGH_SCORE', () => {
-    const [typed, alternatives, fewer] = searchPasses(5, true)
+    const [typed, typo, fewer] = searchPasses(5, true)
     const page = (scores: number[]) => scores.map((score) => ({ score }))
     const poor = page(Array(ENOUGH_HITS + 5).fill(RELAXED_ENOUGH_SCORE - 0.01))
     expect(isLastPass(typed, poor)).toBe(true)
-    expect(isLastPass(alternatives, poor)).toBe(true)
+    expect(isLastPass(typo, poor)).toBe(true)
     expect(isLastPass(fewer, poor)).toBe(false)
     expect(isLastPass(typed, poor.slice(0, ENOUGH_HITS - 1))).toBe(false)
     // the ENOUGH_HITS-th decides, not the page's last: pages of any size stop at the same pass

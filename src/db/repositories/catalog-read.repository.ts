@@ -1,7 +1,7 @@
 import type { KeysetPage } from '../../api/pagination.ts'
 import { UnavailableError } from '../../errors.ts'
 import { GENERIC_PLAN_SETTINGS, isLockNotAvailable, withSettings, type Queryable } from '../sql.ts'
-import { CAPPED_CANDIDATES, ENOUGH_HITS, isLastPass, searchPasses, type SearchPass } from '../search-relaxation.ts'
+import { CAPPED_CANDIDATES, ENOUGH_HITS, isLastPass, passExpressions, searchPasses, type SearchPass } from '../search-relaxation.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
 import { bandCondition, bandsByBound, isSettled, searchView, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
 
@@ -293,6 +293,8 @@ export interface SearchPlan {
   words: string[]
   /** every word is in the dictionary */
   known: boolean
+  /** the words the dictionary lacks (in `words`' order) */
+  unknown: string[]
   /**
    * Per type, how many of its texts equal the query (score 1) as far as the planner's statistics know: the
    * summed frequencies of its most common values scoring 1 (share), times its rows (count). Absent where
@@ -617,10 +619,11 @@ export class CatalogReadRepository {
          SELECT w FROM (SELECT DISTINCT w FROM regexp_split_to_table(lower($1), ${WORD_SEPARATOR_SQL}) AS w
                          WHERE length(w) BETWEEN ${MIN_WORD_LENGTH} AND ${MAX_WORD_LENGTH}) d
           ORDER BY length(w) DESC, w LIMIT ${MAX_QUERY_WORDS}),
-       known AS (SELECT NOT EXISTS (SELECT 1 FROM words WHERE NOT EXISTS (SELECT 1 FROM search_word d WHERE d.word = words.w)) AS known)
+       unknown AS (SELECT coalesce(array_agg(w ORDER BY w), '{}') AS words FROM words WHERE NOT EXISTS (SELECT 1 FROM search_word d WHERE d.word = words.w)),
+       known AS (SELECT cardinality(unknown.words) = 0 AS known, unknown.words AS unknown FROM unknown)
        SELECT cardinality(show_trgm($1))::int AS trigrams,
               coalesce((SELECT array_agg(w ORDER BY w) FROM words), '{}') AS words,
-              known.known,
+              known.known, known.unknown,
               -- only where the words as typed are searched (an initplan runs when its value is needed)
               CASE WHEN known.known AND EXISTS (SELECT 1 FROM words)
                    THEN (SELECT json_object_agg(type, json_build_object('share', share, 'count', count)) FROM (${equalTextsSql()}) equal) END AS "equalTexts"
@@ -673,16 +676,13 @@ export class CatalogReadRepository {
   private async searchInPasses(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
     const plan = await this.searchPlan(query, types)
     const take = Math.max(limit + offset, ENOUGH_HITS)
-    let alternatives: string[] | null = null
+    let likes: string[] | null = null
     let hits: SearchHit[] = []
     for (const pass of searchPasses(plan.words.length, plan.known)) {
-      let expressions = plan.words
-      if (pass.alternatives) {
-        alternatives ??= await this.wordAlternatives(plan.words)
-        // the words as typed, searched again: nothing new
-        if (pass.wordSets[0].length === plan.words.length && plan.known && alternatives.every((a, i) => a === plan.words[i])) continue
-        expressions = alternatives
-      }
+      if (pass.likes !== 'none') likes ??= await this.wordAlternatives(plan.words)
+      const expressions = passExpressions(pass, plan.words, plan.unknown, likes ?? [])
+      // the words as typed, searched again: nothing new
+      if (pass.likes === 'all' && plan.known && expressions.every((e, i) => e === plan.words[i])) continue
       // merged: a capped pass scores a sample, which need not hold the few hits an earlier pass found
       hits = mergeHits(hits, await this.searchPass(query, plan, expressions, pass, types, take), take)
       if (isLastPass(pass, hits)) break
@@ -703,7 +703,7 @@ export class CatalogReadRepository {
       return (await this.db.query<SearchHit>(sql, [query, take, ...expressions])).rows
     }
     // the words as typed: types whose texts often equal the query take their page in id order
-    let best = !pass.alternatives && !pass.capped ? await this.exactTexts(query, plan, types, take) : []
+    let best = pass.likes === 'none' && !pass.capped ? await this.exactTexts(query, plan, types, take) : []
     const settled = new Set(best.map((h) => h.type))
     const rest = types.filter((type) => !settled.has(type))
     for (const { band, bound } of bandsByBound(plan.trigrams)) {
