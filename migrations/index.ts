@@ -14,6 +14,7 @@ import { TrigramOperatorCosts1765000000100 } from './1765000000100-trigram-opera
 import { SearchDictionary1765100000000 } from './1765100000000-search-dictionary.ts'
 import { SearchViews1765200000000 } from './1765200000000-search-views.ts'
 import { FinerSearchBands1765300000000 } from './1765300000000-finer-search-bands.ts'
+import { SearchWordIndexes1765400000000 } from './1765400000000-search-word-indexes.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   SearchDictionary1765100000000,
   SearchViews1765200000000,
   FinerSearchBands1765300000000,
+  SearchWordIndexes1765400000000,
 ]

@@ -44,10 +44,10 @@ export interface SearchPass {
   likes: WordLikes
   /**
    * Whether the pass scores only the first CAPPED_CANDIDATES candidates per band and type: the passes that
-   * match fewer words than the query has, and trigram matching. Their candidates are the titles holding
-   * any of a few words, common ones too, and their best scores are low, so the bands do not stop them
-   * early: uncapped, "deep house" (no title holds both) scored every title holding either, 467 ms on a
-   * million releases, and a query of short words ("dj") every title with a word starting with d.
+   * match fewer words than the query has, and short words. Their candidates are the titles holding any of
+   * a few words, common ones too, and their best scores are low, so the bands do not stop them early:
+   * uncapped, "deep house" (no title holds both) scored every title holding either, 467 ms on a million
+   * releases, and a query of short words ("dj") every title with a word starting with d (by trigrams).
    */
   capped: boolean
 }
@@ -62,11 +62,11 @@ export const CAPPED_CANDIDATES = 500
 /**
  * The passes for a query of `n` words. `known`: every word is in the dictionary (otherwise the words as
  * typed find nothing the next pass would not, and that pass is skipped). The word sets' sizes go from n
- * down to ⌈n / 2⌉ (at least 1). A query without words (all shorter than the dictionary's words) has one
- * pass of one empty set: search then matches word similarity instead.
+ * down to ⌈n / 2⌉ (at least 1). A query without words (all shorter than the dictionary's: "dj", "DJ K")
+ * has one capped pass wanting its short words, all of them, which the caller gives as word 0.
  */
 export function searchPasses(n: number, known: boolean): SearchPass[] {
-  if (n === 0) return [{ wordSets: [[]], likes: 'none', capped: true }]
+  if (n === 0) return [{ wordSets: [[0]], likes: 'none', capped: true }]
   const passes: SearchPass[] = []
   if (known) passes.push({ wordSets: combinations(n, n), likes: 'none', capped: false })
   passes.push({ wordSets: combinations(n, n), likes: 'all', capped: false })
@@ -82,23 +82,21 @@ export function searchPasses(n: number, known: boolean): SearchPass[] {
  * Which words match the dictionary's words like them too: none (the words as typed), all (the typo
  * pass), or only those the dictionary lacks (the passes wanting fewer words). A word the dictionary has
  * is spelt as some title spells it, and the typo pass has already looked for its likes with every word
- * kept; with likes, each kept word's regular expression reads the trigram lists of its likes too, and the
- * relaxed passes are the costliest (a million releases: the 3-of-5 pass of "I Will Love Again (Radio
- * Edit)" read the long titles' band in 112–122 ms with likes, 61–64 without; the search took 385 ms, 254
- * without, with the same hits).
+ * kept; with likes, each kept word reads the index lists of its likes too, and the relaxed passes are the
+ * costliest (a million releases, with the trigram indexes of the time: the 3-of-5 pass of "I Will Love
+ * Again (Radio Edit)" read the long titles' band in 112–122 ms with likes, 61–64 without; the search took
+ * 385 ms, 254 without, with the same hits).
  */
 export type WordLikes = 'none' | 'all' | 'unknown'
 
 /**
- * The regular expression each of the query's `words` is matched by in `pass`: the word itself, or its
- * pattern in `likes` (the word or a dictionary word like it, same order) where the pass wants likes for
- * it; `unknown`: the words the dictionary lacks.
+ * What each of the query's `words` matches in `pass`: the word alone, or its alternatives in `likes` (the
+ * word and the dictionary's words like it, per word in the same order) where the pass wants likes for it;
+ * `unknown`: the words the dictionary lacks.
  */
-export function passExpressions(pass: SearchPass, words: readonly string[], unknown: readonly string[], likes: readonly string[]): string[] {
-  if (pass.likes === 'none') return [...words]
-  return words.map((w, i) => (pass.likes === 'all' || unknown.includes(w) ? likes[i] : w))
+export function passExpressions(pass: SearchPass, words: readonly string[], unknown: readonly string[], likes: readonly (readonly string[])[]): string[][] {
+  return words.map((w, i) => (pass.likes === 'all' || (pass.likes === 'unknown' && unknown.includes(w)) ? [...likes[i]] : [w]))
 }
-
 /** Every k-element subset of 0…n−1, each ascending, in lexicographic order. */
 export function combinations(n: number, k: number): number[][] {
   const out: number[][] = []

@@ -95,14 +95,15 @@ export class CountingQueryable implements Queryable {
 /**
  * Settings for statements whose custom plans cost more to make than to run (withSettings). PostgreSQL plans
  * a prepared statement's first five executions for their own values before it compares them with a generic
- * plan, and a search statement's plan estimates each regular expression's trigrams for every partial index
- * (a pasted title's relaxed pass: 30 expressions × 5 types, about 15 ms of planning to 3 of execution).
+ * plan, and a search statement's plan estimates each word's condition for every partial index (with the
+ * regular expressions of the time, a pasted title's relaxed pass: 30 expressions × 5 types, about 15 ms of
+ * planning to 3 of execution).
  * Unprepared statements (the embedded database) are planned at every execution, and a generic plan costs
  * less to make: on the embedded fixture catalog the pasted title took 512 ms, 190 ms with generic plans.
  * Other connections of the embedded database plan generically meanwhile, which changes their plans, never
  * their results.
  *
- * A generic plan estimates a regular expression's matches without the expression (thousands of rows per
+ * A generic plan estimates a word condition's matches without the word (thousands of rows per
  * band at 4M releases), and at that estimate PostgreSQL compiled the statement with JIT (27 ms) and started
  * two parallel workers, for statements that found nothing: a rare word took 250 ms there, 7 ms without
  * either (custom plans: 20 ms). Neither pays for statements this short. (The embedded database has neither.)

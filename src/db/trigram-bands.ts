@@ -1,15 +1,15 @@
 /**
- * Trigram search in bands of text length, so that the best matches of a common word are found without
- * scoring every title that contains it.
+ * Search in bands of text length, so that the best matches of a common word are found without scoring
+ * every title that contains it.
  *
  * Each searchable text has a stored count of its distinct trigrams (`title_trigrams`, `name_trigrams`:
- * `cardinality(show_trgm(text))`) and one partial GIN trigram index per band of that count (migration
- * 1765000000000). A title of n trigrams can be only so similar to a query of q trigrams: pg_trgm's
+ * `cardinality(show_trgm(text))`) and one partial GIN index of its words per band of that count
+ * (migrations 1765000000000, 1765400000000). A title of n trigrams can be only so similar to a query of q trigrams: pg_trgm's
  * similarity is shared / (q + n − shared) ≤ min(q, n) / max(q, n), and its word similarity counts the
  * query's trigrams found in the title, ≤ min(q, n) / q. So the bands can be searched in order of the best
  * score they could hold, stopping as soon as the k best found beat every band left: "love" reads the
  * band of short titles first and usually stops there, where one index over all titles had to fetch and
- * score every title containing "lov" before it could take ten.
+ * score every title holding "love" before it could take ten.
  */
 
 import { nextWordHash, nextWordHash2, WORD_HASH_SEED, WORD_HASH_SEED_2, type DictionaryWords } from './search-words.ts'

@@ -496,7 +496,7 @@ describe('bulk import with deferred indexes (server)', () => {
     const writer = await CatalogWriterRepository.open(t.db)
     try {
       const deferred = await writer.deferIndexes('releases')
-      expect(deferred).toEqual(expect.arrayContaining(['release_credit_pkey', 'track_credit_pkey', 'release_style_pkey', 'track_parent', 'track_search_title_trgm_0', 'release_search_id']))
+      expect(deferred).toEqual(expect.arrayContaining(['release_credit_pkey', 'track_credit_pkey', 'release_style_pkey', 'track_parent', 'track_search_title_words_0', 'release_search_id']))
       expect(deferred).not.toContain('release_pkey')
       expect(deferred).not.toContain('track_pkey')
       expect(deferred.filter((n) => n.startsWith('track_release_id_track_key'))).toEqual([])

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { combinations, ENOUGH_HITS, isLastPass, MAX_WORD_SETS, passExpressions, RELAXED_ENOUGH_SCORE, searchPasses, type SearchPass } from '../../src/db/search-relaxation.ts'
-import { DictionaryWords, MAX_WORD_LENGTH, searchWords } from '../../src/db/search-words.ts'
+import { DictionaryWords, MAX_WORD_LENGTH, PREFIX_MIN_LENGTH, searchWords, wordQuery } from '../../src/db/search-words.ts'
 import { trigramCount } from '../../src/db/trigram-bands.ts'
 
 describe('searchWords: the dictionary’s words of a text', () => {
@@ -53,10 +53,19 @@ describe('DictionaryWords: the words an import sends', () => {
   })
 })
 
+describe('wordQuery: a query word and its likes as a tsquery', () => {
+  it('matches any of them, the words of PREFIX_MIN_LENGTH letters or more also as prefixes when asked', () => {
+    expect(PREFIX_MIN_LENGTH).toBe(5)
+    expect(wordQuery(['horizn', 'horizon', 'hori'], true)).toBe('horizn:* | horizon:* | hori')
+    expect(wordQuery(['horizn', 'horizon', 'hori'], false)).toBe('horizn | horizon | hori')
+    expect(wordQuery(['love'], true)).toBe('love')
+  })
+})
+
 describe('searchPasses: which words a title must contain, pass by pass', () => {
   const sizes = (passes: SearchPass[]) => passes.map((p) => `${p.wordSets.map((s) => s.length).join(',')}${{ none: '', all: '+', unknown: '~' }[p.likes]}`)
   it('the words as typed, then with their likes, then all but one, … down to half of them', () => {
-    expect(searchPasses(0, true)).toEqual([{ wordSets: [[]], likes: 'none', capped: true }])
+    expect(searchPasses(0, true)).toEqual([{ wordSets: [[0]], likes: 'none', capped: true }])
     expect(searchPasses(1, true)).toEqual([
       { wordSets: [[0]], likes: 'none', capped: false },
       { wordSets: [[0]], likes: 'all', capped: false },
@@ -71,11 +80,11 @@ describe('searchPasses: which words a title must contain, pass by pass', () => {
   it('matches the likes of every word in the typo pass, and of the words the dictionary lacks only in the passes wanting fewer', () => {
     const [typed, typo, fewer] = searchPasses(3, true)
     const words = ['enough', 'get', 'stokholm']
-    const likes = ['enough|enou', 'get', 'stokholm|stockholm']
-    expect(passExpressions(typed, words, ['stokholm'], likes)).toEqual(words)
+    const likes = [['enough', 'enou'], ['get'], ['stokholm', 'stockholm']]
+    expect(passExpressions(typed, words, ['stokholm'], likes)).toEqual([['enough'], ['get'], ['stokholm']])
     expect(passExpressions(typo, words, ['stokholm'], likes)).toEqual(likes)
-    expect(passExpressions(fewer, words, ['stokholm'], likes)).toEqual(['enough', 'get', 'stokholm|stockholm'])
-    expect(passExpressions(fewer, words, [], likes)).toEqual(words)
+    expect(passExpressions(fewer, words, ['stokholm'], likes)).toEqual([['enough'], ['get'], ['stokholm', 'stockholm']])
+    expect(passExpressions(fewer, words, [], likes)).toEqual([['enough'], ['get'], ['stokholm']])
   })
 
   it('skips the words as typed when one is not in the dictionary: they would find nothing new', () => {

@@ -2,7 +2,7 @@ import type { KeysetPage } from '../../api/pagination.ts'
 import { UnavailableError } from '../../errors.ts'
 import { GENERIC_PLAN_SETTINGS, isLockNotAvailable, withSettings, type Queryable } from '../sql.ts'
 import { CAPPED_CANDIDATES, ENOUGH_HITS, isLastPass, passExpressions, searchPasses, type SearchPass } from '../search-relaxation.ts'
-import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../search-words.ts'
+import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL, wordQuery, wordsVectorSql } from '../search-words.ts'
 import { bandCondition, bandsByBound, isSettled, searchView, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
 
 /**
@@ -295,6 +295,8 @@ export interface SearchPlan {
   known: boolean
   /** the words the dictionary lacks (in `words`' order) */
   unknown: string[]
+  /** the query's words shorter than the dictionary's, each once: what a query without `words` wants */
+  shortWords: string[]
   /**
    * Per type, how many of its texts equal the query (score 1) as far as the planner's statistics know: the
    * summed frequencies of its most common values scoring 1 (share), times its rows (count). Absent where
@@ -335,8 +337,8 @@ export const SEARCH_LOCK_TIMEOUT_MS = 2000
 
 /**
  * What search's statements run with (withSettings). Generic plans: a search's statements differ only in
- * their values, and a custom plan of one estimates every regular expression's trigrams for every band's
- * index, which cost more than running it (GENERIC_PLAN_SETTINGS). `%`'s threshold at TYPO_SIMILARITY:
+ * their values, and a custom plan of one estimates every word's condition for every band's index, which
+ * cost more than running it (GENERIC_PLAN_SETTINGS). `%`'s threshold at TYPO_SIMILARITY:
  * the dictionary's index then hands over only words that can be that like, where at its default (0.3) it
  * handed over 20 times as many to recheck (876k words: "love" 53 → 19 ms, "again" 21 → 7 ms). No statement
  * outside search uses `%` (on the embedded database the setting is the session's while search runs).
@@ -348,9 +350,9 @@ export function scoreSql(text: string): string {
   return `round(((similarity(${text}, $1) + word_similarity($1, ${text})) / 2)::numeric, 4)::float8`
 }
 
-/** `text` matches every one of the given words' regular expressions (indexes into $3…). */
+/** `text` holds every one of the given words (indexes into $3…, each a tsquery: a word or its likes, wordQuery). */
 function containsSql(text: string, words: readonly number[]): string {
-  return words.map((i) => `${text} ~* $${i + 3}`).join(' AND ')
+  return words.map((i) => `${wordsVectorSql(text)} @@ $${i + 3}::tsquery`).join(' AND ')
 }
 
 /**
@@ -385,7 +387,7 @@ export const BAND_TEXT_COST = 4
 
 /**
  * One type's texts that equal the query (score 1, which needs as many trigrams as the query's, $N) and
- * contain every word ($3…, as in searchTypeSql), the first $2 by id among its first EXACT_SCAN_ROWS rows.
+ * contain every word ($3…, the words as typed), the first $2 by id among its first EXACT_SCAN_ROWS rows.
  * When $2 turn up, they are that type's best $2 hits exactly: no text scores above 1, and ties go by id.
  * This is for titles that thousands of texts equal ("Untitled", "Intro"): their band holds every one of
  * them, and the band's statement fetched, rechecked and sorted them all (a million releases: 380 ms for
@@ -393,7 +395,9 @@ export const BAND_TEXT_COST = 4
  */
 function exactTextsSql(type: SearchType, words: number): string {
   const s = SEARCHABLE[type]
-  const contains = containsSql(s.text, Array.from({ length: words }, (_, i) => i))
+  // a text equal to the query contains each word (letters and digits: a regular expression of itself), a
+  // cheaper test than its score, which decides
+  const contains = Array.from({ length: words }, (_, i) => `${s.text} ~* $${i + 3}`).join(' AND ')
   return `(SELECT '${type}' AS type, id::float8 AS id, ${s.text} AS text, 1::float8 AS score
     FROM (SELECT id, ${s.text}, ${trigramCountColumn(s.text)} FROM ${s.table} ORDER BY id LIMIT ${EXACT_SCAN_ROWS}) first_rows
     WHERE ${trigramCountColumn(s.text)} = $${words + 3} AND ${contains} AND ${scoreSql(s.text)} = 1
@@ -402,20 +406,16 @@ function exactTextsSql(type: SearchType, words: number): string {
 
 /**
  * One type's best hits within one band (all bands when `band` is null: the unbanded search the tests
- * compare with) as `type, id, text, score`, best first, at most $2. $1 is the query, $3… one regular expression
- * per word (the word, or the plan's pattern of it and its likes): the text must match every expression of
- * one of `wordSets` (indexes into them); a single empty set takes word-similar texts instead. `cap`: at
- * most this many candidates are scored (SearchPass.capped), the first the index hands over.
+ * compare with) as `type, id, text, score`, best first, at most $2. $1 is the query, $3… one tsquery per
+ * word (wordQuery: the word, or it and its likes): the text must hold every word of one of `wordSets`
+ * (indexes into them). `cap`: at most this many candidates are scored (SearchPass.capped), the first the
+ * index hands over.
  */
 function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: readonly (readonly number[])[], cap: number | null = null): string {
   const s = SEARCHABLE[type]
   const inBand = band === null ? 'true' : bandCondition(trigramCountColumn(s.text), band)
   const limit = cap === null ? '' : ` LIMIT ${cap}`
-  // Without words (a query of short words only), the titles with an extent that holds most of the query's
-  // trigrams (word similarity, `<%`). Not whole-text similarity (`%`) too: for a query of two or three
-  // trigrams it takes every title sharing one ("dj": every word starting with d), 94k titles per band
-  // rechecked on a million releases, and the few it adds are the ones `<%` finds anyway.
-  const match = wordSets[0].length > 0 ? `(${wordSets.map((set) => `(${containsSql(s.text, set)})`).join(' OR ')})` : `$1 <% ${s.text}`
+  const match = `(${wordSets.map((set) => `(${containsSql(s.text, set)})`).join(' OR ')})`
   const candidates = `SELECT id, ${s.text} AS text FROM ${s.view} WHERE ${inBand} AND ${match}${limit}`
   return `(SELECT '${type}' AS type, id::float8 AS id, text, ${scoreSql('text')} AS score
     FROM (${candidates}) candidates
@@ -624,6 +624,8 @@ export class CatalogReadRepository {
        SELECT cardinality(show_trgm($1))::int AS trigrams,
               coalesce((SELECT array_agg(w ORDER BY w) FROM words), '{}') AS words,
               known.known, known.unknown,
+              coalesce((SELECT array_agg(DISTINCT w) FROM regexp_split_to_table(lower($1), ${WORD_SEPARATOR_SQL}) AS w
+                         WHERE length(w) BETWEEN 1 AND ${MIN_WORD_LENGTH - 1}), '{}') AS "shortWords",
               -- only where the words as typed are searched (an initplan runs when its value is needed)
               CASE WHEN known.known AND EXISTS (SELECT 1 FROM words)
                    THEN (SELECT json_object_agg(type, json_build_object('share', share, 'count', count)) FROM (${equalTextsSql()}) equal) END AS "equalTexts"
@@ -635,32 +637,29 @@ export class CatalogReadRepository {
   }
 
   /**
-   * Per word, a regular expression matching it or one of the dictionary's words like it (trigram
-   * similarity ≥ TYPO_SIMILARITY, at most TYPO_ALTERNATIVES, those that contain the word left out: the
-   * word matches them already); a word shorter than TYPO_MIN_LENGTH matches itself only. Asked only when a
-   * pass needs it: on the full dump the dictionary's trigram lists are long enough that a query of
-   * correctly spelt words should not pay for them.
+   * Per word, the word and the dictionary's words like it (trigram similarity ≥ TYPO_SIMILARITY, at most
+   * TYPO_ALTERNATIVES, the likest first); a word shorter than TYPO_MIN_LENGTH has no likes. Asked only when a pass needs
+   * it: on the full dump the dictionary's trigram lists are long enough that a query of correctly spelt
+   * words should not pay for them.
    */
-  async wordAlternatives(words: readonly string[]): Promise<string[]> {
-    const { rows } = await this.db.query<{ pattern: string }>(
-      `SELECT (SELECT string_agg(a, '|') FROM (
-                 SELECT w UNION ALL (
-                   SELECT d.word FROM search_word d
-                    WHERE length(w) >= ${TYPO_MIN_LENGTH} AND d.word % w AND similarity(d.word, w) >= ${TYPO_SIMILARITY} AND strpos(d.word, w) = 0
-                    ORDER BY similarity(d.word, w) DESC, d.word LIMIT ${TYPO_ALTERNATIVES})) AS alternatives (a)) AS pattern
+  async wordAlternatives(words: readonly string[]): Promise<string[][]> {
+    const { rows } = await this.db.query<{ alternatives: string[] }>(
+      `SELECT ARRAY[w] || ARRAY(
+                SELECT d.word FROM search_word d
+                 WHERE length(w) >= ${TYPO_MIN_LENGTH} AND d.word % w AND similarity(d.word, w) >= ${TYPO_SIMILARITY} AND d.word <> w
+                 ORDER BY similarity(d.word, w) DESC, d.word LIMIT ${TYPO_ALTERNATIVES}) AS alternatives
          FROM unnest($1::text[]) WITH ORDINALITY AS u (w, i) ORDER BY i`,
       [words],
     )
-    return rows.map((r) => r.pattern)
+    return rows.map((r) => r.alternatives)
   }
 
   /**
    * Ranked, typo-tolerant search, in passes (src/db/search-relaxation.ts) until one finds ENOUGH_HITS: a
    * text is a candidate when it contains every word of the query as typed (src/db/search-words.ts says
    * why words); then every word or a dictionary word like it (wordAlternatives); then most of the words.
-   * A query of only short words ("dj", "x") takes the texts word-similar to it instead (`<%`: an extent
-   * holds most of its trigrams). Passes wanting fewer words and word similarity score at most
-   * `candidateCap` candidates per band and type, so on a large catalog they rank a sample. Candidates are
+   * A query of only short words ("dj", "x") wants them all. Passes wanting fewer words, and short words,
+   * score at most `candidateCap` candidates per band and type, so on a large catalog they rank a sample. Candidates are
    * scored by the mean of trigram similarity and word similarity (1 = exact match), so a whole-title match
    * outranks a title that merely contains the words, and ranked by score, type, id.
    */
@@ -675,16 +674,18 @@ export class CatalogReadRepository {
 
   private async searchInPasses(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
     const plan = await this.searchPlan(query, types)
+    if (plan.words.length === 0 && plan.shortWords.length === 0) return [] // no letter or digit
     const take = Math.max(limit + offset, ENOUGH_HITS)
-    let likes: string[] | null = null
+    let likes: string[][] | null = null
     let hits: SearchHit[] = []
     for (const pass of searchPasses(plan.words.length, plan.known)) {
       if (pass.likes !== 'none') likes ??= await this.wordAlternatives(plan.words)
-      const expressions = passExpressions(pass, plan.words, plan.unknown, likes ?? [])
+      const alternatives = passExpressions(pass, plan.words, plan.unknown, likes ?? [])
       // the words as typed, searched again: nothing new
-      if (pass.likes === 'all' && plan.known && expressions.every((e, i) => e === plan.words[i])) continue
+      if (pass.likes === 'all' && plan.known && alternatives.every((a) => a.length === 1)) continue
+      const queries = plan.words.length > 0 ? alternatives.map((a) => wordQuery(a, !pass.capped)) : [plan.shortWords.join(' & ')]
       // merged: a capped pass scores a sample, which need not hold the few hits an earlier pass found
-      hits = mergeHits(hits, await this.searchPass(query, plan, expressions, pass, types, take), take)
+      hits = mergeHits(hits, await this.searchPass(query, plan, queries, pass, types, take), take)
       if (isLastPass(pass, hits)) break
     }
     return hits.slice(offset, offset + limit)
