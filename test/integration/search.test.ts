@@ -58,6 +58,14 @@ describe('search by words, in bands of title length (real server, fixture catalo
     expect(await repo.wordAlternatives(['persuadr', 'stokholm'])).toEqual([['persuadr', 'persuader'], ['stokholm', 'stockholm']])
     expect(await repo.searchPlan('The Persuader')).toMatchObject({ known: true, unknown: [] })
     expect(await repo.searchPlan('DJ K. dj')).toMatchObject({ words: [], shortWords: ['dj', 'k'] })
+    // a word the dictionary lacks may be one being typed: it also matches the words it begins ("persu" is
+    // too unlike "persuader" to be one of its likes); a word the dictionary has is matched whole
+    expect(await repo.searchPlan('persu')).toMatchObject({ unknown: ['persu'] })
+    expect(await repo.wordAlternatives(['persu'])).not.toContainEqual(expect.arrayContaining(['persuader']))
+    expect((await repo.search('persu', ['ARTIST'], 1, 0))[0]).toMatchObject({ text: 'The Persuader' })
+    const [{ n }] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM track_search WHERE ${wordsVectorSql('title')} @@ 'dream:*' AND NOT ${wordsVectorSql('title')} @@ 'dream'`)
+    expect(n).toBeGreaterThan(0) // "Dreams", "Dreamer" …
+    for (const h of await repo.search('dream', ['TRACK'], 50, 0)) expect(h.text).toMatch(/\bdream\b/i)
     expect((await repo.search('persuadr', ['ARTIST'], 1, 0))[0]).toMatchObject({ id: 1, text: 'The Persuader' })
     expect((await repo.search('stokholm', ['RELEASE'], 1, 0))[0]).toMatchObject({ id: 1, text: 'Stockholm' })
     // a word of the catalog is searched as typed first (and matches longer words it begins): the

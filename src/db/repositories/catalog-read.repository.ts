@@ -336,6 +336,15 @@ export const TYPO_MIN_LENGTH = 5
 export const SEARCH_LOCK_TIMEOUT_MS = 2000
 
 /**
+ * The memory a search statement's bitmap of candidates may take before it goes lossy: a lossy bitmap holds
+ * pages instead of rows, and every text on those pages is read and its words computed again to recheck
+ * them. At 8M releases "deep house" took 255–268 ms with PostgreSQL's default (4 MB), where a band of
+ * 137k candidates went half lossy and 27k texts were rechecked to score 500, and 99–115 ms with this.
+ * Each type's scan of a band statement may take this much, five at most, per searching connection.
+ */
+export const SEARCH_WORK_MEM = '16MB'
+
+/**
  * What search's statements run with (withSettings). Generic plans: a search's statements differ only in
  * their values, and a custom plan of one estimates every word's condition for every band's index, which
  * cost more than running it (GENERIC_PLAN_SETTINGS). `%`'s threshold at TYPO_SIMILARITY:
@@ -343,7 +352,7 @@ export const SEARCH_LOCK_TIMEOUT_MS = 2000
  * handed over 20 times as many to recheck (876k words: "love" 53 → 19 ms, "again" 21 → 7 ms). No statement
  * outside search uses `%` (on the embedded database the setting is the session's while search runs).
  */
-const SEARCH_SETTINGS = [...GENERIC_PLAN_SETTINGS, `pg_trgm.similarity_threshold = ${TYPO_SIMILARITY}`, `lock_timeout = '${SEARCH_LOCK_TIMEOUT_MS}ms'`]
+const SEARCH_SETTINGS = [...GENERIC_PLAN_SETTINGS, `work_mem = '${SEARCH_WORK_MEM}'`, `pg_trgm.similarity_threshold = ${TYPO_SIMILARITY}`, `lock_timeout = '${SEARCH_LOCK_TIMEOUT_MS}ms'`]
 
 /** Search's score of `text` against the query $1: the mean of trigram similarity and word similarity, 1 for an equal text. */
 export function scoreSql(text: string): string {
@@ -683,7 +692,7 @@ export class CatalogReadRepository {
       const alternatives = passExpressions(pass, plan.words, plan.unknown, likes ?? [])
       // the words as typed, searched again: nothing new
       if (pass.likes === 'all' && plan.known && alternatives.every((a) => a.length === 1)) continue
-      const queries = plan.words.length > 0 ? alternatives.map((a) => wordQuery(a, !pass.capped)) : [plan.shortWords.join(' & ')]
+      const queries = plan.words.length > 0 ? alternatives.map((a, i) => wordQuery(a, plan.unknown.includes(plan.words[i]))) : [plan.shortWords.join(' & ')]
       // merged: a capped pass scores a sample, which need not hold the few hits an earlier pass found
       hits = mergeHits(hits, await this.searchPass(query, plan, queries, pass, types, take), take)
       if (isLastPass(pass, hits)) break
