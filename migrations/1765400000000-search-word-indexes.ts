@@ -6,7 +6,8 @@ import { BANDS } from './1765300000000-finer-search-bands.ts'
 /**
  * Search finds its candidates by words (src/db/search-words.ts, wordsVectorSql says why): each band of a
  * search view gets a GIN index of its texts' words, in place of its trigram index. The expression is the
- * one search writes, letter for letter, or the planner would not use the index.
+ * one search writes, letter for letter, or the planner would not use the index. At 8M releases this took
+ * 489 s (1.6 GB of indexes), holding the views: search answers UNAVAILABLE meanwhile.
  */
 export class SearchWordIndexes1765400000000 implements MigrationInterface {
   name = 'SearchWordIndexes1765400000000'

@@ -97,6 +97,7 @@ export type WordLikes = 'none' | 'all' | 'unknown'
 export function passExpressions(pass: SearchPass, words: readonly string[], unknown: readonly string[], likes: readonly (readonly string[])[]): string[][] {
   return words.map((w, i) => (pass.likes === 'all' || (pass.likes === 'unknown' && unknown.includes(w)) ? [...likes[i]] : [w]))
 }
+
 /** Every k-element subset of 0…n−1, each ascending, in lexicographic order. */
 export function combinations(n: number, k: number): number[][] {
   const out: number[][] = []

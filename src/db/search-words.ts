@@ -31,9 +31,9 @@ export const WORD_SEPARATOR_SQL = `'[^[:alnum:]]+'`
  *
  * Why a word index rather than trigrams: a word's posting list holds the texts with that word, where
  * `title ~* 'love'` read the lists of its trigrams ("lov", "ove"), each the texts of every word holding it
- * (glove, over, groove), and a pasted title's relaxed passes read several such lists per word set. At a
- * million releases: median of the bench's 24 queries 13.6 → 5.1 ms, the pasted titles 164 → 95 and 234 →
- * 82 ms; the indexes are a third smaller (312 against 460 MB).
+ * (glove, over, groove), and a pasted title's relaxed passes read several such lists per word set. Median
+ * of 24 queries at a million releases 16.8–19.8 → 6.6–7.3 ms, at 8M 58–77 → 27–28 ms; a pasted title
+ * 184–190 → 55–58 and 833 → 146–157 ms; the indexes a third smaller (312 against 460 MB at 1M).
  */
 export function wordsVectorSql(text: string): string {
   return `to_tsvector('simple'::regconfig, regexp_replace(lower(${text}), ${WORD_SEPARATOR_SQL}, ' ', 'g'))`

@@ -647,9 +647,9 @@ export class CatalogReadRepository {
 
   /**
    * Per word, the word and the dictionary's words like it (trigram similarity ≥ TYPO_SIMILARITY, at most
-   * TYPO_ALTERNATIVES, the likest first); a word shorter than TYPO_MIN_LENGTH has no likes. Asked only when a pass needs
-   * it: on the full dump the dictionary's trigram lists are long enough that a query of correctly spelt
-   * words should not pay for them.
+   * TYPO_ALTERNATIVES, the likest first); a word shorter than TYPO_MIN_LENGTH has no likes. Asked only
+   * when a pass needs it: on the full dump the dictionary's trigram lists are long enough that a query of
+   * correctly spelt words should not pay for them.
    */
   async wordAlternatives(words: readonly string[]): Promise<string[][]> {
     const { rows } = await this.db.query<{ alternatives: string[] }>(
@@ -668,9 +668,9 @@ export class CatalogReadRepository {
    * text is a candidate when it contains every word of the query as typed (src/db/search-words.ts says
    * why words); then every word or a dictionary word like it (wordAlternatives); then most of the words.
    * A query of only short words ("dj", "x") wants them all. Passes wanting fewer words, and short words,
-   * score at most `candidateCap` candidates per band and type, so on a large catalog they rank a sample. Candidates are
-   * scored by the mean of trigram similarity and word similarity (1 = exact match), so a whole-title match
-   * outranks a title that merely contains the words, and ranked by score, type, id.
+   * score at most `candidateCap` candidates per band and type, so on a large catalog they rank a sample.
+   * Candidates are scored by the mean of trigram similarity and word similarity (1 = exact match), so a
+   * whole-title match outranks a title that merely contains the words, and ranked by score, type, id.
    */
   async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
     try {
