@@ -455,8 +455,8 @@ export class CatalogWriterRepository {
    * Rebuilds every deferred index, then re-adds and checks every deferred foreign key, also those left
    * by an import that died. Returns their names.
    *
-   * On a server this runs on two connections: after a bulk load both cores are free, and one trigram
-   * index takes as long as all the others together. Foreign keys are added NOT VALID first (a brief
+   * On a server this runs on two connections: after a bulk load both cores are free, and the GIN indexes
+   * (the search views' word indexes) take longest, so they go first. Foreign keys are added NOT VALID first (a brief
    * lock), then validated, which locks the referenced table only in a mode that validations of other
    * keys share, so they run side by side too. A row leaves discogs_deferred_index in the transaction
    * that completes its index or validates its key, so a crash at any point leaves the rest to redo.
@@ -465,7 +465,7 @@ export class CatalogWriterRepository {
     const { rows } = await this.client.query<{ index_name: string; table_name: string; definition: string }>(
       `SELECT d.index_name, d.table_name, d.definition FROM discogs_deferred_index d
          LEFT JOIN pg_class t ON t.relname = d.table_name AND t.relnamespace = current_schema()::regnamespace
-        ORDER BY d.definition LIKE 'ALTER TABLE %', d.definition NOT LIKE '%gin_trgm_ops%',
+        ORDER BY d.definition LIKE 'ALTER TABLE %', d.definition NOT LIKE '% USING gin %',
                  pg_relation_size(t.oid) DESC NULLS LAST, d.index_name`,
     )
     if (rows.length === 0) return []
