@@ -96,6 +96,8 @@ describe('search by words, in bands of title length (real server, fixture catalo
     const short = await repo.search('dj', ['ARTIST'], 5, 0)
     expect(short.length).toBe(5)
     for (const h of short) expect(h.text).toMatch(/\bdj\b/i)
+    // nothing to match (no letter or digit): no hits, and no error
+    expect(await repo.search('!? -- …', ALL, 10, 0)).toEqual([])
   })
 
   it('scores at most the cap’s candidates per band and type in a pass that wants fewer words, or short words', async () => {
