@@ -32,6 +32,7 @@ import { createLoaders } from './loaders.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { buildSchema } from './schema.ts'
 import { serveWebAsset } from './web-assets.ts'
+import { serveSubsonic, SUBSONIC_PATH } from './subsonic/router.ts'
 
 export interface ApiContext extends CatalogContext, JobsContext, SimilarityContext {
   sql: CountingQueryable
@@ -246,6 +247,7 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
       fs.createReadStream(asset.file).pipe(res)
       return 'vendor'
     }
+    if (url.pathname.startsWith(SUBSONIC_PATH)) return serveSubsonic(req, res, url, { db, config, auth, similarity, logger })
     if (url.pathname === '/healthz') return (await health(res), 'healthz')
     if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics())

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import type http from 'node:http'
 import path from 'node:path'
+import { audioContentType } from '../audio/content-types.ts'
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/database.ts'
 
@@ -11,14 +12,6 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
-}
-const AUDIO_TYPES: Record<string, string> = {
-  '.wav': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.flac': 'audio/flac',
-  '.ogg': 'audio/ogg',
-  '.opus': 'audio/ogg',
-  '.m4a': 'audio/mp4',
 }
 
 /** Streams a file, honouring a single byte range (browsers seek audio with Range requests). */
@@ -53,7 +46,7 @@ export async function serveWebAsset(pathname: string, res: http.ServerResponse, 
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no audio for track ${audio[1]}` }))
       return true
     }
-    sendFile(res, file, AUDIO_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', range)
+    sendFile(res, file, audioContentType(file), range)
     return true
   }
   const rel = pathname === '/' ? 'index.html' : pathname.slice(1)

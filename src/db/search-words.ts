@@ -65,6 +65,10 @@ export function searchWords(text: string): string[] {
   for (const w of lowerEach(text).split(NON_WORD)) if (w.length >= MIN_WORD_LENGTH && w.length <= MAX_WORD_LENGTH) out.push(w)
   return out
 }
+/** Every word of `text` (runs of letters and digits, lower-cased as PostgreSQL does), of any length, in order: what wordsVectorSql indexes. */
+export function wordsOf(text: string): string[] {
+  return lowerEach(text).split(NON_WORD).filter((w) => w.length > 0)
+}
 // Letters and decimal digits, as PostgreSQL's [[:alnum:]] classes them (superscripts and fractions are not).
 const NON_WORD = /[^\p{L}\p{Nd}\p{Nl}]+/u
 

@@ -6,7 +6,7 @@ import type { MapColor } from '../db/repositories/embedding-map.repository.ts'
 import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.ts'
 import type { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
 import type { Row } from '../db/repositories/catalog-read.repository.ts'
-import { BadInputError, NotFoundError } from '../errors.ts'
+import { BadInputError } from '../errors.ts'
 import type { EmbeddingMapService } from '../services/embedding-map.service.ts'
 import type { ModelService, ModelSummary } from '../services/model.service.ts'
 import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
@@ -31,16 +31,9 @@ type Space = 'BACKBONE' | 'PROJECTION'
 const toSpace = (s: Space | null | undefined): ModelSpace | undefined => (s ? (s.toLowerCase() as ModelSpace) : undefined)
 const MAP_MAX = 5000
 
-/**
- * The model a query means: the one named, else the newest trained model with vectors, else the newest
- * model of any kind with vectors (the random baseline right after `embed --model random`).
- */
+/** The model a query means: the one named, else ModelService.defaultModel. */
 async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
-  if (name) return ctx.similarity.model(name)
-  const embedded = (await ctx.models.list()).filter((m) => Object.values(m.embedded).some((n) => (n ?? 0) > 0))
-  const pick = embedded.filter((m) => m.kind === 'trained').at(-1) ?? embedded.at(-1)
-  if (!pick) throw new NotFoundError('model with embeddings', '(none yet: run `discograph embed`)')
-  return pick
+  return name ? ctx.similarity.model(name) : ctx.models.defaultModel()
 }
 
 function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {

@@ -84,6 +84,17 @@ export class ModelService {
     }))
   }
 
+  /**
+   * The model a question without one means: the newest trained model with vectors, else the newest model
+   * of any kind with vectors (the random baseline right after `embed --model random`).
+   */
+  async defaultModel(): Promise<ModelRow> {
+    const embedded = (await this.list()).filter((m) => Object.values(m.embedded).some((n) => (n ?? 0) > 0))
+    const pick = embedded.filter((m) => m.kind === 'trained').at(-1) ?? embedded.at(-1)
+    if (!pick) throw new NotFoundError('model with embeddings', '(none yet: run `discograph embed`)')
+    return pick
+  }
+
   /** A registered model by id or name (no registration). */
   async find(ref: string | number): Promise<ModelRow | null> {
     const s = String(ref).trim()

@@ -260,6 +260,18 @@ export class SimilarityService {
     }))
   }
 
+  /** The vectors these tracks have in a model's space (tracks without one are absent from the map). */
+  async embeddingsOf(
+    trackIds: readonly number[],
+    modelRef: string | number,
+    space?: ModelSpace,
+  ): Promise<{ model: ModelRow; space: ModelSpace; vectors: Map<number, Float32Array> }> {
+    const model = await this.model(modelRef)
+    const t = this.target(model, space)
+    const ids = trackIds.map((id) => checkId(id, 'trackIds'))
+    return { model, space: t.space, vectors: ids.length ? await this.embeddings.vectors(t.modelId, t.space, ids) : new Map() }
+  }
+
   /** A track's vector in a model's space, or null when it has none. */
   async embeddingOf(
     trackId: number,
