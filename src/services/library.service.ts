@@ -133,7 +133,9 @@ export class LibraryService {
 
   /** Every artist with an album in the library, by name. */
   async artists(): Promise<Artist[]> {
-    return (await this.library.artists()).map(toArtist).sort((a, b) => sortName(a.name).localeCompare(sortName(b.name)) || a.id - b.id)
+    return (await this.library.artists())
+      .map(toArtist)
+      .sort((a, b) => sortName(a.name).localeCompare(sortName(b.name)) || a.id - b.id)
   }
 
   /** Library artists among these ids, in the order given. */
@@ -179,13 +181,19 @@ export class LibraryService {
   }
 
   async songsByGenre(genre: string, count: number, offset: number): Promise<Song[]> {
-    return (await this.library.songsByGenre(genre, checkCount(count, 500, 'count'), checkOffset(offset))).map(toSong)
+    return (await this.library.songsByGenre(genre, checkCount(count, 500, 'count'), checkOffset(offset))).map(
+      toSong,
+    )
   }
 
   /** getAlbumList2's lists. */
   async albumList(input: AlbumListInput): Promise<Album[]> {
     const order = ALBUM_TYPES[input.type]
-    if (!order) throw new BadInputError(`unknown list type "${input.type}"; one of ${Object.keys(ALBUM_TYPES).join(', ')}`, 'type')
+    if (!order)
+      throw new BadInputError(
+        `unknown list type "${input.type}"; one of ${Object.keys(ALBUM_TYPES).join(', ')}`,
+        'type',
+      )
     if (order === 'none') return []
     if (input.type === 'byYear' && (input.fromYear === undefined || input.toYear === undefined))
       throw new BadInputError('byYear needs fromYear and toYear', 'fromYear')
@@ -213,7 +221,10 @@ export class LibraryService {
    * words as typed, each word may also be one the catalog's dictionary has like it (a typo).
    */
   async search(input: SearchInput): Promise<{ artists: Artist[]; albums: Album[]; songs: Song[] }> {
-    const query = input.query.trim().replace(/^"(.*)"$/, '$1').trim()
+    const query = input.query
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .trim()
     if (query.length > 200) throw new BadInputError('must have at most 200 characters', 'query')
     const words = wordsOf(query).slice(0, 8)
     const counts = {
@@ -226,10 +237,19 @@ export class LibraryService {
     if (!words.length || found.artists.length + found.albums.length + found.songs.length > 0) return found
     const likes = await this.catalog.wordAlternatives(words)
     if (likes.every((l) => l.length === 1)) return found
-    return run(likes.map((alternatives) => `(${[`${alternatives[0]}:*`, ...alternatives.slice(1)].join(' | ')})`).join(' & '))
+    return run(
+      likes
+        .map((alternatives) => `(${[`${alternatives[0]}:*`, ...alternatives.slice(1)].join(' | ')})`)
+        .join(' & '),
+    )
   }
 
-  private async searchWith(query: string, tsquery: string, input: SearchInput, counts: { artistCount: number; albumCount: number; songCount: number }) {
+  private async searchWith(
+    query: string,
+    tsquery: string,
+    input: SearchInput,
+    counts: { artistCount: number; albumCount: number; songCount: number },
+  ) {
     const page = (count: number, offset: number) => ({ query, tsquery, count, offset: checkOffset(offset) })
     const [artists, albums, songs] = await Promise.all([
       counts.artistCount ? this.library.searchArtists(page(counts.artistCount, input.artistOffset)) : [],
@@ -264,7 +284,7 @@ export function displayName(name: string): string {
 export function creditDisplay(credits: readonly CreditRef[]): string {
   return credits
     .map((c, i) => {
-      const join = i < credits.length - 1 ? (c.join?.trim() || ',') : ''
+      const join = i < credits.length - 1 ? c.join?.trim() || ',' : ''
       return displayName(c.name) + (join === ',' ? ', ' : join ? ` ${join} ` : '')
     })
     .join('')
@@ -345,11 +365,13 @@ function safeSegment(s: string): string {
 }
 
 function checkCount(n: number, max: number, field: string, zeroAllowed = false): number {
-  if (!Number.isInteger(n) || n < (zeroAllowed ? 0 : 1) || n > max) throw new BadInputError(`must be an integer from ${zeroAllowed ? 0 : 1} to ${max}`, field)
+  if (!Number.isInteger(n) || n < (zeroAllowed ? 0 : 1) || n > max)
+    throw new BadInputError(`must be an integer from ${zeroAllowed ? 0 : 1} to ${max}`, field)
   return n
 }
 
 function checkOffset(n: number): number {
-  if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new BadInputError('must be an integer from 0 to 100000', 'offset')
+  if (!Number.isInteger(n) || n < 0 || n > 100_000)
+    throw new BadInputError('must be an integer from 0 to 100000', 'offset')
   return n
 }

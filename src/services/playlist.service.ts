@@ -57,12 +57,23 @@ export class PlaylistService {
     if (change.add?.length || change.removeIndexes?.length) {
       const current = await this.playlists.trackIds(id)
       const remove = new Set(change.removeIndexes ?? [])
-      for (const i of remove) if (!Number.isInteger(i) || i < 0 || i >= current.length) throw new BadInputError(`no song at index ${i} (the playlist has ${current.length})`, 'songIndexToRemove')
+      for (const i of remove)
+        if (!Number.isInteger(i) || i < 0 || i >= current.length)
+          throw new BadInputError(
+            `no song at index ${i} (the playlist has ${current.length})`,
+            'songIndexToRemove',
+          )
       await this.checkTracks(change.add ?? [])
       trackIds = [...current.filter((_, i) => !remove.has(i)), ...(change.add ?? [])]
-      if (trackIds.length > MAX_TRACKS) throw new BadInputError(`a playlist holds at most ${MAX_TRACKS} songs`, 'songIdToAdd')
+      if (trackIds.length > MAX_TRACKS)
+        throw new BadInputError(`a playlist holds at most ${MAX_TRACKS} songs`, 'songIdToAdd')
     }
-    await this.playlists.update(id, { name: change.name === undefined ? undefined : checkName(change.name), comment: change.comment, public: change.public, trackIds })
+    await this.playlists.update(id, {
+      name: change.name === undefined ? undefined : checkName(change.name),
+      comment: change.comment,
+      public: change.public,
+      trackIds,
+    })
   }
 
   async delete(ownerKeyId: number, id: number): Promise<void> {
@@ -78,12 +89,14 @@ export class PlaylistService {
 
   private async owned(ownerKeyId: number, id: number): Promise<PlaylistRow> {
     const p = await this.readable(ownerKeyId, id)
-    if (p.ownerKeyId !== ownerKeyId) throw new ForbiddenError(`playlist ${id} belongs to ${p.owner}; only its owner may change it`)
+    if (p.ownerKeyId !== ownerKeyId)
+      throw new ForbiddenError(`playlist ${id} belongs to ${p.owner}; only its owner may change it`)
     return p
   }
 
   private async checkTracks(trackIds: number[]): Promise<void> {
-    if (trackIds.length > MAX_TRACKS) throw new BadInputError(`a playlist holds at most ${MAX_TRACKS} songs`, 'songId')
+    if (trackIds.length > MAX_TRACKS)
+      throw new BadInputError(`a playlist holds at most ${MAX_TRACKS} songs`, 'songId')
     if (!trackIds.length) return
     const found = await this.playlists.existingTracks(trackIds)
     const missing = trackIds.filter((id) => !found.has(id))

@@ -50,17 +50,30 @@ export class SonicService {
    * Library songs nearest the mean of the seeds' vectors (seeds without a vector are left out, at most
    * 100 kept), best first; `otherArtists` leaves out the seeds' artists' songs, as the web UI does.
    */
-  async similarSongs(seeds: readonly number[], count: number, options: { otherArtists: boolean }): Promise<SonicMatch[]> {
+  async similarSongs(
+    seeds: readonly number[],
+    count: number,
+    options: { otherArtists: boolean },
+  ): Promise<SonicMatch[]> {
     checkCount(count)
     const model = await this.model()
     const { vectors } = await this.similarity.embeddingsOf(seeds, model.id)
     const withVectors = seeds.filter((id) => vectors.has(id)).slice(0, MAX_SEEDS)
-    if (!withVectors.length) throw new NotFoundError(`vector of model ${model.name} for song`, seeds.join(', ') || '(none)')
+    if (!withVectors.length)
+      throw new NotFoundError(`vector of model ${model.name} for song`, seeds.join(', ') || '(none)')
     // a few more than asked: a track with a vector may have lost its audio since
     const first = Math.min(MAX_SONIC_COUNT, count + 10)
-    const { tracks } = await this.similarity.similarTracks({ trackIds: withVectors, model: model.id, first, filter: { excludeSameArtist: options.otherArtists } })
+    const { tracks } = await this.similarity.similarTracks({
+      trackIds: withVectors,
+      model: model.id,
+      first,
+      filter: { excludeSameArtist: options.otherArtists },
+    })
     const inLibrary = await this.library.inLibrary(tracks.map((t) => t.trackId))
-    return tracks.filter((t) => inLibrary.has(t.trackId)).slice(0, count).map((t) => ({ trackId: t.trackId, similarity: t.similarity }))
+    return tracks
+      .filter((t) => inLibrary.has(t.trackId))
+      .slice(0, count)
+      .map((t) => ({ trackId: t.trackId, similarity: t.similarity }))
   }
 
   /**
@@ -81,7 +94,12 @@ export class SonicService {
     const path: number[] = [from]
     for (const target of slerpSteps(va, vb, count - 2)) {
       const first = Math.min(MAX_SONIC_COUNT, used.size + 10)
-      const { tracks } = await this.similarity.similarTracks({ embedding: target, model: model.id, space: ends.space, first })
+      const { tracks } = await this.similarity.similarTracks({
+        embedding: target,
+        model: model.id,
+        space: ends.space,
+        first,
+      })
       const inLibrary = await this.library.inLibrary(tracks.map((t) => t.trackId))
       const next = tracks.find((t) => !used.has(t.trackId) && inLibrary.has(t.trackId))
       if (!next) break // the library ran out of songs with vectors
@@ -90,10 +108,14 @@ export class SonicService {
     }
     path.push(to)
     const { vectors } = await this.similarity.embeddingsOf(path, model.id, ends.space)
-    return path.map((trackId) => ({ trackId, similarity: similarityFromDistance(cosineDistance(va, vectors.get(trackId)!)) }))
+    return path.map((trackId) => ({
+      trackId,
+      similarity: similarityFromDistance(cosineDistance(va, vectors.get(trackId)!)),
+    }))
   }
 }
 
 function checkCount(count: number): void {
-  if (!Number.isInteger(count) || count < 1 || count > MAX_SONIC_COUNT) throw new BadInputError(`must be an integer from 1 to ${MAX_SONIC_COUNT}`, 'count')
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SONIC_COUNT)
+    throw new BadInputError(`must be an integer from 1 to ${MAX_SONIC_COUNT}`, 'count')
 }

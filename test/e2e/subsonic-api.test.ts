@@ -40,7 +40,8 @@ function expectShape(kind: keyof typeof REQUIRED, o: Json): void {
   for (const f of ['songCount', 'duration', 'albumCount', 'year', 'track', 'discNumber', 'size', 'bitRate']) {
     if (o[f] !== undefined) expect(Number.isInteger(o[f]), `${kind}.${f} = ${o[f]}`).toBe(true)
   }
-  for (const f of ['created', 'changed']) if (o[f] !== undefined) expect(Number.isNaN(Date.parse(o[f])), `${kind}.${f}`).toBe(false)
+  for (const f of ['created', 'changed'])
+    if (o[f] !== undefined) expect(Number.isNaN(Date.parse(o[f])), `${kind}.${f}`).toBe(false)
 }
 
 function expectChild(o: Json): void {
@@ -71,11 +72,16 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
   let client: SubsonicAPI
   const rest = (method: string, params: Record<string, string | string[]> = {}, init?: RequestInit) => {
     const u = new URL(`${api.url}/rest/${method}`)
-    for (const [k, v] of Object.entries(params)) for (const x of Array.isArray(v) ? v : [v]) u.searchParams.append(k, x)
+    for (const [k, v] of Object.entries(params))
+      for (const x of Array.isArray(v) ? v : [v]) u.searchParams.append(k, x)
     return fetch(u, init)
   }
   /** A JSON method's `subsonic-response`, with the key given (alice's by default). */
-  const json = async (method: string, params: Record<string, string | string[]> = {}, key = alice.key): Promise<Json> =>
+  const json = async (
+    method: string,
+    params: Record<string, string | string[]> = {},
+    key = alice.key,
+  ): Promise<Json> =>
     (await (await rest(method, { f: 'json', apiKey: key, ...params })).json())['subsonic-response']
 
   beforeAll(async () => {
@@ -103,9 +109,12 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
   describe('authentication', () => {
     it('takes an API key as apiKey, or as the password plain or enc:-hex; answers the spec’s codes otherwise', async () => {
       expect((await client.ping()).status).toBe('ok')
-      const code = async (params: Record<string, string>) => (await (await rest('ping', { f: 'json', ...params })).json())['subsonic-response']
+      const code = async (params: Record<string, string>) =>
+        (await (await rest('ping', { f: 'json', ...params })).json())['subsonic-response']
       expect((await code({ u: 'anyone', p: alice.key })).status).toBe('ok')
-      expect((await code({ u: 'anyone', p: 'enc:' + Buffer.from(alice.key).toString('hex') })).status).toBe('ok')
+      expect((await code({ u: 'anyone', p: 'enc:' + Buffer.from(alice.key).toString('hex') })).status).toBe(
+        'ok',
+      )
       const failed = async (params: Record<string, string>) => {
         const r = await code(params)
         expect(r.status).toBe('failed')
@@ -129,7 +138,11 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
     it('lists its OpenSubsonic extensions without credentials', async () => {
       const r = (await (await rest('getOpenSubsonicExtensions', { f: 'json' })).json())['subsonic-response']
       expect(r.status).toBe('ok')
-      expect(r.openSubsonicExtensions.map((e: Json) => e.name).sort()).toEqual(['apiKeyAuthentication', 'formPost', 'sonicSimilarity'])
+      expect(r.openSubsonicExtensions.map((e: Json) => e.name).sort()).toEqual([
+        'apiKeyAuthentication',
+        'formPost',
+        'sonicSimilarity',
+      ])
       for (const e of r.openSubsonicExtensions) expect(e.versions).toEqual([1])
     })
   })
@@ -140,10 +153,14 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
         const r = await rest(m, { apiKey: alice.key })
         expect(r.headers.get('content-type')).toMatch(/^text\/xml/)
         const xml = await r.text()
-        expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<subsonic-response xmlns="http:\/\/subsonic.org\/restapi" status="ok" version="1.16.1" type="discograph" serverVersion="[^"]+" openSubsonic="true"\/>$/)
+        expect(xml).toMatch(
+          /^<\?xml version="1.0" encoding="UTF-8"\?>\n<subsonic-response xmlns="http:\/\/subsonic.org\/restapi" status="ok" version="1.16.1" type="discograph" serverVersion="[^"]+" openSubsonic="true"\/>$/,
+        )
       }
       const err = await (await rest('getSong', { apiKey: alice.key, id: 'tr-999999999' })).text()
-      expect(err).toMatch(/<subsonic-response [^>]*status="failed"[^>]*><error code="70" message="[^"]+"\/><\/subsonic-response>$/)
+      expect(err).toMatch(
+        /<subsonic-response [^>]*status="failed"[^>]*><error code="70" message="[^"]+"\/><\/subsonic-response>$/,
+      )
     })
 
     it('writes nested elements, attributes and text in XML as JSON has them', async () => {
@@ -152,10 +169,14 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       const j = (await json('getAlbum', { id: albumId })).album
       expect(xml).toContain(`<album id="${albumId}" name="${escapeXml(j.name)}"`)
       expect(xml.match(/<song /g)?.length).toBe(j.song.length)
-      expect(xml).toContain(`<song id="${j.song[0].id}" parent="${albumId}" isDir="false" title="${escapeXml(j.song[0].title)}"`)
+      expect(xml).toContain(
+        `<song id="${j.song[0].id}" parent="${albumId}" isDir="false" title="${escapeXml(j.song[0].title)}"`,
+      )
       const genres = await (await rest('getGenres', { apiKey: alice.key })).text()
       const first = (await json('getGenres')).genres.genre[0]
-      expect(genres).toContain(`<genre songCount="${first.songCount}" albumCount="${first.albumCount}">${escapeXml(first.value)}</genre>`)
+      expect(genres).toContain(
+        `<genre songCount="${first.songCount}" albumCount="${first.albumCount}">${escapeXml(first.value)}</genre>`,
+      )
     })
 
     it('takes parameters in a POST form body (formPost), credentials included', async () => {
@@ -164,7 +185,13 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       expect(r.status).toBe('ok')
       expect(r.albumList2.album!.length).toBe(await releasesWithAudio())
       const form = new URLSearchParams({ f: 'json', u: 'x', p: alice.key, id: `tr-${linked[1]}` })
-      const viaForm = await (await rest('getSong.view', {}, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json()
+      const viaForm = await (
+        await rest(
+          'getSong.view',
+          {},
+          { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        )
+      ).json()
       expect(viaForm['subsonic-response'].song.id).toBe(`tr-${linked[1]}`)
     })
 
@@ -206,20 +233,29 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
           expect(s.albumId).toBe(id)
           seen.add(s.id)
         }
-        expect(album.song!.map((s) => s.track)).toEqual([...album.song!.map((s) => s.track)].sort((x, y) => x! - y!))
+        expect(album.song!.map((s) => s.track)).toEqual(
+          [...album.song!.map((s) => s.track)].sort((x, y) => x! - y!),
+        )
       }
       expect([...seen].sort()).toEqual(linked.map((id) => `tr-${id}`).sort())
       const { song } = await client.getSong({ id: `tr-${linked[2]}` })
       expectChild(song)
-      const [row] = await q(`SELECT t.title, t.release_id, r.year FROM track t JOIN release r ON r.id = t.release_id WHERE t.id = $1`, [linked[2]])
+      const [row] = await q(
+        `SELECT t.title, t.release_id, r.year FROM track t JOIN release r ON r.id = t.release_id WHERE t.id = $1`,
+        [linked[2]],
+      )
       expect(song).toMatchObject({ title: row.title, albumId: `al-${row.release_id}`, year: row.year })
     })
 
     it('lists folders, indexes, genres with counts, and album and artist info', async () => {
-      expect((await client.getMusicFolders()).musicFolders.musicFolder).toEqual([{ id: 1, name: 'Discograph library' }])
+      expect((await client.getMusicFolders()).musicFolders.musicFolder).toEqual([
+        { id: 1, name: 'Discograph library' },
+      ])
       const idx = await json('getIndexes')
       expect(idx.indexes.lastModified).toBeGreaterThan(0)
-      expect(idx.indexes.index.flatMap((i: Json) => i.artist).length).toBe((await client.getArtists()).artists.index!.flatMap((i) => i.artist).length)
+      expect(idx.indexes.index.flatMap((i: Json) => i.artist).length).toBe(
+        (await client.getArtists()).artists.index!.flatMap((i) => i.artist).length,
+      )
       const genres = (await client.getGenres()).genres.genre!
       for (const g of genres) expectShape('Genre', g)
       const [style] = await q(
@@ -227,11 +263,16 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
            FROM audio_file af JOIN track t ON t.id = af.track_id JOIN release_style s ON s.release_id = t.release_id
           GROUP BY s.style ORDER BY 2 DESC, 1 LIMIT 1`,
       )
-      expect(genres.find((g) => g.value === style.style)).toMatchObject({ songCount: style.songs, albumCount: style.albums })
+      expect(genres.find((g) => g.value === style.style)).toMatchObject({
+        songCount: style.songs,
+        albumCount: style.albums,
+      })
       const byGenre = await client.getSongsByGenre({ genre: style.style, count: 500 })
       expect(byGenre.songsByGenre.song!.length).toBe(style.songs)
 
-      const { artist } = await client.getArtist({ id: (await client.getArtists()).artists.index![0].artist[0].id })
+      const { artist } = await client.getArtist({
+        id: (await client.getArtists()).artists.index![0].artist[0].id,
+      })
       const info = await client.getArtistInfo2({ id: artist.id })
       expect(info.status).toBe('ok')
       for (const s of info.artistInfo2.similarArtist ?? []) {
@@ -248,11 +289,17 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       const list = async (type: string, extra: Record<string, string | number> = {}) =>
         (await client.getAlbumList2({ type: type as 'random', size: 500, ...extra })).albumList2.album ?? []
       const byName = await list('alphabeticalByName')
-      expect(byName.map((a) => a.name.toLowerCase())).toEqual([...byName.map((a) => a.name.toLowerCase())].sort())
+      expect(byName.map((a) => a.name.toLowerCase())).toEqual(
+        [...byName.map((a) => a.name.toLowerCase())].sort(),
+      )
       for (const a of byName) expectShape('AlbumID3', a)
-      for (const type of ['random', 'newest', 'alphabeticalByArtist']) expect((await list(type)).length).toBe(byName.length)
+      for (const type of ['random', 'newest', 'alphabeticalByArtist'])
+        expect((await list(type)).length).toBe(byName.length)
       expect(await list('starred')).toEqual([])
-      const years = byName.map((a) => a.year!).filter(Boolean).sort()
+      const years = byName
+        .map((a) => a.year!)
+        .filter(Boolean)
+        .sort()
       const [lo, hi] = [years[0], years[Math.floor(years.length / 2)]]
       const ranged = await list('byYear', { fromYear: hi, toYear: lo })
       expect(ranged.length).toBe(years.filter((y) => y >= lo && y <= hi).length)
@@ -272,6 +319,24 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
     })
   })
 
+  describe('compilations', () => {
+    it("gives a compilation's songs their own artists, and lists the compilation under them", async () => {
+      const [row] = await q(
+        `SELECT t.id, t.release_id, ta.artist_id, ra.artist_id AS release_artist
+           FROM audio_file af JOIN track t ON t.id = af.track_id JOIN track_artist ta ON ta.track_id = t.id
+           JOIN release_artist ra ON ra.release_id = t.release_id
+          WHERE ta.artist_id <> ra.artist_id LIMIT 1`,
+      )
+      expect(row, 'the synthetic catalog has a compilation with audio').toBeDefined()
+      const { song } = await client.getSong({ id: `tr-${row.id}` })
+      expect(song.artistId).toBe(`ar-${row.artist_id}`)
+      const { album } = await client.getAlbum({ id: `al-${row.release_id}` })
+      expect(album.artistId).toBe(`ar-${row.release_artist}`)
+      const { artist } = await client.getArtist({ id: `ar-${row.artist_id}` })
+      expect(artist.album!.map((a) => a.id)).toContain(`al-${row.release_id}`)
+    })
+  })
+
   describe('search3', () => {
     it('finds a song, its album and artist by words of them, ranked, and everything for an empty query', async () => {
       const { song } = await client.getSong({ id: `tr-${linked[3]}` })
@@ -281,19 +346,39 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       // a prefix of the artist's name, as typed so far
       const prefix = song.artist!.split(' ')[0].slice(0, 4)
       const byArtist = await client.search3({ query: prefix, artistCount: 50, songCount: 500 })
-      expect(byArtist.searchResult3.artist!.some((a) => a.name.toLowerCase().includes(prefix.toLowerCase()))).toBe(true)
+      expect(
+        byArtist.searchResult3.artist!.some((a) => a.name.toLowerCase().includes(prefix.toLowerCase())),
+      ).toBe(true)
       for (const a of byArtist.searchResult3.artist!) expectShape('ArtistID3', a)
       const albums = await client.search3({ query: song.album!, albumCount: 5, songCount: 0, artistCount: 0 })
       expect(albums.searchResult3.album![0].id).toBe(song.albumId)
       expect(albums.searchResult3.song ?? []).toEqual([])
-      const everything = await client.search3({ query: '""', songCount: 500, albumCount: 500, artistCount: 500 })
+      const everything = await client.search3({
+        query: '""',
+        songCount: 500,
+        albumCount: 500,
+        artistCount: 500,
+      })
       expect(everything.searchResult3.song!.length).toBe(linked.length)
       expect(everything.searchResult3.album!.length).toBe(await releasesWithAudio())
-      const paged = await client.search3({ query: '', songCount: 3, songOffset: 3, albumCount: 0, artistCount: 0 })
-      expect(paged.searchResult3.song!.map((s) => s.id)).toEqual(everything.searchResult3.song!.slice(3, 6).map((s) => s.id))
+      const paged = await client.search3({
+        query: '',
+        songCount: 3,
+        songOffset: 3,
+        albumCount: 0,
+        artistCount: 0,
+      })
+      expect(paged.searchResult3.song!.map((s) => s.id)).toEqual(
+        everything.searchResult3.song!.slice(3, 6).map((s) => s.id),
+      )
       // nothing outside the library: a catalog track without audio is never found
-      const [silent] = await q(`SELECT t.title FROM track t WHERE t.type = 'track' AND t.title IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audio_file af WHERE af.track_id = t.id) LIMIT 1`)
-      if (silent) for (const s of (await client.search3({ query: silent.title, songCount: 500 })).searchResult3.song ?? []) expect(linked).toContain(Number(s.id.slice(3)))
+      const [silent] = await q(
+        `SELECT t.title FROM track t WHERE t.type = 'track' AND t.title IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audio_file af WHERE af.track_id = t.id) LIMIT 1`,
+      )
+      if (silent)
+        for (const s of (await client.search3({ query: silent.title, songCount: 500 })).searchResult3.song ??
+          [])
+          expect(linked).toContain(Number(s.id.slice(3)))
     })
   })
 
@@ -306,14 +391,24 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       expect(full.headers.get('content-type')).toBe('audio/wav')
       expect(full.headers.get('accept-ranges')).toBe('bytes')
       expect(Buffer.from(await full.arrayBuffer()).equals(bytes)).toBe(true)
-      const part = await rest('stream.view', { apiKey: alice.key, id: `tr-${linked[0]}` }, { headers: { range: 'bytes=100-1123' } })
+      const part = await rest(
+        'stream.view',
+        { apiKey: alice.key, id: `tr-${linked[0]}` },
+        { headers: { range: 'bytes=100-1123' } },
+      )
       expect(part.status).toBe(206)
       expect(part.headers.get('content-range')).toBe(`bytes 100-1123/${bytes.length}`)
       expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(100, 1124))).toBe(true)
-      const tail = await rest('stream', { apiKey: alice.key, id: `tr-${linked[0]}` }, { headers: { range: `bytes=${bytes.length}-` } })
+      const tail = await rest(
+        'stream',
+        { apiKey: alice.key, id: `tr-${linked[0]}` },
+        { headers: { range: `bytes=${bytes.length}-` } },
+      )
       expect(tail.status).toBe(416)
       const dl = await client.download({ id: `tr-${linked[0]}` })
-      expect(dl.headers.get('content-disposition')).toBe(`attachment; filename*=UTF-8''${encodeURIComponent(path.basename(file.path))}`)
+      expect(dl.headers.get('content-disposition')).toBe(
+        `attachment; filename*=UTF-8''${encodeURIComponent(path.basename(file.path))}`,
+      )
       expect(Buffer.from(await dl.arrayBuffer()).length).toBe(bytes.length)
       expect((await json('stream', { id: 'tr-999999999' })).error.code).toBe(70)
       expect((await json('stream', { id: `tr-${linked[0]}`, apiKey: 'dg_nope' })).error.code).toBe(44)
@@ -327,7 +422,13 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       expect(created.status).toBe('ok')
       const p = (created as Json).playlist
       expectShape('Playlist', p)
-      expect(p).toMatchObject({ name: 'Night drive', owner: 'alice', songCount: 3, public: false, readonly: false })
+      expect(p).toMatchObject({
+        name: 'Night drive',
+        owner: 'alice',
+        songCount: 3,
+        public: false,
+        readonly: false,
+      })
       expect(p.id).toMatch(/^pl-\d+$/)
       expect(p.entry.map((e: Json) => e.id)).toEqual(songs.slice(0, 3))
       expect(p.duration).toBe(p.entry.reduce((s: number, e: Json) => s + e.duration, 0))
@@ -339,13 +440,25 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
 
       // a POSTed form: add one, remove the first, rename, make public
       const poster = new SubsonicAPI({ url: api.url, auth: { apiKey: alice.key }, post: true })
-      expect((await poster.updatePlaylist({ playlistId: p.id, name: 'Night drive 2', songIdToAdd: [songs[3]], songIndexToRemove: [0], public: true })).status).toBe('ok')
+      expect(
+        (
+          await poster.updatePlaylist({
+            playlistId: p.id,
+            name: 'Night drive 2',
+            songIdToAdd: [songs[3]],
+            songIndexToRemove: [0],
+            public: true,
+          })
+        ).status,
+      ).toBe('ok')
       const after = (await client.getPlaylist({ id: p.id })).playlist
       expect(after.entry!.map((e) => e.id)).toEqual([songs[1], songs[2], songs[3]])
       expect(after).toMatchObject({ name: 'Night drive 2', public: true, songCount: 3 })
       const seenByBob = (await json('getPlaylist', { id: p.id }, bob.key)).playlist
       expect(seenByBob).toMatchObject({ readonly: true, owner: 'alice' })
-      expect((await json('updatePlaylist', { playlistId: p.id, name: 'mine now' }, bob.key)).error.code).toBe(50)
+      expect((await json('updatePlaylist', { playlistId: p.id, name: 'mine now' }, bob.key)).error.code).toBe(
+        50,
+      )
       expect((await json('updatePlaylist', { playlistId: p.id, songIndexToRemove: '9' })).error.code).toBe(0)
       expect((await json('createPlaylist', { name: 'bad', songId: 'tr-999999999' })).error.code).toBe(70)
 
@@ -360,13 +473,22 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       const since = new Date(Date.now() - 60_000)
       const at = Date.now() - 1000
       expect((await client.scrobble({ id: `tr-${linked[5]}`, time: at, submission: true })).status).toBe('ok')
-      expect((await json('scrobble', { id: [`tr-${linked[6]}`, `tr-${linked[7]}`], time: [String(at + 1), String(at + 2)] })).status).toBe('ok')
+      expect(
+        (
+          await json('scrobble', {
+            id: [`tr-${linked[6]}`, `tr-${linked[7]}`],
+            time: [String(at + 1), String(at + 2)],
+          })
+        ).status,
+      ).toBe('ok')
       expect((await json('scrobble', { id: `tr-${linked[8]}`, submission: 'false' })).status).toBe('ok')
       const scrobbles = new ScrobbleService(t.db.pool)
       const plays = await scrobbles.recentPlays(alice.id, since)
       expect(plays.map((p) => p.trackId)).toEqual([linked[7], linked[6], linked[5]])
       expect(plays[2].playedAt.getTime()).toBe(at)
-      expect((await scrobbles.recentPlays(alice.id, since, { nowPlaying: true })).map((p) => p.trackId)).toContain(linked[8])
+      expect(
+        (await scrobbles.recentPlays(alice.id, since, { nowPlaying: true })).map((p) => p.trackId),
+      ).toContain(linked[8])
       expect(await scrobbles.recentPlays(bob.id, since)).toEqual([])
       const recent = (await client.getAlbumList2({ type: 'recent', size: 10 })).albumList2.album!
       const [row] = await q(`SELECT release_id FROM track WHERE id = $1`, [linked[7]])
@@ -390,7 +512,9 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       expect(byArtist.length).toBeGreaterThan(0)
       for (const s of byArtist) expect(s.artistId).not.toBe(song.artistId)
       // nearest first, by the vectors written
-      const d = bySong.map((s) => cosineDistance(vectors.get(linked[0])!, vectors.get(Number(s.id.slice(3)))!))
+      const d = bySong.map((s) =>
+        cosineDistance(vectors.get(linked[0])!, vectors.get(Number(s.id.slice(3)))!),
+      )
       expect(d).toEqual([...d].sort((x, y) => x - y))
     })
 
@@ -404,16 +528,25 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
         expect(x.distance).toBeGreaterThanOrEqual(0)
         expect(x.distance).toBeLessThanOrEqual(1)
         expect(x.similarity).toBeCloseTo(1 - x.distance, 6)
-        expect(x.distance).toBeCloseTo(cosineDistance(vectors.get(linked[0])!, vectors.get(Number(x.id.slice(3)))!) / 2, 5)
+        expect(x.distance).toBeCloseTo(
+          cosineDistance(vectors.get(linked[0])!, vectors.get(Number(x.id.slice(3)))!) / 2,
+          5,
+        )
       }
-      expect(m.map((x: Json) => x.distance)).toEqual([...m.map((x: Json) => x.distance)].sort((a: number, b: number) => a - b))
+      expect(m.map((x: Json) => x.distance)).toEqual(
+        [...m.map((x: Json) => x.distance)].sort((a: number, b: number) => a - b),
+      )
       expect(m.map((x: Json) => x.id)).not.toContain(`tr-${linked[0]}`)
       expect((await json('getSonicSimilarTracks', { id: 'tr-999999999' })).error.code).toBe(70)
     })
 
     it('findSonicPath starts and ends with its seeds and steps through the nearest unused songs along the slerp', async () => {
       const [from, to] = farthestPair(linked, vectors)
-      const r = await client.customJSON<Json>('findSonicPath', { startSongId: `tr-${from}`, endSongId: `tr-${to}`, count: 5 })
+      const r = await client.customJSON<Json>('findSonicPath', {
+        startSongId: `tr-${from}`,
+        endSongId: `tr-${to}`,
+        count: 5,
+      })
       expect(r.status).toBe('ok')
       const ids = r.findSonicPathResult.sonicMatch.map((x: Json) => Number(x.id.slice(3)))
       expect(ids).toHaveLength(5)
@@ -425,22 +558,56 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       const used = new Set([from, to])
       for (let i = 1; i <= 3; i++) {
         const target = slerp(vectors.get(from)!, vectors.get(to)!, i / 4)
-        const nearest = linked.filter((id) => !used.has(id)).sort((a, b) => cosineDistance(target, vectors.get(a)!) - cosineDistance(target, vectors.get(b)!))[0]
+        const nearest = linked
+          .filter((id) => !used.has(id))
+          .sort(
+            (a, b) => cosineDistance(target, vectors.get(a)!) - cosineDistance(target, vectors.get(b)!),
+          )[0]
         expect(ids[i]).toBe(nearest)
         used.add(nearest)
       }
       expect((await json('findSonicPath', { startSongId: `tr-${from}` })).error.code).toBe(10)
-      expect((await json('findSonicPath', { startSongId: `tr-${from}`, endSongId: `tr-${from}` })).error.code).toBe(0)
+      expect(
+        (await json('findSonicPath', { startSongId: `tr-${from}`, endSongId: `tr-${from}` })).error.code,
+      ).toBe(0)
     })
   })
 
-  const q = async (sql: string, values: unknown[] = []): Promise<Json[]> => (await t.db.pool.query(sql, values)).rows
-  const releasesWithAudio = async () => (await q(`SELECT count(DISTINCT t.release_id)::int AS n FROM audio_file af JOIN track t ON t.id = af.track_id`))[0].n
+  describe('ids', () => {
+    // last: it imports the dumps again
+    it('stay the same across a re-import of the catalog', async () => {
+      const before = (await client.getAlbumList2({ type: 'alphabeticalByName', size: 500 })).albumList2.album!
+      const songs = (await client.search3({ query: '', songCount: 500, albumCount: 0, artistCount: 0 }))
+        .searchResult3.song!
+      await importDiscogs(t.db, [synth])
+      expect(
+        (await client.getAlbumList2({ type: 'alphabeticalByName', size: 500 })).albumList2.album!.map(
+          (a) => a.id,
+        ),
+      ).toEqual(before.map((a) => a.id))
+      for (const s of songs.slice(0, 5)) expect((await client.getSong({ id: s.id })).song.title).toBe(s.title)
+    })
+  })
+
+  const q = async (sql: string, values: unknown[] = []): Promise<Json[]> =>
+    (await t.db.pool.query(sql, values)).rows
+  const releasesWithAudio = async () =>
+    (
+      await q(
+        `SELECT count(DISTINCT t.release_id)::int AS n FROM audio_file af JOIN track t ON t.id = af.track_id`,
+      )
+    )[0].n
 })
 
 /** Vectors carrying the catalog's structure: one direction per release style, plus noise per track. */
 async function embedByStyle(t: TestDatabase, trackIds: number[]): Promise<Map<number, Float32Array>> {
-  const { model } = await new ModelRepository(t.db.pool).register({ name: 'subsonic-vectors', kind: 'onnx', config: {}, dims: { projection: DIMS }, fingerprint: 'subsonic-test' })
+  const { model } = await new ModelRepository(t.db.pool).register({
+    name: 'subsonic-vectors',
+    kind: 'onnx',
+    config: {},
+    dims: { projection: DIMS },
+    fingerprint: 'subsonic-test',
+  })
   const { rows } = await t.db.pool.query<{ id: string; style: string | null }>(
     `SELECT t.id, (SELECT min(style) FROM release_style s WHERE s.release_id = t.release_id) AS style FROM track t WHERE t.id = ANY($1::int8[]) ORDER BY t.id`,
     [trackIds],
@@ -450,13 +617,24 @@ async function embedByStyle(t: TestDatabase, trackIds: number[]): Promise<Map<nu
   const out = new Map<number, Float32Array>()
   for (const r of rows) {
     const key = r.style ?? 'none'
-    if (!centres.has(key)) centres.set(key, Float32Array.from({ length: DIMS }, () => rng.next() * 2 - 1))
+    if (!centres.has(key))
+      centres.set(
+        key,
+        Float32Array.from({ length: DIMS }, () => rng.next() * 2 - 1),
+      )
     const v = Float32Array.from(centres.get(key)!, (x) => x + (rng.next() - 0.5) * 0.8)
     const norm = Math.hypot(...v)
-    out.set(Number(r.id), v.map((x) => x / norm))
+    out.set(
+      Number(r.id),
+      v.map((x) => x / norm),
+    )
   }
   const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
-  await repo.write(model.id, 'projection', [...out].map(([trackId, vector]) => ({ trackId, vector, patches: 1 })))
+  await repo.write(
+    model.id,
+    'projection',
+    [...out].map(([trackId, vector]) => ({ trackId, vector, patches: 1 })),
+  )
   await repo.ensureIndex(model.id, 'projection', DIMS)
   await repo.recomputeCentroids(model.id, 'projection')
   return out
@@ -465,13 +643,19 @@ async function embedByStyle(t: TestDatabase, trackIds: number[]): Promise<Map<nu
 function farthestPair(ids: number[], vectors: Map<number, Float32Array>): [number, number] {
   let best: [number, number] = [ids[0], ids[1]]
   let far = -1
-  for (const a of ids) for (const b of ids) {
-    const d = a < b ? cosineDistance(vectors.get(a)!, vectors.get(b)!) : -1
-    if (d > far) [far, best] = [d, [a, b]]
-  }
+  for (const a of ids)
+    for (const b of ids) {
+      const d = a < b ? cosineDistance(vectors.get(a)!, vectors.get(b)!) : -1
+      if (d > far) [far, best] = [d, [a, b]]
+    }
   return best
 }
 
 function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
 }

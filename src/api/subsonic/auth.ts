@@ -21,11 +21,18 @@ export async function authenticate(p: Params, auth: AuthService): Promise<KeyVie
   const [u, pw, t, s] = [p.get('u'), p.get('p'), p.get('t'), p.get('s')]
   if (apiKey !== undefined) {
     if (u !== undefined || pw !== undefined || t !== undefined || s !== undefined)
-      throw new SubsonicError(ErrorCode.conflictingAuth, 'Multiple conflicting authentication mechanisms provided: apiKey with u, p, t or s')
+      throw new SubsonicError(
+        ErrorCode.conflictingAuth,
+        'Multiple conflicting authentication mechanisms provided: apiKey with u, p, t or s',
+      )
     return viewerOf(auth, apiKey, ErrorCode.invalidApiKey, 'Invalid API key')
   }
   if (t !== undefined || s !== undefined) {
-    if (pw !== undefined) throw new SubsonicError(ErrorCode.conflictingAuth, 'Multiple conflicting authentication mechanisms provided: p with t and s')
+    if (pw !== undefined)
+      throw new SubsonicError(
+        ErrorCode.conflictingAuth,
+        'Multiple conflicting authentication mechanisms provided: p with t and s',
+      )
     throw new SubsonicError(
       ErrorCode.tokenAuthNotSupported,
       'Token authentication is not supported: Discograph keeps only hashes of API keys. Send apiKey=<API key>, or the API key as the password (p)',
@@ -33,16 +40,28 @@ export async function authenticate(p: Params, auth: AuthService): Promise<KeyVie
   }
   if (pw !== undefined) {
     if (!u) throw new SubsonicError(ErrorCode.missingParameter, 'Required parameter is missing: u')
-    return viewerOf(auth, decodePassword(pw), ErrorCode.wrongCredentials, 'Wrong username or password (the password is a Discograph API key)')
+    return viewerOf(
+      auth,
+      decodePassword(pw),
+      ErrorCode.wrongCredentials,
+      'Wrong username or password (the password is a Discograph API key)',
+    )
   }
-  throw new SubsonicError(ErrorCode.missingParameter, 'Required parameter is missing: apiKey (or u and p, with an API key as the password)')
+  throw new SubsonicError(
+    ErrorCode.missingParameter,
+    'Required parameter is missing: apiKey (or u and p, with an API key as the password)',
+  )
 }
 
 /** `enc:<hex>` is the password's UTF-8 bytes in hex (Subsonic's light obfuscation); anything else is the password. */
 export function decodePassword(p: string): string {
   if (!p.startsWith('enc:')) return p
   const hex = p.slice(4)
-  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new SubsonicError(ErrorCode.wrongCredentials, 'Wrong username or password: enc: must be followed by hex')
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex))
+    throw new SubsonicError(
+      ErrorCode.wrongCredentials,
+      'Wrong username or password: enc: must be followed by hex',
+    )
   return Buffer.from(hex, 'hex').toString('utf8')
 }
 

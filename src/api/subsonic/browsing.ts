@@ -7,18 +7,27 @@ export const browsingHandlers: Record<string, Handler> = {
   getArtists: async ({ services }) => ({
     artists: {
       ignoredArticles: IGNORED_ARTICLES,
-      index: byInitial(await services.library.artists()).map((g) => ({ name: g.name, artist: g.items.map(artistID3) })),
+      index: byInitial(await services.library.artists()).map((g) => ({
+        name: g.name,
+        artist: g.items.map(artistID3),
+      })),
     },
   }),
 
   /** The folder view of the same artists (clients that browse by folder). */
   getIndexes: async ({ services }) => {
-    const [artists, modified] = await Promise.all([services.library.artists(), services.library.lastModified()])
+    const [artists, modified] = await Promise.all([
+      services.library.artists(),
+      services.library.lastModified(),
+    ])
     return {
       indexes: {
         lastModified: modified?.getTime() ?? 0,
         ignoredArticles: IGNORED_ARTICLES,
-        index: byInitial(artists).map((g) => ({ name: g.name, artist: g.items.map((a) => ({ id: artistId(a.id), name: a.name, albumCount: a.albumCount })) })),
+        index: byInitial(artists).map((g) => ({
+          name: g.name,
+          artist: g.items.map((a) => ({ id: artistId(a.id), name: a.name, albumCount: a.albumCount })),
+        })),
       },
     }
   },
@@ -32,7 +41,14 @@ export const browsingHandlers: Record<string, Handler> = {
     }
     if (id.kind === 'al') {
       const { album, songs } = await services.library.album(id.id)
-      return { directory: { id: albumID3(album).id, parent: album.artistId === null ? undefined : artistId(album.artistId), name: album.name, child: songs.map(child) } }
+      return {
+        directory: {
+          id: albumID3(album).id,
+          parent: album.artistId === null ? undefined : artistId(album.artistId),
+          name: album.name,
+          child: songs.map(child),
+        },
+      }
     }
     throw new NotFoundError('directory', params.required('id'))
   },
@@ -47,20 +63,36 @@ export const browsingHandlers: Record<string, Handler> = {
     return { album: { ...albumID3(album), song: songs.map(child) } }
   },
 
-  getSong: async ({ params, services }) => ({ song: child(await services.library.song(idOf('tr', params.required('id')))) }),
+  getSong: async ({ params, services }) => ({
+    song: child(await services.library.song(idOf('tr', params.required('id')))),
+  }),
 
   /** Discogs' styles and genres, each with the library's song and album counts. */
   getGenres: async ({ services }) => ({
-    genres: { genre: (await services.library.genres()).map((g) => ({ value: g.name, songCount: g.songs, albumCount: g.albums })) },
+    genres: {
+      genre: (await services.library.genres()).map((g) => ({
+        value: g.name,
+        songCount: g.songs,
+        albumCount: g.albums,
+      })),
+    },
   }),
 
   getArtistInfo2: async (call) => ({ artistInfo2: await artistInfo(call) }),
   getArtistInfo: async (call) => ({ artistInfo: await artistInfo(call) }),
 
-  getAlbumInfo2: async ({ params, services }) => ({ albumInfo: { notes: (await services.library.albumNotes(idOf('al', params.required('id')))) ?? undefined } }),
-  getAlbumInfo: async ({ params, services }) => ({ albumInfo: { notes: (await services.library.albumNotes(idOf('al', params.required('id')))) ?? undefined } }),
+  getAlbumInfo2: async ({ params, services }) => ({
+    albumInfo: { notes: (await services.library.albumNotes(idOf('al', params.required('id')))) ?? undefined },
+  }),
+  getAlbumInfo: async ({ params, services }) => ({
+    albumInfo: { notes: (await services.library.albumNotes(idOf('al', params.required('id')))) ?? undefined },
+  }),
 
-  getTopSongs: async ({ params, services }) => ({ topSongs: { song: (await services.library.topSongs(params.required('artist'), params.int('count', 50))).map(child) } }),
+  getTopSongs: async ({ params, services }) => ({
+    topSongs: {
+      song: (await services.library.topSongs(params.required('artist'), params.int('count', 50))).map(child),
+    },
+  }),
 }
 
 /**
@@ -75,7 +107,12 @@ async function artistInfo({ params, services }: Parameters<Handler>[0]) {
   let similarArtist: ReturnType<typeof artistID3>[] = []
   try {
     const model = await services.sonic.model()
-    const near = await services.similarity.similarArtists({ id, model: model.id, first: Math.min(200, Math.max(count * 3, count)), pairs: 0 })
+    const near = await services.similarity.similarArtists({
+      id,
+      model: model.id,
+      first: Math.min(200, Math.max(count * 3, count)),
+      pairs: 0,
+    })
     const inLibrary = await services.library.artistsById(near.map((n) => n.id))
     similarArtist = inLibrary.slice(0, count).map(artistID3)
   } catch (err) {

@@ -45,12 +45,20 @@ export type Body = Record<string, unknown>
 export function formatOf(f: string | undefined, callback: string | undefined): Format {
   if (f === 'json') return { kind: 'json' }
   // a JavaScript identifier path only: the callback is echoed into a script
-  if (f === 'jsonp' && callback && /^[A-Za-z_$][\w$.]{0,100}$/.test(callback)) return { kind: 'jsonp', callback }
+  if (f === 'jsonp' && callback && /^[A-Za-z_$][\w$.]{0,100}$/.test(callback))
+    return { kind: 'jsonp', callback }
   return { kind: 'xml' }
 }
 
 export function envelope(status: 'ok' | 'failed', body: Body): Body {
-  return { status, version: API_VERSION, type: SERVER_TYPE, serverVersion: SERVER_VERSION, openSubsonic: true, ...body }
+  return {
+    status,
+    version: API_VERSION,
+    type: SERVER_TYPE,
+    serverVersion: SERVER_VERSION,
+    openSubsonic: true,
+    ...body,
+  }
 }
 
 export function sendBody(res: http.ServerResponse, format: Format, body: Body): void {
@@ -66,12 +74,16 @@ function send(res: http.ServerResponse, format: Format, root: Body): void {
   // Subsonic answers failures with HTTP 200 too: clients read `status`.
   if (format.kind === 'xml') {
     res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' })
-    res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${toXml('subsonic-response', { xmlns: XMLNS, ...root })}`)
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?>\n${toXml('subsonic-response', { xmlns: XMLNS, ...root })}`,
+    )
     return
   }
   const json = JSON.stringify({ 'subsonic-response': root })
   if (format.kind === 'jsonp') {
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(`${format.callback}(${json});`)
+    res
+      .writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' })
+      .end(`${format.callback}(${json});`)
   } else {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(json)
   }
@@ -81,7 +93,14 @@ function send(res: http.ServerResponse, format: Format, root: Body): void {
  * Fields that XML carries as child elements with text rather than attributes (artistInfo's biography,
  * albumInfo's notes). `value` is an element's own text (a genre's name).
  */
-const TEXT_ELEMENTS = new Set(['biography', 'notes', 'lastFmUrl', 'smallImageUrl', 'mediumImageUrl', 'largeImageUrl'])
+const TEXT_ELEMENTS = new Set([
+  'biography',
+  'notes',
+  'lastFmUrl',
+  'smallImageUrl',
+  'mediumImageUrl',
+  'largeImageUrl',
+])
 
 /** One element: scalars as attributes, objects and arrays of objects as children, arrays of scalars as text children. */
 export function toXml(name: string, fields: Body): string {
@@ -91,7 +110,8 @@ export function toXml(name: string, fields: Body): string {
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined || value === null) continue
     if (Array.isArray(value)) {
-      for (const item of value) children += isObject(item) ? toXml(key, item) : `<${key}>${escapeXml(scalar(item))}</${key}>`
+      for (const item of value)
+        children += isObject(item) ? toXml(key, item) : `<${key}>${escapeXml(scalar(item))}</${key}>`
     } else if (isObject(value)) {
       children += toXml(key, value)
     } else if (key === 'value') {
@@ -118,5 +138,11 @@ function scalar(v: unknown): string {
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g
 
 export function escapeXml(s: string): string {
-  return s.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+  return s
+    .replace(INVALID_XML, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
 }

@@ -108,11 +108,16 @@ export const IGNORED_ARTICLES = 'The A An'
 export function byInitial<T extends { name: string }>(artists: readonly T[]): { name: string; items: T[] }[] {
   const groups = new Map<string, T[]>()
   for (const a of artists) {
-    const first = a.name.replace(/^(the|a|an)\s+/i, '').charAt(0).toUpperCase()
+    const first = a.name
+      .replace(/^(the|a|an)\s+/i, '')
+      .charAt(0)
+      .toUpperCase()
     const key = /\p{L}/u.test(first) ? first.normalize('NFD').charAt(0) : '#'
     const group = groups.get(key)
     if (group) group.push(a)
     else groups.set(key, [a])
   }
-  return [...groups.entries()].sort(([a], [b]) => (a === '#' ? 1 : b === '#' ? -1 : a.localeCompare(b))).map(([name, items]) => ({ name, items }))
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a === '#' ? 1 : b === '#' ? -1 : a.localeCompare(b)))
+    .map(([name, items]) => ({ name, items }))
 }

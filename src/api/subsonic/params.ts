@@ -14,7 +14,10 @@ export class Params {
 
   static async of(req: http.IncomingMessage, url: URL): Promise<Params> {
     const all = new URLSearchParams(url.search)
-    if (req.method === 'POST' && /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+    if (
+      req.method === 'POST' &&
+      /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')
+    ) {
       for (const [k, v] of new URLSearchParams(await readForm(req))) all.append(k, v)
     }
     return new Params(all)
@@ -34,7 +37,8 @@ export class Params {
 
   required(name: string): string {
     const v = this.get(name)
-    if (v === undefined || v === '') throw new SubsonicError(ErrorCode.missingParameter, `Required parameter is missing: ${name}`)
+    if (v === undefined || v === '')
+      throw new SubsonicError(ErrorCode.missingParameter, `Required parameter is missing: ${name}`)
     return v
   }
 
@@ -64,7 +68,8 @@ export class Params {
 }
 
 function toInt(name: string, v: string): number {
-  if (!/^-?\d{1,15}$/.test(v.trim())) throw new SubsonicError(ErrorCode.generic, `${name}: not an integer: "${v}"`)
+  if (!/^-?\d{1,15}$/.test(v.trim()))
+    throw new SubsonicError(ErrorCode.generic, `${name}: not an integer: "${v}"`)
   return Number(v)
 }
 

@@ -26,7 +26,11 @@ async function withSongs(call: Call, id: number) {
 const songIds = (call: Call, name: string) => call.params.all(name).map((id) => idOf('tr', id))
 
 export const playlistHandlers: Record<string, Handler> = {
-  getPlaylists: async ({ services, viewer }) => ({ playlists: { playlist: (await services.playlists.list(viewer.keyId)).map((p) => playlist(p, viewer.keyId)) } }),
+  getPlaylists: async ({ services, viewer }) => ({
+    playlists: {
+      playlist: (await services.playlists.list(viewer.keyId)).map((p) => playlist(p, viewer.keyId)),
+    },
+  }),
 
   getPlaylist: async (call) => withSongs(call, idOf('pl', call.params.required('id'))),
 
@@ -39,7 +43,10 @@ export const playlistHandlers: Record<string, Handler> = {
       await call.services.playlists.replace(call.viewer.keyId, id, songs, call.params.get('name'))
       return withSongs(call, id)
     }
-    return withSongs(call, await call.services.playlists.create(call.viewer.keyId, call.params.required('name'), songs))
+    return withSongs(
+      call,
+      await call.services.playlists.create(call.viewer.keyId, call.params.required('name'), songs),
+    )
   },
 
   updatePlaylist: async (call) => {

@@ -68,9 +68,17 @@ function servicesFor(deps: SubsonicDeps): SubsonicServices {
 }
 
 /** Answers one request under /rest/; returns the route name for metrics. */
-export async function serveSubsonic(req: http.IncomingMessage, res: http.ServerResponse, url: URL, deps: SubsonicDeps): Promise<string> {
+export async function serveSubsonic(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  deps: SubsonicDeps,
+): Promise<string> {
   const method = url.pathname.slice(SUBSONIC_PATH.length).replace(/\.view$/, '')
-  let format: Format = formatOf(url.searchParams.get('f') ?? undefined, url.searchParams.get('callback') ?? undefined)
+  let format: Format = formatOf(
+    url.searchParams.get('f') ?? undefined,
+    url.searchParams.get('callback') ?? undefined,
+  )
   try {
     const params = await Params.of(req, url)
     format = formatOf(params.get('f'), params.get('callback'))
@@ -80,8 +88,20 @@ export async function serveSubsonic(req: http.IncomingMessage, res: http.ServerR
     }
     const viewer = await authenticate(params, deps.auth)
     const handler = Object.hasOwn(HANDLERS, method) ? HANDLERS[method] : undefined
-    if (!handler) throw new SubsonicError(ErrorCode.generic, `not implemented: ${method || '(no method)'} (docs/subsonic.md lists the methods Discograph answers)`)
-    const body = await handler({ params, viewer, services: servicesFor(deps), req, res, format, logger: deps.logger })
+    if (!handler)
+      throw new SubsonicError(
+        ErrorCode.generic,
+        `not implemented: ${method || '(no method)'} (docs/subsonic.md lists the methods Discograph answers)`,
+      )
+    const body = await handler({
+      params,
+      viewer,
+      services: servicesFor(deps),
+      req,
+      res,
+      format,
+      logger: deps.logger,
+    })
     if (body !== STREAMED) sendBody(res, format, body)
   } catch (err) {
     const error = toSubsonicError(err, deps.logger, method)
@@ -97,7 +117,8 @@ function toSubsonicError(err: unknown, logger: Logger, method: string): Subsonic
   if (err instanceof NotFoundError) return new SubsonicError(ErrorCode.notFound, err.message)
   if (err instanceof ForbiddenError) return new SubsonicError(ErrorCode.notAuthorized, err.message)
   if (err instanceof UnauthenticatedError) return new SubsonicError(ErrorCode.wrongCredentials, err.message)
-  if (err instanceof BadInputError || err instanceof UnavailableError || err instanceof DiscographError) return new SubsonicError(ErrorCode.generic, err.message)
+  if (err instanceof BadInputError || err instanceof UnavailableError || err instanceof DiscographError)
+    return new SubsonicError(ErrorCode.generic, err.message)
   logger.error({ err, method }, 'subsonic request failed')
   return new SubsonicError(ErrorCode.generic, 'internal error')
 }

@@ -6,7 +6,13 @@ export const scrobbleHandlers: Record<string, Handler> = {
   scrobble: async ({ params, services, viewer }) => {
     const ids = params.all('id').map((id) => idOf('tr', id))
     if (!ids.length) params.required('id')
-    await services.scrobbles.scrobble(viewer.keyId, ids, params.ints('time'), params.bool('submission', true), params.get('c') ?? null)
+    await services.scrobbles.scrobble(
+      viewer.keyId,
+      ids,
+      params.ints('time'),
+      params.bool('submission', true),
+      params.get('c') ?? null,
+    )
     return {}
   },
 }

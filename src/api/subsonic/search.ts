@@ -12,6 +12,12 @@ export const searchHandlers: Record<string, Handler> = {
       songCount: params.int('songCount', 20),
       songOffset: params.int('songOffset', 0),
     })
-    return { searchResult3: { artist: found.artists.map(artistID3), album: found.albums.map(albumID3), song: found.songs.map(child) } }
+    return {
+      searchResult3: {
+        artist: found.artists.map(artistID3),
+        album: found.albums.map(albumID3),
+        song: found.songs.map(child),
+      },
+    }
   },
 }

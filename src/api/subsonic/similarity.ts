@@ -20,7 +20,9 @@ async function seedsOf({ services }: Call, id: string): Promise<number[]> {
 async function similarSongs(call: Call): Promise<Song[]> {
   const seeds = await seedsOf(call, call.params.required('id'))
   try {
-    const matches = await call.services.sonic.similarSongs(seeds, call.params.int('count', 50), { otherArtists: true })
+    const matches = await call.services.sonic.similarSongs(seeds, call.params.int('count', 50), {
+      otherArtists: true,
+    })
     return call.services.library.songs(matches.map((m) => m.trackId))
   } catch (err) {
     if (err instanceof NotFoundError) return []
@@ -30,10 +32,14 @@ async function similarSongs(call: Call): Promise<Song[]> {
 
 /** OpenSubsonic's `sonicMatch`: the song's Child with `distance` (0 = same direction, 1 = opposite) and our `similarity` (1 − distance). */
 async function sonicMatches(call: Call, matches: SonicMatch[]) {
-  const songs = new Map((await call.services.library.songs(matches.map((m) => m.trackId))).map((s) => [s.id, s]))
+  const songs = new Map(
+    (await call.services.library.songs(matches.map((m) => m.trackId))).map((s) => [s.id, s]),
+  )
   return matches.flatMap((m) => {
     const song = songs.get(m.trackId)
-    return song ? [{ ...child(song), distance: round(1 - m.similarity), similarity: round(m.similarity) }] : []
+    return song
+      ? [{ ...child(song), distance: round(1 - m.similarity), similarity: round(m.similarity) }]
+      : []
   })
 }
 
@@ -47,7 +53,9 @@ export const similarityHandlers: Record<string, Handler> = {
   getSonicSimilarTracks: async (call) => {
     const id = idOf('tr', call.params.required('id'))
     await call.services.library.song(id)
-    const matches = await call.services.sonic.similarSongs([id], call.params.int('count', 10), { otherArtists: false })
+    const matches = await call.services.sonic.similarSongs([id], call.params.int('count', 10), {
+      otherArtists: false,
+    })
     return { sonicSimilarTracksResult: { sonicMatch: await sonicMatches(call, matches) } }
   },
 

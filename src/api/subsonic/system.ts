@@ -43,5 +43,7 @@ export const systemHandlers: Record<string, Handler> = {
       },
     }
   },
-  getScanStatus: async ({ services }) => ({ scanStatus: { scanning: false, count: await services.library.size() } }),
+  getScanStatus: async ({ services }) => ({
+    scanStatus: { scanning: false, count: await services.library.size() },
+  }),
 }

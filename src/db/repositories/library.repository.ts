@@ -67,7 +67,8 @@ export interface TagCount {
   albums: number
 }
 
-export type AlbumOrder = 'random' | 'newest' | 'alphabeticalByName' | 'alphabeticalByArtist' | 'byYear' | 'recent' | 'frequent'
+export type AlbumOrder =
+  'random' | 'newest' | 'alphabeticalByName' | 'alphabeticalByArtist' | 'byYear' | 'recent' | 'frequent'
 
 export interface AlbumListQuery {
   order: AlbumOrder
@@ -152,20 +153,28 @@ export class LibraryRepository {
   /** The songs of these track ids that are in the library (any order; the caller orders). */
   async songs(trackIds: readonly number[]): Promise<LibrarySongRow[]> {
     if (!trackIds.length) return []
-    const { rows } = await this.db.query<LibrarySongRow>(`${SONG_SELECT} AND t.id = ANY($1::int8[])`, [trackIds])
+    const { rows } = await this.db.query<LibrarySongRow>(`${SONG_SELECT} AND t.id = ANY($1::int8[])`, [
+      trackIds,
+    ])
     return rows
   }
 
   /** Which of these track ids are in the library. */
   async inLibrary(trackIds: readonly number[]): Promise<Set<number>> {
     if (!trackIds.length) return new Set()
-    const { rows } = await this.db.query<{ id: number }>(`SELECT track_id::float8 AS id FROM audio_file WHERE status = 'ok' AND track_id = ANY($1::int8[])`, [trackIds])
+    const { rows } = await this.db.query<{ id: number }>(
+      `SELECT track_id::float8 AS id FROM audio_file WHERE status = 'ok' AND track_id = ANY($1::int8[])`,
+      [trackIds],
+    )
     return new Set(rows.map((r) => r.id))
   }
 
   /** An album's songs, in the release's order. */
   async albumSongs(releaseId: number): Promise<LibrarySongRow[]> {
-    const { rows } = await this.db.query<LibrarySongRow>(`${SONG_SELECT} AND t.release_id = $1 ORDER BY t.sequence`, [releaseId])
+    const { rows } = await this.db.query<LibrarySongRow>(
+      `${SONG_SELECT} AND t.release_id = $1 ORDER BY t.sequence`,
+      [releaseId],
+    )
     return rows
   }
 
@@ -190,7 +199,10 @@ export class LibraryRepository {
   }
 
   async songsByGenre(genre: string, count: number, offset: number): Promise<LibrarySongRow[]> {
-    const { rows } = await this.db.query<LibrarySongRow>(`${SONG_SELECT} AND ${hasTag('r.id', '$1')} ORDER BY r.id, t.sequence LIMIT $2 OFFSET $3`, [genre, count, offset])
+    const { rows } = await this.db.query<LibrarySongRow>(
+      `${SONG_SELECT} AND ${hasTag('r.id', '$1')} ORDER BY r.id, t.sequence LIMIT $2 OFFSET $3`,
+      [genre, count, offset],
+    )
     return rows
   }
 
@@ -222,7 +234,14 @@ export class LibraryRepository {
         WHERE ($3::text IS NULL OR ${hasTag('r.id', '$3')})
           AND ($4::int IS NULL OR r.year BETWEEN least($4::int, $5::int) AND greatest($4::int, $5::int)) ${played}
         ORDER BY ${order[q.order]} LIMIT $1 OFFSET $2`,
-      [q.size, q.offset, q.genre ?? null, q.fromYear ?? null, q.toYear ?? null, ...(byPlays ? [q.ownerKeyId ?? null] : [])],
+      [
+        q.size,
+        q.offset,
+        q.genre ?? null,
+        q.fromYear ?? null,
+        q.toYear ?? null,
+        ...(byPlays ? [q.ownerKeyId ?? null] : []),
+      ],
     )
     return rows
   }
@@ -255,12 +274,18 @@ export class LibraryRepository {
 
   /** The catalog's artist profile (Discogs' biography text), or null. */
   async artistProfile(artistId: number): Promise<string | null> {
-    const { rows } = await this.db.query<{ profile: string | null }>(`SELECT profile FROM artist WHERE id = $1`, [artistId])
+    const { rows } = await this.db.query<{ profile: string | null }>(
+      `SELECT profile FROM artist WHERE id = $1`,
+      [artistId],
+    )
     return rows[0]?.profile ?? null
   }
 
   async releaseNotes(releaseId: number): Promise<string | null> {
-    const { rows } = await this.db.query<{ notes: string | null }>(`SELECT notes FROM release WHERE id = $1`, [releaseId])
+    const { rows } = await this.db.query<{ notes: string | null }>(
+      `SELECT notes FROM release WHERE id = $1`,
+      [releaseId],
+    )
     return rows[0]?.notes ?? null
   }
 
@@ -307,7 +332,9 @@ export class LibraryRepository {
 
   /** When the library last changed (a file linked or re-read), for clients' caches. */
   async lastModified(): Promise<Date | null> {
-    const { rows } = await this.db.query<{ at: Date | null }>(`SELECT max(updated_at) AS at FROM audio_file WHERE status = 'ok'`)
+    const { rows } = await this.db.query<{ at: Date | null }>(
+      `SELECT max(updated_at) AS at FROM audio_file WHERE status = 'ok'`,
+    )
     return rows[0]?.at ?? null
   }
 
@@ -357,7 +384,9 @@ export class LibraryRepository {
 
   /** How many tracks the library holds. */
   async size(): Promise<number> {
-    const { rows } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audio_file WHERE status = 'ok' AND track_id IS NOT NULL`)
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audio_file WHERE status = 'ok' AND track_id IS NOT NULL`,
+    )
     return rows[0].n
   }
 }

@@ -11,7 +11,12 @@ export interface PlayRow {
 export class PlayRepository {
   constructor(private readonly pool: pg.Pool) {}
 
-  async insert(ownerKeyId: number, plays: readonly { trackId: number; playedAt: Date }[], submission: boolean, client: string | null): Promise<number> {
+  async insert(
+    ownerKeyId: number,
+    plays: readonly { trackId: number; playedAt: Date }[],
+    submission: boolean,
+    client: string | null,
+  ): Promise<number> {
     const { rowCount } = await this.pool.query(
       `INSERT INTO play (owner_key_id, track_id, played_at, submission, client)
        SELECT $1, u.track_id, u.at, $4, $5 FROM unnest($2::int8[], $3::timestamptz[]) AS u (track_id, at)`,

@@ -36,32 +36,47 @@ export class PlaylistRepository {
   }
 
   async get(id: number): Promise<PlaylistRow | null> {
-    const { rows } = await this.pool.query<PlaylistRow>(`SELECT ${COLUMNS} FROM playlist p JOIN api_key k ON k.id = p.owner_key_id WHERE p.id = $1`, [id])
+    const { rows } = await this.pool.query<PlaylistRow>(
+      `SELECT ${COLUMNS} FROM playlist p JOIN api_key k ON k.id = p.owner_key_id WHERE p.id = $1`,
+      [id],
+    )
     return rows[0] ?? null
   }
 
   /** The playlist's track ids in order (a track may come more than once). */
   async trackIds(id: number): Promise<number[]> {
-    const { rows } = await this.pool.query<{ id: number }>(`SELECT track_id::float8 AS id FROM playlist_track WHERE playlist_id = $1 ORDER BY position`, [id])
+    const { rows } = await this.pool.query<{ id: number }>(
+      `SELECT track_id::float8 AS id FROM playlist_track WHERE playlist_id = $1 ORDER BY position`,
+      [id],
+    )
     return rows.map((r) => r.id)
   }
 
   /** Which of these ids are tracks of the catalog. */
   async existingTracks(trackIds: readonly number[]): Promise<Set<number>> {
-    const { rows } = await this.pool.query<{ id: number }>(`SELECT id::float8 AS id FROM track WHERE id = ANY($1::int8[])`, [trackIds])
+    const { rows } = await this.pool.query<{ id: number }>(
+      `SELECT id::float8 AS id FROM track WHERE id = ANY($1::int8[])`,
+      [trackIds],
+    )
     return new Set(rows.map((r) => r.id))
   }
 
   async create(ownerKeyId: number, name: string, trackIds: readonly number[]): Promise<number> {
     return this.transaction(async (c) => {
-      const { rows } = await c.query<{ id: number }>(`INSERT INTO playlist (owner_key_id, name) VALUES ($1, $2) RETURNING id::float8 AS id`, [ownerKeyId, name])
+      const { rows } = await c.query<{ id: number }>(
+        `INSERT INTO playlist (owner_key_id, name) VALUES ($1, $2) RETURNING id::float8 AS id`,
+        [ownerKeyId, name],
+      )
       await writeTracks(c, rows[0].id, trackIds)
       return rows[0].id
     })
   }
 
   /** Changes what is given; `trackIds` replaces the whole list. */
-  async update(id: number, change: { name?: string; comment?: string; public?: boolean; trackIds?: readonly number[] }): Promise<void> {
+  async update(
+    id: number,
+    change: { name?: string; comment?: string; public?: boolean; trackIds?: readonly number[] },
+  ): Promise<void> {
     await this.transaction(async (c) => {
       await c.query(
         `UPDATE playlist SET name = coalesce($2, name), comment = coalesce($3, comment), public = coalesce($4, public), changed_at = now() WHERE id = $1`,

@@ -32,14 +32,16 @@ export function slerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Fl
 
 /** The `steps` points strictly between `a` and `b` at even angles: t = 1/(steps+1) … steps/(steps+1). */
 export function slerpSteps(a: ArrayLike<number>, b: ArrayLike<number>, steps: number): Float32Array[] {
-  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`steps must be a non-negative integer, got ${steps}`)
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new RangeError(`steps must be a non-negative integer, got ${steps}`)
   return Array.from({ length: steps }, (_, i) => slerp(a, b, (i + 1) / (steps + 1)))
 }
 
 function unit(v: ArrayLike<number>, name: string): Float32Array {
   let sum = 0
   for (let i = 0; i < v.length; i++) sum += v[i] * v[i]
-  if (!(sum > 1e-24) || !Number.isFinite(sum)) throw new RangeError(`${name} has no direction (zero or non-finite)`)
+  if (!(sum > 1e-24) || !Number.isFinite(sum))
+    throw new RangeError(`${name} has no direction (zero or non-finite)`)
   const inv = 1 / Math.sqrt(sum)
   return Float32Array.from(v, (x) => x * inv)
 }
