@@ -198,7 +198,7 @@ export class LibraryService {
     if (input.type === 'byYear' && (input.fromYear === undefined || input.toYear === undefined))
       throw new BadInputError('byYear needs fromYear and toYear', 'fromYear')
     if (input.type === 'byGenre' && !input.genre) throw new BadInputError('byGenre needs genre', 'genre')
-    const rows = await this.library.albumList({
+    const ids = await this.library.albumList({
       order,
       size: checkCount(input.size, 500, 'size'),
       offset: checkOffset(input.offset),
@@ -207,7 +207,7 @@ export class LibraryService {
       genre: input.type === 'byGenre' ? input.genre : undefined,
       ownerKeyId: input.ownerKeyId,
     })
-    return rows.map(toAlbum)
+    return this.albums(ids)
   }
 
   /** Styles and genres (Discogs' two levels) with the library's song and album counts. */
@@ -216,9 +216,9 @@ export class LibraryService {
   }
 
   /**
-   * Artists, albums and songs matching a query: rows holding every word of it (the last words as
-   * prefixes, so a query being typed finds), ranked as the catalog's search ranks. When nothing holds the
-   * words as typed, each word may also be one the catalog's dictionary has like it (a typo).
+   * Artists, albums and songs matching a query: rows holding a word beginning with each word of it (so a
+   * query being typed finds), ranked as the catalog's search ranks. When nothing matches the words as typed,
+   * each word may also be one the catalog's dictionary has like it (a typo, CatalogReadRepository.wordAlternatives).
    */
   async search(input: SearchInput): Promise<{ artists: Artist[]; albums: Album[]; songs: Song[] }> {
     const query = input.query
@@ -232,31 +232,28 @@ export class LibraryService {
       albumCount: checkCount(input.albumCount, 500, 'albumCount', true),
       songCount: checkCount(input.songCount, 500, 'songCount', true),
     }
-    const run = (tsquery: string) => this.searchWith(query, tsquery, input, counts)
-    const found = await run(words.map((w) => `${w}:*`).join(' & '))
+    const run = (patterns: string[]) => this.searchWith(query, patterns, input, counts)
+    const found = await run(words.map((w) => `\\m${w}`))
     if (!words.length || found.artists.length + found.albums.length + found.songs.length > 0) return found
     const likes = await this.catalog.wordAlternatives(words)
     if (likes.every((l) => l.length === 1)) return found
-    return run(
-      likes
-        .map((alternatives) => `(${[`${alternatives[0]}:*`, ...alternatives.slice(1)].join(' | ')})`)
-        .join(' & '),
-    )
+    return run(likes.map(([word, ...alike]) => `\\m(?:${[word, ...alike.map((w) => `${w}\\M`)].join('|')})`))
   }
 
   private async searchWith(
     query: string,
-    tsquery: string,
+    patterns: string[],
     input: SearchInput,
     counts: { artistCount: number; albumCount: number; songCount: number },
   ) {
-    const page = (count: number, offset: number) => ({ query, tsquery, count, offset: checkOffset(offset) })
+    const page = (count: number, offset: number) => ({ query, patterns, count, offset: checkOffset(offset) })
     const [artists, albums, songs] = await Promise.all([
       counts.artistCount ? this.library.searchArtists(page(counts.artistCount, input.artistOffset)) : [],
       counts.albumCount ? this.library.searchAlbums(page(counts.albumCount, input.albumOffset)) : [],
       counts.songCount ? this.library.searchSongs(page(counts.songCount, input.songOffset)) : [],
     ])
-    return { artists: artists.map(toArtist), albums: albums.map(toAlbum), songs: songs.map(toSong) }
+    const [a, b, c] = await Promise.all([this.artistsById(artists), this.albums(albums), this.songs(songs)])
+    return { artists: a, albums: b, songs: c }
   }
 
   /** The file to stream for a library song, with its MIME type. */

@@ -371,6 +371,21 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
       expect(paged.searchResult3.song!.map((s) => s.id)).toEqual(
         everything.searchResult3.song!.slice(3, 6).map((s) => s.id),
       )
+      // a typo in a long word: the catalog's dictionary knows the word meant
+      const word = [song.title, song.album!, song.artist!]
+        .flatMap((x) => x.split(/[^A-Za-z]+/))
+        .find((w) => w.length >= 6)!
+      const typo = word + word.at(-1) // "circle" → "circlee": no word begins so, and the dictionary's like it (0.67)
+      const viaTypo = await client.search3({ query: typo, songCount: 500, albumCount: 50, artistCount: 50 })
+      const hay = [
+        ...viaTypo.searchResult3.song!.flatMap((s) => [s.title, s.album, s.artist]),
+        ...(viaTypo.searchResult3.album ?? []).map((a) => a.name),
+        ...(viaTypo.searchResult3.artist ?? []).map((a) => a.name),
+      ]
+      expect(
+        hay.some((h) => h?.toLowerCase().includes(word.toLowerCase())),
+        `${typo} finds ${word}`,
+      ).toBe(true)
       // nothing outside the library: a catalog track without audio is never found
       const [silent] = await q(
         `SELECT t.title FROM track t WHERE t.type = 'track' AND t.title IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audio_file af WHERE af.track_id = t.id) LIMIT 1`,
