@@ -163,11 +163,12 @@ export class LibraryService {
   }
 
   async artistSongs(artistId: number, limit: number): Promise<Song[]> {
-    return (await this.library.artistSongs(artistId, limit)).map(toSong)
+    return (await this.library.artistSongs(artistId, checkCount(limit, 500, 'count'))).map(toSong)
   }
 
   /** An artist's most played songs (then the earliest releases'), the artist given by name as clients do. */
   async topSongs(artistName: string, count: number): Promise<Song[]> {
+    checkCount(count, 500, 'count')
     const [id] = await this.library.artistIdsNamed(artistName.trim())
     return id === undefined ? [] : this.artistSongs(id, count)
   }

@@ -144,9 +144,13 @@ const ALBUM_ARTISTS = `
 const hasTag = (release: string, param: string) =>
   `(EXISTS (SELECT 1 FROM release_style s WHERE s.release_id = ${release} AND s.style = ${param}) OR EXISTS (SELECT 1 FROM release_genre g WHERE g.release_id = ${release} AND g.genre = ${param}))`
 
-/** Names of a release's and a track's artists, for matching songs and albums by artist. */
-const artistNames = (table: 'track_artist' | 'release_artist', key: string, value: string) =>
-  `(SELECT string_agg(c.name, ' ') FROM ${table} c WHERE c.${key} = ${value})`
+/**
+ * The names of the main artists of the releases in `lib` (a CTE with release_id), one row per release, for
+ * matching songs and albums by artist: grouped and hash-joined, where a subquery per row looked them up
+ * one by one (search3 "love", 20,000 library songs: see docs/BENCHMARKS.md).
+ */
+const releaseArtistNames = `SELECT c.release_id, string_agg(c.name, ' ' ORDER BY c.ord) AS names FROM release_artist c
+   WHERE c.release_id IN (SELECT release_id FROM lib) GROUP BY c.release_id`
 
 /** The text matches every pattern ($4…); $1 (the query) is named so that PostgreSQL knows its type. */
 const matches = (text: string, p: SearchPage) =>
@@ -373,8 +377,9 @@ export class LibraryRepository {
   async searchAlbums(p: SearchPage): Promise<number[]> {
     const { rows } = await this.db.query<{ id: number }>(
       `WITH lib AS MATERIALIZED (SELECT DISTINCT t.release_id FROM audio_file af JOIN track t ON t.id = af.track_id WHERE af.status = 'ok'),
-            texts AS (SELECT r.id, r.title, concat_ws(' ', r.title, ${artistNames('release_artist', 'release_id', 'r.id')}) AS text
-                        FROM lib JOIN release r ON r.id = lib.release_id)
+            ra AS (${releaseArtistNames}),
+            texts AS (SELECT r.id, r.title, concat_ws(' ', r.title, ra.names) AS text
+                        FROM lib JOIN release r ON r.id = lib.release_id LEFT JOIN ra ON ra.release_id = lib.release_id)
        SELECT id FROM texts WHERE ${matches('lower(text)', p)}
         ORDER BY ${ranked('title', p)} ${p.patterns.length ? `${scoreSql('text')} DESC,` : ''} lower(title), id LIMIT $2 OFFSET $3`,
       searchValues(p),
@@ -385,9 +390,10 @@ export class LibraryRepository {
   async searchSongs(p: SearchPage): Promise<number[]> {
     const { rows } = await this.db.query<{ id: number }>(
       `WITH lib AS MATERIALIZED (SELECT t.id, t.title, t.release_id FROM audio_file af JOIN track t ON t.id = af.track_id WHERE af.status = 'ok'),
-            texts AS (SELECT lib.id, lib.title, concat_ws(' ', lib.title, r.title, ${artistNames('track_artist', 'track_id', 'lib.id')},
-                                                          ${artistNames('release_artist', 'release_id', 'r.id')}) AS text
-                        FROM lib JOIN release r ON r.id = lib.release_id)
+            ta AS (SELECT c.track_id, string_agg(c.name, ' ' ORDER BY c.ord) AS names FROM track_artist c JOIN lib ON lib.id = c.track_id GROUP BY c.track_id),
+            ra AS (${releaseArtistNames}),
+            texts AS (SELECT lib.id, lib.title, concat_ws(' ', lib.title, r.title, ta.names, ra.names) AS text
+                        FROM lib JOIN release r ON r.id = lib.release_id LEFT JOIN ta ON ta.track_id = lib.id LEFT JOIN ra ON ra.release_id = lib.release_id)
        SELECT id::float8 AS id FROM texts WHERE ${matches('lower(text)', p)}
         ORDER BY ${ranked('title', p)} ${p.patterns.length ? `${scoreSql('text')} DESC,` : ''} lower(title), id LIMIT $2 OFFSET $3`,
       searchValues(p),
