@@ -12,7 +12,7 @@ import {
   type TagCount,
 } from '../db/repositories/library.repository.ts'
 import { wordsOf } from '../db/search-words.ts'
-import type { Queryable } from '../db/sql.ts'
+import type pg from 'pg'
 import { BadInputError, NotFoundError } from '../errors.ts'
 
 /**
@@ -99,13 +99,21 @@ const ALBUM_TYPES: Record<string, AlbumOrder | 'none'> = {
   highest: 'none',
 }
 
+const SEARCH_CHECK_MS = 2000
+
 export class LibraryService {
   private readonly library: LibraryRepository
   private readonly catalog: CatalogReadRepository
 
-  constructor(db: Queryable) {
-    this.library = new LibraryRepository(db)
-    this.catalog = new CatalogReadRepository(db)
+  private checked: { at: number; sync: Promise<void> } | null = null
+
+  /** `searchCheckMs`: how long a search trusts that the search texts are current before looking again. */
+  constructor(
+    pool: pg.Pool,
+    private readonly options: { searchCheckMs?: number } = {},
+  ) {
+    this.library = new LibraryRepository(pool)
+    this.catalog = new CatalogReadRepository(pool)
   }
 
   /** Library songs of these track ids, in the order given; ids not in the library are left out. */
@@ -247,14 +255,31 @@ export class LibraryService {
     input: SearchInput,
     counts: { artistCount: number; albumCount: number; songCount: number },
   ) {
+    await this.currentSearchTexts()
     const page = (count: number, offset: number) => ({ query, patterns, count, offset: checkOffset(offset) })
     const [artists, albums, songs] = await Promise.all([
-      counts.artistCount ? this.library.searchArtists(page(counts.artistCount, input.artistOffset)) : [],
-      counts.albumCount ? this.library.searchAlbums(page(counts.albumCount, input.albumOffset)) : [],
-      counts.songCount ? this.library.searchSongs(page(counts.songCount, input.songOffset)) : [],
+      counts.artistCount ? this.library.search('artist', page(counts.artistCount, input.artistOffset)) : [],
+      counts.albumCount ? this.library.search('album', page(counts.albumCount, input.albumOffset)) : [],
+      counts.songCount ? this.library.search('song', page(counts.songCount, input.songOffset)) : [],
     ])
     const [a, b, c] = await Promise.all([this.artistsById(artists), this.albums(albums), this.songs(songs)])
     return { artists: a, albums: b, songs: c }
+  }
+
+  /**
+   * Makes the search texts match the library when it changed (LibraryRepository.syncSearch), looking at most
+   * once per `searchCheckMs` (default 2 s); searches meanwhile share one look.
+   */
+  private currentSearchTexts(): Promise<void> {
+    const now = performance.now()
+    if (this.checked && now - this.checked.at < (this.options.searchCheckMs ?? SEARCH_CHECK_MS))
+      return this.checked.sync
+    const sync = this.library
+      .signature()
+      .then(async (signature) => void (await this.library.syncSearch(signature)))
+    this.checked = { at: now, sync }
+    sync.catch(() => (this.checked = null)) // a failed look is not trusted
+    return sync
   }
 
   /** The file to stream for a library song, with its MIME type. */

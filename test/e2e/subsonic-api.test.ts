@@ -386,14 +386,29 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
         hay.some((h) => h?.toLowerCase().includes(word.toLowerCase())),
         `${typo} finds ${word}`,
       ).toBe(true)
-      // nothing outside the library: a catalog track without audio is never found
-      const [silent] = await q(
-        `SELECT t.title FROM track t WHERE t.type = 'track' AND t.title IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audio_file af WHERE af.track_id = t.id) LIMIT 1`,
+    })
+  })
+
+  describe('search3 follows the library', () => {
+    it('leaves out a track whose audio is unlinked, and finds it again once linked (the texts are trusted 2 s)', async () => {
+      const { song } = await client.getSong({ id: `tr-${linked[9]}` })
+      const found = async () =>
+        (
+          (await client.search3({ query: song.title, songCount: 500, albumCount: 0, artistCount: 0 }))
+            .searchResult3.song ?? []
+        ).map((s) => s.id)
+      expect(await found()).toContain(song.id)
+      const [row] = await q(`DELETE FROM audio_file WHERE track_id = $1 RETURNING *`, [linked[9]])
+      await new Promise((r) => setTimeout(r, 2100))
+      expect(await found()).not.toContain(song.id)
+      expect((await json('getSong', { id: song.id })).error.code).toBe(70)
+      const columns = Object.keys(row)
+      await q(
+        `INSERT INTO audio_file (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => row[c]),
       )
-      if (silent)
-        for (const s of (await client.search3({ query: silent.title, songCount: 500 })).searchResult3.song ??
-          [])
-          expect(linked).toContain(Number(s.id.slice(3)))
+      await new Promise((r) => setTimeout(r, 2100))
+      expect(await found()).toContain(song.id)
     })
   })
 

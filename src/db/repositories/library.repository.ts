@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import type { Queryable } from '../sql.ts'
 import { scoreSql } from './catalog-read.repository.ts'
 
@@ -145,24 +146,34 @@ const hasTag = (release: string, param: string) =>
   `(EXISTS (SELECT 1 FROM release_style s WHERE s.release_id = ${release} AND s.style = ${param}) OR EXISTS (SELECT 1 FROM release_genre g WHERE g.release_id = ${release} AND g.genre = ${param}))`
 
 /**
- * The names of the main artists of the releases in `lib` (a CTE with release_id), one row per release, for
- * matching songs and albums by artist: grouped and hash-joined, where a subquery per row looked them up
- * one by one (search3 "love", 20,000 library songs: see docs/BENCHMARKS.md).
+ * The search texts of the library (library_search's rows): artists by name; albums by title with their
+ * main artists; songs by title with their album's title and their own and the release's artists. Artist
+ * names are grouped once per release and track and hash-joined (a lookup per row cost as much again).
  */
-const releaseArtistNames = `SELECT c.release_id, string_agg(c.name, ' ' ORDER BY c.ord) AS names FROM release_artist c
-   WHERE c.release_id IN (SELECT release_id FROM lib) GROUP BY c.release_id`
-
-/** The text matches every pattern ($4…); $1 (the query) is named so that PostgreSQL knows its type. */
-const matches = (text: string, p: SearchPage) =>
-  ['$1::text IS NOT NULL', ...p.patterns.map((_, i) => `${text} ~ $${i + 4}`)].join(' AND ')
-
-/** Best score against the query first, when there is one. */
-const ranked = (text: string, p: SearchPage) => (p.patterns.length ? `${scoreSql(text)} DESC,` : '')
-
-const searchValues = (p: SearchPage) => [p.query, p.count, p.offset, ...p.patterns]
+const SEARCH_TEXTS = `
+  WITH lib AS MATERIALIZED (SELECT t.id, t.title, t.release_id FROM audio_file af JOIN track t ON t.id = af.track_id WHERE af.status = 'ok'),
+       ta AS (SELECT c.track_id, string_agg(c.name, ' ' ORDER BY c.ord) AS names FROM track_artist c JOIN lib ON lib.id = c.track_id GROUP BY c.track_id),
+       ra AS (SELECT c.release_id, string_agg(c.name, ' ' ORDER BY c.ord) AS names FROM release_artist c
+               WHERE c.release_id IN (SELECT release_id FROM lib) GROUP BY c.release_id),
+       artists AS (SELECT DISTINCT artist_id FROM (
+                     SELECT ra.artist_id FROM release_artist ra WHERE ra.release_id IN (SELECT release_id FROM lib) AND ra.artist_id IS NOT NULL
+                     UNION SELECT ta.artist_id FROM track_artist ta JOIN lib ON lib.id = ta.track_id WHERE ta.artist_id IS NOT NULL) x)
+  SELECT 'song'::text AS kind, lib.id, coalesce(lib.title, '') AS title, lower(concat_ws(' ', lib.title, r.title, ta.names, ra.names)) AS text
+    FROM lib JOIN release r ON r.id = lib.release_id LEFT JOIN ta ON ta.track_id = lib.id LEFT JOIN ra ON ra.release_id = lib.release_id
+  UNION ALL
+  SELECT 'album', r.id, r.title, lower(concat_ws(' ', r.title, ra.names))
+    FROM (SELECT DISTINCT release_id FROM lib) l JOIN release r ON r.id = l.release_id LEFT JOIN ra ON ra.release_id = r.id
+  UNION ALL
+  SELECT 'artist', artists.artist_id, n.name, lower(n.name)
+    FROM artists CROSS JOIN LATERAL (SELECT coalesce((SELECT a.name FROM artist a WHERE a.id = artists.artist_id),
+                                                     (SELECT min(x.name) FROM release_artist x WHERE x.artist_id = artists.artist_id)) AS name) n`
 
 export class LibraryRepository {
-  constructor(private readonly db: Queryable) {}
+  private readonly db: Queryable
+
+  constructor(private readonly pool: pg.Pool) {
+    this.db = pool
+  }
 
   /** The songs of these track ids that are in the library (any order; the caller orders). */
   async songs(trackIds: readonly number[]): Promise<LibrarySongRow[]> {
@@ -354,49 +365,71 @@ export class LibraryRepository {
   }
 
   /**
-   * Search within the library, ranked as the catalog's search ranks (scoreSql: trigram and word similarity
-   * against the query), one page of ids best first. A row is a candidate when its lower-cased text matches
-   * every one of `patterns` (regular expressions, one per query word: SearchPage); songs and albums are
-   * matched on their title with their artists' names (and a song with its album's title), and ranked by their
-   * own title first. No patterns lists every row by name, as clients that copy the whole library through
-   * search3 ask. Texts are made for library rows only (a materialized CTE): made for every track of the
-   * catalog and then joined, "love" took 1.8 s with 5,000 tracks in the library out of 19,000.
+   * What the library is made of, cheaply: its linked files' count, last change and track ids' sum. When it
+   * differs from what `library_search` was made from, syncSearch makes the texts again.
    */
-  async searchArtists(p: SearchPage): Promise<number[]> {
-    const { rows } = await this.db.query<{ id: number }>(
-      `WITH lib AS MATERIALIZED (SELECT DISTINCT artist_id FROM (${ALBUM_ARTISTS}) aa),
-            named AS (SELECT lib.artist_id AS id, coalesce(a.name, (SELECT min(x.name) FROM release_artist x WHERE x.artist_id = lib.artist_id)) AS name
-                        FROM lib LEFT JOIN artist a ON a.id = lib.artist_id)
-       SELECT id FROM named WHERE ${matches('lower(name)', p)}
-        ORDER BY ${ranked('name', p)} lower(name), id LIMIT $2 OFFSET $3`,
-      searchValues(p),
+  async signature(): Promise<string> {
+    const { rows } = await this.db.query<{ s: string }>(
+      `SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(sum(track_id), 0) AS s
+         FROM audio_file WHERE status = 'ok' AND track_id IS NOT NULL`,
     )
-    return rows.map((r) => r.id)
+    return rows[0].s
   }
 
-  async searchAlbums(p: SearchPage): Promise<number[]> {
-    const { rows } = await this.db.query<{ id: number }>(
-      `WITH lib AS MATERIALIZED (SELECT DISTINCT t.release_id FROM audio_file af JOIN track t ON t.id = af.track_id WHERE af.status = 'ok'),
-            ra AS (${releaseArtistNames}),
-            texts AS (SELECT r.id, r.title, concat_ws(' ', r.title, ra.names) AS text
-                        FROM lib JOIN release r ON r.id = lib.release_id LEFT JOIN ra ON ra.release_id = lib.release_id)
-       SELECT id FROM texts WHERE ${matches('lower(text)', p)}
-        ORDER BY ${ranked('title', p)} ${p.patterns.length ? `${scoreSql('text')} DESC,` : ''} lower(title), id LIMIT $2 OFFSET $3`,
-      searchValues(p),
-    )
-    return rows.map((r) => r.id)
+  /**
+   * Makes `library_search` match the library, unless it was made from `signature` already: the texts of
+   * every library artist, album and song, compared with the table's, changed rows written and gone ones
+   * deleted, in one transaction under an advisory lock (two servers syncing at once take turns; the second
+   * finds the work done). Returns whether it wrote.
+   */
+  async syncSearch(signature: string): Promise<boolean> {
+    const db = await this.pool.connect()
+    try {
+      await db.query('BEGIN')
+      await db.query(`SELECT pg_advisory_xact_lock(hashtext('library_search'))`)
+      const { rows } = await db.query<{ signature: string }>(`SELECT signature FROM library_search_state`)
+      if (rows[0]?.signature === signature) {
+        await db.query('ROLLBACK')
+        return false
+      }
+      await db.query(`CREATE TEMP TABLE library_search_fresh ON COMMIT DROP AS ${SEARCH_TEXTS}`)
+      await db.query(
+        `DELETE FROM library_search s WHERE NOT EXISTS (SELECT 1 FROM library_search_fresh f WHERE f.kind = s.kind AND f.id = s.id)`,
+      )
+      await db.query(
+        `INSERT INTO library_search (kind, id, title, text) SELECT kind, id, title, text FROM library_search_fresh
+         ON CONFLICT (kind, id) DO UPDATE SET title = EXCLUDED.title, text = EXCLUDED.text
+          WHERE (library_search.title, library_search.text) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.text)`,
+      )
+      await db.query(
+        `INSERT INTO library_search_state (signature) VALUES ($1)
+         ON CONFLICT (singleton) DO UPDATE SET signature = EXCLUDED.signature, synced_at = now()`,
+        [signature],
+      )
+      await db.query('COMMIT')
+      return true
+    } catch (err) {
+      await db.query('ROLLBACK')
+      throw err
+    } finally {
+      db.release()
+    }
   }
 
-  async searchSongs(p: SearchPage): Promise<number[]> {
+  /**
+   * One page of library ids of a kind matching a search, best first, from `library_search` (syncSearch). A
+   * row is a candidate when its text matches every one of `patterns` (regular expressions, one per query
+   * word: SearchPage), which its trigram index answers; candidates are ranked as the catalog's search ranks
+   * (scoreSql: trigram and word similarity against the query), by their own name or title first. No patterns
+   * lists every row by name, as clients that copy the whole library through search3 ask.
+   */
+  async search(kind: 'artist' | 'album' | 'song', p: SearchPage): Promise<number[]> {
+    const rank = p.patterns.length ? `${scoreSql('title')} DESC, ${scoreSql('text')} DESC,` : ''
     const { rows } = await this.db.query<{ id: number }>(
-      `WITH lib AS MATERIALIZED (SELECT t.id, t.title, t.release_id FROM audio_file af JOIN track t ON t.id = af.track_id WHERE af.status = 'ok'),
-            ta AS (SELECT c.track_id, string_agg(c.name, ' ' ORDER BY c.ord) AS names FROM track_artist c JOIN lib ON lib.id = c.track_id GROUP BY c.track_id),
-            ra AS (${releaseArtistNames}),
-            texts AS (SELECT lib.id, lib.title, concat_ws(' ', lib.title, r.title, ta.names, ra.names) AS text
-                        FROM lib JOIN release r ON r.id = lib.release_id LEFT JOIN ta ON ta.track_id = lib.id LEFT JOIN ra ON ra.release_id = lib.release_id)
-       SELECT id::float8 AS id FROM texts WHERE ${matches('lower(text)', p)}
-        ORDER BY ${ranked('title', p)} ${p.patterns.length ? `${scoreSql('text')} DESC,` : ''} lower(title), id LIMIT $2 OFFSET $3`,
-      searchValues(p),
+      `SELECT id::float8 AS id FROM library_search
+        WHERE kind = $4 AND ${['$1::text IS NOT NULL', ...p.patterns.map((_, i) => `text ~ $${i + 5}`)].join(' AND ')}
+        ORDER BY ${rank} lower(title), id LIMIT $2 OFFSET $3`,
+      [p.query, p.count, p.offset, kind, ...p.patterns],
     )
     return rows.map((r) => r.id)
   }
