@@ -105,7 +105,9 @@ export class LibraryService {
   private readonly library: LibraryRepository
   private readonly catalog: CatalogReadRepository
 
-  private checked: { at: number; sync: Promise<void> } | null = null
+  private checkedAt: number | null = null
+  private syncing: Promise<boolean> | null = null
+  private firstBuild: Promise<void> | null = null
 
   /** `searchCheckMs`: how long a search trusts that the search texts are current before looking again. */
   constructor(
@@ -267,19 +269,38 @@ export class LibraryService {
   }
 
   /**
-   * Makes the search texts match the library when it changed (LibraryRepository.syncSearch), looking at most
-   * once per `searchCheckMs` (default 2 s); searches meanwhile share one look.
+   * Keeps the search texts in step with the library (LibraryRepository.syncSearch), looking at most once per
+   * `searchCheckMs` (default 2 s). Only a search before the texts were ever made waits for them; when the
+   * library changed since, the search uses the texts as they are while they are made again in the
+   * background (answers are read from the live catalog, so an unlinked song is never answered): making them
+   * for 20,000 songs took seconds (docs/BENCHMARKS.md), and an audio import changes the library all along.
    */
-  private currentSearchTexts(): Promise<void> {
+  private async currentSearchTexts(): Promise<void> {
+    if (this.firstBuild) return this.firstBuild
     const now = performance.now()
-    if (this.checked && now - this.checked.at < (this.options.searchCheckMs ?? SEARCH_CHECK_MS))
-      return this.checked.sync
-    const sync = this.library
-      .signature()
-      .then(async (signature) => void (await this.library.syncSearch(signature)))
-    this.checked = { at: now, sync }
-    sync.catch(() => (this.checked = null)) // a failed look is not trusted
-    return sync
+    if (this.checkedAt !== null && now - this.checkedAt < (this.options.searchCheckMs ?? SEARCH_CHECK_MS))
+      return
+    this.checkedAt = now
+    const [signature, made] = await Promise.all([this.library.signature(), this.library.searchSignature()])
+    if (signature === made) return
+    const sync = (this.syncing ??= this.library.syncSearch(signature).finally(() => (this.syncing = null)))
+    const failed = () => (this.checkedAt = null) // retried by the next search
+    if (made !== null) return void sync.catch(failed)
+    // nothing to search before the texts were ever made: every search waits for the first
+    this.firstBuild ??= sync.then(
+      () => void (this.firstBuild = null),
+      (err) => {
+        this.firstBuild = null
+        failed()
+        throw err
+      },
+    )
+    return this.firstBuild
+  }
+
+  /** Makes the search texts now if they are missing or stale, in the background (the server's first request). */
+  warmSearch(): void {
+    this.currentSearchTexts().catch(() => (this.checkedAt = null))
   }
 
   /** The file to stream for a library song, with its MIME type. */

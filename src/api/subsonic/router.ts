@@ -63,6 +63,7 @@ function servicesFor(deps: SubsonicDeps): SubsonicServices {
       similarity: deps.similarity,
     }
     servicesByDb.set(deps.db, services)
+    services.library.warmSearch()
   }
   return services
 }

@@ -145,6 +145,10 @@ const ALBUM_ARTISTS = `
 const hasTag = (release: string, param: string) =>
   `(EXISTS (SELECT 1 FROM release_style s WHERE s.release_id = ${release} AND s.style = ${param}) OR EXISTS (SELECT 1 FROM release_genre g WHERE g.release_id = ${release} AND g.genre = ${param}))`
 
+/** An artist's name as credits spell it, for an artist the catalog lacks (a partial dump): never null. */
+const creditedName = (artistId: string) =>
+  `coalesce((SELECT min(x.name) FROM release_artist x WHERE x.artist_id = ${artistId}), (SELECT min(y.name) FROM track_artist y WHERE y.artist_id = ${artistId}), '')`
+
 /**
  * The search texts of the library (library_search's rows): artists by name; albums by title with their
  * main artists; songs by title with their album's title and their own and the release's artists. Artist
@@ -166,7 +170,7 @@ const SEARCH_TEXTS = `
   UNION ALL
   SELECT 'artist', artists.artist_id, n.name, lower(n.name)
     FROM artists CROSS JOIN LATERAL (SELECT coalesce((SELECT a.name FROM artist a WHERE a.id = artists.artist_id),
-                                                     (SELECT min(x.name) FROM release_artist x WHERE x.artist_id = artists.artist_id)) AS name) n`
+                                                     ${creditedName('artists.artist_id')}) AS name) n`
 
 export class LibraryRepository {
   private readonly db: Queryable
@@ -275,7 +279,7 @@ export class LibraryRepository {
   /** Every artist with an album in the library, with how many. */
   async artists(ids?: readonly number[]): Promise<LibraryArtistRow[]> {
     const { rows } = await this.db.query<LibraryArtistRow>(
-      `SELECT aa.artist_id AS id, coalesce(a.name, (SELECT min(x.name) FROM release_artist x WHERE x.artist_id = aa.artist_id)) AS name,
+      `SELECT aa.artist_id AS id, coalesce(a.name, ${creditedName('aa.artist_id')}) AS name,
               count(DISTINCT aa.release_id)::int AS albums
          FROM (${ALBUM_ARTISTS}) aa LEFT JOIN artist a ON a.id = aa.artist_id
         WHERE $1::int[] IS NULL OR aa.artist_id = ANY($1::int[])
@@ -374,6 +378,12 @@ export class LibraryRepository {
          FROM audio_file WHERE status = 'ok' AND track_id IS NOT NULL`,
     )
     return rows[0].s
+  }
+
+  /** The signature `library_search` was made from, null before it was ever made. */
+  async searchSignature(): Promise<string | null> {
+    const { rows } = await this.db.query<{ signature: string }>(`SELECT signature FROM library_search_state`)
+    return rows[0]?.signature ?? null
   }
 
   /**
