@@ -107,7 +107,7 @@ export class LibraryService {
 
   private checkedAt: number | null = null
   private syncing: Promise<boolean> | null = null
-  private firstBuild: Promise<void> | null = null
+  private checking: Promise<void> | null = null
 
   /** `searchCheckMs`: how long a search trusts that the search texts are current before looking again. */
   constructor(
@@ -275,27 +275,30 @@ export class LibraryService {
    * background (answers are read from the live catalog, so an unlinked song is never answered): making them
    * for 20,000 songs took seconds (docs/BENCHMARKS.md), and an audio import changes the library all along.
    */
-  private async currentSearchTexts(): Promise<void> {
-    if (this.firstBuild) return this.firstBuild
+  private currentSearchTexts(): Promise<void> {
+    // searches meanwhile share the look in flight (and the first making, which they must wait for)
+    if (this.checking) return this.checking
     const now = performance.now()
     if (this.checkedAt !== null && now - this.checkedAt < (this.options.searchCheckMs ?? SEARCH_CHECK_MS))
-      return
+      return Promise.resolve()
     this.checkedAt = now
+    this.checking = this.checkSearchTexts().finally(() => (this.checking = null))
+    return this.checking
+  }
+
+  private async checkSearchTexts(): Promise<void> {
     const [signature, made] = await Promise.all([this.library.signature(), this.library.searchSignature()])
     if (signature === made) return
     const sync = (this.syncing ??= this.library.syncSearch(signature).finally(() => (this.syncing = null)))
     const failed = () => (this.checkedAt = null) // retried by the next search
     if (made !== null) return void sync.catch(failed)
-    // nothing to search before the texts were ever made: every search waits for the first
-    this.firstBuild ??= sync.then(
-      () => void (this.firstBuild = null),
-      (err) => {
-        this.firstBuild = null
-        failed()
-        throw err
-      },
-    )
-    return this.firstBuild
+    // nothing to search before the texts were ever made: this look, and every search meanwhile, waits
+    try {
+      await sync
+    } catch (err) {
+      failed()
+      throw err
+    }
   }
 
   /** Makes the search texts now if they are missing or stale, in the background (the server's first request). */

@@ -10,6 +10,7 @@ import { cosineDistance } from '../../src/ml/embedding/pooling.ts'
 import { slerp } from '../../src/ml/mix/slerp.ts'
 import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
 import { AuthService } from '../../src/services/auth.service.ts'
+import { LibraryService } from '../../src/services/library.service.ts'
 import { ScrobbleService } from '../../src/services/scrobble.service.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { runCli } from '../support/cli.ts'
@@ -390,6 +391,29 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
   })
 
   describe('search3 follows the library', () => {
+    it('makes the search texts before the first search answers, even while a warm-up makes them', async () => {
+      await q(`DELETE FROM library_search; DELETE FROM library_search_state`)
+      const library = new LibraryService(t.db.pool)
+      library.warmSearch()
+      const all = {
+        artistCount: 0,
+        artistOffset: 0,
+        albumCount: 0,
+        albumOffset: 0,
+        songCount: 500,
+        songOffset: 0,
+      }
+      const [first, second] = await Promise.all([
+        library.search({ query: '', ...all }),
+        library.search({ query: '', ...all }),
+      ])
+      expect(first.songs.length).toBe(linked.length)
+      expect(second.songs.length).toBe(linked.length)
+      expect((await q(`SELECT count(*)::int AS n FROM library_search WHERE kind = 'song'`))[0].n).toBe(
+        linked.length,
+      )
+    })
+
     it('leaves out a track whose audio is unlinked, and finds it again once linked (the texts catch up within seconds)', async () => {
       const { song } = await client.getSong({ id: `tr-${linked[9]}` })
       const found = async () =>
