@@ -403,8 +403,12 @@ export class LibraryRepository {
         return false
       }
       await db.query(`CREATE TEMP TABLE library_search_fresh ON COMMIT DROP AS ${SEARCH_TEXTS}`)
+      await db.query(`ANALYZE library_search_fresh`)
+      // EXCEPT hashes or sorts both sides, whatever the planner guesses of the unanalysed temporary table
       await db.query(
-        `DELETE FROM library_search s WHERE NOT EXISTS (SELECT 1 FROM library_search_fresh f WHERE f.kind = s.kind AND f.id = s.id)`,
+        `DELETE FROM library_search s
+          USING (SELECT kind, id FROM library_search EXCEPT SELECT kind, id FROM library_search_fresh) gone
+          WHERE s.kind = gone.kind AND s.id = gone.id`,
       )
       await db.query(
         `INSERT INTO library_search (kind, id, title, text) SELECT kind, id, title, text FROM library_search_fresh
