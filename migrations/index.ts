@@ -15,8 +15,8 @@ import { SearchDictionary1765100000000 } from './1765100000000-search-dictionary
 import { SearchViews1765200000000 } from './1765200000000-search-views.ts'
 import { FinerSearchBands1765300000000 } from './1765300000000-finer-search-bands.ts'
 import { SearchWordIndexes1765400000000 } from './1765400000000-search-word-indexes.ts'
-import { PlaylistsAndPlays1765500000000 } from './1765500000000-playlists-and-plays.ts'
-import { LibrarySearch1765600000000 } from './1765600000000-library-search.ts'
+import { PlaylistsAndPlays1765900000000 } from './1765900000000-playlists-and-plays.ts'
+import { LibrarySearch1765900000100 } from './1765900000100-library-search.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -37,6 +37,6 @@ export const migrations = [
   SearchViews1765200000000,
   FinerSearchBands1765300000000,
   SearchWordIndexes1765400000000,
-  PlaylistsAndPlays1765500000000,
-  LibrarySearch1765600000000,
+  PlaylistsAndPlays1765900000000,
+  LibrarySearch1765900000100,
 ]

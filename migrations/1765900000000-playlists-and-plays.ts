@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm'
  * reads back to avoid what was just played. Revoking a key keeps its rows; deleting the key row drops them.
  * A track removed from the catalog leaves its playlists and plays (ON DELETE CASCADE), never dangling ids.
  */
-export class PlaylistsAndPlays1765500000000 implements MigrationInterface {
-  name = 'PlaylistsAndPlays1765500000000'
+export class PlaylistsAndPlays1765900000000 implements MigrationInterface {
+  name = 'PlaylistsAndPlays1765900000000'
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`

@@ -8,8 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm'
  * holds what it was made from): a search that built the texts of every library song for each query took
  * 0.9–1.3 s with 20,000 songs (docs/BENCHMARKS.md).
  */
-export class LibrarySearch1765600000000 implements MigrationInterface {
-  name = 'LibrarySearch1765600000000'
+export class LibrarySearch1765900000100 implements MigrationInterface {
+  name = 'LibrarySearch1765900000100'
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
