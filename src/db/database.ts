@@ -74,26 +74,22 @@ export const MIGRATION_LOCK_KEY = 0x64676d6967726174n
  * starting after an upgrade (scaled workers) would both run the same migration: the second to commit fails,
  * or a statement that cannot run twice (CREATE EXTENSION) fails outright. Every migrator holds one
  * session-level advisory lock for the whole run; a second one waits, then reads the migrations table
- * again and finds nothing left to do. The lock lives on a connection of its own (TypeORM runs the
- * migrations on another), and is released with that session if the process dies.
+ * again and finds nothing left to do. The lock and the migrations share one connection (a pool of one
+ * must not wait on itself), and the lock goes with the session if the process dies.
  */
 export async function migrate(db: Database): Promise<string[]> {
-  const lock = await db.pool.connect()
-  let broken: Error | undefined
+  const runner = db.dataSource.createQueryRunner()
   try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
     try {
-      const applied = await db.dataSource.runMigrations({ transaction: 'each' })
-      return applied.map((m) => m.name)
+      const executor = new MigrationExecutor(db.dataSource, runner)
+      executor.transaction = 'each'
+      return (await executor.executePendingMigrations()).map((m) => m.name)
     } finally {
-      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
     }
-  } catch (err) {
-    broken = err as Error
-    throw err
   } finally {
-    // a connection whose unlock failed may still hold the lock: destroy it rather than pool it
-    lock.release(broken)
+    await runner.release()
   }
 }
 

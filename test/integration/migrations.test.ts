@@ -15,15 +15,15 @@ describe('migrations on a server', () => {
     for (const c of cleanups.reverse()) await c()
   })
 
-  /** A fresh, unmigrated database and `n` independent connections to it (as `n` processes would have). */
-  async function freshDatabase(n: number): Promise<{ url: string; dbs: Database[] }> {
+  /** A fresh, unmigrated database and `n` independent pools of it (as `n` processes would have). */
+  async function freshDatabase(n: number, poolMax: number): Promise<{ url: string; dbs: Database[] }> {
     const scratch = await createScratchDatabase(ADMIN_URL, `discograph_mig_${process.pid}`)
     const dataDir = tmpDir()
     cleanups.push(async () => {
       await scratch.drop()
       fs.rmSync(dataDir, { recursive: true, force: true })
     })
-    const config = { ...loadConfig({}), dataDir, logLevel: 'silent' as const, dbPoolMax: 3, databaseUrl: scratch.url }
+    const config = { ...loadConfig({}), dataDir, logLevel: 'silent' as const, dbPoolMax: poolMax, databaseUrl: scratch.url }
     const dbs: Database[] = []
     for (let i = 0; i < n; i++) {
       const db = await openDatabase(config)
@@ -34,7 +34,8 @@ describe('migrations on a server', () => {
   }
 
   it('lets two concurrent migrators of a fresh database both succeed, applying each migration once', async () => {
-    const { dbs } = await freshDatabase(2)
+    // pools of one connection (DB_POOL_MAX=1): the lock and the migrations must share it
+    const { dbs } = await freshDatabase(2, 1)
     expect(await pendingMigrations(dbs[0])).toEqual(allNames)
     // reading what is pending created nothing
     expect((await dbs[0].pool.query(`SELECT to_regclass('typeorm_migrations') AS t`)).rows[0].t).toBeNull()
@@ -49,7 +50,7 @@ describe('migrations on a server', () => {
   })
 
   it('makes a migrator wait while another holds the migration lock', async () => {
-    const { url, dbs } = await freshDatabase(1)
+    const { url, dbs } = await freshDatabase(1, 3)
     const holder = new pg.Client({ connectionString: url })
     await holder.connect()
     cleanups.push(() => holder.end())
