@@ -40,7 +40,7 @@ export class MigrationsPendingError extends DiscographError {
   constructor(readonly pending: string[]) {
     super(
       `the database lacks ${pending.length} schema migration${pending.length === 1 ? '' : 's'} (${pending.join(', ')}); ` +
-        'run `discograph db migrate` first (over a loaded catalog it can take minutes)',
+        'run `discograph db migrate` first, or start `serve` or `worker` with --migrate (over a loaded catalog it can take minutes)',
     )
   }
 }
