@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrations } from '../../migrations/index.ts'
 import { pendingMigrations } from '../../src/db/database.ts'
 import { REPO_ROOT, runCli } from '../support/cli.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
@@ -9,7 +10,8 @@ import { createServerTestDatabase, type TestDatabase } from '../support/database
 describe('CLI commands against a server with a pending migration', () => {
   let t: TestDatabase
   let env: Record<string, string>
-  const last = 'SearchWordIndexes1765400000000'
+  // whichever migration is the newest: undone below
+  const last = new (migrations.at(-1)!)().name
 
   beforeAll(async () => {
     t = await createServerTestDatabase()
