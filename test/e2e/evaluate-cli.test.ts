@@ -56,7 +56,7 @@ describe('discograph evaluate', () => {
     const labels = lines.slice(2, 6).map((l) => l.split('|')[1].trim())
     expect(labels).toEqual(['random weights', 'track associations', 'artist associations', 'stack'])
     expect(r.stdout).toMatch(/- stack: track-b0 \+ artist-b0\./)
-    expect(r.stdout).toContain(`written: ${path.join(out, 'evaluation.md')}`)
+    expect(r.stdout).toContain(`written: ${path.join(out, 'retrieval.md')}, ${path.join(out, 'evaluation.md')}`)
 
     const report = JSON.parse(fs.readFileSync(path.join(out, 'evaluation.json'), 'utf8'))
     const row = (label: string) => report.rows.find((x: { label: string }) => x.label === label).results
