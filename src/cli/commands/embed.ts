@@ -30,7 +30,7 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
     )
     .option(
       '--search-transform <kind>',
-      'what search vectors are: whiten (centred, PCA-whitened; the default), center, or raw; refitted whenever vectors are written',
+      'what search vectors are: center (minus the library mean; the default), whiten (centred, PCA-whitened), or raw; refitted whenever vectors are written',
     )
     .option(
       '--whiten-dims <n>',
