@@ -97,6 +97,12 @@ export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, opt
     embedded = embedded.filter((t) => only.has(t))
   }
   const task = taskName(options.task)
+  const name = options.name ?? defaultProbeName(task, models.map((m) => m.name), space)
+  // training replaces a probe of the same name: never an imported one, whose scores come from its own graph
+  const existing = await repo.probe(name)
+  if (existing && isImportedProbe(existing)) {
+    throw new BadInputError(`probe ${name} is an imported ${probeKind(existing)} probe; choose another name`, '--name')
+  }
   const targets = await loadTargets(repo, options.task, embedded, options.top)
   if (targets.classes.length < 2) {
     throw new BadInputError(`${task} has ${targets.classes.length} class(es) among the ${embedded.length} embedded tracks; a probe needs two or more`, '--task')
@@ -136,11 +142,6 @@ export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, opt
       bestEpoch: trained.bestEpoch,
       validationLoss: trained.bestValLoss,
     })
-    const name = options.name ?? defaultProbeName(task, models.map((m) => m.name), space)
-    const existing = await repo.probe(name)
-    if (existing && isImportedProbe(existing)) {
-      throw new BadInputError(`probe ${name} is an imported ${probeKind(existing)} probe; choose another name`, '--name')
-    }
     const probesDir = path.join(config.dataDir, 'probes')
     // a fresh folder per training: a reader of the previous weights is never handed a half-replaced model
     const weightsPath = path.join(probesDir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${Date.now().toString(36)}`)
