@@ -2,6 +2,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toGlobalId } from '../../src/api/global-id.ts'
+import { jobHandlers } from '../../src/jobs/handlers/index.ts'
+import { JobQueue } from '../../src/jobs/queue.ts'
+import { JobWorker } from '../../src/jobs/worker.ts'
+import { createLogger } from '../../src/logger.ts'
+import { AuthService } from '../../src/services/auth.service.ts'
 import { featureStorePatchSource } from '../../src/audio/patch-source.ts'
 import { embedTracks } from '../../src/services/embedding.service.ts'
 import { ModelService } from '../../src/services/model.service.ts'
@@ -250,6 +255,48 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
       'discogs400@effnet  discogs400 (multi-label, 400 classes) on effnet backbone  model-output from discogs-effnet-bsdynamic-1.json (published: PR-AUC 0.20629, ROC-AUC 0.95417; not evaluated here)',
     )
     expect(list.stdout).toMatch(/mtg_jamendo_moodtheme@effnet {2}mtg_jamendo_moodtheme \(multi-label, 56 classes\) on effnet backbone {2}onnx-head from mtg_jamendo_moodtheme-discogs-effnet-1\.json/)
+  })
+
+  it('imports a head through the admin mutation: a job imports it and scores the tracks', async () => {
+    const file = path.join(dir, 'mood_happy-discogs-effnet-1.onnx')
+    writeTestOnnxGraph(file, { inputName: 'model/Placeholder', inputShape: ['N', 1280], outputs: [{ name: 'model/Softmax', dims: 2 }], seed: 5 })
+    writeJson(path.join(dir, 'mood_happy-discogs-effnet-1.json'), headMetadata(['happy', 'non_happy'], { name: 'Mood Happy', op: 'Softmax', output: 'model/Softmax' }))
+    const api = await startTestApi(t)
+    const queue = await JobQueue.start(t.db)
+    const worker = new JobWorker(queue, { db: t.db, config: t.config, logger: createLogger('silent') }, {
+      handlers: jobHandlers,
+      names: ['import-onnx-head'],
+      heartbeatSeconds: 0.5,
+      pollingIntervalSeconds: 0.5,
+    })
+    await worker.start()
+    try {
+      const admin = (await new AuthService(t.db.pool, { publicRead: true }).createKey('onnx-admin', 'admin')).key
+      const mutation = `mutation ($file: String!) { importOnnxHead(file: $file, model: "effnet") { id name state } }`
+      const anonymous = await api.gql(mutation, { file })
+      expect(anonymous.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED')
+      const queued = await api.gql(mutation, { file }, { authorization: `Bearer ${admin}` })
+      expect(queued.body.errors).toBeUndefined()
+      expect(queued.body.data.importOnnxHead).toMatchObject({ name: 'import-onnx-head', state: 'queued' })
+      const id = queued.body.data.importOnnxHead.id
+      let job = await queue.get(id)
+      for (const end = Date.now() + 120_000; job.state !== 'succeeded' && job.state !== 'failed' && Date.now() < end; job = await queue.get(id))
+        await new Promise((r) => setTimeout(r, 300))
+      expect(job.error).toBeNull()
+      expect(job.result).toMatchObject({ probe: 'mood_happy@effnet', created: true, predictions: linked.length })
+      const d = await api.data(`{ probes { name kind multiLabel classes predictions } }`)
+      expect(d.probes.find((p: { name: string }) => p.name === 'mood_happy@effnet')).toEqual({
+        name: 'mood_happy@effnet',
+        kind: 'onnx-head',
+        multiLabel: false,
+        classes: ['happy', 'non_happy'],
+        predictions: linked.length,
+      })
+    } finally {
+      await worker.stop()
+      await queue.stop()
+      await api.close()
+    }
   })
 
   it('refuses what does not fit, naming the file and what was expected, and writes nothing', async () => {
