@@ -69,6 +69,7 @@ export interface EmbedSummary {
     artists: number
     labels: number
   }[]
+  /** embedded: tracks encoded by this pass (new vectors, or only missing scores of imported probes) */
   tracks: { withAudio: number; embedded: number; skipped: number }
   /** Predictions written per imported probe of the model. */
   predictions: { probe: string; written: number }[]

@@ -17,7 +17,12 @@ import {
   type ColaModel,
   type ContrastiveSpec,
 } from '../ml/models/contrastive.ts'
-import { ESSENTIA_LICENCE, isEssentiaFile, predictionsOutput, readEssentiaMetadata } from '../ml/onnx/essentia-metadata.ts'
+import {
+  ESSENTIA_LICENCE,
+  isEssentiaFile,
+  predictionsOutput,
+  readEssentiaMetadata,
+} from '../ml/onnx/essentia-metadata.ts'
 import { essentiaAssociation } from '../ml/onnx/graph.ts'
 import { openOnnxGraph } from '../ml/onnx/onnx-encoder.ts'
 import type { ProbeRow } from '../db/repositories/probe.repository.ts'
@@ -225,7 +230,10 @@ export class ModelService {
     const { activations, ...plan } = graph.plan
     const withPredictor = async (imported: { model: ModelRow; created: boolean }): Promise<ImportedOnnx> =>
       activations && meta && metaFile
-        ? { ...imported, predictor: await saveModelOutputProbe(this.db.pool, imported.model, activations, metaFile, meta) }
+        ? {
+            ...imported,
+            predictor: await saveModelOutputProbe(this.db.pool, imported.model, activations, metaFile, meta),
+          }
         : imported
     const fingerprint = fileFingerprint(source)
     const existing = await this.models.byFingerprint(fingerprint)
@@ -285,7 +293,10 @@ export class ModelService {
       return graph.encoder
     }
     if (options.activations)
-      throw new ModelShapeError(`model ${m.name}`, 'only an imported ONNX graph has a class output of its own')
+      throw new ModelShapeError(
+        `model ${m.name}`,
+        'only an imported ONNX graph has a class output of its own',
+      )
     let model: ColaModel
     if (m.kind === 'random') {
       model = createContrastiveModel(m.config.spec as ContrastiveSpec)

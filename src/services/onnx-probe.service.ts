@@ -45,7 +45,11 @@ export interface ImportHeadOptions {
   name?: string
 }
 
-function metadataOf(file: string, given: string | undefined, field: string): { file: string; meta: EssentiaMetadata } {
+function metadataOf(
+  file: string,
+  given: string | undefined,
+  field: string,
+): { file: string; meta: EssentiaMetadata } {
   const metaFile = given ? path.resolve(given) : metadataBeside(file)
   if (!metaFile) {
     const beside = `${path.basename(file).replace(/\.onnx$/i, '')}.json`
@@ -69,7 +73,10 @@ function provenance(file: string, metaFile: string, meta: EssentiaMetadata, mode
 /** A probe of this name that an import may not replace: one trained here, or another kind. */
 function refuseReplacing(existing: ProbeRow | null, kind: ProbeKind, field: string): void {
   if (existing && probeKind(existing) !== kind) {
-    throw new BadInputError(`a probe named ${existing.name} exists (${probeKind(existing)}); choose another name`, field)
+    throw new BadInputError(
+      `a probe named ${existing.name} exists (${probeKind(existing)}); choose another name`,
+      field,
+    )
   }
 }
 
@@ -102,7 +109,11 @@ export async function saveModelOutputProbe(
     modelIds: [model.id],
     space: 'backbone',
     classes: meta.classes,
-    config: { source: ONNX_OUTPUT_SOURCE, output: output.name, ...provenance(String(model.config.source ?? model.weightsPath), metaFile, meta, model) },
+    config: {
+      source: ONNX_OUTPUT_SOURCE,
+      output: output.name,
+      ...provenance(String(model.config.source ?? model.weightsPath), metaFile, meta, model),
+    },
     metrics: {},
     weightsPath: model.weightsPath!,
   })
@@ -191,7 +202,10 @@ async function encoderFor(pool: pg.Pool, ref: string): Promise<ModelRow> {
     )
   }
   if (!model.dims.backbone) {
-    throw new BadInputError(`model ${model.name} has no backbone output for a head to read (it has ${Object.keys(model.dims).join(', ')})`, '--model')
+    throw new BadInputError(
+      `model ${model.name} has no backbone output for a head to read (it has ${Object.keys(model.dims).join(', ')})`,
+      '--model',
+    )
   }
   return model
 }
@@ -218,7 +232,10 @@ export async function openPatchScorers(pool: pg.Pool, model: ModelRow): Promise<
     for (const p of probes) {
       if (probeKind(p) !== 'onnx-head') continue
       if (fileFingerprint(p.weightsPath) !== p.config.fingerprint)
-        throw new ModelShapeError(p.weightsPath, `does not match probe ${p.name}'s fingerprint; import the head again`)
+        throw new ModelShapeError(
+          p.weightsPath,
+          `does not match probe ${p.name}'s fingerprint; import the head again`,
+        )
       const plan = p.config.plan as HeadPlan
       heads.set(
         p.id,
@@ -238,7 +255,9 @@ export async function openPatchScorers(pool: pg.Pool, model: ModelRow): Promise<
   const output = probes.find((p) => probeKind(p) === 'model-output')
   return {
     probes,
-    ...(output ? { activations: { output: String(output.config.output), classes: output.classes.length } } : {}),
+    ...(output
+      ? { activations: { output: String(output.config.output), classes: output.classes.length } }
+      : {}),
     needsBackbone: heads.size > 0,
     async score(out, rows) {
       const scores: Float32Array[] = []

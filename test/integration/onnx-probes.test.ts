@@ -15,9 +15,20 @@ import { predictionsFor, trainProbe } from '../../src/services/probe.service.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { runCli } from '../support/cli.ts'
 import { createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
-import { discogsStyles, encoderMetadata, headMetadata, JAMENDO_MOODS, writeJson } from '../support/essentia-metadata.ts'
+import {
+  discogsStyles,
+  encoderMetadata,
+  headMetadata,
+  JAMENDO_MOODS,
+  writeJson,
+} from '../support/essentia-metadata.ts'
 import { linkSynthAudio } from '../support/link-audio.ts'
-import { expectedHeadOutput, expectedTestOutput, writeTestOnnxGraph, type TestGraph } from '../support/onnx.ts'
+import {
+  expectedHeadOutput,
+  expectedTestOutput,
+  writeTestOnnxGraph,
+  type TestGraph,
+} from '../support/onnx.ts'
 
 /**
  * Pretrained taggers without training, end to end on a real server: a synthetic tiny catalog with audio in
@@ -81,7 +92,12 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
       )
     )[0]?.scores
   const count = async (probe: string) =>
-    (await q(`SELECT count(*)::int AS n FROM probe_prediction pp JOIN probe p ON p.id = pp.probe_id WHERE p.name = $1`, [probe]))[0].n
+    (
+      await q(
+        `SELECT count(*)::int AS n FROM probe_prediction pp JOIN probe p ON p.id = pp.probe_id WHERE p.name = $1`,
+        [probe],
+      )
+    )[0].n
 
   /** What Essentia would give: each patch through the graphs, then the mean over the track's patches. */
   async function expected(trackId: number): Promise<{ styles: Float64Array; moods: Float64Array }> {
@@ -109,11 +125,20 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
     return m
   }
 
-  it("imports discogs-effnet with its metadata: the model, and its 400-class output as a probe", async () => {
-    const r = await runCli(['models', 'import-onnx', encoderFile, '--name', 'effnet', '--metadata', encoderJson, '--json'], env)
+  it('imports discogs-effnet with its metadata: the model, and its 400-class output as a probe', async () => {
+    const r = await runCli(
+      ['models', 'import-onnx', encoderFile, '--name', 'effnet', '--metadata', encoderJson, '--json'],
+      env,
+    )
     expect(r.code, r.stderr).toBe(0)
     const m = JSON.parse(r.stdout)
-    expect(m).toMatchObject({ name: 'effnet', kind: 'onnx', association: 'style', dims: { backbone: 1280 }, created: true })
+    expect(m).toMatchObject({
+      name: 'effnet',
+      kind: 'onnx',
+      association: 'style',
+      dims: { backbone: 1280 },
+      created: true,
+    })
     expect(m.config.plan.activations).toBeUndefined()
     expect(m.predictor).toMatchObject({
       name: 'discogs400@effnet',
@@ -128,14 +153,24 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
         output: 'activations',
         models: ['effnet'],
         file: 'discogs-effnet-bsdynamic-1.onnx',
-        metadata: { file: 'discogs-effnet-bsdynamic-1.json', publishedMetrics: { 'ROC-AUC': 0.95417, 'PR-AUC': 0.20629 } },
+        metadata: {
+          file: 'discogs-effnet-bsdynamic-1.json',
+          publishedMetrics: { 'ROC-AUC': 0.95417, 'PR-AUC': 0.20629 },
+        },
       },
     })
     expect(m.predictor.config.licence).toMatch(/CC BY-NC-SA 4\.0/)
     // the same file and metadata again: the same model and probe
-    const again = await runCli(['models', 'import-onnx', encoderFile, '--name', 'effnet2', '--metadata', encoderJson, '--json'], env)
+    const again = await runCli(
+      ['models', 'import-onnx', encoderFile, '--name', 'effnet2', '--metadata', encoderJson, '--json'],
+      env,
+    )
     expect(again.code, again.stderr).toBe(0)
-    expect(JSON.parse(again.stdout)).toMatchObject({ id: m.id, created: false, predictor: { id: m.predictor.id } })
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      id: m.id,
+      created: false,
+      predictor: { id: m.predictor.id },
+    })
   })
 
   it("stores each embedded track's style scores: the mean over its patches of the graph's activations", async () => {
@@ -147,10 +182,18 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
       const want = await expected(track)
       expect(maxDiff(await stored('discogs400@effnet', track), want.styles)).toBeLessThan(1e-5)
       const p = (await predictionsFor(t.db, track, 'discogs400@effnet'))!
-      expect(p).toMatchObject({ probe: 'discogs400@effnet', task: 'discogs400', multiLabel: true, source: 'stored' })
+      expect(p).toMatchObject({
+        probe: 'discogs400@effnet',
+        task: 'discogs400',
+        multiLabel: true,
+        source: 'stored',
+      })
       expect(p.scores).toHaveLength(400)
       const best = want.styles.indexOf(Math.max(...want.styles))
-      expect(p.scores[0]).toEqual({ class: discogsStyles()[best], score: expect.closeTo(want.styles[best], 5) })
+      expect(p.scores[0]).toEqual({
+        class: discogsStyles()[best],
+        score: expect.closeTo(want.styles[best], 5),
+      })
     }
     // a repeated pass has nothing to do
     const again = await embedTracks(t.db, t.config, { model: 'effnet' })
@@ -173,14 +216,19 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
         source: 'onnx-head',
         plan: { input: 'embeddings', inputDims: 1280, output: 'activations', classes: 56, batch: null },
         models: ['effnet'],
-        metadata: { file: 'mtg_jamendo_moodtheme-discogs-effnet-1.json', embeddingModel: 'discogs-effnet-bs64-1' },
+        metadata: {
+          file: 'mtg_jamendo_moodtheme-discogs-effnet-1.json',
+          embeddingModel: 'discogs-effnet-bs64-1',
+        },
       },
     })
     expect(path.dirname(p.weightsPath)).toBe(path.join(t.config.dataDir, 'probes', 'onnx'))
     expect(await count('mtg_jamendo_moodtheme@effnet')).toBe(linked.length)
     expect(await count('discogs400@effnet')).toBe(linked.length)
     for (const track of [linked[1], linked[linked.length - 2]]) {
-      expect(maxDiff(await stored('mtg_jamendo_moodtheme@effnet', track), (await expected(track)).moods)).toBeLessThan(1e-5)
+      expect(
+        maxDiff(await stored('mtg_jamendo_moodtheme@effnet', track), (await expected(track)).moods),
+      ).toBeLessThan(1e-5)
     }
     const again = await runCli(['probe', 'import-onnx', headFile, '--model', 'effnet', '--json'], env)
     expect(again.code, again.stderr).toBe(0)
@@ -193,11 +241,20 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
       `DELETE FROM probe_prediction WHERE track_id = ANY($1) AND probe_id = (SELECT id FROM probe WHERE name = 'mtg_jamendo_moodtheme@effnet')`,
       [some],
     )
-    const predicted = await runCli(['probe', 'predict', '--probe', 'mtg_jamendo_moodtheme@effnet', '--json'], env)
+    const predicted = await runCli(
+      ['probe', 'predict', '--probe', 'mtg_jamendo_moodtheme@effnet', '--json'],
+      env,
+    )
     expect(predicted.code, predicted.stderr).toBe(0)
-    expect(JSON.parse(predicted.stdout)).toMatchObject({ probe: 'mtg_jamendo_moodtheme@effnet', tracks: 3, classes: 56 })
+    expect(JSON.parse(predicted.stdout)).toMatchObject({
+      probe: 'mtg_jamendo_moodtheme@effnet',
+      tracks: 3,
+      classes: 56,
+    })
     expect(await count('mtg_jamendo_moodtheme@effnet')).toBe(linked.length)
-    expect(maxDiff(await stored('mtg_jamendo_moodtheme@effnet', some[0]), (await expected(some[0])).moods)).toBeLessThan(1e-5)
+    expect(
+      maxDiff(await stored('mtg_jamendo_moodtheme@effnet', some[0]), (await expected(some[0])).moods),
+    ).toBeLessThan(1e-5)
 
     // tracks embedded later (here: their vectors and scores gone) get both from the next pass
     const later = linked.slice(-2)
@@ -228,23 +285,49 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
         { track: toGlobalId('Track', track) },
       )
       expect(d.probes).toEqual([
-        { name: 'discogs400@effnet', kind: 'model-output', task: 'discogs400', multiLabel: true, models: ['effnet'], classes: discogsStyles(), predictions: linked.length, metrics: {} },
-        { name: 'mtg_jamendo_moodtheme@effnet', kind: 'onnx-head', task: 'mtg_jamendo_moodtheme', multiLabel: true, models: ['effnet'], classes: JAMENDO_MOODS, predictions: linked.length, metrics: {} },
+        {
+          name: 'discogs400@effnet',
+          kind: 'model-output',
+          task: 'discogs400',
+          multiLabel: true,
+          models: ['effnet'],
+          classes: discogsStyles(),
+          predictions: linked.length,
+          metrics: {},
+        },
+        {
+          name: 'mtg_jamendo_moodtheme@effnet',
+          kind: 'onnx-head',
+          task: 'mtg_jamendo_moodtheme',
+          multiLabel: true,
+          models: ['effnet'],
+          classes: JAMENDO_MOODS,
+          predictions: linked.length,
+          metrics: {},
+        },
       ])
       const want = await expected(track)
       const moods = d.predictions
-      expect(moods).toMatchObject({ source: 'stored', probe: { name: 'mtg_jamendo_moodtheme@effnet', kind: 'onnx-head' } })
+      expect(moods).toMatchObject({
+        source: 'stored',
+        probe: { name: 'mtg_jamendo_moodtheme@effnet', kind: 'onnx-head' },
+      })
       expect(moods.scores).toHaveLength(56)
       for (const s of moods.scores) expect(s.score).toBeCloseTo(want.moods[JAMENDO_MOODS.indexOf(s.class)], 5)
-      expect(moods.scores.map((s: { score: number }) => s.score)).toEqual([...moods.scores.map((s: { score: number }) => s.score)].sort((a, b) => b - a))
+      expect(moods.scores.map((s: { score: number }) => s.score)).toEqual(
+        [...moods.scores.map((s: { score: number }) => s.score)].sort((a, b) => b - a),
+      )
       const styles = d.track.predictions
       expect(styles.scores[0].score).toBeCloseTo(Math.max(...want.styles), 5)
 
       // a track without stored scores has none: an imported probe cannot score a stored vector
       await q(`DELETE FROM probe_prediction WHERE track_id = $1`, [track])
-      const none = await api.data(`query ($track: ID!) { predictions(track: $track, probe: "discogs400@effnet") { source } }`, {
-        track: toGlobalId('Track', track),
-      })
+      const none = await api.data(
+        `query ($track: ID!) { predictions(track: $track, probe: "discogs400@effnet") { source } }`,
+        {
+          track: toGlobalId('Track', track),
+        },
+      )
       expect(none.predictions).toBeNull()
     } finally {
       await api?.close()
@@ -254,24 +337,39 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
     expect(list.stdout).toContain(
       'discogs400@effnet  discogs400 (multi-label, 400 classes) on effnet backbone  model-output from discogs-effnet-bsdynamic-1.json (published: PR-AUC 0.20629, ROC-AUC 0.95417; not evaluated here)',
     )
-    expect(list.stdout).toMatch(/mtg_jamendo_moodtheme@effnet {2}mtg_jamendo_moodtheme \(multi-label, 56 classes\) on effnet backbone {2}onnx-head from mtg_jamendo_moodtheme-discogs-effnet-1\.json/)
+    expect(list.stdout).toMatch(
+      /mtg_jamendo_moodtheme@effnet {2}mtg_jamendo_moodtheme \(multi-label, 56 classes\) on effnet backbone {2}onnx-head from mtg_jamendo_moodtheme-discogs-effnet-1\.json/,
+    )
   })
 
   it('imports a head through the admin mutation: a job imports it and scores the tracks', async () => {
     const file = path.join(dir, 'mood_happy-discogs-effnet-1.onnx')
-    writeTestOnnxGraph(file, { inputName: 'model/Placeholder', inputShape: ['N', 1280], outputs: [{ name: 'model/Softmax', dims: 2 }], seed: 5 })
-    writeJson(path.join(dir, 'mood_happy-discogs-effnet-1.json'), headMetadata(['happy', 'non_happy'], { name: 'Mood Happy', op: 'Softmax', output: 'model/Softmax' }))
+    writeTestOnnxGraph(file, {
+      inputName: 'model/Placeholder',
+      inputShape: ['N', 1280],
+      outputs: [{ name: 'model/Softmax', dims: 2 }],
+      seed: 5,
+    })
+    writeJson(
+      path.join(dir, 'mood_happy-discogs-effnet-1.json'),
+      headMetadata(['happy', 'non_happy'], { name: 'Mood Happy', op: 'Softmax', output: 'model/Softmax' }),
+    )
     const api = await startTestApi(t)
     const queue = await JobQueue.start(t.db)
-    const worker = new JobWorker(queue, { db: t.db, config: t.config, logger: createLogger('silent') }, {
-      handlers: jobHandlers,
-      names: ['import-onnx-head'],
-      heartbeatSeconds: 0.5,
-      pollingIntervalSeconds: 0.5,
-    })
+    const worker = new JobWorker(
+      queue,
+      { db: t.db, config: t.config, logger: createLogger('silent') },
+      {
+        handlers: jobHandlers,
+        names: ['import-onnx-head'],
+        heartbeatSeconds: 0.5,
+        pollingIntervalSeconds: 0.5,
+      },
+    )
     await worker.start()
     try {
-      const admin = (await new AuthService(t.db.pool, { publicRead: true }).createKey('onnx-admin', 'admin')).key
+      const admin = (await new AuthService(t.db.pool, { publicRead: true }).createKey('onnx-admin', 'admin'))
+        .key
       const mutation = `mutation ($file: String!) { importOnnxHead(file: $file, model: "effnet") { id name state } }`
       const anonymous = await api.gql(mutation, { file })
       expect(anonymous.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED')
@@ -280,10 +378,18 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
       expect(queued.body.data.importOnnxHead).toMatchObject({ name: 'import-onnx-head', state: 'queued' })
       const id = queued.body.data.importOnnxHead.id
       let job = await queue.get(id)
-      for (const end = Date.now() + 120_000; job.state !== 'succeeded' && job.state !== 'failed' && Date.now() < end; job = await queue.get(id))
+      for (
+        const end = Date.now() + 120_000;
+        job.state !== 'succeeded' && job.state !== 'failed' && Date.now() < end;
+        job = await queue.get(id)
+      )
         await new Promise((r) => setTimeout(r, 300))
       expect(job.error).toBeNull()
-      expect(job.result).toMatchObject({ probe: 'mood_happy@effnet', created: true, predictions: linked.length })
+      expect(job.result).toMatchObject({
+        probe: 'mood_happy@effnet',
+        created: true,
+        predictions: linked.length,
+      })
       const d = await api.data(`{ probes { name kind multiLabel classes predictions } }`)
       expect(d.probes.find((p: { name: string }) => p.name === 'mood_happy@effnet')).toEqual({
         name: 'mood_happy@effnet',
@@ -308,25 +414,36 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
     }
     // through the CLI: the metadata names 50 classes, the head scores 56
     const wrongK = writeJson(path.join(dir, 'fifty.json'), headMetadata(JAMENDO_MOODS.slice(0, 50)))
-    expect(await fail(['probe', 'import-onnx', headFile, '--model', 'effnet', '--metadata', wrongK])).toContain(
+    expect(
+      await fail(['probe', 'import-onnx', headFile, '--model', 'effnet', '--metadata', wrongK]),
+    ).toContain(
       `discograph: ${headFile}: no output for the 50 classes of fifty.json: expected a float32 [N, 50] output for them; the outputs are activations float32 [batch_size, 56]`,
     )
     // no metadata beside the head, none given
     const bare = path.join(dir, 'bare', 'genre_discogs400-discogs-effnet-1.onnx')
     fs.mkdirSync(path.dirname(bare))
-    writeTestOnnxGraph(bare, { inputName: 'embeddings', inputShape: ['N', 1280], outputs: [{ name: 'activations', dims: 400, sigmoid: true }] })
+    writeTestOnnxGraph(bare, {
+      inputName: 'embeddings',
+      inputShape: ['N', 1280],
+      outputs: [{ name: 'activations', dims: 400, sigmoid: true }],
+    })
     expect(await fail(['probe', 'import-onnx', bare, '--model', 'effnet'])).toContain(
       `discograph: --metadata: ${bare} needs its metadata JSON for the names of its classes (Essentia publishes genre_discogs400-discogs-effnet-1.json beside each model); give it with --metadata`,
     )
     // the same errors from the services (the CLI prints their messages)
-    const head = (file: string, options: Parameters<typeof importOnnxHead>[3]) => importOnnxHead(t.db, t.config, file, options)
+    const head = (file: string, options: Parameters<typeof importOnnxHead>[3]) =>
+      importOnnxHead(t.db, t.config, file, options)
     const moodsJson = path.join(dir, 'mtg_jamendo_moodtheme-discogs-effnet-1.json')
     await expect(head(bare, { model: 'effnet', metadata: path.join(dir, 'missing.json') })).rejects.toThrow(
       `${path.join(dir, 'missing.json')}: no such metadata file`,
     )
     // a head for other embeddings
     const narrow = path.join(dir, 'narrow.onnx')
-    writeTestOnnxGraph(narrow, { inputName: 'model/Placeholder', inputShape: ['N', 200], outputs: [{ name: 'model/Softmax', dims: 56 }] })
+    writeTestOnnxGraph(narrow, {
+      inputName: 'model/Placeholder',
+      inputShape: ['N', 200],
+      outputs: [{ name: 'model/Softmax', dims: 56 }],
+    })
     await expect(head(narrow, { model: 'effnet', metadata: moodsJson })).rejects.toThrow(
       `${narrow}: input model/Placeholder must be a float32 [N, 1280] tensor (the 1280-d backbone embeddings of model effnet), it is float32 [N, 200]`,
     )
@@ -334,16 +451,22 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
     await expect(head(headFile, { model: 'effnet-v2' })).rejects.toThrow(
       '--model: no model effnet-v2; import the encoder the head was trained on first (discograph models import-onnx discogs-effnet-bsdynamic-1.onnx --name effnet-v2)',
     )
-    await q(`INSERT INTO model (name, kind, dims, fingerprint) VALUES ('mine', 'trained', '{"backbone": 1280}', 'sha256:mine')`)
+    await q(
+      `INSERT INTO model (name, kind, dims, fingerprint) VALUES ('mine', 'trained', '{"backbone": 1280}', 'sha256:mine')`,
+    )
     await expect(head(headFile, { model: 'mine' })).rejects.toThrow(
       '--model: model mine is a trained model; a head reads the embeddings of the imported encoder it was trained on',
     )
     // an encoder whose metadata counts other classes than its output has
-    await expect(new ModelService(t.db, t.config).importOnnx(encoderFile, { name: 'x', metadata: moodsJson })).rejects.toThrow(
+    await expect(
+      new ModelService(t.db, t.config).importOnnx(encoderFile, { name: 'x', metadata: moodsJson }),
+    ).rejects.toThrow(
       `${encoderFile}: no output for the 56 classes of mtg_jamendo_moodtheme-discogs-effnet-1.json: expected a float32 [N, 56] output beside the embeddings; the outputs are activations float32 [N, 400], embeddings float32 [N, 1280]`,
     )
     // a probe trained here may not replace an imported one, nor an import another kind of probe
-    await expect(trainProbe(t.db, t.config, { models: ['effnet'], task: 'styles', name: 'discogs400@effnet' })).rejects.toThrow(
+    await expect(
+      trainProbe(t.db, t.config, { models: ['effnet'], task: 'styles', name: 'discogs400@effnet' }),
+    ).rejects.toThrow(
       '--name: probe discogs400@effnet is an imported model-output probe; choose another name',
     )
     await expect(head(headFile, { model: 'effnet', name: 'discogs400@effnet' })).rejects.toThrow(

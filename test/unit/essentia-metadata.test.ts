@@ -51,7 +51,9 @@ describe("Essentia's model metadata", () => {
   it('names the task as Essentia names the head, and the encoder by its class count', () => {
     const meta = parse('x.json', { classes: discogsStyles() })
     expect(essentiaTaskName('/m/genre_discogs400-discogs-effnet-1.json', meta)).toBe('genre_discogs400')
-    expect(essentiaTaskName('mtg_jamendo_moodtheme-discogs-effnet-1.json', meta)).toBe('mtg_jamendo_moodtheme')
+    expect(essentiaTaskName('mtg_jamendo_moodtheme-discogs-effnet-1.json', meta)).toBe(
+      'mtg_jamendo_moodtheme',
+    )
     expect(essentiaTaskName('discogs-effnet-bsdynamic-1.json', meta)).toBe('discogs400')
     expect(essentiaTaskName('discogs-effnet-bs64-1.json', meta)).toBe('discogs400')
     expect(essentiaTaskName('my-tagger-3.json', meta)).toBe('my-tagger')
@@ -63,7 +65,9 @@ describe("Essentia's model metadata", () => {
       /^h\.json: classes: .*\(expected Essentia's model metadata: a "classes" list of names, in output order\)$/,
     )
     expect(message(() => parse('h.json', { classes: [] }))).toMatch(/^h\.json: classes: lists no classes/)
-    expect(message(() => parse('h.json', { classes: ['a', 'a'] }))).toMatch(/^h\.json: classes: names a class twice/)
+    expect(message(() => parse('h.json', { classes: ['a', 'a'] }))).toMatch(
+      /^h\.json: classes: names a class twice/,
+    )
     expect(message(() => parse('h.json', { classes: ['a', 3] }))).toMatch(/^h\.json: classes\.1: /)
     expect(message(() => parse('h.json', { classes: ['a'], schema: { outputs: [{ shape: [1] }] } }))).toMatch(
       /^h\.json: schema\.outputs\.0\.name: /,

@@ -85,7 +85,9 @@ describe('reading an ONNX graph interface', () => {
   it("finds the encoder's class output by the metadata's class count, whatever it is called", () => {
     const acts = { classes: 400, from: 'discogs-effnet-bsdynamic-1.json' }
     expect(
-      planOnnxGraph('f.onnx', [mel], [out('activations', 400), out('embeddings', 1280)], { activations: acts }),
+      planOnnxGraph('f.onnx', [mel], [out('activations', 400), out('embeddings', 1280)], {
+        activations: acts,
+      }),
     ).toEqual({
       input: 'melspectrogram',
       batch: null,
@@ -110,7 +112,9 @@ describe('reading an ONNX graph interface', () => {
     ).toBe('activations')
     expect(() =>
       planOnnxGraph('f.onnx', [mel], [out('a', 400), out('b', 400), out('e', 1280)], { activations: acts }),
-    ).toThrow(/f\.onnx: several \[N, 400\] outputs could score the 400 classes of discogs-effnet-bsdynamic-1\.json \(a, b\)/)
+    ).toThrow(
+      /f\.onnx: several \[N, 400\] outputs could score the 400 classes of discogs-effnet-bsdynamic-1\.json \(a, b\)/,
+    )
     expect(() =>
       planOnnxGraph('f.onnx', [mel], [out('activations', 400), out('e', 1280)], {
         activations: { classes: 56, from: 'moods.json' },
@@ -121,7 +125,12 @@ describe('reading an ONNX graph interface', () => {
   })
 
   it("reads a classifier head's interface: [N, D] in, [N, classes] out", () => {
-    const options = { classes: 56, inputDims: 1280, inputFrom: "model effnet's backbone", classesFrom: 'moods.json' }
+    const options = {
+      classes: 56,
+      inputDims: 1280,
+      inputFrom: "model effnet's backbone",
+      classesFrom: 'moods.json',
+    }
     const head = (dims: number | string) => ({ ...out('embeddings', dims) })
     expect(planHeadGraph('h.onnx', [head(1280)], [out('PartitionedCall:0', 56)], options)).toEqual({
       input: 'embeddings',
@@ -131,7 +140,12 @@ describe('reading an ONNX graph interface', () => {
       batch: null,
     })
     expect(
-      planHeadGraph('h.onnx', [{ ...head(1280), shape: [64, 1280] }], [out('dense', 100), out('act', 56)], options),
+      planHeadGraph(
+        'h.onnx',
+        [{ ...head(1280), shape: [64, 1280] }],
+        [out('dense', 100), out('act', 56)],
+        options,
+      ),
     ).toMatchObject({ output: 'act', batch: 64 })
     expect(() => planHeadGraph('h.onnx', [head(512)], [out('a', 56)], options)).toThrow(
       "h.onnx: input embeddings must be a float32 [N, 1280] tensor (model effnet's backbone), it is float32 [N, 512]",
@@ -206,7 +220,12 @@ describe('ONNX graphs through onnxruntime-node', () => {
       const x = patches(70, 5)
       const y = await graph.encoder.encode(x, 70, ['backbone'], { activations: true })
       const logits = expectedTestOutput(g, 'activations', x, 70, 400)
-      expect(maxDiff(y.activations!, logits.map((v) => 1 / (1 + Math.exp(-v))))).toBeLessThan(1e-5)
+      expect(
+        maxDiff(
+          y.activations!,
+          logits.map((v) => 1 / (1 + Math.exp(-v))),
+        ),
+      ).toBeLessThan(1e-5)
       expect(maxDiff(y.backbone!, expectedTestOutput(g, 'embeddings', x, 70, 1280))).toBeLessThan(1e-5)
       expect((await graph.encoder.encode(x, 70, ['backbone'])).activations).toBeUndefined()
     } finally {
@@ -223,12 +242,25 @@ describe('ONNX graphs through onnxruntime-node', () => {
     const options = { classes: 56, inputDims: 1280, inputFrom: 'the backbone', classesFrom: 'moods.json' }
     const rng = new SeededRandom(11)
     const x = Float32Array.from({ length: 70 * 1280 }, () => rng.next() - 0.5)
-    for (const shape of [['N', 1280], [64, 1280]] as const) {
+    for (const shape of [
+      ['N', 1280],
+      [64, 1280],
+    ] as const) {
       const file = path.join(dir, `head-${shape[0]}.onnx`)
-      const g = writeTestOnnxGraph(file, { inputName: 'embeddings', inputShape: [...shape], outputs: [{ name: 'activations', dims: 56, sigmoid: true }] })
+      const g = writeTestOnnxGraph(file, {
+        inputName: 'embeddings',
+        inputShape: [...shape],
+        outputs: [{ name: 'activations', dims: 56, sigmoid: true }],
+      })
       const head = await openOnnxHead(file, options)
       try {
-        expect(head.plan).toEqual({ input: 'embeddings', inputDims: 1280, output: 'activations', classes: 56, batch: shape[0] === 64 ? 64 : null })
+        expect(head.plan).toEqual({
+          input: 'embeddings',
+          inputDims: 1280,
+          output: 'activations',
+          classes: 56,
+          batch: shape[0] === 64 ? 64 : null,
+        })
         const y = await head.score(x, 70)
         expect(maxDiff(y, expectedHeadOutput(g, 'activations', x, 70, 56, true))).toBeLessThan(1e-5)
         await expect(head.score(x.subarray(0, 100), 1)).rejects.toThrow(/expected 1 rows of 1280 values/)
@@ -237,22 +269,36 @@ describe('ONNX graphs through onnxruntime-node', () => {
       }
     }
     const hidden = path.join(dir, 'head-hidden.onnx')
-    writeTestOnnxGraph(hidden, { inputName: 'e', inputShape: ['N', 1280], outputs: [{ name: 'p', dims: 56, hideWidth: true }] })
+    writeTestOnnxGraph(hidden, {
+      inputName: 'e',
+      inputShape: ['N', 1280],
+      outputs: [{ name: 'p', dims: 56, hideWidth: true }],
+    })
     const h = await openOnnxHead(hidden, options)
     expect(h.plan.output).toBe('p')
     await h.dispose()
 
     const wrongK = path.join(dir, 'head-k.onnx')
-    writeTestOnnxGraph(wrongK, { inputName: 'e', inputShape: ['N', 1280], outputs: [{ name: 'p', dims: 50, sigmoid: true }] })
+    writeTestOnnxGraph(wrongK, {
+      inputName: 'e',
+      inputShape: ['N', 1280],
+      outputs: [{ name: 'p', dims: 50, sigmoid: true }],
+    })
     expect(await openOnnxHead(wrongK, options).catch((e: Error) => e.message)).toBe(
       `${wrongK}: no output for the 56 classes of moods.json: expected a float32 [N, 56] output for them; the outputs are p float32 [N, 50]`,
     )
     const wrongD = path.join(dir, 'head-d.onnx')
-    writeTestOnnxGraph(wrongD, { inputName: 'e', inputShape: ['N', 512], outputs: [{ name: 'p', dims: 56, sigmoid: true }] })
+    writeTestOnnxGraph(wrongD, {
+      inputName: 'e',
+      inputShape: ['N', 512],
+      outputs: [{ name: 'p', dims: 56, sigmoid: true }],
+    })
     expect(await openOnnxHead(wrongD, options).catch((e: Error) => e.message)).toBe(
       `${wrongD}: input e must be a float32 [N, 1280] tensor (the backbone), it is float32 [N, 512]`,
     )
-    expect(await openOnnxHead(path.join(dir, 'nope.onnx'), options).catch((e: Error) => e.message)).toMatch(/nope\.onnx: no such file/)
+    expect(await openOnnxHead(path.join(dir, 'nope.onnx'), options).catch((e: Error) => e.message)).toMatch(
+      /nope\.onnx: no such file/,
+    )
   })
 
   it('pads a fixed-batch graph (bs64) and drops the padding rows', async () => {

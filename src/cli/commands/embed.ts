@@ -67,5 +67,6 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
             `${s.artists} artist and ${s.labels} label centroids`,
         )
       }
+      for (const p of summary.predictions) console.log(`  probe ${p.probe}: ${p.written} tracks scored`)
     })
 }

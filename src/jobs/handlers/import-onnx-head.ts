@@ -12,13 +12,20 @@ export const importOnnxHeadHandler: JobHandler<'import-onnx-head'> = async (payl
     metadata: payload.metadata,
     name: payload.name,
   })
-  ctx.log('info', `${created ? 'imported' : 'already imported:'} probe ${probe.name} (${probe.classes.length} classes)`)
+  ctx.log(
+    'info',
+    `${created ? 'imported' : 'already imported:'} probe ${probe.name} (${probe.classes.length} classes)`,
+  )
   let predictions: number | undefined
   if (payload.predict ?? true) {
     const summary = await predictAll(ctx.db, probe.name, {
       config: ctx.config,
       signal: ctx.signal,
-      onProgress: (done, total) => ctx.progress({ fraction: total ? done / total : undefined, message: `scored ${done}/${total} tracks` }),
+      onProgress: (done, total) =>
+        ctx.progress({
+          fraction: total ? done / total : undefined,
+          message: `scored ${done}/${total} tracks`,
+        }),
     })
     predictions = summary.tracks
     ctx.log('info', `probe ${probe.name}: scored ${summary.tracks} tracks`)

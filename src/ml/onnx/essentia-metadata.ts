@@ -43,7 +43,11 @@ const metadataSchema = z.object({
       sample_rate: z.number().optional(),
       algorithm: z.string().optional(),
       embedding_model: z
-        .object({ algorithm: z.string().optional(), model_name: z.string().optional(), link: z.string().optional() })
+        .object({
+          algorithm: z.string().optional(),
+          model_name: z.string().optional(),
+          link: z.string().optional(),
+        })
         .nullable()
         .optional(),
     })
@@ -51,7 +55,9 @@ const metadataSchema = z.object({
   schema: z
     .object({ inputs: z.array(tensorSchema).optional(), outputs: z.array(tensorSchema).optional() })
     .optional(),
-  dataset: z.object({ name: z.string().optional(), metrics: z.record(z.string(), z.number()).optional() }).optional(),
+  dataset: z
+    .object({ name: z.string().optional(), metrics: z.record(z.string(), z.number()).optional() })
+    .optional(),
 })
 
 export type EssentiaMetadata = z.infer<typeof metadataSchema>

@@ -100,7 +100,11 @@ export function planOnnxGraph(
     if (!vectors.includes(o))
       throw new ModelShapeError(file, `output ${o.name} is ${describe([o])}, not a float32 [N, D] embedding`)
     const space = options.space ?? (dimsOf(o) === PROJECTION_DIMS ? 'projection' : 'backbone')
-    const plan: OnnxPlan = { input: input.name, batch, outputs: { [space]: { name: o.name, dims: dimsOf(o) } } }
+    const plan: OnnxPlan = {
+      input: input.name,
+      batch,
+      outputs: { [space]: { name: o.name, dims: dimsOf(o) } },
+    }
     return withActivations(file, plan, outputs, vectors, options)
   }
 

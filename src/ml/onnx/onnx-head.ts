@@ -26,10 +26,17 @@ export async function openOnnxHead(
   try {
     const inputs = session.inputMetadata.map(valueInfo)
     let outputs = session.outputMetadata.map(valueInfo)
-    const open = outputs.some((o) => o.isTensor && !(o.shape?.length === 2 && typeof o.shape[1] === 'number' && o.shape[1] > 0))
+    const open = outputs.some(
+      (o) => o.isTensor && !(o.shape?.length === 2 && typeof o.shape[1] === 'number' && o.shape[1] > 0),
+    )
     if (open) {
       // check the input first: a trial run needs it right, and its error is the one to report
-      planHeadGraph(file, inputs, [{ name: '_', isTensor: true, type: 'float32', shape: ['N', options.classes] }], options)
+      planHeadGraph(
+        file,
+        inputs,
+        [{ name: '_', isTensor: true, type: 'float32', shape: ['N', options.classes] }],
+        options,
+      )
       outputs = await dryRun(file, session, ort.Tensor, inputs[0], options.inputDims, outputs)
     }
     const plan = planHeadGraph(file, inputs, outputs, options)
@@ -81,7 +88,10 @@ function headScorer(file: string, session: InferenceSession, T: typeof Tensor, p
       const result = await session.run({ [plan.input]: new T('float32', batch, [n, d]) }, [plan.output])
       const t = result[plan.output] as Tensor
       if (t.dims.length !== 2 || t.dims[0] !== n || t.dims[1] !== k)
-        throw new ModelShapeError(file, `output ${plan.output} came back as [${t.dims.join(', ')}], expected [${n}, ${k}]`)
+        throw new ModelShapeError(
+          file,
+          `output ${plan.output} came back as [${t.dims.join(', ')}], expected [${n}, ${k}]`,
+        )
       out.set((t.data as Float32Array).subarray(0, m * k), i * k)
       t.dispose()
     }

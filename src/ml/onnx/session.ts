@@ -19,7 +19,10 @@ export function valueInfo(m: InferenceSession.ValueMetadata): ValueInfo {
 }
 
 /** A session over `file`, or a ModelShapeError naming the file when it is missing or not a loadable graph. */
-export async function openSession(file: string, threads = 0): Promise<{ session: InferenceSession; ort: Ort }> {
+export async function openSession(
+  file: string,
+  threads = 0,
+): Promise<{ session: InferenceSession; ort: Ort }> {
   if (!fs.existsSync(file)) throw new ModelShapeError(file, 'no such file')
   const o = await loadOrt()
   try {
