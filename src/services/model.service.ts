@@ -27,7 +27,7 @@ import { essentiaAssociation } from '../ml/onnx/graph.ts'
 import { openOnnxGraph } from '../ml/onnx/onnx-encoder.ts'
 import type { ProbeRow } from '../db/repositories/probe.repository.ts'
 import { saveModelOutputProbe } from './onnx-probe.service.ts'
-import { latestCheckpoint } from '../ml/training/checkpoints.ts'
+import { disposeCheckpoint, latestCheckpoint } from '../ml/training/checkpoints.ts'
 import { ENCODER_SIZES, modelForRun } from './training.service.ts'
 
 /**
@@ -194,8 +194,7 @@ export class ModelService {
       return row
     } finally {
       model.dispose()
-      disposeAll(ckpt.model)
-      ckpt.optimizer.forEach((o) => o.tensor.dispose())
+      disposeCheckpoint(ckpt)
     }
   }
 

@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
-import { openDatabase, migrate } from '../../db/database.ts'
 import { TrainingRunRepository } from '../../db/repositories/training-run.repository.ts'
 import { BadInputError, DiscographError } from '../../errors.ts'
-import type { CliContext } from '../context.ts'
+import { withDatabase, type CliContext } from '../context.ts'
 
 const CLI = path.resolve(import.meta.dirname, '../../../bin/discograph.js')
 
@@ -31,14 +30,8 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /** The training run's state, read before deciding whether to train, resume or skip. */
-async function runStatus(ctx: CliContext, name: string): Promise<string | null> {
-  const db = await openDatabase(ctx.config)
-  try {
-    await migrate(db)
-    return (await new TrainingRunRepository(db.pool).get(name))?.status ?? null
-  } finally {
-    await db.close()
-  }
+function runStatus(ctx: CliContext, name: string): Promise<string | null> {
+  return withDatabase(ctx, async (db) => (await new TrainingRunRepository(db.pool).get(name))?.status ?? null)
 }
 
 export function registerDemoCommand(program: Command, ctx: () => CliContext): void {
@@ -63,6 +56,10 @@ export function registerDemoCommand(program: Command, ctx: () => CliContext): vo
       const probeName = `demo-styles-${o.size}`
       const started = performance.now()
       const step = (n: number, what: string) => console.error(`\n[${n}/6] ${what}  (${((performance.now() - started) / 1000).toFixed(0)} s)`)
+
+      // The demo sets a database up, so it migrates a server's too, through `db migrate` (the other steps
+      // would stop at pending migrations there); the embedded database migrates at each step's start.
+      if (c.config.databaseUrl) await run(['db', 'migrate'], env)
 
       step(1, `synthetic catalog with audio in ${world}`)
       if (fs.existsSync(path.join(world, 'manifest.csv'))) console.error('already there')
