@@ -11,7 +11,7 @@ import { featureStorePatchSource } from '../../src/audio/patch-source.ts'
 import { embedTracks } from '../../src/services/embedding.service.ts'
 import { ModelService } from '../../src/services/model.service.ts'
 import { importOnnxHead } from '../../src/services/onnx-probe.service.ts'
-import { predictionsFor, trainProbe } from '../../src/services/probe.service.ts'
+import { predictAll, predictionsFor, trainProbe } from '../../src/services/probe.service.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { runCli } from '../support/cli.ts'
 import { createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
@@ -255,6 +255,20 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
     expect(
       maxDiff(await stored('mtg_jamendo_moodtheme@effnet', some[0]), (await expected(some[0])).moods),
     ).toBeLessThan(1e-5)
+
+    // the same for the model's own output (as after importing the model's metadata once it had embedded)
+    await q(
+      `DELETE FROM probe_prediction WHERE track_id = ANY($1) AND probe_id = (SELECT id FROM probe WHERE name = 'discogs400@effnet')`,
+      [some.slice(0, 2)],
+    )
+    expect(await predictAll(t.db, 'discogs400@effnet', { config: t.config })).toMatchObject({
+      tracks: 2,
+      classes: 400,
+    })
+    expect(
+      maxDiff(await stored('discogs400@effnet', some[1]), (await expected(some[1])).styles),
+    ).toBeLessThan(1e-5)
+    await expect(predictAll(t.db, 'discogs400@effnet')).rejects.toThrow(/needs the configuration/)
 
     // tracks embedded later (here: their vectors and scores gone) get both from the next pass
     const later = linked.slice(-2)
