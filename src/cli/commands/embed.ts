@@ -79,5 +79,6 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
             `(${s.search.refit ? `fitted on ${s.search.fittedOn} vectors in ${s.search.seconds.toFixed(1)} s` : 'kept'})`,
         )
       }
+      for (const p of summary.predictions) console.log(`  probe ${p.probe}: ${p.written} tracks scored`)
     })
 }
