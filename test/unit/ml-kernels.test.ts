@@ -266,6 +266,18 @@ describe('fused ops match the composed tfjs ops', () => {
     await compare((x) => swish(x), [[4, 32, 24, 40]], 52, 2e-4, true, 300) // parallel
   })
 
+  it('a NaN input stays NaN through swish and batch norm (a bad input must not become a plausible vector)', async () => {
+    await tf.setBackend('native')
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 4 * 16 }, (_, i) => (i % 5 === 0 ? NaN : i / 10)), [2, 3, 4, 16])
+    const bn = { gamma: tf.ones([16]), beta: tf.zeros([16]), movingMean: tf.variable(tf.zeros([16]), false), movingVariance: tf.variable(tf.ones([16]), false) }
+    const [s, b] = [swish(x), batchNormAct(x, bn, options('swish', false))]
+    for (const y of [s, b]) {
+      const v = y.dataSync()
+      x.dataSync().forEach((xi, i) => expect(Number.isNaN(v[i]), `element ${i}`).toBe(Number.isNaN(xi)))
+    }
+    tf.dispose([x, s, b, ...Object.values(bn)])
+  })
+
   it('batch norm with swish whose affine part reaches far below −88: training (value and gradients) and inference', async () => {
     const state = bnState(40)
     const train: Fn = (x, g, b) => batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options('swish', true))
