@@ -127,7 +127,13 @@ export async function embedTracks(
           const bad = firstNonFiniteRow(pending.get(s)!)
           if (bad) {
             const track = await new AudioFileRepository(db.pool).describeTrack(bad.row.trackId)
-            throw new NonFiniteEmbeddingError(model.name, s, { id: bad.row.trackId, ...track }, bad.index, bad.value)
+            throw new NonFiniteEmbeddingError(
+              model.name,
+              s,
+              { id: bad.row.trackId, ...track },
+              bad.index,
+              bad.value,
+            )
           }
         }
         for (const s of spaces) {

@@ -52,29 +52,46 @@ describe('embedding never stores a non-finite vector (real server)', () => {
       )
     ).map((r) => Number(r.track_id))
   const describeTrack = async (trackId: number) =>
-    (await q(`SELECT t.title, af.path FROM track t JOIN audio_file af ON af.track_id = t.id WHERE t.id = $1`, [trackId]))[0]
+    (
+      await q(
+        `SELECT t.title, af.path FROM track t JOIN audio_file af ON af.track_id = t.id WHERE t.id = $1`,
+        [trackId],
+      )
+    )[0]
 
   it('a batch with one NaN projection writes nothing of the batch, in either space, and names model, track and file', async () => {
     // The 6th track's first patch: its projection row gets a NaN, its backbone row stays finite.
     const victim = linked[5]
     const store = new FeatureStore(t.config.dataDir)
-    const [{ sha256, n_frames: nFrames }] = await q(`SELECT sha256, n_frames FROM audio_file WHERE track_id = $1`, [victim])
+    const [{ sha256, n_frames: nFrames }] = await q(
+      `SELECT sha256, n_frames FROM audio_file WHERE track_id = $1`,
+      [victim],
+    )
     const marker = new Float32Array(PATCH_FRAMES * MEL_BANDS)
     store.readPatchInto(sha256, nFrames, 0, 62, marker)
     store.close()
     const open = ModelService.prototype.openEncoder
-    vi.spyOn(ModelService.prototype, 'openEncoder').mockImplementation(async function (this: ModelService, m) {
+    vi.spyOn(ModelService.prototype, 'openEncoder').mockImplementation(async function (
+      this: ModelService,
+      m,
+    ) {
       return spoilProjection(await open.call(this, m), marker)
     })
 
-    const error = await embedTracks(t.db, t.config, { model: 'random-tiny', writeEvery: 4, batch: 1 }).catch((e) => e)
+    const error = await embedTracks(t.db, t.config, { model: 'random-tiny', writeEvery: 4, batch: 1 }).catch(
+      (e) => e,
+    )
     expect(error).toBeInstanceOf(NonFiniteEmbeddingError)
     const { title, path } = await describeTrack(victim)
     expect(error.message).toBe(
       `model random-tiny gave track ${victim} ${JSON.stringify(title)} (${path}) a projection vector with NaN at dimension 0; ` +
         'nothing of this batch was written',
     )
-    expect(error).toMatchObject({ model: 'random-tiny', space: 'projection', track: { id: victim, title, path } })
+    expect(error).toMatchObject({
+      model: 'random-tiny',
+      space: 'projection',
+      track: { id: victim, title, path },
+    })
     // Tracks are embedded in id order, one patch per forward pass, written 4 at a time: the first batch is
     // in, the victim's (5–8) is not,
     // not even its finite backbone vectors.

@@ -42,7 +42,13 @@ export interface RealMusicCatalog {
 export function writeRealMusicCatalog(
   out: string,
   files: readonly string[],
-  options: { artists: number; labels?: number; idBase?: number; date?: string; durations?: Map<string, number> },
+  options: {
+    artists: number
+    labels?: number
+    idBase?: number
+    date?: string
+    durations?: Map<string, number>
+  },
 ): RealMusicCatalog {
   const base = options.idBase ?? 910_000_000
   const nLabels = options.labels ?? Math.max(1, Math.ceil(options.artists / 2))
@@ -78,7 +84,8 @@ export function writeRealMusicCatalog(
       manifest.push(`"${path.relative(out, link).replace(/"/g, '""')}",${id},${position}`)
       releaseOf.set(file, id)
       const seconds = options.durations?.get(file)
-      const duration = seconds === undefined ? '<duration/>' : `<duration>${formatDuration(seconds)}</duration>`
+      const duration =
+        seconds === undefined ? '<duration/>' : `<duration>${formatDuration(seconds)}</duration>`
       return `<track><position>${position}</position><title>${escapeText(path.basename(file, path.extname(file)))}</title>${duration}</track>`
     })
     return [
