@@ -34,6 +34,17 @@ export class DatabaseSetupError extends DiscographError {
   readonly code = 'DATABASE_SETUP'
 }
 
+/** A server database whose schema lacks migrations this code needs; only `db migrate` (or `--migrate`) applies them. */
+export class MigrationsPendingError extends DiscographError {
+  readonly code = 'MIGRATIONS_PENDING'
+  constructor(readonly pending: string[]) {
+    super(
+      `the database lacks ${pending.length} schema migration${pending.length === 1 ? '' : 's'} (${pending.join(', ')}); ` +
+        'run `discograph db migrate` first, or start `serve` or `worker` with --migrate (over a loaded catalog it can take minutes)',
+    )
+  }
+}
+
 /** A capability that is briefly out of service (search while an import rebuilds its views); try again later. */
 export class UnavailableError extends DiscographError {
   readonly code = 'UNAVAILABLE'

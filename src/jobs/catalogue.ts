@@ -22,6 +22,8 @@ export const jobPayloads = {
     model: z.string().min(1),
     space: z.enum(['backbone', 'projection', 'both']).optional(),
     batch: z.number().int().min(1).max(4096).optional(),
+    searchTransform: z.enum(['raw', 'center', 'whiten']).optional(),
+    whitenDims: z.number().int().min(1).max(4096).optional(),
   }),
   'train-probe': z.object({
     models: z.array(z.string().min(1)).min(1),

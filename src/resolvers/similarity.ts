@@ -73,6 +73,14 @@ async function prediction(ctx: SimilarityContext, trackId: number, probe: string
 
 export const similarityResolvers = {
   Model: {
+    retrieval: (m: ModelRow) => {
+      const r = m.metrics.retrieval as { spaces?: Record<string, unknown> } | undefined
+      if (!r || typeof r !== 'object') return null
+      return {
+        ...r,
+        spaces: Object.entries(r.spaces ?? {}).map(([space, v]) => ({ ...(v as object), space: space.toUpperCase() })),
+      }
+    },
     embedded: async (m: ModelRow & { embedded?: ModelSummary['embedded'] }, _: unknown, ctx: SimilarityContext) =>
       m.embedded ?? (await ctx.models.list()).find((x) => x.id === m.id)?.embedded ?? {},
     trainingRun: async (m: ModelRow, _: unknown, ctx: SimilarityContext) => {

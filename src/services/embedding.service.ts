@@ -16,6 +16,8 @@ import { firstNonFiniteRow } from '../ml/embedding/finite.ts'
 import { EMBEDDING_SPACES, type PatchEncoder } from '../ml/embedding/patch-encoder.ts'
 import { TrackPooler } from '../ml/embedding/pooling.ts'
 import { ModelService } from './model.service.ts'
+import { checkTransformChoice, DEFAULT_SEARCH_TRANSFORM, refitSearchVectors, type SearchTransformChoice } from './search-vectors.ts'
+import { SearchVectorRepository } from '../db/repositories/search-vector.repository.ts'
 
 /**
  * `discograph embed`: one vector per track with audio, per model and space — the mean of the track's patch
@@ -45,10 +47,17 @@ export interface EmbedOptions {
   /** TensorFlow.js backend for trained and random models */
   backend?: string
   hnsw?: HnswOptions
+  /**
+   * The transform search vectors get (default: the one (model, space) already has, else
+   * DEFAULT_SEARCH_TRANSFORM). Refitted whenever vectors were written, or when this differs from the stored one.
+   */
+  searchTransform?: { kind?: string; dims?: number }
   logger?: Logger
   signal?: AbortSignal
   onProgress?(p: EmbedProgress): void
 }
+
+export type EmbeddingSummarySpace = EmbedSummary['spaces'][number]
 
 export interface EmbedSummary {
   model: { id: number; name: string; kind: string }
@@ -59,6 +68,8 @@ export interface EmbedSummary {
     total: number
     index: 'built' | 'kept'
     indexSeconds: number
+    /** the search transform: refitted in this pass, or kept */
+    search: { kind: string; dims: number; fittedOn: number; refit: boolean; seconds: number }
     artists: number
     labels: number
   }[]
@@ -185,16 +196,32 @@ export async function embedTracks(
       await flush()
     }
 
-    const result: EmbedSummary['spaces'] = []
+    const result: EmbeddingSummarySpace[] = []
+    const searchRepo = new SearchVectorRepository(db.pool)
+    const asked = options.searchTransform?.kind || options.searchTransform?.dims !== undefined
     for (const s of spaces) {
       const dims = model.dims[s]!
+      const stored = await searchRepo.transform(model.id, s)
+      const choice: SearchTransformChoice = asked
+        ? checkTransformChoice(options.searchTransform?.kind, options.searchTransform?.dims)
+        : stored && stored.kind !== 'raw'
+          ? { kind: stored.kind, dims: stored.kind === 'whiten' ? stored.outDims : undefined }
+          : DEFAULT_SEARCH_TRANSFORM
+      const differs = !stored || stored.kind !== choice.kind || (choice.kind === 'whiten' && choice.dims !== stored.outDims)
+      // A pass that wrote vectors moves the library's mean; a pass stopped between its writes and this refit
+      // left vectors without a search vector: both refit, as does asking for another transform.
+      const refit = written[s] > 0 || differs || (await searchRepo.missingCount(model.id, s)) > 0
+      const search = refit
+        ? { ...(await refitSearchVectors(db, model.id, s, choice)), refit: true }
+        : { kind: stored!.kind, outDims: stored!.outDims, fittedOn: stored!.fittedOn, seconds: 0, refit: false }
+      if (refit) options.logger?.info({ model: model.name, space: s, ...search }, 'search transform fitted')
       const t0 = performance.now()
-      const built = await repo.ensureIndex(model.id, s, dims, options.hnsw)
+      const built = await repo.ensureIndex(model.id, s, search.outDims, options.hnsw)
       const indexSeconds = (performance.now() - t0) / 1000
       const total = await repo.count(model.id, s)
       let centroids = await repo.centroidCounts(model.id, s)
       // After a crash between loading and this point the counts may be stale: any change, or none at all, recomputes.
-      if (written[s] > 0 || built || (!centroids.artists && !centroids.labels))
+      if (written[s] > 0 || built || refit || (!centroids.artists && !centroids.labels))
         centroids = await repo.recomputeCentroids(model.id, s)
       result.push({
         space: s,
@@ -203,6 +230,7 @@ export async function embedTracks(
         total,
         index: built ? 'built' : 'kept',
         indexSeconds,
+        search: { kind: search.kind, dims: search.outDims, fittedOn: search.fittedOn, refit: search.refit, seconds: search.seconds },
         ...centroids,
       })
     }

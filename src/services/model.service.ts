@@ -19,7 +19,7 @@ import {
 } from '../ml/models/contrastive.ts'
 import { essentiaAssociation } from '../ml/onnx/graph.ts'
 import { openOnnxGraph } from '../ml/onnx/onnx-encoder.ts'
-import { latestCheckpoint } from '../ml/training/checkpoints.ts'
+import { disposeCheckpoint, latestCheckpoint } from '../ml/training/checkpoints.ts'
 import { ENCODER_SIZES, modelForRun } from './training.service.ts'
 
 /**
@@ -176,8 +176,7 @@ export class ModelService {
       return row
     } finally {
       model.dispose()
-      disposeAll(ckpt.model)
-      ckpt.optimizer.forEach((o) => o.tensor.dispose())
+      disposeCheckpoint(ckpt)
     }
   }
 

@@ -38,6 +38,7 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
       ['ingest', 'discogs', world],
       ['ingest', 'audio', path.join(world, 'audio'), '--manifest', path.join(world, 'manifest.csv')],
       ['embed', '--model', 'random-tiny'],
+      ['evaluate', '--retrieval-only'],
       ['probe', 'train', '--model', 'random-tiny', '--task', 'styles', '--name', 'ui-styles'],
     ]) {
       const r = await runCli(args, env)
@@ -95,6 +96,9 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     expect(scores.length).toBeGreaterThan(3)
     for (const s of scores) expect(s >= 0 && s <= 1).toBe(true)
     expect([...scores].sort((a, b) => b - a)).toEqual(scores)
+    // the model is chosen with its measured retrieval beside it
+    const option = await page.$eval('select[name="model"] option', (o) => o.textContent ?? '')
+    expect(option).toMatch(/^random-tiny — style P@10 \d+% \(\d+\.\d× chance; no-learning baseline \d+\.\d×\)$/)
     await page.waitForSelector('#predicted .pill')
     const before = await page.$$eval('#similar-table tr', (rows) => rows.length)
     await page.check('input[name="excludeSameLabel"]')

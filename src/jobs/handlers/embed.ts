@@ -11,6 +11,7 @@ export const embedHandler: JobHandler<'embed'> = async (payload, ctx) => {
     model: payload.model,
     space: payload.space,
     batch: payload.batch,
+    searchTransform: { kind: payload.searchTransform, dims: payload.whitenDims },
     logger: ctx.logger,
     signal: ctx.signal,
     onProgress: (p) =>
