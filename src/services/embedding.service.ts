@@ -8,10 +8,12 @@ import {
   type HnswOptions,
 } from '../db/repositories/embedding.repository.ts'
 import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.ts'
+import { AudioFileRepository } from '../db/repositories/audio-file.repository.ts'
 import { ProbeRepository } from '../db/repositories/probe.repository.ts'
-import { BadInputError } from '../errors.ts'
+import { BadInputError, NonFiniteEmbeddingError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { initBackend } from '../ml/engine/backend.ts'
+import { firstNonFiniteRow } from '../ml/embedding/finite.ts'
 import { EMBEDDING_SPACES, type PatchEncoder } from '../ml/embedding/patch-encoder.ts'
 import { TrackPooler } from '../ml/embedding/pooling.ts'
 import { ModelService } from './model.service.ts'
@@ -162,6 +164,20 @@ export async function embedTracks(
       let finishedSinceFlush = 0
       const counts = new Map<number, number>()
       const flush = async () => {
+        // Every space's rows are checked before any is written: a bad vector fails its batch whole.
+        for (const s of spaces) {
+          const bad = firstNonFiniteRow(pending.get(s)!)
+          if (bad) {
+            const track = await new AudioFileRepository(db.pool).describeTrack(bad.row.trackId)
+            throw new NonFiniteEmbeddingError(
+              model.name,
+              s,
+              { id: bad.row.trackId, ...track },
+              bad.index,
+              bad.value,
+            )
+          }
+        }
         for (const s of spaces) {
           const rows = pending.get(s)!
           if (rows.length) written[s] += await repo.write(model.id, s, rows)
