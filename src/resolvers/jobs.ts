@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import type { JobRow, JobState } from '../db/repositories/job.repository.ts'
+import type { JobKey, JobRow, JobState } from '../db/repositories/job.repository.ts'
 import { TrainingRunRepository, type TrainingRunRow } from '../db/repositories/training-run.repository.ts'
 import { BadInputError } from '../errors.ts'
 import type { JobName, JobPayload } from '../jobs/catalogue.ts'
@@ -33,8 +33,15 @@ export function toRun(r: TrainingRunRow) {
   return { ...r, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null }
 }
 
+/** A page ends at a job's exact creation time (to the microsecond) and id: jobs created together share the time. */
 function cursorOf(j: JobRow): string {
-  return Buffer.from(j.createdAt.toISOString()).toString('base64url')
+  return Buffer.from(`${j.createdAtExact}|${j.id}`).toString('base64url')
+}
+
+function keyOfCursor(cursor: string): JobKey {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
+  if (!m) throw new BadInputError('is not a cursor of this list', 'after')
+  return { createdAt: m[1], id: m[2] }
 }
 
 function enqueue<N extends JobName>(ctx: JobsContext, name: N, payload: JobPayload<N>) {
@@ -64,11 +71,9 @@ async function* watch<T>(load: () => Promise<T | null>, fingerprint: (v: T) => s
 export const jobsResolvers = {
   Query: {
     jobs: async (_: unknown, a: { first: number; after?: string; state?: JobState }, ctx: JobsContext) => {
-      ctx.auth.assertCanRead(ctx.viewer)
+      ctx.auth.assertAdmin(ctx.viewer)
       if (a.first < 1 || a.first > 100) throw new BadInputError('must be between 1 and 100', 'first')
-      const before = a.after ? new Date(Buffer.from(a.after, 'base64url').toString()) : undefined
-      if (before && Number.isNaN(before.getTime())) throw new BadInputError('is not a cursor of this list', 'after')
-      const rows = await ctx.jobs.list({ state: a.state, limit: a.first + 1, before })
+      const rows = await ctx.jobs.list({ state: a.state, limit: a.first + 1, ...(a.after ? { after: keyOfCursor(a.after) } : {}) })
       const page = rows.slice(0, a.first)
       return {
         edges: page.map((j) => ({ cursor: cursorOf(j), node: toJob(j) })),
@@ -76,7 +81,7 @@ export const jobsResolvers = {
       }
     },
     job: async (_: unknown, a: { id: string }, ctx: JobsContext) => {
-      ctx.auth.assertCanRead(ctx.viewer)
+      ctx.auth.assertAdmin(ctx.viewer)
       const j = await ctx.jobs.jobs.get(a.id)
       return j && toJob(j)
     },
@@ -115,7 +120,7 @@ export const jobsResolvers = {
   Subscription: {
     jobProgress: {
       subscribe: (_: unknown, a: { id: string }, ctx: JobsContext) => {
-        ctx.auth.assertCanRead(ctx.viewer)
+        ctx.auth.assertAdmin(ctx.viewer)
         return (async function* () {
           for await (const j of watch(
             () => ctx.jobs.jobs.get(a.id),

@@ -20,6 +20,8 @@ export interface JobRow {
   cancelRequested: boolean
   createdBy: string | null
   createdAt: Date
+  /** `created_at` to the microsecond (a Date keeps milliseconds): where a page of jobs ends, with `id`. */
+  createdAtExact: string
   startedAt: Date | null
   heartbeatAt: Date | null
   finishedAt: Date | null
@@ -27,10 +29,16 @@ export interface JobRow {
 
 const columns = `id, name, payload, state, progress, rate, rate_unit AS "rateUnit", eta_s AS "etaS", message, log,
   result, error, attempts, worker, cancel_requested AS "cancelRequested", created_by AS "createdBy",
-  created_at AS "createdAt", started_at AS "startedAt", heartbeat_at AS "heartbeatAt", finished_at AS "finishedAt"`
+  created_at AS "createdAt", to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAtExact", started_at AS "startedAt", heartbeat_at AS "heartbeatAt", finished_at AS "finishedAt"`
 
 /** Keeps at most this many recent log lines per job: enough to see what it is doing, bounded in size. */
 export const JOB_LOG_LINES = 50
+
+/** Where a page of jobs ended: the last job's exact creation time and id (jobs created together share the time). */
+export interface JobKey {
+  createdAt: string
+  id: string
+}
 
 /** All SQL on the `job` table. */
 export class JobRepository {
@@ -40,6 +48,15 @@ export class JobRepository {
     await this.pool.query(
       `INSERT INTO job (id, name, payload, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
       [id, name, JSON.stringify(payload), createdBy ?? null],
+    )
+  }
+
+  /** Several jobs in one statement (so they share one `created_at`, as jobs created in one transaction do). */
+  async createMany(jobs: { id: string; name: string; payload: unknown; createdBy?: string }[]): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO job (id, name, payload, created_by)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[]) ON CONFLICT (id) DO NOTHING`,
+      [jobs.map((j) => j.id), jobs.map((j) => j.name), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.createdBy ?? null)],
     )
   }
 
@@ -53,13 +70,14 @@ export class JobRepository {
     return rows
   }
 
-  async list(filter: { state?: JobState; name?: string; limit: number; before?: Date }): Promise<JobRow[]> {
+  /** Newest first, ties by id; `after` is where the previous page ended (keyset: deep pages cost what the first does). */
+  async list(filter: { state?: JobState; name?: string; limit: number; after?: JobKey }): Promise<JobRow[]> {
     const { rows } = await this.pool.query(
       `SELECT ${columns} FROM job
         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR name = $2)
-          AND ($3::timestamptz IS NULL OR created_at < $3)
-        ORDER BY created_at DESC LIMIT $4`,
-      [filter.state ?? null, filter.name ?? null, filter.before ?? null, filter.limit],
+          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+        ORDER BY created_at DESC, id DESC LIMIT $5`,
+      [filter.state ?? null, filter.name ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? null, filter.limit],
     )
     return rows
   }
