@@ -19,7 +19,14 @@ function problemOf(s: string, invalidUtf8: boolean): string | null {
 }
 
 /** The first bad string in a JSON-like value, with its path (`.field`, `[index]`). */
-function badInValue(v: unknown, where: string, invalidUtf8: boolean): { where: string; problem: string } | null {
+interface BadString {
+  where: string
+  problem: string
+  /** the variable it came in, if any */
+  variable?: string
+}
+
+function badInValue(v: unknown, where: string, invalidUtf8: boolean): BadString | null {
   if (typeof v === 'string') {
     const problem = problemOf(v, invalidUtf8)
     return problem ? { where, problem } : null
@@ -40,14 +47,16 @@ function badInValue(v: unknown, where: string, invalidUtf8: boolean): { where: s
   return null
 }
 
-function badInLiteral(node: ValueNode, where: string, variables: Record<string, unknown>, invalidUtf8: boolean): { where: string; problem: string } | null {
+function badInLiteral(node: ValueNode, where: string, variables: Record<string, unknown>, invalidUtf8: boolean): BadString | null {
   switch (node.kind) {
     case Kind.STRING: {
       const problem = problemOf(node.value, invalidUtf8)
       return problem ? { where, problem } : null
     }
-    case Kind.VARIABLE:
-      return badInValue(variables[node.name.value], `${where} ($${node.name.value})`, invalidUtf8)
+    case Kind.VARIABLE: {
+      const bad = badInValue(variables[node.name.value], where, invalidUtf8)
+      return bad && { ...bad, variable: node.name.value }
+    }
     case Kind.LIST:
       for (let i = 0; i < node.values.length; i++) {
         const bad = badInLiteral(node.values[i], `${where}[${i}]`, variables, invalidUtf8)
@@ -67,7 +76,8 @@ function badInLiteral(node: ValueNode, where: string, variables: Record<string, 
 
 /**
  * The first argument of the document holding a string PostgreSQL would refuse, as a BAD_USER_INPUT error
- * naming the field and argument (`search(query)`, `releases(filter.styles[1])`), or null.
+ * naming the field and argument (`search(query)`, `releases(filter.styles[1])`) and the variable it came
+ * in, or null.
  */
 export function badStringArgument(document: DocumentNode, variables: Record<string, unknown>, options: { invalidUtf8?: boolean } = {}): GraphQLError | null {
   let found: GraphQLError | null = null
@@ -75,7 +85,8 @@ export function badStringArgument(document: DocumentNode, variables: Record<stri
     for (const arg of args ?? []) {
       const bad = badInLiteral(arg.value, arg.name.value, variables, options.invalidUtf8 ?? false)
       if (bad) {
-        found = new GraphQLError(`${owner}(${bad.where}): ${bad.problem}`, { nodes: [arg], extensions: { code: 'BAD_USER_INPUT', argument: arg.name.value, http: { status: 400 } } })
+        const from = bad.variable ? `, from $${bad.variable}` : ''
+        found = new GraphQLError(`${owner}(${bad.where}): ${bad.problem}${from}`, { nodes: [arg], extensions: { code: 'BAD_USER_INPUT', argument: arg.name.value, http: { status: 400 } } })
         return
       }
     }
