@@ -11,6 +11,7 @@ import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer } from 'ws'
 import type { Config } from '../config/config.ts'
+import { changeFeedFor } from '../db/change-feed.ts'
 import { pendingMigrations, type Database } from '../db/database.ts'
 import { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
 import { CountingQueryable } from '../db/sql.ts'
@@ -184,6 +185,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const { db, config, logger, queue } = deps
   const auth = new AuthService(db.pool, { publicRead: config.publicRead, metricsToken: config.metricsToken, urlSigningSecret: config.urlSigningSecret })
   const playback = new AudioPlaybackService(db.pool)
+  // one LISTEN connection for every subscription of this server (opened at the first)
+  const changes = changeFeedFor(db)
   const runs = new TrainingRunRepository(db.pool)
   const metrics = createMetrics(db.pool)
   const similarity = new SimilarityService(db, deps.similarityOptions)
@@ -195,7 +198,7 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const contextFor = (viewer: Viewer): ApiContext => {
     const sql = new CountingQueryable(db.pool, db.kind === 'server')
     const signedUrl = (path: string) => auth.signedUrl(path, viewer)
-    return { viewer, auth, jobs: queue, runs, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, signedUrl }
+    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, signedUrl }
   }
 
   // Subscriptions: the caller is settled once per connection (a browser's WebSocket cannot send headers, so
@@ -392,6 +395,9 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     url: `http://${shownHost}:${port}`,
     port,
     // Drains in-flight requests (Apollo's drain plugin closes idle keep-alive sockets, then waits).
-    close: () => apollo.stop(),
+    close: async () => {
+      await apollo.stop()
+      await changes.close()
+    },
   }
 }

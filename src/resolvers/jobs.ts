@@ -5,6 +5,7 @@ import { BadInputError } from '../errors.ts'
 import type { JobName, JobPayload } from '../jobs/catalogue.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
+import { JOB_CHANNEL, type ChangeFeed, type ChangeWait } from '../db/change-feed.ts'
 
 /** What the jobs module needs in the GraphQL context. */
 export interface JobsContext {
@@ -12,6 +13,8 @@ export interface JobsContext {
   auth: AuthService
   jobs: JobQueue
   runs: TrainingRunRepository
+  /** When watched rows change (NOTIFY on a server, polling on the embedded database). */
+  changes: ChangeFeed
 }
 
 export const jobsTypeDefs = fs.readFileSync(new URL('../schema/jobs.graphql', import.meta.url), 'utf8')
@@ -50,21 +53,33 @@ function enqueue<N extends JobName>(ctx: JobsContext, name: N, payload: JobPaylo
 }
 
 /**
- * Changes of a row, polled from the database: a worker may run on another machine, so the database is the
- * only place every server can watch. Ends when `done` says so.
+ * Changes of a row, read from the database: a worker may run on another machine, so the database is the
+ * only place every server can watch. With `changes`, the row is read again when it changes (and at the
+ * latest after `waitMs`); without, every POLL_MS. Ends when `done` says so.
  */
-async function* watch<T>(load: () => Promise<T | null>, fingerprint: (v: T) => string, done: (v: T) => boolean): AsyncGenerator<T> {
+async function* watch<T>(
+  load: () => Promise<T | null>,
+  fingerprint: (v: T) => string,
+  done: (v: T) => boolean,
+  changes?: { watch: () => ChangeWait; waitMs: number },
+): AsyncGenerator<T> {
   let last = ''
   for (;;) {
-    const v = await load()
-    if (!v) return
-    const f = fingerprint(v)
-    if (f !== last) {
-      last = f
-      yield v
+    // registered before the read, so that a change between the read and the wait still wakes it
+    const wait = changes?.watch()
+    try {
+      const v = await load()
+      if (!v) return
+      const f = fingerprint(v)
+      if (f !== last) {
+        last = f
+        yield v
+      }
+      if (done(v)) return
+      await (wait ? wait.next(changes!.waitMs) : new Promise((r) => setTimeout(r, POLL_MS)))
+    } finally {
+      wait?.close()
     }
-    if (done(v)) return
-    await new Promise((r) => setTimeout(r, POLL_MS))
   }
 }
 
@@ -126,6 +141,7 @@ export const jobsResolvers = {
             () => ctx.jobs.jobs.get(a.id),
             (j) => `${j.state}|${j.progress}|${j.message}|${j.log.length}|${j.attempts}`,
             (j) => FINAL.includes(j.state),
+            { watch: () => ctx.changes.watch(JOB_CHANNEL, a.id), waitMs: ctx.changes.fallbackMs },
           ))
             yield { jobProgress: toJob(j) }
         })()

@@ -28,7 +28,7 @@ describe('GraphQL string arguments PostgreSQL cannot store', () => {
   })
 
   async function raw(body: Buffer | string, path = '/graphql', method = 'POST') {
-    const res = await fetch(`${api.url}${path}`, { method, headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' }, ...(method === 'POST' ? { body } : {}) })
+    const res = await fetch(`${api.url}${path}`, { method, headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' }, ...(method === 'POST' ? { body: new Uint8Array(typeof body === 'string' ? Buffer.from(body) : body) } : {}) })
     return { status: res.status, body: await res.json() }
   }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { JOB_CHANNEL } from '../change-feed.ts'
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -33,6 +34,16 @@ const columns = `id, name, payload, state, progress, rate, rate_unit AS "rateUni
 
 /** Keeps at most this many recent log lines per job: enough to see what it is doing, bounded in size. */
 export const JOB_LOG_LINES = 50
+
+/**
+ * `update` (an UPDATE … RETURNING id, …) as one statement that also NOTIFYs JOB_CHANNEL with the id of each
+ * row it changed, so subscriptions read the job when it changes instead of every half second. The
+ * notification leaves at commit, so a watcher never reads a job before its change is visible.
+ */
+function notifying(update: string): string {
+  return `WITH changed AS (${update})
+    SELECT changed.* FROM changed, LATERAL (SELECT pg_notify('${JOB_CHANNEL}', changed.id::text)) notified`
+}
 
 /** Where a page of jobs ended: the last job's exact creation time and id (jobs created together share the time). */
 export interface JobKey {
@@ -85,9 +96,9 @@ export class JobRepository {
   /** Claims the job for a worker; false when it was cancelled meanwhile. */
   async markRunning(id: string, worker: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `UPDATE job SET state = 'running', worker = $2, attempts = attempts + 1, started_at = now(),
+      notifying(`UPDATE job SET state = 'running', worker = $2, attempts = attempts + 1, started_at = now(),
               heartbeat_at = now(), error = NULL, finished_at = NULL
-        WHERE id = $1 AND state <> 'cancelled' AND NOT cancel_requested`,
+        WHERE id = $1 AND state <> 'cancelled' AND NOT cancel_requested RETURNING id`),
       [id, worker],
     )
     return rowCount === 1
@@ -98,9 +109,9 @@ export class JobRepository {
     p: { progress?: number; rate?: number; rateUnit?: string; etaS?: number; message?: string },
   ): Promise<void> {
     await this.pool.query(
-      `UPDATE job SET progress = COALESCE($2, progress), rate = COALESCE($3, rate),
+      notifying(`UPDATE job SET progress = COALESCE($2, progress), rate = COALESCE($3, rate),
               rate_unit = COALESCE($4, rate_unit), eta_s = $5, message = COALESCE($6, message), heartbeat_at = now()
-        WHERE id = $1`,
+        WHERE id = $1 RETURNING id`),
       [id, p.progress ?? null, p.rate ?? null, p.rateUnit ?? null, p.etaS ?? null, p.message ?? null],
     )
   }
@@ -108,10 +119,10 @@ export class JobRepository {
   async appendLog(id: string, level: string, message: string): Promise<void> {
     const line = JSON.stringify([{ at: new Date().toISOString(), level, message }])
     await this.pool.query(
-      `UPDATE job SET log = (SELECT COALESCE(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM (
+      notifying(`UPDATE job SET log = (SELECT COALESCE(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM (
                  SELECT e, n FROM jsonb_array_elements(log || $2::jsonb) WITH ORDINALITY AS t(e, n)
                  ORDER BY n DESC LIMIT ${JOB_LOG_LINES}) last)
-        WHERE id = $1`,
+        WHERE id = $1 RETURNING id`),
       [id, line],
     )
   }
@@ -127,19 +138,19 @@ export class JobRepository {
 
   async finish(id: string, state: Exclude<JobState, 'running'>, fields: { result?: unknown; error?: string }) {
     await this.pool.query(
-      `UPDATE job SET state = $2, result = $3, error = $4, finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
+      notifying(`UPDATE job SET state = $2, result = $3, error = $4, finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
               eta_s = NULL, progress = CASE WHEN $2 = 'succeeded' THEN 1 ELSE progress END
-        WHERE id = $1`,
+        WHERE id = $1 RETURNING id`),
       [id, state, fields.result === undefined ? null : JSON.stringify(fields.result), fields.error ?? null],
     )
   }
 
   async requestCancel(id: string): Promise<JobRow | null> {
     const { rows } = await this.pool.query(
-      `UPDATE job SET cancel_requested = true,
+      notifying(`UPDATE job SET cancel_requested = true,
               state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
               finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END
-        WHERE id = $1 RETURNING ${columns}`,
+        WHERE id = $1 RETURNING ${columns}`),
       [id],
     )
     return rows[0] ?? null
@@ -147,7 +158,7 @@ export class JobRepository {
 
   async requeue(id: string): Promise<void> {
     await this.pool.query(
-      `UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1`,
+      notifying(`UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1 RETURNING id`),
       [id],
     )
   }
