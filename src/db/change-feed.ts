@@ -35,13 +35,12 @@ class Wait implements ChangeWait {
       return Promise.resolve()
     }
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs)
-      const self = this
-      function done() {
+      const done = () => {
         clearTimeout(timer)
-        self.wake = null
+        this.wake = null
         resolve()
       }
+      const timer = setTimeout(done, timeoutMs)
       this.wake = done
     })
   }
@@ -147,8 +146,7 @@ export class ListenChangeFeed implements ChangeFeed {
 export class PollingChangeFeed implements ChangeFeed {
   readonly fallbackMs = 500
   watch(): ChangeWait {
-    const wait = new Wait(() => {})
-    return wait
+    return new Wait(() => {})
   }
   async close(): Promise<void> {}
 }
