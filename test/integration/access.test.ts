@@ -1,9 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { getNamedType, isEnumType, isInputObjectType, isLeafType, isListType, isNonNullType, type GraphQLInputType, type GraphQLObjectType } from 'graphql'
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApiServer, type ApiServer } from '../../src/api/http-server.ts'
+import { buildSchema } from '../../src/api/schema.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { JobQueue } from '../../src/jobs/queue.ts'
 import { createLogger } from '../../src/logger.ts'
@@ -164,6 +166,50 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
     }
     // one comparison of the whole table, so a failure shows every cell that differs at once
     expect(got).toEqual(EXPECTED)
+  })
+
+  /** Root fields only admin keys may have; every other root field is a read. */
+  const ADMIN_ONLY = ['Query.jobs', 'Query.job', 'Subscription.jobProgress', 'Mutation.*']
+
+  /** A value of `type` the schema accepts (required input fields only), for calling a field without caring what it answers. */
+  function sample(type: GraphQLInputType): unknown {
+    if (isNonNullType(type)) return sample(type.ofType)
+    if (isListType(type)) return [sample(type.ofType)]
+    if (isInputObjectType(type)) return Object.fromEntries(Object.values(type.getFields()).filter((f) => isNonNullType(f.type)).map((f) => [f.name, sample(f.type)]))
+    if (isEnumType(type)) return type.getValues()[0].value
+    return ({ Int: 1, Float: 1, Boolean: true, JSON: {} } as Record<string, unknown>)[type.name] ?? '00000000-0000-0000-0000-000000000000'
+  }
+
+  it('checks every root field of the schema, so a new field cannot forget its check', async () => {
+    const schema = buildSchema()
+    const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(Boolean) as GraphQLObjectType[]
+    const refusals: string[] = []
+    let fields = 0
+    for (const root of roots) {
+      for (const field of Object.values(root.getFields())) {
+        fields++
+        const name = `${root.name}.${field.name}`
+        const required = field.args.filter((a) => isNonNullType(a.type))
+        const vars = required.map((a, i) => `$a${i}: ${a.type}`).join(', ')
+        const selection = isLeafType(getNamedType(field.type)) ? '' : ' { __typename }'
+        const call = `${root.name.toLowerCase()}${vars ? `(${vars})` : ''} { ${field.name}${required.length ? `(${required.map((a, i) => `${a.name}: $a${i}`).join(', ')})` : ''}${selection} }`
+        const variables = Object.fromEntries(required.map((a, i) => [`a${i}`, sample(a.type)]))
+        const adminOnly = ADMIN_ONLY.includes(name) || ADMIN_ONLY.includes(`${root.name}.*`)
+        for (const [mode, caller, expected] of [
+          ['key', 'no key', 'UNAUTHENTICATED'],
+          ['public', 'no key', adminOnly ? 'UNAUTHENTICATED' : 'let in'],
+          ['key', 'reader key', adminOnly ? 'FORBIDDEN' : 'let in'],
+          ['public', 'reader key', adminOnly ? 'FORBIDDEN' : 'let in'],
+        ] as const) {
+          const base = servers[mode].url
+          const outcome = root.name === 'Subscription' ? await subscribe(base, headers[caller], call, variables) : await gqlOutcome(await post(base, headers[caller], call, variables))
+          const got = outcome === 'UNAUTHENTICATED' || outcome === 'FORBIDDEN' ? outcome : 'let in'
+          if (got !== expected) refusals.push(`${name}, READ_ACCESS=${mode}, ${caller}: ${outcome}, expected ${expected}`)
+        }
+      }
+    }
+    expect(fields).toBeGreaterThan(30)
+    expect(refusals).toEqual([])
   })
 
   it('refuses with 401 and a Bearer challenge, or 403 naming the role, in the GraphQL error shape', async () => {
