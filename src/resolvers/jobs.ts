@@ -55,31 +55,52 @@ function enqueue<N extends JobName>(ctx: JobsContext, name: N, payload: JobPaylo
 /**
  * Changes of a row, read from the database: a worker may run on another machine, so the database is the
  * only place every server can watch. With `changes`, the row is read again when it changes (and at the
- * latest after `waitMs`); without, every POLL_MS. Ends when `done` says so.
+ * latest after `waitMs`); without, every POLL_MS. Ends when `done` says so, or when the subscriber leaves:
+ * `return()` of an async generator waits for its pending await, so the iterator's own `return` first ends
+ * the wait (else a departed subscriber's watch lived up to `waitMs` on, and read the row once more).
  */
-async function* watch<T>(
-  load: () => Promise<T | null>,
-  fingerprint: (v: T) => string,
-  done: (v: T) => boolean,
-  changes?: { watch: () => ChangeWait; waitMs: number },
-): AsyncGenerator<T> {
-  let last = ''
-  for (;;) {
-    // registered before the read, so that a change between the read and the wait still wakes it
-    const wait = changes?.watch()
-    try {
-      const v = await load()
-      if (!v) return
-      const f = fingerprint(v)
-      if (f !== last) {
-        last = f
-        yield v
+function watch<T, R>(w: {
+  load: () => Promise<T | null>
+  fingerprint: (v: T) => string
+  done: (v: T) => boolean
+  emit: (v: T) => R
+  changes?: { watch: () => ChangeWait; waitMs: number }
+}): AsyncIterableIterator<R> {
+  let stopped = false
+  let stop!: () => void
+  const left = new Promise<void>((resolve) => (stop = resolve))
+  async function* run(): AsyncGenerator<R> {
+    let last = ''
+    while (!stopped) {
+      // registered before the read, so that a change between the read and the wait still wakes it
+      const wait = w.changes?.watch()
+      try {
+        const v = await w.load()
+        if (!v || stopped) return
+        const f = w.fingerprint(v)
+        if (f !== last) {
+          last = f
+          yield w.emit(v)
+        }
+        if (w.done(v)) return
+        await Promise.race([wait ? wait.next(w.changes!.waitMs) : new Promise((r) => setTimeout(r, POLL_MS)), left])
+      } finally {
+        wait?.close()
       }
-      if (done(v)) return
-      await (wait ? wait.next(changes!.waitMs) : new Promise((r) => setTimeout(r, POLL_MS)))
-    } finally {
-      wait?.close()
     }
+  }
+  const rows = run()
+  return {
+    next: () => rows.next(),
+    return: (value?: R) => {
+      stopped = true
+      stop()
+      return rows.return(value as R)
+    },
+    throw: (err?: unknown) => rows.throw(err),
+    [Symbol.asyncIterator]() {
+      return this
+    },
   }
 }
 
@@ -136,28 +157,24 @@ export const jobsResolvers = {
     jobProgress: {
       subscribe: (_: unknown, a: { id: string }, ctx: JobsContext) => {
         ctx.auth.assertAdmin(ctx.viewer)
-        return (async function* () {
-          for await (const j of watch(
-            () => ctx.jobs.jobs.get(a.id),
-            (j) => `${j.state}|${j.progress}|${j.message}|${j.log.length}|${j.attempts}`,
-            (j) => FINAL.includes(j.state),
-            { watch: () => ctx.changes.watch(JOB_CHANNEL, a.id), waitMs: ctx.changes.fallbackMs },
-          ))
-            yield { jobProgress: toJob(j) }
-        })()
+        return watch({
+          load: () => ctx.jobs.jobs.get(a.id),
+          fingerprint: (j) => `${j.state}|${j.progress}|${j.message}|${j.log.length}|${j.attempts}`,
+          done: (j) => FINAL.includes(j.state),
+          emit: (j) => ({ jobProgress: toJob(j) }),
+          changes: { watch: () => ctx.changes.watch(JOB_CHANNEL, a.id), waitMs: ctx.changes.fallbackMs },
+        })
       },
     },
     trainingCurve: {
       subscribe: (_: unknown, a: { idOrName: string }, ctx: JobsContext) => {
         ctx.auth.assertCanRead(ctx.viewer)
-        return (async function* () {
-          for await (const r of watch(
-            () => ctx.runs.get(a.idOrName),
-            (r) => `${r.status}|${r.step}|${r.history.length}`,
-            (r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'stopped',
-          ))
-            yield { trainingCurve: toRun(r) }
-        })()
+        return watch({
+          load: () => ctx.runs.get(a.idOrName),
+          fingerprint: (r) => `${r.status}|${r.step}|${r.history.length}`,
+          done: (r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'stopped',
+          emit: (r) => ({ trainingCurve: toRun(r) }),
+        })
       },
     },
   },

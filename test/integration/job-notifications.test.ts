@@ -127,4 +127,18 @@ describe('job subscriptions by LISTEN/NOTIFY', () => {
       await client.dispose()
     }
   })
+
+  it('forgets a subscriber as soon as it leaves: a later change reads nothing', async () => {
+    const job = await queue.enqueue('embed', { model: 'left' })
+    const client = createClient({ url: api.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${admin}` } })
+    const seen: { progress: number | null; at: number }[] = []
+    void subscribe(client, job.id, seen).catch(() => {})
+    await until(() => seen.length === 1, 10_000)
+    await client.dispose()
+    await new Promise((r) => setTimeout(r, 300))
+    const before = reads
+    await queue.jobs.progress(job.id, { progress: 0.9 })
+    await new Promise((r) => setTimeout(r, 500))
+    expect(reads - before).toBe(0)
+  })
 })
