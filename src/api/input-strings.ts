@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, visit, type ArgumentNode, type DocumentNode, type ValueNode } from 'graphql'
+import { GraphQLError, Kind, type ArgumentNode, type DirectiveNode, type DocumentNode, type SelectionSetNode, type ValueNode } from 'graphql'
 
 /**
  * Refuses, before any resolver runs, a string argument that PostgreSQL cannot store or compare: a NUL
@@ -91,13 +91,24 @@ export function badStringArgument(document: DocumentNode, variables: Record<stri
       }
     }
   }
-  visit(document, {
-    Field: (node) => {
-      if (!found) check(node.name.value, node.arguments)
-    },
-    Directive: (node) => {
-      if (!found) check(`@${node.name.value}`, node.arguments)
-    },
-  })
+  // A walk of the selections (graphql's visit() built a path and ancestors for every node: 33 µs of CPU
+  // for a search-and-releases operation, against 4 µs for this)
+  const directives = (nodes: readonly DirectiveNode[] | undefined) => {
+    for (const d of nodes ?? []) if (!found) check(`@${d.name.value}`, d.arguments)
+  }
+  const selections = (set: SelectionSetNode | undefined) => {
+    for (const sel of set?.selections ?? []) {
+      if (found) return
+      directives(sel.directives)
+      if (sel.kind === Kind.FIELD) check(sel.name.value, sel.arguments)
+      if (sel.kind !== Kind.FRAGMENT_SPREAD) selections(sel.selectionSet)
+    }
+  }
+  for (const def of document.definitions) {
+    if (def.kind === Kind.OPERATION_DEFINITION || def.kind === Kind.FRAGMENT_DEFINITION) {
+      directives(def.directives)
+      selections(def.selectionSet)
+    }
+  }
   return found
 }
