@@ -43,6 +43,7 @@ describe('GraphQL string arguments PostgreSQL cannot store', () => {
       [`{ jobs(after: "\\u0000") { edges { cursor } } }`, {}, 'jobs(after): contains a NUL character (U+0000)'],
       [`mutation { importDiscogs(files: ["/dumps/a\\u0000.xml"]) { id } }`, {}, 'importDiscogs(files[0]): contains a NUL character (U+0000)'],
       [`{ ... on Query { search(query: "\\u0000") { edges { score } } } }`, {}, 'search(query): contains a NUL character (U+0000)'],
+      [`query { ...F } fragment F on Query { release(discogsId: 1) { tracks { edges { node { similar: predictions(probe: "p\\u0000") { source } } } } } }`, {}, 'predictions(probe): contains a NUL character (U+0000)'],
     ]
     for (const [query, variables, message] of cases) {
       expect(refusal(await api.gql(query, variables)), query).toEqual({ status: 400, code: 'BAD_USER_INPUT', message })
