@@ -3,8 +3,10 @@ import type { Access, AuthService, Credentials, Viewer } from '../services/auth.
 
 /**
  * The credentials a request presents: `Authorization: Bearer <key>` (or `x-api-key: <key>`), and for a GET,
- * a signed path's `?token=` (src/services/signed-path.ts). A later route with credentials of its own (the
- * Subsonic API's `u`/`t`/`s` or `apiKey` parameters) adds them here, and so goes through the same check.
+ * a signed path's `?token=` (src/services/signed-path.ts). A route whose credentials come in a form of its
+ * own (the Subsonic API's `apiKey` or `u`+`p` parameters, possibly in a POST body) is `public` in the route
+ * table and calls `AuthService.authorize` itself once it has read them (`{ header: key }`), answering a
+ * refusal in its own envelope: the same check, the same rules.
  */
 export function credentialsOf(req: http.IncomingMessage, url: URL): Credentials {
   const header = req.headers.authorization ?? (req.headers['x-api-key'] as string | undefined)

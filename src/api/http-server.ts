@@ -336,7 +336,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     (url.pathname === GRAPHQL_PATH && req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '') && !url.searchParams.has('query'))
 
   // First match wins. Data goes through `graphql` (each field checks the viewer) and `audio`; everything
-  // `public` is code or liveness, never catalog or job data.
+  // `public` is code or liveness, never catalog or job data (a route reading credentials of its own kind
+  // excepted: see access.ts). A new route is one line here.
   const routes: Route[] = [
     { name: 'graphiql', access: 'public', matches: isGraphiqlPage, handle: graphiql },
     { name: 'graphql', access: 'caller', matches: at(GRAPHQL_PATH), handle: graphql },
