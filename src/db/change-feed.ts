@@ -3,6 +3,18 @@ import type { Database } from './database.ts'
 
 /** The channel JobRepository notifies with a job's id whenever what people watch of it changes. */
 export const JOB_CHANNEL = 'discograph_job'
+/** The channel TrainingRunRepository notifies with a run's id when its status or curve changes. */
+export const TRAINING_RUN_CHANNEL = 'discograph_training_run'
+
+/**
+ * `update` (an UPDATE … RETURNING id, …) as one statement that also NOTIFYs `channel` with the id of each
+ * row it changed, so subscriptions read the row when it changes instead of every half second. The
+ * notification leaves at commit, so a watcher never reads a row before its change is visible.
+ */
+export function notifying(channel: string, update: string): string {
+  return `WITH changed AS (${update})
+    SELECT changed.* FROM changed, LATERAL (SELECT pg_notify('${channel}', changed.id::text)) notified`
+}
 
 /** A wait for the next change of one row: registered before the row is read, so no change falls between. */
 export interface ChangeWait {

@@ -5,7 +5,7 @@ import { BadInputError } from '../errors.ts'
 import type { JobName, JobPayload } from '../jobs/catalogue.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
-import { JOB_CHANNEL, type ChangeFeed, type ChangeWait } from '../db/change-feed.ts'
+import { JOB_CHANNEL, TRAINING_RUN_CHANNEL, type ChangeFeed } from '../db/change-feed.ts'
 
 /** What the jobs module needs in the GraphQL context. */
 export interface JobsContext {
@@ -19,7 +19,6 @@ export interface JobsContext {
 
 export const jobsTypeDefs = fs.readFileSync(new URL('../schema/jobs.graphql', import.meta.url), 'utf8')
 
-const POLL_MS = 500
 const FINAL: JobState[] = ['succeeded', 'failed', 'cancelled']
 
 function toJob(j: JobRow) {
@@ -54,26 +53,29 @@ function enqueue<N extends JobName>(ctx: JobsContext, name: N, payload: JobPaylo
 
 /**
  * Changes of a row, read from the database: a worker may run on another machine, so the database is the
- * only place every server can watch. With `changes`, the row is read again when it changes (and at the
- * latest after `waitMs`); without, every POLL_MS. Ends when `done` says so, or when the subscriber leaves:
+ * only place every server can watch. The row is read again when `changes` says it changed, and at the latest
+ * after the feed's `fallbackMs` (every 500 ms on the embedded database, which notifies nothing). Ends when
+ * `done` says so, or when the subscriber leaves:
  * `return()` of an async generator waits for its pending await, so the iterator's own `return` first ends
- * the wait (else a departed subscriber's watch lived up to `waitMs` on, and read the row once more).
+ * the wait (else a departed subscriber's watch lived up to `fallbackMs` on, and read the row once more).
  */
 function watch<T, R>(w: {
   load: () => Promise<T | null>
   fingerprint: (v: T) => string
   done: (v: T) => boolean
   emit: (v: T) => R
-  changes?: { watch: () => ChangeWait; waitMs: number }
+  /** `channel` notified with `key(row)` (a row asked for by name is known by id only once read) */
+  changes: { feed: ChangeFeed; channel: string; key: (v: T) => string }
 }): AsyncIterableIterator<R> {
   let stopped = false
   let stop!: () => void
   const left = new Promise<void>((resolve) => (stop = resolve))
   async function* run(): AsyncGenerator<R> {
     let last = ''
+    let key: string | undefined
     while (!stopped) {
       // registered before the read, so that a change between the read and the wait still wakes it
-      const wait = w.changes?.watch()
+      const wait = key !== undefined ? w.changes.feed.watch(w.changes.channel, key) : undefined
       try {
         const v = await w.load()
         if (!v || stopped) return
@@ -83,7 +85,11 @@ function watch<T, R>(w: {
           yield w.emit(v)
         }
         if (w.done(v)) return
-        await Promise.race([wait ? wait.next(w.changes!.waitMs) : new Promise((r) => setTimeout(r, POLL_MS)), left])
+        if (!wait) {
+          key = w.changes.key(v) // read once more, now registered
+          continue
+        }
+        await Promise.race([wait.next(w.changes.feed.fallbackMs), left])
       } finally {
         wait?.close()
       }
@@ -162,7 +168,7 @@ export const jobsResolvers = {
           fingerprint: (j) => `${j.state}|${j.progress}|${j.message}|${j.log.length}|${j.attempts}`,
           done: (j) => FINAL.includes(j.state),
           emit: (j) => ({ jobProgress: toJob(j) }),
-          changes: { watch: () => ctx.changes.watch(JOB_CHANNEL, a.id), waitMs: ctx.changes.fallbackMs },
+          changes: { feed: ctx.changes, channel: JOB_CHANNEL, key: (j) => j.id },
         })
       },
     },
@@ -174,6 +180,7 @@ export const jobsResolvers = {
           fingerprint: (r) => `${r.status}|${r.step}|${r.history.length}`,
           done: (r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'stopped',
           emit: (r) => ({ trainingCurve: toRun(r) }),
+          changes: { feed: ctx.changes, channel: TRAINING_RUN_CHANNEL, key: (r) => r.id },
         })
       },
     },

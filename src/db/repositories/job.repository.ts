@@ -1,5 +1,8 @@
 import type pg from 'pg'
-import { JOB_CHANNEL } from '../change-feed.ts'
+import { JOB_CHANNEL, notifying as notifyingOn } from '../change-feed.ts'
+
+/** A job's writes notify its watchers (jobProgress subscriptions) in the same statement. */
+const notifying = (update: string) => notifyingOn(JOB_CHANNEL, update)
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -34,16 +37,6 @@ const columns = `id, name, payload, state, progress, rate, rate_unit AS "rateUni
 
 /** Keeps at most this many recent log lines per job: enough to see what it is doing, bounded in size. */
 export const JOB_LOG_LINES = 50
-
-/**
- * `update` (an UPDATE … RETURNING id, …) as one statement that also NOTIFYs JOB_CHANNEL with the id of each
- * row it changed, so subscriptions read the job when it changes instead of every half second. The
- * notification leaves at commit, so a watcher never reads a job before its change is visible.
- */
-function notifying(update: string): string {
-  return `WITH changed AS (${update})
-    SELECT changed.* FROM changed, LATERAL (SELECT pg_notify('${JOB_CHANNEL}', changed.id::text)) notified`
-}
 
 /** Where a page of jobs ended: the last job's exact creation time and id (jobs created together share the time). */
 export interface JobKey {
