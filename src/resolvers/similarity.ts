@@ -24,6 +24,8 @@ export interface SimilarityContext {
   similarity: SimilarityService
   models: ModelService
   maps: EmbeddingMapService
+  /** A path of this server as a URL the viewer can put in `<audio src>` (signed when reading needs a key). */
+  signedUrl(path: string): string
 }
 
 export const similarityTypeDefs = fs.readFileSync(new URL('../schema/similarity.graphql', import.meta.url), 'utf8')
@@ -92,7 +94,7 @@ export const similarityResolvers = {
   Track: {
     audio: async (t: Row, _: unknown, ctx: SimilarityContext) => {
       const a = await ctx.loaders.audio.load(Number(t.id))
-      return a && { ...a, url: `/audio/tracks/${Number(t.id)}` }
+      return a && { ...a, url: ctx.signedUrl(`/audio/tracks/${Number(t.id)}`) }
     },
     embedding: async (t: Row, a: { model?: string; space?: Space }, ctx: SimilarityContext) => {
       const model = await modelFor(ctx, a.model)

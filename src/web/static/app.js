@@ -296,17 +296,21 @@ async function trainingPage() {
 }
 
 async function jobsPage() {
-  const signedIn = Boolean(localStorage.getItem('discograph.key'))
+  // Jobs are admin-only (their payloads hold server paths, their logs and workers the servers' names).
+  if (!localStorage.getItem('discograph.key')) {
+    view.innerHTML = '<h1>Jobs</h1><p class="muted" id="jobs-signin">Jobs are shown to admin keys only: sign in with one to see, cancel or retry them.</p>'
+    return
+  }
   const render = async () => {
     const { jobs } = await gql(QUERIES.jobs)
-    view.innerHTML = `<h1>Jobs</h1>${signedIn ? '' : '<p class="muted">Sign in with an admin key to cancel, retry or start jobs.</p>'}
+    view.innerHTML = `<h1>Jobs</h1>
       <table id="jobs"><tr><th>Job</th><th>State</th><th>Progress</th><th>Message</th><th></th></tr>
       ${jobs.edges.map(({ node: j }) => `<tr><td>${esc(j.name)}<br><span class="muted">${esc(j.id.slice(0, 8))} · ${esc(new Date(j.createdAt).toLocaleString())}</span></td>
         <td class="state-${esc(j.state)}">${esc(j.state)}${j.attempts > 1 ? ` (attempt ${j.attempts})` : ''}</td>
         <td><div class="bar"><span style="width:${((j.progress ?? 0) * 100).toFixed(0)}%"></span></div>${j.etaSeconds != null ? `<span class="muted">eta ${Math.round(j.etaSeconds)} s</span>` : ''}</td>
         <td class="muted">${esc(j.message ?? j.error ?? '')}</td>
-        <td>${signedIn && (j.state === 'queued' || j.state === 'running') ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
-            ${signedIn && (j.state === 'failed' || j.state === 'cancelled') ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`).join('')}</table>`
+        <td>${j.state === 'queued' || j.state === 'running' ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
+            ${j.state === 'failed' || j.state === 'cancelled' ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`).join('')}</table>`
     view.querySelectorAll('[data-cancel]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.cancel, { id: b.dataset.cancel }).then(render, showError)))
     view.querySelectorAll('[data-retry]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.retry, { id: b.dataset.retry }).then(render, showError)))
   }
