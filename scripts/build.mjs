@@ -36,7 +36,10 @@ function copyAssets(from, to) {
 if (!process.argv.includes('--assets')) {
   fs.rmSync(dist, { recursive: true, force: true })
   const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
-  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' })
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
+    cwd: root,
+    stdio: 'inherit',
+  })
 }
 copyAssets(path.join(root, 'src'), path.join(dist, 'src'))
 if (!process.argv.includes('--assets')) {

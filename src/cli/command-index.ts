@@ -18,7 +18,11 @@ export const COMMAND_INDEX_FILE = 'command-index.json'
 /** The top-level commands of a fully registered program, as its help lists them. */
 export function indexCommands(program: Command): IndexedCommand[] {
   const help = new Help()
-  return program.commands.map((cmd) => ({ name: cmd.name(), term: help.subcommandTerm(cmd), description: help.subcommandDescription(cmd) }))
+  return program.commands.map((cmd) => ({
+    name: cmd.name(),
+    term: help.subcommandTerm(cmd),
+    description: help.subcommandDescription(cmd),
+  }))
 }
 
 /**

@@ -33,6 +33,10 @@ COMMANDS.worker = COMMANDS.jobs // registerJobCommands adds `worker` too
 export const ALL_COMMANDS = [...new Set(Object.values(COMMANDS))].flat()
 
 /** Loads the given command modules and registers their commands on `program`. */
-export async function registerCommands(program: Command, loaders: (() => Promise<Register>)[], ctx: () => CliContext): Promise<void> {
+export async function registerCommands(
+  program: Command,
+  loaders: (() => Promise<Register>)[],
+  ctx: () => CliContext,
+): Promise<void> {
   for (const load of loaders) (await load())(program, ctx)
 }
