@@ -12,12 +12,12 @@ import { ADMIN_URL, createScratchDatabase, tmpDir } from '../support/database.ts
  * worker thread (synth's renderers, the dump's parsers, the audio extractors) loading its compiled module.
  */
 
-/** The newest modification time under `dir`, in ms. */
+/** The newest modification time of a source file under `dir`, in ms (the native kernels' build is none). */
 function newestUnder(dir: string): number {
   let newest = 0
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile())
-      newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs)
+    if (!entry.isFile() || entry.parentPath.includes(path.join('native', 'build'))) continue
+    newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs)
   }
   return newest
 }
