@@ -27,7 +27,8 @@ function readCommandIndex(): IndexedCommand[] | undefined {
 // `help <command>` is that command's help; otherwise the first word that is not an option names it.
 const words = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const named = words[0] === 'help' ? words[1] : words[0]
-const index = named !== undefined && named in COMMANDS ? undefined : readCommandIndex()
+const loaders = named !== undefined && Object.hasOwn(COMMANDS, named) ? COMMANDS[named] : undefined
+const index = loaders ? undefined : readCommandIndex()
 if (index) {
   registerIndexedCommands(program, index)
 } else {
@@ -36,7 +37,7 @@ if (index) {
   const { createCliContext } = await import('./context.ts')
   let context: CliContext | undefined
   const ctx = () => (context ??= createCliContext())
-  await registerCommands(program, named !== undefined && named in COMMANDS ? COMMANDS[named] : ALL_COMMANDS, ctx)
+  await registerCommands(program, loaders ?? ALL_COMMANDS, ctx)
 }
 
 try {
