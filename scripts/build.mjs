@@ -36,6 +36,12 @@ function copyAssets(from, to) {
 if (!process.argv.includes('--assets')) {
   fs.rmSync(dist, { recursive: true, force: true })
   const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
+  if (!fs.existsSync(tsc)) {
+    console.error(
+      'build: no TypeScript (a devDependency): install with them, `npm ci` without --omit=dev, then prune',
+    )
+    process.exit(1)
+  }
   execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
     cwd: root,
     stdio: 'inherit',
