@@ -5,7 +5,8 @@
  * list` from the build (bin/discograph.js) and from source through tsx (bin/discograph-dev.js, what
  * bin/discograph.js was before the build), `tsc --version` for scale, and `discograph serve` until /healthz
  * answers 200 (time to listen). One-shot commands report wall time, CPU time (user + system, of the process
- * and its threads, by /usr/bin/time) and peak RSS; serve reports its time to listen. Medians of --runs.
+ * and its threads, by /usr/bin/time) and peak RSS; serve reports its time to listen and the CPU time it used
+ * until then (/proc). Medians of --runs.
  *
  * Database: a fresh, migrated one on the server (DATABASE_URL's, else postgresql://postgres@127.0.0.1:5432), so
  * that PGlite's start does not hide the CLI's own.
@@ -57,8 +58,14 @@ function timed(args: string[]): Sample {
   return { wall, cpu: user + sys, rssMb: rssKb / 1024 }
 }
 
-/** Seconds from spawning `serve` to /healthz answering 200. */
-async function timeToListen(entry: string): Promise<number> {
+/** CPU seconds (user + system, all threads) a running process has used so far, from /proc. */
+function cpuSoFar(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** Seconds from spawning `serve` to /healthz answering 200, and the CPU seconds serve used until then. */
+async function timeToListen(entry: string): Promise<{ wall: number; cpu: number }> {
   const port = 4100 + Math.floor(Math.random() * 800)
   const started = performance.now()
   const child = spawn(process.execPath, [entry, 'serve', '--port', String(port), '--worker', 'no'], {
@@ -73,7 +80,7 @@ async function timeToListen(entry: string): Promise<number> {
         (r) => r.ok,
         () => false,
       )
-      if (ok) return (performance.now() - started) / 1000
+      if (ok) return { wall: (performance.now() - started) / 1000, cpu: cpuSoFar(child.pid!) }
       await new Promise((r) => setTimeout(r, 20))
     }
   } finally {
@@ -94,7 +101,7 @@ const serve: Record<string, string> = {
   'discograph serve (source, tsx)': SOURCE,
 }
 const samples = new Map<string, Sample[]>()
-const listens = new Map<string, number[]>()
+const listens = new Map<string, { wall: number; cpu: number }[]>()
 try {
   for (let i = 0; i < RUNS; i++) {
     for (const [name, args] of Object.entries(oneShot))
@@ -121,8 +128,11 @@ for (const [name, s] of samples)
   console.log(
     `| ${name} | ${median(s.map((x) => x.wall)).toFixed(2)} | ${median(s.map((x) => x.cpu)).toFixed(2)} | ${median(s.map((x) => x.rssMb)).toFixed(0)} |`,
   )
-console.log('\n| command | time to listen s |\n|---|---|')
-for (const [name, s] of listens) console.log(`| ${name} | ${median(s).toFixed(2)} |`)
+console.log('\n| command | time to listen s | CPU s until listening |\n|---|---|---|')
+for (const [name, s] of listens)
+  console.log(
+    `| ${name} | ${median(s.map((x) => x.wall)).toFixed(2)} | ${median(s.map((x) => x.cpu)).toFixed(2)} |`,
+  )
 console.log(
   JSON.stringify({
     runs: RUNS,
