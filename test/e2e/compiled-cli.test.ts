@@ -73,6 +73,9 @@ describe('the compiled CLI (dist/)', () => {
     expect(synth.code, synth.stderr).toBe(0)
     expect(JSON.parse(synth.stdout).workers).toBe(2)
 
+    const migrated = await built(['db', 'migrate'], env) // the compiled migrations, into the empty database
+    expect(migrated.code, migrated.stderr).toBe(0)
+
     const dumps = await built(['ingest', 'discogs', world, '--parse-workers', '2', '--json'], env)
     expect(dumps.code, dumps.stderr).toBe(0)
     const imported = JSON.parse(dumps.stdout)
