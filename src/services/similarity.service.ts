@@ -49,6 +49,8 @@ export interface SimilarTracksInput {
   space?: ModelSpace
   first?: number
   filter?: TrackSimilarityFilter
+  /** tracks never returned besides the seeds (what a radio has already played); ids, checked by the caller */
+  exclude?: readonly number[]
 }
 
 export interface SimilarTrack {
@@ -188,8 +190,9 @@ export class SimilarityService {
     if (seeds && (!seeds.length || seeds.length > MAX_SEEDS))
       throw new BadInputError(`give 1 to ${MAX_SEEDS} tracks`, 'trackIds')
 
+    const excluded = input.exclude?.length ? [...(seeds ?? []), ...input.exclude] : seeds
     const filter: CandidateFilter = {
-      excludeTracks: seeds,
+      excludeTracks: excluded,
       styles: nonEmpty(f.styles),
       genres: nonEmpty(f.genres),
       countries: nonEmpty(f.countries),
@@ -204,7 +207,7 @@ export class SimilarityService {
       query = { trackIds: seeds }
       if (f.excludeSameArtist || f.excludeSameRelease || f.excludeSameLabel) {
         const ctx = await this.similarity.seedContext(seeds)
-        if (f.excludeSameArtist) filter.excludeTracks = [...seeds, ...ctx.artistTracks]
+        if (f.excludeSameArtist) filter.excludeTracks = [...(excluded ?? []), ...ctx.artistTracks]
         if (f.excludeSameRelease) filter.excludeReleases = ctx.releases
         if (f.excludeSameLabel) filter.excludeLabels = ctx.labels
       }

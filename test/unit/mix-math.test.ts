@@ -98,19 +98,34 @@ describe('orderMix', () => {
 })
 
 describe('choosePath', () => {
-  it('starts and ends right, takes the nearest candidate per waypoint and rises towards `to`', () => {
-    const from = cand(1, 0)
-    const to = cand(2, 90)
+  const waypoints = pathWaypoints(at(0), at(90), 5) // 22.5°, 45°, 67.5°
+
+  it('starts and ends right, takes the candidates nearest their waypoints and rises towards `to`', () => {
     const nearWaypoint = [[cand(3, 28), cand(4, 33)], [cand(5, 58), cand(3, 28)], [cand(6, 92), cand(7, 70)]]
-    const { tracks, skipped } = choosePath({ from, to, nearWaypoint })
-    // 92° is 2° from `to`: closer, but a near duplicate of it (cos 2° > 0.99)
+    const { tracks, skipped } = choosePath({ from: cand(1, 0), to: cand(2, 90), waypoints, nearWaypoint })
+    // 92° is 2° from `to`: closer, but a near duplicate of it (cos 2° > 0.99); 28° fits 22.5° better than 33°
     expect(tracks.map((c) => c.id)).toEqual([1, 3, 5, 7, 2])
     expect(skipped).toBe(0)
   })
 
-  it('skips a waypoint whose candidates would step back, so the path is shorter', () => {
-    const { tracks, skipped } = choosePath({ from: cand(1, 0), to: cand(2, 90), nearWaypoint: [[cand(3, 50)], [cand(4, 40), cand(3, 50)], [cand(5, 70)]] })
-    expect(tracks.map((c) => c.id)).toEqual([1, 3, 5, 2])
+  it('does not let an early overshoot cost later steps (the most tracks win)', () => {
+    // greedy would take 60° at the first waypoint and then find nothing above it at the second
+    const nearWaypoint = [[cand(3, 60), cand(4, 20)], [cand(5, 40)], [cand(6, 70)]]
+    const { tracks } = choosePath({ from: cand(1, 0), to: cand(2, 90), waypoints, nearWaypoint })
+    expect(tracks.map((c) => c.id)).toEqual([1, 4, 5, 6, 2])
+  })
+
+  it('skips a waypoint that cannot rise, so the path is shorter, preferring tracks near their waypoints', () => {
+    const nearWaypoint = [[cand(3, 50)], [cand(4, 40), cand(3, 50)], [cand(5, 70)]]
+    const { tracks, skipped } = choosePath({ from: cand(1, 0), to: cand(2, 90), waypoints, nearWaypoint })
+    // 50° at the first waypoint (27.5° off it) or 40° at the second (5° off): the second
+    expect(tracks.map((c) => c.id)).toEqual([1, 4, 5, 2])
     expect(skipped).toBe(1)
+  })
+
+  it('drops a repeated recording, keeping the rise', () => {
+    const nearWaypoint = [[cand(3, 25, [9], 'same')], [cand(4, 45, [9], 'same')], [cand(5, 65)]]
+    const { tracks } = choosePath({ from: cand(1, 0), to: cand(2, 90), waypoints, nearWaypoint })
+    expect(tracks.map((c) => c.id)).toEqual([1, 3, 5, 2])
   })
 })

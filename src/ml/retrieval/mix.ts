@@ -115,36 +115,43 @@ export interface OrderMixInput {
  * A mix that flows: greedily, the next track is the candidate with the highest
  * α·sim(last, c) + (1 − α)·sim(centre, c) that repeats nothing played and whose artists are under the cap.
  * Returns candidates in play order (at most `first`; fewer when the candidates run out).
+ * Cost: candidates × |played| once, then first × candidates vector products (a pick rules out its repeats
+ * as it is made, so no step compares with the whole mix again).
  */
 export function orderMix(input: OrderMixInput): MixCandidate[] {
-  const { centre, alpha, maxPerArtist, played } = input
-  const toCentre = input.candidates.map((c) => similarity(centre, c.vector))
-  const used = new Uint8Array(input.candidates.length)
+  const { candidates, centre, alpha, maxPerArtist, played } = input
+  const toCentre = candidates.map((c) => similarity(centre, c.vector))
+  // neither rule relaxes as the mix grows, so a candidate ruled out stays out
+  const ruledOut = Uint8Array.from(candidates, (c) => (played.repeats(c) ? 1 : 0))
   const perArtist = new Map<number, number>()
-  const out: MixCandidate[] = []
+  const mix: MixCandidate[] = []
   let last = input.start
-  while (out.length < input.first) {
+  while (mix.length < input.first) {
     let best = -1
     let bestScore = -Infinity
-    for (let i = 0; i < input.candidates.length; i++) {
-      if (used[i]) continue
-      const c = input.candidates[i]
-      if (played.repeats(c) || c.artists.some((a) => (perArtist.get(a) ?? 0) >= maxPerArtist)) {
-        used[i] = 1 // neither rule relaxes as the mix grows
+    for (let i = 0; i < candidates.length; i++) {
+      if (ruledOut[i]) continue
+      const c = candidates[i]
+      if (c.artists.some((a) => (perArtist.get(a) ?? 0) >= maxPerArtist)) {
+        ruledOut[i] = 1
         continue
       }
       const score = alpha * similarity(last, c.vector) + (1 - alpha) * toCentre[i]
-      if (score > bestScore || (score === bestScore && c.id < input.candidates[best].id)) [best, bestScore] = [i, score]
+      if (score > bestScore || (score === bestScore && c.id < candidates[best].id)) [best, bestScore] = [i, score]
     }
     if (best < 0) break
-    const c = input.candidates[best]
-    used[best] = 1
-    played.add(c)
-    for (const a of c.artists) perArtist.set(a, (perArtist.get(a) ?? 0) + 1)
-    out.push(c)
-    last = c.vector
+    const pick = candidates[best]
+    ruledOut[best] = 1
+    played.add(pick)
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]
+      if (!ruledOut[i] && (c.recording === pick.recording || dot(c.vector, pick.vector) > NEAR_DUPLICATE_COSINE)) ruledOut[i] = 1
+    }
+    for (const a of pick.artists) perArtist.set(a, (perArtist.get(a) ?? 0) + 1)
+    mix.push(pick)
+    last = pick.vector
   }
-  return out
+  return mix
 }
 
 /** The waypoints of a path of `tracks` tracks (ends included): the inner points of the arc from a to b. */
@@ -157,33 +164,60 @@ export function pathWaypoints(from: Float32Array, to: Float32Array, tracks: numb
 export interface ChoosePathInput {
   from: MixCandidate
   to: MixCandidate
-  /** per waypoint, in order along the arc: candidates nearest that waypoint first */
+  /** the inner waypoints, in order along the arc (pathWaypoints) */
+  waypoints: readonly Float32Array[]
+  /** per waypoint: the candidates nearest it */
   nearWaypoint: readonly (readonly MixCandidate[])[]
 }
 
 /**
- * The tracks of a path: `from`, then per waypoint its nearest candidate that repeats nothing on the path and
- * is strictly closer to `to` than the step before (so similarity to `to` rises all along), then `to`.
- * A waypoint with no such candidate is skipped: the path gets shorter rather than step back.
+ * The tracks of a path: `from`, at most one candidate per waypoint, then `to`, with the similarity to `to`
+ * strictly rising all along. Among such paths: the one with the most tracks, then the one whose tracks lie
+ * nearest their waypoints (sum of similarities). Greedy "nearest that is closer than the last step" lost
+ * most steps: one early overshoot (a track already very near `to`) left later waypoints nothing to offer.
+ * Dynamic programming over (waypoint, candidate), O((waypoints · candidates)²). A waypoint left without a
+ * track is skipped: the path gets shorter rather than step back. Repeats (of the ends, or of a recording
+ * already on the path) are dropped, which keeps the rise.
  */
 export function choosePath(input: ChoosePathInput): { tracks: MixCandidate[]; skipped: number } {
-  const { from, to } = input
-  const played = new PlayedSet()
-  played.add(from)
-  played.add(to)
-  const tracks = [from]
-  let previous = similarity(from.vector, to.vector)
-  let skipped = 0
-  for (const near of input.nearWaypoint) {
-    const pick = near.find((c) => !played.repeats(c) && similarity(c.vector, to.vector) > previous)
-    if (!pick) {
-      skipped++
-      continue
+  const { from, to, waypoints } = input
+  const ends = new PlayedSet()
+  ends.add(from)
+  ends.add(to)
+  const start = similarity(from.vector, to.vector)
+  interface Node { c: MixCandidate; wp: number; toEnd: number; fit: number; count: number; sum: number; prev: Node | null }
+  const layers: Node[][] = input.nearWaypoint.map((near, wp) =>
+    near
+      .filter((c) => !ends.repeats(c))
+      .map((c) => ({ c, wp, toEnd: similarity(c.vector, to.vector), fit: similarity(c.vector, waypoints[wp]), count: 0, sum: 0, prev: null }))
+      .filter((n) => n.toEnd > start),
+  )
+  let best: Node | null = null
+  const better = (a: { count: number; sum: number }, b: { count: number; sum: number } | null) =>
+    !b || a.count > b.count || (a.count === b.count && a.sum > b.sum)
+  for (let i = 0; i < layers.length; i++) {
+    for (const n of layers[i]) {
+      n.count = 1
+      n.sum = n.fit
+      for (let j = 0; j < i; j++) {
+        for (const p of layers[j]) {
+          if (p.toEnd >= n.toEnd) continue
+          const cand = { count: p.count + 1, sum: p.sum + n.fit }
+          if (better(cand, n)) [n.count, n.sum, n.prev] = [cand.count, cand.sum, p]
+        }
+      }
+      if (better(n, best)) best = n
     }
-    played.add(pick)
-    tracks.push(pick)
-    previous = similarity(pick.vector, to.vector)
+  }
+  const middle: MixCandidate[] = []
+  for (let n = best; n; n = n.prev) middle.unshift(n.c)
+  const played = ends
+  const tracks = [from]
+  for (const c of middle) {
+    if (played.repeats(c)) continue
+    played.add(c)
+    tracks.push(c)
   }
   tracks.push(to)
-  return { tracks, skipped }
+  return { tracks, skipped: waypoints.length - (tracks.length - 2) }
 }
