@@ -212,7 +212,9 @@ export class MixService {
 }
 
 function recordingOf(f: TrackFacts): string {
-  // without artists, the release stands in: unrelated "Intro"s of different releases are not one recording
+  // an untitled track is only itself; without artists, the release stands in (unrelated "Intro"s of
+  // different releases are not one recording)
+  if (!f.title.trim()) return `#${f.id}`
   return recordingKey(f.title, f.artists.length ? f.artists : [-f.releaseId])
 }
 
