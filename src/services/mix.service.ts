@@ -86,6 +86,8 @@ export const MIX_ALPHA = 0.5
 const POOL = MAX_FIRST
 /** Nearest tracks fetched per path waypoint: the nearest few may be on the path already. */
 const PER_WAYPOINT = 24
+/** Further neighbour fetches when the artist cap and repeats leave a mix short. */
+const MAX_ROUNDS = 6
 
 export class MixService {
   private readonly facts: TrackFactsRepository
@@ -118,9 +120,9 @@ export class MixService {
     requireVectors(seeds, seedVectors, model, space, 'seeds')
     const centre = meanDirection(seeds.map((id) => seedVectors.get(id)!))
     const filter = input.filter ?? {}
-    const ask = (trackIds: number[], others: number[]) =>
+    const ask = (trackIds: number[], others: number[], excludeArtists: number[] = []) =>
       this.similarity
-        .similarTracks({ trackIds, model: model.id, space, first: POOL, filter, exclude: [...others, ...exclude] })
+        .similarTracks({ trackIds, model: model.id, space, first: POOL, filter, exclude: [...others, ...exclude], excludeArtists })
         .then((r) => r.tracks.map((t) => t.trackId))
     // The centre's neighbours, and each seed's (so a mix of distant seeds also reaches each one's own
     // surroundings). The excludeSame* filters concern all seeds, which only the joint query knows.
@@ -129,24 +131,57 @@ export class MixService {
     if (seeds.length > 1 && !excludesSame) for (const s of seeds) queries.push(ask([s], seeds.filter((x) => x !== s)))
     const lastPlayed = exclude.at(-1)
     if (lastPlayed !== undefined) queries.push(ask([...new Set([lastPlayed, ...seeds])], []))
-    const candidateIds = [...new Set((await Promise.all(queries)).flat())]
+    const found = await Promise.all(queries)
+    const candidateIds = [...new Set(found.flat())]
 
-    const known = [...new Set([...seeds, ...exclude, ...candidateIds])]
-    const [vectors, facts] = await Promise.all([
-      this.similarity.searchVectors([...exclude, ...candidateIds], model.id, space).then((r) => r.vectors),
-      this.facts.facts(known),
-    ])
-    for (const [id, v] of seedVectors) vectors.set(id, v)
-    const played = new PlayedSet()
-    for (const id of [...seeds, ...exclude]) {
-      const c = candidate(id, vectors, facts)
-      if (c) played.add(c)
-      // a played track without a vector (another model's) is still never repeated, by id and recording
-      else if (facts.has(id)) played.add({ id, vector: centre.map(() => 0), recording: recordingOf(facts.get(id)!) })
+    const vectors = new Map(seedVectors)
+    const facts = new Map<number, TrackFacts>()
+    const learn = async (ids: number[]) => {
+      const [v, f] = await Promise.all([
+        this.similarity.searchVectors(ids, model.id, space).then((r) => r.vectors),
+        this.facts.facts(ids),
+      ])
+      for (const [id, x] of v) vectors.set(id, x)
+      for (const [id, x] of f) facts.set(id, x)
     }
-    const candidates = candidateIds.map((id) => candidate(id, vectors, facts)).filter((c) => c !== null)
+    await learn([...new Set([...seeds, ...exclude, ...candidateIds])])
+    const played = () => {
+      const set = new PlayedSet()
+      for (const id of [...seeds, ...exclude]) {
+        const c = candidate(id, vectors, facts)
+        if (c) set.add(c)
+        // a played track without a vector (another model's) is still never repeated, by id and recording
+        else if (facts.has(id)) set.add({ id, vector: centre.map(() => 0), recording: recordingOf(facts.get(id)!) })
+      }
+      return set
+    }
     const start = (lastPlayed !== undefined && vectors.get(lastPlayed)) || seedVectors.get(seeds.at(-1)!)!
-    const mix = orderMix({ start, centre, candidates, first, maxPerArtist, alpha: MIX_ALPHA, played })
+    const order = () =>
+      orderMix({
+        start,
+        centre,
+        candidates: candidateIds.map((id) => candidate(id, vectors, facts)).filter((c) => c !== null),
+        first,
+        maxPerArtist,
+        alpha: MIX_ALPHA,
+        played: played(),
+      })
+    let mix = order()
+    // Neighbourhoods are crowded by few artists (a track's nearest are its release's, then its artist's), so
+    // the cap can leave a mix short: fetch the next neighbours, without what was seen and without the
+    // artists at their cap, until `first` tracks pass or the library runs out.
+    let full = found.some((ids) => ids.length === POOL)
+    for (let round = 0; mix.length < first && full && round < MAX_ROUNDS; round++) {
+      const perArtist = new Map<number, number>()
+      for (const c of mix) for (const a of c.artists) perArtist.set(a, (perArtist.get(a) ?? 0) + 1)
+      const capped = [...perArtist].filter(([, n]) => n >= maxPerArtist).map(([a]) => a)
+      const more = (await ask(seeds, candidateIds, capped)).filter((id) => !vectors.has(id))
+      full = more.length === POOL
+      if (!more.length) break
+      await learn(more)
+      candidateIds.push(...more)
+      mix = order()
+    }
     return {
       model: { id: model.id, name: model.name },
       space,

@@ -51,6 +51,8 @@ export interface SimilarTracksInput {
   filter?: TrackSimilarityFilter
   /** tracks never returned besides the seeds (what a radio has already played); ids, checked by the caller */
   exclude?: readonly number[]
+  /** artists whose tracks are never returned (a mix's artists at their cap); ids, checked by the caller */
+  excludeArtists?: readonly number[]
 }
 
 export interface SimilarTrack {
@@ -196,6 +198,7 @@ export class SimilarityService {
       styles: nonEmpty(f.styles),
       genres: nonEmpty(f.genres),
       countries: nonEmpty(f.countries),
+      excludeArtists: nonEmpty(input.excludeArtists ? [...input.excludeArtists] : undefined),
       yearFrom:
         f.yearFrom === undefined || f.yearFrom === null
           ? undefined
@@ -221,9 +224,9 @@ export class SimilarityService {
           : toSearchVector(checkVector(input.embedding!, target.transform.inDims, 'embedding'), target.transform),
       }
     }
-    const filtered = Object.values(f).some(
-      (v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length),
-    )
+    const filtered =
+      Boolean(filter.excludeArtists) ||
+      Object.values(f).some((v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length))
     return { first, model, target, seeds, query, filter, filtered }
   }
 

@@ -68,6 +68,14 @@ describe('mixes, paths and radio', () => {
       for (let j = i + 1; j < ids.length; j++) expect(2 * sim(v.get(ids[i])!, v.get(ids[j])!) - 1).toBeLessThanOrEqual(0.99)
   })
 
+  it('returns `first` tracks even when the artist cap rules out most of the nearest (more neighbours are fetched)', async () => {
+    // 48 artists: 40 tracks at one per artist reach far beyond the seed's 200 nearest (20 artists' worth)
+    const mix = await mixes.instantMix({ seeds: [world.trackIds[3]], model: 'styled', first: 40, maxPerArtist: 1 })
+    const artists = mix.tracks.map((x) => world.artistOf.get(x.trackId))
+    expect(artists).toHaveLength(40)
+    expect(new Set(artists).size).toBe(40)
+  })
+
   it('flows: each next track is nearer the last one than a plain top-k of the seed would be', async () => {
     const seed = world.trackIds[5]
     const mix = (await mixes.instantMix({ seeds: [seed], model: 'styled', first: 15, maxPerArtist: 15 })).tracks.map((x) => x.trackId)
