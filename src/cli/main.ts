@@ -35,7 +35,7 @@ const program = new Command()
   .name('discograph')
   .description(
     'Discogs catalog + learned audio embeddings over GraphQL.\n' +
-      'Configuration: DATABASE_URL (unset = embedded PGlite under DATA_DIR), DATA_DIR (default ./data), LOG_LEVEL, PORT, HOST, READ_ACCESS.',
+      'Configuration: DATABASE_URL (unset = embedded PGlite under DATA_DIR), DATA_DIR (default ./data), LOG_LEVEL, PORT, HOST, READ_ACCESS, METRICS_TOKEN, URL_SIGNING_SECRET (README: Configuration).',
   )
   .showHelpAfterError()
   .exitOverride()

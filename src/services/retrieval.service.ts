@@ -1,5 +1,3 @@
-import fs from 'node:fs'
-import path from 'node:path'
 import { FeatureStore } from '../audio/feature-store.ts'
 import { MEL_BANDS } from '../audio/mel.ts'
 import type { Database } from '../db/database.ts'
@@ -15,6 +13,7 @@ import { melStatistics, standardise } from '../ml/retrieval/mel-statistics.ts'
 import { RELATIONS, retrievalFigures, type Relation, type RetrievalFigure, type RetrievalItem } from '../ml/retrieval/metrics.ts'
 import { applySearchTransform, fitSearchTransform, type TransformKind } from '../ml/retrieval/transform.ts'
 import { groupedBarChartSvg } from '../report/chart.ts'
+import { writeReportFiles, type ReportFiles } from '../report/files.ts'
 
 /**
  * Retrieval evaluation: what a user of "similar tracks" gets. Every embedded track queries its k nearest
@@ -248,13 +247,8 @@ export function retrievalSvg(report: Omit<RetrievalReport, 'markdown'>): string 
 }
 
 /** Writes retrieval.md, retrieval.svg and retrieval.json into `dir`. */
-export function writeRetrieval(report: RetrievalReport, dir: string): { markdown: string; svg: string; json: string } {
-  fs.mkdirSync(dir, { recursive: true })
-  const files = { markdown: path.join(dir, 'retrieval.md'), svg: path.join(dir, 'retrieval.svg'), json: path.join(dir, 'retrieval.json') }
-  fs.writeFileSync(files.markdown, report.markdown)
-  fs.writeFileSync(files.svg, retrievalSvg(report))
-  fs.writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n')
-  return files
+export function writeRetrieval(report: RetrievalReport, dir: string): ReportFiles {
+  return writeReportFiles(dir, 'retrieval', { markdown: report.markdown, svg: retrievalSvg(report), json: report })
 }
 
 export type { RetrievalItem }
