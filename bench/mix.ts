@@ -34,7 +34,8 @@ const opt = (name: string, env: string, def: string) => {
 const n = Number(opt('tracks', 'MIX_TRACKS', '100000'))
 const queries = Number(opt('queries', 'MIX_QUERIES', '60'))
 const log = (msg: string) => console.error(`[mix ${new Date().toISOString().slice(11, 19)}] ${msg}`)
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
 
 async function main() {
   const { db, drop } = await freshDatabase()
@@ -45,12 +46,21 @@ async function main() {
     await db.pool.query(`UPDATE track SET title = 'Track ' || id`)
     const vectors = syntheticVectors(n, DIMS)
     const { model } = await new ModelRepository(db.pool).register({
-      name: 'bench-mix', kind: 'random', config: { synthetic: true }, dims: { projection: DIMS }, fingerprint: `bench-mix:${crypto.randomUUID()}`,
+      name: 'bench-mix',
+      kind: 'random',
+      config: { synthetic: true },
+      dims: { projection: DIMS },
+      fingerprint: `bench-mix:${crypto.randomUUID()}`,
     })
     const repo = new EmbeddingRepository(db.pool, db.kind)
     for (let i = 0; i < n; i += 10_000) {
       const rows: EmbeddingRow[] = []
-      for (let r = i; r < Math.min(n, i + 10_000); r++) rows.push({ trackId: trackIds[r], vector: vectors.data.subarray(r * DIMS, (r + 1) * DIMS), patches: 1 })
+      for (let r = i; r < Math.min(n, i + 10_000); r++)
+        rows.push({
+          trackId: trackIds[r],
+          vector: vectors.data.subarray(r * DIMS, (r + 1) * DIMS),
+          patches: 1,
+        })
       await repo.write(model.id, 'projection', rows)
     }
     await refitSearchVectors(db, model.id, 'projection', { kind: 'raw' })
@@ -62,15 +72,30 @@ async function main() {
     const mixes = new MixService(db, new SimilarityService(db))
     const rng = new SeededRandom(7)
     const pick = () => trackIds[rng.int(n)]
-    const history = (await mixes.instantMix({ seeds: [pick()], model: 'bench-mix', first: 50 })).tracks.map((t) => t.trackId)
+    const history = (await mixes.instantMix({ seeds: [pick()], model: 'bench-mix', first: 50 })).tracks.map(
+      (t) => t.trackId,
+    )
     const ops: Record<string, () => Promise<number>> = {
-      instantMix: async () => (await mixes.instantMix({ seeds: [pick()], model: 'bench-mix', first: 50, maxPerArtist: 3 })).tracks.length,
+      instantMix: async () =>
+        (await mixes.instantMix({ seeds: [pick()], model: 'bench-mix', first: 50, maxPerArtist: 3 })).tracks
+          .length,
       // one round of neighbours: the cost of a mix the artist cap does not make fetch more
-      instantMixUncapped: async () => (await mixes.instantMix({ seeds: [pick()], model: 'bench-mix', first: 50, maxPerArtist: 50 })).tracks.length,
-      radio: async () => (await mixes.radio({ seeds: [history[0]], exclude: history, model: 'bench-mix', first: 20 })).tracks.length,
-      trackPath: async () => (await mixes.trackPath({ from: pick(), to: pick(), model: 'bench-mix', steps: 12 })).tracks.length,
+      instantMixUncapped: async () =>
+        (await mixes.instantMix({ seeds: [pick()], model: 'bench-mix', first: 50, maxPerArtist: 50 })).tracks
+          .length,
+      radio: async () =>
+        (await mixes.radio({ seeds: [history[0]], exclude: history, model: 'bench-mix', first: 20 })).tracks
+          .length,
+      trackPath: async () =>
+        (await mixes.trackPath({ from: pick(), to: pick(), model: 'bench-mix', steps: 12 })).tracks.length,
     }
-    const results: Record<string, unknown> = { tracks: n, dims: DIMS, queries, cpus: os.cpus().length, load: os.loadavg().map((x) => Number(x.toFixed(1))) }
+    const results: Record<string, unknown> = {
+      tracks: n,
+      dims: DIMS,
+      queries,
+      cpus: os.cpus().length,
+      load: os.loadavg().map((x) => Number(x.toFixed(1))),
+    }
     for (const [name, run] of Object.entries(ops)) {
       for (let i = 0; i < 3; i++) await run() // warm the caches and the plan
       const wall: number[] = []
@@ -89,7 +114,9 @@ async function main() {
         mean_tracks: Number((tracks / queries).toFixed(1)),
       }
       results[name] = r
-      console.log(`${name.padEnd(18)} p50 ${r.p50_ms} ms  p95 ${r.p95_ms} ms  node CPU ${r.node_cpu_ms_per_call} ms/call  ${r.mean_tracks} tracks`)
+      console.log(
+        `${name.padEnd(18)} p50 ${r.p50_ms} ms  p95 ${r.p95_ms} ms  node CPU ${r.node_cpu_ms_per_call} ms/call  ${r.mean_tracks} tracks`,
+      )
     }
     results.loadAfter = os.loadavg().map((x) => Number(x.toFixed(1)))
     console.log(JSON.stringify(results))

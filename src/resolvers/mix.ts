@@ -14,8 +14,10 @@ export interface MixContext extends SimilarityContext {
 export const mixTypeDefs = fs.readFileSync(new URL('../schema/mix.graphql', import.meta.url), 'utf8')
 
 type Space = 'BACKBONE' | 'PROJECTION'
-const toSpace = (s: Space | null | undefined): ModelSpace | undefined => (s ? (s.toLowerCase() as ModelSpace) : undefined)
-const trackIds = (ids: readonly string[] | null | undefined, field: string) => (ids ?? []).map((id) => numericKey(id, 'Track', field))
+const toSpace = (s: Space | null | undefined): ModelSpace | undefined =>
+  s ? (s.toLowerCase() as ModelSpace) : undefined
+const trackIds = (ids: readonly string[] | null | undefined, field: string) =>
+  (ids ?? []).map((id) => numericKey(id, 'Track', field))
 const dropNulls = (f: TrackSimilarityFilter | null | undefined) =>
   Object.fromEntries(Object.entries(f ?? {}).filter(([, v]) => v != null)) as TrackSimilarityFilter
 
@@ -46,25 +48,60 @@ export const mixResolvers = {
       ctx.auth.assertCanRead(ctx.viewer)
       const seeds = trackIds(a.seeds, 'seeds')
       const model = await modelFor(ctx, a.model)
-      return mixObject(ctx, await ctx.mixes.instantMix({ seeds, first: a.first, maxPerArtist: a.maxPerArtist ?? undefined, filter: dropNulls(a.filter), model: model.id, space: toSpace(a.space) }))
+      return mixObject(
+        ctx,
+        await ctx.mixes.instantMix({
+          seeds,
+          first: a.first,
+          maxPerArtist: a.maxPerArtist ?? undefined,
+          filter: dropNulls(a.filter),
+          model: model.id,
+          space: toSpace(a.space),
+        }),
+      )
     },
     radio: async (_: unknown, a: MixArgs & { exclude?: string[] | null }, ctx: MixContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
       const seeds = trackIds(a.seeds, 'seeds')
       const exclude = trackIds(a.exclude, 'exclude')
       const model = await modelFor(ctx, a.model)
-      return mixObject(ctx, await ctx.mixes.radio({ seeds, exclude, first: a.first, maxPerArtist: a.maxPerArtist ?? undefined, filter: dropNulls(a.filter), model: model.id, space: toSpace(a.space) }))
+      return mixObject(
+        ctx,
+        await ctx.mixes.radio({
+          seeds,
+          exclude,
+          first: a.first,
+          maxPerArtist: a.maxPerArtist ?? undefined,
+          filter: dropNulls(a.filter),
+          model: model.id,
+          space: toSpace(a.space),
+        }),
+      )
     },
-    trackPath: async (_: unknown, a: { from: string; to: string; steps: number; model?: string | null; space?: Space | null }, ctx: MixContext) => {
+    trackPath: async (
+      _: unknown,
+      a: { from: string; to: string; steps: number; model?: string | null; space?: Space | null },
+      ctx: MixContext,
+    ) => {
       ctx.auth.assertCanRead(ctx.viewer)
       const from = numericKey(a.from, 'Track', 'from')
       const to = numericKey(a.to, 'Track', 'to')
       const model = await modelFor(ctx, a.model)
-      const p = await ctx.mixes.trackPath({ from, to, steps: a.steps, model: model.id, space: toSpace(a.space) })
+      const p = await ctx.mixes.trackPath({
+        from,
+        to,
+        steps: a.steps,
+        model: model.id,
+        space: toSpace(a.space),
+      })
       return {
         model: toModel(await ctx.similarity.model(p.model.id)),
         space: p.space.toUpperCase(),
-        steps: p.tracks.map((t) => ({ track: ctx.loaders.track.load(t.trackId), similarityToEnd: t.similarityToEnd, similarityToStart: t.similarityToStart })),
+        steps: p.tracks.map((t) => ({
+          track: ctx.loaders.track.load(t.trackId),
+          similarityToEnd: t.similarityToEnd,
+          similarityToStart: t.similarityToStart,
+        })),
         shortened: p.shortened,
         reason: p.reason,
       }

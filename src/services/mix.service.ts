@@ -115,20 +115,40 @@ export class MixService {
     const first = checkRange(input.first ?? 50, 1, MAX_FIRST, 'first')
     const maxPerArtist = checkRange(input.maxPerArtist ?? 3, 1, MAX_FIRST, 'maxPerArtist')
     const seeds = [...new Set(input.seeds.map((id) => checkId(id, 'seeds')))]
-    if (!seeds.length || seeds.length > MAX_SEEDS) throw new BadInputError(`give 1 to ${MAX_SEEDS} tracks`, 'seeds')
-    const { model, space, vectors: seedVectors } = await this.similarity.searchVectors(seeds, input.model, input.space)
+    if (!seeds.length || seeds.length > MAX_SEEDS)
+      throw new BadInputError(`give 1 to ${MAX_SEEDS} tracks`, 'seeds')
+    const {
+      model,
+      space,
+      vectors: seedVectors,
+    } = await this.similarity.searchVectors(seeds, input.model, input.space)
     requireVectors(seeds, seedVectors, model, space, 'seeds')
     const centre = meanDirection(seeds.map((id) => seedVectors.get(id)!))
     const filter = input.filter ?? {}
     const ask = (trackIds: number[], others: number[], excludeArtists: number[] = []) =>
       this.similarity
-        .similarTracks({ trackIds, model: model.id, space, first: POOL, filter, exclude: [...others, ...exclude], excludeArtists })
+        .similarTracks({
+          trackIds,
+          model: model.id,
+          space,
+          first: POOL,
+          filter,
+          exclude: [...others, ...exclude],
+          excludeArtists,
+        })
         .then((r) => r.tracks.map((t) => t.trackId))
     // The centre's neighbours, and each seed's (so a mix of distant seeds also reaches each one's own
     // surroundings). The excludeSame* filters concern all seeds, which only the joint query knows.
     const excludesSame = filter.excludeSameArtist || filter.excludeSameRelease || filter.excludeSameLabel
     const queries = [ask(seeds, [])]
-    if (seeds.length > 1 && !excludesSame) for (const s of seeds) queries.push(ask([s], seeds.filter((x) => x !== s)))
+    if (seeds.length > 1 && !excludesSame)
+      for (const s of seeds)
+        queries.push(
+          ask(
+            [s],
+            seeds.filter((x) => x !== s),
+          ),
+        )
     const lastPlayed = exclude.at(-1)
     if (lastPlayed !== undefined) queries.push(ask([...new Set([lastPlayed, ...seeds])], []))
     const found = await Promise.all(queries)
@@ -151,7 +171,8 @@ export class MixService {
         const c = candidate(id, vectors, facts)
         if (c) set.add(c)
         // a played track without a vector (another model's) is still never repeated, by id and recording
-        else if (facts.has(id)) set.add({ id, vector: centre.map(() => 0), recording: recordingOf(facts.get(id)!) })
+        else if (facts.has(id))
+          set.add({ id, vector: centre.map(() => 0), recording: recordingOf(facts.get(id)!) })
       }
       return set
     }
@@ -199,7 +220,11 @@ export class MixService {
     const from = checkId(input.from, 'from')
     const to = checkId(input.to, 'to')
     if (from === to) throw new BadInputError('is the same track as from', 'to')
-    const { model, space, vectors } = await this.similarity.searchVectors([from, to], input.model, input.space)
+    const { model, space, vectors } = await this.similarity.searchVectors(
+      [from, to],
+      input.model,
+      input.space,
+    )
     requireVectors([from], vectors, model, space, 'from')
     requireVectors([to], vectors, model, space, 'to')
     const [u, v] = [vectors.get(from)!, vectors.get(to)!]
@@ -212,7 +237,13 @@ export class MixService {
     const near = await Promise.all(
       waypoints.map((w) =>
         this.similarity
-          .similarTracks({ searchVector: w, model: model.id, space, first: PER_WAYPOINT, exclude: [from, to] })
+          .similarTracks({
+            searchVector: w,
+            model: model.id,
+            space,
+            first: PER_WAYPOINT,
+            exclude: [from, to],
+          })
           .then((r) => r.tracks.map((t) => t.trackId)),
       ),
     )
@@ -236,7 +267,11 @@ export class MixService {
     return {
       model: { id: model.id, name: model.name },
       space,
-      tracks: tracks.map((c) => ({ trackId: c.id, similarityToEnd: similarity(c.vector, v), similarityToStart: similarity(c.vector, u) })),
+      tracks: tracks.map((c) => ({
+        trackId: c.id,
+        similarityToEnd: similarity(c.vector, v),
+        similarityToStart: similarity(c.vector, u),
+      })),
       shortened,
       reason: shortened
         ? `${skipped} of ${steps - 2} waypoints found no unused track closer to \`to\` than the step before: ` +
@@ -253,16 +288,29 @@ function recordingOf(f: TrackFacts): string {
   return recordingKey(f.title, f.artists.length ? f.artists : [-f.releaseId])
 }
 
-function candidate(id: number, vectors: Map<number, Float32Array>, facts: Map<number, TrackFacts>): MixCandidate | null {
+function candidate(
+  id: number,
+  vectors: Map<number, Float32Array>,
+  facts: Map<number, TrackFacts>,
+): MixCandidate | null {
   const vector = vectors.get(id)
   const f = facts.get(id)
   return vector && f ? { id, vector, artists: f.artists, recording: recordingOf(f) } : null
 }
 
-function requireVectors(ids: readonly number[], vectors: Map<number, Float32Array>, model: ModelRow, space: ModelSpace, field: string): void {
+function requireVectors(
+  ids: readonly number[],
+  vectors: Map<number, Float32Array>,
+  model: ModelRow,
+  space: ModelSpace,
+  field: string,
+): void {
   const missing = ids.filter((id) => !vectors.has(id))
   if (missing.length)
-    throw new BadInputError(`no ${space} vector of model ${model.name} for track ${missing.join(', ')} (unknown, or not embedded)`, field)
+    throw new BadInputError(
+      `no ${space} vector of model ${model.name} for track ${missing.join(', ')} (unknown, or not embedded)`,
+      field,
+    )
 }
 
 function checkId(id: number, field: string): number {
@@ -271,6 +319,7 @@ function checkId(id: number, field: string): number {
 }
 
 function checkRange(n: number, min: number, max: number, field: string): number {
-  if (!Number.isInteger(n) || n < min || n > max) throw new BadInputError(`must be an integer from ${min} to ${max}`, field)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new BadInputError(`must be an integer from ${min} to ${max}`, field)
   return n
 }

@@ -28,7 +28,10 @@ describe('mixes, paths and radio', () => {
     world = await seedProbeWorld(t.db.pool, { artists: 48 })
     const styled = await insertModel(t.db.pool, 'styled', 'trained', 'artist')
     const small = await insertModel(t.db.pool, 'small', 'trained', 'artist')
-    await t.db.pool.query(`UPDATE model SET dims = $1 WHERE id = ANY($2)`, [{ backbone: DIMS }, [styled, small]])
+    await t.db.pool.query(`UPDATE model SET dims = $1 WHERE id = ANY($2)`, [
+      { backbone: DIMS },
+      [styled, small],
+    ])
     await insertVectors(t.db.pool, styled, world, { dims: DIMS, signal: 1, seed: 5 })
     tiny.push(...world.trackIds.filter((_, i) => i % 40 === 0))
     await insertVectors(t.db.pool, small, world, { dims: DIMS, signal: 1, seed: 5, tracks: tiny })
@@ -44,7 +47,8 @@ describe('mixes, paths and radio', () => {
     const facts = await new TrackFactsRepository(t.db.pool).facts(ids)
     return ids.map((id) => recordingKey(facts.get(id)!.title, facts.get(id)!.artists))
   }
-  const vectors = async (ids: number[]) => (await new SimilarityService(t.db).searchVectors(ids, 'styled')).vectors
+  const vectors = async (ids: number[]) =>
+    (await new SimilarityService(t.db).searchVectors(ids, 'styled')).vectors
   const sim = (a: Float32Array, b: Float32Array) => (1 + a.reduce((s, x, i) => s + x * b[i], 0)) / 2
 
   it('makes a mix that stays in the seed style, caps artists and repeats nothing', async () => {
@@ -57,7 +61,8 @@ describe('mixes, paths and radio', () => {
     const inStyle = ids.filter((id) => world.styleOf.get(id) === world.styleOf.get(seed)).length
     expect(inStyle / ids.length).toBeGreaterThanOrEqual(0.7)
     const perArtist = new Map<number, number>()
-    for (const id of ids) perArtist.set(world.artistOf.get(id)!, (perArtist.get(world.artistOf.get(id)!) ?? 0) + 1)
+    for (const id of ids)
+      perArtist.set(world.artistOf.get(id)!, (perArtist.get(world.artistOf.get(id)!) ?? 0) + 1)
     expect(Math.max(...perArtist.values())).toBeLessThanOrEqual(2)
     // no recording twice, nor the seed's recording (its other release)
     const keys = await recordings([seed, ...ids])
@@ -65,12 +70,18 @@ describe('mixes, paths and radio', () => {
     // no near-identical vectors
     const v = await vectors(ids)
     for (let i = 0; i < ids.length; i++)
-      for (let j = i + 1; j < ids.length; j++) expect(2 * sim(v.get(ids[i])!, v.get(ids[j])!) - 1).toBeLessThanOrEqual(0.99)
+      for (let j = i + 1; j < ids.length; j++)
+        expect(2 * sim(v.get(ids[i])!, v.get(ids[j])!) - 1).toBeLessThanOrEqual(0.99)
   })
 
   it('returns `first` tracks even when the artist cap rules out most of the nearest (more neighbours are fetched)', async () => {
     // 48 artists: 40 tracks at one per artist reach far beyond the seed's 200 nearest (20 artists' worth)
-    const mix = await mixes.instantMix({ seeds: [world.trackIds[3]], model: 'styled', first: 40, maxPerArtist: 1 })
+    const mix = await mixes.instantMix({
+      seeds: [world.trackIds[3]],
+      model: 'styled',
+      first: 40,
+      maxPerArtist: 1,
+    })
     const artists = mix.tracks.map((x) => world.artistOf.get(x.trackId))
     expect(artists).toHaveLength(40)
     expect(new Set(artists).size).toBe(40)
@@ -78,7 +89,9 @@ describe('mixes, paths and radio', () => {
 
   it('flows: each next track is nearer the last one than a plain top-k of the seed would be', async () => {
     const seed = world.trackIds[5]
-    const mix = (await mixes.instantMix({ seeds: [seed], model: 'styled', first: 15, maxPerArtist: 15 })).tracks.map((x) => x.trackId)
+    const mix = (
+      await mixes.instantMix({ seeds: [seed], model: 'styled', first: 15, maxPerArtist: 15 })
+    ).tracks.map((x) => x.trackId)
     const v = await vectors([seed, ...mix])
     const stepSims = (order: number[]) => order.slice(1).map((id, i) => sim(v.get(order[i])!, v.get(id)!))
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
@@ -115,8 +128,12 @@ describe('mixes, paths and radio', () => {
 
   it('radio continues a mix without repeating what was played', async () => {
     const seed = world.trackIds[1]
-    const played = (await mixes.instantMix({ seeds: [seed], model: 'styled', first: 10 })).tracks.map((x) => x.trackId)
-    const next = (await mixes.radio({ seeds: [seed], exclude: played, model: 'styled', first: 20 })).tracks.map((x) => x.trackId)
+    const played = (await mixes.instantMix({ seeds: [seed], model: 'styled', first: 10 })).tracks.map(
+      (x) => x.trackId,
+    )
+    const next = (
+      await mixes.radio({ seeds: [seed], exclude: played, model: 'styled', first: 20 })
+    ).tracks.map((x) => x.trackId)
     expect(next).toHaveLength(20)
     for (const id of [seed, ...played]) expect(next).not.toContain(id)
     const keys = await recordings([seed, ...played, ...next])
@@ -137,7 +154,13 @@ describe('mixes, paths and radio', () => {
     expect(d.instantMix.space).toBe('BACKBONE')
     expect(d.instantMix.tracks).toHaveLength(5)
     expect(d.trackPath.steps[0].track.id).toBe(seed)
-    expect(d.library).toMatchObject({ releases: 96, artists: 48, tracks: 480, tracksWithAudio: 480, exact: true })
+    expect(d.library).toMatchObject({
+      releases: 96,
+      artists: 48,
+      tracks: 480,
+      tracksWithAudio: 480,
+      exact: true,
+    })
     expect(d.library.startTracks).toHaveLength(3)
     for (const s of d.library.startTracks) expect(s.audio.url).toMatch(/^\/audio\/tracks\/\d+$/)
   })
@@ -146,11 +169,31 @@ describe('mixes, paths and radio', () => {
     const seed = toGlobalId('Track', world.trackIds[0])
     const unknown = toGlobalId('Track', 999_999)
     const cases: [string, Record<string, unknown>, string][] = [
-      [`query($s: [ID!]!) { instantMix(seeds: $s, model: "styled") { tracks { similarity } } }`, { s: [unknown] }, 'seeds'],
-      [`query($s: [ID!]!) { instantMix(seeds: $s, model: "styled", maxPerArtist: 0) { tracks { similarity } } }`, { s: [seed] }, 'maxPerArtist'],
-      [`query($s: [ID!]!) { radio(seeds: $s, first: 0, model: "styled") { tracks { similarity } } }`, { s: [seed] }, 'first'],
-      [`query($s: ID!, $to: ID!) { trackPath(from: $s, to: $to, steps: 101, model: "styled") { shortened } }`, { s: seed, to: toGlobalId('Track', world.trackIds[9]) }, 'steps'],
-      [`query($s: ID!, $to: ID!) { trackPath(from: $s, to: $to, model: "styled") { shortened } }`, { s: seed, to: unknown }, 'to'],
+      [
+        `query($s: [ID!]!) { instantMix(seeds: $s, model: "styled") { tracks { similarity } } }`,
+        { s: [unknown] },
+        'seeds',
+      ],
+      [
+        `query($s: [ID!]!) { instantMix(seeds: $s, model: "styled", maxPerArtist: 0) { tracks { similarity } } }`,
+        { s: [seed] },
+        'maxPerArtist',
+      ],
+      [
+        `query($s: [ID!]!) { radio(seeds: $s, first: 0, model: "styled") { tracks { similarity } } }`,
+        { s: [seed] },
+        'first',
+      ],
+      [
+        `query($s: ID!, $to: ID!) { trackPath(from: $s, to: $to, steps: 101, model: "styled") { shortened } }`,
+        { s: seed, to: toGlobalId('Track', world.trackIds[9]) },
+        'steps',
+      ],
+      [
+        `query($s: ID!, $to: ID!) { trackPath(from: $s, to: $to, model: "styled") { shortened } }`,
+        { s: seed, to: unknown },
+        'to',
+      ],
       [`query($s: ID!) { trackPath(from: $s, to: $s, model: "styled") { shortened } }`, { s: seed }, 'to'],
     ]
     for (const [query, variables, field] of cases) {

@@ -14,14 +14,24 @@ import {
 const f32 = (...x: number[]) => Float32Array.from(x)
 /** A unit vector in the plane at `deg` degrees from the x axis. */
 const at = (deg: number) => f32(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180))
-const cand = (id: number, deg: number, artists = [id], recording = `t${id}`): MixCandidate => ({ id, vector: at(deg), artists, recording })
+const cand = (id: number, deg: number, artists = [id], recording = `t${id}`): MixCandidate => ({
+  id,
+  vector: at(deg),
+  artists,
+  recording,
+})
 const angle = (v: Float32Array) => (Math.atan2(v[1], v[0]) * 180) / Math.PI
 
 describe('slerp', () => {
   it('moves along the great arc in equal angles, staying unit length', () => {
     const a = at(0)
     const b = at(90)
-    for (const [t, deg] of [[0, 0], [0.25, 22.5], [0.5, 45], [1, 90]]) {
+    for (const [t, deg] of [
+      [0, 0],
+      [0.25, 22.5],
+      [0.5, 45],
+      [1, 90],
+    ]) {
       const v = slerp(a, b, t)
       expect(angle(v)).toBeCloseTo(deg, 4)
       expect(Math.hypot(...v)).toBeCloseTo(1, 6)
@@ -29,7 +39,9 @@ describe('slerp', () => {
   })
 
   it('falls back to lerp for equal vectors and refuses opposite ones', () => {
-    expect(Array.from(slerp(at(10), at(10), 0.3))).toEqual(Array.from(at(10)).map((x) => expect.closeTo(x, 6)))
+    expect(Array.from(slerp(at(10), at(10), 0.3))).toEqual(
+      Array.from(at(10)).map((x) => expect.closeTo(x, 6)),
+    )
     expect(() => slerp(at(0), at(180), 0.5)).toThrow(/opposite/)
   })
 
@@ -71,28 +83,67 @@ describe('similarity, centre and recording keys', () => {
 
 describe('orderMix', () => {
   it('with α = 0 is the top-k by similarity to the centre', () => {
-    const out = orderMix({ start: at(0), centre: at(0), candidates: [cand(1, 80), cand(2, 20), cand(3, 40)], first: 3, maxPerArtist: 3, alpha: 0, played: new PlayedSet() })
+    const out = orderMix({
+      start: at(0),
+      centre: at(0),
+      candidates: [cand(1, 80), cand(2, 20), cand(3, 40)],
+      first: 3,
+      maxPerArtist: 3,
+      alpha: 0,
+      played: new PlayedSet(),
+    })
     expect(out.map((c) => c.id)).toEqual([2, 3, 1])
   })
 
   it('flows: with α = 1 each next track is the nearest to the last one', () => {
     // from 0°: 30° is nearest, then from 30° the nearest left is 55°, then -40° (95° away) vs 120° (65°)
-    const out = orderMix({ start: at(0), centre: at(0), candidates: [cand(1, -40), cand(2, 30), cand(3, 55), cand(4, 120)], first: 4, maxPerArtist: 3, alpha: 1, played: new PlayedSet() })
+    const out = orderMix({
+      start: at(0),
+      centre: at(0),
+      candidates: [cand(1, -40), cand(2, 30), cand(3, 55), cand(4, 120)],
+      first: 4,
+      maxPerArtist: 3,
+      alpha: 1,
+      played: new PlayedSet(),
+    })
     expect(out.map((c) => c.id)).toEqual([2, 3, 4, 1])
   })
 
   it('weighs last and centre by α (hand-computed scores)', () => {
     // start 0°, centre 0°, α = 0.5. Step 1: 30° scores (0.933+0.933)/2 = 0.933, -35° 0.910 → 30°.
     // Step 2 from 30°: 60° scores 0.5·0.933 + 0.5·0.75 = 0.842; -35° scores 0.5·0.711 + 0.5·0.910 = 0.811 → 60°.
-    const out = orderMix({ start: at(0), centre: at(0), candidates: [cand(1, -35), cand(2, 30), cand(3, 60)], first: 3, maxPerArtist: 3, alpha: 0.5, played: new PlayedSet() })
+    const out = orderMix({
+      start: at(0),
+      centre: at(0),
+      candidates: [cand(1, -35), cand(2, 30), cand(3, 60)],
+      first: 3,
+      maxPerArtist: 3,
+      alpha: 0.5,
+      played: new PlayedSet(),
+    })
     expect(out.map((c) => c.id)).toEqual([2, 3, 1])
   })
 
   it('caps artists, leaves out repeats of what was played and stops when candidates run out', () => {
     const played = new PlayedSet()
     played.add(cand(100, 0, [9], 'seed'))
-    const candidates = [cand(1, 20, [5]), cand(2, 21 + 10, [5]), cand(3, 45, [5]), cand(4, 60, [6]), { ...cand(5, 70, [6]), recording: 'seed' }, cand(6, 2, [7])]
-    const out = orderMix({ start: at(0), centre: at(0), candidates, first: 10, maxPerArtist: 2, alpha: 0.5, played })
+    const candidates = [
+      cand(1, 20, [5]),
+      cand(2, 21 + 10, [5]),
+      cand(3, 45, [5]),
+      cand(4, 60, [6]),
+      { ...cand(5, 70, [6]), recording: 'seed' },
+      cand(6, 2, [7]),
+    ]
+    const out = orderMix({
+      start: at(0),
+      centre: at(0),
+      candidates,
+      first: 10,
+      maxPerArtist: 2,
+      alpha: 0.5,
+      played,
+    })
     expect(out.map((c) => c.id)).toEqual([1, 2, 4])
   })
 })
@@ -101,7 +152,11 @@ describe('choosePath', () => {
   const waypoints = pathWaypoints(at(0), at(90), 5) // 22.5°, 45°, 67.5°
 
   it('starts and ends right, takes the candidates nearest their waypoints and rises towards `to`', () => {
-    const nearWaypoint = [[cand(3, 28), cand(4, 33)], [cand(5, 58), cand(3, 28)], [cand(6, 92), cand(7, 70)]]
+    const nearWaypoint = [
+      [cand(3, 28), cand(4, 33)],
+      [cand(5, 58), cand(3, 28)],
+      [cand(6, 92), cand(7, 70)],
+    ]
     const { tracks, skipped } = choosePath({ from: cand(1, 0), to: cand(2, 90), waypoints, nearWaypoint })
     // 92° is 2° from `to`: closer, but a near duplicate of it (cos 2° > 0.99); 28° fits 22.5° better than 33°
     expect(tracks.map((c) => c.id)).toEqual([1, 3, 5, 7, 2])

@@ -35,7 +35,9 @@ export class LibraryRepository {
       count('release'),
       count('artist'),
       count('track'),
-      this.pool.query(`SELECT count(DISTINCT track_id)::int AS n FROM audio_file WHERE track_id IS NOT NULL AND status = 'ok'`),
+      this.pool.query(
+        `SELECT count(DISTINCT track_id)::int AS n FROM audio_file WHERE track_id IS NOT NULL AND status = 'ok'`,
+      ),
     ])
     return { releases, artists, tracks, tracksWithAudio: audio.rows[0].n, exact }
   }

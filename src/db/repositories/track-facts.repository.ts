@@ -16,7 +16,12 @@ export class TrackFactsRepository {
   /** Facts of some tracks; ids the catalog lacks are absent. One statement, whatever the number of ids. */
   async facts(trackIds: readonly number[]): Promise<Map<number, TrackFacts>> {
     if (!trackIds.length) return new Map()
-    const { rows } = await this.pool.query<{ id: string; title: string | null; release_id: number; artists: number[] }>(
+    const { rows } = await this.pool.query<{
+      id: string
+      title: string | null
+      release_id: number
+      artists: number[]
+    }>(
       `SELECT t.id, t.title, t.release_id,
               COALESCE(
                 (SELECT array_agg(DISTINCT ta.artist_id) FROM track_artist ta
@@ -28,7 +33,10 @@ export class TrackFactsRepository {
       [trackIds],
     )
     return new Map(
-      rows.map((r) => [Number(r.id), { id: Number(r.id), title: r.title ?? '', releaseId: r.release_id, artists: r.artists.map(Number) }]),
+      rows.map((r) => [
+        Number(r.id),
+        { id: Number(r.id), title: r.title ?? '', releaseId: r.release_id, artists: r.artists.map(Number) },
+      ]),
     )
   }
 }

@@ -137,7 +137,8 @@ export function orderMix(input: OrderMixInput): MixCandidate[] {
         continue
       }
       const score = alpha * similarity(last, c.vector) + (1 - alpha) * toCentre[i]
-      if (score > bestScore || (score === bestScore && c.id < candidates[best].id)) [best, bestScore] = [i, score]
+      if (score > bestScore || (score === bestScore && c.id < candidates[best].id))
+        [best, bestScore] = [i, score]
     }
     if (best < 0) break
     const pick = candidates[best]
@@ -145,7 +146,11 @@ export function orderMix(input: OrderMixInput): MixCandidate[] {
     played.add(pick)
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]
-      if (!ruledOut[i] && (c.recording === pick.recording || dot(c.vector, pick.vector) > NEAR_DUPLICATE_COSINE)) ruledOut[i] = 1
+      if (
+        !ruledOut[i] &&
+        (c.recording === pick.recording || dot(c.vector, pick.vector) > NEAR_DUPLICATE_COSINE)
+      )
+        ruledOut[i] = 1
     }
     for (const a of pick.artists) perArtist.set(a, (perArtist.get(a) ?? 0) + 1)
     mix.push(pick)
@@ -185,11 +190,27 @@ export function choosePath(input: ChoosePathInput): { tracks: MixCandidate[]; sk
   ends.add(from)
   ends.add(to)
   const start = similarity(from.vector, to.vector)
-  interface Node { c: MixCandidate; wp: number; toEnd: number; fit: number; count: number; sum: number; prev: Node | null }
+  interface Node {
+    c: MixCandidate
+    wp: number
+    toEnd: number
+    fit: number
+    count: number
+    sum: number
+    prev: Node | null
+  }
   const layers: Node[][] = input.nearWaypoint.map((near, wp) =>
     near
       .filter((c) => !ends.repeats(c))
-      .map((c) => ({ c, wp, toEnd: similarity(c.vector, to.vector), fit: similarity(c.vector, waypoints[wp]), count: 0, sum: 0, prev: null }))
+      .map((c) => ({
+        c,
+        wp,
+        toEnd: similarity(c.vector, to.vector),
+        fit: similarity(c.vector, waypoints[wp]),
+        count: 0,
+        sum: 0,
+        prev: null,
+      }))
       .filter((n) => n.toEnd > start),
   )
   let best: Node | null = null
