@@ -20,9 +20,11 @@ import type { JobQueue } from '../jobs/queue.ts'
 import type { Logger } from '../logger.ts'
 import type { CatalogContext } from '../resolvers/catalog.ts'
 import type { JobsContext } from '../resolvers/jobs.ts'
-import type { SimilarityContext } from '../resolvers/similarity.ts'
+import type { MixContext } from '../resolvers/mix.ts'
 import { EmbeddingMapService } from '../services/embedding-map.service.ts'
 import { ModelService } from '../services/model.service.ts'
+import { LibraryService } from '../services/library.service.ts'
+import { MixService } from '../services/mix.service.ts'
 import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
 import { AudioPlaybackService } from '../services/audio-playback.service.ts'
 import { AuthService, ForbiddenError, UnauthenticatedError, type Access, type Viewer } from '../services/auth.service.ts'
@@ -38,7 +40,7 @@ import { createMetrics, type Metrics } from './metrics.ts'
 import { buildSchema } from './schema.ts'
 import { sendAudio, serveStaticFile } from './web-assets.ts'
 
-export interface ApiContext extends CatalogContext, JobsContext, SimilarityContext {
+export interface ApiContext extends CatalogContext, JobsContext, MixContext {
   sql: CountingQueryable
   db: Database
   config: Config
@@ -192,13 +194,15 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const similarity = new SimilarityService(db, deps.similarityOptions)
   const models = new ModelService(db, config)
   const maps = new EmbeddingMapService(db.pool)
+  const mixes = new MixService(db, similarity)
+  const library = new LibraryService(db)
   const schema = buildSchema()
   const httpServer = http.createServer()
 
   const contextFor = (viewer: Viewer): ApiContext => {
     const sql = new CountingQueryable(db.pool, db.kind === 'server')
     const signedUrl = (path: string) => auth.signedUrl(path, viewer)
-    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, signedUrl }
+    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, mixes, library, signedUrl }
   }
 
   // Subscriptions: the caller is settled once per connection (a browser's WebSocket cannot send headers, so

@@ -5,6 +5,7 @@ import { EmbeddingRepository } from '../../src/db/repositories/embedding.reposit
 import { ModelRepository } from '../../src/db/repositories/model.repository.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import { SimilarityService } from '../../src/services/similarity.service.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { FIXTURES } from '../support/cli.ts'
@@ -33,6 +34,8 @@ async function embedFixtureTracks(t: TestDatabase): Promise<{ modelId: number; t
   })
   const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
   await repo.write(model.id, 'projection', vectors)
+  // as `embed` does after writing (raw: these vectors need no centring to be compared)
+  await refitSearchVectors(t.db, model.id, 'projection', { kind: 'raw' })
   await repo.ensureIndex(model.id, 'projection', DIMS)
   await repo.recomputeCentroids(model.id, 'projection')
   return { modelId: model.id, trackIds: vectors.map((v) => v.trackId) }
