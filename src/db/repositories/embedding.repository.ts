@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
+import { VARIOUS_ARTIST_ID } from '../../discogs.ts'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { DatabaseKind } from '../database.ts'
 import type { ModelSpace } from './model.repository.ts'
@@ -17,9 +18,6 @@ export interface EmbeddingRow {
   /** how many patches were averaged */
   patches: number
 }
-
-/** Discogs' "Various" artist and id 0 (no id): compilation placeholders, never an artist of a track. */
-export const VARIOUS_ARTIST_ID = 194
 
 /**
  * The artists of track `track` (an SQL expression): its own artists when the tracklist names them, else the
