@@ -42,7 +42,7 @@ import {
 import { ModelRepository, type ModelSpace } from '../src/db/repositories/model.repository.ts'
 import { knnSql } from '../src/db/repositories/similarity.repository.ts'
 import { initBackend } from '../src/ml/engine/backend.ts'
-import { SeededRandom } from '../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../src/random/seeded-random.ts'
 import { SimilarityService, type TrackSimilarityFilter } from '../src/services/similarity.service.ts'
 import { createScratchDatabase } from '../test/support/database.ts'
 

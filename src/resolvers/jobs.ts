@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { decodeCursor, encodeOpaque } from '../api/cursor.ts'
 import type { JobKey, JobRow, JobState } from '../db/repositories/job.repository.ts'
 import { TrainingRunRepository, type TrainingRunRow } from '../db/repositories/training-run.repository.ts'
 import { BadInputError } from '../errors.ts'
@@ -37,13 +38,12 @@ export function toRun(r: TrainingRunRow) {
 
 /** A page ends at a job's exact creation time (to the microsecond) and id: jobs created together share the time. */
 function cursorOf(j: JobRow): string {
-  return Buffer.from(`${j.createdAtExact}|${j.id}`).toString('base64url')
+  return encodeOpaque(`${j.createdAtExact}|${j.id}`)
 }
 
 function keyOfCursor(cursor: string): JobKey {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
-  if (!m) throw new BadInputError('is not a cursor of this list', 'after')
-  return { createdAt: m[1], id: m[2] }
+  const [createdAt, id] = decodeCursor(cursor, /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, 'after')
+  return { createdAt, id }
 }
 
 function enqueue<N extends JobName>(ctx: JobsContext, name: N, payload: JobPayload<N>) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ContrastiveModel } from '../../src/ml/training/contrastive-model.ts'
 import { trainingConfigSchema } from '../../src/ml/training/config.ts'
 import { splitGroups, type AssociationGroups } from '../../src/ml/training/pair-sampler.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 import { MEL_BANDS, PATCH_FRAMES, runTraining, validate, type Objective, type PatchSource } from '../../src/ml/training/trainer.ts'
 import { tmpDir } from '../support/database.ts'
 

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { VARIOUS_ARTIST_ID } from './embedding.repository.ts'
+import { VARIOUS_ARTIST_ID } from '../../discogs.ts'
 
 /** What mixes need to know of a track besides its vector: its title, release and artists. */
 export interface TrackFacts {

@@ -7,7 +7,7 @@ import { createAdam } from '../engine/optimizer.ts'
 import { colaLossFromLogits } from '../models/cola.ts'
 import { disposeCheckpoint, latestCheckpoint, saveCheckpoint } from './checkpoints.ts'
 import { epochBatches, largestFittingBatch, type AssociationGroups, type Pair } from './pair-sampler.ts'
-import { SeededRandom, hash32 } from './seeded-random.ts'
+import { SeededRandom, hash32 } from '../../random/seeded-random.ts'
 import { stepGradients } from './step.ts'
 
 export const PATCH_FRAMES = 128
