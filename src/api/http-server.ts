@@ -19,7 +19,7 @@ import type { Logger } from '../logger.ts'
 import type { CatalogContext } from '../resolvers/catalog.ts'
 import type { JobsContext } from '../resolvers/jobs.ts'
 import type { SimilarityContext } from '../resolvers/similarity.ts'
-import { EmbeddingMapService } from '../services/embedding-map.service.ts'
+import { EmbeddingMapService, type EmbeddingMapOptions } from '../services/embedding-map.service.ts'
 import { ModelService } from '../services/model.service.ts'
 import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
 import { AuthService, UnauthenticatedError, type Viewer } from '../services/auth.service.ts'
@@ -48,6 +48,8 @@ export interface ApiDeps {
   similarityOptions?: SimilarityOptions
   /** How operations execute: compiled by graphql-jit (default), or graphql-js (benchmarks compare the two). */
   executor?: 'jit' | 'graphql-js'
+  /** How long a request waits for an embedding map being computed (tests shorten it). */
+  mapOptions?: Pick<EmbeddingMapOptions, 'waitMs'>
 }
 
 export interface ApiServer {
@@ -140,7 +142,13 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const metrics = createMetrics(db.pool)
   const similarity = new SimilarityService(db, deps.similarityOptions)
   const models = new ModelService(db, config)
-  const maps = new EmbeddingMapService(db.pool)
+  const maps = new EmbeddingMapService(db.pool, {
+    ...deps.mapOptions,
+    onComputed: (m) => {
+      metrics.mapComputations.inc({ space: m.space })
+      logger.info(m, 'embedding map computed')
+    },
+  })
   const schema = buildSchema()
   const httpServer = http.createServer()
 
@@ -288,6 +296,9 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     url: `http://${shownHost}:${port}`,
     port,
     // Drains in-flight requests (Apollo's drain plugin closes idle keep-alive sockets, then waits).
-    close: () => apollo.stop(),
+    close: async () => {
+      maps.close()
+      await apollo.stop()
+    },
   }
 }
