@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { projectTo2d } from './projection.ts'
 
@@ -10,6 +11,15 @@ export interface ProjectionWorkerData {
   vectors: Float32Array
   dims: number
   seed?: number
+}
+
+// Lowest priority for this thread only (on Linux a priority is per thread): a map is background work, and
+// on a busy machine, where Linux (autogroup) shares one CPU share among a process's threads, it otherwise
+// takes the API thread's turns (docs/BENCHMARKS.md, embedding map).
+try {
+  os.setPriority(19)
+} catch {
+  // not permitted here: the map only competes harder
 }
 
 const { vectors, dims, seed } = workerData as ProjectionWorkerData
