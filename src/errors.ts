@@ -114,3 +114,24 @@ export class AudioDecodeError extends DiscographError {
     super(`${file}: cannot decode audio: ${reason}`)
   }
 }
+
+/**
+ * An embedding that came out with NaN or ±Infinity in it: never written (pgvector refuses it, and no
+ * distance to it means anything). Names the model, the track and its audio file, so the file can be checked.
+ */
+export class NonFiniteEmbeddingError extends DiscographError {
+  readonly code = 'NON_FINITE_EMBEDDING'
+  constructor(
+    readonly model: string,
+    readonly space: string,
+    readonly track: { id: number; title: string | null; path: string | null },
+    readonly index: number,
+    readonly value: number,
+  ) {
+    super(
+      `model ${model} gave track ${track.id} ${track.title === null ? '(untitled)' : JSON.stringify(track.title)} ` +
+        `(${track.path ?? 'no audio file'}) a ${space} vector with ${value} at dimension ${index}; ` +
+        `nothing of this batch was written`,
+    )
+  }
+}

@@ -35,6 +35,15 @@ export const jobPayloads = {
     /** Score every embedded track once trained (what `probe predict` does). */
     predict: z.boolean().optional(),
   }),
+  /** A pretrained classifier head (ONNX + metadata JSON, paths on the worker) imported as a probe over an imported model. */
+  'import-onnx-head': z.object({
+    file: z.string().min(1),
+    model: z.string().min(1),
+    metadata: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    /** Score the model's embedded tracks once imported (default true). */
+    predict: z.boolean().optional(),
+  }),
   evaluate: z.object({
     models: z.array(z.string()).optional(),
     tasks: z.array(z.string()).optional(),
@@ -61,5 +70,6 @@ export const jobRetry: Record<JobName, { retryLimit: number; retryDelay: number 
   train: { retryLimit: 5, retryDelay: 5 },
   embed: { retryLimit: 3, retryDelay: 5 },
   'train-probe': { retryLimit: 2, retryDelay: 5 },
+  'import-onnx-head': { retryLimit: 2, retryDelay: 5 },
   evaluate: { retryLimit: 1, retryDelay: 5 },
 }

@@ -10,6 +10,7 @@ import { BadInputError, NotFoundError } from '../errors.ts'
 import { MAP_POINTS, type EmbeddingMapService } from '../services/embedding-map.service.ts'
 import type { ModelService, ModelSummary } from '../services/model.service.ts'
 import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
+import { probeKind } from '../ml/probes/probe-kind.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
 import type { SimilarityService, SimilarOwner, TrackSimilarityFilter } from '../services/similarity.service.ts'
 import { toRun } from './jobs.ts'
@@ -23,6 +24,8 @@ export interface SimilarityContext {
   similarity: SimilarityService
   models: ModelService
   maps: EmbeddingMapService
+  /** A path of this server as a URL the viewer can put in `<audio src>` (signed when reading needs a key). */
+  signedUrl(path: string): string
 }
 
 export const similarityTypeDefs = fs.readFileSync(new URL('../schema/similarity.graphql', import.meta.url), 'utf8')
@@ -61,7 +64,7 @@ async function owners(ctx: SimilarityContext, list: SimilarOwner[], key: 'artist
 }
 
 async function probeObjects(ctx: SimilarityContext) {
-  return (await listProbes(ctx.db)).map((p) => ({ ...p, space: p.space.toUpperCase(), createdAt: p.createdAt.toISOString() }))
+  return (await listProbes(ctx.db)).map((p) => ({ ...p, kind: probeKind(p), space: p.space.toUpperCase(), createdAt: p.createdAt.toISOString() }))
 }
 
 async function prediction(ctx: SimilarityContext, trackId: number, probe: string) {
@@ -90,7 +93,7 @@ export const similarityResolvers = {
   Track: {
     audio: async (t: Row, _: unknown, ctx: SimilarityContext) => {
       const a = await ctx.loaders.audio.load(Number(t.id))
-      return a && { ...a, url: `/audio/tracks/${Number(t.id)}` }
+      return a && { ...a, url: ctx.signedUrl(`/audio/tracks/${Number(t.id)}`) }
     },
     embedding: async (t: Row, a: { model?: string; space?: Space }, ctx: SimilarityContext) => {
       const model = await modelFor(ctx, a.model)

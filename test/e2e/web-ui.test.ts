@@ -44,6 +44,13 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
       const r = await runCli(args, env)
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
     }
+    // a second probe with stored scores, as an imported mood head leaves them (its graph is not needed to read them)
+    await t.db.pool.query(
+      `WITH p AS (INSERT INTO probe (name, task, multi_label, model_ids, space, classes, config, weights_path)
+                  SELECT 'moods@random-tiny', 'mtg_jamendo_moodtheme', true, ARRAY[id], 'backbone', ARRAY['calm', 'energetic'], '{"source": "onnx-head"}', '/nowhere.onnx'
+                    FROM model WHERE name = 'random-tiny' RETURNING id)
+       INSERT INTO probe_prediction (probe_id, track_id, scores) SELECT p.id, af.track_id, ARRAY[0.25, 0.75]::real[] FROM p, audio_file af WHERE af.track_id IS NOT NULL`,
+    )
     adminKey = (await new AuthService(t.db.pool, { publicRead: true }).createKey('ui-admin', 'admin')).key
     ;[{ name: artistName }] = (await t.db.pool.query(`SELECT a.name FROM artist a JOIN release_artist ra ON ra.artist_id = a.id ORDER BY a.id LIMIT 1`)).rows
     api = await startTestApi(t)
@@ -89,6 +96,36 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     await shot('release')
   })
 
+  it('with READ_ACCESS=key, plays a release’s audio for a reader key through its signed URL (an <audio> sends no header)', async () => {
+    const keyApi = await startTestApi(t, { publicRead: false })
+    const keyPage = await browser.newPage()
+    try {
+      const reader = (await new AuthService(t.db.pool, { publicRead: false }).createKey('ui-reader', 'reader')).key
+      const [{ release }] = (await t.db.pool.query(`SELECT t.release_id AS release FROM track t JOIN audio_file a ON a.track_id = t.id AND a.status = 'ok' ORDER BY t.id LIMIT 1`)).rows
+      await keyPage.goto(`${keyApi.url}/#/release/${release}`)
+      await keyPage.waitForSelector('.error:has-text("UNAUTHENTICATED")')
+      await keyPage.fill('#apikey', reader)
+      await keyPage.click('#signin-button')
+      await keyPage.waitForSelector('#tracklist audio')
+      const src = (await keyPage.getAttribute('#tracklist audio', 'src'))!
+      expect(src).toMatch(/^\/audio\/tracks\/\d+\?token=/)
+      const duration = await keyPage.$eval('#tracklist audio', (el) => {
+        const audio = el as HTMLAudioElement
+        return new Promise<number>((resolve, reject) => {
+          audio.addEventListener('loadedmetadata', () => resolve(audio.duration))
+          audio.addEventListener('error', () => reject(new Error(`audio error ${audio.error?.code}`)))
+          audio.preload = 'metadata'
+          audio.load()
+        })
+      })
+      expect(duration).toBeGreaterThan(0)
+      expect((await keyPage.request.get(`${keyApi.url}${src.replace(/\?.*/, '')}`)).status()).toBe(401)
+    } finally {
+      await keyPage.close()
+      await keyApi.close()
+    }
+  })
+
   it('shows similar tracks with scores and predicted styles, and filters them', async () => {
     await page.click('#tracklist a:has-text("similar")')
     await page.waitForSelector('#similar-table tr:nth-child(2)')
@@ -100,6 +137,10 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     const option = await page.$eval('select[name="model"] option', (o) => o.textContent ?? '')
     expect(option).toMatch(/^random-tiny — style P@10 \d+% \(\d+\.\d× chance; no-learning baseline \d+\.\d×\)$/)
     await page.waitForSelector('#predicted .pill')
+    // every probe's top classes: the trained styles probe and the imported moods
+    const headings = await page.$$eval('#predicted h2', (hs) => hs.map((h) => h.textContent ?? ''))
+    expect(headings).toEqual(['Predicted styles (probe ui-styles)', 'Predicted mtg_jamendo_moodtheme (probe moods@random-tiny)'])
+    expect(await page.$$eval('#predicted p:last-child .pill', (ps) => ps.map((x) => x.textContent))).toEqual(['energetic 0.75', 'calm 0.25'])
     const before = await page.$$eval('#similar-table tr', (rows) => rows.length)
     await page.check('input[name="excludeSameLabel"]')
     await page.click('#filters button')
@@ -127,8 +168,8 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     const job = await api.gql(`mutation { importDiscogs(files: ["/nonexistent"]) { id state } }`, {}, { authorization: `Bearer ${adminKey}` })
     expect(job.body.data.importDiscogs.state).toBe('queued')
     await page.goto(`${api.url}/#/jobs`)
-    await page.waitForSelector('#jobs')
-    expect(await page.$$('button[data-cancel]')).toHaveLength(0)
+    await page.waitForSelector('#jobs-signin') // jobs are admin-only: nothing is listed before signing in
+    expect(await page.$$('#jobs')).toHaveLength(0)
     await page.fill('#apikey', adminKey)
     await page.click('#signin-button')
     await page.waitForSelector('button[data-cancel]')

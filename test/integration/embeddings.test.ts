@@ -75,19 +75,18 @@ describe('embedding tracks into pgvector (real server)', () => {
       expect(row.patches).toBe(patchCount(row.n_frames))
     }
     const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
-    // the index is on the search vectors: whitened to 128 dimensions, or fewer when fewer tracks were fitted on
-    const searchDims = Math.min(128, linked.length - 1)
+    // the index is on the search vectors: centred, as wide as the model's
     for (const [space, dims] of [
       ['backbone', 320],
       ['projection', 512],
     ] as const) {
       const sp = s.spaces.find((x: { space: string }) => x.space === space)
-      expect(sp.search).toMatchObject({ kind: 'whiten', dims: searchDims, fittedOn: linked.length, refit: true })
+      expect(sp.search).toMatchObject({ kind: 'center', dims, fittedOn: linked.length, refit: true })
       const transform = (await new SearchVectorRepository(t.db.pool).transform(s.model.id, space))!
-      expect([transform.inDims, transform.outDims]).toEqual([dims, searchDims])
+      expect([transform.kind, transform.inDims, transform.outDims]).toEqual(['center', dims, dims])
       const def = await repo.indexDefinition(s.model.id, space)
       expect(def).toContain('USING hnsw')
-      expect(def).toContain(`((search)::vector(${searchDims})) vector_cosine_ops`)
+      expect(def).toContain(`((search)::vector(${dims})) vector_cosine_ops`)
       expect(def).toContain(`WHERE ((model_id = ${s.model.id}) AND (space = '${space}'::text))`)
     }
   })

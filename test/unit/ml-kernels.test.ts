@@ -26,10 +26,10 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor
 
-async function evaluate(backend: string, fn: Fn, shapes: number[][], seed: number, withGrads = true) {
+async function evaluate(backend: string, fn: Fn, shapes: number[][], seed: number, withGrads = true, scale = 1) {
   await tf.setBackend(backend)
   const before = tf.memory().numTensors
-  const xs = shapes.map((s, i) => tf.tensor(rand(size(s), seed + i), s))
+  const xs = shapes.map((s, i) => tf.tensor(rand(size(s), seed + i, scale), s))
   const y = tf.tidy(() => fn(...xs))
   const r = tf.tensor(rand(y.size, seed + 99), y.shape)
   const { value, grads } = withGrads
@@ -52,9 +52,10 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
   expect(maxDiff, `${what}: max |diff| ${maxDiff} vs scale ${maxRef}`).toBeLessThanOrEqual(rtol * maxRef)
 }
 
-async function compare(fn: Fn, shapes: number[][], seed = 1, rtol = 2e-4, withGrads = true) {
-  const cpu = await evaluate('cpu', fn, shapes, seed, withGrads)
-  const native = await evaluate('native', fn, shapes, seed, withGrads)
+/** Inputs uniform in [−scale, scale]. NaN anywhere fails (a NaN difference is never ≤ the tolerance). */
+async function compare(fn: Fn, shapes: number[][], seed = 1, rtol = 2e-4, withGrads = true, scale = 1) {
+  const cpu = await evaluate('cpu', fn, shapes, seed, withGrads, scale)
+  const native = await evaluate('native', fn, shapes, seed, withGrads, scale)
   expectClose(native.y, cpu.y, 'value', rtol)
   native.grads.forEach((g, i) => expectClose(g, cpu.grads[i], `gradient of input ${i}`, rtol))
 }
@@ -374,6 +375,41 @@ describe('fused ops match the composed tfjs ops', () => {
     await ranNatively(['swish', 'swishGrad'], () => compare((x) => swish(x), [[4, 3, 2, 7]], 13))
     await ranNatively(['channelMean', 'channelMeanGrad'], () => compare((x) => channelMean(x as tf.Tensor4D), [[3, 5, 4, 6]], 14))
     await ranNatively(['channelScale', 'channelScaleGrad'], () => compare((x, s) => channelScale(x as tf.Tensor4D, s as tf.Tensor2D), [[3, 5, 4, 6], [3, 6]], 15))
+  })
+
+  // e^−x overflows float32 below x ≈ −88.7, and the -ffast-math build divided by that +Inf as a reciprocal
+  // estimate times a Newton step: 0·Inf = NaN. A trained model's inference batch norm reaches such inputs on
+  // real music (−143), and embeddings came out NaN. Inputs here span ±300.
+  it('sigmoid and swish of inputs far below −88 are ≈ 0 as on the CPU backend, not NaN (values and gradients)', async () => {
+    await compare((x) => tf.sigmoid(x), [[64, 40]], 50, 2e-4, true, 300)
+    await compare((x) => swish(x), [[4, 3, 2, 40]], 51, 2e-4, true, 300)
+    await compare((x) => swish(x), [[4, 32, 24, 40]], 52, 2e-4, true, 300) // parallel
+  })
+
+  it('a NaN input stays NaN through swish and batch norm (a bad input must not become a plausible vector)', async () => {
+    await tf.setBackend('native')
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 4 * 16 }, (_, i) => (i % 5 === 0 ? NaN : i / 10)), [2, 3, 4, 16])
+    const bn = { gamma: tf.ones([16]), beta: tf.zeros([16]), movingMean: tf.variable(tf.zeros([16]), false), movingVariance: tf.variable(tf.ones([16]), false) }
+    const [s, b] = [swish(x), batchNormAct(x, bn, options('swish', false))]
+    for (const y of [s, b]) {
+      const v = y.dataSync()
+      x.dataSync().forEach((xi, i) => expect(Number.isNaN(v[i]), `element ${i}`).toBe(Number.isNaN(xi)))
+    }
+    tf.dispose([x, s, b, ...Object.values(bn)])
+  })
+
+  it('batch norm with swish whose affine part reaches far below −88: training (value and gradients) and inference', async () => {
+    const state = bnState(40)
+    const train: Fn = (x, g, b) => batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options('swish', true))
+    await compare(train, [[2, 5, 4, 40], [40], [40]], 53, 5e-4, true, 300)
+    tf.dispose([state.movingMean, state.movingVariance])
+    const infer: Fn = (x, g, b, m, v) =>
+      batchNormAct(
+        x as tf.Tensor4D,
+        { gamma: g, beta: b, movingMean: m as tf.Variable, movingVariance: tf.abs(v) as tf.Variable },
+        options('swish', false),
+      )
+    await compare(infer, [[2, 5, 4, 40], [40], [40], [40], [40]], 54, 2e-4, false, 300)
   })
 
   it('the fused path is what runs on the native backend (and not on cpu)', async () => {

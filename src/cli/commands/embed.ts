@@ -30,7 +30,7 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
     )
     .option(
       '--search-transform <kind>',
-      'what search vectors are: whiten (centred, PCA-whitened; the default), center, or raw; refitted whenever vectors are written',
+      'what search vectors are: center (minus the library mean; the default), whiten (centred, PCA-whitened), or raw; refitted whenever vectors are written',
     )
     .option(
       '--whiten-dims <n>',
@@ -79,5 +79,6 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
             `(${s.search.refit ? `fitted on ${s.search.fittedOn} vectors in ${s.search.seconds.toFixed(1)} s` : 'kept'})`,
         )
       }
+      for (const p of summary.predictions) console.log(`  probe ${p.probe}: ${p.written} tracks scored`)
     })
 }

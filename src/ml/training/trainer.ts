@@ -6,7 +6,7 @@ import type { TrainingConfig } from './config.ts'
 import { createAdam } from '../engine/optimizer.ts'
 import { colaLossFromLogits } from '../models/cola.ts'
 import { disposeCheckpoint, latestCheckpoint, saveCheckpoint } from './checkpoints.ts'
-import { epochBatches, type AssociationGroups, type Pair } from './pair-sampler.ts'
+import { epochBatches, largestFittingBatch, type AssociationGroups, type Pair } from './pair-sampler.ts'
 import { SeededRandom, hash32 } from './seeded-random.ts'
 import { stepGradients } from './step.ts'
 
@@ -304,15 +304,10 @@ export async function validate(
 }
 
 function validationBatches(objective: Objective, config: TrainingConfig) {
-  // No batch can hold more pairs than there are held-out groups: start there, not at the training batch.
-  for (let size = Math.min(config.batchSize, objective.validation.groups.size); size >= 2; size--) {
-    const batches = epochBatches(objective.validation, {
-      batchSize: size,
-      seed: config.seed,
-      epoch: 0,
-      samePatchTrack: objective.samePatchTrack,
-    })
-    if (batches.length) return batches
-  }
-  return []
+  // No batch can hold more pairs than there are held-out groups: the largest that fits, down to 2.
+  return largestFittingBatch(objective.validation, {
+    batchSize: config.batchSize,
+    seed: config.seed,
+    samePatchTrack: objective.samePatchTrack,
+  }).batches
 }

@@ -23,7 +23,9 @@ const QUERIES = {
   track: `query Track($id: ID!) { track(id: $id) { ${TRACK_FIELDS} } }`,
   similar: `query Similar($id: ID!, $first: Int, $model: String, $filter: SimilarityFilter) {
     similarTracks(track: $id, first: $first, model: $model, filter: $filter) { similarity track { ${TRACK_FIELDS} } } }`,
-  predictions: `query Predictions($id: ID!, $probe: String!) { predictions(track: $id, probe: $probe) { source scores { class score } probe { name task metrics } } }`,
+  /** One track's scores by several probes in one request: an aliased field per probe. */
+  predictions: (n) =>
+    `query Predictions($id: ID!, ${Array.from({ length: n }, (_, i) => `$p${i}: String!`).join(', ')}) { ${Array.from({ length: n }, (_, i) => `p${i}: predictions(track: $id, probe: $p${i}) { scores { class score } probe { name task } }`).join(' ')} }`,
   models: `query { models { name kind association embedded
     retrieval { k spaces { space transform figures { relation precision chance lift } } baseline { relation precision lift } } }
     probes { name task } }`,
@@ -209,15 +211,20 @@ async function trackPage(id) {
     e.preventDefault()
     load().catch(showError)
   })
-  if (probes.length) showPredictions(id, probes[0].name).catch(showError)
+  if (probes.length) showPredictions(id, probes.map((p) => p.name)).catch(showError)
   await load()
 }
 
-async function showPredictions(id, probe) {
-  const { predictions: p } = await gql(QUERIES.predictions, { id, probe })
-  if (!p) return
-  document.getElementById('predictions').innerHTML = `<h2>Predicted ${esc(p.probe.task)} <span class="muted">(probe ${esc(p.probe.name)})</span></h2>
-    <p id="predicted">${p.scores.slice(0, 5).map((s) => `<span class="pill">${esc(s.class)} ${s.score.toFixed(2)}</span>`).join('')}</p>`
+/** Every probe's top classes for the track: trained ones, an imported model's styles, imported mood and genre heads. */
+async function showPredictions(id, names) {
+  const shown = names.slice(0, 8)
+  const data = await gql(QUERIES.predictions(shown.length), { id, ...Object.fromEntries(shown.map((n, i) => [`p${i}`, n])) })
+  const answers = shown.map((_, i) => data[`p${i}`]).filter(Boolean)
+  if (!answers.length) return
+  document.getElementById('predictions').innerHTML = `<div id="predicted">${answers
+    .map((p) => `<h2>Predicted ${esc(p.probe.task)} <span class="muted">(probe ${esc(p.probe.name)})</span></h2>
+    <p>${p.scores.slice(0, 5).map((s) => `<span class="pill">${esc(s.class)} ${s.score.toFixed(2)}</span>`).join('')}</p>`)
+    .join('')}</div>`
 }
 
 const PALETTE = ['#ff7a45', '#40a9ff', '#73d13d', '#f759ab', '#ffc53d', '#9254de', '#36cfc9', '#ff4d4f', '#bae637', '#597ef7', '#ffa940', '#13c2c2']
@@ -301,17 +308,21 @@ async function trainingPage() {
 }
 
 async function jobsPage() {
-  const signedIn = Boolean(localStorage.getItem('discograph.key'))
+  // Jobs are admin-only (their payloads hold server paths, their logs and workers the servers' names).
+  if (!localStorage.getItem('discograph.key')) {
+    view.innerHTML = '<h1>Jobs</h1><p class="muted" id="jobs-signin">Jobs are shown to admin keys only: sign in with one to see, cancel or retry them.</p>'
+    return
+  }
   const render = async () => {
     const { jobs } = await gql(QUERIES.jobs)
-    view.innerHTML = `<h1>Jobs</h1>${signedIn ? '' : '<p class="muted">Sign in with an admin key to cancel, retry or start jobs.</p>'}
+    view.innerHTML = `<h1>Jobs</h1>
       <table id="jobs"><tr><th>Job</th><th>State</th><th>Progress</th><th>Message</th><th></th></tr>
       ${jobs.edges.map(({ node: j }) => `<tr><td>${esc(j.name)}<br><span class="muted">${esc(j.id.slice(0, 8))} · ${esc(new Date(j.createdAt).toLocaleString())}</span></td>
         <td class="state-${esc(j.state)}">${esc(j.state)}${j.attempts > 1 ? ` (attempt ${j.attempts})` : ''}</td>
         <td><div class="bar"><span style="width:${((j.progress ?? 0) * 100).toFixed(0)}%"></span></div>${j.etaSeconds != null ? `<span class="muted">eta ${Math.round(j.etaSeconds)} s</span>` : ''}</td>
         <td class="muted">${esc(j.message ?? j.error ?? '')}</td>
-        <td>${signedIn && (j.state === 'queued' || j.state === 'running') ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
-            ${signedIn && (j.state === 'failed' || j.state === 'cancelled') ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`).join('')}</table>`
+        <td>${j.state === 'queued' || j.state === 'running' ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
+            ${j.state === 'failed' || j.state === 'cancelled' ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`).join('')}</table>`
     view.querySelectorAll('[data-cancel]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.cancel, { id: b.dataset.cancel }).then(render, showError)))
     view.querySelectorAll('[data-retry]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.retry, { id: b.dataset.retry }).then(render, showError)))
   }

@@ -118,7 +118,19 @@ inline size_t product(std::initializer_list<int64_t> dims) {
   return p;
 }
 
-inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+// exp's argument in sigmoidf stops here: e^80 ≈ 5.5e34 is still finite.
+constexpr float kSigmoidExpMax = 80.0f;
+
+// 1 / (1 + e^−x), finite for every finite x. The build's -ffast-math vectorises a float division as a
+// reciprocal estimate refined by a Newton–Raphson step (r·(2 − d·r)); for d = +Inf the estimate is 0 and the
+// step computes 0·Inf = NaN, so the textbook form gave NaN, not 0, once e^−x overflowed (x < −88.7), and so
+// did swish. A trained model's batch norm, which runs on moving statistics at inference, reaches such
+// inputs on some passages of real music (−143 on the patches that broke `embed`), and every layer after
+// them turned NaN. With the exponent capped the division never sees Inf: below x = −80 the result is
+// 1.8e−35 instead of less, which no later use can tell from 0. No select on x: under -ffast-math a compare
+// may treat NaN as anything, and a NaN input must stay NaN in swish (x · sigmoidf(x)) so that a bad input
+// shows up instead of being turned into a plausible value.
+inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(std::min(-x, kSigmoidExpMax))); }
 
 // Elementwise loops below this size run on the calling thread: waking the pool costs more than it saves.
 constexpr size_t kParallelElements = 1 << 15;
