@@ -7,11 +7,18 @@ import type { ProjectionWorkerData } from './projection-worker.ts'
  * `vectors` is n × dims, row after row; its buffer is moved to the worker, so the caller must not use it
  * after. Aborting `signal` stops the thread and rejects.
  */
-export function projectTo2dInWorker(vectors: Float32Array, dims: number, options: { seed?: number; signal?: AbortSignal } = {}): Promise<Float32Array> {
+export function projectTo2dInWorker(
+  vectors: Float32Array,
+  dims: number,
+  options: { seed?: number; signal?: AbortSignal } = {},
+): Promise<Float32Array> {
   if (options.signal?.aborted) return Promise.reject(new Error('projection cancelled'))
   const data: ProjectionWorkerData = { vectors, dims, seed: options.seed }
   // A `.js` entry: from source it registers tsx and loads projection-worker.ts; in dist/ it is the compiled worker.
-  const worker = new Worker(new URL('./projection-worker.js', import.meta.url), { workerData: data, transferList: [vectors.buffer as ArrayBuffer] })
+  const worker = new Worker(new URL('./projection-worker.js', import.meta.url), {
+    workerData: data,
+    transferList: [vectors.buffer as ArrayBuffer],
+  })
   return new Promise<Float32Array>((resolve, reject) => {
     let result: Float32Array | null = null
     const stop = () => void worker.terminate()
@@ -21,7 +28,14 @@ export function projectTo2dInWorker(vectors: Float32Array, dims: number, options
     worker.on('exit', (code) => {
       options.signal?.removeEventListener('abort', stop)
       if (result) resolve(result)
-      else reject(new Error(options.signal?.aborted ? 'projection cancelled' : `the projection thread stopped (exit code ${code})`))
+      else
+        reject(
+          new Error(
+            options.signal?.aborted
+              ? 'projection cancelled'
+              : `the projection thread stopped (exit code ${code})`,
+          ),
+        )
     })
   })
 }

@@ -23,6 +23,8 @@ try {
 }
 
 const { vectors, dims, seed } = workerData as ProjectionWorkerData
-const rows = Array.from({ length: vectors.length / dims }, (_, i) => vectors.subarray(i * dims, (i + 1) * dims))
+const rows = Array.from({ length: vectors.length / dims }, (_, i) =>
+  vectors.subarray(i * dims, (i + 1) * dims),
+)
 const xy = projectTo2d(rows, { seed })
 parentPort!.postMessage(xy, [xy.buffer as ArrayBuffer])

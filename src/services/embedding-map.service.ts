@@ -64,11 +64,21 @@ export class EmbeddingMapService {
     this.waitMs = options.waitMs ?? 20_000
   }
 
-  async map(modelId: number, space: ModelSpace, color: MapColor, limit: number): Promise<EmbeddingMapPoint[]> {
+  async map(
+    modelId: number,
+    space: ModelSpace,
+    color: MapColor,
+    limit: number,
+  ): Promise<EmbeddingMapPoint[]> {
     const projection = await this.projection(modelId, space)
     const trackIds = projection.trackIds.slice(0, limit)
     const groups = await this.repo.groups(trackIds, color)
-    return trackIds.map((trackId, i) => ({ trackId, x: projection.xy[2 * i], y: projection.xy[2 * i + 1], group: groups.get(trackId) ?? null }))
+    return trackIds.map((trackId, i) => ({
+      trackId,
+      x: projection.xy[2 * i],
+      y: projection.xy[2 * i + 1],
+      group: groups.get(trackId) ?? null,
+    }))
   }
 
   /** Stops a computation under way (the server is closing); requests waiting for it fail. */
@@ -90,15 +100,27 @@ export class EmbeddingMapService {
       if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!)
       entry = fresh
     }
-    return withinMs(entry.projection, this.waitMs, () => new UnavailableError(`the map of model ${modelId} (${space}) is being computed; ask again shortly`))
+    return withinMs(
+      entry.projection,
+      this.waitMs,
+      () =>
+        new UnavailableError(`the map of model ${modelId} (${space}) is being computed; ask again shortly`),
+    )
   }
 
   private compute(modelId: number, space: ModelSpace): Promise<Projection> {
     const run = this.queue.then(async () => {
       const started = performance.now()
       const sample = await this.repo.sample(modelId, space, MAP_POINTS)
-      const xy = sample.trackIds.length ? await projectTo2dInWorker(sample.vectors, sample.dims, { signal: this.stopping.signal }) : new Float32Array(0)
-      this.options.onComputed?.({ modelId, space, points: sample.trackIds.length, ms: Math.round(performance.now() - started) })
+      const xy = sample.trackIds.length
+        ? await projectTo2dInWorker(sample.vectors, sample.dims, { signal: this.stopping.signal })
+        : new Float32Array(0)
+      this.options.onComputed?.({
+        modelId,
+        space,
+        points: sample.trackIds.length,
+        ms: Math.round(performance.now() - started),
+      })
       return { trackIds: sample.trackIds, xy }
     })
     this.queue = run.catch(() => undefined)

@@ -1,5 +1,5 @@
 import 'reflect-metadata'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
@@ -32,10 +32,15 @@ describe('embeddingMap over HTTP', () => {
 
   const computations = async () => {
     const text = await (await fetch(`${api.url}/metrics`)).text()
-    return Number(/^discograph_embedding_map_computations_total\{space="projection"\} (\d+)/m.exec(text)?.[1] ?? 0)
+    return Number(
+      /^discograph_embedding_map_computations_total\{space="projection"\} (\d+)/m.exec(text)?.[1] ?? 0,
+    )
   }
   const map = (limit: number) =>
-    api.data(`query($limit: Int) { embeddingMap(limit: $limit) { points { x y group track { id } } groups } }`, { limit })
+    api.data(
+      `query($limit: Int) { embeddingMap(limit: $limit) { points { x y group track { id } } groups } }`,
+      { limit },
+    )
 
   it('computes the map once, off the event loop, and cuts it for every limit', async () => {
     /** /healthz timed every 20 ms and the event-loop delay, while `work` runs. */
@@ -67,7 +72,17 @@ describe('embeddingMap over HTTP', () => {
       await poll
       health.sort((x, y) => x - y)
       const q = (p: number) => health[Math.min(health.length - 1, Math.floor(health.length * p))]
-      const stats = { ms: Math.round(ms), requests: health.length, p50: q(0.5), p99: q(0.99), max: health.at(-1)!, loopP99: delay.percentile(99) / 1e6, loopMax: delay.max / 1e6, busy, cpuMs }
+      const stats = {
+        ms: Math.round(ms),
+        requests: health.length,
+        p50: q(0.5),
+        p99: q(0.99),
+        max: health.at(-1)!,
+        loopP99: delay.percentile(99) / 1e6,
+        loopMax: delay.max / 1e6,
+        busy,
+        cpuMs,
+      }
       return { result, stats }
     }
     const show = (what: string, s: Awaited<ReturnType<typeof measured>>['stats']) =>

@@ -6,7 +6,13 @@ import { projectTo2d } from '../../src/ml/projection.ts'
 import { EmbeddingMapService } from '../../src/services/embedding-map.service.ts'
 import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
-import { insertModel, insertVectors, seedProbeWorld, WORLD_STYLES, type World } from '../support/probe-world.ts'
+import {
+  insertModel,
+  insertVectors,
+  seedProbeWorld,
+  WORLD_STYLES,
+  type World,
+} from '../support/probe-world.ts'
 
 let t: TestDatabase
 let world: World
@@ -19,7 +25,9 @@ beforeAll(async () => {
   await insertVectors(t.db.pool, model, world, { dims: 16, signal: 0.8, seed: 1 })
   // The raw vectors no longer match the search vectors (as after a whitening transform): the map must
   // show the search vectors, as similarity does.
-  await t.db.pool.query(`UPDATE track_embedding SET embedding = array_fill(0.1::real, ARRAY[16])::vector WHERE track_id % 2 = 0`)
+  await t.db.pool.query(
+    `UPDATE track_embedding SET embedding = array_fill(0.1::real, ARRAY[16])::vector WHERE track_id % 2 = 0`,
+  )
 }, 120_000)
 
 afterAll(async () => {
@@ -31,9 +39,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 describe('embedding maps (UMAP on a worker thread)', () => {
   it('projects the search vectors of an even sample, once for every limit and colouring', async () => {
     const computed: number[] = []
-    const maps = new EmbeddingMapService(t.db.pool, { waitMs: 120_000, onComputed: (m) => computed.push(m.points) })
+    const maps = new EmbeddingMapService(t.db.pool, {
+      waitMs: 120_000,
+      onComputed: (m) => computed.push(m.points),
+    })
     // concurrent requests of different sizes share one computation
-    const [small, all] = await Promise.all([maps.map(model, 'backbone', 'STYLE', 40), maps.map(model, 'backbone', 'STYLE', 500)])
+    const [small, all] = await Promise.all([
+      maps.map(model, 'backbone', 'STYLE', 40),
+      maps.map(model, 'backbone', 'STYLE', 500),
+    ])
     expect(computed).toEqual([world.trackIds.length])
     expect(all).toHaveLength(world.trackIds.length)
     expect(small).toEqual(all.slice(0, 40))
@@ -51,7 +65,9 @@ describe('embedding maps (UMAP on a worker thread)', () => {
     })
 
     const byGenre = await maps.map(model, 'backbone', 'GENRE', 100)
-    expect(byGenre.map(({ trackId, x, y }) => ({ trackId, x, y }))).toEqual(all.slice(0, 100).map(({ trackId, x, y }) => ({ trackId, x, y })))
+    expect(byGenre.map(({ trackId, x, y }) => ({ trackId, x, y }))).toEqual(
+      all.slice(0, 100).map(({ trackId, x, y }) => ({ trackId, x, y })),
+    )
     for (const p of byGenre) expect(p.group).toBe(WORLD_STYLES[world.styleOf.get(p.trackId)!].genre)
     expect(computed).toHaveLength(1)
 
@@ -60,7 +76,10 @@ describe('embedding maps (UMAP on a worker thread)', () => {
     await maps.map(model, 'backbone', 'STYLE', 10)
     expect(computed).toHaveLength(2)
     // so are vectors written without a refit (a pass stopped early)
-    await t.db.pool.query(`DELETE FROM track_embedding WHERE model_id = $1 AND track_id = $2`, [model, world.trackIds[0]])
+    await t.db.pool.query(`DELETE FROM track_embedding WHERE model_id = $1 AND track_id = $2`, [
+      model,
+      world.trackIds[0],
+    ])
     const fewer = await maps.map(model, 'backbone', 'STYLE', 500)
     expect(computed).toEqual([160, 160, 159])
     expect(fewer.map((p) => p.trackId)).not.toContain(world.trackIds[0])
@@ -73,7 +92,9 @@ describe('embedding maps (UMAP on a worker thread)', () => {
     let points = null
     for (let tries = 0; !points && tries < 600; tries++) {
       await sleep(200)
-      points = await maps.map(model, 'backbone', 'STYLE', 20).catch((err) => (err instanceof UnavailableError ? null : Promise.reject(err)))
+      points = await maps
+        .map(model, 'backbone', 'STYLE', 20)
+        .catch((err) => (err instanceof UnavailableError ? null : Promise.reject(err)))
     }
     expect(points).toHaveLength(20)
     expect(computed).toBe(1)
