@@ -20,9 +20,11 @@ import type { JobQueue } from '../jobs/queue.ts'
 import type { Logger } from '../logger.ts'
 import type { CatalogContext } from '../resolvers/catalog.ts'
 import type { JobsContext } from '../resolvers/jobs.ts'
-import type { SimilarityContext } from '../resolvers/similarity.ts'
+import type { MixContext } from '../resolvers/mix.ts'
 import { EmbeddingMapService, type EmbeddingMapOptions } from '../services/embedding-map.service.ts'
 import { ModelService } from '../services/model.service.ts'
+import { LibraryService } from '../services/library.service.ts'
+import { MixService } from '../services/mix.service.ts'
 import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
 import { AudioPlaybackService } from '../services/audio-playback.service.ts'
 import { AuthService, ForbiddenError, UnauthenticatedError, type Access, type Viewer } from '../services/auth.service.ts'
@@ -38,7 +40,7 @@ import { createMetrics, type Metrics } from './metrics.ts'
 import { buildSchema } from './schema.ts'
 import { sendAudio, serveStaticFile } from './web-assets.ts'
 
-export interface ApiContext extends CatalogContext, JobsContext, SimilarityContext {
+export interface ApiContext extends CatalogContext, JobsContext, MixContext {
   sql: CountingQueryable
   db: Database
   config: Config
@@ -69,7 +71,7 @@ export interface ApiDeps {
   similarityOptions?: SimilarityOptions
   /** How operations execute: compiled by graphql-jit (default), or graphql-js (benchmarks compare the two). */
   executor?: 'jit' | 'graphql-js'
-  /** How long a request waits for an embedding map being computed (tests shorten it). */
+  /** How long a request waits for an embedding map being computed (default 20 s; tests change it). */
   mapOptions?: Pick<EmbeddingMapOptions, 'waitMs'>
 }
 
@@ -200,13 +202,15 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
       logger.info(m, 'embedding map computed')
     },
   })
+  const mixes = new MixService(db, similarity)
+  const library = new LibraryService(db)
   const schema = buildSchema()
   const httpServer = http.createServer()
 
   const contextFor = (viewer: Viewer): ApiContext => {
     const sql = new CountingQueryable(db.pool, db.kind === 'server')
     const signedUrl = (path: string) => auth.signedUrl(path, viewer)
-    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, signedUrl }
+    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, mixes, library, signedUrl }
   }
 
   // Subscriptions: the caller is settled once per connection (a browser's WebSocket cannot send headers, so

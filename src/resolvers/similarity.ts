@@ -37,7 +37,7 @@ const toSpace = (s: Space | null | undefined): ModelSpace | undefined => (s ? (s
  * The model a query means: the one named, else the newest trained model with vectors, else the newest
  * model of any kind with vectors (the random baseline right after `embed --model random`).
  */
-async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
+export async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
   if (name) return ctx.similarity.model(name)
   const embedded = (await ctx.models.list()).filter((m) => Object.values(m.embedded).some((n) => (n ?? 0) > 0))
   const pick = embedded.filter((m) => m.kind === 'trained').at(-1) ?? embedded.at(-1)
@@ -45,7 +45,7 @@ async function modelFor(ctx: SimilarityContext, name: string | null | undefined)
   return pick
 }
 
-function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
+export function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
   return { ...m, createdAt: m.createdAt.toISOString() }
 }
 

@@ -34,8 +34,7 @@ async function embedFixtureTracks(t: TestDatabase): Promise<{ modelId: number; t
   })
   const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
   await repo.write(model.id, 'projection', vectors)
-  // as `embed` does after writing: the search vectors that similarity and the map read (raw: these are
-  // clustered unit vectors already)
+  // as `embed` does after writing (raw: these vectors need no centring to be compared)
   await refitSearchVectors(t.db, model.id, 'projection', { kind: 'raw' })
   await repo.ensureIndex(model.id, 'projection', DIMS)
   await repo.recomputeCentroids(model.id, 'projection')
