@@ -116,12 +116,14 @@ describe('embeddingMap over HTTP', () => {
     expect(await computations()).toBe(1)
     show('the whole map again', (await measured(() => map(TRACKS))).stats)
 
-    // UMAP on this thread would be seconds without an answer; on a machine this test shares with others,
-    // the idle figures are the floor.
+    // UMAP on this thread would be seconds without an answer (the server stopped answering: ECONNRESET)
+    // and a loop busy all the time. On the 2-core machine this test shares (load 10–20), the delays swing
+    // with the load whatever this process does, so they are judged against the idle window's: 100 ms
+    // (/healthz p99) and 50 ms (event-loop delay p99) on a quiet machine, up to 3 × idle's on a busy one.
     expect(computing.stats.ms).toBeGreaterThan(1000)
     expect(computing.stats.busy).toBeLessThan(0.5)
     expect(computing.stats.requests).toBeGreaterThan(20)
-    expect(computing.stats.p99).toBeLessThan(Math.max(100, 2 * idle.stats.p99))
-    expect(computing.stats.loopP99).toBeLessThan(Math.max(50, 2 * idle.stats.loopP99))
+    expect(computing.stats.p99).toBeLessThan(Math.max(100, 3 * idle.stats.p99))
+    expect(computing.stats.loopP99).toBeLessThan(Math.max(50, 3 * idle.stats.loopP99))
   }, 600_000)
 })
