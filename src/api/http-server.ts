@@ -21,7 +21,7 @@ import type { Logger } from '../logger.ts'
 import type { CatalogContext } from '../resolvers/catalog.ts'
 import type { JobsContext } from '../resolvers/jobs.ts'
 import type { MixContext } from '../resolvers/mix.ts'
-import { EmbeddingMapService } from '../services/embedding-map.service.ts'
+import { EmbeddingMapService, type EmbeddingMapOptions } from '../services/embedding-map.service.ts'
 import { ModelService } from '../services/model.service.ts'
 import { LibraryService } from '../services/library.service.ts'
 import { MixService } from '../services/mix.service.ts'
@@ -71,6 +71,8 @@ export interface ApiDeps {
   similarityOptions?: SimilarityOptions
   /** How operations execute: compiled by graphql-jit (default), or graphql-js (benchmarks compare the two). */
   executor?: 'jit' | 'graphql-js'
+  /** How long a request waits for an embedding map being computed (default 20 s; tests change it). */
+  mapOptions?: Pick<EmbeddingMapOptions, 'waitMs'>
 }
 
 export interface ApiServer {
@@ -193,7 +195,13 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const metrics = createMetrics(db.pool)
   const similarity = new SimilarityService(db, deps.similarityOptions)
   const models = new ModelService(db, config)
-  const maps = new EmbeddingMapService(db.pool)
+  const maps = new EmbeddingMapService(db.pool, {
+    ...deps.mapOptions,
+    onComputed: (m) => {
+      metrics.mapComputations.inc({ space: m.space })
+      logger.info(m, 'embedding map computed')
+    },
+  })
   const mixes = new MixService(db, similarity)
   const library = new LibraryService(db)
   const schema = buildSchema()
@@ -401,6 +409,7 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     port,
     // Drains in-flight requests (Apollo's drain plugin closes idle keep-alive sockets, then waits).
     close: async () => {
+      maps.close()
       await apollo.stop()
       await changes.close()
     },

@@ -7,7 +7,7 @@ import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.t
 import type { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
 import type { Row } from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
-import type { EmbeddingMapService } from '../services/embedding-map.service.ts'
+import { MAP_POINTS, type EmbeddingMapService } from '../services/embedding-map.service.ts'
 import type { ModelService, ModelSummary } from '../services/model.service.ts'
 import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
 import { probeKind } from '../ml/probes/probe-kind.ts'
@@ -32,7 +32,6 @@ export const similarityTypeDefs = fs.readFileSync(new URL('../schema/similarity.
 
 type Space = 'BACKBONE' | 'PROJECTION'
 const toSpace = (s: Space | null | undefined): ModelSpace | undefined => (s ? (s.toLowerCase() as ModelSpace) : undefined)
-const MAP_MAX = 5000
 
 /**
  * The model a query means: the one named, else the newest trained model with vectors, else the newest
@@ -139,7 +138,7 @@ export const similarityResolvers = {
     },
     embeddingMap: async (_: unknown, a: { model?: string; space?: Space; colorBy: MapColor; limit: number }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      if (a.limit < 1 || a.limit > MAP_MAX) throw new BadInputError(`must be between 1 and ${MAP_MAX}`, 'limit')
+      if (a.limit < 1 || a.limit > MAP_POINTS) throw new BadInputError(`must be between 1 and ${MAP_POINTS}`, 'limit')
       const model = await modelFor(ctx, a.model)
       const space = toSpace(a.space) ?? (model.dims.projection ? 'projection' : 'backbone')
       if (!model.dims[space]) throw new BadInputError(`model ${model.name} has no ${space} space`, 'space')

@@ -51,7 +51,8 @@ describe('similarity, models and the embedding map over GraphQL', () => {
     t = await createServerTestDatabase()
     await importDiscogs(t.db, [FIXTURES])
     ;({ trackIds } = await embedFixtureTracks(t))
-    api = await startTestApi(t)
+    // the map test wants the map: UMAP on a loaded machine can take longer than a request waits by default
+    api = await startTestApi(t, {}, { mapOptions: { waitMs: 300_000 } })
   }, 120_000)
   afterAll(async () => {
     await api?.close()
@@ -120,7 +121,7 @@ describe('similarity, models and the embedding map over GraphQL', () => {
     for (const p of m1.embeddingMap.points) expect(p.x >= 0 && p.x <= 1 && p.y >= 0 && p.y <= 1).toBe(true)
     expect(m1.embeddingMap.groups.length).toBeGreaterThan(3)
     expect((await data(q)).embeddingMap.points).toEqual(m1.embeddingMap.points)
-  })
+  }, 300_000)
 
   it('refuses ambiguous or unknown inputs with codes', async () => {
     const code = async (q: string) => (await api.gql(q)).body.errors?.[0]?.extensions?.code

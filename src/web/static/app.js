@@ -316,7 +316,19 @@ async function mapPage() {
   let points = []
   const draw = async () => {
     const f = new FormData(form)
-    const { embeddingMap } = await gql(QUERIES.map, { model: f.get('model') || null, colorBy: f.get('colorBy') })
+    const picked = document.getElementById('picked')
+    let embeddingMap
+    // A new map is computed on the server (seconds); a request waits for it only so long, then UNAVAILABLE.
+    for (let tries = 0; !embeddingMap; tries++) {
+      try {
+        ;({ embeddingMap } = await gql(QUERIES.map, { model: f.get('model') || null, colorBy: f.get('colorBy') }))
+      } catch (err) {
+        if (!String(err.message).startsWith('UNAVAILABLE') || tries >= 40) throw err
+        picked.textContent = 'Computing the map (the first time for a model takes a while)…'
+        await new Promise((r) => setTimeout(r, 3000))
+      }
+    }
+    picked.textContent = 'Click a point to open its track.'
     const ctx = canvas.getContext('2d')
     ctx.clearRect(0, 0, canvas.width, canvas.height)
     const xs = embeddingMap.points.map((p) => p.x)
