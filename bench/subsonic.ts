@@ -24,8 +24,9 @@ import { EmbeddingRepository } from '../src/db/repositories/embedding.repository
 import { ModelRepository } from '../src/db/repositories/model.repository.ts'
 import { JobQueue } from '../src/jobs/queue.ts'
 import { createLogger } from '../src/logger.ts'
-import { SeededRandom } from '../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../src/random/seeded-random.ts'
 import { AuthService } from '../src/services/auth.service.ts'
+import { refitSearchVectors } from '../src/services/search-vectors.ts'
 import { REPO_ROOT } from '../test/support/cli.ts'
 import { createServerTestDatabase, tmpDir } from '../test/support/database.ts'
 import { loadBenchCatalog } from './support/catalog.ts'
@@ -80,6 +81,7 @@ try {
   })
   const embeddings = new EmbeddingRepository(t.db.pool, t.db.kind)
   await embeddings.write(model.id, 'projection', vectors)
+  await refitSearchVectors(t.db, model.id, 'projection', { kind: 'raw' })
   await embeddings.ensureIndex(model.id, 'projection', DIMS)
   await embeddings.recomputeCentroids(model.id, 'projection')
   await t.db.pool.query('ANALYZE')

@@ -7,9 +7,10 @@ import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.t
 import type { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
 import type { Row } from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError } from '../errors.ts'
-import type { EmbeddingMapService } from '../services/embedding-map.service.ts'
+import { MAP_POINTS, type EmbeddingMapService } from '../services/embedding-map.service.ts'
 import type { ModelService, ModelSummary } from '../services/model.service.ts'
 import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
+import { probeKind } from '../ml/probes/probe-kind.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
 import type { SimilarityService, SimilarOwner, TrackSimilarityFilter } from '../services/similarity.service.ts'
 import { toRun } from './jobs.ts'
@@ -23,20 +24,21 @@ export interface SimilarityContext {
   similarity: SimilarityService
   models: ModelService
   maps: EmbeddingMapService
+  /** A path of this server as a URL the viewer can put in `<audio src>` (signed when reading needs a key). */
+  signedUrl(path: string): string
 }
 
 export const similarityTypeDefs = fs.readFileSync(new URL('../schema/similarity.graphql', import.meta.url), 'utf8')
 
 type Space = 'BACKBONE' | 'PROJECTION'
 const toSpace = (s: Space | null | undefined): ModelSpace | undefined => (s ? (s.toLowerCase() as ModelSpace) : undefined)
-const MAP_MAX = 5000
 
 /** The model a query means: the one named, else ModelService.defaultModel. */
-async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
+export async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
   return name ? ctx.similarity.model(name) : ctx.models.defaultModel()
 }
 
-function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
+export function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
   return { ...m, createdAt: m.createdAt.toISOString() }
 }
 
@@ -55,7 +57,7 @@ async function owners(ctx: SimilarityContext, list: SimilarOwner[], key: 'artist
 }
 
 async function probeObjects(ctx: SimilarityContext) {
-  return (await listProbes(ctx.db)).map((p) => ({ ...p, space: p.space.toUpperCase(), createdAt: p.createdAt.toISOString() }))
+  return (await listProbes(ctx.db)).map((p) => ({ ...p, kind: probeKind(p), space: p.space.toUpperCase(), createdAt: p.createdAt.toISOString() }))
 }
 
 async function prediction(ctx: SimilarityContext, trackId: number, probe: string) {
@@ -66,6 +68,14 @@ async function prediction(ctx: SimilarityContext, trackId: number, probe: string
 
 export const similarityResolvers = {
   Model: {
+    retrieval: (m: ModelRow) => {
+      const r = m.metrics.retrieval as { spaces?: Record<string, unknown> } | undefined
+      if (!r || typeof r !== 'object') return null
+      return {
+        ...r,
+        spaces: Object.entries(r.spaces ?? {}).map(([space, v]) => ({ ...(v as object), space: space.toUpperCase() })),
+      }
+    },
     embedded: async (m: ModelRow & { embedded?: ModelSummary['embedded'] }, _: unknown, ctx: SimilarityContext) =>
       m.embedded ?? (await ctx.models.list()).find((x) => x.id === m.id)?.embedded ?? {},
     trainingRun: async (m: ModelRow, _: unknown, ctx: SimilarityContext) => {
@@ -76,7 +86,7 @@ export const similarityResolvers = {
   Track: {
     audio: async (t: Row, _: unknown, ctx: SimilarityContext) => {
       const a = await ctx.loaders.audio.load(Number(t.id))
-      return a && { ...a, url: `/audio/tracks/${Number(t.id)}` }
+      return a && { ...a, url: ctx.signedUrl(`/audio/tracks/${Number(t.id)}`) }
     },
     embedding: async (t: Row, a: { model?: string; space?: Space }, ctx: SimilarityContext) => {
       const model = await modelFor(ctx, a.model)
@@ -121,7 +131,7 @@ export const similarityResolvers = {
     },
     embeddingMap: async (_: unknown, a: { model?: string; space?: Space; colorBy: MapColor; limit: number }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      if (a.limit < 1 || a.limit > MAP_MAX) throw new BadInputError(`must be between 1 and ${MAP_MAX}`, 'limit')
+      if (a.limit < 1 || a.limit > MAP_POINTS) throw new BadInputError(`must be between 1 and ${MAP_POINTS}`, 'limit')
       const model = await modelFor(ctx, a.model)
       const space = toSpace(a.space) ?? (model.dims.projection ? 'projection' : 'backbone')
       if (!model.dims[space]) throw new BadInputError(`model ${model.name} has no ${space} space`, 'space')

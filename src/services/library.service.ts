@@ -5,6 +5,7 @@ import {
   LibraryRepository,
   type AlbumOrder,
   type CreditRef,
+  type LibraryCounts,
   type LibraryAlbumRow,
   type LibraryArtistRow,
   type LibrarySongRow,
@@ -12,7 +13,7 @@ import {
   type TagCount,
 } from '../db/repositories/library.repository.ts'
 import { wordsOf } from '../db/search-words.ts'
-import type pg from 'pg'
+import type { Database } from '../db/database.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
 
 /**
@@ -100,6 +101,8 @@ const ALBUM_TYPES: Record<string, AlbumOrder | 'none'> = {
 }
 
 const SEARCH_CHECK_MS = 2000
+const COUNTS_CACHE_MS = 30_000
+const MAX_START_TRACKS = 50
 
 export class LibraryService {
   private readonly library: LibraryRepository
@@ -109,13 +112,31 @@ export class LibraryService {
   private syncing: Promise<boolean> | null = null
   private checking: Promise<void> | null = null
 
+  private cachedCounts: { counts: LibraryCounts; at: number } | null = null
+
   /** `searchCheckMs`: how long a search trusts that the search texts are current before looking again. */
   constructor(
-    pool: pg.Pool,
+    db: Database,
     private readonly options: { searchCheckMs?: number } = {},
   ) {
-    this.library = new LibraryRepository(pool)
-    this.catalog = new CatalogReadRepository(pool)
+    this.library = new LibraryRepository(db.pool)
+    this.catalog = new CatalogReadRepository(db.pool)
+  }
+
+  /** Counts of releases, artists, tracks and tracks with audio; cached briefly (every landing page asks). */
+  async counts(): Promise<LibraryCounts> {
+    if (this.cachedCounts && performance.now() - this.cachedCounts.at < COUNTS_CACHE_MS)
+      return this.cachedCounts.counts
+    const counts = await this.library.counts()
+    this.cachedCounts = { counts, at: performance.now() }
+    return counts
+  }
+
+  /** Up to `first` tracks with audio, picked at random (where to start listening). */
+  startTracks(first: number): Promise<number[]> {
+    if (!Number.isInteger(first) || first < 1 || first > MAX_START_TRACKS)
+      throw new BadInputError(`must be an integer from 1 to ${MAX_START_TRACKS}`, 'first')
+    return this.library.randomTracksWithAudio(first)
   }
 
   /** Library songs of these track ids, in the order given; ids not in the library are left out. */

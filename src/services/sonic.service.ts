@@ -4,7 +4,7 @@ import type { ModelRow } from '../db/repositories/model.repository.ts'
 import { LibraryRepository } from '../db/repositories/library.repository.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
 import { cosineDistance, similarityFromDistance } from '../ml/embedding/pooling.ts'
-import { slerpSteps } from '../ml/mix/slerp.ts'
+import { pathWaypoints } from '../ml/retrieval/mix.ts'
 import { ModelService } from './model.service.ts'
 import type { SimilarityService } from './similarity.service.ts'
 
@@ -57,7 +57,7 @@ export class SonicService {
   ): Promise<SonicMatch[]> {
     checkCount(count)
     const model = await this.model()
-    const { vectors } = await this.similarity.embeddingsOf(seeds, model.id)
+    const { vectors } = await this.similarity.searchVectors(seeds, model.id)
     const withVectors = seeds.filter((id) => vectors.has(id)).slice(0, MAX_SEEDS)
     if (!withVectors.length)
       throw new NotFoundError(`vector of model ${model.name} for song`, seeds.join(', ') || '(none)')
@@ -78,7 +78,7 @@ export class SonicService {
 
   /**
    * A path of `count` songs from `from` to `to`: the two ends, and between them, for each of count − 2 even
-   * steps along the great circle between their vectors (slerp), the library song nearest that point that
+   * steps along the great circle between their search vectors (slerp, pathWaypoints), the library song nearest that point that
    * the path does not hold yet. Each entry's similarity is to `from`. A MixService may replace this.
    */
   async trackPath(from: number, to: number, count: number): Promise<SonicMatch[]> {
@@ -86,16 +86,25 @@ export class SonicService {
     if (count < 2) throw new BadInputError('a path holds at least its two ends', 'count')
     if (from === to) throw new BadInputError('a path needs two different songs', 'endSongId')
     const model = await this.model()
-    const ends = await this.similarity.embeddingsOf([from, to], model.id)
+    const ends = await this.similarity.searchVectors([from, to], model.id)
     const [va, vb] = [ends.vectors.get(from), ends.vectors.get(to)]
     const missing = [from, to].filter((id) => !ends.vectors.has(id))
     if (!va || !vb) throw new NotFoundError(`vector of model ${model.name} for song`, missing.join(', '))
+    let waypoints: Float32Array[]
+    try {
+      waypoints = pathWaypoints(va, vb, count)
+    } catch {
+      throw new BadInputError(
+        'the two songs point exactly opposite ways: no single path between them',
+        'endSongId',
+      )
+    }
     const used = new Set([from, to])
     const path: number[] = [from]
-    for (const target of slerpSteps(va, vb, count - 2)) {
+    for (const target of waypoints) {
       const first = Math.min(MAX_SONIC_COUNT, used.size + 10)
       const { tracks } = await this.similarity.similarTracks({
-        embedding: target,
+        searchVector: target,
         model: model.id,
         space: ends.space,
         first,
@@ -107,7 +116,7 @@ export class SonicService {
       path.push(next.trackId)
     }
     path.push(to)
-    const { vectors } = await this.similarity.embeddingsOf(path, model.id, ends.space)
+    const { vectors } = await this.similarity.searchVectors(path, model.id, ends.space)
     return path.map((trackId) => ({
       trackId,
       similarity: similarityFromDistance(cosineDistance(va, vectors.get(trackId)!)),

@@ -7,11 +7,12 @@ import { EmbeddingRepository } from '../../src/db/repositories/embedding.reposit
 import { ModelRepository } from '../../src/db/repositories/model.repository.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { cosineDistance } from '../../src/ml/embedding/pooling.ts'
-import { slerp } from '../../src/ml/mix/slerp.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { slerp } from '../../src/ml/retrieval/mix.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 import { AuthService } from '../../src/services/auth.service.ts'
 import { LibraryService } from '../../src/services/library.service.ts'
 import { ScrobbleService } from '../../src/services/scrobble.service.ts'
+import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { runCli } from '../support/cli.ts'
 import { createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
@@ -393,7 +394,7 @@ describe('Subsonic API (OpenSubsonic) over a synthetic catalog with audio', () =
   describe('search3 follows the library', () => {
     it('makes the search texts before the first search answers, even while a warm-up makes them', async () => {
       await q(`DELETE FROM library_search; DELETE FROM library_search_state`)
-      const library = new LibraryService(t.db.pool)
+      const library = new LibraryService(t.db)
       library.warmSearch()
       const all = {
         artistCount: 0,
@@ -695,6 +696,8 @@ async function embedByStyle(t: TestDatabase, trackIds: number[]): Promise<Map<nu
     'projection',
     [...out].map(([trackId, vector]) => ({ trackId, vector, patches: 1 })),
   )
+  // as `embed` does after writing (raw: these vectors need no centring to be compared)
+  await refitSearchVectors(t.db, model.id, 'projection', { kind: 'raw' })
   await repo.ensureIndex(model.id, 'projection', DIMS)
   await repo.recomputeCentroids(model.id, 'projection')
   return out

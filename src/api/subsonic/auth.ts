@@ -68,10 +68,10 @@ export function decodePassword(p: string): string {
 async function viewerOf(auth: AuthService, key: string, code: number, message: string): Promise<KeyViewer> {
   if (!key.trim()) throw new SubsonicError(code, message)
   try {
-    const viewer = await auth.viewerFor(key)
-    // a key of any role reads; the Subsonic API writes only the key's own playlists and plays
+    // the access check every route makes (src/api/access.ts), with the key read from Subsonic's parameters;
+    // a key of any role reads, and the Subsonic API writes only the key's own playlists and plays
+    const viewer = await auth.authorize('read', { header: key })
     if (viewer.role === 'anonymous' || viewer.keyId === undefined) throw new SubsonicError(code, message)
-    auth.assertCanRead(viewer)
     return { ...viewer, keyId: viewer.keyId, keyName: viewer.keyName ?? `key ${viewer.keyId}` }
   } catch (err) {
     if (err instanceof UnauthenticatedError) throw new SubsonicError(code, message)

@@ -56,7 +56,7 @@ function servicesFor(deps: SubsonicDeps): SubsonicServices {
   let services = servicesByDb.get(deps.db)
   if (!services) {
     services = {
-      library: new LibraryService(deps.db.pool),
+      library: new LibraryService(deps.db),
       playlists: new PlaylistService(deps.db.pool),
       scrobbles: new ScrobbleService(deps.db.pool),
       sonic: new SonicService(deps.db, deps.config, deps.similarity),
@@ -68,13 +68,13 @@ function servicesFor(deps: SubsonicDeps): SubsonicServices {
   return services
 }
 
-/** Answers one request under /rest/; returns the route name for metrics. */
+/** Answers one request under /rest/ (the route table's `subsonic`, `public`: the key comes in Subsonic's parameters). */
 export async function serveSubsonic(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   url: URL,
   deps: SubsonicDeps,
-): Promise<string> {
+): Promise<void> {
   const method = url.pathname.slice(SUBSONIC_PATH.length).replace(/\.view$/, '')
   let format: Format = formatOf(
     url.searchParams.get('f') ?? undefined,
@@ -85,7 +85,7 @@ export async function serveSubsonic(
     format = formatOf(params.get('f'), params.get('callback'))
     if (method === 'getOpenSubsonicExtensions') {
       sendBody(res, format, openSubsonicExtensions())
-      return 'subsonic'
+      return
     }
     const viewer = await authenticate(params, deps.auth)
     const handler = Object.hasOwn(HANDLERS, method) ? HANDLERS[method] : undefined
@@ -109,7 +109,6 @@ export async function serveSubsonic(
     if (res.headersSent) res.destroy()
     else sendError(res, format, error)
   }
-  return 'subsonic'
 }
 
 /** Our failures as the spec's codes; anything unexpected is logged and answered without details. */

@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
+import { VARIOUS_ARTIST_ID } from '../../discogs.ts'
 import { from as copyFrom } from 'pg-copy-streams'
+import pgvector from 'pgvector'
 import type { DatabaseKind } from '../database.ts'
 import type { ModelSpace } from './model.repository.ts'
 
@@ -17,9 +19,6 @@ export interface EmbeddingRow {
   /** how many patches were averaged */
   patches: number
 }
-
-/** Discogs' "Various" artist and id 0 (no id): compilation placeholders, never an artist of a track. */
-export const VARIOUS_ARTIST_ID = 194
 
 /**
  * The artists of track `track` (an SQL expression): its own artists when the tracklist names them, else the
@@ -57,12 +56,19 @@ export function tracksOfLabelSql(label: string): string {
   return `SELECT DISTINCT t.id AS track_id FROM release_label rl JOIN track t ON t.release_id = rl.release_id WHERE rl.label_id = ${label}`
 }
 
-/** pgvector's text form. Float32 → double → shortest decimal → float4 round-trips exactly. */
+/**
+ * pgvector's text form, by pgvector-node's own codec (it takes plain arrays only). Float32 → double → shortest
+ * decimal → float4 round-trips exactly. The same text as joining the Float32Array, in about 0.6× the CPU
+ * time (bench/vector-text.ts, docs/BENCHMARKS.md).
+ */
 export function vectorLiteral(v: Float32Array | number[]): string {
-  return `[${Array.prototype.join.call(v, ',')}]`
+  return pgvector.toSql(Array.isArray(v) ? v : Array.from(v)) as string
 }
 
-/** Decodes `vector_send(v)` (int16 dims, int16 unused, float4 big-endian each). */
+/**
+ * Decodes `vector_send(v)` (int16 dims, int16 unused, float4 big-endian each). Hand-written, as is the binary
+ * COPY encoder below: pgvector-node has codecs for the text form only, and binary skips float ↔ decimal text.
+ */
 export function decodeVectorSend(b: Buffer): Float32Array {
   const dims = b.readInt16BE(0)
   const out = new Float32Array(dims)
@@ -228,9 +234,10 @@ export class EmbeddingRepository {
   }
 
   /**
-   * The HNSW index (cosine) of one (model, space): a partial index on `embedding::vector(dims)`, so one
-   * dimensionless table serves every model and a query sees only its model's graph. kNN queries must use
-   * exactly this expression and predicate (similarity.repository.ts). Returns whether it was built now.
+   * The HNSW index (cosine) of one (model, space): a partial index on `search::vector(dims)` (the search
+   * vectors, `dims` wide: the transform's output), so one dimensionless table serves every model and a query
+   * sees only its model's graph. kNN queries must use exactly this expression and predicate
+   * (similarity.repository.ts). Returns whether it was built now.
    */
   async ensureIndex(
     modelId: number,
@@ -253,7 +260,7 @@ export class EmbeddingRepository {
       }
       await c.query(
         `CREATE INDEX IF NOT EXISTS ${hnswIndexName(modelId, space)} ON track_embedding
-           USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${m}, ef_construction = ${ef})
+           USING hnsw ((search::vector(${dims})) vector_cosine_ops) WITH (m = ${m}, ef_construction = ${ef})
            WHERE model_id = ${modelId} AND space = '${space}'`,
       )
       return true
@@ -265,7 +272,7 @@ export class EmbeddingRepository {
 
   /**
    * Replaces the artist and label centroids of (model, space): the unit-length mean of their tracks'
-   * vectors, with the track count. Artists by artistsOfTrackSql, labels by labelsOfTrackSql.
+   * search vectors (the space similarity is served in), with the track count. Artists by artistsOfTrackSql, labels by labelsOfTrackSql.
    */
   async recomputeCentroids(modelId: number, space: ModelSpace): Promise<{ artists: number; labels: number }> {
     checkKey(modelId, space)
@@ -276,17 +283,17 @@ export class EmbeddingRepository {
       await c.query(`DELETE FROM label_centroid WHERE model_id = $1 AND space = $2`, [modelId, space])
       const artists = await c.query(
         `INSERT INTO artist_centroid (model_id, space, artist_id, embedding, tracks)
-         SELECT $1, $2, a.artist_id, l2_normalize(avg(te.embedding)), count(*)
+         SELECT $1, $2, a.artist_id, l2_normalize(avg(te.search)), count(*)
            FROM track_embedding te CROSS JOIN LATERAL (${artistsOfTrackSql('te.track_id')}) a
-          WHERE te.model_id = $1 AND te.space = $2
+          WHERE te.model_id = $1 AND te.space = $2 AND te.search IS NOT NULL
           GROUP BY a.artist_id`,
         [modelId, space],
       )
       const labels = await c.query(
         `INSERT INTO label_centroid (model_id, space, label_id, embedding, tracks)
-         SELECT $1, $2, l.label_id, l2_normalize(avg(te.embedding)), count(*)
+         SELECT $1, $2, l.label_id, l2_normalize(avg(te.search)), count(*)
            FROM track_embedding te CROSS JOIN LATERAL (SELECT DISTINCT x.label_id FROM (${labelsOfTrackSql('te.track_id')}) x) l
-          WHERE te.model_id = $1 AND te.space = $2
+          WHERE te.model_id = $1 AND te.space = $2 AND te.search IS NOT NULL
           GROUP BY l.label_id`,
         [modelId, space],
       )
