@@ -25,6 +25,7 @@ import { EmbeddingMapService, type EmbeddingMapOptions } from '../services/embed
 import { ModelService } from '../services/model.service.ts'
 import { LibraryService } from '../services/library.service.ts'
 import { MixService } from '../services/mix.service.ts'
+import { PlaylistService } from '../services/playlist.service.ts'
 import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
 import { AudioPlaybackService } from '../services/audio-playback.service.ts'
 import { AuthService, ForbiddenError, UnauthenticatedError, type Access, type Viewer } from '../services/auth.service.ts'
@@ -205,13 +206,14 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   })
   const mixes = new MixService(db, similarity)
   const library = new LibraryService(db)
+  const playlists = new PlaylistService(db.pool)
   const schema = buildSchema()
   const httpServer = http.createServer()
 
   const contextFor = (viewer: Viewer): ApiContext => {
     const sql = new CountingQueryable(db.pool, db.kind === 'server')
     const signedUrl = (path: string) => auth.signedUrl(path, viewer)
-    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, mixes, library, signedUrl }
+    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, mixes, library, playlists, signedUrl }
   }
 
   // Subscriptions: the caller is settled once per connection (a browser's WebSocket cannot send headers, so

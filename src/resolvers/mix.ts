@@ -3,12 +3,29 @@ import { numericKey } from '../api/global-id.ts'
 import type { ModelSpace } from '../db/repositories/model.repository.ts'
 import type { LibraryService } from '../services/library.service.ts'
 import type { MixResult, MixService } from '../services/mix.service.ts'
+import type { PlaylistService } from '../services/playlist.service.ts'
+import type { PlaylistRow } from '../db/repositories/playlist.repository.ts'
 import type { TrackSimilarityFilter } from '../services/similarity.service.ts'
 import { modelFor, toModel, type SimilarityContext } from './similarity.ts'
 
 export interface MixContext extends SimilarityContext {
   mixes: MixService
   library: LibraryService
+  playlists: PlaylistService
+}
+
+async function playlistObject(ctx: MixContext, ownerKeyId: number, row: PlaylistRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    public: row.public,
+    owner: row.owner,
+    createdAt: row.created.toISOString(),
+    tracks: async () => {
+      const { trackIds } = await ctx.playlists.get(ownerKeyId, row.id)
+      return (await Promise.all(trackIds.map((id) => ctx.loaders.track.load(id)))).filter(Boolean)
+    },
+  }
 }
 
 export const mixTypeDefs = fs.readFileSync(new URL('../schema/mix.graphql', import.meta.url), 'utf8')
@@ -43,7 +60,18 @@ export const mixResolvers = {
     startTracks: async (_: unknown, a: { first: number }, ctx: MixContext) =>
       (await ctx.library.startTracks(a.first)).map((id) => ctx.loaders.track.load(id)),
   },
+  Mutation: {
+    saveMix: async (_: unknown, a: { name: string; tracks: string[] }, ctx: MixContext) => {
+      const owner = ctx.auth.assertKeyHolder(ctx.viewer)
+      const id = await ctx.playlists.create(owner, a.name, trackIds(a.tracks, 'tracks'))
+      return playlistObject(ctx, owner, (await ctx.playlists.get(owner, id)).playlist)
+    },
+  },
   Query: {
+    playlists: async (_: unknown, __: unknown, ctx: MixContext) => {
+      const owner = ctx.auth.assertKeyHolder(ctx.viewer)
+      return Promise.all((await ctx.playlists.list(owner)).map((row) => playlistObject(ctx, owner, row)))
+    },
     instantMix: async (_: unknown, a: MixArgs, ctx: MixContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
       const seeds = trackIds(a.seeds, 'seeds')

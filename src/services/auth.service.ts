@@ -140,6 +140,13 @@ export class AuthService {
     }
   }
 
+  /** Throws unless the viewer holds a key (of any role): what owns something, such as a playlist, needs one. Returns its id. */
+  assertKeyHolder(viewer: Viewer): number {
+    if (viewer.role === 'anonymous' || viewer.keyId === undefined)
+      throw new UnauthenticatedError('this operation needs an API key: what it saves belongs to the key')
+    return viewer.keyId
+  }
+
   assertAdmin(viewer: Viewer): void {
     if (viewer.role === 'anonymous') throw new UnauthenticatedError('this operation requires an admin API key')
     if (viewer.role !== 'admin') throw new ForbiddenError(`this operation requires an admin API key; ${viewer.keyName} is a ${viewer.role} key`)

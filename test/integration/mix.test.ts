@@ -1,3 +1,4 @@
+import { AuthService } from '../../src/services/auth.service.ts'
 import 'reflect-metadata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toGlobalId } from '../../src/api/global-id.ts'
@@ -163,6 +164,29 @@ describe('mixes, paths and radio', () => {
     })
     expect(d.library.startTracks).toHaveLength(3)
     for (const s of d.library.startTracks) expect(s.audio.url).toMatch(/^\/audio\/tracks\/\d+$/)
+  })
+
+  it('saves a mix as a playlist of the calling key, which only a key holder can do', async () => {
+    const auth = new AuthService(t.db.pool, { publicRead: true })
+    const reader = (await auth.createKey('mix-saver', 'reader')).key
+    const other = (await auth.createKey('mix-other', 'reader')).key
+    const seed = toGlobalId('Track', world.trackIds[0])
+    const mix = await api.data(`query($s: ID!) { instantMix(seeds: [$s], first: 6, model: "styled") { tracks { track { id } } } }`, { s: seed })
+    const ids = mix.instantMix.tracks.map((x: { track: { id: string } }) => x.track.id)
+    const save = `mutation($n: String!, $t: [ID!]!) { saveMix(name: $n, tracks: $t) { id name owner public tracks { id } } }`
+    const anonymous = await api.gql(save, { n: 'late night', t: ids })
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
+    const saved = await api.gql(save, { n: 'late night', t: ids }, { authorization: `Bearer ${reader}` })
+    expect(saved.body.errors).toBeUndefined()
+    expect(saved.body.data.saveMix).toMatchObject({ name: 'late night', owner: 'mix-saver', public: false })
+    expect(saved.body.data.saveMix.tracks.map((x: { id: string }) => x.id)).toEqual(ids)
+    const mine = await api.gql(`{ playlists { id name } }`, {}, { authorization: `Bearer ${reader}` })
+    expect(mine.body.data.playlists).toEqual([{ id: saved.body.data.saveMix.id, name: 'late night' }])
+    const theirs = await api.gql(`{ playlists { id } }`, {}, { authorization: `Bearer ${other}` })
+    expect(theirs.body.data.playlists).toEqual([])
+    const bad = await api.gql(save, { n: ' ', t: ids }, { authorization: `Bearer ${reader}` })
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+    expect(bad.body.errors?.[0]?.message).toMatch(/^name: /)
   })
 
   it('names the argument of bad input', async () => {
