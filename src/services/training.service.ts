@@ -93,11 +93,14 @@ export async function trainContrastive(
 
   const associations = new AssociationRepository(db.pool)
   const objectives: Objective[] = []
+  // Held-out artist and label queries do not rank their own release's tracks (./validation.ts).
+  const releases = (await associations.groups('release')).trackGroups
   for (const [i, association] of OBJECTIVES[trainingConfig.association].entries()) {
     const groups = await associations.groups(association)
     if (!groups.groups.size) throw new BadInputError('no tracks with audio are linked to the catalog; run `discograph ingest audio` first', 'association')
     const { train, validation } = splitGroups(groups, trainingConfig.validationFraction, trainingConfig.seed + i)
-    objectives.push({ name: association, train, validation, samePatchTrack: association === 'track' })
+    const trackExclude = association === 'artist' || association === 'label' ? (t: number) => releases.get(t)?.[0] : undefined
+    objectives.push({ name: association, train, validation, samePatchTrack: association === 'track', trackExclude })
   }
 
   const model = modelForRun({ config: trainingConfig })
