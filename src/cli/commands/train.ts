@@ -37,8 +37,13 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
       const backend = await initBackend(o.backend, { logger: c.logger })
       // Every step is logged off a terminal: a run's log is its history.
       const progress = progressReporter<TrainProgress>({
-        format: 'train [{bar}] {value}/{total} steps | loss {loss} | val top-1 {top1} | {rate} samples/s',
-        tokens: (p) => ({ loss: p.entry.loss?.toFixed(4) ?? '-', top1: p.entry.valTop1?.toFixed(3) ?? '-', rate: p.entry.samplesPerS?.toFixed(1) ?? '-' }),
+        format: 'train [{bar}] {value}/{total} steps | loss {loss} | held-out P@10 {precision} (chance {chance}) | {rate} samples/s',
+        tokens: (p) => ({
+          loss: p.entry.loss?.toFixed(4) ?? '-',
+          precision: p.entry.valPrecision?.toFixed(3) ?? '-',
+          chance: p.entry.valChance?.toFixed(3) ?? '-',
+          rate: p.entry.samplesPerS?.toFixed(1) ?? '-',
+        }),
         log: (_done, _total, p) => c.logger.info(p.entry, 'training'),
         logEverySeconds: 0,
       })
