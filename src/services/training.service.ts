@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts'
 import { releaseNativeBuffers } from '../ml/engine/native-backend.ts'
 import { createContrastiveModel, type ColaModel } from '../ml/models/contrastive.ts'
 import { ENCODER_SIZES } from '../ml/models/efficientnet.ts'
-import { trainingConfigSchema, type TrainingConfig } from '../ml/training/config.ts'
+import { storedTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../ml/training/config.ts'
 import { splitGroups } from '../ml/training/pair-sampler.ts'
 import { runTraining, type Objective, type PatchSource } from '../ml/training/trainer.ts'
 
@@ -70,7 +70,7 @@ export async function trainContrastive(
     if (!found) throw new NotFoundError('training run', options.resume)
     if (found.status === 'succeeded') throw new BadInputError(`run ${found.name} already finished`, 'resume')
     run = found
-    trainingConfig = trainingConfigSchema.parse(found.config)
+    trainingConfig = storedTrainingConfig(found.config)
   } else {
     const parsed = trainingConfigSchema.safeParse(input)
     if (!parsed.success) {

@@ -35,7 +35,7 @@ function smallModel(seed: number): ContrastiveModel {
       const pb = tf.tanh(tf.matMul(b, w2))
       return tf.matMul(tf.matMul(pa, W), pb, false, true)
     },
-    project: (x) => tf.tanh(tf.matMul(x, w2)),
+    project: (x) => tf.tanh(tf.matMul(x, w2)) as tf.Tensor2D,
     weights: () => Object.fromEntries(all.map((x) => [logical(x), x.clone()])),
     setWeights: (m) => all.forEach((x) => x.assign(m[logical(x)])),
     dispose: () => all.forEach((x) => x.dispose()),

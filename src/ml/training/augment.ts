@@ -32,6 +32,9 @@ export const augmentConfigSchema = z.object({
 
 export type AugmentConfig = z.infer<typeof augmentConfigSchema>
 
+/** Every augmentation off. */
+export const NO_AUGMENTATION: AugmentConfig = { gainDb: 0, mixProbability: 0, mixSnrDb: [6, 20], shiftFrames: 0, timeMasks: 0, timeMaskFrames: 16, freqMasks: 0, freqMaskBands: 12 }
+
 /** Whether `config` changes anything (a run without augmentation skips the copy). */
 export function augments(config: AugmentConfig): boolean {
   return config.gainDb > 0 || config.mixProbability > 0 || config.shiftFrames > 0 || config.timeMasks > 0 || config.freqMasks > 0

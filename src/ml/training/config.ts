@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { augmentConfigSchema } from './augment.ts'
+import { augmentConfigSchema, NO_AUGMENTATION } from './augment.ts'
 
 /** Everything that defines a training run; stored with the run, so a run can be repeated or resumed. */
 export const trainingConfigSchema = z
@@ -38,3 +38,12 @@ export const trainingConfigSchema = z
   .refine((c) => !(c.steps && c.epochs), { message: 'give steps or epochs, not both' })
 
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>
+
+/**
+ * A run's stored config as the schema reads it today. Runs stored before the `similarity` and `augment`
+ * options trained with COLA's bilinear form and no augmentation, whatever today's defaults are: a resumed
+ * run goes on as it started.
+ */
+export function storedTrainingConfig(stored: Record<string, unknown>): TrainingConfig {
+  return trainingConfigSchema.parse({ similarity: 'bilinear', augment: NO_AUGMENTATION, ...stored })
+}
