@@ -15,7 +15,8 @@
  * and `ingest audio` the first time and reused after; its embedded database), --config <json> (training
  * options as the `train` service takes them; anything omitted takes the defaults), --k 10,
  * --space backbone|projection|both (default both), --no-baselines, --backend auto, --results <file> (appends
- * one JSON line per run). Ends with one JSON line of figures.
+ * one JSON line per run), --run <name> (measure a run already trained in that world, e.g. the demo's: its
+ * DATA_DIR as the world's, with a `world-ready` file in it). Ends with one JSON line of figures.
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -26,6 +27,7 @@ import { openDatabase, migrate, type Database } from '../src/db/database.ts'
 import { AssociationRepository } from '../src/db/repositories/association.repository.ts'
 import { AudioFileRepository } from '../src/db/repositories/audio-file.repository.ts'
 import { ProbeRepository } from '../src/db/repositories/probe.repository.ts'
+import { TrainingRunRepository } from '../src/db/repositories/training-run.repository.ts'
 import { featureStorePatchSource } from '../src/audio/patch-source.ts'
 import { FeatureStore } from '../src/audio/feature-store.ts'
 import { createLogger } from '../src/logger.ts'
@@ -38,7 +40,7 @@ import { RELATIONS, retrievalFigures, type RetrievalItem } from '../src/ml/retri
 import { melStatistics, standardise } from '../src/ml/retrieval/mel-statistics.ts'
 import { applySearchTransform, fitSearchTransform } from '../src/ml/retrieval/transform.ts'
 import { latestCheckpoint } from '../src/ml/training/checkpoints.ts'
-import { trainingConfigSchema } from '../src/ml/training/config.ts'
+import { storedTrainingConfig, trainingConfigSchema } from '../src/ml/training/config.ts'
 import { modelForRun, trainContrastive } from '../src/services/training.service.ts'
 
 const { values: opt } = parseArgs({
@@ -52,6 +54,7 @@ const { values: opt } = parseArgs({
     'no-baselines': { type: 'boolean', default: false },
     backend: { type: 'string', default: 'auto' },
     results: { type: 'string' },
+    run: { type: 'string' },
   },
 })
 const worldSize = opt['world-size']
@@ -80,7 +83,9 @@ try {
   try {
     const cpu0 = process.cpuUsage()
     const wall0 = performance.now()
-    const run = await trainContrastive(db, config, trainingConfig, patches, {
+    const existing = opt.run ? await new TrainingRunRepository(db.pool).get(opt.run) : null
+    if (opt.run && !existing) throw new Error(`no training run ${opt.run} in ${dataDir}`)
+    const run = existing ?? await trainContrastive(db, config, trainingConfig, patches, {
       name: `bench-${Date.now()}`,
       backend: backend.name,
       logger,
@@ -92,7 +97,8 @@ try {
     })
     const cpu = process.cpuUsage(cpu0)
     const cpuSeconds = (cpu.user + cpu.system) / 1e6
-    results.trainCpuSeconds = cpuSeconds
+    if (existing) results.config = existing.config
+    results.trainCpuSeconds = existing ? null : cpuSeconds
     results.trainWallSeconds = (performance.now() - wall0) / 1000
     results.history = run.history.filter((h) => h.valPrecision !== undefined).map((h) => [h.step, h.valPrecision, h.valChance])
     console.log(`trained ${run.step} steps: ${cpuSeconds.toFixed(0)} CPU-s (${(results.trainWallSeconds as number).toFixed(0)} s wall); metrics ${JSON.stringify(run.metrics)}`)
@@ -105,12 +111,13 @@ try {
     model.dispose()
 
     if (!opt['no-baselines']) {
-      const cached = path.join(dataDir, `baselines-${trainingConfig.size}-k${k}.json`)
+      const size = existing ? storedTrainingConfig(existing.config).size : trainingConfig.size
+      const cached = path.join(dataDir, `baselines-${size}-k${k}.json`)
       if (fs.existsSync(cached)) results.baselines = JSON.parse(fs.readFileSync(cached, 'utf8'))
       else {
-        const random = createContrastiveModel({ encoder: ENCODER_SIZES[trainingConfig.size], heads: 1, seed: 1 })
+        const random = createContrastiveModel({ encoder: ENCODER_SIZES[size], heads: 1, seed: 1 })
         const baselines = {
-          random: await figuresOf(random, patches, items, `random-${trainingConfig.size}`),
+          random: await figuresOf(random, patches, items, `random-${size}`),
           melStatistics: melStatisticsFigures(dataDir, await new AudioFileRepository(db.pool).tracksWithAudio(), items),
         }
         fs.writeFileSync(cached, JSON.stringify(baselines))

@@ -26,7 +26,7 @@ export const trainingConfigSchema = z
      * How a pair is scored in the loss: COLA's learned bilinear form on the projections (the paper), or their
      * cosine over `temperature` (SimCLR's NT-Xent; the head's bilinear matrix is then unused).
      */
-    similarity: z.enum(['bilinear', 'cosine']).default('bilinear'),
+    similarity: z.enum(['bilinear', 'cosine']).default('cosine'),
     temperature: z.number().positive().max(10).default(0.1),
     /** Which patches of a track the two views use: random (seeded per step) or the first ones. */
     patchSelection: z.enum(['random', 'first']).default('random'),
