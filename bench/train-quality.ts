@@ -61,7 +61,8 @@ const worldSize = opt['world-size']
 if (!['small', 'demo'].includes(worldSize)) throw new Error('--world-size must be small or demo')
 const worldSeed = Number(opt['world-seed'])
 const k = Number(opt.k)
-const spaces: EmbeddingSpace[] = opt.space === 'both' ? ['backbone', 'projection'] : [opt.space as EmbeddingSpace]
+const spaces: EmbeddingSpace[] =
+  opt.space === 'both' ? ['backbone', 'projection'] : [opt.space as EmbeddingSpace]
 const trainingConfig = trainingConfigSchema.parse({ association: 'artist', ...JSON.parse(opt.config) })
 const relations = RELATIONS
 
@@ -85,23 +86,31 @@ try {
     const wall0 = performance.now()
     const existing = opt.run ? await new TrainingRunRepository(db.pool).get(opt.run) : null
     if (opt.run && !existing) throw new Error(`no training run ${opt.run} in ${dataDir}`)
-    const run = existing ?? await trainContrastive(db, config, trainingConfig, patches, {
-      name: `bench-${Date.now()}`,
-      backend: backend.name,
-      logger,
-      onProgress: (p) => {
-        if (p.entry.valPrecision !== undefined) {
-          console.log(`  step ${p.step}: loss ${p.entry.loss?.toFixed(3)}, held-out precision@${p.entry.valK} ${p.entry.valPrecision.toFixed(3)} (chance ${p.entry.valChance?.toFixed(3)})`)
-        }
-      },
-    })
+    const run =
+      existing ??
+      (await trainContrastive(db, config, trainingConfig, patches, {
+        name: `bench-${Date.now()}`,
+        backend: backend.name,
+        logger,
+        onProgress: (p) => {
+          if (p.entry.valPrecision !== undefined) {
+            console.log(
+              `  step ${p.step}: loss ${p.entry.loss?.toFixed(3)}, held-out precision@${p.entry.valK} ${p.entry.valPrecision.toFixed(3)} (chance ${p.entry.valChance?.toFixed(3)})`,
+            )
+          }
+        },
+      }))
     const cpu = process.cpuUsage(cpu0)
     const cpuSeconds = (cpu.user + cpu.system) / 1e6
     if (existing) results.config = existing.config
     results.trainCpuSeconds = existing ? null : cpuSeconds
     results.trainWallSeconds = (performance.now() - wall0) / 1000
-    results.history = run.history.filter((h) => h.valPrecision !== undefined).map((h) => [h.step, h.valPrecision, h.valChance])
-    console.log(`trained ${run.step} steps: ${cpuSeconds.toFixed(0)} CPU-s (${(results.trainWallSeconds as number).toFixed(0)} s wall); metrics ${JSON.stringify(run.metrics)}`)
+    results.history = run.history
+      .filter((h) => h.valPrecision !== undefined)
+      .map((h) => [h.step, h.valPrecision, h.valChance])
+    console.log(
+      `trained ${run.step} steps: ${cpuSeconds.toFixed(0)} CPU-s (${(results.trainWallSeconds as number).toFixed(0)} s wall); metrics ${JSON.stringify(run.metrics)}`,
+    )
 
     const model = modelForRun(run)
     const ckpt = latestCheckpoint(run.checkpointDir)!
@@ -118,17 +127,25 @@ try {
         const random = createContrastiveModel({ encoder: ENCODER_SIZES[size], heads: 1, seed: 1 })
         const baselines = {
           random: await figuresOf(random, patches, items, `random-${size}`),
-          melStatistics: melStatisticsFigures(dataDir, await new AudioFileRepository(db.pool).tracksWithAudio(), items),
+          melStatistics: melStatisticsFigures(
+            dataDir,
+            await new AudioFileRepository(db.pool).tracksWithAudio(),
+            items,
+          ),
         }
         fs.writeFileSync(cached, JSON.stringify(baselines))
         results.baselines = baselines
       }
       console.log(`summary: style precision@${k} / chance = lift`)
-      const rows: [string, unknown][] = [['trained', results.trained], ...Object.entries(results.baselines as object)]
+      const rows: [string, unknown][] = [
+        ['trained', results.trained],
+        ...Object.entries(results.baselines as object),
+      ]
       for (const [name, bySpace] of rows) {
         for (const [space, byKind] of Object.entries(bySpace as Record<string, unknown>)) {
           if (typeof byKind !== 'object') continue
-          for (const [kind, f] of Object.entries(byKind as Figures)) print(`${name} ${space} ${kind}`, { style: f.style })
+          for (const [kind, f] of Object.entries(byKind as Figures))
+            print(`${name} ${space} ${kind}`, { style: f.style })
         }
       }
     }
@@ -166,7 +183,12 @@ type Figure = { precision: number; chance: number; lift: number }
 /** By search transform (center, whiten), then relation. */
 type Figures = Record<string, Record<string, Figure>>
 
-async function figuresOf(model: ColaModel, patches: Awaited<ReturnType<typeof featureStorePatchSource>>, items: RetrievalItem[], what: string): Promise<Figures> {
+async function figuresOf(
+  model: ColaModel,
+  patches: Awaited<ReturnType<typeof featureStorePatchSource>>,
+  items: RetrievalItem[],
+  what: string,
+): Promise<Figures> {
   const encoder = colaPatchEncoder(model, { batch: 64 })
   const vectors: Record<string, Float32Array[]> = Object.fromEntries(spaces.map((s) => [s, []]))
   const kept: RetrievalItem[] = []
@@ -180,9 +202,14 @@ async function figuresOf(model: ColaModel, patches: Awaited<ReturnType<typeof fe
     spaces.forEach((s, i) => vectors[s].push(pooled[i]))
     kept.push(item)
   }
-  if (kept.length < items.length) console.log(`  ${what}: ${items.length - kept.length} of ${items.length} tracks have non-finite vectors and are left out`)
+  if (kept.length < items.length)
+    console.log(
+      `  ${what}: ${items.length - kept.length} of ${items.length} tracks have non-finite vectors and are left out`,
+    )
   const cpu = process.cpuUsage(cpu0)
-  console.log(`embedded ${items.length} tracks with ${what} in ${((cpu.user + cpu.system) / 1e6).toFixed(0)} CPU-s`)
+  console.log(
+    `embedded ${items.length} tracks with ${what} in ${((cpu.user + cpu.system) / 1e6).toFixed(0)} CPU-s`,
+  )
   await encoder.dispose()
   const figures: Record<string, Figures> = {}
   for (const s of spaces) {
@@ -192,7 +219,11 @@ async function figuresOf(model: ColaModel, patches: Awaited<ReturnType<typeof fe
   return { ...figures, nonFinite: items.length - kept.length } as unknown as Figures
 }
 
-function melStatisticsFigures(dir: string, tracks: { trackId: number; sha256: string }[], items: RetrievalItem[]): Record<string, Figures> {
+function melStatisticsFigures(
+  dir: string,
+  tracks: { trackId: number; sha256: string }[],
+  items: RetrievalItem[],
+): Record<string, Figures> {
   const store = new FeatureStore(dir)
   const byTrack = new Map(tracks.map((t) => [t.trackId, t.sha256]))
   const raw = items.map((item) => {
@@ -200,7 +231,9 @@ function melStatisticsFigures(dir: string, tracks: { trackId: number; sha256: st
     return melStatistics(frames.subarray(0, nFrames * MEL_BANDS), MEL_BANDS)
   })
   store.close()
-  const figures = { mel: { standardised: byRelation(retrievalFigures(standardise(raw), items, { k, relations })) } }
+  const figures = {
+    mel: { standardised: byRelation(retrievalFigures(standardise(raw), items, { k, relations })) },
+  }
   print('mel statistics', figures.mel.standardised)
   return figures
 }
@@ -210,17 +243,29 @@ function transformedFigures(vectors: Float32Array[], items: RetrievalItem[]): Fi
   const out: Figures = {}
   for (const kind of ['center', 'whiten'] as const) {
     const t = fitSearchTransform(vectors, { kind })
-    out[kind] = byRelation(retrievalFigures(vectors.map((v) => applySearchTransform(t, v)), items, { k, relations }))
+    out[kind] = byRelation(
+      retrievalFigures(
+        vectors.map((v) => applySearchTransform(t, v)),
+        items,
+        { k, relations },
+      ),
+    )
   }
   return out
 }
 
-function byRelation(figures: { relation: string; precision: number; chance: number; lift: number }[]): Record<string, Figure> {
-  return Object.fromEntries(figures.map((f) => [f.relation, { precision: f.precision, chance: f.chance, lift: f.lift }]))
+function byRelation(
+  figures: { relation: string; precision: number; chance: number; lift: number }[],
+): Record<string, Figure> {
+  return Object.fromEntries(
+    figures.map((f) => [f.relation, { precision: f.precision, chance: f.chance, lift: f.lift }]),
+  )
 }
 
 function print(what: string, f: Record<string, Figure>) {
-  const parts = relations.filter((r) => f[r]).map((r) => `${r} ${f[r].precision.toFixed(3)}/${f[r].chance.toFixed(3)} = ${f[r].lift.toFixed(2)}×`)
+  const parts = relations
+    .filter((r) => f[r])
+    .map((r) => `${r} ${f[r].precision.toFixed(3)}/${f[r].chance.toFixed(3)} = ${f[r].lift.toFixed(2)}×`)
   console.log(`  ${what.padEnd(22)} P@${k} / chance: ${parts.join(' | ')}`)
 }
 
@@ -244,4 +289,3 @@ function prepareWorld(dir: string) {
   }
   fs.writeFileSync(done, new Date().toISOString())
 }
-

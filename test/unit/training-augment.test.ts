@@ -33,19 +33,43 @@ describe('augmentations of log-mel patches', () => {
   it('mix another patch of the batch in at the asked SNR (its mean power that many dB below)', () => {
     const silent = new Float32Array(12)
     const two = new Float32Array([...patch, ...silent.map(() => logMel(0.01))])
-    const out = augmentPatches(two, 2, shape, config({ mixProbability: 1, mixSnrDb: [10, 10] }), new SeededRandom(5))
+    const out = augmentPatches(
+      two,
+      2,
+      shape,
+      config({ mixProbability: 1, mixSnrDb: [10, 10] }),
+      new SeededRandom(5),
+    )
     // patch 0 got patch 1 (constant power 100 in scaled units) at 10 dB below patch 0's mean scaled power
     const mean0 = patch.reduce((s, x) => s + 10 ** x - 1, 0) / 12
     for (let i = 0; i < 12; i++) expect(10 ** out[i] - 1).toBeCloseTo(10 ** patch[i] - 1 + mean0 / 10, 3)
   })
 
   it('shift in time circularly and mask stretches of frames and bands to silence', () => {
-    const rolled = rollFrames(Float32Array.from({ length: 12 }, (_, i) => i), shape, 1)
+    const rolled = rollFrames(
+      Float32Array.from({ length: 12 }, (_, i) => i),
+      shape,
+      1,
+    )
     expect(Array.from(rolled)).toEqual([9, 10, 11, 0, 1, 2, 3, 4, 5, 6, 7, 8])
-    expect(Array.from(rollFrames(Float32Array.from({ length: 12 }, (_, i) => i), shape, -5))).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2])
+    expect(
+      Array.from(
+        rollFrames(
+          Float32Array.from({ length: 12 }, (_, i) => i),
+          shape,
+          -5,
+        ),
+      ),
+    ).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2])
 
     const ones = new Float32Array(4 * 96 * 3).fill(1)
-    const out = augmentPatches(ones, 3, { frames: 4, bands: 96 }, config({ freqMasks: 1, freqMaskBands: 20, timeMasks: 1, timeMaskFrames: 2 }), new SeededRandom(9))
+    const out = augmentPatches(
+      ones,
+      3,
+      { frames: 4, bands: 96 },
+      config({ freqMasks: 1, freqMaskBands: 20, timeMasks: 1, timeMaskFrames: 2 }),
+      new SeededRandom(9),
+    )
     let zeros = 0
     for (const x of out) if (x === 0) zeros++
     expect(zeros).toBeGreaterThan(0)
@@ -54,14 +78,23 @@ describe('augmentations of log-mel patches', () => {
   })
 
   it('are a function of the seed: the same stream gives the same views, another stream others', () => {
-    const c = config({ gainDb: 6, shiftFrames: 2, timeMasks: 1, timeMaskFrames: 2, freqMasks: 1, freqMaskBands: 2 })
+    const c = config({
+      gainDb: 6,
+      shiftFrames: 2,
+      timeMasks: 1,
+      timeMaskFrames: 2,
+      freqMasks: 1,
+      freqMaskBands: 2,
+    })
     const a = augmentPatches(patch, 1, shape, c, new SeededRandom(11))
     expect(Array.from(augmentPatches(patch, 1, shape, c, new SeededRandom(11)))).toEqual(Array.from(a))
     expect(Array.from(augmentPatches(patch, 1, shape, c, new SeededRandom(12)))).not.toEqual(Array.from(a))
   })
 
   it('refuse a buffer that is not whole patches', () => {
-    expect(() => augmentPatches(new Float32Array(11), 1, shape, config({}), new SeededRandom(1))).toThrow(/12 values/)
+    expect(() => augmentPatches(new Float32Array(11), 1, shape, config({}), new SeededRandom(1))).toThrow(
+      /12 values/,
+    )
   })
 })
 

@@ -10,8 +10,14 @@ describe('cosine similarity over a temperature', () => {
 
   it('scores pairs by the cosine of their vectors divided by the temperature, whatever their lengths', () => {
     const before = tf.memory().numTensors
-    const a = tf.tensor2d([[3, 0], [0, 2]])
-    const b = tf.tensor2d([[1, 1], [0, 5]])
+    const a = tf.tensor2d([
+      [3, 0],
+      [0, 2],
+    ])
+    const b = tf.tensor2d([
+      [1, 1],
+      [0, 5],
+    ])
     const logits = cosineLogits(a, b, 0.5)
     const c = Math.SQRT1_2 / 0.5
     const got = Array.from(logits.dataSync())

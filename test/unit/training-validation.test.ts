@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { centreRows, heldOutItems, heldOutPrecision, spreadPatches, type HeldOutItem } from '../../src/ml/training/validation.ts'
+import {
+  centreRows,
+  heldOutItems,
+  heldOutPrecision,
+  spreadPatches,
+  type HeldOutItem,
+} from '../../src/ml/training/validation.ts'
 
 const f32 = (...v: number[]) => Float32Array.from(v)
 
@@ -35,15 +41,35 @@ describe('held-out retrieval validation', () => {
   })
 
   it('makes two items per track (its halves) for the track association, one per track otherwise', () => {
-    const validation = { groups: new Map([['t7', [7]], ['t8', [8]]]), trackGroups: new Map([[7, ['t7']], [8, ['t8']]]) }
-    const counts = new Map([[7, 9], [8, 1]])
+    const validation = {
+      groups: new Map([
+        ['t7', [7]],
+        ['t8', [8]],
+      ]),
+      trackGroups: new Map([
+        [7, ['t7']],
+        [8, ['t8']],
+      ]),
+    }
+    const counts = new Map([
+      [7, 9],
+      [8, 1],
+    ])
     const items = heldOutItems(validation, (t) => counts.get(t)!, { samePatchTrack: true })
     expect(items).toEqual([
       { trackId: 7, patches: [1, 3], groups: ['t7'] },
       { trackId: 7, patches: [5, 7], groups: ['t7'] },
     ]) // track 8 has one patch: no halves
-    const artists = { groups: new Map([['a1', [7, 8]]]), trackGroups: new Map([[7, ['a1']], [8, ['a1']]]) }
-    expect(heldOutItems(artists, (t) => counts.get(t)!, { samePatchTrack: false, trackExclude: (t) => `r${t}` })).toEqual([
+    const artists = {
+      groups: new Map([['a1', [7, 8]]]),
+      trackGroups: new Map([
+        [7, ['a1']],
+        [8, ['a1']],
+      ]),
+    }
+    expect(
+      heldOutItems(artists, (t) => counts.get(t)!, { samePatchTrack: false, trackExclude: (t) => `r${t}` }),
+    ).toEqual([
       { trackId: 7, patches: [1, 3, 5, 7], groups: ['a1'], exclude: 'r7' },
       { trackId: 8, patches: [0], groups: ['a1'], exclude: 'r8' },
     ])

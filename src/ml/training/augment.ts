@@ -33,11 +33,26 @@ export const augmentConfigSchema = z.object({
 export type AugmentConfig = z.infer<typeof augmentConfigSchema>
 
 /** Every augmentation off. */
-export const NO_AUGMENTATION: AugmentConfig = { gainDb: 0, mixProbability: 0, mixSnrDb: [6, 20], shiftFrames: 0, timeMasks: 0, timeMaskFrames: 16, freqMasks: 0, freqMaskBands: 12 }
+export const NO_AUGMENTATION: AugmentConfig = {
+  gainDb: 0,
+  mixProbability: 0,
+  mixSnrDb: [6, 20],
+  shiftFrames: 0,
+  timeMasks: 0,
+  timeMaskFrames: 16,
+  freqMasks: 0,
+  freqMaskBands: 12,
+}
 
 /** Whether `config` changes anything (a run without augmentation skips the copy). */
 export function augments(config: AugmentConfig): boolean {
-  return config.gainDb > 0 || config.mixProbability > 0 || config.shiftFrames > 0 || config.timeMasks > 0 || config.freqMasks > 0
+  return (
+    config.gainDb > 0 ||
+    config.mixProbability > 0 ||
+    config.shiftFrames > 0 ||
+    config.timeMasks > 0 ||
+    config.freqMasks > 0
+  )
 }
 
 /** log10(1 + 10000·p) ↔ scaled power 10000·p. */
@@ -56,7 +71,8 @@ export function augmentPatches(
   rng: SeededRandom,
 ): Float32Array {
   const size = shape.frames * shape.bands
-  if (patches.length !== count * size) throw new RangeError(`expected ${count} patches of ${size} values, got ${patches.length}`)
+  if (patches.length !== count * size)
+    throw new RangeError(`expected ${count} patches of ${size} values, got ${patches.length}`)
   const out = new Float32Array(patches.length)
   const meanPower = (p: number) => {
     let sum = 0
@@ -85,7 +101,8 @@ export function augmentPatches(
     }
     if (gain !== 1 || alpha > 0) {
       const o = partner * size
-      for (let i = 0; i < size; i++) dst[i] = toLogMel(gain * (toPower(src[i]) + (alpha > 0 ? alpha * toPower(patches[o + i]) : 0)))
+      for (let i = 0; i < size; i++)
+        dst[i] = toLogMel(gain * (toPower(src[i]) + (alpha > 0 ? alpha * toPower(patches[o + i]) : 0)))
     } else {
       dst.set(src)
     }
@@ -101,14 +118,19 @@ export function augmentPatches(
     for (let m = 0; m < config.freqMasks; m++) {
       const width = rng.int(config.freqMaskBands + 1)
       const start = rng.int(shape.bands - width + 1)
-      for (let f = 0; f < shape.frames; f++) dst.fill(0, f * shape.bands + start, f * shape.bands + start + width)
+      for (let f = 0; f < shape.frames; f++)
+        dst.fill(0, f * shape.bands + start, f * shape.bands + start + width)
     }
   }
   return out
 }
 
 /** Rotates a frames × bands patch in time by `shift` frames (positive: later), in place. */
-export function rollFrames(patch: Float32Array, shape: { frames: number; bands: number }, shift: number): Float32Array {
+export function rollFrames(
+  patch: Float32Array,
+  shape: { frames: number; bands: number },
+  shift: number,
+): Float32Array {
   const s = ((shift % shape.frames) + shape.frames) % shape.frames
   if (s === 0) return patch
   const copy = patch.slice()

@@ -5,7 +5,13 @@
  */
 export function learningRateAt(
   step: number,
-  options: { base: number; totalSteps: number; warmupSteps: number; schedule: 'constant' | 'cosine'; floor?: number },
+  options: {
+    base: number
+    totalSteps: number
+    warmupSteps: number
+    schedule: 'constant' | 'cosine'
+    floor?: number
+  },
 ): number {
   const { base, totalSteps, warmupSteps, schedule } = options
   if (step < warmupSteps) return (base * (step + 1)) / warmupSteps

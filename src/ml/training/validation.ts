@@ -70,7 +70,11 @@ export function heldOutItems(
  * Precision@k of same-group neighbours over unit-length `vectors` (one per item, row-major n × d), and its
  * chance rate, averaged over the queries that have at least one relevant candidate.
  */
-export function heldOutPrecision(vectors: Float32Array, items: readonly HeldOutItem[], k: number): HeldOutFigure {
+export function heldOutPrecision(
+  vectors: Float32Array,
+  items: readonly HeldOutItem[],
+  k: number,
+): HeldOutFigure {
   const n = items.length
   const d = n ? vectors.length / n : 0
   let precision = 0
@@ -88,11 +92,16 @@ export function heldOutPrecision(vectors: Float32Array, items: readonly HeldOutI
     const relevant = scored.filter((s) => s.relevant).length
     if (!relevant) continue
     scored.sort((a, b) => b.score - a.score)
-    precision += precisionAtK(scored.map((s) => s.relevant), Math.min(k, scored.length))
+    precision += precisionAtK(
+      scored.map((s) => s.relevant),
+      Math.min(k, scored.length),
+    )
     chance += relevant / scored.length
     queries++
   }
-  return queries ? { precision: precision / queries, chance: chance / queries, queries } : { precision: NaN, chance: NaN, queries: 0 }
+  return queries
+    ? { precision: precision / queries, chance: chance / queries, queries }
+    : { precision: NaN, chance: NaN, queries: 0 }
 }
 
 /** Subtracts the mean row and scales each row to unit length, in place (rows of `d` values). */
@@ -130,7 +139,10 @@ export async function validateRetrieval(
   for (const item of items) {
     const x = await read(item.patches.map((patch) => ({ trackId: item.trackId, patch })))
     const [b, p] = tf.tidy(() => {
-      const reps = model.encode(tf.tensor3d(x, [item.patches.length, shape.frames, shape.bands]), { training: false, seed: 0 })
+      const reps = model.encode(tf.tensor3d(x, [item.patches.length, shape.frames, shape.bands]), {
+        training: false,
+        seed: 0,
+      })
       return [tf.mean(reps, 0), tf.mean(model.project(reps, head), 0)]
     })
     backbone.push((await b.data()) as Float32Array)
