@@ -15,6 +15,7 @@ import { SearchDictionary1765100000000 } from './1765100000000-search-dictionary
 import { SearchViews1765200000000 } from './1765200000000-search-views.ts'
 import { FinerSearchBands1765300000000 } from './1765300000000-finer-search-bands.ts'
 import { SearchWordIndexes1765400000000 } from './1765400000000-search-word-indexes.ts'
+import { SearchTransform1765500000000 } from './1765500000000-search-transform.ts'
 
 /** Every migration, in order. Listed explicitly (no glob) so they load the same under tsx and vitest. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   SearchViews1765200000000,
   FinerSearchBands1765300000000,
   SearchWordIndexes1765400000000,
+  SearchTransform1765500000000,
 ]

@@ -25,8 +25,10 @@ elif ! printf 'int main(){return 0;}' | "$CXX" -x c++ - -o /dev/null -lopenblas 
   BLAS="-DDG_PORTABLE_GEMM"
   echo "build-ml-native: OpenBLAS not found, building with the portable matrix product (install it with scripts/install-ml-native-deps.sh for faster training)" >&2
 fi
-# -ffast-math lets GCC vectorise expf through glibc's libmvec (swish, sigmoid); the kernels never rely on
-# NaN/Inf semantics. -fopenmp: loops split across cores.
+# -ffast-math lets GCC vectorise expf through glibc's libmvec (swish, sigmoid). It also assumes no Inf or NaN
+# ever occurs: a vectorised float division becomes a reciprocal estimate and a Newton step, which turns
+# x / +Inf into NaN. So no kernel may let a value overflow to Inf (common.h's sigmoidf caps its exponent;
+# without that, trained models embedded some real music as NaN). -fopenmp: loops split across cores.
 # shellcheck disable=SC2086
 "$CXX" -std=c++17 -O3 -march=native -ffast-math -fopenmp -fPIC -shared \
   -DNODE_GYP_MODULE_NAME=discograph_kernels -I"$NODE_INCLUDE" \

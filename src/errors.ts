@@ -34,6 +34,17 @@ export class DatabaseSetupError extends DiscographError {
   readonly code = 'DATABASE_SETUP'
 }
 
+/** A server database whose schema lacks migrations this code needs; only `db migrate` (or `--migrate`) applies them. */
+export class MigrationsPendingError extends DiscographError {
+  readonly code = 'MIGRATIONS_PENDING'
+  constructor(readonly pending: string[]) {
+    super(
+      `the database lacks ${pending.length} schema migration${pending.length === 1 ? '' : 's'} (${pending.join(', ')}); ` +
+        'run `discograph db migrate` first, or start `serve` or `worker` with --migrate (over a loaded catalog it can take minutes)',
+    )
+  }
+}
+
 /** A capability that is briefly out of service (search while an import rebuilds its views); try again later. */
 export class UnavailableError extends DiscographError {
   readonly code = 'UNAVAILABLE'
@@ -101,5 +112,26 @@ export class AudioDecodeError extends DiscographError {
     readonly reason: string,
   ) {
     super(`${file}: cannot decode audio: ${reason}`)
+  }
+}
+
+/**
+ * An embedding that came out with NaN or ±Infinity in it: never written (pgvector refuses it, and no
+ * distance to it means anything). Names the model, the track and its audio file, so the file can be checked.
+ */
+export class NonFiniteEmbeddingError extends DiscographError {
+  readonly code = 'NON_FINITE_EMBEDDING'
+  constructor(
+    readonly model: string,
+    readonly space: string,
+    readonly track: { id: number; title: string | null; path: string | null },
+    readonly index: number,
+    readonly value: number,
+  ) {
+    super(
+      `model ${model} gave track ${track.id} ${track.title === null ? '(untitled)' : JSON.stringify(track.title)} ` +
+        `(${track.path ?? 'no audio file'}) a ${space} vector with ${value} at dimension ${index}; ` +
+        `nothing of this batch was written`,
+    )
   }
 }

@@ -220,7 +220,7 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   async function health(res: http.ServerResponse): Promise<void> {
     try {
       await db.pool.query('SELECT 1')
-      const pending = await pendingMigrations(db)
+      const pending = (await pendingMigrations(db)).length > 0
       sendJson(res, pending ? 503 : 200, { status: pending ? 'migrations pending' : 'ok', database: db.kind, migrations: pending ? 'pending' : 'current' })
     } catch (err) {
       sendJson(res, 503, { status: 'database unreachable', database: db.kind, error: (err as Error).message })

@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from '../config/config.ts'
 import { openDatabase, migrate, pendingMigrations, type Database } from '../db/database.ts'
+import { MigrationsPendingError } from '../errors.ts'
 import { createLogger, type Logger } from '../logger.ts'
 
 export interface CliContext {
@@ -13,15 +14,21 @@ export function createCliContext(): CliContext {
 }
 
 /**
- * Opens the configured database (embedded by default), brings its schema up to date and runs `fn`;
+ * Opens the configured database (embedded by default), checks that its schema is current and runs `fn`;
  * the database is closed whatever happens. Every command that needs the catalog goes through here.
+ *
+ * Pending migrations are applied here only on the embedded database (one process owns it) or when the
+ * command asks (`serve --migrate`, `worker --migrate`). On a server any other command stops, naming them:
+ * a migration over a loaded catalog can take minutes (the search views: 10 at 8M releases), and neither a
+ * read-only `jobs list` nor a dozen scaled workers starting at once should be what runs it.
  */
-export async function withDatabase<T>(ctx: CliContext, fn: (db: Database) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(ctx: CliContext, fn: (db: Database) => Promise<T>, opts: { migrate?: boolean } = {}): Promise<T> {
   const db = await openDatabase(ctx.config)
   try {
-    // a migration over a loaded catalog can take minutes (the search views: 10 at 8M releases)
-    if (await pendingMigrations(db)) {
-      ctx.logger.info('applying schema migrations')
+    const pending = await pendingMigrations(db)
+    if (pending.length > 0) {
+      if (db.kind === 'server' && !opts.migrate) throw new MigrationsPendingError(pending)
+      ctx.logger.info({ pending }, 'applying schema migrations')
       ctx.logger.info({ applied: await migrate(db) }, 'migrations applied')
     }
     return await fn(db)

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { DataSource } from 'typeorm'
+import { DataSource, MigrationExecutor } from 'typeorm'
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js'
 import type { Config } from '../config/config.ts'
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.ts'
@@ -62,12 +62,43 @@ export function createDataSource(url: string, poolSize: number): DataSource {
   })
 }
 
-/** Applies pending migrations; returns the names applied. */
+/**
+ * The advisory lock every migrator holds while it migrates (any bigint would do; this one spells "dgmigrat").
+ * Advisory locks belong to one database, so migrators of different databases on one server never wait on
+ * each other.
+ */
+export const MIGRATION_LOCK_KEY = 0x64676d6967726174n
+
+/**
+ * Applies pending migrations; returns the names applied. TypeORM takes no lock of its own, so two processes
+ * starting after an upgrade (scaled workers) would both run the same migration: the second to commit fails,
+ * or a statement that cannot run twice (CREATE EXTENSION) fails outright. Every migrator holds one
+ * session-level advisory lock for the whole run; a second one waits, then reads the migrations table
+ * again and finds nothing left to do. The lock and the migrations share one connection (a pool of one
+ * must not wait on itself), and the lock goes with the session if the process dies.
+ */
 export async function migrate(db: Database): Promise<string[]> {
-  const applied = await db.dataSource.runMigrations({ transaction: 'each' })
-  return applied.map((m) => m.name)
+  const runner = db.dataSource.createQueryRunner()
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
+    try {
+      const executor = new MigrationExecutor(db.dataSource, runner)
+      executor.transaction = 'each'
+      return (await executor.executePendingMigrations()).map((m) => m.name)
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
+    }
+  } finally {
+    await runner.release()
+  }
 }
 
-export async function pendingMigrations(db: Database): Promise<boolean> {
-  return db.dataSource.showMigrations()
+/**
+ * The names of the migrations this code has that the database has not applied, oldest first. Reads only:
+ * on a fresh database (no migrations table yet) every migration is pending, and nothing is created
+ * (TypeORM's showMigrations creates the table, which two concurrent callers race to do).
+ */
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  const pending = await new MigrationExecutor(db.dataSource).getPendingMigrations()
+  return pending.map((m) => m.name)
 }

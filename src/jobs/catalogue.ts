@@ -22,6 +22,8 @@ export const jobPayloads = {
     model: z.string().min(1),
     space: z.enum(['backbone', 'projection', 'both']).optional(),
     batch: z.number().int().min(1).max(4096).optional(),
+    searchTransform: z.enum(['raw', 'center', 'whiten']).optional(),
+    whitenDims: z.number().int().min(1).max(4096).optional(),
   }),
   'train-probe': z.object({
     models: z.array(z.string().min(1)).min(1),
@@ -31,6 +33,15 @@ export const jobPayloads = {
     top: z.number().int().min(1).optional(),
     name: z.string().min(1).optional(),
     /** Score every embedded track once trained (what `probe predict` does). */
+    predict: z.boolean().optional(),
+  }),
+  /** A pretrained classifier head (ONNX + metadata JSON, paths on the worker) imported as a probe over an imported model. */
+  'import-onnx-head': z.object({
+    file: z.string().min(1),
+    model: z.string().min(1),
+    metadata: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    /** Score the model's embedded tracks once imported (default true). */
     predict: z.boolean().optional(),
   }),
   evaluate: z.object({
@@ -59,5 +70,6 @@ export const jobRetry: Record<JobName, { retryLimit: number; retryDelay: number 
   train: { retryLimit: 5, retryDelay: 5 },
   embed: { retryLimit: 3, retryDelay: 5 },
   'train-probe': { retryLimit: 2, retryDelay: 5 },
+  'import-onnx-head': { retryLimit: 2, retryDelay: 5 },
   evaluate: { retryLimit: 1, retryDelay: 5 },
 }

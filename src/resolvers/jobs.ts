@@ -101,6 +101,8 @@ export const jobsResolvers = {
     },
     embed: (_: unknown, a: { model: string }, ctx: JobsContext) => enqueue(ctx, 'embed', { model: a.model }),
     trainProbe: (_: unknown, a: { models: string[]; task: string }, ctx: JobsContext) => enqueue(ctx, 'train-probe', { models: a.models, task: a.task }),
+    importOnnxHead: (_: unknown, a: { file: string; model: string; metadata?: string; name?: string }, ctx: JobsContext) =>
+      enqueue(ctx, 'import-onnx-head', { file: a.file, model: a.model, ...(a.metadata ? { metadata: a.metadata } : {}), ...(a.name ? { name: a.name } : {}) }),
     evaluate: (_: unknown, a: { models?: string[]; tasks?: string[] }, ctx: JobsContext) =>
       enqueue(ctx, 'evaluate', { ...(a.models ? { models: a.models } : {}), ...(a.tasks ? { tasks: a.tasks } : {}) }),
     cancelJob: async (_: unknown, a: { id: string }, ctx: JobsContext) => {

@@ -10,6 +10,7 @@ import { BadInputError, NotFoundError } from '../errors.ts'
 import type { EmbeddingMapService } from '../services/embedding-map.service.ts'
 import type { ModelService, ModelSummary } from '../services/model.service.ts'
 import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
+import { probeKind } from '../ml/probes/probe-kind.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
 import type { SimilarityService, SimilarOwner, TrackSimilarityFilter } from '../services/similarity.service.ts'
 import { toRun } from './jobs.ts'
@@ -62,7 +63,7 @@ async function owners(ctx: SimilarityContext, list: SimilarOwner[], key: 'artist
 }
 
 async function probeObjects(ctx: SimilarityContext) {
-  return (await listProbes(ctx.db)).map((p) => ({ ...p, space: p.space.toUpperCase(), createdAt: p.createdAt.toISOString() }))
+  return (await listProbes(ctx.db)).map((p) => ({ ...p, kind: probeKind(p), space: p.space.toUpperCase(), createdAt: p.createdAt.toISOString() }))
 }
 
 async function prediction(ctx: SimilarityContext, trackId: number, probe: string) {
@@ -73,6 +74,14 @@ async function prediction(ctx: SimilarityContext, trackId: number, probe: string
 
 export const similarityResolvers = {
   Model: {
+    retrieval: (m: ModelRow) => {
+      const r = m.metrics.retrieval as { spaces?: Record<string, unknown> } | undefined
+      if (!r || typeof r !== 'object') return null
+      return {
+        ...r,
+        spaces: Object.entries(r.spaces ?? {}).map(([space, v]) => ({ ...(v as object), space: space.toUpperCase() })),
+      }
+    },
     embedded: async (m: ModelRow & { embedded?: ModelSummary['embedded'] }, _: unknown, ctx: SimilarityContext) =>
       m.embedded ?? (await ctx.models.list()).find((x) => x.id === m.id)?.embedded ?? {},
     trainingRun: async (m: ModelRow, _: unknown, ctx: SimilarityContext) => {

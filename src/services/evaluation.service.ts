@@ -1,5 +1,3 @@
-import fs from 'node:fs'
-import path from 'node:path'
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/database.ts'
 import { ProbeRepository, type ProbeModelRef, type ProbeSpace } from '../db/repositories/probe.repository.ts'
@@ -7,6 +5,7 @@ import { BadInputError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { MlpOptions } from '../ml/probes/mlp.ts'
 import { groupedBarChartSvg } from '../report/chart.ts'
+import { writeReportFiles, type ReportFiles } from '../report/files.ts'
 import { markdownFigureTable } from '../report/table.ts'
 import { resolveModels, taskName, trainProbe, type ProbeMetrics } from './probe.service.ts'
 
@@ -151,13 +150,8 @@ export function evaluationSvg(report: Omit<EvaluationReport, 'markdown'>): strin
 }
 
 /** Writes evaluation.md, evaluation.svg and evaluation.json into `dir`; returns their paths. */
-export function writeEvaluation(report: EvaluationReport, dir: string): { markdown: string; svg: string; json: string } {
-  fs.mkdirSync(dir, { recursive: true })
-  const files = { markdown: path.join(dir, 'evaluation.md'), svg: path.join(dir, 'evaluation.svg'), json: path.join(dir, 'evaluation.json') }
-  fs.writeFileSync(files.markdown, report.markdown)
-  fs.writeFileSync(files.svg, evaluationSvg(report))
-  fs.writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n')
-  return files
+export function writeEvaluation(report: EvaluationReport, dir: string): ReportFiles {
+  return writeReportFiles(dir, 'evaluation', { markdown: report.markdown, svg: evaluationSvg(report), json: report })
 }
 
 interface SelectedRow {

@@ -17,9 +17,17 @@ import {
   type ColaModel,
   type ContrastiveSpec,
 } from '../ml/models/contrastive.ts'
+import {
+  ESSENTIA_LICENCE,
+  isEssentiaFile,
+  predictionsOutput,
+  readEssentiaMetadata,
+} from '../ml/onnx/essentia-metadata.ts'
 import { essentiaAssociation } from '../ml/onnx/graph.ts'
 import { openOnnxGraph } from '../ml/onnx/onnx-encoder.ts'
-import { latestCheckpoint } from '../ml/training/checkpoints.ts'
+import type { ProbeRow } from '../db/repositories/probe.repository.ts'
+import { saveModelOutputProbe } from './onnx-probe.service.ts'
+import { disposeCheckpoint, latestCheckpoint } from '../ml/training/checkpoints.ts'
 import { ENCODER_SIZES, modelForRun } from './training.service.ts'
 
 /**
@@ -49,9 +57,19 @@ export interface ImportOnnxOptions {
   output?: string
   space?: ModelSpace
   association?: string
+  /**
+   * The model's metadata JSON (Essentia's `discogs-effnet-bsdynamic-1.json`): its `classes` name the
+   * graph's class-score output ([N, classes], found by shape), which becomes a probe scored at embed time.
+   */
+  metadata?: string
 }
 
-const ESSENTIA_LICENCE = 'CC BY-NC-SA 4.0 (Essentia models, MTG-UPF; non-commercial use)'
+export interface ImportedOnnx {
+  model: ModelRow
+  created: boolean
+  /** The probe over the graph's own class output, when imported with metadata. */
+  predictor?: ProbeRow
+}
 
 function disposeAll(m: tf.NamedTensorMap): void {
   for (const t of Object.values(m)) t.dispose()
@@ -176,8 +194,7 @@ export class ModelService {
       return row
     } finally {
       model.dispose()
-      disposeAll(ckpt.model)
-      ckpt.optimizer.forEach((o) => o.tensor.dispose())
+      disposeCheckpoint(ckpt)
     }
   }
 
@@ -186,17 +203,40 @@ export class ModelService {
    * or named), copies it into DATA_DIR/models/onnx and registers it. The same file imported twice is
    * the same model (`created: false`).
    */
-  async importOnnx(file: string, options: ImportOnnxOptions): Promise<{ model: ModelRow; created: boolean }> {
+  async importOnnx(file: string, options: ImportOnnxOptions): Promise<ImportedOnnx> {
     const name = options.name?.trim()
     if (!name) throw new BadInputError('is required', '--name')
     if (RANDOM_NAME.test(name) || /^\d+$/.test(name))
       throw new BadInputError(`${name} is reserved (random models, ids)`, '--name')
     const source = path.resolve(file)
-    const graph = await openOnnxGraph(source, { output: options.output, space: options.space })
+    const metaFile = options.metadata ? path.resolve(options.metadata) : null
+    const meta = metaFile ? readEssentiaMetadata(metaFile) : null
+    const graph = await openOnnxGraph(source, {
+      output: options.output,
+      space: options.space,
+      ...(meta
+        ? {
+            activations: {
+              classes: meta.classes.length,
+              name: predictionsOutput(meta)?.name,
+              from: path.basename(metaFile!),
+            },
+          }
+        : {}),
+    })
     await graph.encoder.dispose()
+    // The class output belongs to the probe, not to the model: the model row stays what embeds vectors.
+    const { activations, ...plan } = graph.plan
+    const withPredictor = async (imported: { model: ModelRow; created: boolean }): Promise<ImportedOnnx> =>
+      activations && meta && metaFile
+        ? {
+            ...imported,
+            predictor: await saveModelOutputProbe(this.db.pool, imported.model, activations, metaFile, meta),
+          }
+        : imported
     const fingerprint = fileFingerprint(source)
     const existing = await this.models.byFingerprint(fingerprint)
-    if (existing) return { model: existing, created: false }
+    if (existing) return withPredictor({ model: existing, created: false })
     if (await this.models.byName(name)) throw new BadInputError(`a model named ${name} exists`, '--name')
     const dir = path.join(this.config.dataDir, 'models', 'onnx')
     fs.mkdirSync(dir, { recursive: true })
@@ -204,28 +244,32 @@ export class ModelService {
     fs.copyFileSync(source, `${target}.tmp`)
     fs.renameSync(`${target}.tmp`, target)
     const base = path.basename(source)
-    const essentia = /discogs[-_]/.test(base)
-    return this.models.register({
-      name,
-      kind: 'onnx',
-      association: options.association ?? essentiaAssociation(base),
-      config: {
-        source: base,
-        plan: graph.plan,
-        patchHop: DEFAULT_PATCH_HOP,
-        ...(essentia ? { licence: ESSENTIA_LICENCE } : {}),
-      },
-      dims: Object.fromEntries(Object.entries(graph.plan.outputs).map(([s, o]) => [s, o.dims])),
-      weightsPath: target,
-      fingerprint,
-    })
+    return withPredictor(
+      await this.models.register({
+        name,
+        kind: 'onnx',
+        association: options.association ?? essentiaAssociation(base),
+        config: {
+          source: base,
+          plan,
+          patchHop: DEFAULT_PATCH_HOP,
+          ...(isEssentiaFile(base) ? { licence: ESSENTIA_LICENCE } : {}),
+        },
+        dims: Object.fromEntries(Object.entries(plan.outputs).map(([s, o]) => [s, o.dims])),
+        weightsPath: target,
+        fingerprint,
+      }),
+    )
   }
 
   /**
    * An encoder for the model's weights, checked against its fingerprint. tfjs models run on the active
    * TensorFlow.js backend (call initBackend first); ONNX graphs on onnxruntime's CPU provider.
    */
-  async openEncoder(m: ModelRow): Promise<PatchEncoder> {
+  async openEncoder(
+    m: ModelRow,
+    options: { activations?: { output: string; classes: number } } = {},
+  ): Promise<PatchEncoder> {
     if (m.kind === 'onnx') {
       if (!m.weightsPath) throw new ModelShapeError(`model ${m.name}`, 'no ONNX file recorded')
       if (fileFingerprint(m.weightsPath) !== m.fingerprint) {
@@ -237,12 +281,21 @@ export class ModelService {
       const plan = m.config.plan as { outputs: Partial<Record<ModelSpace, { name: string }>> }
       const spaces = Object.entries(plan.outputs) as [ModelSpace, { name: string }][]
       // Re-plan with the recorded outputs so a graph is read the way it was when registered.
-      const graph = await openOnnxGraph(
-        m.weightsPath,
-        spaces.length === 1 ? { output: spaces[0][1].name, space: spaces[0][0] } : {},
-      )
+      const activations = options.activations && {
+        classes: options.activations.classes,
+        name: options.activations.output,
+      }
+      const graph = await openOnnxGraph(m.weightsPath, {
+        ...(spaces.length === 1 ? { output: spaces[0][1].name, space: spaces[0][0] } : {}),
+        activations,
+      })
       return graph.encoder
     }
+    if (options.activations)
+      throw new ModelShapeError(
+        `model ${m.name}`,
+        'only an imported ONNX graph has a class output of its own',
+      )
     let model: ColaModel
     if (m.kind === 'random') {
       model = createContrastiveModel(m.config.spec as ContrastiveSpec)

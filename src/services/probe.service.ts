@@ -13,6 +13,8 @@ import { DEFAULT_MLP_OPTIONS, predictScores, trainProbeMlp, type EpochLog, type 
 import { loadLayersModel, saveLayersModel } from '../ml/probes/probe-files.ts'
 import { artistSplit, DEFAULT_SPLIT, SPLIT_NAMES, type SplitFractions, type SplitName } from '../ml/probes/split.ts'
 import { decadeOf, multiLabelTargets, restrictTargets, singleLabelTargets, type ProbeTargets } from '../ml/probes/targets.ts'
+import { isImportedProbe, probeKind } from '../ml/probes/probe-kind.ts'
+import { embedTracks } from './embedding.service.ts'
 
 export const CATALOG_TASKS: readonly CatalogTask[] = ['styles', 'genres', 'label', 'decade']
 export const PROBE_SPACES: readonly ProbeSpace[] = ['backbone', 'projection']
@@ -95,6 +97,12 @@ export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, opt
     embedded = embedded.filter((t) => only.has(t))
   }
   const task = taskName(options.task)
+  const name = options.name ?? defaultProbeName(task, models.map((m) => m.name), space)
+  // training replaces a probe of the same name: never an imported one, whose scores come from its own graph
+  const existing = await repo.probe(name)
+  if (existing && isImportedProbe(existing)) {
+    throw new BadInputError(`probe ${name} is an imported ${probeKind(existing)} probe; choose another name`, '--name')
+  }
   const targets = await loadTargets(repo, options.task, embedded, options.top)
   if (targets.classes.length < 2) {
     throw new BadInputError(`${task} has ${targets.classes.length} class(es) among the ${embedded.length} embedded tracks; a probe needs two or more`, '--task')
@@ -134,7 +142,6 @@ export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, opt
       bestEpoch: trained.bestEpoch,
       validationLoss: trained.bestValLoss,
     })
-    const name = options.name ?? defaultProbeName(task, models.map((m) => m.name), space)
     const probesDir = path.join(config.dataDir, 'probes')
     // a fresh folder per training: a reader of the previous weights is never handed a half-replaced model
     const weightsPath = path.join(probesDir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${Date.now().toString(36)}`)
@@ -179,16 +186,34 @@ export interface PredictSummary {
 
 /**
  * Scores every track the probe's models embedded and writes them to probe_prediction (upserts: running it
- * again after new tracks were embedded rewrites all, adds the new, duplicates nothing).
+ * again after new tracks were embedded rewrites all, adds the new, duplicates nothing). An imported probe
+ * (a model's own output, an ONNX head) is scored from the audio's patches, so its model's embedded tracks
+ * that lack its predictions are encoded again (`config` is needed for the feature store); the others keep
+ * theirs.
  */
 export async function predictAll(
-  db: Pick<Database, 'pool'>,
+  db: Database,
   probeRef: string,
-  hooks: { onProgress?(done: number, total: number): void; signal?: AbortSignal; batch?: number } = {},
+  hooks: { onProgress?(done: number, total: number): void; signal?: AbortSignal; batch?: number; config?: Config } = {},
 ): Promise<PredictSummary> {
   const started = performance.now()
   const repo = new ProbeRepository(db.pool)
   const probe = await getProbe(repo, probeRef)
+  if (isImportedProbe(probe)) {
+    if (!hooks.config) throw new TypeError('predictAll: an imported probe needs the configuration (its audio patches are read)')
+    const summary = await embedTracks(db, hooks.config, {
+      model: String(probe.modelIds[0]),
+      scoresOnly: true,
+      signal: hooks.signal,
+      onProgress: (p) => hooks.onProgress?.(p.tracksDone, p.tracksTotal),
+    })
+    return {
+      probe: probe.name,
+      tracks: summary.predictions.find((p) => p.probe === probe.name)?.written ?? 0,
+      classes: probe.classes.length,
+      seconds: (performance.now() - started) / 1000,
+    }
+  }
   const tracks = await repo.tracksEmbeddedByAll(probe.modelIds, probe.space)
   const batch = hooks.batch ?? 2000
   const model = await loadProbeModel(probe)
@@ -243,6 +268,8 @@ export async function predictionsFor(db: Pick<Database, 'pool'>, trackId: number
   })
   const stored = await repo.prediction(probe.id, trackId)
   if (stored) return result('stored', stored)
+  // an imported probe scores patches, which a stored vector cannot give back
+  if (isImportedProbe(probe)) return null
   if ((await repo.tracksEmbeddedByAll(probe.modelIds, probe.space, [trackId])).length === 0) return null
   const x = await repo.stackedEmbeddings(probe.modelIds, probe.space, [trackId])
   checkInputWidth(probe, x.cols)

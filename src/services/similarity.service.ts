@@ -9,13 +9,20 @@ import {
   type KnnQuery,
   type KnnTarget,
 } from '../db/repositories/similarity.repository.ts'
+import { SearchVectorRepository, type StoredTransform } from '../db/repositories/search-vector.repository.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
 import { similarityFromDistance } from '../ml/embedding/pooling.ts'
+import { applySearchTransform } from '../ml/retrieval/transform.ts'
 
 /**
  * Similarity search for the API: tracks near some tracks (or a vector), artists and labels near an artist
  * or label (through their centroids) with the track pairs that connect them, and a track's vector.
- * Similarity is 1 − cosine distance / 2: 1 = same direction, 0 = opposite.
+ *
+ * Everything is compared as search vectors: each model vector after its (model, space)'s fitted transform
+ * (centred, by default whitened; search-vectors.ts), L2-normalised. A vector given to `similarTracks` is in
+ * the model's own space and goes through the same transform. Similarity is (1 + cosine) / 2 of search
+ * vectors: 1 = same direction, 0.5 = unrelated (what two random tracks of the library score on average,
+ * since the transform centres the library), 0 = opposite.
  */
 
 export interface TrackSimilarityFilter {
@@ -32,8 +39,10 @@ export interface TrackSimilarityFilter {
 export interface SimilarTracksInput {
   /** seed tracks: the query is the mean of their vectors; they are never in the results */
   trackIds?: number[]
-  /** or a query vector of the model's width in that space */
+  /** or a query vector of the model's width in that space (raw, as `embeddingOf` returns it) */
   embedding?: ArrayLike<number>
+  /** or a query vector already in the search space (unit length, `searchVectors`) */
+  searchVector?: Float32Array
   /** model id or name */
   model: string | number
   /** default: projection when the model has one, else backbone */
@@ -44,7 +53,7 @@ export interface SimilarTracksInput {
 
 export interface SimilarTrack {
   trackId: number
-  /** 0..1, 1 = identical direction */
+  /** 0..1: (1 + cosine) / 2 of the search vectors; 1 = same direction, 0.5 = as related as random tracks */
   similarity: number
   /** pgvector cosine distance, 0..2 */
   distance: number
@@ -88,6 +97,7 @@ export interface SimilarOwnersInput {
 export const MAX_FIRST = 200
 const MAX_SEEDS = 100
 const MODEL_CACHE_MS = 30_000
+const TRANSFORM_CACHE_MS = 5_000
 
 export interface SimilarityOptions {
   scan?: Partial<IndexScanOptions>
@@ -97,13 +107,16 @@ export class SimilarityService {
   private readonly similarity: SimilarityRepository
   private readonly embeddings: EmbeddingRepository
   private readonly models: ModelRepository
+  private readonly searchVectors_: SearchVectorRepository
   private readonly modelCache = new Map<string, { row: ModelRow; at: number }>()
+  private readonly transformCache = new Map<string, { t: StoredTransform; at: number }>()
   private readonly scan: IndexScanOptions
 
   constructor(db: Database, options: SimilarityOptions = {}) {
     this.similarity = new SimilarityRepository(db.pool)
     this.embeddings = new EmbeddingRepository(db.pool, db.kind)
     this.models = new ModelRepository(db.pool)
+    this.searchVectors_ = new SearchVectorRepository(db.pool)
     this.scan = {
       efSearch: options.scan?.efSearch ?? 100,
       maxScanTuples: options.scan?.maxScanTuples ?? 50_000,
@@ -122,23 +135,55 @@ export class SimilarityService {
     return row
   }
 
-  private target(model: ModelRow, space: ModelSpace | undefined): KnnTarget {
+  private space(model: ModelRow, space: ModelSpace | undefined): ModelSpace {
     const s = space ?? (model.dims.projection ? 'projection' : 'backbone')
-    const dims = model.dims[s]
-    if (!dims) throw new BadInputError(`model ${model.name} has no ${s} space`, 'space')
-    return { modelId: model.id, space: s, dims }
+    if (!model.dims[s]) throw new BadInputError(`model ${model.name} has no ${s} space`, 'space')
+    return s
+  }
+
+  /**
+   * The fitted search transform of (model, space). A re-embedding refits it; the short cache means a query
+   * vector may meet the previous transform for a few seconds after, never a half-written one.
+   */
+  async transform(model: ModelRow, space: ModelSpace): Promise<StoredTransform> {
+    const key = `${model.id}:${space}`
+    const hit = this.transformCache.get(key)
+    if (hit && performance.now() - hit.at < TRANSFORM_CACHE_MS) return hit.t
+    const t = await this.searchVectors_.transform(model.id, space)
+    if (!t)
+      throw new NotFoundError(`search vectors of model ${model.name} (${space}); run \`discograph embed --model ${model.name}\``, model.id)
+    this.transformCache.set(key, { t, at: performance.now() })
+    return t
+  }
+
+  private async target(model: ModelRow, space: ModelSpace | undefined): Promise<KnnTarget & { transform: StoredTransform }> {
+    const s = this.space(model, space)
+    const transform = await this.transform(model, s)
+    return { modelId: model.id, space: s, dims: transform.outDims, transform }
+  }
+
+  /** Search vectors (unit length, the transform applied) of some tracks; tracks without one are absent. */
+  async searchVectors(
+    trackIds: readonly number[],
+    modelRef: string | number,
+    space?: ModelSpace,
+  ): Promise<{ model: ModelRow; space: ModelSpace; vectors: Map<number, Float32Array> }> {
+    const model = await this.model(modelRef)
+    const s = this.space(model, space)
+    const ids = trackIds.map((id) => checkId(id, 'trackIds'))
+    return { model, space: s, vectors: await this.searchVectors_.vectors(model.id, s, ids) }
   }
 
   /** Validates a similar-tracks question and resolves its filter to ids (one query when excluding). */
   private async prepare(input: SimilarTracksInput) {
     const first = checkFirst(input.first ?? 10)
     const model = await this.model(input.model)
-    const target = this.target(model, input.space)
+    const target = await this.target(model, input.space)
     const f = input.filter ?? {}
     const seeds = input.trackIds
       ? [...new Set(input.trackIds.map((id) => checkId(id, 'trackIds')))]
       : undefined
-    if (Boolean(seeds) === Boolean(input.embedding))
+    if ([seeds, input.embedding, input.searchVector].filter(Boolean).length !== 1)
       throw new BadInputError('give either seed tracks or an embedding', 'trackIds')
     if (seeds && (!seeds.length || seeds.length > MAX_SEEDS))
       throw new BadInputError(`give 1 to ${MAX_SEEDS} tracks`, 'trackIds')
@@ -167,7 +212,11 @@ export class SimilarityService {
       for (const k of ['excludeSameArtist', 'excludeSameRelease', 'excludeSameLabel'] as const) {
         if (f[k]) throw new BadInputError('needs seed tracks, not an embedding', `filter.${k}`)
       }
-      query = { vector: checkVector(input.embedding!, target.dims) }
+      query = {
+        vector: input.searchVector
+          ? checkVector(input.searchVector, target.dims, 'searchVector')
+          : toSearchVector(checkVector(input.embedding!, target.transform.inDims, 'embedding'), target.transform),
+      }
     }
     const filtered = Object.values(f).some(
       (v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length),
@@ -232,7 +281,8 @@ export class SimilarityService {
     if (!Number.isInteger(pairs) || pairs < 0 || pairs > 20)
       throw new BadInputError('must be an integer from 0 to 20', 'pairs')
     const model = await this.model(input.model)
-    const { modelId, space } = this.target(model, input.space)
+    const modelId = model.id
+    const space = this.space(model, input.space)
     const id = checkId(input.id, owner)
     if (!(await this.embeddings.centroid(owner, id, modelId, space))) {
       throw new NotFoundError(`${owner} centroid of model ${model.name} (${space}) for ${owner}`, id)
@@ -267,9 +317,9 @@ export class SimilarityService {
     space?: ModelSpace,
   ): Promise<{ model: ModelRow; space: ModelSpace; vector: Float32Array } | null> {
     const model = await this.model(modelRef)
-    const t = this.target(model, space)
-    const v = (await this.embeddings.vectors(t.modelId, t.space, [checkId(trackId, 'track')])).get(trackId)
-    return v ? { model, space: t.space, vector: v } : null
+    const s = this.space(model, space)
+    const v = (await this.embeddings.vectors(model.id, s, [checkId(trackId, 'track')])).get(trackId)
+    return v ? { model, space: s, vector: v } : null
   }
 }
 
@@ -289,13 +339,21 @@ function checkYear(y: number, field: string): number {
   return y
 }
 
-function checkVector(v: ArrayLike<number>, dims: number): Float32Array {
+function checkVector(v: ArrayLike<number>, dims: number, field: string): Float32Array {
   if (v.length !== dims)
-    throw new BadInputError(`has ${v.length} values; this model's space has ${dims}`, 'embedding')
+    throw new BadInputError(`has ${v.length} values; this model's space has ${dims}`, field)
   const out = Float32Array.from(v)
-  if (out.some((x) => !Number.isFinite(x))) throw new BadInputError('has a non-finite value', 'embedding')
-  if (out.every((x) => x === 0)) throw new BadInputError('is all zeros (it has no direction)', 'embedding')
+  if (out.some((x) => !Number.isFinite(x))) throw new BadInputError('has a non-finite value', field)
+  if (out.every((x) => x === 0)) throw new BadInputError('is all zeros (it has no direction)', field)
   return out
+}
+
+function toSearchVector(v: Float32Array, transform: StoredTransform): Float32Array {
+  try {
+    return applySearchTransform(transform, v)
+  } catch (err) {
+    throw new BadInputError(`has no direction in the search space: ${(err as Error).message}`, 'embedding')
+  }
 }
 
 function nonEmpty<T>(a: T[] | undefined | null): T[] | undefined {

@@ -10,7 +10,7 @@ import { releaseNativeBuffers } from '../ml/engine/native-backend.ts'
 import { createContrastiveModel, type ColaModel } from '../ml/models/contrastive.ts'
 import { ENCODER_SIZES } from '../ml/models/efficientnet.ts'
 import { storedTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../ml/training/config.ts'
-import { splitGroups } from '../ml/training/pair-sampler.ts'
+import { eligibleGroupCount, largestFittingBatch, splitGroups } from '../ml/training/pair-sampler.ts'
 import { runTraining, type Objective, type PatchSource } from '../ml/training/trainer.ts'
 
 export { ENCODER_SIZES }
@@ -63,34 +63,22 @@ export async function trainContrastive(
   options: TrainOptions,
 ): Promise<TrainingRunRow> {
   const runs = new TrainingRunRepository(db.pool)
-  let run: TrainingRunRow
+  let resumed: TrainingRunRow | undefined
   let trainingConfig: TrainingConfig
   if (options.resume) {
-    const found = await runs.get(options.resume)
-    if (!found) throw new NotFoundError('training run', options.resume)
-    if (found.status === 'succeeded') throw new BadInputError(`run ${found.name} already finished`, 'resume')
-    run = found
-    trainingConfig = storedTrainingConfig(found.config)
+    resumed = (await runs.get(options.resume)) ?? undefined
+    if (!resumed) throw new NotFoundError('training run', options.resume)
+    if (resumed.status === 'succeeded') throw new BadInputError(`run ${resumed.name} already finished`, 'resume')
+    trainingConfig = storedTrainingConfig(resumed.config)
   } else {
     const parsed = trainingConfigSchema.safeParse(input)
     if (!parsed.success) {
       throw new BadInputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '), 'training config')
     }
     trainingConfig = parsed.data
-    const id = crypto.randomUUID()
-    const name = options.name ?? `${trainingConfig.association}-${trainingConfig.size}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}`
-    if (await runs.get(name)) throw new BadInputError(`a run named ${name} exists; resume it or pick another name`, 'name')
-    run = await runs.create({
-      id,
-      name,
-      association: trainingConfig.association,
-      config: trainingConfig,
-      totalSteps: trainingConfig.steps ?? 0,
-      checkpointDir: path.join(runDirectory(config, id), 'checkpoints'),
-      jobId: options.jobId,
-    })
   }
 
+  // Before any run is recorded: a catalog that cannot fill one batch fails here, saying what would fit.
   const associations = new AssociationRepository(db.pool)
   const objectives: Objective[] = []
   // Held-out artist and label queries do not rank their own release's tracks (./validation.ts).
@@ -100,8 +88,12 @@ export async function trainContrastive(
     if (!groups.groups.size) throw new BadInputError('no tracks with audio are linked to the catalog; run `discograph ingest audio` first', 'association')
     const { train, validation } = splitGroups(groups, trainingConfig.validationFraction, trainingConfig.seed + i)
     const trackExclude = association === 'artist' || association === 'label' ? (t: number) => releases.get(t)?.[0] : undefined
-    objectives.push({ name: association, train, validation, samePatchTrack: association === 'track', trackExclude })
+    const objective = { name: association, train, validation, samePatchTrack: association === 'track', trackExclude }
+    checkBatchFits(objective, trainingConfig)
+    objectives.push(objective)
   }
+
+  const run = resumed ?? (await createRun(runs, config, trainingConfig, options))
 
   const model = modelForRun({ config: trainingConfig })
   await runs.start(run.id, options.backend)
@@ -133,4 +125,45 @@ export async function trainContrastive(
     releaseNativeBuffers()
   }
   return (await runs.get(run.id))!
+}
+
+async function createRun(runs: TrainingRunRepository, config: Config, trainingConfig: TrainingConfig, options: TrainOptions): Promise<TrainingRunRow> {
+  const id = crypto.randomUUID()
+  const name = options.name ?? `${trainingConfig.association}-${trainingConfig.size}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}`
+  if (await runs.get(name)) throw new BadInputError(`a run named ${name} exists; resume it or pick another name`, 'name')
+  return runs.create({
+    id,
+    name,
+    association: trainingConfig.association,
+    config: trainingConfig,
+    totalSteps: trainingConfig.steps ?? 0,
+    checkpointDir: path.join(runDirectory(config, id), 'checkpoints'),
+    jobId: options.jobId,
+  })
+}
+
+const GROUP_WORDS: Record<Association, string> = {
+  track: 'tracks with audio',
+  release: 'releases with two or more tracks with audio',
+  artist: 'artists with two or more tracks with audio',
+  label: 'labels with two or more tracks with audio',
+}
+
+/**
+ * A batch of n pairs needs n groups whose pairs share no group (every other pair is a negative). Refuses a
+ * batch the training groups cannot fill, naming how many groups there are and the largest batch that fits.
+ */
+export function checkBatchFits(objective: Objective, config: TrainingConfig): void {
+  const { size } = largestFittingBatch(objective.train, { batchSize: config.batchSize, seed: config.seed, samePatchTrack: objective.samePatchTrack })
+  if (size === config.batchSize) return
+  const association = objective.name as Association
+  const groups = eligibleGroupCount(objective.train, objective.samePatchTrack)
+  const heldOut = eligibleGroupCount(objective.validation, objective.samePatchTrack)
+  const fits = size >= 2 ? `--batch ${size} fits` : 'no batch fits (the smallest is 2)'
+  throw new BadInputError(
+    `the ${association} association has ${groups} groups to train on (${GROUP_WORDS[association]}` +
+      `${heldOut ? `; ${heldOut} more held out for validation` : ''}), and a batch of ${config.batchSize} pairs needs ` +
+      `${config.batchSize} groups that share no track: ${fits}, or link audio of more ${association === 'track' ? 'tracks' : `${association}s`}`,
+    '--batch',
+  )
 }

@@ -35,7 +35,11 @@ describe('discograph demo (embedded database)', () => {
       })
       child.on('exit', (code) => reject(new Error(`demo exited ${code} before serving:\n${stderr.slice(-3000)}`)))
     })
-    for (const n of [1, 2, 3, 4, 5, 6]) expect(stderr).toContain(`[${n}/6]`)
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) expect(stderr).toContain(`[${n}/7]`)
+    // the retrieval headline, with its baselines beside it
+    expect(stderr).toMatch(/style precision@10 over \d+ tracks \(chance \d+\.\d%\):/)
+    for (const row of ['demo-artist-demo \\(served\\)', 'random weights', 'no learning \\(mel statistics\\)'])
+      expect(stderr).toMatch(new RegExp(`  ${row} +\\d+\\.\\d%  \\d+\\.\\d\\d× chance`))
     const gql = async (query: string) =>
       (await (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })).json()) as {
         data: Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -40,12 +40,23 @@ describe('discograph evaluate', () => {
     const r = await runCli(['evaluate', '--tasks', 'styles,decade', '--out', out, '--epochs', '60', '--patience', '6', '--hidden', '64'], env, 300_000)
     expect(r.stderr).not.toMatch(/Error/)
     expect(r.code).toBe(0)
-    const lines = r.stdout.split('\n')
+    // retrieval first: a row per model and space with vectors (no mel frames here, so no baseline row), then chance
+    const retrieval = JSON.parse(fs.readFileSync(path.join(out, 'retrieval.json'), 'utf8'))
+    expect(retrieval.rows.map((x: { label: string }) => x.label)).toEqual(['random-b0 (backbone)', 'track-b0 (backbone)', 'artist-b0 (backbone)'])
+    const style = (label: string) =>
+      retrieval.rows.find((x: { label: string }) => x.label === label).figures.find((f: { relation: string }) => f.relation === 'style')
+    // vectors made of their style's direction: the stronger the signal, the better the neighbours
+    expect(style('artist-b0 (backbone)').lift).toBeGreaterThan(style('track-b0 (backbone)').lift)
+    expect(style('track-b0 (backbone)').lift).toBeGreaterThan(style('random-b0 (backbone)').lift + 0.2)
+    expect(style('random-b0 (backbone)').lift).toBeLessThan(1.3)
+    expect(r.stdout).toMatch(/\| chance \(random ranking\) \| \d+\.\d \|/)
+    expect(fs.existsSync(path.join(out, 'retrieval.svg'))).toBe(true)
+    const lines = r.stdout.slice(r.stdout.indexOf('| model ')).split('\n')
     expect(lines[0]).toMatch(/^\| model +\| styles ROC \| styles PR \| decade ROC \| decade PR \| decade Acc\. \|$/)
     const labels = lines.slice(2, 6).map((l) => l.split('|')[1].trim())
     expect(labels).toEqual(['random weights', 'track associations', 'artist associations', 'stack'])
     expect(r.stdout).toMatch(/- stack: track-b0 \+ artist-b0\./)
-    expect(r.stdout).toContain(`written: ${path.join(out, 'evaluation.md')}`)
+    expect(r.stdout).toContain(`written: ${path.join(out, 'retrieval.md')}, ${path.join(out, 'evaluation.md')}`)
 
     const report = JSON.parse(fs.readFileSync(path.join(out, 'evaluation.json'), 'utf8'))
     const row = (label: string) => report.rows.find((x: { label: string }) => x.label === label).results
@@ -63,7 +74,8 @@ describe('discograph evaluate', () => {
     })
     parser.write(svg).close()
     expect(bars).toBe(4 * 5)
-    expect(fs.readFileSync(path.join(out, 'evaluation.md'), 'utf8')).toBe(r.stdout.split('\nwritten:')[0].trimEnd() + '\n')
+    expect(fs.readFileSync(path.join(out, 'evaluation.md'), 'utf8')).toBe(r.stdout.slice(r.stdout.indexOf('| model ')).split('\nwritten:')[0].trimEnd() + '\n')
+    expect(r.stdout.startsWith(fs.readFileSync(path.join(out, 'retrieval.md'), 'utf8'))).toBe(true)
   })
 
   it('trains, lists and applies a probe, and names the line of a bad label file', async () => {

@@ -60,6 +60,31 @@ describe('discograph train (CLI, real Postgres, synthetic tiny catalog)', () => 
     expect(bad.stderr).toMatch(/tpu.*unknown backend; choose one of auto, tfjs-node-gpu, tfjs-node, native, wasm, cpu/)
   }, 60_000)
 
+  it('refuses a batch the catalog cannot fill before recording a run, saying how many groups there are and what fits', async () => {
+    const runs = new TrainingRunRepository(t.db.pool)
+    // The track association: every track with audio is a group, none shares a track with another.
+    const tracks = await train(['--validation', '0', '--steps', '1', '--name', 'too-big'])
+    const withAudio = Number((await t.db.pool.query(`SELECT count(*) FROM audio_file WHERE track_id IS NOT NULL`)).rows[0].count)
+    expect(tracks.code).toBe(1)
+    expect(tracks.stderr).toContain(
+      `discograph: --batch: the track association has ${withAudio} groups to train on (tracks with audio), and a batch of 32 ` +
+        `pairs needs 32 groups that share no track: --batch ${withAudio} fits, or link audio of more tracks`,
+    )
+    expect(tracks.stderr).not.toMatch(/^\s+at /m)
+    expect(await runs.get('too-big')).toBeNull()
+
+    // The tiny catalog's three artists (one maybe held out): a batch of 8 never fits; what it says fits, does.
+    const artists = await runCli(['train', '--association', 'artist', '--size', 'tiny', '--batch', '8', '--steps', '1', '--name', 'too-big'], env)
+    expect(artists.code).toBe(1)
+    const said = artists.stderr.match(
+      /--batch: the artist association has (\d+) groups to train on \(artists with two or more tracks with audio(?:; \d+ more held out for validation)?\), and a batch of 8 pairs needs 8 groups that share no track: --batch (\d+) fits/,
+    )
+    expect(said, artists.stderr).not.toBeNull()
+    expect(await runs.get('too-big')).toBeNull()
+    const fits = await runCli(['train', '--association', 'artist', '--size', 'tiny', '--batch', said![2], '--steps', '1', '--name', 'fits'], env)
+    expect(fits.code, fits.stderr).toBe(0)
+  }, 120_000)
+
   it('refuses to resume a finished run', async () => {
     const r = await train(['--resume', 'cli-native', '--backend', 'native'])
     expect(r.code).toBe(1)

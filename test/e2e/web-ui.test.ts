@@ -38,11 +38,19 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
       ['ingest', 'discogs', world],
       ['ingest', 'audio', path.join(world, 'audio'), '--manifest', path.join(world, 'manifest.csv')],
       ['embed', '--model', 'random-tiny'],
+      ['evaluate', '--retrieval-only'],
       ['probe', 'train', '--model', 'random-tiny', '--task', 'styles', '--name', 'ui-styles'],
     ]) {
       const r = await runCli(args, env)
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
     }
+    // a second probe with stored scores, as an imported mood head leaves them (its graph is not needed to read them)
+    await t.db.pool.query(
+      `WITH p AS (INSERT INTO probe (name, task, multi_label, model_ids, space, classes, config, weights_path)
+                  SELECT 'moods@random-tiny', 'mtg_jamendo_moodtheme', true, ARRAY[id], 'backbone', ARRAY['calm', 'energetic'], '{"source": "onnx-head"}', '/nowhere.onnx'
+                    FROM model WHERE name = 'random-tiny' RETURNING id)
+       INSERT INTO probe_prediction (probe_id, track_id, scores) SELECT p.id, af.track_id, ARRAY[0.25, 0.75]::real[] FROM p, audio_file af WHERE af.track_id IS NOT NULL`,
+    )
     adminKey = (await new AuthService(t.db.pool, { publicRead: true }).createKey('ui-admin', 'admin')).key
     ;[{ name: artistName }] = (await t.db.pool.query(`SELECT a.name FROM artist a JOIN release_artist ra ON ra.artist_id = a.id ORDER BY a.id LIMIT 1`)).rows
     api = await startTestApi(t)
@@ -95,7 +103,14 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     expect(scores.length).toBeGreaterThan(3)
     for (const s of scores) expect(s >= 0 && s <= 1).toBe(true)
     expect([...scores].sort((a, b) => b - a)).toEqual(scores)
+    // the model is chosen with its measured retrieval beside it
+    const option = await page.$eval('select[name="model"] option', (o) => o.textContent ?? '')
+    expect(option).toMatch(/^random-tiny — style P@10 \d+% \(\d+\.\d× chance; no-learning baseline \d+\.\d×\)$/)
     await page.waitForSelector('#predicted .pill')
+    // every probe's top classes: the trained styles probe and the imported moods
+    const headings = await page.$$eval('#predicted h2', (hs) => hs.map((h) => h.textContent ?? ''))
+    expect(headings).toEqual(['Predicted styles (probe ui-styles)', 'Predicted mtg_jamendo_moodtheme (probe moods@random-tiny)'])
+    expect(await page.$$eval('#predicted p:last-child .pill', (ps) => ps.map((x) => x.textContent))).toEqual(['energetic 0.75', 'calm 0.25'])
     const before = await page.$$eval('#similar-table tr', (rows) => rows.length)
     await page.check('input[name="excludeSameLabel"]')
     await page.click('#filters button')

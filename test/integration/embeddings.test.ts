@@ -9,6 +9,7 @@ import type { JobContext, JobProgress } from '../../src/jobs/worker.ts'
 import { createLogger } from '../../src/logger.ts'
 import { meanNormalized } from '../../src/ml/embedding/pooling.ts'
 import { embedTracks } from '../../src/services/embedding.service.ts'
+import { SearchVectorRepository } from '../../src/db/repositories/search-vector.repository.ts'
 import { ModelService } from '../../src/services/model.service.ts'
 import { SimilarityService } from '../../src/services/similarity.service.ts'
 import { runCli } from '../support/cli.ts'
@@ -74,13 +75,18 @@ describe('embedding tracks into pgvector (real server)', () => {
       expect(row.patches).toBe(patchCount(row.n_frames))
     }
     const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
+    // the index is on the search vectors: centred, as wide as the model's
     for (const [space, dims] of [
       ['backbone', 320],
       ['projection', 512],
     ] as const) {
+      const sp = s.spaces.find((x: { space: string }) => x.space === space)
+      expect(sp.search).toMatchObject({ kind: 'center', dims, fittedOn: linked.length, refit: true })
+      const transform = (await new SearchVectorRepository(t.db.pool).transform(s.model.id, space))!
+      expect([transform.kind, transform.inDims, transform.outDims]).toEqual(['center', dims, dims])
       const def = await repo.indexDefinition(s.model.id, space)
       expect(def).toContain('USING hnsw')
-      expect(def).toContain(`((embedding)::vector(${dims})) vector_cosine_ops`)
+      expect(def).toContain(`((search)::vector(${dims})) vector_cosine_ops`)
       expect(def).toContain(`WHERE ((model_id = ${s.model.id}) AND (space = '${space}'::text))`)
     }
   })
@@ -130,10 +136,11 @@ describe('embedding tracks into pgvector (real server)', () => {
     expect(dup[0].n).toBe(dup[0].d)
   })
 
-  it('keeps artist and label centroids: the unit mean of their tracks', async () => {
+  it('keeps artist and label centroids: the unit mean of their tracks\' search vectors', async () => {
     const model = await new ModelService(t.db, t.config).get('random-tiny')
     const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
-    const vectors = await repo.vectors(model.id, 'projection')
+    const vectors = await new SearchVectorRepository(t.db.pool).vectors(model.id, 'projection')
+    const width = vectors.values().next().value!.length
     const byArtist = new Map<number, number[]>()
     for (const id of vectors.keys()) {
       for (const { artist_id } of await q(`SELECT artist_id FROM (${artistsOfTrackSql('$1::bigint')}) a`, [
@@ -151,11 +158,12 @@ describe('embedding tracks into pgvector (real server)', () => {
     )
     expect(byArtist.has(194)).toBe(false)
     for (const [artist, ids] of byArtist) {
-      const flat = new Float32Array(ids.length * 512)
-      ids.forEach((id, i) => flat.set(vectors.get(id)!, i * 512))
-      const expected = meanNormalized(flat, 512)
+      const flat = new Float32Array(ids.length * width)
+      ids.forEach((id, i) => flat.set(vectors.get(id)!, i * width))
+      const expected = meanNormalized(flat, width)
       const got = (await repo.centroid('artist', artist, model.id, 'projection'))!.vector
-      for (let i = 0; i < 512; i += 37) expect(got[i]).toBeCloseTo(expected[i], 5)
+      expect(got.length).toBe(width)
+      for (let i = 0; i < width; i += 7) expect(got[i]).toBeCloseTo(expected[i], 5)
     }
     const labels = await q(
       `SELECT count(*)::int AS n FROM label_centroid WHERE model_id = $1 AND space = 'projection'`,
@@ -234,6 +242,37 @@ describe('embedding tracks into pgvector (real server)', () => {
     const label = (await q(`SELECT label_id FROM label_centroid ORDER BY tracks DESC LIMIT 1`))[0].label_id
     const labels = await search.similarLabels({ id: label, model: 'random-tiny' })
     expect(labels.map((l) => l.id)).not.toContain(label)
+  })
+
+  it('serves similarity on search vectors: centred, so unrelated tracks score about 0.5, and a raw query vector goes through the same transform', async () => {
+    const model = await new ModelService(t.db, t.config).get('random-tiny')
+    const search = new SimilarityService(t.db)
+    const raw = await new EmbeddingRepository(t.db.pool, t.db.kind).vectors(model.id, 'projection')
+    const { vectors } = await search.searchVectors([...raw.keys()], 'random-tiny', 'projection')
+    const meanCosine = (vs: Float32Array[]) => {
+      let sum = 0
+      let n = 0
+      for (let i = 0; i < vs.length; i++)
+        for (let j = i + 1; j < vs.length; j++) {
+          let d = 0
+          for (let k = 0; k < vs[i].length; k++) d += vs[i][k] * vs[j][k]
+          sum += d
+          n++
+        }
+      return sum / n
+    }
+    // random weights' mean-pooled features sit in a narrow cone; the search vectors do not
+    expect(meanCosine([...raw.values()])).toBeGreaterThan(0.8)
+    expect(Math.abs(meanCosine([...vectors.values()]))).toBeLessThan(0.05)
+    const seed = linked[5]
+    const bySeed = await search.similarTracks({ trackIds: [seed], model: 'random-tiny', first: 6 })
+    const byVector = await search.similarTracks({ embedding: raw.get(seed)!, model: 'random-tiny', first: 7 })
+    expect(byVector.tracks[0]).toMatchObject({ trackId: seed })
+    expect(byVector.tracks[0].similarity).toBeCloseTo(1, 5)
+    expect(byVector.tracks.slice(1).map((x) => x.trackId)).toEqual(bySeed.tracks.map((x) => x.trackId))
+    // the scores spread: the nearest track scores well above the farthest
+    const all = await search.similarTracks({ trackIds: [seed], model: 'random-tiny', first: linked.length - 1 })
+    expect(all.tracks[0].similarity - all.tracks[all.tracks.length - 1].similarity).toBeGreaterThan(0.3)
   })
 
   it('refuses bad questions, naming what is wrong', async () => {

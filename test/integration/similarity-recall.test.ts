@@ -4,6 +4,7 @@ import {
   hnswIndexName,
   type EmbeddingRow,
 } from '../../src/db/repositories/embedding.repository.ts'
+import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import { ModelRepository } from '../../src/db/repositories/model.repository.ts'
 import { knnSql } from '../../src/db/repositories/similarity.repository.ts'
 import { l2Normalize } from '../../src/ml/embedding/pooling.ts'
@@ -79,6 +80,8 @@ describe('filtered similarity search: recall against exact search (real server)'
     const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
     for (let i = 0; i < rows.length; i += 5000)
       await repo.write(modelId, 'projection', rows.slice(i, i + 5000))
+    // raw search vectors: this test is about the index's recall on these vectors, not the transform
+    await refitSearchVectors(t.db, modelId, 'projection', { kind: 'raw' })
     expect(await repo.ensureIndex(modelId, 'projection', DIMS)).toBe(true)
     await q('ANALYZE')
     seeds = Array.from({ length: 40 }, () => Number(tracks[rng.int(tracks.length)].id))

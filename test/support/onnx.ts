@@ -102,7 +102,10 @@ export interface TestOutput {
 
 export interface TestGraphOptions {
   inputName?: string
-  /** default ['N', 128, 96]; a number first fixes the batch (like Essentia's bs64 graphs) */
+  /**
+   * default ['N', 128, 96]; a number first fixes the batch (like Essentia's bs64 graphs). Two dimensions
+   * (['N', 1280]) make a classifier head: the input goes straight into the MatMuls.
+   */
   inputShape?: Dim[]
   /** The axis averaged away before the MatMuls (default 1, the frames). */
   reduceAxis?: 1 | 2
@@ -118,29 +121,35 @@ export interface TestGraph {
   weights: Record<string, Float32Array>
 }
 
-/** An ONNX model (IR 8, opset 13) computing outputs[i] = (mean over reduceAxis of input) · W_i. */
+/**
+ * An ONNX model (IR 8, opset 13) computing outputs[i] = (mean over reduceAxis of input) · W_i, or
+ * input · W_i for a two-dimensional input (a head).
+ */
 export function buildTestOnnxGraph(options: TestGraphOptions): TestGraph {
   const inputName = options.inputName ?? 'melspectrogram'
   const shape = options.inputShape ?? ['N', 128, 96]
+  const head = shape.length === 2
   const axis = options.reduceAxis ?? 1
-  const pooledWidth = shape[axis === 1 ? 2 : 1] as number
+  const pooledWidth = (head ? shape[1] : shape[axis === 1 ? 2 : 1]) as number
   const batch = shape[0]
   const rng = new SeededRandom(options.seed ?? 7)
   const graph = new ProtoWriter()
   const weights: Record<string, Float32Array> = {}
 
-  graph.message(
-    1,
-    node(
-      'ReduceMean',
-      [inputName],
-      ['pooled'],
-      [
-        new ProtoWriter().string(1, 'axes').int(8, axis).int(20, ATTR_INTS),
-        new ProtoWriter().string(1, 'keepdims').int(3, 0).int(20, ATTR_INT),
-      ],
-    ),
-  )
+  if (head) graph.message(1, node('Identity', [inputName], ['pooled']))
+  else
+    graph.message(
+      1,
+      node(
+        'ReduceMean',
+        [inputName],
+        ['pooled'],
+        [
+          new ProtoWriter().string(1, 'axes').int(8, axis).int(20, ATTR_INTS),
+          new ProtoWriter().string(1, 'keepdims').int(3, 0).int(20, ATTR_INT),
+        ],
+      ),
+    )
   for (const [i, o] of options.outputs.entries()) {
     const w = new Float32Array(pooledWidth * o.dims)
     for (let k = 0; k < w.length; k++) w[k] = (rng.next() - 0.5) * 0.2
@@ -195,5 +204,26 @@ export function expectedTestOutput(
       out[p * dims + j] = s
     }
   }
+  return out
+}
+
+/** What a test head computes for output `name`: x · W, through a sigmoid when asked. x: n × inputDims. */
+export function expectedHeadOutput(
+  graph: TestGraph,
+  name: string,
+  x: ArrayLike<number>,
+  n: number,
+  dims: number,
+  sigmoid: boolean,
+): Float32Array {
+  const w = graph.weights[name]
+  const inputDims = w.length / dims
+  const out = new Float32Array(n * dims)
+  for (let p = 0; p < n; p++)
+    for (let j = 0; j < dims; j++) {
+      let s = 0
+      for (let b = 0; b < inputDims; b++) s += x[p * inputDims + b] * w[b * dims + j]
+      out[p * dims + j] = sigmoid ? 1 / (1 + Math.exp(-s)) : s
+    }
   return out
 }

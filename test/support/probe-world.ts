@@ -1,3 +1,4 @@
+import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import type pg from 'pg'
 import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
 
@@ -98,4 +99,6 @@ export async function insertVectors(
      SELECT $1, $2, t, e::vector, 3 FROM unnest($3::bigint[], $4::text[]) AS u (t, e)`,
     [modelId, options.space ?? 'backbone', tracks, texts],
   )
+  // as `embed` does after writing: the search vectors (raw here: these vectors are centred by construction)
+  await refitSearchVectors({ pool, kind: 'server' }, modelId, options.space ?? 'backbone', { kind: 'raw' })
 }

@@ -42,6 +42,15 @@ describe('track pooling', () => {
     expect(() => p.expect(13, 0)).toThrow(/≥ 1/)
   })
 
+  it('hands back the plain mean when asked not to normalise (class scores)', () => {
+    const p = new TrackPooler(2, { normalize: false })
+    p.expect(1, 2)
+    expect(p.add(1, f32(0.2, 0.9), 0)).toBeNull()
+    const v = p.add(1, f32(0.4, 0.5), 0)!
+    expect(v[0]).toBeCloseTo(0.3, 6)
+    expect(v[1]).toBeCloseTo(0.7, 6)
+  })
+
   it('maps cosine distance to a 0..1 similarity', () => {
     expect(cosineDistance(f32(1, 0), f32(2, 0))).toBeCloseTo(0, 7)
     expect(cosineDistance(f32(1, 0), f32(0, 1))).toBeCloseTo(1, 7)

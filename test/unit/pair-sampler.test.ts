@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { epochBatches, splitGroups, type AssociationGroups } from '../../src/ml/training/pair-sampler.ts'
+import { eligibleGroupCount, epochBatches, largestFittingBatch, splitGroups, type AssociationGroups } from '../../src/ml/training/pair-sampler.ts'
 import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
 
 /** 30 artists with 1–40 tracks each; every 7th track is a collaboration with the next artist. */
@@ -71,5 +71,36 @@ describe('pair sampler', () => {
     for (const key of validation.groups.keys()) expect(train.groups.has(key)).toBe(false)
     const valTracks = new Set([...validation.groups.values()].flat())
     for (const tracks of train.groups.values()) for (const t of tracks) expect(valTracks.has(t)).toBe(false)
+  })
+})
+
+describe('the largest batch a catalog can fill', () => {
+  /** Groups by key → tracks; a track listed under two keys belongs to both. */
+  const world = (groups: Record<string, number[]>): AssociationGroups => {
+    const trackGroups = new Map<number, string[]>()
+    for (const [k, tracks] of Object.entries(groups)) for (const t of tracks) trackGroups.set(t, [...(trackGroups.get(t) ?? []), k])
+    return { groups: new Map(Object.entries(groups)), trackGroups }
+  }
+
+  it('counts the groups that can give a pair: two or more tracks, or every group for the track association', () => {
+    const w = world({ a: [1, 2], b: [3], c: [4, 5, 6] })
+    expect(eligibleGroupCount(w)).toBe(2)
+    expect(eligibleGroupCount(w, true)).toBe(3)
+  })
+
+  it('is the batch asked for when it fits, else the largest that does, else 0', () => {
+    const five = world({ a: [1, 2], b: [3, 4], c: [5, 6], d: [7, 8], e: [9, 10], f: [11] })
+    expect(largestFittingBatch(five, { batchSize: 4, seed: 1 }).size).toBe(4)
+    const fit = largestFittingBatch(five, { batchSize: 8, seed: 1 })
+    expect(fit.size).toBe(5)
+    expect(fit.batches[0]).toHaveLength(5)
+    expect(largestFittingBatch(world({ a: [1, 2], b: [3] }), { batchSize: 8, seed: 1 })).toEqual({ size: 0, batches: [] })
+  })
+
+  it('is smaller than the group count when groups share tracks (a shared track blocks both groups)', () => {
+    // Every track of b and c is also an a track: a pair of a, b or c blocks the other two.
+    const shared = world({ a: [1, 2, 3, 4], b: [1, 2], c: [3, 4], d: [5, 6] })
+    expect(eligibleGroupCount(shared)).toBe(4)
+    expect(largestFittingBatch(shared, { batchSize: 4, seed: 1 }).size).toBe(2)
   })
 })

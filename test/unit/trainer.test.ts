@@ -143,4 +143,75 @@ describe('training loop', () => {
     ;[...Object.values(a), ...Object.values(b)].forEach((t) => t.dispose())
     for (const m of [straight, crashed, resumed]) m.dispose()
   })
+
+  describe('frees every tensor it made, however the run ends', () => {
+    const config = trainingConfigSchema.parse({ association: 'artist', batchSize: 4, steps: 12, learningRate: 0.01, checkpointEvery: 4 })
+
+    it('when aborted', async () => {
+      const model = smallModel(21)
+      const dir = tmpDir()
+      const stop = new AbortController()
+      const before = tf.memory().numTensors
+      await expect(
+        runTraining({
+          model,
+          config,
+          objectives,
+          patches,
+          checkpointDir: dir,
+          resume: false,
+          hooks: { signal: stop.signal, onCheckpoint: async (s) => void (s === 8 && stop.abort(new Error('cancelled'))) },
+        }),
+      ).rejects.toThrow('cancelled')
+      expect(tf.memory().numTensors).toBe(before)
+      model.dispose()
+      fs.rmSync(dir, { recursive: true, force: true })
+    })
+
+    it('when a step throws half-way (its views and the optimizer state included)', async () => {
+      const inner = smallModel(22)
+      let calls = 0
+      const model: ContrastiveModel = {
+        ...inner,
+        // the loss projects anchors and positives (the cosine similarity): 2 calls a step, the 6th step fails
+        project: (x, o) => {
+          if (++calls === 12) throw new Error('a shape bug')
+          return inner.project(x, o)
+        },
+      }
+      const dir = tmpDir()
+      const before = tf.memory().numTensors
+      await expect(runTraining({ model, config, objectives, patches, checkpointDir: dir, resume: false })).rejects.toThrow('a shape bug')
+      expect(calls).toBe(12) // past the first steps, so the optimizer had moments to leak
+      expect(tf.memory().numTensors).toBe(before)
+      inner.dispose()
+      fs.rmSync(dir, { recursive: true, force: true })
+    })
+
+    it('when resuming from a checkpoint (the loaded model and optimizer tensors)', async () => {
+      const dir = tmpDir()
+      const first = smallModel(23)
+      const stop = new AbortController()
+      await expect(
+        runTraining({
+          model: first,
+          config,
+          objectives,
+          patches,
+          checkpointDir: dir,
+          resume: false,
+          hooks: { signal: stop.signal, onCheckpoint: async (s) => void (s === 8 && stop.abort(new Error('killed'))) },
+        }),
+      ).rejects.toThrow('killed')
+      first.dispose()
+      const model = smallModel(24)
+      const before = tf.memory().numTensors
+      const out = await runTraining({ model, config, objectives, patches, checkpointDir: dir, resume: true })
+      expect(out.resumedFrom).toBe(8)
+      expect(out.step).toBe(12)
+      expect(tf.memory().numTensors).toBe(before)
+      model.dispose()
+      fs.rmSync(dir, { recursive: true, force: true })
+    })
+  })
 })

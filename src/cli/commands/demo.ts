@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
-import { openDatabase, migrate } from '../../db/database.ts'
 import { TrainingRunRepository } from '../../db/repositories/training-run.repository.ts'
 import { BadInputError, DiscographError } from '../../errors.ts'
-import type { CliContext } from '../context.ts'
+import { evaluateRetrieval, writeRetrieval, type RetrievalReport } from '../../services/retrieval.service.ts'
+import { withDatabase, type CliContext } from '../context.ts'
 
 const CLI = path.resolve(import.meta.dirname, '../../../bin/discograph.js')
 
@@ -31,14 +31,8 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /** The training run's state, read before deciding whether to train, resume or skip. */
-async function runStatus(ctx: CliContext, name: string): Promise<string | null> {
-  const db = await openDatabase(ctx.config)
-  try {
-    await migrate(db)
-    return (await new TrainingRunRepository(db.pool).get(name))?.status ?? null
-  } finally {
-    await db.close()
-  }
+function runStatus(ctx: CliContext, name: string): Promise<string | null> {
+  return withDatabase(ctx, async (db) => (await new TrainingRunRepository(db.pool).get(name))?.status ?? null)
 }
 
 export function registerDemoCommand(program: Command, ctx: () => CliContext): void {
@@ -62,7 +56,11 @@ export function registerDemoCommand(program: Command, ctx: () => CliContext): vo
       const runName = `demo-artist-${o.size}`
       const probeName = `demo-styles-${o.size}`
       const started = performance.now()
-      const step = (n: number, what: string) => console.error(`\n[${n}/6] ${what}  (${((performance.now() - started) / 1000).toFixed(0)} s)`)
+      const step = (n: number, what: string) => console.error(`\n[${n}/7] ${what}  (${((performance.now() - started) / 1000).toFixed(0)} s)`)
+
+      // The demo sets a database up, so it migrates a server's too, through `db migrate` (the other steps
+      // would stop at pending migrations there); the embedded database migrates at each step's start.
+      if (c.config.databaseUrl) await run(['db', 'migrate'], env)
 
       step(1, `synthetic catalog with audio in ${world}`)
       if (fs.existsSync(path.join(world, 'manifest.csv'))) console.error('already there')
@@ -83,10 +81,35 @@ export function registerDemoCommand(program: Command, ctx: () => CliContext): vo
       step(5, 'embed every track with it (pgvector, HNSW index)')
       await run(['embed', '--model', runName], env)
 
-      step(6, `train ${probeName}: a style classifier on the frozen embeddings`)
+      step(6, 'measure what the track page shows: similar tracks of other artists and releases sharing a style, against random weights and a no-learning baseline')
+      const random = 'random-tiny'
+      await run(['embed', '--model', random], env)
+      const report = await withDatabase(c, (db) => evaluateRetrieval(db, c.config.dataDir, { models: [runName, random] }))
+      writeRetrieval(report, path.join(c.config.dataDir, 'evaluation'))
+      console.error(demoRetrievalSummary(report, runName, random))
+
+      step(7, `train ${probeName}: a style classifier on the frozen embeddings`)
       await run(['probe', 'train', '--model', runName, '--task', 'styles', '--name', probeName], env)
 
       console.error(`\nready in ${((performance.now() - started) / 1000).toFixed(0)} s`)
       if (o.serve) await run(['serve', ...(o.port ? ['--port', o.port] : [])], env)
     })
+}
+
+/** The demo's headline: style precision@k of the default space of each model, the baseline, and chance. */
+export function demoRetrievalSummary(report: RetrievalReport, trained: string, random: string): string {
+  const style = (label: string) => report.rows.find((r) => r.label === label)?.figures.find((f) => f.relation === 'style')
+  const line = (name: string, label: string) => {
+    const f = style(label)
+    return f ? `  ${name.padEnd(34)} ${(f.precision * 100).toFixed(1).padStart(5)}%  ${f.lift.toFixed(2)}× chance` : ''
+  }
+  return [
+    `style precision@${report.k} over ${report.tracks} tracks (chance ${(report.chance.style * 100).toFixed(1)}%):`,
+    line(`${trained} (served)`, `${trained} (projection)`),
+    line('random weights', `${random} (projection)`),
+    line('no learning (mel statistics)', 'mel statistics (no learning)'),
+    `  every figure: ${path.join('DATA_DIR', 'evaluation', 'retrieval.md')}`,
+  ]
+    .filter(Boolean)
+    .join('\n')
 }

@@ -9,8 +9,9 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
   program
     .command('embed')
     .description(
-      'embed every track with audio with a model: mean of its patch embeddings, L2-normalised, into pgvector; then one HNSW ' +
-        'index per model and space, and artist/label centroids. Resumable: tracks already embedded by the model are skipped.',
+      'embed every track with audio with a model: mean of its patch embeddings, L2-normalised, into pgvector; then the ' +
+        "search transform fitted on the model's vectors, one HNSW index per model and space on the search vectors, and " +
+        'artist/label centroids. Resumable: tracks already embedded by the model are skipped.',
     )
     .requiredOption(
       '--model <model>',
@@ -26,6 +27,15 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
       '--backend <name>',
       'TensorFlow.js backend for trained and random models: auto, native, wasm, cpu…',
       'auto',
+    )
+    .option(
+      '--search-transform <kind>',
+      'what search vectors are: center (minus the library mean; the default), whiten (centred, PCA-whitened), or raw; refitted whenever vectors are written',
+    )
+    .option(
+      '--whiten-dims <n>',
+      'dimensions whitened search vectors keep (default 128, at most the tracks embedded − 1)',
+      integerOption('--whiten-dims', { min: 1 }),
     )
     .option('--json', 'print the summary as JSON')
     .action(async (o) => {
@@ -45,6 +55,7 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
             space: o.space as SpaceChoice,
             batch: o.batch,
             backend: o.backend,
+            searchTransform: { kind: o.searchTransform, dims: o.whitenDims },
             logger: c.logger,
             onProgress: (p) => progress.update(p.tracksDone, p.tracksTotal, p),
           })
@@ -64,8 +75,10 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
       for (const s of summary.spaces) {
         console.log(
           `  ${s.space} ${s.dims}-d: ${s.written} written, ${s.total} in total; HNSW index ${s.index === 'built' ? `built in ${s.indexSeconds.toFixed(1)} s` : 'kept'}; ` +
-            `${s.artists} artist and ${s.labels} label centroids`,
+            `${s.artists} artist and ${s.labels} label centroids; search vectors ${s.search.kind}${s.search.kind === 'whiten' ? ` ${s.search.dims}-d` : ''} ` +
+            `(${s.search.refit ? `fitted on ${s.search.fittedOn} vectors in ${s.search.seconds.toFixed(1)} s` : 'kept'})`,
         )
       }
+      for (const p of summary.predictions) console.log(`  probe ${p.probe}: ${p.written} tracks scored`)
     })
 }

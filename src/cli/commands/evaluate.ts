@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import type { ProbeSpace } from '../../db/repositories/probe.repository.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
 import { DEFAULT_EVALUATION_TASKS, evaluate, writeEvaluation } from '../../services/evaluation.service.ts'
+import { evaluateRetrieval, writeRetrieval } from '../../services/retrieval.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 import { integerOption } from '../options.ts'
 import { progressReporter } from '../progress.ts'
@@ -19,8 +20,10 @@ export function registerEvaluateCommand(program: Command, ctx: () => CliContext)
     program
       .command('evaluate')
       .description(
-        "reproduce the paper's evaluation table: train a probe per model (and stack) and task on the same tracks and artist split, " +
-          'print macro ROC-AUC / PR-AUC (and accuracy for single-label tasks) as Markdown, write Markdown, JSON and an SVG chart',
+        'retrieval figures per model and space (precision@k and mAP@k of shared style, genre, label and artist among each track\'s ' +
+          'nearest other-artist, other-release tracks, with chance and lift, beside the mel-statistics no-learning baseline), then ' +
+          "the paper's probe table (a probe per model and stack and task on the same tracks and artist split: macro ROC-AUC / PR-AUC, " +
+          'accuracy for single-label tasks); Markdown, JSON and SVG of both',
       )
       .option('--models <list>', 'comma-separated model names or ids, a+b for a stack (default: every model with vectors + the stack of the trained ones)', list)
       .option('--tasks <list>', `comma-separated catalog tasks or label files (default ${DEFAULT_EVALUATION_TASKS.join(',')})`, list)
@@ -28,9 +31,30 @@ export function registerEvaluateCommand(program: Command, ctx: () => CliContext)
       .option('--space <space>', 'backbone or projection vectors', spaceOption, 'backbone' as ProbeSpace)
       .option('--seed <n>', 'seed of the split and the probes', integerOption('--seed'), 1)
       .option('--top <k>', 'keep the k most frequent classes per task', integerOption('--top'))
+      .option('--k <n>', 'retrieval: neighbours per query', integerOption('--k', { min: 1 }), 10)
+      .option('--compare-transforms', 'retrieval: also rank each model raw, centred and whitened (32, 64, 128 dims)')
+      .option('--retrieval-only', 'skip the probe table')
       .option('--json', 'print the report as JSON instead of the Markdown table'),
   ).action(async (o) => {
     const c = ctx()
+    const out = path.resolve(o.out ?? path.join(c.config.dataDir, 'evaluation'))
+    const retrieval = await withDatabase(c, (db) =>
+      evaluateRetrieval(db, c.config.dataDir, {
+        models: o.models?.filter((m: string) => !m.includes('+')),
+        k: o.k,
+        compareTransforms: Boolean(o.compareTransforms),
+        logger: c.logger,
+      }),
+    )
+    const retrievalFiles = writeRetrieval(retrieval, out)
+    if (o.retrievalOnly) {
+      if (o.json) console.log(JSON.stringify({ retrieval: { ...retrieval, files: retrievalFiles } }))
+      else {
+        console.log(retrieval.markdown)
+        console.log(`written: ${retrievalFiles.markdown}, ${retrievalFiles.svg}, ${retrievalFiles.json}`)
+      }
+      return
+    }
     const backend = await initBackend(o.backend, { logger: c.logger })
     const progress = progressReporter<string>({
       format: 'evaluate [{bar}] {value}/{total} probes | {what}',
@@ -57,11 +81,12 @@ export function registerEvaluateCommand(program: Command, ctx: () => CliContext)
         progress.stop()
       }
     })
-    const files = writeEvaluation(report, path.resolve(o.out ?? path.join(c.config.dataDir, 'evaluation')))
-    if (o.json) console.log(JSON.stringify({ ...report, files }))
+    const files = writeEvaluation(report, out)
+    if (o.json) console.log(JSON.stringify({ ...report, files, retrieval: { ...retrieval, files: retrievalFiles } }))
     else {
+      console.log(retrieval.markdown)
       console.log(report.markdown)
-      console.log(`written: ${files.markdown}, ${files.svg}, ${files.json}`)
+      console.log(`written: ${retrievalFiles.markdown}, ${files.markdown}, ${files.svg}, ${files.json} (and retrieval's .svg, .json)`)
     }
   })
 }

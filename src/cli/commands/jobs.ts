@@ -20,7 +20,8 @@ export function registerJobCommands(program: Command, ctx: () => CliContext): vo
     .option('--queues <names>', `comma-separated job names (default: all of ${jobNames.join(', ')})`)
     .option('--heartbeat-seconds <s>', 'how often a running job reports that its worker is alive', '5')
     .option('--stale-seconds <s>', "hand a job to another worker when its worker's heartbeat is this old", '30')
-    .action(async (opts: { queues?: string; heartbeatSeconds: string; staleSeconds: string }) => {
+    .option('--migrate', 'apply pending schema migrations first (several workers may: one migrates, the others wait)')
+    .action(async (opts: { queues?: string; heartbeatSeconds: string; staleSeconds: string; migrate?: boolean }) => {
       const names = opts.queues?.split(',').map((s) => s.trim())
       const bad = names?.filter((n) => !isJobName(n))
       if (bad?.length) throw new BadInputError(`unknown job names: ${bad.join(', ')}`, '--queues')
@@ -41,7 +42,7 @@ export function registerJobCommands(program: Command, ctx: () => CliContext): vo
         })
         await worker.stop()
         await queue.stop()
-      })
+      }, { migrate: opts.migrate })
     })
 
   const jobs = program.command('jobs').description('inspect and control background jobs')

@@ -55,26 +55,39 @@ export function registerModelCommands(program: Command, ctx: () => CliContext): 
     .option('--output <name>', 'use this graph output as the embedding instead of recognising it by shape')
     .option('--space <space>', 'space of --output: backbone or projection (default: projection when 512-d)')
     .option('--association <a>', 'what it was trained on (default: read from Essentia file names)')
+    .option(
+      '--metadata <json>',
+      "its metadata JSON (e.g. discogs-effnet-bsdynamic-1.json): the graph's [N, classes] output becomes a probe of the model, scored at embed time",
+    )
     .option('--json', 'print the model as JSON')
     .action(async (file: string, o) => {
       if (o.space !== undefined && !isEmbeddingSpace(o.space))
         throw new BadInputError(`must be backbone or projection, got ${o.space}`, '--space')
       const c = ctx()
-      const { model, created } = await withDatabase(c, (db) =>
+      const { model, created, predictor } = await withDatabase(c, (db) =>
         new ModelService(db, c.config).importOnnx(file, {
           name: o.name,
           output: o.output,
           space: o.space,
           association: o.association,
+          metadata: o.metadata,
         }),
       )
-      if (o.json) console.log(JSON.stringify({ ...model, created }))
-      else if (!created) console.log(`${file} is already registered as model ${model.id} ${model.name}`)
+      if (o.json) {
+        console.log(JSON.stringify({ ...model, created, predictor: predictor ?? null }))
+        return
+      }
+      if (!created) console.log(`${file} is already registered as model ${model.id} ${model.name}`)
       else
         console.log(
           `imported ${file} as model ${model.id} ${model.name}: ${Object.entries(model.dims)
             .map(([s, d]) => `${s} ${d}-d`)
             .join(', ')}`,
+        )
+      if (predictor)
+        console.log(
+          `probe ${predictor.name}: its ${predictor.classes.length}-class output (output ${String(predictor.config.output)}), ` +
+            `scored by \`discograph embed --model ${model.name}\` (tracks embedded before: \`discograph probe predict --probe ${predictor.name}\`)`,
         )
     })
 }

@@ -4,6 +4,9 @@ import { initBackend } from '../../ml/engine/backend.ts'
 import type { EpochLog, MlpOptions } from '../../ml/probes/mlp.ts'
 import { percent } from '../../report/table.ts'
 import { CATALOG_TASKS, listProbes, predictAll, PROBE_SPACES, trainProbe, type ProbeMetrics } from '../../services/probe.service.ts'
+import { importOnnxHead } from '../../services/onnx-probe.service.ts'
+import { isImportedProbe, probeKind } from '../../ml/probes/probe-kind.ts'
+import type { ProbeRow } from '../../db/repositories/probe.repository.ts'
 import type { ProbeSpace } from '../../db/repositories/probe.repository.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 import { integerOption, numberOption } from '../options.ts'
@@ -41,6 +44,16 @@ export function describeMetrics(m: Partial<ProbeMetrics>): string {
   const acc = m.accuracy !== undefined ? `, accuracy ${percent(m.accuracy)}` : ''
   const skipped = m.classesSkipped ? ` (${m.classesSkipped} class${m.classesSkipped > 1 ? 'es' : ''} without test positives skipped)` : ''
   return `ROC-AUC ${percent(m.rocAuc)}, PR-AUC ${percent(m.prAuc)}${acc}${skipped}`
+}
+
+/** Imported probes were evaluated by their publisher, if at all: say so rather than print empty metrics. */
+function describeQuality(p: ProbeRow): string {
+  if (!isImportedProbe(p)) return describeMetrics(p.metrics)
+  const meta = (p.config.metadata ?? {}) as { file?: string; publishedMetrics?: Record<string, number> }
+  const published = Object.entries(meta.publishedMetrics ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
+  return `${probeKind(p)} from ${meta.file ?? 'its metadata'}${published ? ` (published: ${published}; not evaluated here)` : ' (not evaluated here)'}`
 }
 
 export function registerProbeCommands(program: Command, ctx: () => CliContext): void {
@@ -118,6 +131,7 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
       const summary = await withDatabase(c, async (db) => {
         try {
           return await predictAll(db, o.probe, {
+            config: c.config,
             onProgress: (done, total) => progress.update(done, total),
           })
         } finally {
@@ -143,8 +157,48 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
       for (const p of probes) {
         console.log(
           `${p.name}  ${p.task} (${p.multiLabel ? 'multi' : 'single'}-label, ${p.classes.length} classes) on ${p.models.join(' + ')} ${p.space}  ` +
-            `${describeMetrics(p.metrics)}  ${p.predictions} predictions`,
+            `${describeQuality(p)}  ${p.predictions} predictions`,
         )
       }
+    })
+
+  probe
+    .command('import-onnx <head>')
+    .description(
+      "import a pretrained classifier head as a probe, e.g. Essentia's genre_discogs400-discogs-effnet-1.onnx or " +
+        'mtg_jamendo_moodtheme-discogs-effnet-1.onnx (CC BY-NC-SA 4.0): input [N, 1280] embeddings of the imported encoder ' +
+        "--model, output [N, K] scores of the K classes its metadata JSON names; then score that model's embedded tracks",
+    )
+    .requiredOption('--model <m>', 'the imported encoder (models import-onnx) whose backbone embeddings the head reads')
+    .option('--metadata <json>', "the head's metadata JSON (default: the .json beside the .onnx)")
+    .option('--name <name>', 'probe name (default <task>@<model>, e.g. genre_discogs400@effnet)')
+    .option('--no-predict', "register only; score the model's tracks later with probe predict")
+    .option('--json', 'print the probe (and the scoring summary) as JSON')
+    .action(async (file: string, o) => {
+      const c = ctx()
+      const progress = progressReporter({
+        format: 'score [{bar}] {value}/{total} tracks',
+        log: (done, total) => c.logger.info({ done, total }, 'scoring'),
+        logEverySeconds: 0,
+      })
+      const result = await withDatabase(c, async (db) => {
+        const imported = await importOnnxHead(db, c.config, file, { model: o.model, metadata: o.metadata, name: o.name })
+        if (!o.predict) return { ...imported, summary: null }
+        try {
+          const summary = await predictAll(db, imported.probe.name, { config: c.config, onProgress: (done, total) => progress.update(done, total) })
+          return { ...imported, summary }
+        } finally {
+          progress.stop()
+        }
+      })
+      if (o.json) {
+        console.log(JSON.stringify({ ...result.probe, created: result.created, predicted: result.summary }))
+        return
+      }
+      const p = result.probe
+      console.log(
+        `${result.created ? 'imported' : 'already imported:'} probe ${p.name}: ${p.classes.length} ${p.multiLabel ? 'multi' : 'single'}-label classes (${p.task}) on ${(p.config.models as string[]).join(' + ')}`,
+      )
+      if (result.summary) console.log(`scored ${result.summary.tracks} tracks in ${result.summary.seconds.toFixed(1)} s`)
     })
 }

@@ -35,7 +35,8 @@ export function registerServeCommand(program: Command, ctx: () => CliContext): v
     .option('--port <port>', 'port to listen on (default: PORT, else 4000; 0 = any free port)')
     .option('--host <host>', 'interface to listen on (default: HOST, else 127.0.0.1)')
     .option('--worker <mode>', 'also run background jobs in this process: auto (yes on the embedded database), yes or no', 'auto')
-    .action(async (opts: { port?: string; host?: string; worker: string }) => {
+    .option('--migrate', 'apply pending schema migrations first (on a server; the embedded database always does)')
+    .action(async (opts: { port?: string; host?: string; worker: string; migrate?: boolean }) => {
       const c = ctx()
       const port = opts.port === undefined ? c.config.port : Number(opts.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BadInputError(`"${opts.port}" is not a port number`, '--port')
@@ -64,6 +65,6 @@ export function registerServeCommand(program: Command, ctx: () => CliContext): v
         await server.close()
         await worker?.stop()
         await queue.stop()
-      })
+      }, { migrate: opts.migrate })
     })
 }

@@ -95,6 +95,16 @@ export class AudioFileRepository {
   }
 
   /** Every file recorded under `dir` (recursively), by path. */
+  /** A track's title and the path of its audio file, to name them in errors (nulls when unknown). */
+  async describeTrack(trackId: number): Promise<{ title: string | null; path: string | null }> {
+    const { rows } = await this.pool.query(
+      `SELECT t.title, af.path FROM track t LEFT JOIN audio_file af ON af.track_id = t.id AND af.status = 'ok'
+        WHERE t.id = $1`,
+      [trackId],
+    )
+    return { title: rows[0]?.title ?? null, path: rows[0]?.path ?? null }
+  }
+
   async filesUnder(dir: string): Promise<StoredAudioFile[]> {
     const prefix = dirPrefix(dir)
     const { rows } = await this.pool.query(

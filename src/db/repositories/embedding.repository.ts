@@ -228,9 +228,10 @@ export class EmbeddingRepository {
   }
 
   /**
-   * The HNSW index (cosine) of one (model, space): a partial index on `embedding::vector(dims)`, so one
-   * dimensionless table serves every model and a query sees only its model's graph. kNN queries must use
-   * exactly this expression and predicate (similarity.repository.ts). Returns whether it was built now.
+   * The HNSW index (cosine) of one (model, space): a partial index on `search::vector(dims)` (the search
+   * vectors, `dims` wide: the transform's output), so one dimensionless table serves every model and a query
+   * sees only its model's graph. kNN queries must use exactly this expression and predicate
+   * (similarity.repository.ts). Returns whether it was built now.
    */
   async ensureIndex(
     modelId: number,
@@ -253,7 +254,7 @@ export class EmbeddingRepository {
       }
       await c.query(
         `CREATE INDEX IF NOT EXISTS ${hnswIndexName(modelId, space)} ON track_embedding
-           USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${m}, ef_construction = ${ef})
+           USING hnsw ((search::vector(${dims})) vector_cosine_ops) WITH (m = ${m}, ef_construction = ${ef})
            WHERE model_id = ${modelId} AND space = '${space}'`,
       )
       return true
@@ -265,7 +266,7 @@ export class EmbeddingRepository {
 
   /**
    * Replaces the artist and label centroids of (model, space): the unit-length mean of their tracks'
-   * vectors, with the track count. Artists by artistsOfTrackSql, labels by labelsOfTrackSql.
+   * search vectors (the space similarity is served in), with the track count. Artists by artistsOfTrackSql, labels by labelsOfTrackSql.
    */
   async recomputeCentroids(modelId: number, space: ModelSpace): Promise<{ artists: number; labels: number }> {
     checkKey(modelId, space)
@@ -276,17 +277,17 @@ export class EmbeddingRepository {
       await c.query(`DELETE FROM label_centroid WHERE model_id = $1 AND space = $2`, [modelId, space])
       const artists = await c.query(
         `INSERT INTO artist_centroid (model_id, space, artist_id, embedding, tracks)
-         SELECT $1, $2, a.artist_id, l2_normalize(avg(te.embedding)), count(*)
+         SELECT $1, $2, a.artist_id, l2_normalize(avg(te.search)), count(*)
            FROM track_embedding te CROSS JOIN LATERAL (${artistsOfTrackSql('te.track_id')}) a
-          WHERE te.model_id = $1 AND te.space = $2
+          WHERE te.model_id = $1 AND te.space = $2 AND te.search IS NOT NULL
           GROUP BY a.artist_id`,
         [modelId, space],
       )
       const labels = await c.query(
         `INSERT INTO label_centroid (model_id, space, label_id, embedding, tracks)
-         SELECT $1, $2, l.label_id, l2_normalize(avg(te.embedding)), count(*)
+         SELECT $1, $2, l.label_id, l2_normalize(avg(te.search)), count(*)
            FROM track_embedding te CROSS JOIN LATERAL (SELECT DISTINCT x.label_id FROM (${labelsOfTrackSql('te.track_id')}) x) l
-          WHERE te.model_id = $1 AND te.space = $2
+          WHERE te.model_id = $1 AND te.space = $2 AND te.search IS NOT NULL
           GROUP BY l.label_id`,
         [modelId, space],
       )

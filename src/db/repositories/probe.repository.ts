@@ -227,6 +227,23 @@ export class ProbeRepository {
     }
   }
 
+  /** Probes of one model whose scores an ONNX graph computes at embed time (config.source onnx-*), by id. */
+  async importedProbesOf(modelId: number): Promise<ProbeRow[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${probeColumns} FROM probe
+        WHERE model_ids = ARRAY[$1::int] AND config->>'source' IN ('onnx-output', 'onnx-head')
+        ORDER BY id`,
+      [modelId],
+    )
+    return rows
+  }
+
+  /** Tracks with a stored prediction of the probe. */
+  async predictedTrackIds(probeId: number): Promise<Set<number>> {
+    const { rows } = await this.pool.query<{ track_id: string }>(`SELECT track_id FROM probe_prediction WHERE probe_id = $1`, [probeId])
+    return new Set(rows.map((r) => Number(r.track_id)))
+  }
+
   async prediction(probeId: number, trackId: number): Promise<number[] | null> {
     const { rows } = await this.pool.query<{ scores: number[] }>(`SELECT scores FROM probe_prediction WHERE probe_id = $1 AND track_id = $2`, [probeId, trackId])
     return rows[0]?.scores ?? null

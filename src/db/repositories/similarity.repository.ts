@@ -10,11 +10,12 @@ import {
 import type { ModelSpace } from './model.repository.ts'
 
 /**
- * All kNN SQL. Track search runs on the partial HNSW index of one (model, space) — the query repeats the
- * index's expression `embedding::vector(dims)` and predicate `model_id = X AND space = 'S'` as constants so
+ * All kNN SQL, on the search vectors (`track_embedding.search`: each model's vectors after its fitted
+ * transform, search-vector.repository.ts). Track search runs on the partial HNSW index of one (model, space) — the query repeats the
+ * index's expression `search::vector(dims)` and predicate `model_id = X AND space = 'S'` as constants so
  * the planner can use it — with pgvector 0.8's iterative scan (relaxed order) so that filters applied after
  * the index still yield `first` rows, then re-sorted exactly outside a materialised CTE. The exact variant
- * orders by `embedding <=> q` on the dimensionless column, which no index matches: a sequential scan, the
+ * orders by `search <=> q` on the dimensionless column, which no index matches: a sequential scan, the
  * ground truth for recall. Artists and labels are searched exactly over their centroids.
  */
 
@@ -82,13 +83,13 @@ export function knnSql(
     values.push(v)
     return `$${values.length}`
   }
-  const own = `te.model_id = ${modelId} AND te.space = '${space}'`
+  const own = `te.model_id = ${modelId} AND te.space = '${space}' AND te.search IS NOT NULL`
   const where: string[] = [own]
   let q: string
   if ('trackIds' in query) {
     const seeds = `${p(query.trackIds)}::bigint[]`
-    const ofSeeds = `FROM track_embedding s WHERE s.model_id = ${modelId} AND s.space = '${space}' AND s.track_id = ANY(${seeds})`
-    q = `(SELECT avg(s.embedding) ${ofSeeds})::vector(${dims})`
+    const ofSeeds = `FROM track_embedding s WHERE s.model_id = ${modelId} AND s.space = '${space}' AND s.track_id = ANY(${seeds}) AND s.search IS NOT NULL`
+    q = `(SELECT avg(s.search) ${ofSeeds})::vector(${dims})`
     // A seed without a vector would silently shift (or void) the query point: answer nothing instead, and
     // let the caller say which seed is missing. Evaluated once, before the scan.
     where.push(`(SELECT count(*) ${ofSeeds}) = cardinality(${seeds})`)
@@ -133,7 +134,7 @@ export function knnSql(
   const from = catalog
     ? `track_embedding te JOIN track t ON t.id = te.track_id JOIN release r ON r.id = t.release_id`
     : `track_embedding te`
-  const distance = exact ? `te.embedding <=> ${q}` : `te.embedding::vector(${dims}) <=> ${q}`
+  const distance = exact ? `te.search <=> ${q}` : `te.search::vector(${dims}) <=> ${q}`
   const text = `
     WITH nearest AS MATERIALIZED (
       SELECT te.track_id, ${distance} AS distance
@@ -203,7 +204,8 @@ export class SimilarityRepository {
   async missingTracks(modelId: number, space: ModelSpace, trackIds: readonly number[]): Promise<number[]> {
     const { rows } = await this.pool.query<{ id: string }>(
       `SELECT id FROM unnest($3::bigint[]) AS s(id)
-        WHERE NOT EXISTS (SELECT 1 FROM track_embedding te WHERE te.model_id = $1 AND te.space = $2 AND te.track_id = s.id)`,
+        WHERE NOT EXISTS (SELECT 1 FROM track_embedding te WHERE te.model_id = $1 AND te.space = $2 AND te.track_id = s.id
+                             AND te.search IS NOT NULL)`,
       [modelId, space, trackIds],
     )
     return rows.map((r) => Number(r.id))
@@ -272,8 +274,8 @@ export class SimilarityRepository {
     const col = owner === 'artist' ? 'artist_id' : 'label_id'
     const tracksOf = owner === 'artist' ? tracksOfArtistSql : tracksOfLabelSql
     const embedded = (ids: string) =>
-      `SELECT te.track_id, te.embedding FROM track_embedding te
-        WHERE te.model_id = ${modelId} AND te.space = '${space}' AND te.track_id IN (${ids})`
+      `SELECT te.track_id, te.search AS embedding FROM track_embedding te
+        WHERE te.model_id = ${modelId} AND te.space = '${space}' AND te.search IS NOT NULL AND te.track_id IN (${ids})`
     const centroidOf = (id: string) =>
       `(SELECT embedding FROM ${table} WHERE model_id = ${modelId} AND space = '${space}' AND ${col} = ${id})`
     const { rows } = await this.pool.query(

@@ -11,6 +11,7 @@ export const embedHandler: JobHandler<'embed'> = async (payload, ctx) => {
     model: payload.model,
     space: payload.space,
     batch: payload.batch,
+    searchTransform: { kind: payload.searchTransform, dims: payload.whitenDims },
     logger: ctx.logger,
     signal: ctx.signal,
     onProgress: (p) =>
@@ -24,7 +25,10 @@ export const embedHandler: JobHandler<'embed'> = async (payload, ctx) => {
   ctx.log(
     'info',
     `model ${summary.model.name}: ${summary.tracks.embedded} tracks embedded, ${summary.tracks.skipped} already done; ` +
-      summary.spaces.map((s) => `${s.space} ${s.total} vectors, index ${s.index}`).join('; '),
+      [
+        ...summary.spaces.map((s) => `${s.space} ${s.total} vectors, index ${s.index}`),
+        ...summary.predictions.map((p) => `probe ${p.probe}: ${p.written} tracks scored`),
+      ].join('; '),
   )
   return summary
 }

@@ -9,6 +9,7 @@ export const jobHandlers: JobHandlers = {
   'import-audio': async () => (await import('./import-audio.ts')).importAudioHandler,
   train: async () => (await import('./train.ts')).trainHandler,
   'train-probe': async () => (await import('./train-probe.ts')).trainProbeHandler,
+  'import-onnx-head': async () => (await import('./import-onnx-head.ts')).importOnnxHeadHandler,
   evaluate: async () => (await import('./evaluate.ts')).evaluateHandler,
   embed: async () => (await import('./embed.ts')).embedHandler,
 }

@@ -17,6 +17,9 @@ export function isEmbeddingSpace(s: string): s is EmbeddingSpace {
 
 export type SpaceVectors = Partial<Record<EmbeddingSpace, Float32Array>>
 
+/** What one forward pass returns: the asked spaces' vectors, and the graph's own class scores when asked. */
+export type EncodedPatches = SpaceVectors & { activations?: Float32Array }
+
 /** Anything that turns mel patches into per-patch vectors: a tfjs model or an ONNX graph. */
 export interface PatchEncoder {
   /** Width of each space this encoder produces. */
@@ -24,10 +27,21 @@ export interface PatchEncoder {
   /** Patches per forward pass it is best fed (a fixed-batch graph pads to it). */
   readonly preferredBatch: number
   /**
-   * patches: `count` × 128 × 96 float32 (row-major) → per space, `count` × dims values. Only the asked
-   * spaces are computed (the projection needs the backbone anyway).
+   * Width of the class scores the graph computes beside its vectors (discogs-effnet's 400 style
+   * activations), when it was opened to read them.
    */
-  encode(patches: Float32Array, count: number, spaces: readonly EmbeddingSpace[]): Promise<SpaceVectors>
+  readonly activations?: number
+  /**
+   * patches: `count` × 128 × 96 float32 (row-major) → per space, `count` × dims values. Only the asked
+   * spaces are computed (the projection needs the backbone anyway); `activations` adds `count` × that width
+   * class scores from the same pass.
+   */
+  encode(
+    patches: Float32Array,
+    count: number,
+    spaces: readonly EmbeddingSpace[],
+    options?: { activations?: boolean },
+  ): Promise<EncodedPatches>
   dispose(): Promise<void>
 }
 

@@ -49,12 +49,19 @@ export function similarityFromDistance(distance: number): number {
 /**
  * Accumulates patch embeddings per track as they come out of batched forward passes (a batch may hold the
  * tail of one track and the head of the next; a long track spans several batches) and hands back each
- * track's unit-length mean once all of its patches have been added.
+ * track's unit-length mean once all of its patches have been added. With `normalize: false` it hands back
+ * the plain mean: class scores are averaged over a track's patches as Essentia does, not rescaled.
  */
 export class TrackPooler {
   private readonly sums = new Map<number, { acc: Float64Array; seen: number; expected: number }>()
+  private readonly normalize: boolean
 
-  constructor(readonly dims: number) {}
+  constructor(
+    readonly dims: number,
+    options: { normalize?: boolean } = {},
+  ) {
+    this.normalize = options.normalize ?? true
+  }
 
   /** Announces a track and how many patches it has (≥ 1). */
   expect(trackId: number, patches: number): void {
@@ -77,7 +84,7 @@ export class TrackPooler {
     this.sums.delete(trackId)
     const out = new Float32Array(this.dims)
     for (let i = 0; i < this.dims; i++) out[i] = s.acc[i] / s.seen
-    return l2Normalize(out)
+    return this.normalize ? l2Normalize(out) : out
   }
 
   /** Tracks announced whose patches have not all arrived. */

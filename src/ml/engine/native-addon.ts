@@ -7,7 +7,8 @@ import { MlBackendError } from '../../errors.ts'
 /**
  * The compiled kernels of the `native` backend (src/ml/engine/native/kernels.cc; built by
  * scripts/build-ml-native.sh at install time). Every function reads and writes the Float32Arrays it is given
- * in place; shapes and padding come from JavaScript.
+ * in place; shapes and padding come from JavaScript, and each function checks every array's length against
+ * them first (a RangeError, not a write past the end of an array, when a shape is wrong).
  */
 
 export interface NativeKernels {
@@ -56,6 +57,28 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 export const NATIVE_ADDON_PATH = path.join(here, 'native', 'build', 'discograph_kernels.node')
 
 let addon: NativeKernels | undefined
+const calls = new Map<string, number>()
+
+/**
+ * How many times each compiled function has been called in this process, by name (`gemm`, `depthwiseForward`,
+ * …). A kernel that falls back to the CPU backend calls none, so tests assert on these to show that the native
+ * code is what ran.
+ */
+export function nativeCallCounts(): Record<string, number> {
+  return Object.fromEntries(calls)
+}
+
+/** The addon's functions, each counting its calls (a map update per kernel call: nothing beside a kernel). */
+function counting(raw: NativeKernels): NativeKernels {
+  const wrapped: Record<string, unknown> = {}
+  for (const [name, fn] of Object.entries(raw as unknown as Record<string, (...args: unknown[]) => unknown>)) {
+    wrapped[name] = (...args: unknown[]) => {
+      calls.set(name, (calls.get(name) ?? 0) + 1)
+      return fn(...args)
+    }
+  }
+  return wrapped as unknown as NativeKernels
+}
 
 /** Loads the compiled kernels (built by scripts/build-ml-native.sh at install time); throws if absent. */
 export function loadNativeKernels(): NativeKernels {
@@ -69,7 +92,7 @@ export function loadNativeKernels(): NativeKernels {
   // An explicit setting by the user wins.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE'
   try {
-    addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeKernels
+    addon = counting(createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeKernels)
   } catch (e) {
     throw new MlBackendError('native', `cannot load ${NATIVE_ADDON_PATH}: ${(e as Error).message}`, { cause: e })
   }

@@ -24,14 +24,19 @@ const POOL_BYTES = Math.min(4 * 2 ** 30, Math.floor(os.totalmem() / 4))
 
 /**
  * The CPU backend, with outputs of native kernels drawn from a BufferPool and handed back to it when their
- * tensor is disposed. An array is recycled only when provably unreachable: it was allocated by `alloc`, it
- * backed exactly one tensor (write() of an array already in use marks it shared), and it never left the
- * backend through readSync/read (dataSync(), data(), arraySync() return the backing array itself).
+ * tensor is disposed. An array is recycled only when provably unreachable: it was allocated by `alloc`, its
+ * memory backed exactly one tensor, and it never left the backend through readSync/read (dataSync(), data(),
+ * arraySync() return the backing array itself).
+ *
+ * "Its memory", not the array object: the CPU backend's Slice returns a `subarray` view of its input when
+ * the slice is contiguous (and SplitV and Unpack slice), so a second tensor can live on the same memory
+ * through another Float32Array. Ownership is therefore tracked by ArrayBuffer (each pooled array has one of
+ * its own): a buffer written into a second tensor, whether as the same array or as a view, is never recycled.
  */
 export class NativeBackend extends MathBackendCPU {
   readonly pool = new BufferPool(POOL_BYTES)
-  private readonly recyclable = new WeakSet<Float32Array>()
-  private readonly inUse = new WeakSet<Float32Array>()
+  private readonly recyclable = new WeakSet<ArrayBufferLike>()
+  private readonly inUse = new WeakSet<ArrayBufferLike>()
 
   constructor() {
     super()
@@ -42,7 +47,7 @@ export class NativeBackend extends MathBackendCPU {
   /** A float32 output buffer; contents unspecified (the kernel writes every element). */
   alloc(length: number): Float32Array {
     const a = this.pool.take(length)
-    if (this.pool.pools(length)) this.recyclable.add(a)
+    if (this.pool.pools(length)) this.recyclable.add(a.buffer)
     return a
   }
 
@@ -58,25 +63,26 @@ export class NativeBackend extends MathBackendCPU {
 
   override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
     const values = this.data.get(dataId)?.values
-    if (values instanceof Float32Array) this.recyclable.delete(values)
+    if (values instanceof Float32Array) this.recyclable.delete(values.buffer)
     return super.readSync(dataId)
   }
 
   override disposeData(dataId: tf.DataId, force = false): boolean {
     const values = this.data.get(dataId)?.values
     const disposed = super.disposeData(dataId, force)
-    if (values instanceof Float32Array && !this.data.has(dataId) && this.recyclable.has(values)) {
-      this.recyclable.delete(values)
-      this.inUse.delete(values)
-      this.pool.give(values)
+    if (values instanceof Float32Array && !this.data.has(dataId) && this.recyclable.has(values.buffer)) {
+      this.recyclable.delete(values.buffer)
+      this.inUse.delete(values.buffer)
+      // only the whole array goes back (a tensor made straight from a part of one never is pooled)
+      if (values.byteOffset === 0 && values.byteLength === values.buffer.byteLength) this.pool.give(values)
     }
     return disposed
   }
 
   private track(values: tf.backend_util.BackendValues): void {
-    if (!(values instanceof Float32Array) || !this.recyclable.has(values)) return
-    if (this.inUse.has(values)) this.recyclable.delete(values)
-    else this.inUse.add(values)
+    if (!ArrayBuffer.isView(values) || !this.recyclable.has(values.buffer)) return
+    if (this.inUse.has(values.buffer)) this.recyclable.delete(values.buffer)
+    else this.inUse.add(values.buffer)
   }
 }
 

@@ -29,6 +29,8 @@ export interface OnnxPlan {
   /** The graph's fixed batch size, or null when the batch dimension is dynamic. */
   batch: number | null
   outputs: Partial<Record<EmbeddingSpace, { name: string; dims: number }>>
+  /** The graph's own class scores (discogs-effnet's 400 style activations), when asked for. */
+  activations?: { name: string; dims: number }
 }
 
 export interface PlanOptions {
@@ -36,6 +38,12 @@ export interface PlanOptions {
   output?: string
   /** The space of `output` (default: projection when it is 512-d, else backbone). */
   space?: EmbeddingSpace
+  /**
+   * Also find the output scoring these classes: a float32 [N, classes] output besides the embeddings
+   * (`name`, e.g. the metadata's predictions output, breaks ties). `from` names where the classes came
+   * from, for errors.
+   */
+  activations?: { classes: number; name?: string; from?: string }
 }
 
 const fixed = (d: number | string | undefined): d is number => typeof d === 'number' && d > 0
@@ -92,7 +100,12 @@ export function planOnnxGraph(
     if (!vectors.includes(o))
       throw new ModelShapeError(file, `output ${o.name} is ${describe([o])}, not a float32 [N, D] embedding`)
     const space = options.space ?? (dimsOf(o) === PROJECTION_DIMS ? 'projection' : 'backbone')
-    return { input: input.name, batch, outputs: { [space]: { name: o.name, dims: dimsOf(o) } } }
+    const plan: OnnxPlan = {
+      input: input.name,
+      batch,
+      outputs: { [space]: { name: o.name, dims: dimsOf(o) } },
+    }
+    return withActivations(file, plan, outputs, vectors, options)
   }
 
   const pick = (dims: number, space: EmbeddingSpace) => {
@@ -121,7 +134,112 @@ export function planOnnxGraph(
       )
     }
   }
-  return plan
+  return withActivations(file, plan, outputs, vectors, options)
+}
+
+/** The class-score output among those the embeddings left: the one of the metadata's width, by shape. */
+function withActivations(
+  file: string,
+  plan: OnnxPlan,
+  outputs: readonly ValueInfo[],
+  vectors: readonly ValueInfo[],
+  options: PlanOptions,
+): OnnxPlan {
+  const want = options.activations
+  if (!want) return plan
+  const used = new Set(Object.values(plan.outputs).map((o) => o.name))
+  const output = pickScores(
+    file,
+    vectors.filter((o) => !used.has(o.name)),
+    outputs,
+    want.classes,
+    want.name,
+    want.from,
+    'beside the embeddings',
+  )
+  return { ...plan, activations: { name: output.name, dims: want.classes } }
+}
+
+/**
+ * The float32 [N, classes] output: the only one of that width, else the one named as the metadata names
+ * its predictions output, else one named like scores (activations, predictions).
+ */
+function pickScores(
+  file: string,
+  candidates: readonly ValueInfo[],
+  outputs: readonly ValueInfo[],
+  classes: number,
+  name: string | undefined,
+  from: string | undefined,
+  where: string,
+): ValueInfo {
+  const found = candidates.filter((o) => o.shape![1] === classes)
+  const source = from ? `the ${classes} classes of ${from}` : `${classes} classes`
+  if (found.length === 0) {
+    throw new ModelShapeError(
+      file,
+      `no output for ${source}: expected a float32 [N, ${classes}] output ${where}; the outputs are ${describe(outputs) || 'none'}`,
+    )
+  }
+  if (found.length === 1) return found[0]
+  const exact = found.find((o) => o.name === name)
+  if (exact) return exact
+  const named = found.filter((o) => /activation|prediction/i.test(o.name))
+  if (named.length === 1) return named[0]
+  throw new ModelShapeError(
+    file,
+    `several [N, ${classes}] outputs could score ${source} (${found.map((o) => o.name).join(', ')})`,
+  )
+}
+
+/** A classifier head's interface: one float32 [N, D] input of embeddings, one [N, classes] output. */
+export interface HeadPlan {
+  input: string
+  inputDims: number
+  output: string
+  classes: number
+  /** Fixed batch size, or null when dynamic. */
+  batch: number | null
+}
+
+export interface HeadPlanOptions {
+  classes: number
+  /** The width of the embeddings it will be fed (the model's backbone). */
+  inputDims: number
+  /** What those embeddings are, for errors: e.g. "model effnet's backbone vectors". */
+  inputFrom: string
+  /** Where the classes came from (the metadata file), for errors. */
+  classesFrom: string
+  /** The metadata's predictions output name: breaks ties between outputs of the same width. */
+  output?: string
+}
+
+export function planHeadGraph(
+  file: string,
+  inputs: readonly ValueInfo[],
+  outputs: readonly ValueInfo[],
+  options: HeadPlanOptions,
+): HeadPlan {
+  const { classes, inputDims } = options
+  if (inputs.length !== 1) {
+    throw new ModelShapeError(
+      file,
+      `a classifier head has one input, the [N, ${inputDims}] embeddings; the graph's inputs are ${describe(inputs) || 'none'}`,
+    )
+  }
+  const input = inputs[0]
+  const s = input.shape ?? []
+  if (!input.isTensor || input.type !== 'float32' || s.length !== 2 || s[1] !== inputDims) {
+    throw new ModelShapeError(
+      file,
+      `input ${input.name} must be a float32 [N, ${inputDims}] tensor (${options.inputFrom}), it is ${describe([input]).slice(input.name.length + 1)}`,
+    )
+  }
+  const vectors = outputs.filter(
+    (o) => o.isTensor && o.type === 'float32' && o.shape?.length === 2 && fixed(o.shape[1]),
+  )
+  const output = pickScores(file, vectors, outputs, classes, options.output, options.classesFrom, 'for them')
+  return { input: input.name, inputDims, output: output.name, classes, batch: fixed(s[0]) ? s[0] : null }
 }
 
 /** Outputs whose width the metadata leaves open (converters sometimes drop it): resolve them by a dry run. */

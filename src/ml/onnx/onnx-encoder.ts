@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import { ModelShapeError } from '../../errors.ts'
 import { MEL_BANDS, PATCH_FRAMES } from '../models/efficientnet.ts'
@@ -6,20 +5,17 @@ import {
   checkPatchBuffer,
   PATCH_SIZE,
   type EmbeddingSpace,
+  type EncodedPatches,
   type PatchEncoder,
-  type SpaceVectors,
 } from '../embedding/patch-encoder.ts'
 import { needsDryRun, planOnnxGraph, type OnnxPlan, type PlanOptions, type ValueInfo } from './graph.ts'
+import { openSession, valueInfo, type Ort } from './session.ts'
 
 /**
  * An ONNX graph run by onnxruntime-node on the CPU, as a PatchEncoder. Graphs exported with a fixed batch
  * (Essentia's `-bs64-` models) are fed exactly that many patches, the last batch padded with silence and
  * its padding rows dropped. onnxruntime is loaded only when an ONNX model is used.
  */
-
-type Ort = typeof import('onnxruntime-node')
-let ort: Promise<Ort> | undefined
-const loadOrt = () => (ort ??= import('onnxruntime-node'))
 
 const DYNAMIC_BATCH = 64
 
@@ -30,29 +26,15 @@ export interface OnnxGraph {
   encoder: PatchEncoder
 }
 
-function valueInfo(m: InferenceSession.ValueMetadata): ValueInfo {
-  return m.isTensor
-    ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] }
-    : { name: m.name, isTensor: false }
-}
-
 /** Loads `file`, checks its interface (see graph.ts) and returns an encoder over it. */
 export async function openOnnxGraph(
   file: string,
   options: PlanOptions & { threads?: number } = {},
 ): Promise<OnnxGraph> {
-  if (!fs.existsSync(file)) throw new ModelShapeError(file, 'no such file')
-  const { InferenceSession, Tensor } = await loadOrt()
-  let session: InferenceSession
-  try {
-    session = await InferenceSession.create(file, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: options.threads ?? 0,
-    })
-  } catch (err) {
-    throw new ModelShapeError(file, `not a loadable ONNX model: ${(err as Error).message.split('\n')[0]}`)
-  }
+  const {
+    session,
+    ort: { Tensor },
+  } = await openSession(file, options.threads)
   try {
     const inputs = session.inputMetadata.map(valueInfo)
     let outputs = session.outputMetadata.map(valueInfo)
@@ -111,15 +93,24 @@ function onnxEncoder(
     Record<EmbeddingSpace, number>
   >
   const step = plan.batch ?? DYNAMIC_BATCH
+  // The fetched outputs: the asked spaces', then the class scores'.
+  const fetched = (spaces: readonly EmbeddingSpace[], activations: boolean) => [
+    ...spaces.map((s) => ({ key: s as keyof EncodedPatches, ...plan.outputs[s]! })),
+    ...(activations ? [{ key: 'activations' as const, ...plan.activations! }] : []),
+  ]
   return {
     dims,
     preferredBatch: step,
-    async encode(patches, count, spaces) {
+    ...(plan.activations ? { activations: plan.activations.dims } : {}),
+    async encode(patches, count, spaces, options = {}) {
       checkPatchBuffer(file, patches, count)
       for (const s of spaces)
         if (!plan.outputs[s]) throw new ModelShapeError(file, `this graph has no ${s} output`)
-      const out: SpaceVectors = {}
-      for (const s of spaces) out[s] = new Float32Array(count * plan.outputs[s]!.dims)
+      if (options.activations && !plan.activations)
+        throw new ModelShapeError(file, 'this graph was opened without a class-score output')
+      const outputs = fetched(spaces, options.activations ?? false)
+      const out: EncodedPatches = {}
+      for (const o of outputs) out[o.key] = new Float32Array(count * o.dims)
       for (let i = 0; i < count; i += step) {
         const m = Math.min(step, count - i)
         const n = plan.batch ?? m
@@ -129,13 +120,11 @@ function onnxEncoder(
           padded.set(x)
           x = padded
         }
-        const fetches = spaces.map((s) => plan.outputs[s]!.name)
         const result = await session.run(
           { [plan.input]: new T('float32', x, [n, PATCH_FRAMES, MEL_BANDS]) },
-          fetches,
+          outputs.map((o) => o.name),
         )
-        for (const s of spaces) {
-          const { name, dims: d } = plan.outputs[s]!
+        for (const { key, name, dims: d } of outputs) {
           const t = result[name] as Tensor
           if (t.dims.length !== 2 || t.dims[0] !== n || t.dims[1] !== d) {
             throw new ModelShapeError(
@@ -143,7 +132,7 @@ function onnxEncoder(
               `output ${name} came back as [${t.dims.join(', ')}], expected [${n}, ${d}]`,
             )
           }
-          out[s]!.set((t.data as Float32Array).subarray(0, m * d), i * d)
+          out[key]!.set((t.data as Float32Array).subarray(0, m * d), i * d)
           t.dispose()
         }
       }

@@ -131,9 +131,9 @@ export function principalComponents(
   const x = new Float64Array(n * d)
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = vectors[i][j] - mean[j]
   // Y = X Ω, Ω gaussian d×l
-  let omega = new Float64Array(d * l)
+  let omega: Float64Array = new Float64Array(d * l)
   for (let i = 0; i < omega.length; i++) omega[i] = gaussian(rng)
-  let y = orthonormalColumns(multiply(x, n, d, omega, l), n, l)
+  let y: Float64Array = orthonormalColumns(multiply(x, n, d, omega, l), n, l)
   for (let it = 0; it < powerIterations; it++) {
     omega = orthonormalColumns(multiplyTransposed(x, n, d, y, l), d, l)
     y = orthonormalColumns(multiply(x, n, d, omega, l), n, l)

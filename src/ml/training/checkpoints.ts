@@ -50,10 +50,26 @@ export function loadCheckpoint(folder: string): Checkpoint {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)
   }
   const model = tf.io.decodeWeights(read('model.bin'), json.model)
-  const opt = tf.io.decodeWeights(read('optimizer.bin'), json.optimizer)
+  let opt: tf.NamedTensorMap
+  try {
+    opt = tf.io.decodeWeights(read('optimizer.bin'), json.optimizer)
+  } catch (err) {
+    Object.values(model).forEach((t) => t.dispose())
+    throw err
+  }
   // Optimizer weights are positional (tfjs' getWeights order), so keep the order of the specs.
   const optimizer = (json.optimizer as { name: string }[]).map((s) => ({ name: s.name, tensor: opt[s.name] }))
   return { step: json.step, model, optimizer, meta: json.meta }
+}
+
+/**
+ * Frees a loaded checkpoint's tensors once they have been copied where they go. Safe after
+ * `optimizer.setWeights`: the optimizer's moment variables hold their own reference to the data
+ * (`tensor.variable()`), and it never disposes what it was given, nor the `iter` scalar it reads.
+ */
+export function disposeCheckpoint(ckpt: Checkpoint): void {
+  Object.values(ckpt.model).forEach((t) => t.dispose())
+  ckpt.optimizer.forEach((w) => w.tensor.dispose())
 }
 
 /** The newest complete checkpoint in `dir`, or null. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import { variableGrads } from '../engine/gradients.ts'
 
 /**
  * Gradient caching (Gao et al., 2021, "Scaling Deep Contrastive Learning Batch Size under Memory Limited
@@ -52,7 +53,7 @@ export function gradCacheStep(input: GradCacheInput): GradCacheResult {
 
   // 2. Loss and gradients w.r.t. the representations (as temporary variables) and the head.
   const repVars = reps.map((r, v) => tf.variable(r, true, `__gradcache_rep_${v}_${Date.now()}_${Math.random()}`))
-  const { value, grads: headAndRepGrads } = tf.variableGrads(
+  const { value, grads: headAndRepGrads } = variableGrads(
     () => input.loss(repVars as unknown as tf.Tensor2D[]),
     [...input.headVariables, ...repVars],
   )
@@ -71,7 +72,7 @@ export function gradCacheStep(input: GradCacheInput): GradCacheResult {
   chunkedViews.forEach((chunks, v) => {
     const gChunks = chunksOf(repGrads[v])
     chunks.forEach((c, i) => {
-      const { value: s, grads } = tf.variableGrads(
+      const { value: s, grads } = variableGrads(
         () => tf.sum(tf.mul(input.encode(c, v * 1000 + i, true), gChunks[i])) as tf.Scalar,
         input.encoderVariables,
       )

@@ -104,3 +104,26 @@ export function epochBatches(
   }
   return batches
 }
+
+/** Groups that can give a pair: every group for the track association (two patches), else those of 2+ tracks. */
+export function eligibleGroupCount(g: AssociationGroups, samePatchTrack = false): number {
+  let n = 0
+  for (const tracks of g.groups.values()) if (samePatchTrack || tracks.length >= 2) n++
+  return n
+}
+
+/**
+ * The largest batch size, at most `batchSize` and at least 2, of which an epoch (epoch 0) has at least one
+ * whole batch, with that epoch's batches; size 0 and no batches when not even two pairs fit together. A batch
+ * needs that many eligible groups whose pairs share no group, so it can be smaller than the group count.
+ */
+export function largestFittingBatch(
+  g: AssociationGroups,
+  options: { batchSize: number; seed: number; samePatchTrack?: boolean },
+): { size: number; batches: Pair[][] } {
+  for (let size = Math.min(options.batchSize, eligibleGroupCount(g, options.samePatchTrack)); size >= 2; size--) {
+    const batches = epochBatches(g, { ...options, batchSize: size, epoch: 0 })
+    if (batches.length) return { size, batches }
+  }
+  return { size: 0, batches: [] }
+}

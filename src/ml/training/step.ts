@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import { variableGrads } from '../engine/gradients.ts'
 import type { ContrastiveModel } from './contrastive-model.ts'
 import { gradCacheStep, type GradCacheResult } from './grad-cache.ts'
 
@@ -33,7 +34,7 @@ export function stepGradients(input: StepInput): GradCacheResult {
       chunkSize: input.chunkSize,
     })
   }
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = variableGrads(() => {
     const reps: tf.Tensor2D[] = []
     for (let o = 0; o < views.length / 2; o++) {
       const [a, b] = [views[2 * o], views[2 * o + 1]]

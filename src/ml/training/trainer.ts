@@ -6,7 +6,7 @@ import type { TrainingConfig } from './config.ts'
 import { createAdam } from '../engine/optimizer.ts'
 import { colaLossFromLogits, cosineLogits } from '../models/cola.ts'
 import { augmentPatches, augments } from './augment.ts'
-import { latestCheckpoint, saveCheckpoint } from './checkpoints.ts'
+import { disposeCheckpoint, latestCheckpoint, saveCheckpoint } from './checkpoints.ts'
 import { epochBatches, type AssociationGroups, type Pair } from './pair-sampler.ts'
 import { learningRateAt } from './schedule.ts'
 import { SeededRandom, hash32 } from './seeded-random.ts'
@@ -146,107 +146,127 @@ export async function runTraining(args: {
 
   let step = 0
   const history: HistoryEntry[] = []
-  if (args.resume) {
-    const ckpt = latestCheckpoint(args.checkpointDir)
-    if (ckpt) {
-      model.setWeights(ckpt.model)
-      Object.values(ckpt.model).forEach((t) => t.dispose())
-      await optimizer.setWeights(ckpt.optimizer)
-      step = ckpt.step
-    }
-  }
-  const resumedFrom = step
-  let sinceCheckpoint: HistoryEntry[] = []
-  let lossSum = 0
-  let lossCount = 0
-  let timer = performance.now()
-  let samples = 0
-
-  const loadViews = async (objectiveIndex: number, batch: Pair[], at: number) => {
-    const refsA: { trackId: number; patch: number }[] = []
-    const refsB: { trackId: number; patch: number }[] = []
-    batch.forEach((pair, slot) => {
-      const [a, b] = choosePatches(
-        pair,
-        { anchor: patches.patchCount(pair.anchor), positive: patches.patchCount(pair.positive) },
-        config.seed + objectiveIndex,
-        at,
-        slot,
-        config.patchSelection,
-      )
-      refsA.push({ trackId: pair.anchor, patch: a })
-      refsB.push({ trackId: pair.positive, patch: b })
-    })
-    const views = await Promise.all([patches.read(refsA), patches.read(refsB)])
-    return views.map((x, v) => {
-      const seen = augments(config.augment)
-        ? augmentPatches(x, batch.length, SHAPE, config.augment, new SeededRandom(hash32(`augment:${at}:${objectiveIndex}:${v}`, config.seed)))
-        : x
-      return tf.tensor3d(seen, [batch.length, PATCH_FRAMES, MEL_BANDS])
-    })
-  }
-
-  while (step < totalSteps) {
-    // A step awaits only already-resolved reads, so without this the event loop would starve: log lines
-    // (written asynchronously) would pile up until the end, and a worker or server sharing the process
-    // would miss its heartbeats and requests.
-    await yieldToEventLoop()
-    hooks?.signal?.throwIfAborted()
-    let epoch = 0
-    const views: tf.Tensor[] = []
-    for (let o = 0; o < objectives.length; o++) {
-      const { batch, epoch: e } = streams[o].at(step)
-      if (o === 0) epoch = e
-      views.push(...(await loadViews(o, batch, step)))
-    }
-    const stepSeed = hash32(`step:${step}`, config.seed)
-    const { loss, grads } = stepGradients({
-      model,
-      views,
-      loss: (reps) => tf.addN(objectives.map((_, o) => colaLossFromLogits(pairLogits(model, config, reps[2 * o], reps[2 * o + 1], o)))) as tf.Scalar,
-      seed: stepSeed,
-      chunkSize,
-    })
-    optimizer.setLearningRate(learningRateAt(step, { base: config.learningRate, totalSteps, warmupSteps: config.warmupSteps, schedule: config.schedule }))
-    optimizer.applyGradients(grads as unknown as Record<string, tf.Variable>) // typed as Variables; it reads the values only
-    Object.values(grads).forEach((g) => g.dispose())
-    views.forEach((v) => v.dispose())
-    if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step}; lower the learning rate`)
-    step++
-    lossSum += loss
-    lossCount++
-    samples += 2 * config.batchSize * objectives.length
-
-    const last = step === totalSteps
-    const validateNow = last || step % config.validateEvery === 0
-    if (step % config.logEvery === 0 || last || validateNow) {
-      const now = performance.now()
-      const entry: HistoryEntry = {
-        step,
-        epoch,
-        loss: lossSum / lossCount,
-        samplesPerS: samples / ((now - timer) / 1000),
-        at: new Date().toISOString(),
+  let resumedFrom = 0
+  // Adam's moments and bias-correction powers are variables: a run that fails or is aborted must free
+  // them as a finished one does.
+  try {
+    if (args.resume) {
+      const ckpt = latestCheckpoint(args.checkpointDir)
+      if (ckpt) {
+        try {
+          model.setWeights(ckpt.model)
+          await optimizer.setWeights(ckpt.optimizer)
+        } finally {
+          disposeCheckpoint(ckpt)
+        }
+        step = ckpt.step
       }
-      if (validateNow) Object.assign(entry, await validate(model, objectives, heldOut, patches))
-      history.push(entry)
-      sinceCheckpoint.push(entry)
-      hooks?.onLog?.(entry)
-      lossSum = lossCount = samples = 0
-      timer = performance.now()
     }
-    if (step % config.checkpointEvery === 0 || last) {
-      const optimizerWeights = await optimizer.getWeights()
-      const modelWeights = model.weights()
-      await saveCheckpoint(args.checkpointDir, { step, model: modelWeights, optimizer: optimizerWeights, meta: { config } })
-      Object.values(modelWeights).forEach((t) => t.dispose())
-      // getWeights() returns the live moment variables plus a fresh 'iter' scalar: only the latter is ours
-      optimizerWeights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose())
-      await hooks?.onCheckpoint?.(step, sinceCheckpoint)
-      sinceCheckpoint = []
+    resumedFrom = step
+    let sinceCheckpoint: HistoryEntry[] = []
+    let lossSum = 0
+    let lossCount = 0
+    let timer = performance.now()
+    let samples = 0
+
+    const loadViews = async (objectiveIndex: number, batch: Pair[], at: number) => {
+      const refsA: { trackId: number; patch: number }[] = []
+      const refsB: { trackId: number; patch: number }[] = []
+      batch.forEach((pair, slot) => {
+        const [a, b] = choosePatches(
+          pair,
+          { anchor: patches.patchCount(pair.anchor), positive: patches.patchCount(pair.positive) },
+          config.seed + objectiveIndex,
+          at,
+          slot,
+          config.patchSelection,
+        )
+        refsA.push({ trackId: pair.anchor, patch: a })
+        refsB.push({ trackId: pair.positive, patch: b })
+      })
+      const views = await Promise.all([patches.read(refsA), patches.read(refsB)])
+      const seen = views.map((x, v) =>
+        augments(config.augment)
+          ? augmentPatches(x, batch.length, SHAPE, config.augment, new SeededRandom(hash32(`augment:${at}:${objectiveIndex}:${v}`, config.seed)))
+          : x,
+      )
+      return tf.tidy(() => seen.map((x) => tf.tensor3d(x, [batch.length, PATCH_FRAMES, MEL_BANDS])))
     }
+
+    while (step < totalSteps) {
+      // A step awaits only already-resolved reads, so without this the event loop would starve: log lines
+      // (written asynchronously) would pile up until the end, and a worker or server sharing the process
+      // would miss its heartbeats and requests.
+      await yieldToEventLoop()
+      hooks?.signal?.throwIfAborted()
+      let epoch = 0
+      let loss: number
+      const views: tf.Tensor[] = []
+      try {
+        for (let o = 0; o < objectives.length; o++) {
+          const { batch, epoch: e } = streams[o].at(step)
+          if (o === 0) epoch = e
+          views.push(...(await loadViews(o, batch, step)))
+        }
+        const stepSeed = hash32(`step:${step}`, config.seed)
+        const result = stepGradients({
+          model,
+          views,
+          loss: (reps) => tf.addN(objectives.map((_, o) => colaLossFromLogits(pairLogits(model, config, reps[2 * o], reps[2 * o + 1], o)))) as tf.Scalar,
+          seed: stepSeed,
+          chunkSize,
+        })
+        loss = result.loss
+        try {
+          optimizer.setLearningRate(learningRateAt(step, { base: config.learningRate, totalSteps, warmupSteps: config.warmupSteps, schedule: config.schedule }))
+          optimizer.applyGradients(result.grads as unknown as Record<string, tf.Variable>) // typed as Variables; it reads the values only
+        } finally {
+          Object.values(result.grads).forEach((g) => g.dispose())
+        }
+      } finally {
+        views.forEach((v) => v.dispose())
+      }
+      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step}; lower the learning rate`)
+      step++
+      lossSum += loss
+      lossCount++
+      samples += 2 * config.batchSize * objectives.length
+
+      const last = step === totalSteps
+      const validateNow = last || step % config.validateEvery === 0
+      if (step % config.logEvery === 0 || last || validateNow) {
+        const now = performance.now()
+        const entry: HistoryEntry = {
+          step,
+          epoch,
+          loss: lossSum / lossCount,
+          samplesPerS: samples / ((now - timer) / 1000),
+          at: new Date().toISOString(),
+        }
+        if (validateNow) Object.assign(entry, await validate(model, objectives, heldOut, patches))
+        history.push(entry)
+        sinceCheckpoint.push(entry)
+        hooks?.onLog?.(entry)
+        lossSum = lossCount = samples = 0
+        timer = performance.now()
+      }
+      if (step % config.checkpointEvery === 0 || last) {
+        const optimizerWeights = await optimizer.getWeights()
+        const modelWeights = model.weights()
+        try {
+          await saveCheckpoint(args.checkpointDir, { step, model: modelWeights, optimizer: optimizerWeights, meta: { config } })
+        } finally {
+          Object.values(modelWeights).forEach((t) => t.dispose())
+          // getWeights() returns the live moment variables plus a fresh 'iter' scalar: only the latter is ours
+          optimizerWeights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose())
+        }
+        await hooks?.onCheckpoint?.(step, sinceCheckpoint)
+        sinceCheckpoint = []
+      }
+    }
+  } finally {
+    optimizer.dispose()
   }
-  optimizer.dispose()
   const final = history.at(-1)
   return {
     step,

@@ -23,8 +23,12 @@ const QUERIES = {
   track: `query Track($id: ID!) { track(id: $id) { ${TRACK_FIELDS} } }`,
   similar: `query Similar($id: ID!, $first: Int, $model: String, $filter: SimilarityFilter) {
     similarTracks(track: $id, first: $first, model: $model, filter: $filter) { similarity track { ${TRACK_FIELDS} } } }`,
-  predictions: `query Predictions($id: ID!, $probe: String!) { predictions(track: $id, probe: $probe) { source scores { class score } probe { name task metrics } } }`,
-  models: `query { models { name kind association embedded } probes { name task } }`,
+  /** One track's scores by several probes in one request: an aliased field per probe. */
+  predictions: (n) =>
+    `query Predictions($id: ID!, ${Array.from({ length: n }, (_, i) => `$p${i}: String!`).join(', ')}) { ${Array.from({ length: n }, (_, i) => `p${i}: predictions(track: $id, probe: $p${i}) { scores { class score } probe { name task } }`).join(' ')} }`,
+  models: `query { models { name kind association embedded
+    retrieval { k spaces { space transform figures { relation precision chance lift } } baseline { relation precision lift } } }
+    probes { name task } }`,
   map: `query Map($model: String, $colorBy: MapColor) { embeddingMap(model: $model, colorBy: $colorBy) {
     points { x y group track { id title } } groups } }`,
   runs: `query { trainingRuns { name association status step totalSteps backend
@@ -61,6 +65,19 @@ const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '
 const dur = (s) => (s == null ? '' : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`)
 const names = (credits) => (credits ?? []).map((c) => c.name).join(', ')
 const player = (t) => (t.audio ? `<audio controls preload="none" src="${esc(t.audio.url)}"></audio>` : '')
+/**
+ * A model's choice in a select, with its measured retrieval (style precision@k of its default space, and the
+ * lift over chance beside the no-learning baseline's) so that a user picks by what the model is worth.
+ */
+const modelOption = (m) => {
+  const space = m.retrieval?.spaces.find((s) => s.space === (m.embedded.projection ? 'PROJECTION' : 'BACKBONE')) ?? m.retrieval?.spaces[0]
+  const style = space?.figures.find((f) => f.relation === 'style')
+  const base = m.retrieval?.baseline?.find((f) => f.relation === 'style')
+  const figure = style
+    ? ` — style P@${m.retrieval.k} ${(style.precision * 100).toFixed(0)}% (${style.lift.toFixed(1)}× chance${base ? `; no-learning baseline ${base.lift.toFixed(1)}×` : ''})`
+    : ' — not evaluated yet'
+  return `<option value="${esc(m.name)}">${esc(m.name + figure)}</option>`
+}
 /** Models that can answer similarity questions: those with vectors. */
 const embedded = (models) => models.filter((m) => Object.values(m.embedded).some((n) => n > 0))
 const showError = (err) => (view.innerHTML = `<div class="error">${esc(err.message)}</div>`)
@@ -160,7 +177,7 @@ async function trackPage(id) {
     <div id="predictions"></div>
     <h2>Similar tracks</h2>
     <form class="filters" id="filters">
-      <label>Model <select name="model">${models.map((m) => `<option>${esc(m.name)}</option>`).join('')}</select></label>
+      <label>Model <select name="model">${models.map(modelOption).join('')}</select></label>
       <label><input type="checkbox" name="excludeSameArtist" checked /> other artists</label>
       <label><input type="checkbox" name="excludeSameRelease" checked /> other releases</label>
       <label><input type="checkbox" name="excludeSameLabel" /> other labels</label>
@@ -180,30 +197,34 @@ async function trackPage(id) {
       ...(f.get('yearTo') ? { yearTo: Number(f.get('yearTo')) } : {}),
     }
     const { similarTracks } = await gql(QUERIES.similar, { id, first: 20, model: f.get('model') || null, filter })
-    // Bars span this list's range: a weakly trained model packs its vectors close together.
-    const sims = similarTracks.map((s) => s.similarity)
-    const [lo, hi] = [Math.min(...sims), Math.max(...sims)]
-    const relative = (x) => (hi > lo ? 0.15 + (0.85 * (x - lo)) / (hi - lo) : 1)
+    // Similarity 0.5 is what two random tracks of the library score on average, 1 the same direction: the bar
+    // shows how far above random a track is.
+    const relative = (x) => Math.min(Math.max((x - 0.5) / 0.5, 0), 1)
     document.getElementById('similar').innerHTML = `<table id="similar-table"><tr><th>Track</th><th>Release</th><th>Styles</th><th>Similarity</th><th></th></tr>
       ${similarTracks.map((s) => `<tr><td><a href="#/track/${encodeURIComponent(s.track.id)}">${esc(s.track.title)}</a><br><span class="muted">${esc(names(s.track.release.artists))}</span></td>
         <td><a href="#/release/${s.track.release.discogsId}">${esc(s.track.release.title)}</a></td>
         <td>${s.track.release.styles.map((x) => `<span class="pill">${esc(x.name)}</span>`).join('')}</td>
-        <td class="score">${s.similarity.toFixed(4)}<div class="bar"><span style="width:${(relative(s.similarity) * 100).toFixed(1)}%"></span></div></td>
+        <td class="score" title="1 = same direction, 0.5 = as related as random tracks">${s.similarity.toFixed(2)}<div class="bar"><span style="width:${(relative(s.similarity) * 100).toFixed(1)}%"></span></div></td>
         <td>${player(s.track)}</td></tr>`).join('')}</table>`
   }
   form.addEventListener('submit', (e) => {
     e.preventDefault()
     load().catch(showError)
   })
-  if (probes.length) showPredictions(id, probes[0].name).catch(showError)
+  if (probes.length) showPredictions(id, probes.map((p) => p.name)).catch(showError)
   await load()
 }
 
-async function showPredictions(id, probe) {
-  const { predictions: p } = await gql(QUERIES.predictions, { id, probe })
-  if (!p) return
-  document.getElementById('predictions').innerHTML = `<h2>Predicted ${esc(p.probe.task)} <span class="muted">(probe ${esc(p.probe.name)})</span></h2>
-    <p id="predicted">${p.scores.slice(0, 5).map((s) => `<span class="pill">${esc(s.class)} ${s.score.toFixed(2)}</span>`).join('')}</p>`
+/** Every probe's top classes for the track: trained ones, an imported model's styles, imported mood and genre heads. */
+async function showPredictions(id, names) {
+  const shown = names.slice(0, 8)
+  const data = await gql(QUERIES.predictions(shown.length), { id, ...Object.fromEntries(shown.map((n, i) => [`p${i}`, n])) })
+  const answers = shown.map((_, i) => data[`p${i}`]).filter(Boolean)
+  if (!answers.length) return
+  document.getElementById('predictions').innerHTML = `<div id="predicted">${answers
+    .map((p) => `<h2>Predicted ${esc(p.probe.task)} <span class="muted">(probe ${esc(p.probe.name)})</span></h2>
+    <p>${p.scores.slice(0, 5).map((s) => `<span class="pill">${esc(s.class)} ${s.score.toFixed(2)}</span>`).join('')}</p>`)
+    .join('')}</div>`
 }
 
 const PALETTE = ['#ff7a45', '#40a9ff', '#73d13d', '#f759ab', '#ffc53d', '#9254de', '#36cfc9', '#ff4d4f', '#bae637', '#597ef7', '#ffa940', '#13c2c2']
@@ -211,7 +232,7 @@ const PALETTE = ['#ff7a45', '#40a9ff', '#73d13d', '#f759ab', '#ffc53d', '#9254de
 async function mapPage() {
   const models = embedded((await gql(QUERIES.models)).models)
   view.innerHTML = `<h1>Embedding map</h1><form class="filters" id="mapform">
-      <label>Model <select name="model">${models.map((m) => `<option>${esc(m.name)}</option>`).join('')}</select></label>
+      <label>Model <select name="model">${models.map(modelOption).join('')}</select></label>
       <label>Colour by <select name="colorBy"><option value="STYLE">style</option><option value="ARTIST">artist</option><option value="LABEL">label</option><option value="GENRE">genre</option></select></label>
       <button class="primary" type="submit">Draw</button></form>
     <canvas id="map" width="1200" height="600"></canvas><div class="legend" id="legend"></div><p id="picked" class="muted">Click a point to open its track.</p>`

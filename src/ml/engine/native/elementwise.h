@@ -80,7 +80,7 @@ inline void binary(int op, const float* a, size_t na, const float* b, size_t nb,
 
 inline void sigmoid(const float* x, size_t n, float* y) {
 #pragma omp parallel for schedule(static) if (n > kParallelElements)
-  for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+  for (size_t i = 0; i < n; i++) y[i] = sigmoidf(x[i]);
 }
 
 // x viewed as [outer, inner]: leading = true sums over outer (out[inner]), else over inner (out[outer]).

@@ -50,7 +50,7 @@ inline void affineAct(const float* x, size_t rows, int C, const float* scale, co
     if (act == 1) {
       for (int c = 0; c < C; c++) {
         float v = xr[c] * scale[c] + shift[c];
-        yr[c] = v / (1.0f + std::exp(-v));
+        yr[c] = v * sigmoidf(v);
       }
     } else {
       for (int c = 0; c < C; c++) yr[c] = xr[c] * scale[c] + shift[c];
@@ -99,7 +99,7 @@ inline void bnActBackward(const float* dz, const float* x, size_t rows, int C, c
           for (int c = 0; c < C; c++) {
             float xhat = (xr[c] - mean[c]) * invStd[c];
             float v = xhat * gamma[c] + beta[c];
-            float sg = 1.0f / (1.0f + std::exp(-v));
+            float sg = sigmoidf(v);
             float g = gr[c] * sg * (1.0f + v * (1.0f - sg));
             dr[c] = g;
             s[c] += g;
@@ -143,13 +143,13 @@ inline void bnActBackward(const float* dz, const float* x, size_t rows, int C, c
 
 inline void swish(const float* x, size_t n, float* y) {
 #pragma omp parallel for schedule(static) if (n > kParallelElements)
-  for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + std::exp(-x[i]));
+  for (size_t i = 0; i < n; i++) y[i] = x[i] * sigmoidf(x[i]);
 }
 
 inline void swishGrad(const float* dy, const float* x, size_t n, float* dx) {
 #pragma omp parallel for schedule(static) if (n > kParallelElements)
   for (size_t i = 0; i < n; i++) {
-    float s = 1.0f / (1.0f + std::exp(-x[i]));
+    float s = sigmoidf(x[i]);
     dx[i] = dy[i] * s * (1.0f + x[i] * (1.0f - s));
   }
 }
