@@ -34,7 +34,7 @@ describe('training config', () => {
   it('defaults to the cosine similarity without augmentation; stored runs from before keep the bilinear form', () => {
     const fresh = trainingConfigSchema.parse({ association: 'artist' })
     expect(fresh.similarity).toBe('cosine')
-    expect(fresh.temperature).toBe(0.1)
+    expect(fresh.temperature).toBe(0.3)
     expect(fresh.augment.gainDb).toBe(0)
     expect(storedTrainingConfig({ association: 'artist', steps: 10 }).similarity).toBe('bilinear')
     expect(storedTrainingConfig({ association: 'artist', similarity: 'cosine' }).similarity).toBe('cosine')

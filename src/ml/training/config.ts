@@ -27,7 +27,7 @@ export const trainingConfigSchema = z
      * cosine over `temperature` (SimCLR's NT-Xent; the head's bilinear matrix is then unused).
      */
     similarity: z.enum(['bilinear', 'cosine']).default('cosine'),
-    temperature: z.number().positive().max(10).default(0.1),
+    temperature: z.number().positive().max(10).default(0.3),
     /** Which patches of a track the two views use: random (seeded per step) or the first ones. */
     patchSelection: z.enum(['random', 'first']).default('random'),
     /** Augmentations of each view (./augment.ts); all off by default. */
