@@ -42,7 +42,7 @@ import {
 import { ModelRepository, type ModelSpace } from '../src/db/repositories/model.repository.ts'
 import { knnSql } from '../src/db/repositories/similarity.repository.ts'
 import { initBackend } from '../src/ml/engine/backend.ts'
-import { SeededRandom } from '../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../src/random/seeded-random.ts'
 import { SimilarityService, type TrackSimilarityFilter } from '../src/services/similarity.service.ts'
 import { createScratchDatabase } from '../test/support/database.ts'
 
@@ -105,7 +105,7 @@ export interface BenchOptions {
   efConstruction: number
 }
 
-interface Vectors {
+export interface Vectors {
   n: number
   dims: number
   data: Float32Array
@@ -119,7 +119,7 @@ interface Vectors {
  * (Flat, equidistant clusters with nothing above the artist are the pathological case for graph indexes:
  * with them, recall@10 at 1M fell to 0.78 at ef_search 100, for hnswlib-node as for pgvector.)
  */
-function syntheticVectors(n: number, dims: number, seed = 1): Vectors {
+export function syntheticVectors(n: number, dims: number, seed = 1): Vectors {
   // A table of Gaussian draws indexed by a xorshift stream: fast enough for 10⁹ values, plenty random here.
   const rng = new SeededRandom(seed)
   const table = new Float32Array(1 << 16)
@@ -216,7 +216,7 @@ const percentile = (xs: number[], p: number) => {
 const round = (x: number, d = 2) => Number(x.toFixed(d))
 const log = (msg: string) => console.error(`[knn ${new Date().toISOString().slice(11, 19)}] ${msg}`)
 
-async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
+export async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
   const scratch = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', 'discograph_bench_knn')
   const db = await openDatabase({
     ...loadConfig({ ...process.env, DATABASE_URL: scratch.url, LOG_LEVEL: 'silent' }),
@@ -233,7 +233,7 @@ async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void
 }
 
 /** Releases, artists and tracks by formula; returns track ids in row order. */
-async function syntheticCatalog(db: Database, n: number): Promise<number[]> {
+export async function syntheticCatalog(db: Database, n: number): Promise<number[]> {
   const releases = Math.ceil(n / TRACKS_PER_RELEASE)
   await db.pool.query(
     `INSERT INTO release (id, title, year, country)

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { decodeAudioFile } from '../src/audio/decode.ts'
 import { melFrames } from '../src/audio/mel.ts'
-import { SeededRandom } from '../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../src/random/seeded-random.ts'
 import { cutFrames, essentiaMusiCnnFrame } from '../test/support/essentia.ts'
 
 const SR = 16000

@@ -26,7 +26,7 @@ import { createAdam } from '../src/ml/engine/optimizer.ts'
 import { colaLossFromLogits } from '../src/ml/models/cola.ts'
 import { createContrastiveModel, embedPatches } from '../src/ml/models/contrastive.ts'
 import { countParameters, ENCODER_SIZES, MEL_BANDS, PATCH_FRAMES, type EncoderSize } from '../src/ml/models/efficientnet.ts'
-import { SeededRandom } from '../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../src/random/seeded-random.ts'
 import { stepGradients } from '../src/ml/training/step.ts'
 
 const { values: opt } = parseArgs({

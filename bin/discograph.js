@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so there is no build step between `npm ci` and `npx discograph`.
-// The project's tsconfig is named explicitly: tsx would otherwise look for one in the caller's working
-// directory, and TypeORM's decorators need its `experimentalDecorators`.
-import { fileURLToPath } from 'node:url'
-import { register } from 'tsx/esm/api'
+// Runs the compiled CLI (dist/, built by `npm ci` or `npm run build`). Transpiling the TypeScript at every
+// start (and in every worker thread) took 3.6–4 s for `--help`; see docs/BENCHMARKS.md.
+// From source, without a build: bin/discograph-dev.js.
+import fs from 'node:fs'
 
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) })
-await import('../src/cli/main.ts')
+const main = new URL('../dist/src/cli/main.js', import.meta.url)
+if (!fs.existsSync(main)) {
+  console.error('discograph: not built (no dist/); run `npm run build` (`npm ci` builds it too)')
+  process.exit(1)
+}
+await import(main.href)

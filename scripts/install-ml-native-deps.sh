@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the native ML kernels build against (scripts/build-ml-native.sh): OpenBLAS (Debian's
-# libopenblas-dev) and a C++ compiler. Idempotent and quick when they are present; then (re)builds the kernels.
+# libopenblas-dev) and a C++ compiler. Idempotent and quick when they are present; then (re)builds the kernels
+# and copies them into the build (dist/).
 set -eu
 cd "$(dirname "$0")/.."
 need=""
@@ -14,3 +15,4 @@ if [ -n "$need" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $need
 fi
 sh scripts/build-ml-native.sh
+node scripts/build.mjs --assets

@@ -13,7 +13,8 @@
  * (each letter drawn given the two before it), so their trigrams are as common as real words' trigrams,
  * which is what the trigram indexes see.
  */
-import { hash32, Rng } from '../../src/synth/prng.ts'
+import { fnv1a32 } from '../../src/random/seeded-random.ts'
+import { Rng } from '../../src/synth/prng.ts'
 import { searchWords } from '../../src/db/search-words.ts'
 
 /** A fixture word seen this many times or more in the fixture's titles is kept everywhere. */
@@ -63,7 +64,7 @@ export class HeapsTitles {
   private word(token: string, copy: number): string {
     if (token.includes('&') || token.length < 3 || /^[0-9]+$/.test(token)) return token
     if ((this.counts.get(token.toLowerCase()) ?? 0) >= HEAD_COUNT) return token
-    const made = this.poolWord(hash32(`${token.toLowerCase()}\u0001${copy}`) % this.poolSize)
+    const made = this.poolWord(fnv1a32(`${token.toLowerCase()}\u0001${copy}`) % this.poolSize)
     return token[0] === token[0].toUpperCase() ? made[0].toUpperCase() + made.slice(1) : made
   }
 
@@ -73,7 +74,7 @@ export class HeapsTitles {
    */
   private poolWord(i: number): string {
     while (this.pool.length <= i) {
-      const rng = new Rng(hash32(`pool\u0001${this.pool.length}`))
+      const rng = new Rng(fnv1a32(`pool\u0001${this.pool.length}`))
       let w = this.model.word(rng)
       while (this.counts.has(w) || this.made.has(w)) w = this.model.word(rng)
       this.made.add(w)

@@ -21,11 +21,19 @@ export function exampleQueries(example: CatalogExample | null): string[] {
   ]
 }
 
-/** GraphiQL's opening query: the catalog's first release with what hangs off it, and pointers to the rest. */
-export function graphiqlDefaultQuery(example: CatalogExample | null): string {
-  const style = example?.style ? JSON.stringify(example.style) : '"Deep House"'
+/**
+ * GraphiQL's opening query: the catalog's first release with what hangs off it, and pointers to the rest.
+ * `'key-only'`: reading needs a key (READ_ACCESS=key), so the page, open to all, names nothing of the catalog.
+ */
+export function graphiqlDefaultQuery(example: CatalogExample | null | 'key-only'): string {
+  const style = example && example !== 'key-only' && example.style ? JSON.stringify(example.style) : '"Deep House"'
   const head = `# Discograph: the Discogs catalog and learned audio embeddings.
 # Try: search(query: ...), releases(filter: {styles: [${style}]}), similarTracks, node(id: ...).
+`
+  if (example === 'key-only') return `${head}# Reading needs an API key here: add {"Authorization": "Bearer dg_..."} under Headers below.
+{
+  releases(first: 5) { totalCount edges { node { title year } } }
+}
 `
   if (!example) return `${head}# The catalog is empty: import a dump (discograph ingest discogs) or run the demo.
 {

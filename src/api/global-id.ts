@@ -1,15 +1,16 @@
 import { BadInputError } from '../errors.ts'
+import { decodeOpaque, encodeOpaque } from './cursor.ts'
 
 export const NODE_TYPES = ['Artist', 'Label', 'Master', 'Release', 'Track', 'Style', 'Genre'] as const
 export type NodeType = (typeof NODE_TYPES)[number]
 
 /** Opaque, URL-safe global ids: base64url("Type:key"). Keys are Discogs ids, track ids or style names. */
 export function toGlobalId(type: NodeType, key: string | number): string {
-  return Buffer.from(`${type}:${key}`).toString('base64url')
+  return encodeOpaque(`${type}:${key}`)
 }
 
 export function fromGlobalId(id: string, field = 'id'): { type: NodeType; key: string } {
-  const text = Buffer.from(id, 'base64url').toString('utf8')
+  const text = decodeOpaque(id)
   const colon = text.indexOf(':')
   const type = text.slice(0, colon) as NodeType
   if (colon < 1 || !NODE_TYPES.includes(type) || colon === text.length - 1) {

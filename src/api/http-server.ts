@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { isUtf8 } from 'node:buffer'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -6,10 +7,11 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server
 import { unwrapResolverError } from '@apollo/server/errors'
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
-import type { GraphQLFormattedError } from 'graphql'
+import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer } from 'ws'
 import type { Config } from '../config/config.ts'
+import { changeFeedFor } from '../db/change-feed.ts'
 import { pendingMigrations, type Database } from '../db/database.ts'
 import { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
 import { CountingQueryable } from '../db/sql.ts'
@@ -18,12 +20,17 @@ import type { JobQueue } from '../jobs/queue.ts'
 import type { Logger } from '../logger.ts'
 import type { CatalogContext } from '../resolvers/catalog.ts'
 import type { JobsContext } from '../resolvers/jobs.ts'
-import type { SimilarityContext } from '../resolvers/similarity.ts'
-import { EmbeddingMapService } from '../services/embedding-map.service.ts'
+import type { MixContext } from '../resolvers/mix.ts'
+import { EmbeddingMapService, type EmbeddingMapOptions } from '../services/embedding-map.service.ts'
 import { ModelService } from '../services/model.service.ts'
+import { LibraryService } from '../services/library.service.ts'
+import { MixService } from '../services/mix.service.ts'
 import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
-import { AuthService, UnauthenticatedError, type Viewer } from '../services/auth.service.ts'
+import { AudioPlaybackService } from '../services/audio-playback.service.ts'
+import { AuthService, ForbiddenError, UnauthenticatedError, type Access, type Viewer } from '../services/auth.service.ts'
 import { CatalogReadRepository } from '../db/repositories/catalog-read.repository.ts'
+import { authorizeRequest } from './access.ts'
+import { badStringArgument } from './input-strings.ts'
 import { graphiqlDefaultQuery } from './example-queries.ts'
 import { graphiqlAssets, graphiqlPage } from './graphiql.ts'
 import { jitGateway } from './jit-executor.ts'
@@ -31,13 +38,29 @@ import { limitError, measureOperation } from './limits.ts'
 import { createLoaders } from './loaders.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { buildSchema } from './schema.ts'
-import { serveWebAsset } from './web-assets.ts'
+import { sendAudio, serveStaticFile } from './web-assets.ts'
 
-export interface ApiContext extends CatalogContext, JobsContext, SimilarityContext {
+export interface ApiContext extends CatalogContext, JobsContext, MixContext {
   sql: CountingQueryable
   db: Database
   config: Config
+  /** The request's bytes were not all UTF-8 (decoded leniently: U+FFFD in their place). */
+  invalidUtf8?: boolean
 }
+
+/**
+ * One entry of the route table: which requests it takes, what it asks of the caller (checked once, by
+ * `authorizeRequest`, before `handle` runs), and the name metrics count it under.
+ */
+interface Route {
+  name: string
+  access: Access
+  matches(req: http.IncomingMessage, url: URL): boolean
+  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL, viewer: Viewer): Promise<void>
+}
+
+const at = (pathname: string) => (_: http.IncomingMessage, url: URL) => url.pathname === pathname
+const under = (prefix: string) => (_: http.IncomingMessage, url: URL) => url.pathname.startsWith(prefix)
 
 export interface ApiDeps {
   db: Database
@@ -48,6 +71,8 @@ export interface ApiDeps {
   similarityOptions?: SimilarityOptions
   /** How operations execute: compiled by graphql-jit (default), or graphql-js (benchmarks compare the two). */
   executor?: 'jit' | 'graphql-js'
+  /** How long a request waits for an embedding map being computed (default 20 s; tests change it). */
+  mapOptions?: Pick<EmbeddingMapOptions, 'waitMs'>
 }
 
 export interface ApiServer {
@@ -60,7 +85,7 @@ const GRAPHQL_PATH = '/graphql'
 
 class BodyTooLargeError extends Error {}
 
-function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -73,9 +98,19 @@ function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> 
       }
       chunks.push(chunk)
     })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('end', () => resolve(Buffer.concat(chunks)))
     req.on('error', reject)
   })
+}
+
+/** Whether a query string's percent-escapes decode to UTF-8 (URLSearchParams decodes leniently). */
+function searchIsUtf8(search: string): boolean {
+  try {
+    decodeURIComponent(search.replaceAll('+', ' '))
+    return true
+  } catch {
+    return false
+  }
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -102,14 +137,31 @@ function formatErrorWith(logger: Logger) {
   }
 }
 
+/**
+ * The same mapping for subscriptions, whose errors graphql-ws sends as graphql-js formats them: our errors
+ * get their code, any other resolver error is masked as Apollo masks it, and `http` (a status meant for
+ * HTTP responses) is dropped.
+ */
+function formatWsErrorWith(logger: Logger) {
+  const format = formatErrorWith(logger)
+  return (error: GraphQLError): GraphQLFormattedError => {
+    const { http: _, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>
+    const internal = error.originalError && !(error.originalError instanceof GraphQLError) && !(error.originalError instanceof DiscographError)
+    const code = extensions.code ?? (internal ? 'INTERNAL_SERVER_ERROR' : undefined)
+    return format({ ...error.toJSON(), extensions: { ...extensions, ...(code ? { code } : {}) } }, error)
+  }
+}
+
 /** Per-operation limits, metrics and the SQL statement count (Server-Timing, x-sql-statements). */
 function operationPlugin(config: Config, metrics: Metrics, logger: Logger): ApolloServerPlugin<ApiContext> {
   return {
     async requestDidStart() {
       const started = performance.now()
       return {
-        async didResolveOperation({ document, operation, request, schema }) {
+        async didResolveOperation({ document, operation, request, schema, contextValue }) {
           if (!operation) return
+          const badString = badStringArgument(document, request.variables ?? {}, { invalidUtf8: contextValue.invalidUtf8 })
+          if (badString) throw badString
           const error = limitError(measureOperation(schema, document, operation, request.variables ?? {}), config.graphql)
           if (error) throw error
         },
@@ -135,28 +187,65 @@ function operationPlugin(config: Config, metrics: Metrics, logger: Logger): Apol
  */
 export async function startApiServer(deps: ApiDeps, listen: { port: number; host: string }): Promise<ApiServer> {
   const { db, config, logger, queue } = deps
-  const auth = new AuthService(db.pool, { publicRead: config.publicRead })
+  const auth = new AuthService(db.pool, { publicRead: config.publicRead, metricsToken: config.metricsToken, urlSigningSecret: config.urlSigningSecret })
+  const playback = new AudioPlaybackService(db.pool)
+  // one LISTEN connection for every subscription of this server (opened at the first)
+  const changes = changeFeedFor(db)
   const runs = new TrainingRunRepository(db.pool)
   const metrics = createMetrics(db.pool)
   const similarity = new SimilarityService(db, deps.similarityOptions)
   const models = new ModelService(db, config)
-  const maps = new EmbeddingMapService(db.pool)
+  const maps = new EmbeddingMapService(db.pool, {
+    ...deps.mapOptions,
+    onComputed: (m) => {
+      metrics.mapComputations.inc({ space: m.space })
+      logger.info(m, 'embedding map computed')
+    },
+  })
+  const mixes = new MixService(db, similarity)
+  const library = new LibraryService(db)
   const schema = buildSchema()
   const httpServer = http.createServer()
 
   const contextFor = (viewer: Viewer): ApiContext => {
     const sql = new CountingQueryable(db.pool, db.kind === 'server')
-    return { viewer, auth, jobs: queue, runs, sql, loaders: createLoaders(sql), db, config, similarity, models, maps }
+    const signedUrl = (path: string) => auth.signedUrl(path, viewer)
+    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, mixes, library, signedUrl }
   }
 
+  // Subscriptions: the caller is settled once per connection (a browser's WebSocket cannot send headers, so
+  // the key comes in the connection parameters; other clients may send the header); a bad key closes it.
+  const wsViewers = new WeakMap<object, Viewer>()
+  const formatWsError = formatWsErrorWith(logger)
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH })
   const wsCleanup = useServer(
     {
       schema,
-      context: async (ctx) => {
-        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization
-        return contextFor(await auth.viewerFor(typeof header === 'string' ? header : undefined))
+      onConnect: async (ctx) => {
+        const param = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization
+        const header = typeof param === 'string' ? param : ctx.extra.request.headers.authorization
+        try {
+          wsViewers.set(ctx, await auth.authorize('caller', header ? { header } : {}))
+          return true
+        } catch (err) {
+          if (err instanceof UnauthenticatedError) return false
+          throw err
+        }
       },
+      context: (ctx) => contextFor(wsViewers.get(ctx) ?? { role: 'anonymous' }),
+      // The same refusal of unstorable strings as over HTTP (operationPlugin); ws itself refuses frames that are not UTF-8.
+      onSubscribe: (_ctx, _id, payload) => {
+        let document
+        try {
+          document = parse(payload.query)
+        } catch {
+          return // graphql-ws reports the syntax error itself
+        }
+        const bad = badStringArgument(document, payload.variables ?? {})
+        return bad ? [bad] : undefined
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatWsError) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatWsError),
     },
     wsServer,
   )
@@ -183,29 +272,24 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   })
   await apollo.start()
 
-  async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+  async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL, viewer: Viewer): Promise<void> {
     let body: unknown
+    let invalidUtf8 = !searchIsUtf8(url.search)
     if (req.method === 'POST') {
-      const text = await readBody(req, config.graphql.maxBodyBytes)
+      const raw = await readBody(req, config.graphql.maxBodyBytes)
+      invalidUtf8 ||= !isUtf8(raw)
+      const text = raw.toString('utf8')
       try {
         body = text && /json/i.test(req.headers['content-type'] ?? '') ? JSON.parse(text) : text
       } catch {
         return sendJson(res, 400, errorBody('request body is not valid JSON', 'BAD_REQUEST'))
       }
     }
-    let viewer: Viewer
-    try {
-      const header = req.headers.authorization ?? (req.headers['x-api-key'] as string | undefined)
-      viewer = await auth.viewerFor(header)
-    } catch (err) {
-      if (err instanceof UnauthenticatedError) return sendJson(res, 401, errorBody(err.message, err.code), { 'www-authenticate': 'Bearer' })
-      throw err
-    }
     const headers = new HeaderMap()
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v)
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => contextFor(viewer),
+      context: async () => ({ ...contextFor(viewer), invalidUtf8 }),
     })
     for (const [k, v] of result.headers) res.setHeader(k, v)
     res.statusCode = result.status ?? 200
@@ -217,43 +301,79 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     }
   }
 
-  async function health(res: http.ServerResponse): Promise<void> {
+  /** GraphiQL's page holds no data (its queries go through /graphql with the key typed in its header editor)
+   * but an example query naming a release, and only when anyone may read the catalog anyway. */
+  async function graphiql(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const example = config.publicRead ? await new CatalogReadRepository(db.pool).exampleRelease() : 'key-only'
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(graphiqlPage(GRAPHQL_PATH, graphiqlDefaultQuery(example)))
+  }
+
+  async function vendor(_req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const asset = graphiqlAssets[path.basename(url.pathname)]
+    if (!asset) return sendJson(res, 404, { error: 'not found' })
+    res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' })
+    fs.createReadStream(asset.file).pipe(res)
+  }
+
+  /** For load balancers and orchestrators, so open to all: says whether to send traffic, not why not. */
+  async function health(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       await db.pool.query('SELECT 1')
       const pending = (await pendingMigrations(db)).length > 0
       sendJson(res, pending ? 503 : 200, { status: pending ? 'migrations pending' : 'ok', database: db.kind, migrations: pending ? 'pending' : 'current' })
     } catch (err) {
-      sendJson(res, 503, { status: 'database unreachable', database: db.kind, error: (err as Error).message })
+      logger.warn({ err }, 'health check: database unreachable')
+      sendJson(res, 503, { status: 'database unreachable', database: db.kind })
     }
   }
 
+  async function metricsText(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics())
+  }
+
+  /** `/audio/tracks/<track id>`: the audio file linked to a track, so the UI can play it. */
+  async function audio(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const m = /^\/audio\/tracks\/(\d{1,10})$/.exec(url.pathname)
+    const file = m ? await playback.fileOfTrack(Number(m[1])) : null
+    if (!file) return sendJson(res, 404, { error: m ? `no audio for track ${m[1]}` : `nothing at ${url.pathname}` })
+    sendAudio(res, file, req.headers.range, config.publicRead)
+  }
+
+  async function web(_req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (!serveStaticFile(url.pathname, res)) sendJson(res, 404, { error: `nothing at ${url.pathname}` })
+  }
+
+  const isGraphiqlPage = (req: http.IncomingMessage, url: URL) =>
+    url.pathname === '/graphiql' ||
+    (url.pathname === GRAPHQL_PATH && req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '') && !url.searchParams.has('query'))
+
+  // First match wins. Data goes through `graphql` (each field checks the viewer) and `audio`; everything
+  // `public` is code or liveness, never catalog or job data (a route reading credentials of its own kind
+  // excepted: see access.ts). A new route is one line here.
+  const routes: Route[] = [
+    { name: 'graphiql', access: 'public', matches: isGraphiqlPage, handle: graphiql },
+    { name: 'graphql', access: 'caller', matches: at(GRAPHQL_PATH), handle: graphql },
+    { name: 'vendor', access: 'public', matches: under('/vendor/'), handle: vendor },
+    { name: 'healthz', access: 'public', matches: at('/healthz'), handle: health },
+    { name: 'metrics', access: 'metrics', matches: at('/metrics'), handle: metricsText },
+    { name: 'audio', access: 'read', matches: under('/audio/'), handle: audio },
+    { name: 'web', access: 'public', matches: () => true, handle: web },
+  ]
+
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<string> {
     const url = new URL(req.url ?? '/', 'http://localhost')
-    const wantsHtml = req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '') && !url.searchParams.has('query')
-    if (url.pathname === GRAPHQL_PATH && !wantsHtml) {
-      await graphql(req, res, url)
-      return 'graphql'
+    const r = routes.find((candidate) => candidate.matches(req, url))!
+    let viewer: Viewer
+    try {
+      viewer = await authorizeRequest(auth, r.access, req, url)
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) sendJson(res, 401, errorBody(err.message, err.code), { 'www-authenticate': 'Bearer' })
+      else if (err instanceof ForbiddenError) sendJson(res, 403, errorBody(err.message, err.code))
+      else throw err
+      return r.name
     }
-    if (url.pathname === GRAPHQL_PATH || url.pathname === '/graphiql') {
-      const example = await new CatalogReadRepository(db.pool).exampleRelease()
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(graphiqlPage(GRAPHQL_PATH, graphiqlDefaultQuery(example)))
-      return 'graphiql'
-    }
-    if (url.pathname.startsWith('/vendor/')) {
-      const asset = graphiqlAssets[path.basename(url.pathname)]
-      if (!asset) return (sendJson(res, 404, { error: 'not found' }), 'vendor')
-      res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' })
-      fs.createReadStream(asset.file).pipe(res)
-      return 'vendor'
-    }
-    if (url.pathname === '/healthz') return (await health(res), 'healthz')
-    if (url.pathname === '/metrics') {
-      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics())
-      return 'metrics'
-    }
-    if (await serveWebAsset(url.pathname, res, { db, config }, req.headers.range)) return 'web'
-    sendJson(res, 404, { error: `nothing at ${url.pathname}` })
-    return 'not-found'
+    await r.handle(req, res, url, viewer)
+    return r.name
   }
 
   httpServer.on('request', (req, res) => {
@@ -288,6 +408,10 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     url: `http://${shownHost}:${port}`,
     port,
     // Drains in-flight requests (Apollo's drain plugin closes idle keep-alive sockets, then waits).
-    close: () => apollo.stop(),
+    close: async () => {
+      maps.close()
+      await apollo.stop()
+      await changes.close()
+    },
   }
 }

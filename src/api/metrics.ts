@@ -30,6 +30,12 @@ export function createMetrics(pool: pg.Pool) {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [registry],
   })
+  const mapComputations = new client.Counter({
+    name: 'discograph_embedding_map_computations_total',
+    help: 'Embedding maps computed (UMAP on a worker thread), by space',
+    labelNames: ['space'] as const,
+    registers: [registry],
+  })
   new client.Gauge({
     name: 'discograph_db_pool_connections',
     help: 'Database pool connections by state',
@@ -41,7 +47,7 @@ export function createMetrics(pool: pg.Pool) {
       this.set({ state: 'waiting' }, pool.waitingCount)
     },
   })
-  return { registry, requests, latency, operations, statements }
+  return { registry, requests, latency, operations, statements, mapComputations }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

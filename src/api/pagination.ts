@@ -1,4 +1,5 @@
 import { BadInputError } from '../errors.ts'
+import { decodeCursor, encodeOpaque } from './cursor.ts'
 
 /** Relay connection arguments as they arrive from GraphQL. */
 export interface PageArgs {
@@ -24,15 +25,12 @@ export interface KeysetPage {
 export const DEFAULT_PAGE_SIZE = 20
 export const MAX_PAGE_SIZE = 100
 
-function decodeCursor(cursor: string, field: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8')
-  const m = /^k:(-?\d+)$/.exec(text)
-  if (!m) throw new BadInputError(`"${cursor}" is not a cursor of this list`, field)
-  return Number(m[1])
+function decodeKey(cursor: string, field: string): number {
+  return Number(decodeCursor(cursor, /^k:(-?\d+)$/, field)[0])
 }
 
 export function encodeCursor(key: number | string): string {
-  return Buffer.from(`k:${key}`).toString('base64url')
+  return encodeOpaque(`k:${key}`)
 }
 
 function checkSize(n: number | null | undefined, field: string, max: number): void {
@@ -49,8 +47,8 @@ export function parsePage(args: PageArgs, max = MAX_PAGE_SIZE): KeysetPage {
   return {
     backward,
     limit: (backward ? args.last : args.first) ?? DEFAULT_PAGE_SIZE,
-    after: args.after != null ? decodeCursor(args.after, 'after') : null,
-    before: args.before != null ? decodeCursor(args.before, 'before') : null,
+    after: args.after != null ? decodeKey(args.after, 'after') : null,
+    before: args.before != null ? decodeKey(args.before, 'before') : null,
   }
 }
 

@@ -2,6 +2,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema'
 import type { GraphQLSchema } from 'graphql'
 import { baseTypeDefs, catalogResolvers, catalogTypeDefs } from '../resolvers/catalog.ts'
 import { jobsResolvers, jobsTypeDefs } from '../resolvers/jobs.ts'
+import { mixResolvers, mixTypeDefs } from '../resolvers/mix.ts'
 import { JSONScalar } from '../resolvers/scalars.ts'
 import { similarityResolvers, similarityTypeDefs } from '../resolvers/similarity.ts'
 
@@ -18,6 +19,7 @@ export const apiModules: ApiModule[] = [
   { typeDefs: catalogTypeDefs, resolvers: catalogResolvers },
   { typeDefs: jobsTypeDefs, resolvers: jobsResolvers },
   { typeDefs: similarityTypeDefs, resolvers: similarityResolvers },
+  { typeDefs: mixTypeDefs, resolvers: mixResolvers },
 ]
 
 export function buildSchema(modules: ApiModule[] = apiModules): GraphQLSchema {

@@ -16,6 +16,10 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   READ_ACCESS: z.enum(['public', 'key']).default('public'),
+  // A scraper's own secret: Prometheus sends it as `Authorization: Bearer` (its `authorization.credentials`).
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Signs the short-lived audio URLs; several servers behind one address must share it.
+  URL_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).default('true'),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(15),
@@ -32,6 +36,10 @@ export interface Config {
   dbPoolMax: number
   /** Whether reading the API needs no key (`READ_ACCESS=public`, the default) or a reader/admin key. */
   publicRead: boolean
+  /** Bearer token that opens `/metrics` (so does an admin key); unset: /metrics is open when reading is public, else admin-only. */
+  metricsToken?: string
+  /** Secret of the signed audio URLs; unset: a random one per process (URLs then work on this server only). */
+  urlSigningSecret?: string
   /** Interface `discograph serve` listens on (0.0.0.0 in containers). */
   host: string
   graphql: { introspection: boolean; maxDepth: number; maxCost: number; maxBodyBytes: number }
@@ -57,6 +65,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     dbPoolMax: e.DB_POOL_MAX,
     publicRead: e.READ_ACCESS === 'public',
+    metricsToken: e.METRICS_TOKEN,
+    urlSigningSecret: e.URL_SIGNING_SECRET,
     host: e.HOST,
     graphql: {
       introspection: e.GRAPHQL_INTROSPECTION === 'true',

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import PgBoss from 'pg-boss'
 import type { Database } from '../db/database.ts'
-import { JobRepository, type JobRow, type JobState } from '../db/repositories/job.repository.ts'
+import { JobRepository, type JobKey, type JobRow, type JobState } from '../db/repositories/job.repository.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
 import { isJobName, jobNames, jobPayloads, jobRetry, type JobName, type JobPayload } from './catalogue.ts'
 
@@ -85,7 +85,7 @@ export class JobQueue {
     return job
   }
 
-  list(filter: { state?: JobState; name?: string; limit?: number; before?: Date } = {}): Promise<JobRow[]> {
+  list(filter: { state?: JobState; name?: string; limit?: number; after?: JobKey } = {}): Promise<JobRow[]> {
     return this.jobs.list({ ...filter, limit: Math.min(filter.limit ?? 50, 500) })
   }
 

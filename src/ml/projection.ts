@@ -1,6 +1,6 @@
 import { UMAP } from 'umap-js'
 import { cosineDistance } from './embedding/pooling.ts'
-import { SeededRandom } from './training/seeded-random.ts'
+import { SeededRandom } from '../random/seeded-random.ts'
 
 /**
  * 2-D map of embeddings for the UI: UMAP (cosine) with a seeded random source, so the same vectors give

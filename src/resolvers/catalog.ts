@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import type { GraphQLResolveInfo } from 'graphql'
+import { decodeCursor, encodeOpaque } from '../api/cursor.ts'
 import { fromGlobalId, numericKey, toGlobalId, type NodeType } from '../api/global-id.ts'
 import type { Loaders } from '../api/loaders.ts'
 import { perSelection, selectedFields, unreadFields, type Selection } from '../api/lookahead.ts'
@@ -151,9 +152,7 @@ const TYPENAME: Record<SearchType, NodeType> = { ARTIST: 'Artist', LABEL: 'Label
 
 function searchOffset(after: string | null | undefined): number {
   if (after == null) return 0
-  const m = /^o:(\d+)$/.exec(Buffer.from(after, 'base64url').toString('utf8'))
-  if (!m) throw new BadInputError(`"${after}" is not a cursor of this search`, 'after')
-  return Number(m[1])
+  return Number(decodeCursor(after, /^o:(\d+)$/, 'after', 'search')[0])
 }
 
 export const catalogResolvers = {
@@ -209,7 +208,7 @@ export const catalogResolvers = {
         page.map(async (h, i) => {
           const loader = { ARTIST: ctx.loaders.artist, LABEL: ctx.loaders.label, MASTER: ctx.loaders.master, RELEASE: ctx.loaders.release, TRACK: ctx.loaders.track }[h.type]
           const row = await loader.load(h.id)
-          return { cursor: Buffer.from(`o:${offset + i + 1}`).toString('base64url'), score: h.score, text: h.text, node: { ...row, __typename: TYPENAME[h.type] } }
+          return { cursor: encodeOpaque(`o:${offset + i + 1}`), score: h.score, text: h.text, node: { ...row, __typename: TYPENAME[h.type] } }
         }),
       )
       return {

@@ -1,10 +1,12 @@
 import fs from 'node:fs'
-import type { JobRow, JobState } from '../db/repositories/job.repository.ts'
+import { decodeCursor, encodeOpaque } from '../api/cursor.ts'
+import type { JobKey, JobRow, JobState } from '../db/repositories/job.repository.ts'
 import { TrainingRunRepository, type TrainingRunRow } from '../db/repositories/training-run.repository.ts'
 import { BadInputError } from '../errors.ts'
 import type { JobName, JobPayload } from '../jobs/catalogue.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
+import { JOB_CHANNEL, TRAINING_RUN_CHANNEL, type ChangeFeed } from '../db/change-feed.ts'
 
 /** What the jobs module needs in the GraphQL context. */
 export interface JobsContext {
@@ -12,11 +14,12 @@ export interface JobsContext {
   auth: AuthService
   jobs: JobQueue
   runs: TrainingRunRepository
+  /** When watched rows change (NOTIFY on a server, polling on the embedded database). */
+  changes: ChangeFeed
 }
 
 export const jobsTypeDefs = fs.readFileSync(new URL('../schema/jobs.graphql', import.meta.url), 'utf8')
 
-const POLL_MS = 500
 const FINAL: JobState[] = ['succeeded', 'failed', 'cancelled']
 
 function toJob(j: JobRow) {
@@ -33,8 +36,14 @@ export function toRun(r: TrainingRunRow) {
   return { ...r, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null }
 }
 
+/** A page ends at a job's exact creation time (to the microsecond) and id: jobs created together share the time. */
 function cursorOf(j: JobRow): string {
-  return Buffer.from(j.createdAt.toISOString()).toString('base64url')
+  return encodeOpaque(`${j.createdAtExact}|${j.id}`)
+}
+
+function keyOfCursor(cursor: string): JobKey {
+  const [createdAt, id] = decodeCursor(cursor, /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, 'after')
+  return { createdAt, id }
 }
 
 function enqueue<N extends JobName>(ctx: JobsContext, name: N, payload: JobPayload<N>) {
@@ -43,32 +52,70 @@ function enqueue<N extends JobName>(ctx: JobsContext, name: N, payload: JobPaylo
 }
 
 /**
- * Changes of a row, polled from the database: a worker may run on another machine, so the database is the
- * only place every server can watch. Ends when `done` says so.
+ * Changes of a row, read from the database: a worker may run on another machine, so the database is the
+ * only place every server can watch. The row is read again when `changes` says it changed, and at the latest
+ * after the feed's `fallbackMs` (every 500 ms on the embedded database, which notifies nothing). Ends when
+ * `done` says so, or when the subscriber leaves:
+ * `return()` of an async generator waits for its pending await, so the iterator's own `return` first ends
+ * the wait (else a departed subscriber's watch lived up to `fallbackMs` on, and read the row once more).
  */
-async function* watch<T>(load: () => Promise<T | null>, fingerprint: (v: T) => string, done: (v: T) => boolean): AsyncGenerator<T> {
-  let last = ''
-  for (;;) {
-    const v = await load()
-    if (!v) return
-    const f = fingerprint(v)
-    if (f !== last) {
-      last = f
-      yield v
+function watch<T, R>(w: {
+  load: () => Promise<T | null>
+  fingerprint: (v: T) => string
+  done: (v: T) => boolean
+  emit: (v: T) => R
+  /** `channel` notified with `key(row)` (a row asked for by name is known by id only once read) */
+  changes: { feed: ChangeFeed; channel: string; key: (v: T) => string }
+}): AsyncIterableIterator<R> {
+  let stopped = false
+  let stop!: () => void
+  const left = new Promise<void>((resolve) => (stop = resolve))
+  async function* run(): AsyncGenerator<R> {
+    let last = ''
+    let key: string | undefined
+    while (!stopped) {
+      // registered before the read, so that a change between the read and the wait still wakes it
+      const wait = key !== undefined ? w.changes.feed.watch(w.changes.channel, key) : undefined
+      try {
+        const v = await w.load()
+        if (!v || stopped) return
+        const f = w.fingerprint(v)
+        if (f !== last) {
+          last = f
+          yield w.emit(v)
+        }
+        if (w.done(v)) return
+        if (!wait) {
+          key = w.changes.key(v) // read once more, now registered
+          continue
+        }
+        await Promise.race([wait.next(w.changes.feed.fallbackMs), left])
+      } finally {
+        wait?.close()
+      }
     }
-    if (done(v)) return
-    await new Promise((r) => setTimeout(r, POLL_MS))
+  }
+  const rows = run()
+  return {
+    next: () => rows.next(),
+    return: (value?: R) => {
+      stopped = true
+      stop()
+      return rows.return(value as R)
+    },
+    throw: (err?: unknown) => rows.throw(err),
+    [Symbol.asyncIterator]() {
+      return this
+    },
   }
 }
 
 export const jobsResolvers = {
   Query: {
     jobs: async (_: unknown, a: { first: number; after?: string; state?: JobState }, ctx: JobsContext) => {
-      ctx.auth.assertCanRead(ctx.viewer)
+      ctx.auth.assertAdmin(ctx.viewer)
       if (a.first < 1 || a.first > 100) throw new BadInputError('must be between 1 and 100', 'first')
-      const before = a.after ? new Date(Buffer.from(a.after, 'base64url').toString()) : undefined
-      if (before && Number.isNaN(before.getTime())) throw new BadInputError('is not a cursor of this list', 'after')
-      const rows = await ctx.jobs.list({ state: a.state, limit: a.first + 1, before })
+      const rows = await ctx.jobs.list({ state: a.state, limit: a.first + 1, ...(a.after ? { after: keyOfCursor(a.after) } : {}) })
       const page = rows.slice(0, a.first)
       return {
         edges: page.map((j) => ({ cursor: cursorOf(j), node: toJob(j) })),
@@ -76,7 +123,7 @@ export const jobsResolvers = {
       }
     },
     job: async (_: unknown, a: { id: string }, ctx: JobsContext) => {
-      ctx.auth.assertCanRead(ctx.viewer)
+      ctx.auth.assertAdmin(ctx.viewer)
       const j = await ctx.jobs.jobs.get(a.id)
       return j && toJob(j)
     },
@@ -117,28 +164,26 @@ export const jobsResolvers = {
   Subscription: {
     jobProgress: {
       subscribe: (_: unknown, a: { id: string }, ctx: JobsContext) => {
-        ctx.auth.assertCanRead(ctx.viewer)
-        return (async function* () {
-          for await (const j of watch(
-            () => ctx.jobs.jobs.get(a.id),
-            (j) => `${j.state}|${j.progress}|${j.message}|${j.log.length}|${j.attempts}`,
-            (j) => FINAL.includes(j.state),
-          ))
-            yield { jobProgress: toJob(j) }
-        })()
+        ctx.auth.assertAdmin(ctx.viewer)
+        return watch({
+          load: () => ctx.jobs.jobs.get(a.id),
+          fingerprint: (j) => `${j.state}|${j.progress}|${j.message}|${j.log.length}|${j.attempts}`,
+          done: (j) => FINAL.includes(j.state),
+          emit: (j) => ({ jobProgress: toJob(j) }),
+          changes: { feed: ctx.changes, channel: JOB_CHANNEL, key: (j) => j.id },
+        })
       },
     },
     trainingCurve: {
       subscribe: (_: unknown, a: { idOrName: string }, ctx: JobsContext) => {
         ctx.auth.assertCanRead(ctx.viewer)
-        return (async function* () {
-          for await (const r of watch(
-            () => ctx.runs.get(a.idOrName),
-            (r) => `${r.status}|${r.step}|${r.history.length}`,
-            (r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'stopped',
-          ))
-            yield { trainingCurve: toRun(r) }
-        })()
+        return watch({
+          load: () => ctx.runs.get(a.idOrName),
+          fingerprint: (r) => `${r.status}|${r.step}|${r.history.length}`,
+          done: (r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'stopped',
+          emit: (r) => ({ trainingCurve: toRun(r) }),
+          changes: { feed: ctx.changes, channel: TRAINING_RUN_CHANNEL, key: (r) => r.id },
+        })
       },
     },
   },

@@ -7,7 +7,7 @@ import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.t
 import type { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
 import type { Row } from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
-import type { EmbeddingMapService } from '../services/embedding-map.service.ts'
+import { MAP_POINTS, type EmbeddingMapService } from '../services/embedding-map.service.ts'
 import type { ModelService, ModelSummary } from '../services/model.service.ts'
 import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
 import { probeKind } from '../ml/probes/probe-kind.ts'
@@ -24,19 +24,20 @@ export interface SimilarityContext {
   similarity: SimilarityService
   models: ModelService
   maps: EmbeddingMapService
+  /** A path of this server as a URL the viewer can put in `<audio src>` (signed when reading needs a key). */
+  signedUrl(path: string): string
 }
 
 export const similarityTypeDefs = fs.readFileSync(new URL('../schema/similarity.graphql', import.meta.url), 'utf8')
 
 type Space = 'BACKBONE' | 'PROJECTION'
 const toSpace = (s: Space | null | undefined): ModelSpace | undefined => (s ? (s.toLowerCase() as ModelSpace) : undefined)
-const MAP_MAX = 5000
 
 /**
  * The model a query means: the one named, else the newest trained model with vectors, else the newest
  * model of any kind with vectors (the random baseline right after `embed --model random`).
  */
-async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
+export async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
   if (name) return ctx.similarity.model(name)
   const embedded = (await ctx.models.list()).filter((m) => Object.values(m.embedded).some((n) => (n ?? 0) > 0))
   const pick = embedded.filter((m) => m.kind === 'trained').at(-1) ?? embedded.at(-1)
@@ -44,7 +45,7 @@ async function modelFor(ctx: SimilarityContext, name: string | null | undefined)
   return pick
 }
 
-function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
+export function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
   return { ...m, createdAt: m.createdAt.toISOString() }
 }
 
@@ -92,7 +93,7 @@ export const similarityResolvers = {
   Track: {
     audio: async (t: Row, _: unknown, ctx: SimilarityContext) => {
       const a = await ctx.loaders.audio.load(Number(t.id))
-      return a && { ...a, url: `/audio/tracks/${Number(t.id)}` }
+      return a && { ...a, url: ctx.signedUrl(`/audio/tracks/${Number(t.id)}`) }
     },
     embedding: async (t: Row, a: { model?: string; space?: Space }, ctx: SimilarityContext) => {
       const model = await modelFor(ctx, a.model)
@@ -137,7 +138,7 @@ export const similarityResolvers = {
     },
     embeddingMap: async (_: unknown, a: { model?: string; space?: Space; colorBy: MapColor; limit: number }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      if (a.limit < 1 || a.limit > MAP_MAX) throw new BadInputError(`must be between 1 and ${MAP_MAX}`, 'limit')
+      if (a.limit < 1 || a.limit > MAP_POINTS) throw new BadInputError(`must be between 1 and ${MAP_POINTS}`, 'limit')
       const model = await modelFor(ctx, a.model)
       const space = toSpace(a.space) ?? (model.dims.projection ? 'projection' : 'backbone')
       if (!model.dims[space]) throw new BadInputError(`model ${model.name} has no ${space} space`, 'space')

@@ -1,7 +1,8 @@
 import type pg from 'pg'
 import { EmbeddingMapRepository, type MapColor } from '../db/repositories/embedding-map.repository.ts'
 import type { ModelSpace } from '../db/repositories/model.repository.ts'
-import { projectTo2d } from '../ml/projection.ts'
+import { UnavailableError } from '../errors.ts'
+import { projectTo2dInWorker } from '../ml/projection-thread.ts'
 
 export interface EmbeddingMapPoint {
   trackId: number
@@ -10,35 +11,126 @@ export interface EmbeddingMapPoint {
   group: string | null
 }
 
+/**
+ * Tracks a map is computed for: an even sample (by hashed track id) of at most this many of the model's
+ * vectors. UMAP's cost grows faster than linearly (3000 × 64-d: about 10 s of CPU on the dev machine), and
+ * a picture of 5000 points already shows the clusters.
+ */
+export const MAP_POINTS = 5000
+
+/** Maps kept, one per (model, space); each is at most MAP_POINTS ids and coordinates. */
 const MAX_CACHED = 16
 
+export interface EmbeddingMapOptions {
+  /** How long a request waits for a map being computed before answering UNAVAILABLE (the computation goes on). */
+  waitMs?: number
+  /** Called after each map computed (the API counts them in /metrics and logs them). */
+  onComputed?: (info: { modelId: number; space: ModelSpace; points: number; ms: number }) => void
+}
+
+interface Projection {
+  trackIds: number[]
+  /** x, y of trackIds[i] at 2i, 2i + 1, in 0..1 */
+  xy: Float32Array
+}
+
+interface CachedMap {
+  version: string
+  projection: Promise<Projection>
+}
+
 /**
- * 2-D maps of a model's vectors for the UI. UMAP costs seconds, and a model's vectors don't change once
- * embedded (a re-embedding registers a new model), so maps are cached per (model, space, size, vector
- * count); the colouring is looked up fresh each time.
+ * 2-D maps of a model's search vectors for the UI. UMAP costs seconds of CPU, so it runs on a worker thread
+ * (the API's event loop stays free), one map at a time (on a small machine two would only slow each other
+ * and the API), and its result is kept per (model, space) until the vectors change: the key is the search
+ * transform's fit time and the vector count, which every embed pass that writes vectors changes. A map is
+ * computed once for MAP_POINTS tracks; `limit` takes the first of them (the sample's order is itself an even
+ * sample), so clients asking for different sizes share one computation, as do concurrent requests. The
+ * colouring does not move the points: groups are read fresh for the points returned.
  */
 export class EmbeddingMapService {
   private readonly repo: EmbeddingMapRepository
-  private readonly cache = new Map<string, Promise<Map<number, [number, number]>>>()
+  private readonly cache = new Map<string, CachedMap>()
+  private readonly waitMs: number
+  private readonly stopping = new AbortController()
+  /** The computations, one after another. */
+  private queue: Promise<unknown> = Promise.resolve()
 
-  constructor(pool: pg.Pool) {
+  constructor(
+    pool: pg.Pool,
+    private readonly options: EmbeddingMapOptions = {},
+  ) {
     this.repo = new EmbeddingMapRepository(pool)
+    this.waitMs = options.waitMs ?? 20_000
   }
 
-  async map(modelId: number, space: ModelSpace, color: MapColor, limit: number): Promise<EmbeddingMapPoint[]> {
-    const sample = await this.repo.sample(modelId, space, color, limit)
-    const key = `${modelId}|${space}|${limit}|${sample.length}`
-    let coords = this.cache.get(key)
-    if (!coords) {
-      coords = Promise.resolve().then(() => {
-        const xy = projectTo2d(sample.map((s) => s.vector))
-        return new Map(sample.map((s, i) => [s.trackId, [xy[2 * i], xy[2 * i + 1]] as [number, number]]))
-      })
-      this.cache.set(key, coords)
-      coords.catch(() => this.cache.delete(key))
-      if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!)
-    }
-    const xy = await coords
-    return sample.filter((s) => xy.has(s.trackId)).map((s) => ({ trackId: s.trackId, x: xy.get(s.trackId)![0], y: xy.get(s.trackId)![1], group: s.group }))
+  async map(
+    modelId: number,
+    space: ModelSpace,
+    color: MapColor,
+    limit: number,
+  ): Promise<EmbeddingMapPoint[]> {
+    const projection = await this.projection(modelId, space)
+    const trackIds = projection.trackIds.slice(0, limit)
+    const groups = await this.repo.groups(trackIds, color)
+    return trackIds.map((trackId, i) => ({
+      trackId,
+      x: projection.xy[2 * i],
+      y: projection.xy[2 * i + 1],
+      group: groups.get(trackId) ?? null,
+    }))
   }
+
+  /** Stops a computation under way (the server is closing); requests waiting for it fail. */
+  close(): void {
+    this.stopping.abort()
+  }
+
+  private async projection(modelId: number, space: ModelSpace): Promise<Projection> {
+    const key = `${modelId}|${space}`
+    const version = await this.repo.version(modelId, space)
+    let entry = this.cache.get(key)
+    if (!entry || entry.version !== version) {
+      const fresh: CachedMap = { version, projection: this.compute(modelId, space) }
+      fresh.projection.catch(() => {
+        if (this.cache.get(key) === fresh) this.cache.delete(key)
+      })
+      this.cache.delete(key)
+      this.cache.set(key, fresh)
+      if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!)
+      entry = fresh
+    }
+    return withinMs(
+      entry.projection,
+      this.waitMs,
+      () =>
+        new UnavailableError(`the map of model ${modelId} (${space}) is being computed; ask again shortly`),
+    )
+  }
+
+  private compute(modelId: number, space: ModelSpace): Promise<Projection> {
+    const run = this.queue.then(async () => {
+      const started = performance.now()
+      const sample = await this.repo.sample(modelId, space, MAP_POINTS)
+      const xy = sample.trackIds.length
+        ? await projectTo2dInWorker(sample.vectors, sample.dims, { signal: this.stopping.signal })
+        : new Float32Array(0)
+      this.options.onComputed?.({
+        modelId,
+        space,
+        points: sample.trackIds.length,
+        ms: Math.round(performance.now() - started),
+      })
+      return { trackIds: sample.trackIds, xy }
+    })
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+}
+
+/** `promise`, or `timeout()` as a rejection once `ms` have passed without it settling. */
+function withinMs<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeout()), ms)))
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
 }

@@ -49,6 +49,10 @@ export interface SimilarTracksInput {
   space?: ModelSpace
   first?: number
   filter?: TrackSimilarityFilter
+  /** tracks never returned besides the seeds (what a radio has already played); ids, checked by the caller */
+  exclude?: readonly number[]
+  /** artists whose tracks are never returned (a mix's artists at their cap); ids, checked by the caller */
+  excludeArtists?: readonly number[]
 }
 
 export interface SimilarTrack {
@@ -188,11 +192,13 @@ export class SimilarityService {
     if (seeds && (!seeds.length || seeds.length > MAX_SEEDS))
       throw new BadInputError(`give 1 to ${MAX_SEEDS} tracks`, 'trackIds')
 
+    const excluded = input.exclude?.length ? [...(seeds ?? []), ...input.exclude] : seeds
     const filter: CandidateFilter = {
-      excludeTracks: seeds,
+      excludeTracks: excluded,
       styles: nonEmpty(f.styles),
       genres: nonEmpty(f.genres),
       countries: nonEmpty(f.countries),
+      excludeArtists: nonEmpty(input.excludeArtists ? [...input.excludeArtists] : undefined),
       yearFrom:
         f.yearFrom === undefined || f.yearFrom === null
           ? undefined
@@ -204,7 +210,7 @@ export class SimilarityService {
       query = { trackIds: seeds }
       if (f.excludeSameArtist || f.excludeSameRelease || f.excludeSameLabel) {
         const ctx = await this.similarity.seedContext(seeds)
-        if (f.excludeSameArtist) filter.excludeTracks = [...seeds, ...ctx.artistTracks]
+        if (f.excludeSameArtist) filter.excludeTracks = [...(excluded ?? []), ...ctx.artistTracks]
         if (f.excludeSameRelease) filter.excludeReleases = ctx.releases
         if (f.excludeSameLabel) filter.excludeLabels = ctx.labels
       }
@@ -218,9 +224,9 @@ export class SimilarityService {
           : toSearchVector(checkVector(input.embedding!, target.transform.inDims, 'embedding'), target.transform),
       }
     }
-    const filtered = Object.values(f).some(
-      (v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length),
-    )
+    const filtered =
+      Boolean(filter.excludeArtists) ||
+      Object.values(f).some((v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length))
     return { first, model, target, seeds, query, filter, filtered }
   }
 

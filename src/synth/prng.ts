@@ -3,35 +3,23 @@
  * choice the generator makes comes from an Rng derived from the seed and a path of names
  * (`rng.fork('artist', 3)`), so adding a field to one record never shifts the random stream of another.
  */
-
-/** 32-bit FNV-1a over a string; used to derive independent sub-seeds from names. */
-export function hash32(s: string, seed = 0x811c9dc5): number {
-  let h = seed >>> 0
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i)
-    h = Math.imul(h, 0x01000193) >>> 0
-  }
-  return h >>> 0
-}
+import { fnv1a32, SeededRandom } from '../random/seeded-random.ts'
 
 export class Rng {
-  private state: number
+  private readonly stream: SeededRandom
 
   constructor(readonly seed: number) {
-    this.state = seed >>> 0
+    this.stream = new SeededRandom(seed)
   }
 
   /** Uniform in [0, 1): mulberry32, 2^32 period per stream, plenty for one record's choices. */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0)
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return this.stream.next()
   }
 
   /** A new independent stream named by `parts`, a function of this stream's seed only (not its position). */
   fork(...parts: (string | number)[]): Rng {
-    return new Rng(hash32(parts.join('\u0001'), hash32(String(this.seed))))
+    return new Rng(fnv1a32(parts.join('\u0001'), fnv1a32(String(this.seed))))
   }
 
   /** Uniform in [lo, hi). */

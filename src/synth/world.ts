@@ -1,3 +1,4 @@
+import { VARIOUS_ARTIST_ID } from '../discogs.ts'
 import { Rng } from './prng.ts'
 import {
   ADJECTIVES,
@@ -24,7 +25,7 @@ import {
  */
 
 /** Discogs' own "Various" artist (id 194), used as the main artist of compilations as in the real dumps. */
-export const VARIOUS_ARTIST = { id: 194, name: 'Various' } as const
+export const VARIOUS_ARTIST = { id: VARIOUS_ARTIST_ID, name: 'Various' } as const
 
 // ---------------------------------------------------------------- sound parameters
 

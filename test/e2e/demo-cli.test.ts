@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { REPO_ROOT, runCli } from '../support/cli.ts'
+import { CLI_SOURCE, REPO_ROOT, runCli } from '../support/cli.ts'
 import { tmpDir } from '../support/database.ts'
 
 /**
@@ -18,7 +17,7 @@ describe('discograph demo (embedded database)', () => {
     // As a user runs it: without vitest's NODE_ENV=test, under which Apollo installs no signal handlers of
     // its own (with them, SIGINT once left serve hanging).
     const { NODE_ENV: _, ...userEnv } = process.env
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/discograph.js'), 'demo', '--steps', '4', '--port', '0'], {
+    const child = spawn(process.execPath, [CLI_SOURCE, 'demo', '--steps', '4', '--port', '0'], {
       cwd: REPO_ROOT,
       env: { ...userEnv, DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '' },
     })

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI_SOURCE } from '../support/cli.ts'
 import { createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
 
 const run = promisify(execFile)
@@ -22,7 +23,7 @@ describe('discograph ingest discogs (CLI, real server)', () => {
   })
 
   const cli = (args: string[]) =>
-    run('node', ['bin/discograph.js', 'ingest', 'discogs', ...args], {
+    run(process.execPath, [CLI_SOURCE, 'ingest', 'discogs', ...args], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: t.config.databaseUrl, DATA_DIR: dir, LOG_LEVEL: 'warn' },
     })

@@ -57,7 +57,9 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     const progress = seen.map((s) => s.progress ?? 0)
     expect([...progress].sort((a, b) => a - b)).toEqual(progress)
 
-    const d = await api.data(`query($id: ID!) { job(id: $id) { state result log { message } } release(discogsId: 1) { title } }`, { id: job.id })
+    const r = await api.gql(`query($id: ID!) { job(id: $id) { state result log { message } } release(discogsId: 1) { title } }`, { id: job.id }, { authorization: `Bearer ${admin}` })
+    expect(r.body.errors).toBeUndefined()
+    const d = r.body.data
     expect(d.job.state).toBe('succeeded')
     expect(d.job.log.length).toBeGreaterThan(0)
     expect(d.release.title).toBe('Stockholm')

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrations } from '../../migrations/index.ts'
 import { pendingMigrations } from '../../src/db/database.ts'
-import { REPO_ROOT, runCli } from '../support/cli.ts'
+import { CLI_SOURCE, REPO_ROOT, runCli } from '../support/cli.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
 
 /** A server database one migration behind, as after an upgrade of the code. */
@@ -32,7 +31,7 @@ describe('CLI commands against a server with a pending migration', () => {
   })
 
   it('serve --migrate applies it, then serves with the schema current', async () => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/discograph.js'), 'serve', '--migrate', '--port', '0', '--worker', 'no'], {
+    const child = spawn(process.execPath, [CLI_SOURCE, 'serve', '--migrate', '--port', '0', '--worker', 'no'], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
     })

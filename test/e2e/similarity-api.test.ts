@@ -4,7 +4,8 @@ import { toGlobalId } from '../../src/api/global-id.ts'
 import { EmbeddingRepository } from '../../src/db/repositories/embedding.repository.ts'
 import { ModelRepository } from '../../src/db/repositories/model.repository.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
+import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import { SimilarityService } from '../../src/services/similarity.service.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { FIXTURES } from '../support/cli.ts'
@@ -33,6 +34,8 @@ async function embedFixtureTracks(t: TestDatabase): Promise<{ modelId: number; t
   })
   const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
   await repo.write(model.id, 'projection', vectors)
+  // as `embed` does after writing (raw: these vectors need no centring to be compared)
+  await refitSearchVectors(t.db, model.id, 'projection', { kind: 'raw' })
   await repo.ensureIndex(model.id, 'projection', DIMS)
   await repo.recomputeCentroids(model.id, 'projection')
   return { modelId: model.id, trackIds: vectors.map((v) => v.trackId) }
@@ -48,7 +51,8 @@ describe('similarity, models and the embedding map over GraphQL', () => {
     t = await createServerTestDatabase()
     await importDiscogs(t.db, [FIXTURES])
     ;({ trackIds } = await embedFixtureTracks(t))
-    api = await startTestApi(t)
+    // the map test wants the map: UMAP on a loaded machine can take longer than a request waits by default
+    api = await startTestApi(t, {}, { mapOptions: { waitMs: 300_000 } })
   }, 120_000)
   afterAll(async () => {
     await api?.close()
@@ -117,7 +121,7 @@ describe('similarity, models and the embedding map over GraphQL', () => {
     for (const p of m1.embeddingMap.points) expect(p.x >= 0 && p.x <= 1 && p.y >= 0 && p.y <= 1).toBe(true)
     expect(m1.embeddingMap.groups.length).toBeGreaterThan(3)
     expect((await data(q)).embeddingMap.points).toEqual(m1.embeddingMap.points)
-  })
+  }, 300_000)
 
   it('refuses ambiguous or unknown inputs with codes', async () => {
     const code = async (q: string) => (await api.gql(q)).body.errors?.[0]?.extensions?.code

@@ -48,7 +48,7 @@ describe('discograph train (CLI, real Postgres, synthetic tiny catalog)', () => 
     expect(fs.readdirSync(row!.checkpointDir).length).toBeGreaterThan(0)
   }, 60_000)
 
-  it('--backend cpu is honoured and recorded; an unknown backend is refused with the choices', async () => {
+  it('--backend cpu is honoured and recorded; an unknown backend is refused with the choices, wasm with why', async () => {
     // The plain JavaScript backend is slow: one small step, no validation.
     const cpu = await train(['--batch', '2', '--steps', '1', '--validation', '0', '--backend', 'cpu', '--name', 'cli-cpu', '--json'])
     expect(cpu.code, cpu.stderr).toBe(0)
@@ -58,6 +58,11 @@ describe('discograph train (CLI, real Postgres, synthetic tiny catalog)', () => 
     const bad = await train(['--steps', '1', '--backend', 'tpu'])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/tpu.*unknown backend; choose one of auto, tfjs-node-gpu, tfjs-node, native, wasm, cpu/)
+
+    const wasm = await train(['--steps', '1', '--backend', 'wasm', '--name', 'cli-wasm'])
+    expect(wasm.code).toBe(1)
+    expect(wasm.stderr).toContain("discograph: --backend: wasm cannot train: tfjs' WASM backend has no gradient kernels for convolutions")
+    expect(await new TrainingRunRepository(t.db.pool).get('cli-wasm')).toBeNull()
   }, 60_000)
 
   it('refuses a batch the catalog cannot fill before recording a run, saying how many groups there are and what fits', async () => {

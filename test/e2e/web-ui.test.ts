@@ -78,6 +78,21 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     return png
   }
 
+  it('shows the library at a glance on the landing page: counts, models with their figure, tracks to start from', async () => {
+    await page.goto(`${api.url}/`)
+    await page.waitForSelector('#counts')
+    const counts = Object.fromEntries(await page.$$eval('#counts [data-count]', (bs) => bs.map((b) => [(b as HTMLElement).dataset.count, Number(b.textContent!.replace(/[^0-9]/g, ''))])))
+    const { rows } = await t.db.pool.query(
+      `SELECT (SELECT count(*) FROM release)::int AS releases, (SELECT count(*) FROM artist)::int AS artists, (SELECT count(*) FROM track)::int AS tracks,
+              (SELECT count(DISTINCT track_id) FROM audio_file WHERE track_id IS NOT NULL AND status = 'ok')::int AS "tracksWithAudio"`,
+    )
+    expect(counts).toEqual(rows[0])
+    expect(counts.tracksWithAudio).toBeGreaterThan(0)
+    expect(await page.textContent('#model-figures')).toMatch(/random-tiny random — style P@10 \d+% \(\d+\.\d× chance/)
+    expect((await page.$$('#start-tracks a[href^="#/track/"]')).length).toBeGreaterThan(0)
+    await shot('landing')
+  })
+
   it('searches the catalog and opens a release with playable audio', async () => {
     await page.goto(`${api.url}/`)
     await page.fill('#q', artistName)
@@ -94,6 +109,36 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     expect(audio.status()).toBe(206)
     expect((await audio.body()).subarray(0, 4).toString()).toBe('RIFF')
     await shot('release')
+  })
+
+  it('with READ_ACCESS=key, plays a release’s audio for a reader key through its signed URL (an <audio> sends no header)', async () => {
+    const keyApi = await startTestApi(t, { publicRead: false })
+    const keyPage = await browser.newPage()
+    try {
+      const reader = (await new AuthService(t.db.pool, { publicRead: false }).createKey('ui-reader', 'reader')).key
+      const [{ release }] = (await t.db.pool.query(`SELECT t.release_id AS release FROM track t JOIN audio_file a ON a.track_id = t.id AND a.status = 'ok' ORDER BY t.id LIMIT 1`)).rows
+      await keyPage.goto(`${keyApi.url}/#/release/${release}`)
+      await keyPage.waitForSelector('.error:has-text("UNAUTHENTICATED")')
+      await keyPage.fill('#apikey', reader)
+      await keyPage.click('#signin-button')
+      await keyPage.waitForSelector('#tracklist audio')
+      const src = (await keyPage.getAttribute('#tracklist audio', 'src'))!
+      expect(src).toMatch(/^\/audio\/tracks\/\d+\?token=/)
+      const duration = await keyPage.$eval('#tracklist audio', (el) => {
+        const audio = el as HTMLAudioElement
+        return new Promise<number>((resolve, reject) => {
+          audio.addEventListener('loadedmetadata', () => resolve(audio.duration))
+          audio.addEventListener('error', () => reject(new Error(`audio error ${audio.error?.code}`)))
+          audio.preload = 'metadata'
+          audio.load()
+        })
+      })
+      expect(duration).toBeGreaterThan(0)
+      expect((await keyPage.request.get(`${keyApi.url}${src.replace(/\?.*/, '')}`)).status()).toBe(401)
+    } finally {
+      await keyPage.close()
+      await keyApi.close()
+    }
   })
 
   it('shows similar tracks with scores and predicted styles, and filters them', async () => {
@@ -118,6 +163,40 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     await shot('similar')
   })
 
+  it('makes a mix on the track page and plays it in order, moving on when a track ends', async () => {
+    await page.click('#mix-button')
+    await page.waitForSelector('#queue-list li:nth-child(4)')
+    const items = await page.$$eval('#queue-list li', (lis) => lis.map((li) => li.querySelector('a')!.getAttribute('href')))
+    expect(new Set(items).size).toBe(items.length)
+    // the track itself first, then the mix
+    expect(items[0]).toBe(new URL(page.url()).hash)
+    const src = () => page.$eval('#queue-player', (a) => (a as HTMLAudioElement).getAttribute('src'))
+    const first = await src()
+    expect(await page.getAttribute('#queue-list li:nth-child(1)', 'class')).toContain('playing')
+    await page.$eval('#queue-player', (a) => a.dispatchEvent(new Event('ended')))
+    await page.waitForSelector('#queue-list li:nth-child(2).playing')
+    expect(await src()).not.toBe(first)
+    expect(await src()).toMatch(/^\/audio\/tracks\/\d+$/)
+    await shot('mix')
+  })
+
+  it('finds a path to another track by searching it, from this track to that one', async () => {
+    const here = decodeURIComponent(new URL(page.url()).hash.slice('#/track/'.length))
+    const { rows } = await t.db.pool.query(
+      `SELECT t.title FROM track t JOIN audio_file a ON a.track_id = t.id ORDER BY t.id DESC LIMIT 1`,
+    )
+    await page.fill('#path-q', rows[0].title)
+    await page.click('#path-form button')
+    await page.waitForSelector('#path-hits [data-to]')
+    const to = await page.getAttribute('#path-hits [data-to]', 'data-to')
+    await page.click('#path-hits [data-to]')
+    await page.waitForSelector('#queue h2:has-text("Path from")')
+    const items = await page.$$eval('#queue-list li a', (as) => as.map((a) => decodeURIComponent(a.getAttribute('href')!.slice('#/track/'.length))))
+    expect(items[0]).toBe(here)
+    expect(items.at(-1)).toBe(to)
+    expect(items.length).toBeGreaterThanOrEqual(2)
+  })
+
   it('draws the embedding map, coloured by style, and a click opens a track', async () => {
     await page.goto(`${api.url}/#/map`)
     await page.waitForSelector('#legend span')
@@ -138,8 +217,8 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium (synthetic catalog, 
     const job = await api.gql(`mutation { importDiscogs(files: ["/nonexistent"]) { id state } }`, {}, { authorization: `Bearer ${adminKey}` })
     expect(job.body.data.importDiscogs.state).toBe('queued')
     await page.goto(`${api.url}/#/jobs`)
-    await page.waitForSelector('#jobs')
-    expect(await page.$$('button[data-cancel]')).toHaveLength(0)
+    await page.waitForSelector('#jobs-signin') // jobs are admin-only: nothing is listed before signing in
+    expect(await page.$$('#jobs')).toHaveLength(0)
     await page.fill('#apikey', adminKey)
     await page.click('#signin-button')
     await page.waitForSelector('button[data-cancel]')

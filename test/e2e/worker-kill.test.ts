@@ -1,16 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { JobQueue } from '../../src/jobs/queue.ts'
-import { REPO_ROOT } from '../support/cli.ts'
+import { CLI_SOURCE, REPO_ROOT } from '../support/cli.ts'
 import { createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
 import { writeRenumberedReleaseDump } from '../support/dumps.ts'
 
 function startWorker(databaseUrl: string): ChildProcess {
   return spawn(
     process.execPath,
-    [path.join(REPO_ROOT, 'bin/discograph.js'), 'worker', '--heartbeat-seconds', '1', '--stale-seconds', '4'],
+    [CLI_SOURCE, 'worker', '--heartbeat-seconds', '1', '--stale-seconds', '4'],
     { cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
   )
 }

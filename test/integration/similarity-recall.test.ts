@@ -8,7 +8,7 @@ import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import { ModelRepository } from '../../src/db/repositories/model.repository.ts'
 import { knnSql } from '../../src/db/repositories/similarity.repository.ts'
 import { l2Normalize } from '../../src/ml/embedding/pooling.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 import { SimilarityService, type TrackSimilarityFilter } from '../../src/services/similarity.service.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
 

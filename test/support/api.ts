@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest'
 import type { Config } from '../../src/config/config.ts'
-import { startApiServer, type ApiServer } from '../../src/api/http-server.ts'
+import { startApiServer, type ApiDeps, type ApiServer } from '../../src/api/http-server.ts'
 import { JobQueue } from '../../src/jobs/queue.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { createLogger } from '../../src/logger.ts'
@@ -25,10 +25,10 @@ export interface TestApi {
 }
 
 /** The real API server (HTTP on a free loopback port) over a test database. */
-export async function startTestApi(t: TestDatabase, overrides: Partial<Config> = {}): Promise<TestApi> {
+export async function startTestApi(t: TestDatabase, overrides: Partial<Config> = {}, deps: Pick<ApiDeps, 'mapOptions'> = {}): Promise<TestApi> {
   const config = { ...t.config, ...overrides }
   const queue = await JobQueue.start(t.db)
-  const server = await startApiServer({ db: t.db, config, logger: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent'), queue }, { port: 0, host: '127.0.0.1' })
+  const server = await startApiServer({ db: t.db, config, logger: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent'), queue, ...deps }, { port: 0, host: '127.0.0.1' })
   const api: TestApi = {
     url: server.url,
     server,

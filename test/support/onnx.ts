@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 /**
  * Tiny ONNX graphs for tests, written as protobuf bytes by hand (no onnx package, no downloads): the input

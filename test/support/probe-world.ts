@@ -1,6 +1,6 @@
 import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import type pg from 'pg'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 /**
  * A small catalog with vectors, written as real rows: artists play one style each (so style is learnable

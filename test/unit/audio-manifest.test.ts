@@ -1,7 +1,9 @@
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BadInputError } from '../../src/errors.ts'
-import { parseCsv, parseManifest } from '../../src/ingest/audio/manifest.ts'
+import { firstNonUtf8Line, parseCsv, parseManifest, readManifest } from '../../src/ingest/audio/manifest.ts'
 
 const MANIFEST = '/music/lib/manifest.csv'
 
@@ -79,5 +81,28 @@ describe('audio manifest', () => {
     expect(msg).toMatch(/line 21: /)
     expect(msg).not.toMatch(/line 22: /)
     expect(msg).toMatch(/… and 5 more$/)
+  })
+
+  it('refuses a NUL in a path or position, naming the line', () => {
+    const err = errorOf(() => parseManifest('path,release_id,position\na.wav,1,A1\n"b\u0000.wav",2,A2\nc.wav,3,"A\u00003"\n', MANIFEST))
+    expect(err.message).toBe(`${MANIFEST}: 2 bad rows:\n  line 3: path contains a NUL character\n  line 4: position contains a NUL character`)
+  })
+
+  it('refuses a file that is not UTF-8, naming the file and the line of the first bad bytes', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'discograph-manifest-'))
+    try {
+      const file = path.join(dir, 'links.csv')
+      // line 3 holds "é" in Latin-1 (one byte 0xE9), as a spreadsheet saving in a legacy encoding writes it
+      fs.writeFileSync(file, Buffer.concat([Buffer.from('path,release_id,position\nok.wav,1,A1\ncaf'), Buffer.from([0xe9]), Buffer.from('.wav,2,A2\n')]))
+      expect(errorOf(() => readManifest(file)).message).toBe(`${file}: line 3: not UTF-8 text (save the manifest as UTF-8)`)
+      fs.writeFileSync(file, 'path,release_id,position\ncafé.wav,2,A2\n')
+      expect(readManifest(file)).toEqual([{ line: 2, path: path.join(dir, 'café.wav'), releaseId: 2, position: 'A2' }])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+    // a lone surrogate's UTF-8-like encoding (CESU) and a truncated sequence at the very end
+    expect(firstNonUtf8Line(Buffer.from([0x61, 0x0a, 0xed, 0xa0, 0x80]))).toBe(2)
+    expect(firstNonUtf8Line(Buffer.from([0x61, 0x0a, 0x62, 0x0a, 0xc3]))).toBe(3)
+    expect(firstNonUtf8Line(Buffer.from('a\nb\n'))).toBeNull()
   })
 })

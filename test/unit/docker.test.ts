@@ -37,4 +37,16 @@ describe('docker files', () => {
       expect(text).toContain('ENTRYPOINT ["node", "bin/discograph.js"]')
     }
   })
+
+  it('Dockerfiles copy what `npm ci` builds from (the kernels, dist/) before running it', () => {
+    for (const file of ['docker/Dockerfile', 'docker/Dockerfile.gpu']) {
+      const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')
+      const ci = text.search(/^RUN npm ci\b/m)
+      expect(ci, `${file}: RUN npm ci`).toBeGreaterThan(0)
+      const copiedBefore = [...text.slice(0, ci).matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/))
+      for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'migrations'])
+        expect(copiedBefore, `${file}: ${needed} before npm ci`).toContain(needed)
+      expect(text, `${file}: kernels for a portable target`).toMatch(/^ARG DG_NATIVE_ARCH=(?!native)\S+$/m)
+    }
+  })
 })

@@ -15,6 +15,10 @@ describe('example queries', () => {
     for (const q of [...qs, ...exampleQueries(null), graphiqlDefaultQuery(example), graphiqlDefaultQuery(null)]) expect(() => parse(q)).not.toThrow()
     expect(graphiqlDefaultQuery(example)).toContain('release(discogsId: 42)')
     expect(graphiqlDefaultQuery(null)).toContain('releases(first: 5)')
+    // reading needs a key: the page, open to all, names nothing of the catalog and says how to send a key
+    expect(() => parse(graphiqlDefaultQuery('key-only'))).not.toThrow()
+    expect(graphiqlDefaultQuery('key-only')).toMatch(/Reading needs an API key here: add \{"Authorization": "Bearer dg_\.\.\."\}/)
+    expect(graphiqlDefaultQuery('key-only')).not.toContain('discogsId')
   })
 
   it('GraphiQL’s page cannot be broken out of by catalog text', () => {

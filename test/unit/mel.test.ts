@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { frameCount, hannSymmetric, hzToMelSlaney, melBandEdges, melFilterbank, melFrames, melToHzSlaney, MEL_BANDS } from '../../src/audio/mel.ts'
 import { melPatch, melPatches, patchCount } from '../../src/audio/patches.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 import { cutFrames, essentiaMusiCnnFrame } from '../support/essentia.ts'
 
 const SR = 16000

@@ -6,7 +6,7 @@ import { PATCH_SIZE } from '../../src/ml/embedding/patch-encoder.ts'
 import { essentiaAssociation, planHeadGraph, planOnnxGraph, type ValueInfo } from '../../src/ml/onnx/graph.ts'
 import { openOnnxGraph } from '../../src/ml/onnx/onnx-encoder.ts'
 import { openOnnxHead } from '../../src/ml/onnx/onnx-head.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 import { tmpDir } from '../support/database.ts'
 import { expectedHeadOutput, expectedTestOutput, writeTestOnnxGraph } from '../support/onnx.ts'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { eligibleGroupCount, epochBatches, largestFittingBatch, splitGroups, type AssociationGroups } from '../../src/ml/training/pair-sampler.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 /** 30 artists with 1–40 tracks each; every 7th track is a collaboration with the next artist. */
 function artistWorld(): AssociationGroups {

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NativeKernels } from '../../src/ml/engine/native-addon.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 const REPO = path.resolve(import.meta.dirname, '../..')
 const compiler = spawnSync('g++', ['--version']).status === 0

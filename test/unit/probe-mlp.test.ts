@@ -6,7 +6,7 @@ import { initBackend } from '../../src/ml/engine/backend.ts'
 import { macroRocAuc, accuracy } from '../../src/ml/metrics.ts'
 import { buildProbeModel, foldStandardisation, predictScores, standardisation, trainProbeMlp, type Matrix } from '../../src/ml/probes/mlp.ts'
 import { loadLayersModel, saveLayersModel } from '../../src/ml/probes/probe-files.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 import { tmpDir } from '../support/database.ts'
 
 beforeAll(async () => {

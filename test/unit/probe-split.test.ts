@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { artistSplit, type SplitName } from '../../src/ml/probes/split.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 /** A random catalogue: tracks with one artist, some with a featured second one, a few with none. */
 function world(seed: number, tracks = 600, artists = 80) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { projectTo2d } from '../../src/ml/projection.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 function clusters(k: number, perCluster: number, dim: number, seed: number): { vectors: Float32Array[]; labels: number[] } {
   const rng = new SeededRandom(seed)

@@ -7,7 +7,7 @@ import {
   type RetrievalItem,
 } from '../../src/ml/retrieval/metrics.ts'
 import { applySearchTransform, fitSearchTransform } from '../../src/ml/retrieval/transform.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 describe('precision@k and AP@k', () => {
   it('counts the relevant share of the first k, missing places as misses', () => {

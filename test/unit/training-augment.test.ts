@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { augmentConfigSchema, augmentPatches, augments, rollFrames } from '../../src/ml/training/augment.ts'
 import { learningRateAt } from '../../src/ml/training/schedule.ts'
-import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
+import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 const shape = { frames: 4, bands: 3 }
 const config = (o: object) => augmentConfigSchema.parse(o)

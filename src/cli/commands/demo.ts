@@ -7,16 +7,17 @@ import { BadInputError, DiscographError } from '../../errors.ts'
 import { evaluateRetrieval, writeRetrieval, type RetrievalReport } from '../../services/retrieval.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 
-const CLI = path.resolve(import.meta.dirname, '../../../bin/discograph.js')
-
 class DemoStepError extends DiscographError {
   readonly code = 'DEMO_STEP'
 }
 
-/** Runs one `discograph` subcommand as a child process, its progress bars on this terminal. */
+/**
+ * Runs one `discograph` subcommand as a child process, its progress bars on this terminal: through the entry
+ * this process was started with (bin/discograph.js, the build; bin/discograph-dev.js, the source).
+ */
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'inherit', env })
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: 'inherit', env })
     const forward = (signal: NodeJS.Signals) => child.kill(signal)
     process.on('SIGINT', forward)
     process.on('SIGTERM', forward)

@@ -36,10 +36,14 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
     .option('--checkpoint-every <n>', 'steps between checkpoints', integerOption('--checkpoint-every'), 50)
     .option('--name <name>', 'run name (default: association-size-timestamp)')
     .option('--resume <run>', 'continue a stopped or crashed run (id or name) from its last checkpoint')
-    .option('--backend <name>', 'auto, tfjs-node-gpu, tfjs-node, native, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, tfjs-node-gpu, tfjs-node, native or cpu (not wasm: it cannot train)', 'auto')
     .option('--json', 'print the finished run as JSON')
     .action(async (o) => {
       if (!o.resume && !o.association) throw new BadInputError('is required (or --resume)', '--association')
+      // Refused before a run is recorded: the run would fail at its first step (docs/ml-engine.md).
+      if (o.backend === 'wasm') {
+        throw new BadInputError("wasm cannot train: tfjs' WASM backend has no gradient kernels for convolutions; choose auto, native, cpu, tfjs-node or tfjs-node-gpu", '--backend')
+      }
       const c = ctx()
       const backend = await initBackend(o.backend, { logger: c.logger })
       // Every step is logged off a terminal: a run's log is its history.

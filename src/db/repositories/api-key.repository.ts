@@ -37,6 +37,12 @@ export class ApiKeyRepository {
     return rows[0] ?? null
   }
 
+  /** The key with this id, unless revoked (a signed URL names its key by id). */
+  async findActiveById(id: number): Promise<ApiKeyRow | null> {
+    const { rows } = await this.pool.query(`SELECT ${columns} FROM api_key WHERE id = $1 AND revoked_at IS NULL`, [id])
+    return rows[0] ?? null
+  }
+
   async list(): Promise<ApiKeyRow[]> {
     const { rows } = await this.pool.query(`SELECT ${columns} FROM api_key ORDER BY id`)
     return rows

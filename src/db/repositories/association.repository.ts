@@ -1,10 +1,9 @@
 import type pg from 'pg'
+import { VARIOUS_ARTIST_ID } from '../../discogs.ts'
 import type { AssociationGroups } from '../../ml/training/pair-sampler.ts'
 
 export type Association = 'track' | 'release' | 'artist' | 'label'
 
-/** Discogs' "Various" artist: a compilation placeholder, not an artist whose tracks share anything. */
-const VARIOUS_ARTIST_ID = 194
 
 /**
  * Which tracks (with audio) share which group, per association. Decisions, documented in docs/training.md:

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type pg from 'pg'
 import type { ModelSpace } from './model.repository.ts'
 import { decodeVectorSend } from './embedding.repository.ts'
@@ -13,27 +14,61 @@ const GROUP_SQL: Record<MapColor, string> = {
   LABEL: `(SELECT name FROM release_label l WHERE l.release_id = t.release_id ORDER BY ord LIMIT 1)`,
 }
 
+/** Search vectors of a map's tracks, packed row after row (n × dims) so they can be moved to a worker whole. */
 export interface MapSample {
-  trackId: number
-  vector: Float32Array
-  group: string | null
+  trackIds: number[]
+  dims: number
+  vectors: Float32Array
 }
+
+/** Rows decoded between two turns of the event loop (vector_send → floats). */
+const DECODE_SLICE = 500
 
 export class EmbeddingMapRepository {
   constructor(private readonly pool: pg.Pool) {}
 
   /**
-   * Up to `limit` of a model's vectors with each track's group. The sample is spread over the catalog by
-   * hashing track ids (not the first N by id), and the same for every call.
+   * What a map of (model, space) was made from: when the search transform was last fitted (every embed pass
+   * that writes vectors refits it and rewrites the search vectors) and how many vectors there are (a pass
+   * stopped before its refit, or tracks deleted). A map is current while both are unchanged.
    */
-  async sample(modelId: number, space: ModelSpace, color: MapColor, limit: number): Promise<MapSample[]> {
-    const { rows } = await this.pool.query<{ track_id: string; v: Buffer; grp: string | null }>(
-      `SELECT e.track_id, vector_send(e.embedding) AS v, ${GROUP_SQL[color]} AS grp
-         FROM track_embedding e JOIN track t ON t.id = e.track_id
-        WHERE e.model_id = $1 AND e.space = $2
-        ORDER BY md5(e.track_id::text) LIMIT $3`,
-      [modelId, space, limit],
+  async version(modelId: number, space: ModelSpace): Promise<string> {
+    const { rows } = await this.pool.query<{ fitted_at: Date | null; n: number }>(
+      `SELECT (SELECT fitted_at FROM search_transform WHERE model_id = $1 AND space = $2) AS fitted_at,
+              (SELECT count(*)::int FROM track_embedding WHERE model_id = $1 AND space = $2) AS n`,
+      [modelId, space],
     )
-    return rows.map((r) => ({ trackId: Number(r.track_id), vector: decodeVectorSend(r.v), group: r.grp }))
+    return `${rows[0].fitted_at?.toISOString() ?? 'unfitted'}|${rows[0].n}`
+  }
+
+  /**
+   * Up to `max` search vectors of (model, space) — what similarity serves, not the raw embeddings — in an
+   * order spread over the catalog by hashing track ids (not the first N by id) and the same on every call,
+   * so that any prefix of it is itself an even sample.
+   */
+  async sample(modelId: number, space: ModelSpace, max: number): Promise<MapSample> {
+    const { rows } = await this.pool.query<{ track_id: string; v: Buffer }>(
+      `SELECT track_id, vector_send(search) AS v FROM track_embedding
+        WHERE model_id = $1 AND space = $2 AND search IS NOT NULL
+        ORDER BY md5(track_id::text) LIMIT $3`,
+      [modelId, space, max],
+    )
+    const dims = rows.length ? rows[0].v.readInt16BE(0) : 0
+    const vectors = new Float32Array(rows.length * dims)
+    for (let i = 0; i < rows.length; i++) {
+      // Wide vectors (a backbone's 1280 floats × 5000 rows) take tens of ms to decode: not in one turn.
+      if (i > 0 && i % DECODE_SLICE === 0) await yieldToLoop()
+      vectors.set(decodeVectorSend(rows[i].v), i * dims)
+    }
+    return { trackIds: rows.map((r) => Number(r.track_id)), dims, vectors }
+  }
+
+  /** The group each of `trackIds` is coloured by (null: the track has none, or is gone). */
+  async groups(trackIds: readonly number[], color: MapColor): Promise<Map<number, string | null>> {
+    const { rows } = await this.pool.query<{ id: string; grp: string | null }>(
+      `SELECT t.id, ${GROUP_SQL[color]} AS grp FROM track t WHERE t.id = ANY($1::bigint[])`,
+      [trackIds],
+    )
+    return new Map(rows.map((r) => [Number(r.id), r.grp]))
   }
 }

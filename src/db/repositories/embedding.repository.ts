@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
+import { VARIOUS_ARTIST_ID } from '../../discogs.ts'
 import { from as copyFrom } from 'pg-copy-streams'
+import pgvector from 'pgvector'
 import type { DatabaseKind } from '../database.ts'
 import type { ModelSpace } from './model.repository.ts'
 
@@ -17,9 +19,6 @@ export interface EmbeddingRow {
   /** how many patches were averaged */
   patches: number
 }
-
-/** Discogs' "Various" artist and id 0 (no id): compilation placeholders, never an artist of a track. */
-export const VARIOUS_ARTIST_ID = 194
 
 /**
  * The artists of track `track` (an SQL expression): its own artists when the tracklist names them, else the
@@ -57,12 +56,19 @@ export function tracksOfLabelSql(label: string): string {
   return `SELECT DISTINCT t.id AS track_id FROM release_label rl JOIN track t ON t.release_id = rl.release_id WHERE rl.label_id = ${label}`
 }
 
-/** pgvector's text form. Float32 → double → shortest decimal → float4 round-trips exactly. */
+/**
+ * pgvector's text form, by pgvector-node's own codec (it takes plain arrays only). Float32 → double → shortest
+ * decimal → float4 round-trips exactly. The same text as joining the Float32Array, in about 0.6× the CPU
+ * time (bench/vector-text.ts, docs/BENCHMARKS.md).
+ */
 export function vectorLiteral(v: Float32Array | number[]): string {
-  return `[${Array.prototype.join.call(v, ',')}]`
+  return pgvector.toSql(Array.isArray(v) ? v : Array.from(v)) as string
 }
 
-/** Decodes `vector_send(v)` (int16 dims, int16 unused, float4 big-endian each). */
+/**
+ * Decodes `vector_send(v)` (int16 dims, int16 unused, float4 big-endian each). Hand-written, as is the binary
+ * COPY encoder below: pgvector-node has codecs for the text form only, and binary skips float ↔ decimal text.
+ */
 export function decodeVectorSend(b: Buffer): Float32Array {
   const dims = b.readInt16BE(0)
   const out = new Float32Array(dims)

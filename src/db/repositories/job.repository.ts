@@ -1,4 +1,8 @@
 import type pg from 'pg'
+import { JOB_CHANNEL, notifying as notifyingOn } from '../change-feed.ts'
+
+/** A job's writes notify its watchers (jobProgress subscriptions) in the same statement. */
+const notifying = (update: string) => notifyingOn(JOB_CHANNEL, update)
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -20,6 +24,8 @@ export interface JobRow {
   cancelRequested: boolean
   createdBy: string | null
   createdAt: Date
+  /** `created_at` to the microsecond (a Date keeps milliseconds): where a page of jobs ends, with `id`. */
+  createdAtExact: string
   startedAt: Date | null
   heartbeatAt: Date | null
   finishedAt: Date | null
@@ -27,10 +33,16 @@ export interface JobRow {
 
 const columns = `id, name, payload, state, progress, rate, rate_unit AS "rateUnit", eta_s AS "etaS", message, log,
   result, error, attempts, worker, cancel_requested AS "cancelRequested", created_by AS "createdBy",
-  created_at AS "createdAt", started_at AS "startedAt", heartbeat_at AS "heartbeatAt", finished_at AS "finishedAt"`
+  created_at AS "createdAt", to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAtExact", started_at AS "startedAt", heartbeat_at AS "heartbeatAt", finished_at AS "finishedAt"`
 
 /** Keeps at most this many recent log lines per job: enough to see what it is doing, bounded in size. */
 export const JOB_LOG_LINES = 50
+
+/** Where a page of jobs ended: the last job's exact creation time and id (jobs created together share the time). */
+export interface JobKey {
+  createdAt: string
+  id: string
+}
 
 /** All SQL on the `job` table. */
 export class JobRepository {
@@ -40,6 +52,15 @@ export class JobRepository {
     await this.pool.query(
       `INSERT INTO job (id, name, payload, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
       [id, name, JSON.stringify(payload), createdBy ?? null],
+    )
+  }
+
+  /** Several jobs in one statement (so they share one `created_at`, as jobs created in one transaction do). */
+  async createMany(jobs: { id: string; name: string; payload: unknown; createdBy?: string }[]): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO job (id, name, payload, created_by)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[]) ON CONFLICT (id) DO NOTHING`,
+      [jobs.map((j) => j.id), jobs.map((j) => j.name), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.createdBy ?? null)],
     )
   }
 
@@ -53,13 +74,14 @@ export class JobRepository {
     return rows
   }
 
-  async list(filter: { state?: JobState; name?: string; limit: number; before?: Date }): Promise<JobRow[]> {
+  /** Newest first, ties by id; `after` is where the previous page ended (keyset: deep pages cost what the first does). */
+  async list(filter: { state?: JobState; name?: string; limit: number; after?: JobKey }): Promise<JobRow[]> {
     const { rows } = await this.pool.query(
       `SELECT ${columns} FROM job
         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR name = $2)
-          AND ($3::timestamptz IS NULL OR created_at < $3)
-        ORDER BY created_at DESC LIMIT $4`,
-      [filter.state ?? null, filter.name ?? null, filter.before ?? null, filter.limit],
+          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+        ORDER BY created_at DESC, id DESC LIMIT $5`,
+      [filter.state ?? null, filter.name ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? null, filter.limit],
     )
     return rows
   }
@@ -67,9 +89,9 @@ export class JobRepository {
   /** Claims the job for a worker; false when it was cancelled meanwhile. */
   async markRunning(id: string, worker: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `UPDATE job SET state = 'running', worker = $2, attempts = attempts + 1, started_at = now(),
+      notifying(`UPDATE job SET state = 'running', worker = $2, attempts = attempts + 1, started_at = now(),
               heartbeat_at = now(), error = NULL, finished_at = NULL
-        WHERE id = $1 AND state <> 'cancelled' AND NOT cancel_requested`,
+        WHERE id = $1 AND state <> 'cancelled' AND NOT cancel_requested RETURNING id`),
       [id, worker],
     )
     return rowCount === 1
@@ -80,9 +102,9 @@ export class JobRepository {
     p: { progress?: number; rate?: number; rateUnit?: string; etaS?: number; message?: string },
   ): Promise<void> {
     await this.pool.query(
-      `UPDATE job SET progress = COALESCE($2, progress), rate = COALESCE($3, rate),
+      notifying(`UPDATE job SET progress = COALESCE($2, progress), rate = COALESCE($3, rate),
               rate_unit = COALESCE($4, rate_unit), eta_s = $5, message = COALESCE($6, message), heartbeat_at = now()
-        WHERE id = $1`,
+        WHERE id = $1 RETURNING id`),
       [id, p.progress ?? null, p.rate ?? null, p.rateUnit ?? null, p.etaS ?? null, p.message ?? null],
     )
   }
@@ -90,10 +112,10 @@ export class JobRepository {
   async appendLog(id: string, level: string, message: string): Promise<void> {
     const line = JSON.stringify([{ at: new Date().toISOString(), level, message }])
     await this.pool.query(
-      `UPDATE job SET log = (SELECT COALESCE(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM (
+      notifying(`UPDATE job SET log = (SELECT COALESCE(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM (
                  SELECT e, n FROM jsonb_array_elements(log || $2::jsonb) WITH ORDINALITY AS t(e, n)
                  ORDER BY n DESC LIMIT ${JOB_LOG_LINES}) last)
-        WHERE id = $1`,
+        WHERE id = $1 RETURNING id`),
       [id, line],
     )
   }
@@ -109,19 +131,19 @@ export class JobRepository {
 
   async finish(id: string, state: Exclude<JobState, 'running'>, fields: { result?: unknown; error?: string }) {
     await this.pool.query(
-      `UPDATE job SET state = $2, result = $3, error = $4, finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
+      notifying(`UPDATE job SET state = $2, result = $3, error = $4, finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
               eta_s = NULL, progress = CASE WHEN $2 = 'succeeded' THEN 1 ELSE progress END
-        WHERE id = $1`,
+        WHERE id = $1 RETURNING id`),
       [id, state, fields.result === undefined ? null : JSON.stringify(fields.result), fields.error ?? null],
     )
   }
 
   async requestCancel(id: string): Promise<JobRow | null> {
     const { rows } = await this.pool.query(
-      `UPDATE job SET cancel_requested = true,
+      notifying(`UPDATE job SET cancel_requested = true,
               state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
               finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END
-        WHERE id = $1 RETURNING ${columns}`,
+        WHERE id = $1 RETURNING ${columns}`),
       [id],
     )
     return rows[0] ?? null
@@ -129,7 +151,7 @@ export class JobRepository {
 
   async requeue(id: string): Promise<void> {
     await this.pool.query(
-      `UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1`,
+      notifying(`UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1 RETURNING id`),
       [id],
     )
   }

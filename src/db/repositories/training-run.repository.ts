@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { notifying, TRAINING_RUN_CHANNEL } from '../change-feed.ts'
 
 export type RunStatus = 'created' | 'running' | 'succeeded' | 'failed' | 'stopped'
 
@@ -88,7 +89,10 @@ export class TrainingRunRepository {
   }
 
   async start(id: string, backend: string): Promise<void> {
-    await this.pool.query(`UPDATE training_run SET status = 'running', backend = $2, error = NULL, updated_at = now() WHERE id = $1`, [id, backend])
+    await this.pool.query(
+      notifying(TRAINING_RUN_CHANNEL, `UPDATE training_run SET status = 'running', backend = $2, error = NULL, updated_at = now() WHERE id = $1 RETURNING id`),
+      [id, backend],
+    )
   }
 
   /**
@@ -97,20 +101,26 @@ export class TrainingRunRepository {
    */
   async checkpoint(id: string, step: number, entries: HistoryEntry[]): Promise<void> {
     await this.pool.query(
-      `UPDATE training_run
-          SET step = $2, updated_at = now(),
-              history = (SELECT COALESCE(jsonb_agg(e ORDER BY (e->>'step')::int), '[]'::jsonb)
-                           FROM jsonb_array_elements(history || $3::jsonb) e
-                          WHERE (e->>'step')::int <= $2)
-        WHERE id = $1`,
+      notifying(
+        TRAINING_RUN_CHANNEL,
+        `UPDATE training_run
+            SET step = $2, updated_at = now(),
+                history = (SELECT COALESCE(jsonb_agg(e ORDER BY (e->>'step')::int), '[]'::jsonb)
+                             FROM jsonb_array_elements(history || $3::jsonb) e
+                            WHERE (e->>'step')::int <= $2)
+          WHERE id = $1 RETURNING id`,
+      ),
       [id, step, JSON.stringify(entries)],
     )
   }
 
   async truncateHistory(id: string, step: number): Promise<void> {
     await this.pool.query(
-      `UPDATE training_run SET step = $2, history = (SELECT COALESCE(jsonb_agg(e), '[]'::jsonb)
-          FROM jsonb_array_elements(history) e WHERE (e->>'step')::int <= $2) WHERE id = $1`,
+      notifying(
+        TRAINING_RUN_CHANNEL,
+        `UPDATE training_run SET step = $2, history = (SELECT COALESCE(jsonb_agg(e), '[]'::jsonb)
+            FROM jsonb_array_elements(history) e WHERE (e->>'step')::int <= $2) WHERE id = $1 RETURNING id`,
+      ),
       [id, step],
     )
   }
@@ -121,7 +131,10 @@ export class TrainingRunRepository {
 
   async finish(id: string, status: Exclude<RunStatus, 'created' | 'running'>, fields: { metrics?: Record<string, number>; error?: string }) {
     await this.pool.query(
-      `UPDATE training_run SET status = $2, metrics = COALESCE($3, metrics), error = $4, finished_at = now(), updated_at = now() WHERE id = $1`,
+      notifying(
+        TRAINING_RUN_CHANNEL,
+        `UPDATE training_run SET status = $2, metrics = COALESCE($3, metrics), error = $4, finished_at = now(), updated_at = now() WHERE id = $1 RETURNING id`,
+      ),
       [id, status, fields.metrics ? JSON.stringify(fields.metrics) : null, fields.error ?? null],
     )
   }

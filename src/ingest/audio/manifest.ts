@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import fs from 'node:fs'
 import path from 'node:path'
 import { BadInputError } from '../../errors.ts'
@@ -100,6 +101,9 @@ export function parseManifest(text: string, manifestFile: string): ManifestRow[]
     const rid = fields[col.release_id].trim()
     const position = fields[col.position].trim()
     const bad: string[] = []
+    // A NUL ends a path for the operating system and cannot be stored in PostgreSQL text.
+    if (file.includes('\u0000')) bad.push('path contains a NUL character')
+    if (position.includes('\u0000')) bad.push('position contains a NUL character')
     if (!file) bad.push('empty path')
     if (!/^\d+$/.test(rid) || Number(rid) < 1 || Number(rid) > 2147483647)
       bad.push(`release_id must be a positive integer, got "${rid}"`)
@@ -131,12 +135,32 @@ export function parseManifest(text: string, manifestFile: string): ManifestRow[]
   return rows
 }
 
+/**
+ * The 1-based line of the first byte sequence that is not UTF-8, or null when all of it is. Read leniently,
+ * such bytes would become U+FFFD and a path naming no file on disk.
+ */
+export function firstNonUtf8Line(bytes: Buffer): number | null {
+  if (isUtf8(bytes)) return null
+  let line = 1
+  let start = 0
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      if (!isUtf8(bytes.subarray(start, i))) return line
+      line++
+      start = i + 1
+    }
+  }
+  return line // not reached: some line holds the bad sequence
+}
+
 export function readManifest(manifestFile: string): ManifestRow[] {
-  let text: string
+  let bytes: Buffer
   try {
-    text = fs.readFileSync(manifestFile, 'utf8')
+    bytes = fs.readFileSync(manifestFile)
   } catch (err) {
     throw new BadInputError(`cannot read: ${(err as Error).message}`, '--manifest')
   }
-  return parseManifest(text, manifestFile)
+  const badLine = firstNonUtf8Line(bytes)
+  if (badLine !== null) throw new BadInputError(`line ${badLine}: not UTF-8 text (save the manifest as UTF-8)`, manifestFile)
+  return parseManifest(bytes.toString('utf8'), manifestFile)
 }

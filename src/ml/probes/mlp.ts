@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
-import { SeededRandom } from '../training/seeded-random.ts'
+import { SeededRandom } from '../../random/seeded-random.ts'
 
 /**
  * The probe of the paper's evaluation: frozen embeddings → Dense(hidden) → ReLU → dropout → Dense(classes) →

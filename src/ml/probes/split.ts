@@ -1,4 +1,4 @@
-import { hash32 } from '../training/seeded-random.ts'
+import { hash32 } from '../../random/seeded-random.ts'
 
 export type SplitName = 'train' | 'validation' | 'test'
 export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test']

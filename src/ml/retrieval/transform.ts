@@ -1,5 +1,5 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix'
-import { SeededRandom } from '../training/seeded-random.ts'
+import { SeededRandom } from '../../random/seeded-random.ts'
 
 /**
  * The transform a (model, space)'s vectors go through before they meet the index. Mean-pooled conv features

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { SeededRandom } from './seeded-random.ts'
+import type { SeededRandom } from '../../random/seeded-random.ts'
 
 /**
  * Augmentations of log-mel patches for contrastive training, each view of a pair drawn independently, as

@@ -1,4 +1,4 @@
-import { SeededRandom, hash32 } from './seeded-random.ts'
+import { SeededRandom, hash32 } from '../../random/seeded-random.ts'
 
 /**
  * Contrastive pair sampling from editorial associations (pure; the groups come from SQL).

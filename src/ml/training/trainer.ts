@@ -9,7 +9,7 @@ import { augmentPatches, augments } from './augment.ts'
 import { disposeCheckpoint, latestCheckpoint, saveCheckpoint } from './checkpoints.ts'
 import { epochBatches, type AssociationGroups, type Pair } from './pair-sampler.ts'
 import { learningRateAt } from './schedule.ts'
-import { SeededRandom, hash32 } from './seeded-random.ts'
+import { SeededRandom, hash32 } from '../../random/seeded-random.ts'
 import { stepGradients } from './step.ts'
 import { heldOutItems, validateRetrieval, type HeldOutItem } from './validation.ts'
 

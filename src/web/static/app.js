@@ -3,13 +3,13 @@
 
 const TRACK_FIELDS = `id title position duration audio { url } release { discogsId title year styles { name } artists { name } }`
 const QUERIES = {
-  search: `query Search($q: String!, $first: Int) {
-    search(query: $q, first: $first) { edges { score text node { __typename
+  search: `query Search($q: String!, $first: Int, $types: [SearchType!]) {
+    search(query: $q, first: $first, types: $types) { edges { score text node { __typename
       ... on Artist { discogsId }
       ... on Label { discogsId }
       ... on Release { discogsId year country }
       ... on Master { discogsId year }
-      ... on Track { id release { discogsId title } }
+      ... on Track { id audio { url } release { discogsId title } }
     } } } }`,
   release: `query Release($id: Int!) { release(discogsId: $id) { id discogsId title year country released notes
     styles { name } genres { name }
@@ -26,6 +26,10 @@ const QUERIES = {
   /** One track's scores by several probes in one request: an aliased field per probe. */
   predictions: (n) =>
     `query Predictions($id: ID!, ${Array.from({ length: n }, (_, i) => `$p${i}: String!`).join(', ')}) { ${Array.from({ length: n }, (_, i) => `p${i}: predictions(track: $id, probe: $p${i}) { scores { class score } probe { name task } }`).join(' ')} }`,
+  mix: `query Mix($id: ID!, $model: String) { instantMix(seeds: [$id], first: 25, model: $model) { tracks { similarity track { ${TRACK_FIELDS} } } } }`,
+  path: `query Path($from: ID!, $to: ID!, $model: String) { trackPath(from: $from, to: $to, steps: 12, model: $model) {
+    shortened reason steps { similarityToEnd track { ${TRACK_FIELDS} } } } }`,
+  library: `query { library { releases artists tracks tracksWithAudio exact startTracks(first: 6) { ${TRACK_FIELDS} } } }`,
   models: `query { models { name kind association embedded
     retrieval { k spaces { space transform figures { relation precision chance lift } } baseline { relation precision lift } } }
     probes { name task } }`,
@@ -66,18 +70,19 @@ const dur = (s) => (s == null ? '' : `${Math.floor(s / 60)}:${String(s % 60).pad
 const names = (credits) => (credits ?? []).map((c) => c.name).join(', ')
 const player = (t) => (t.audio ? `<audio controls preload="none" src="${esc(t.audio.url)}"></audio>` : '')
 /**
- * A model's choice in a select, with its measured retrieval (style precision@k of its default space, and the
- * lift over chance beside the no-learning baseline's) so that a user picks by what the model is worth.
+ * A model's measured retrieval (style precision@k of its default space, and the lift over chance beside the
+ * no-learning baseline's), so that a user picks by what the model is worth.
  */
-const modelOption = (m) => {
+const modelFigure = (m) => {
   const space = m.retrieval?.spaces.find((s) => s.space === (m.embedded.projection ? 'PROJECTION' : 'BACKBONE')) ?? m.retrieval?.spaces[0]
   const style = space?.figures.find((f) => f.relation === 'style')
   const base = m.retrieval?.baseline?.find((f) => f.relation === 'style')
-  const figure = style
-    ? ` — style P@${m.retrieval.k} ${(style.precision * 100).toFixed(0)}% (${style.lift.toFixed(1)}× chance${base ? `; no-learning baseline ${base.lift.toFixed(1)}×` : ''})`
-    : ' — not evaluated yet'
-  return `<option value="${esc(m.name)}">${esc(m.name + figure)}</option>`
+  return style
+    ? `style P@${m.retrieval.k} ${(style.precision * 100).toFixed(0)}% (${style.lift.toFixed(1)}× chance${base ? `; no-learning baseline ${base.lift.toFixed(1)}×` : ''})`
+    : 'not evaluated yet'
 }
+/** A model's choice in a select, with its figure beside its name. */
+const modelOption = (m) => `<option value="${esc(m.name)}">${esc(`${m.name} — ${modelFigure(m)}`)}</option>`
 /** Models that can answer similarity questions: those with vectors. */
 const embedded = (models) => models.filter((m) => Object.values(m.embedded).some((n) => n > 0))
 const showError = (err) => (view.innerHTML = `<div class="error">${esc(err.message)}</div>`)
@@ -133,13 +138,52 @@ async function searchPage() {
     e.preventDefault()
     location.hash = `#/?q=${encodeURIComponent(document.getElementById('q').value)}`
   })
-  if (!q) return
+  if (!q) return showLibrary()
   const { search } = await gql(QUERIES.search, { q, first: 30 })
   document.getElementById('results').innerHTML = search.edges.length
     ? `<table id="hits"><tr><th>Result</th><th>Score</th></tr>${search.edges
         .map((e) => `<tr><td>${hitLink(e)}</td><td class="score">${e.score.toFixed(3)}</td></tr>`)
         .join('')}</table>`
     : '<p class="muted">No matches.</p>'
+}
+
+/** The landing page below the search box: the library at a glance, the models and what they are worth, tracks to start from. */
+async function showLibrary() {
+  const [{ library: l }, { models }] = await Promise.all([gql(QUERIES.library), gql(QUERIES.models)])
+  const n = (x) => `${l.exact ? '' : '~'}${x.toLocaleString('en')}`
+  document.getElementById('results').innerHTML = `<div class="grid">
+    <div class="card"><h3>Library</h3><p id="counts" class="counts">
+      <span><b data-count="releases">${n(l.releases)}</b> releases</span>
+      <span><b data-count="artists">${n(l.artists)}</b> artists</span>
+      <span><b data-count="tracks">${n(l.tracks)}</b> tracks</span>
+      <span><b data-count="tracksWithAudio">${l.tracksWithAudio.toLocaleString('en')}</b> with audio</span></p>
+      <h3>Models</h3>${embedded(models).length ? `<ul id="model-figures">${embedded(models).map((m) => `<li><b>${esc(m.name)}</b> <span class="muted">${esc(m.kind)}</span> — ${esc(modelFigure(m))}</li>`).join('')}</ul>` : '<p class="muted">No embedded models yet: run <code>discograph embed</code>.</p>'}</div>
+    <div class="card"><h3>Start from</h3>${l.startTracks.length ? `<ul id="start-tracks">${l.startTracks.map((t) => `<li><a href="#/track/${encodeURIComponent(t.id)}">${esc(t.title)}</a>
+      <span class="muted">${esc(names(t.release.artists))} · ${esc(t.release.title)}</span></li>`).join('')}</ul>` : '<p class="muted">No tracks with audio yet: run <code>discograph ingest audio</code>.</p>'}</div></div>`
+}
+
+/**
+ * Plays `tracks` in order in one <audio> element, moving to the next when one ends; the list shows which is
+ * playing and a click jumps to a track. Tracks without audio are left out.
+ */
+function playQueue(target, title, tracks, note = '') {
+  const queue = tracks.filter((t) => t.audio)
+  target.innerHTML = `<h2>${esc(title)}</h2>${note}<audio id="queue-player" controls preload="none"></audio>
+    <ol id="queue-list">${queue.map((t, i) => `<li data-i="${i}"><a href="#/track/${encodeURIComponent(t.id)}">${esc(t.title)}</a>
+      <span class="muted">${esc(names(t.release.artists))} · ${t.release.styles.map((x) => esc(x.name)).join(', ')}</span>
+      ${t.score != null ? `<span class="score muted">${t.score.toFixed(2)}</span>` : ''} <button type="button" data-play="${i}">▶</button></li>`).join('')}</ol>`
+  const audio = document.getElementById('queue-player')
+  let at = -1
+  const play = (i) => {
+    if (i >= queue.length) return
+    at = i
+    audio.src = queue[i].audio.url
+    target.querySelectorAll('#queue-list li').forEach((li) => li.classList.toggle('playing', Number(li.dataset.i) === i))
+    audio.play().catch(() => undefined) // a browser may refuse to start without a gesture; the controls remain
+  }
+  audio.addEventListener('ended', () => play(at + 1))
+  target.querySelectorAll('[data-play]').forEach((b) => b.addEventListener('click', () => play(Number(b.dataset.play))))
+  play(0)
 }
 
 async function releasePage(id) {
@@ -175,6 +219,10 @@ async function trackPage(id) {
   view.innerHTML = `<h1>${esc(t.title)}</h1>
     <p>${esc(names(t.release.artists))} · <a href="#/release/${t.release.discogsId}">${esc(t.release.title)}</a> ${esc(t.release.year ?? '')} ${player(t)}</p>
     <div id="predictions"></div>
+    <div class="filters" id="listen"><button class="primary" type="button" id="mix-button">Mix</button>
+      <form id="path-form" class="inline"><input id="path-q" placeholder="Path to… (search a track)" size="28" /><button type="submit">Find</button></form>
+      <span id="path-hits"></span></div>
+    <div id="queue"></div>
     <h2>Similar tracks</h2>
     <form class="filters" id="filters">
       <label>Model <select name="model">${models.map(modelOption).join('')}</select></label>
@@ -211,6 +259,33 @@ async function trackPage(id) {
     e.preventDefault()
     load().catch(showError)
   })
+  const queueBox = document.getElementById('queue')
+  const model = () => new FormData(form).get('model') || null
+  const inBox = (err) => (queueBox.innerHTML = `<div class="error">${esc(err.message)}</div>`)
+  document.getElementById('mix-button').addEventListener('click', () =>
+    gql(QUERIES.mix, { id, model: model() })
+      .then(({ instantMix }) => playQueue(queueBox, `Mix from ${t.title}`, [t, ...instantMix.tracks.map((m) => ({ ...m.track, score: m.similarity }))]))
+      .catch(inBox))
+  document.getElementById('path-form').addEventListener('submit', (e) => {
+    e.preventDefault()
+    const q = document.getElementById('path-q').value.trim()
+    if (!q) return
+    gql(QUERIES.search, { q, first: 8, types: ['TRACK'] })
+      .then(({ search }) => {
+        const hits = search.edges.filter((h) => h.node.id !== id && h.node.audio)
+        const box = document.getElementById('path-hits')
+        box.innerHTML = hits.length
+          ? hits.map((h) => `<button type="button" data-to="${esc(h.node.id)}">${esc(h.text)} <span class="muted">${esc(h.node.release.title)}</span></button>`).join(' ')
+          : '<span class="muted">No track with audio matches.</span>'
+        box.querySelectorAll('[data-to]').forEach((b) => b.addEventListener('click', () =>
+          gql(QUERIES.path, { from: id, to: b.dataset.to, model: model() })
+            .then(({ trackPath: p }) => playQueue(queueBox, `Path from ${t.title} to ${p.steps.at(-1).track.title}`,
+              p.steps.map((s) => ({ ...s.track, score: s.similarityToEnd })),
+              p.shortened ? `<p class="muted" id="path-note">Shorter than asked: ${esc(p.reason)}</p>` : ''))
+            .catch(inBox)))
+      })
+      .catch(inBox)
+  })
   if (probes.length) showPredictions(id, probes.map((p) => p.name)).catch(showError)
   await load()
 }
@@ -241,7 +316,19 @@ async function mapPage() {
   let points = []
   const draw = async () => {
     const f = new FormData(form)
-    const { embeddingMap } = await gql(QUERIES.map, { model: f.get('model') || null, colorBy: f.get('colorBy') })
+    const picked = document.getElementById('picked')
+    let embeddingMap
+    // A new map is computed on the server (seconds); a request waits for it only so long, then UNAVAILABLE.
+    for (let tries = 0; !embeddingMap; tries++) {
+      try {
+        ;({ embeddingMap } = await gql(QUERIES.map, { model: f.get('model') || null, colorBy: f.get('colorBy') }))
+      } catch (err) {
+        if (!String(err.message).startsWith('UNAVAILABLE') || tries >= 40) throw err
+        picked.textContent = 'Computing the map (the first time for a model takes a while)…'
+        await new Promise((r) => setTimeout(r, 3000))
+      }
+    }
+    picked.textContent = 'Click a point to open its track.'
     const ctx = canvas.getContext('2d')
     ctx.clearRect(0, 0, canvas.width, canvas.height)
     const xs = embeddingMap.points.map((p) => p.x)
@@ -303,17 +390,21 @@ async function trainingPage() {
 }
 
 async function jobsPage() {
-  const signedIn = Boolean(localStorage.getItem('discograph.key'))
+  // Jobs are admin-only (their payloads hold server paths, their logs and workers the servers' names).
+  if (!localStorage.getItem('discograph.key')) {
+    view.innerHTML = '<h1>Jobs</h1><p class="muted" id="jobs-signin">Jobs are shown to admin keys only: sign in with one to see, cancel or retry them.</p>'
+    return
+  }
   const render = async () => {
     const { jobs } = await gql(QUERIES.jobs)
-    view.innerHTML = `<h1>Jobs</h1>${signedIn ? '' : '<p class="muted">Sign in with an admin key to cancel, retry or start jobs.</p>'}
+    view.innerHTML = `<h1>Jobs</h1>
       <table id="jobs"><tr><th>Job</th><th>State</th><th>Progress</th><th>Message</th><th></th></tr>
       ${jobs.edges.map(({ node: j }) => `<tr><td>${esc(j.name)}<br><span class="muted">${esc(j.id.slice(0, 8))} · ${esc(new Date(j.createdAt).toLocaleString())}</span></td>
         <td class="state-${esc(j.state)}">${esc(j.state)}${j.attempts > 1 ? ` (attempt ${j.attempts})` : ''}</td>
         <td><div class="bar"><span style="width:${((j.progress ?? 0) * 100).toFixed(0)}%"></span></div>${j.etaSeconds != null ? `<span class="muted">eta ${Math.round(j.etaSeconds)} s</span>` : ''}</td>
         <td class="muted">${esc(j.message ?? j.error ?? '')}</td>
-        <td>${signedIn && (j.state === 'queued' || j.state === 'running') ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
-            ${signedIn && (j.state === 'failed' || j.state === 'cancelled') ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`).join('')}</table>`
+        <td>${j.state === 'queued' || j.state === 'running' ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
+            ${j.state === 'failed' || j.state === 'cancelled' ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`).join('')}</table>`
     view.querySelectorAll('[data-cancel]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.cancel, { id: b.dataset.cancel }).then(render, showError)))
     view.querySelectorAll('[data-retry]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.retry, { id: b.dataset.retry }).then(render, showError)))
   }

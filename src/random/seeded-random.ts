@@ -1,6 +1,7 @@
 /**
- * Deterministic pseudo-random numbers (mulberry32): the same seed gives the same stream on every machine,
- * which is what makes sampling and resumed training reproducible.
+ * The project's one seeded PRNG and string hash. Deterministic pseudo-random numbers (mulberry32): the same
+ * seed gives the same stream on every machine, which is what makes sampling, resumed training and the
+ * synthetic catalog (src/synth/prng.ts builds its helpers on this stream) reproducible.
  */
 export class SeededRandom {
   private state: number
@@ -37,13 +38,24 @@ export class SeededRandom {
   }
 }
 
-/** Stable 32-bit hash of a string (FNV-1a), e.g. to split groups into train/validation by seed. */
-export function hash32(s: string, seed = 0): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0
+const FNV_OFFSET_BASIS = 0x811c9dc5
+
+/**
+ * Plain 32-bit FNV-1a of a string, starting from `basis` (FNV's offset basis by default). The synthetic
+ * catalog derives its sub-seeds with it, so its output for a seed depends on exactly this function.
+ */
+export function fnv1a32(s: string, basis = FNV_OFFSET_BASIS): number {
+  let h = basis >>> 0
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i)
     h = Math.imul(h, 0x01000193) >>> 0
   }
+  return h
+}
+
+/** Stable, well-mixed 32-bit hash of a string (FNV-1a, then murmur3's finaliser), e.g. to split groups into train/validation by seed. */
+export function hash32(s: string, seed = 0): number {
+  let h = fnv1a32(s, FNV_OFFSET_BASIS ^ seed)
   // murmur3's finaliser: FNV alone leaves the high bits of short keys poorly mixed
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
