@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts'
 import { releaseNativeBuffers } from '../ml/engine/native-backend.ts'
 import { createContrastiveModel, type ColaModel } from '../ml/models/contrastive.ts'
 import { ENCODER_SIZES } from '../ml/models/efficientnet.ts'
-import { trainingConfigSchema, type TrainingConfig } from '../ml/training/config.ts'
+import { storedTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../ml/training/config.ts'
 import { eligibleGroupCount, largestFittingBatch, splitGroups } from '../ml/training/pair-sampler.ts'
 import { runTraining, type Objective, type PatchSource } from '../ml/training/trainer.ts'
 
@@ -69,7 +69,7 @@ export async function trainContrastive(
     resumed = (await runs.get(options.resume)) ?? undefined
     if (!resumed) throw new NotFoundError('training run', options.resume)
     if (resumed.status === 'succeeded') throw new BadInputError(`run ${resumed.name} already finished`, 'resume')
-    trainingConfig = trainingConfigSchema.parse(resumed.config)
+    trainingConfig = storedTrainingConfig(resumed.config)
   } else {
     const parsed = trainingConfigSchema.safeParse(input)
     if (!parsed.success) {
@@ -81,11 +81,14 @@ export async function trainContrastive(
   // Before any run is recorded: a catalog that cannot fill one batch fails here, saying what would fit.
   const associations = new AssociationRepository(db.pool)
   const objectives: Objective[] = []
+  // Held-out artist and label queries do not rank their own release's tracks (./validation.ts).
+  const releases = (await associations.groups('release')).trackGroups
   for (const [i, association] of OBJECTIVES[trainingConfig.association].entries()) {
     const groups = await associations.groups(association)
     if (!groups.groups.size) throw new BadInputError('no tracks with audio are linked to the catalog; run `discograph ingest audio` first', 'association')
     const { train, validation } = splitGroups(groups, trainingConfig.validationFraction, trainingConfig.seed + i)
-    const objective = { name: association, train, validation, samePatchTrack: association === 'track' }
+    const trackExclude = association === 'artist' || association === 'label' ? (t: number) => releases.get(t)?.[0] : undefined
+    const objective = { name: association, train, validation, samePatchTrack: association === 'track', trackExclude }
     checkBatchFits(objective, trainingConfig)
     objectives.push(objective)
   }

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { featureStorePatchSource } from '../../audio/patch-source.ts'
 import { DEFAULT_PATCH_HOP } from '../../audio/patches.ts'
 import { BadInputError } from '../../errors.ts'
+import { NO_AUGMENTATION } from '../../ml/training/augment.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
 import { trainContrastive, type TrainProgress } from '../../services/training.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
@@ -21,7 +22,13 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
     .option('--chunk <n>', 'pairs encoded at once; smaller than --batch turns on gradient caching', integerOption('--chunk'))
     .option('--steps <n>', 'training steps', integerOption('--steps'))
     .option('--epochs <n>', 'epochs over the association groups (instead of --steps)', integerOption('--epochs'))
-    .option('--lr <x>', 'Adam learning rate', numberOption('--lr'), 1e-3)
+    .option('--lr <x>', 'Adam learning rate (default 1e-3)', numberOption('--lr'))
+    .option('--warmup <n>', 'steps of linear learning-rate warm-up', integerOption('--warmup'))
+    .option('--schedule <s>', 'learning rate after warm-up: constant or cosine (to 0 at the last step)')
+    .option('--similarity <s>', 'pair score in the loss: cosine (over --temperature) or bilinear (COLA)')
+    .option('--temperature <x>', 'softmax temperature of the cosine similarity', numberOption('--temperature'))
+    .option('--no-augment', 'train on the patches as they are (no gain, mixing, shift or masks)')
+    .option('--validate-every <n>', 'steps between held-out retrieval validations', integerOption('--validate-every'))
     .option('--seed <n>', 'seed of initialisation, sampling and validation split', integerOption('--seed'), 1)
     .option('--validation <fraction>', 'share of groups held out for validation', numberOption('--validation'), 0.1)
     .option('--patches <mode>', 'patch selection: random or first', 'random')
@@ -41,8 +48,13 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
       const backend = await initBackend(o.backend, { logger: c.logger })
       // Every step is logged off a terminal: a run's log is its history.
       const progress = progressReporter<TrainProgress>({
-        format: 'train [{bar}] {value}/{total} steps | loss {loss} | val top-1 {top1} | {rate} samples/s',
-        tokens: (p) => ({ loss: p.entry.loss?.toFixed(4) ?? '-', top1: p.entry.valTop1?.toFixed(3) ?? '-', rate: p.entry.samplesPerS?.toFixed(1) ?? '-' }),
+        format: 'train [{bar}] {value}/{total} steps | loss {loss} | held-out P@10 {precision} (chance {chance}) | {rate} samples/s',
+        tokens: (p) => ({
+          loss: p.entry.loss?.toFixed(4) ?? '-',
+          precision: p.entry.valPrecision?.toFixed(3) ?? '-',
+          chance: p.entry.valChance?.toFixed(3) ?? '-',
+          rate: p.entry.samplesPerS?.toFixed(1) ?? '-',
+        }),
         log: (_done, _total, p) => c.logger.info(p.entry, 'training'),
         logEverySeconds: 0,
       })
@@ -55,6 +67,12 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
         steps: o.steps,
         epochs: o.epochs,
         learningRate: o.lr,
+        warmupSteps: o.warmup,
+        schedule: o.schedule,
+        similarity: o.similarity,
+        temperature: o.temperature,
+        augment: o.augment === false ? NO_AUGMENTATION : undefined,
+        validateEvery: o.validateEvery,
         seed: o.seed,
         validationFraction: o.validation,
         patchSelection: o.patches,

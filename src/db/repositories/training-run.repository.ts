@@ -8,9 +8,19 @@ export interface HistoryEntry {
   epoch: number
   loss?: number
   valLoss?: number
+  /** runs before held-out retrieval validation: in-batch top-1 on held-out pairs (chance 1 / valBatch) */
   valTop1?: number
-  /** pairs per validation batch (chance top-1 is 1 / valBatch); smaller than the training batch when few groups are held out */
   valBatch?: number
+  /** precision@valK of same-group neighbours among the held-out groups' tracks, projection space */
+  valPrecision?: number
+  /** its chance rate: the share of a query's candidates that share its group */
+  valChance?: number
+  /** the same in the backbone space */
+  valPrecisionBackbone?: number
+  valChanceBackbone?: number
+  valK?: number
+  /** held-out queries the figures average over */
+  valQueries?: number
   samplesPerS?: number
   at: string
 }

@@ -27,7 +27,7 @@ export const trainHandler: JobHandler<'train'> = async (payload, ctx) => {
           fraction: p.totalSteps ? p.step / p.totalSteps : undefined,
           rate: p.entry.samplesPerS,
           rateUnit: 'samples/s',
-          message: `step ${p.step}: loss ${p.entry.loss?.toFixed(4)}${p.entry.valTop1 !== undefined ? `, val top-1 ${p.entry.valTop1.toFixed(3)}` : ''}`,
+          message: `step ${p.step}: loss ${p.entry.loss?.toFixed(4)}${p.entry.valPrecision !== undefined ? `, held-out precision@${p.entry.valK} ${p.entry.valPrecision.toFixed(3)} (chance ${p.entry.valChance?.toFixed(3)})` : ''}`,
         }),
     })
     if (previous) ctx.log('info', `resumed run ${run.name} from its last checkpoint`)

@@ -21,6 +21,11 @@ interface AdamInternals {
  * tf.train.adam.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  /** For a learning-rate schedule: the next applyGradients steps with `rate`. */
+  setLearningRate(rate: number): void {
+    this.learningRate = rate
+  }
+
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     if (!fusedKernelsActive()) return super.applyGradients(variableGradients)
     const self = this as unknown as AdamInternals
@@ -50,6 +55,6 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 }
 
 /** Adam with TensorFlow.js' defaults (β1 0.9, β2 0.999, ε = the backend's epsilon), fused where possible. */
-export function createAdam(learningRate: number): tf.AdamOptimizer {
+export function createAdam(learningRate: number): FusedAdamOptimizer {
   return new FusedAdamOptimizer(learningRate, 0.9, 0.999)
 }

@@ -75,6 +75,18 @@ export function bilinearLogits(a: tf.Tensor2D, b: tf.Tensor2D, W: tf.Tensor2D): 
   return tf.tidy(() => tf.matMul(tf.matMul(a, W), tf.transpose(b)))
 }
 
+/**
+ * Cosine similarity over a temperature (SimCLR's NT-Xent logits, Chen et al., 2020): [N, d] × [N, d] → [N, N].
+ * Bounded (±1/τ), so the loss starts near log N instead of at the bilinear form's arbitrary scale, and the
+ * space it trains is the one search reads (cosine).
+ */
+export function cosineLogits(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const unit = (x: tf.Tensor2D) => tf.div(x, tf.add(tf.norm(x, 'euclidean', 1, true), 1e-12))
+    return tf.div(tf.matMul(unit(a), tf.transpose(unit(b))), temperature) as tf.Tensor2D
+  })
+}
+
 /** Mean softmax cross-entropy of each row against its diagonal entry (the positive). */
 export function colaLossFromLogits(logits: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {

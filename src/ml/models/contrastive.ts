@@ -43,6 +43,7 @@ export function createContrastiveModel(spec: ContrastiveSpec): ColaModel {
     heads: spec.heads,
     encode: (x, o) => encoder.embed(x, o).backbone,
     logits: (a, b, head) => colaHeads[head].logits(a, b),
+    project: (x, head) => colaHeads[head].project(x),
     weights: () => ({
       ...prefixed('encoder/', encoder.weights()),
       ...Object.assign({}, ...colaHeads.map((h, i) => prefixed(`head${i}/`, h.weights()))),

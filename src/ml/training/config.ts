@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { augmentConfigSchema, NO_AUGMENTATION } from './augment.ts'
 
 /** Everything that defines a training run; stored with the run, so a run can be repeated or resumed. */
 export const trainingConfigSchema = z
@@ -13,13 +14,36 @@ export const trainingConfigSchema = z
     steps: z.number().int().min(1).optional(),
     epochs: z.number().int().min(1).optional(),
     learningRate: z.number().positive().max(1).default(1e-3),
+    /** Steps of linear warm-up to learningRate (./schedule.ts). */
+    warmupSteps: z.number().int().min(0).default(0),
+    /** After warm-up: constant, or a half cosine down to 0 at the last step. */
+    schedule: z.enum(['constant', 'cosine']).default('constant'),
     seed: z.number().int().min(0).default(1),
     validationFraction: z.number().min(0).max(0.5).default(0.1),
+    /** Steps between validations (held-out retrieval, ./validation.ts); the last step always validates. */
+    validateEvery: z.number().int().min(1).default(50),
+    /**
+     * How a pair is scored in the loss: COLA's learned bilinear form on the projections (the paper), or their
+     * cosine over `temperature` (SimCLR's NT-Xent; the head's bilinear matrix is then unused).
+     */
+    similarity: z.enum(['bilinear', 'cosine']).default('cosine'),
+    temperature: z.number().positive().max(10).default(0.3),
     /** Which patches of a track the two views use: random (seeded per step) or the first ones. */
     patchSelection: z.enum(['random', 'first']).default('random'),
+    /** Augmentations of each view (./augment.ts); all off by default. */
+    augment: augmentConfigSchema.default(augmentConfigSchema.parse({})),
     checkpointEvery: z.number().int().min(1).default(50),
     logEvery: z.number().int().min(1).default(5),
   })
   .refine((c) => !(c.steps && c.epochs), { message: 'give steps or epochs, not both' })
 
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>
+
+/**
+ * A run's stored config as the schema reads it today. Runs stored before the `similarity` and `augment`
+ * options trained with COLA's bilinear form and no augmentation, whatever today's defaults are: a resumed
+ * run goes on as it started.
+ */
+export function storedTrainingConfig(stored: Record<string, unknown>): TrainingConfig {
+  return trainingConfigSchema.parse({ similarity: 'bilinear', augment: NO_AUGMENTATION, ...stored })
+}

@@ -15,6 +15,8 @@ export interface ContrastiveModel {
   encode(x: tf.Tensor, options: { training: boolean; seed: number; updateStatistics?: boolean }): tf.Tensor2D
   /** COLA logits between anchors and positives through head `head`: [n, n], the diagonal are the positives. */
   logits(anchors: tf.Tensor2D, positives: tf.Tensor2D, head: number): tf.Tensor2D
+  /** Head `head`'s projection of backbone embeddings (the `projection` space search reads). */
+  project(backbone: tf.Tensor2D, head: number): tf.Tensor2D
   /** Copies of the named weights for checkpoints (variables and non-trainable state such as batch-norm
    *  statistics), keyed by names stable across processes; the caller disposes them. */
   weights(): tf.NamedTensorMap

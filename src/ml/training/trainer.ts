@@ -4,11 +4,14 @@ import type { HistoryEntry } from '../../db/repositories/training-run.repository
 import type { ContrastiveModel } from './contrastive-model.ts'
 import type { TrainingConfig } from './config.ts'
 import { createAdam } from '../engine/optimizer.ts'
-import { colaLossFromLogits } from '../models/cola.ts'
+import { colaLossFromLogits, cosineLogits } from '../models/cola.ts'
+import { augmentPatches, augments } from './augment.ts'
 import { disposeCheckpoint, latestCheckpoint, saveCheckpoint } from './checkpoints.ts'
-import { epochBatches, largestFittingBatch, type AssociationGroups, type Pair } from './pair-sampler.ts'
+import { epochBatches, type AssociationGroups, type Pair } from './pair-sampler.ts'
+import { learningRateAt } from './schedule.ts'
 import { SeededRandom, hash32 } from '../../random/seeded-random.ts'
 import { stepGradients } from './step.ts'
+import { heldOutItems, validateRetrieval, type HeldOutItem } from './validation.ts'
 
 export const PATCH_FRAMES = 128
 export const MEL_BANDS = 96
@@ -27,7 +30,15 @@ export interface Objective {
   validation: AssociationGroups
   /** The track association: a pair is two patches of one track. */
   samePatchTrack: boolean
+  /**
+   * The key whose tracks a held-out query does not rank (its release, for the artist and label
+   * associations: tracks of one release share its production, not just the artist or label).
+   */
+  trackExclude?: (trackId: number) => string | undefined
 }
+
+/** Neighbours checked per held-out query (precision@k). */
+export const VALIDATION_K = 10
 
 export interface TrainerHooks {
   signal?: AbortSignal
@@ -128,6 +139,9 @@ export async function runTraining(args: {
   const perEpoch = streams[0].batchesPerEpoch()
   const totalSteps = config.steps ?? (config.epochs ?? 1) * perEpoch
   const optimizer = createAdam(config.learningRate)
+  const heldOut = objectives.map((o) =>
+    heldOutItems(o.validation, (t) => patches.patchCount(t), { samePatchTrack: o.samePatchTrack, trackExclude: o.trackExclude }),
+  )
   const chunkSize = Math.min(config.chunkSize ?? config.batchSize, config.batchSize)
 
   let step = 0
@@ -170,8 +184,13 @@ export async function runTraining(args: {
         refsA.push({ trackId: pair.anchor, patch: a })
         refsB.push({ trackId: pair.positive, patch: b })
       })
-      const [a, b] = await Promise.all([patches.read(refsA), patches.read(refsB)])
-      return tf.tidy(() => [tf.tensor3d(a, [batch.length, PATCH_FRAMES, MEL_BANDS]), tf.tensor3d(b, [batch.length, PATCH_FRAMES, MEL_BANDS])])
+      const views = await Promise.all([patches.read(refsA), patches.read(refsB)])
+      const seen = views.map((x, v) =>
+        augments(config.augment)
+          ? augmentPatches(x, batch.length, SHAPE, config.augment, new SeededRandom(hash32(`augment:${at}:${objectiveIndex}:${v}`, config.seed)))
+          : x,
+      )
+      return tf.tidy(() => seen.map((x) => tf.tensor3d(x, [batch.length, PATCH_FRAMES, MEL_BANDS])))
     }
 
     while (step < totalSteps) {
@@ -193,12 +212,13 @@ export async function runTraining(args: {
         const result = stepGradients({
           model,
           views,
-          loss: (reps) => tf.addN(objectives.map((_, o) => colaLossFromLogits(model.logits(reps[2 * o], reps[2 * o + 1], o)))) as tf.Scalar,
+          loss: (reps) => tf.addN(objectives.map((_, o) => colaLossFromLogits(pairLogits(model, config, reps[2 * o], reps[2 * o + 1], o)))) as tf.Scalar,
           seed: stepSeed,
           chunkSize,
         })
         loss = result.loss
         try {
+          optimizer.setLearningRate(learningRateAt(step, { base: config.learningRate, totalSteps, warmupSteps: config.warmupSteps, schedule: config.schedule }))
           optimizer.applyGradients(result.grads as unknown as Record<string, tf.Variable>) // typed as Variables; it reads the values only
         } finally {
           Object.values(result.grads).forEach((g) => g.dispose())
@@ -213,7 +233,7 @@ export async function runTraining(args: {
       samples += 2 * config.batchSize * objectives.length
 
       const last = step === totalSteps
-      const validateNow = last || step % Math.max(perEpoch, 1) === 0
+      const validateNow = last || step % config.validateEvery === 0
       if (step % config.logEvery === 0 || last || validateNow) {
         const now = performance.now()
         const entry: HistoryEntry = {
@@ -223,7 +243,7 @@ export async function runTraining(args: {
           samplesPerS: samples / ((now - timer) / 1000),
           at: new Date().toISOString(),
         }
-        if (validateNow) Object.assign(entry, await validate(model, objectives, patches, config))
+        if (validateNow) Object.assign(entry, await validate(model, objectives, heldOut, patches))
         history.push(entry)
         sinceCheckpoint.push(entry)
         hooks?.onLog?.(entry)
@@ -253,61 +273,52 @@ export async function runTraining(args: {
     totalSteps,
     resumedFrom,
     history,
-    metrics: { loss: final?.loss ?? NaN, valLoss: final?.valLoss ?? NaN, valTop1: final?.valTop1 ?? NaN },
+    metrics: {
+      loss: final?.loss ?? NaN,
+      valPrecision: final?.valPrecision ?? NaN,
+      valChance: final?.valChance ?? NaN,
+      valPrecisionBackbone: final?.valPrecisionBackbone ?? NaN,
+    },
   }
 }
 
+const SHAPE = { frames: PATCH_FRAMES, bands: MEL_BANDS }
+
+/** The loss's logits between anchors and positives (backbone embeddings) on head `head`, as the config says. */
+export function pairLogits(model: ContrastiveModel, config: TrainingConfig, anchors: tf.Tensor2D, positives: tf.Tensor2D, head: number): tf.Tensor2D {
+  if (config.similarity === 'bilinear') return model.logits(anchors, positives, head)
+  return tf.tidy(() => cosineLogits(model.project(anchors, head), model.project(positives, head), config.temperature))
+}
+
 /**
- * In-batch retrieval on held-out groups: for each anchor, is its own positive the most similar of the batch?
- * (top-1 accuracy; chance is 1 / valBatch), plus the COLA loss on the same batches. With fewer held-out
- * groups than the training batch (a small catalog's artists or labels) the batch shrinks to what they
- * fill, down to 2, rather than reporting nothing.
+ * Retrieval on the held-out groups (./validation.ts): precision@10 of same-group neighbours in the projection
+ * space (what similarity search serves) and in the backbone, with chance, averaged over the objectives'
+ * queries (the multi-task model: each objective on its own head).
  */
 export async function validate(
   model: ContrastiveModel,
   objectives: Objective[],
+  heldOut: HeldOutItem[][],
   patches: PatchSource,
-  config: TrainingConfig,
-  maxBatches = 4,
-): Promise<{ valLoss?: number; valTop1?: number; valBatch?: number }> {
-  let hits = 0
-  let total = 0
-  let lossSum = 0
-  let batches = 0
-  let smallest = Infinity
+): Promise<Pick<HistoryEntry, 'valPrecision' | 'valChance' | 'valPrecisionBackbone' | 'valChanceBackbone' | 'valK' | 'valQueries'>> {
+  const sums = { precision: 0, chance: 0, backbone: 0, backboneChance: 0, queries: 0, backboneQueries: 0 }
   for (let o = 0; o < objectives.length; o++) {
-    const val = validationBatches(objectives[o], config).slice(0, maxBatches)
-    for (const [b, batch] of val.entries()) {
-      const refs = batch.map((pair, slot) => {
-        const [a, p] = choosePatches(pair, { anchor: patches.patchCount(pair.anchor), positive: patches.patchCount(pair.positive) }, config.seed + 7919, b, slot, 'random')
-        return [{ trackId: pair.anchor, patch: a }, { trackId: pair.positive, patch: p }] as const
-      })
-      const [xa, xb] = await Promise.all([patches.read(refs.map((r) => r[0])), patches.read(refs.map((r) => r[1]))])
-      const { loss, correct } = tf.tidy(() => {
-        const ea = model.encode(tf.tensor3d(xa, [batch.length, PATCH_FRAMES, MEL_BANDS]), { training: false, seed: 0 })
-        const eb = model.encode(tf.tensor3d(xb, [batch.length, PATCH_FRAMES, MEL_BANDS]), { training: false, seed: 0 })
-        const logits = model.logits(ea, eb, o)
-        const argmax = tf.argMax(logits, 1)
-        return {
-          loss: colaLossFromLogits(logits).dataSync()[0],
-          correct: tf.sum(tf.cast(tf.equal(argmax, tf.range(0, batch.length, 1, 'int32')), 'int32')).dataSync()[0],
-        }
-      })
-      hits += correct
-      total += batch.length
-      smallest = Math.min(smallest, batch.length)
-      lossSum += loss
-      batches++
-    }
+    if (heldOut[o].length < 2) continue
+    const f = await validateRetrieval(model, o, heldOut[o], (refs) => patches.read(refs), VALIDATION_K, SHAPE)
+    sums.precision += f.projection.precision * f.projection.queries || 0
+    sums.chance += f.projection.chance * f.projection.queries || 0
+    sums.queries += f.projection.queries
+    sums.backbone += f.backbone.precision * f.backbone.queries || 0
+    sums.backboneChance += f.backbone.chance * f.backbone.queries || 0
+    sums.backboneQueries += f.backbone.queries
   }
-  return batches ? { valLoss: lossSum / batches, valTop1: hits / total, valBatch: smallest } : {}
-}
-
-function validationBatches(objective: Objective, config: TrainingConfig) {
-  // No batch can hold more pairs than there are held-out groups: the largest that fits, down to 2.
-  return largestFittingBatch(objective.validation, {
-    batchSize: config.batchSize,
-    seed: config.seed,
-    samePatchTrack: objective.samePatchTrack,
-  }).batches
+  if (!sums.queries) return {}
+  return {
+    valPrecision: sums.precision / sums.queries,
+    valChance: sums.chance / sums.queries,
+    valPrecisionBackbone: sums.backbone / sums.backboneQueries,
+    valChanceBackbone: sums.backboneChance / sums.backboneQueries,
+    valK: VALIDATION_K,
+    valQueries: sums.queries,
+  }
 }

@@ -36,7 +36,7 @@ const QUERIES = {
   map: `query Map($model: String, $colorBy: MapColor) { embeddingMap(model: $model, colorBy: $colorBy) {
     points { x y group track { id title } } groups } }`,
   runs: `query { trainingRuns { name association status step totalSteps backend
-    history { step loss valTop1 samplesPerS } } }`,
+    history { step loss valPrecision valChance valTop1 samplesPerS } } }`,
   jobs: `query { jobs(first: 50) { edges { node { id name state progress etaSeconds message error attempts createdAt } } } }`,
   cancel: `mutation($id: ID!) { cancelJob(id: $id) { id state } }`,
   retry: `mutation($id: ID!) { retryJob(id: $id) { id state } }`,
@@ -374,12 +374,19 @@ function curve(history, key, label) {
     <text x="12" y="16" fill="#8a92a6" font-size="12">${esc(label)}: ${ys[0].toFixed(3)} → ${ys[ys.length - 1].toFixed(3)} (step ${x1})</text></svg>`
 }
 
+/** Held-out retrieval precision@10 with its chance rate; runs trained before it have in-batch top-1 instead. */
+function validationCurve(history) {
+  if (!history.some((h) => h.valPrecision != null)) return curve(history, 'valTop1', 'validation top-1')
+  const last = [...history].reverse().find((h) => h.valChance != null)
+  return curve(history, 'valPrecision', `held-out precision@10 (chance ${last ? last.valChance.toFixed(3) : '?'})`)
+}
+
 async function trainingPage() {
   const { trainingRuns } = await gql(QUERIES.runs)
   view.innerHTML = `<h1>Training runs</h1>${trainingRuns.length ? '' : '<p class="muted">No runs yet.</p>'}
     <div class="grid">${trainingRuns.map((r) => `<div class="card"><h3>${esc(r.name)} <span class="muted">${esc(r.association)} · ${esc(r.backend ?? '')}</span></h3>
       <p class="state-${r.status === 'succeeded' ? 'succeeded' : r.status === 'failed' ? 'failed' : 'running'}">${esc(r.status)} · step ${r.step}/${r.totalSteps}</p>
-      ${curve(r.history, 'loss', 'training loss')}${curve(r.history, 'valTop1', 'validation top-1')}</div>`).join('')}</div>`
+      ${curve(r.history, 'loss', 'training loss')}${validationCurve(r.history)}</div>`).join('')}</div>`
 }
 
 async function jobsPage() {

@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { colaLossFromLogits, cosineLogits } from '../../src/ml/models/cola.ts'
+import { storedTrainingConfig, trainingConfigSchema } from '../../src/ml/training/config.ts'
+
+describe('cosine similarity over a temperature', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu')
+  })
+
+  it('scores pairs by the cosine of their vectors divided by the temperature, whatever their lengths', () => {
+    const before = tf.memory().numTensors
+    const a = tf.tensor2d([
+      [3, 0],
+      [0, 2],
+    ])
+    const b = tf.tensor2d([
+      [1, 1],
+      [0, 5],
+    ])
+    const logits = cosineLogits(a, b, 0.5)
+    const c = Math.SQRT1_2 / 0.5
+    const got = Array.from(logits.dataSync())
+    ;[c, 0, c, 2].forEach((want, i) => expect(got[i]).toBeCloseTo(want, 5))
+    // the loss of uniform logits is log N: a bounded start, unlike a bilinear form's
+    const loss = tf.tidy(() => colaLossFromLogits(cosineLogits(tf.ones([4, 3]), tf.ones([4, 3]), 0.1)))
+    expect(loss.dataSync()[0]).toBeCloseTo(Math.log(4), 5)
+    tf.dispose([a, b, logits, loss])
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe('training config', () => {
+  it('defaults to the cosine similarity without augmentation; stored runs from before keep the bilinear form', () => {
+    const fresh = trainingConfigSchema.parse({ association: 'artist' })
+    expect(fresh.similarity).toBe('cosine')
+    expect(fresh.temperature).toBe(0.3)
+    expect(fresh.augment.gainDb).toBe(0)
+    expect(storedTrainingConfig({ association: 'artist', steps: 10 }).similarity).toBe('bilinear')
+    expect(storedTrainingConfig({ association: 'artist', similarity: 'cosine' }).similarity).toBe('cosine')
+  })
+})
