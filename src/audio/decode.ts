@@ -49,7 +49,7 @@ async function withWasm(load: () => Promise<WasmDecoder>, data: Uint8Array, form
 }
 
 /** Sniffs the container from the first bytes; the extension is only a fallback. */
-function sniff(buf: Uint8Array, name: string): string {
+export function sniff(buf: Uint8Array, name: string): string {
   const ascii = (o: number, n: number) => String.fromCharCode(...buf.subarray(o, o + n))
   if (ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WAVE') return 'wav'
   if (ascii(0, 4) === 'fLaC') return 'flac'
@@ -63,7 +63,7 @@ function sniff(buf: Uint8Array, name: string): string {
 
 let ffmpegPath: Promise<string | null> | undefined
 /** ffmpeg, when installed, covers m4a/aac/wma/aiff; decoding never depends on it for the main formats. */
-function ffmpeg(): Promise<string | null> {
+export function ffmpeg(): Promise<string | null> {
   ffmpegPath ??= promisify(execFile)('ffmpeg', ['-version'])
     .then(() => 'ffmpeg')
     .catch(() => null)
