@@ -43,7 +43,7 @@ type WasmStreamDecoder = {
 
 type Decoded = { channelData: Float32Array[]; sampleRate: number; samplesDecoded: number; errors?: { message: string }[] }
 
-async function* wasmPcm(file: string, load: () => Promise<WasmStreamDecoder>): AsyncGenerator<Pcm> {
+async function* wasmPcm(file: string, readBytes: number, load: () => Promise<WasmStreamDecoder>): AsyncGenerator<Pcm> {
   const decoder = await load()
   await decoder.ready
   let decodedAny = false
@@ -55,7 +55,7 @@ async function* wasmPcm(file: string, load: () => Promise<WasmStreamDecoder>): A
     return { channelData: out.channelData.map((c) => c.subarray(0, out.samplesDecoded)), sampleRate: out.sampleRate }
   }
   try {
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: READ_BYTES })) {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: readBytes })) {
       const pcm = take((await decoder.decode(chunk as Buffer)) as Decoded)
       if (pcm) yield pcm
     }
@@ -70,7 +70,7 @@ async function* wasmPcm(file: string, load: () => Promise<WasmStreamDecoder>): A
 }
 
 /** The data chunk of a RIFF/WAVE file, read a second of sample frames at a time. */
-async function* wavPcm(file: string): AsyncGenerator<Pcm> {
+async function* wavPcm(file: string, wavFrames: number): AsyncGenerator<Pcm> {
   const fh = await fs.promises.open(file, 'r')
   try {
     const size = (await fh.stat()).size
@@ -97,8 +97,8 @@ async function* wavPcm(file: string): AsyncGenerator<Pcm> {
         const frameBytes = (fmt.bits / 8) * fmt.channels
         const end = Math.min(size, bodyAt + chunkSize)
         let any = false
-        for (let p = bodyAt; p + frameBytes <= end; p += WAV_FRAMES * frameBytes) {
-          const channelData = pcmToFloat(await read(p, Math.min(WAV_FRAMES * frameBytes, end - p)), fmt)
+        for (let p = bodyAt; p + frameBytes <= end; p += wavFrames * frameBytes) {
+          const channelData = pcmToFloat(await read(p, Math.min(wavFrames * frameBytes, end - p)), fmt)
           any ||= channelData[0].length > 0
           yield { channelData, sampleRate: fmt.sampleRate }
         }
@@ -155,18 +155,26 @@ async function sniffFile(file: string): Promise<string> {
   }
 }
 
-function pcmOf(file: string, format: string): AsyncGenerator<Pcm> {
+export interface StreamOptions {
+  /** compressed bytes per decode call (tests use tiny ones to cross every boundary) */
+  readBytes?: number
+  /** WAV sample frames per read */
+  wavFrames?: number
+}
+
+function pcmOf(file: string, format: string, opts: StreamOptions): AsyncGenerator<Pcm> {
+  const readBytes = opts.readBytes ?? READ_BYTES
   switch (format) {
     case 'wav':
-      return wavPcm(file)
+      return wavPcm(file, opts.wavFrames ?? WAV_FRAMES)
     case 'mp3':
-      return wasmPcm(file, async () => new (await import('mpg123-decoder')).MPEGDecoder() as unknown as WasmStreamDecoder)
+      return wasmPcm(file, readBytes, async () => new (await import('mpg123-decoder')).MPEGDecoder() as unknown as WasmStreamDecoder)
     case 'flac':
-      return wasmPcm(file, async () => new (await import('@wasm-audio-decoders/flac')).FLACDecoder() as unknown as WasmStreamDecoder)
+      return wasmPcm(file, readBytes, async () => new (await import('@wasm-audio-decoders/flac')).FLACDecoder() as unknown as WasmStreamDecoder)
     case 'vorbis':
-      return wasmPcm(file, async () => new (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder() as unknown as WasmStreamDecoder)
+      return wasmPcm(file, readBytes, async () => new (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder() as unknown as WasmStreamDecoder)
     case 'opus':
-      return wasmPcm(file, async () => new (await import('ogg-opus-decoder')).OggOpusDecoder() as unknown as WasmStreamDecoder)
+      return wasmPcm(file, readBytes, async () => new (await import('ogg-opus-decoder')).OggOpusDecoder() as unknown as WasmStreamDecoder)
     default:
       return ffmpegPcm(file, format || 'unknown')
   }
@@ -176,7 +184,11 @@ function pcmOf(file: string, format: string): AsyncGenerator<Pcm> {
  * Decodes `file`, downmixes (mean of channels) and resamples to 16 kHz mono, handing the samples to `sink`
  * piece by piece (the arrays are not reused; the sink may keep them). Same samples as `decodeAudioFile`.
  */
-export async function streamAudioFile(file: string, sink: (samples: Float32Array) => void): Promise<StreamedAudioInfo> {
+export async function streamAudioFile(
+  file: string,
+  sink: (samples: Float32Array) => void,
+  opts: StreamOptions = {},
+): Promise<StreamedAudioInfo> {
   try {
     const format = await sniffFile(file)
     let resampler: StreamingResampler | undefined
@@ -188,7 +200,7 @@ export async function streamAudioFile(file: string, sink: (samples: Float32Array
       samples += s.length
       if (s.length) sink(s)
     }
-    for await (const pcm of pcmOf(file, format)) {
+    for await (const pcm of pcmOf(file, format, opts)) {
       if (!resampler) {
         sourceSampleRate = pcm.sampleRate
         channels = pcm.channelData.length
