@@ -2,7 +2,7 @@
  * Peak memory of an audio import: `npm run bench:audio-memory [-- --seconds 7200 --dir DIR --concurrency 1,2
  * --cli path/to/bin/discograph.js]`.
  *
- * Writes one long WAV (default 2 h, 44.1 kHz stereo 16-bit, noise plus a tone: 1.27 GB on disk, 2.5 GB as
+ * Writes one long WAV (default 2 h, 44.1 kHz stereo 16-bit, a minute of noise plus a tone repeated: 1.27 GB on disk, 2.5 GB as
  * float PCM), and for each input (that file alone, and `--dir` if given) and each concurrency runs
  * `discograph ingest audio` as a child process under `/usr/bin/time -v` against a fresh database on the
  * real server (DATABASE_URL's server if set, else postgresql://postgres@127.0.0.1:5432) and an empty
@@ -47,22 +47,23 @@ function writeLongWav(file: string, secs: number, rate = 44100): void {
   head.writeUInt32LE(n * 4, 40)
   const fd = fs.openSync(file, 'w')
   fs.writeSync(fd, head)
+  // one minute of noise plus a tone, computed once and written over and over: generating 2 h sample by
+  // sample would cost more CPU than importing it, and repeated content decodes the same way
+  const period = 60 * rate
+  const block = Buffer.alloc(period * 4)
   let seed = 1
   let a = 0
   let b = 0
-  const block = Buffer.alloc(rate * 4)
-  for (let s = 0; s < secs; s++) {
-    for (let i = 0; i < rate; i++) {
-      seed = (seed * 1103515245 + 12345) >>> 0
-      a = 0.98 * a + 0.1 * ((seed / 4294967296) * 2 - 1)
-      seed = (seed * 1103515245 + 12345) >>> 0
-      b = 0.98 * b + 0.1 * ((seed / 4294967296) * 2 - 1)
-      const tone = 0.2 * Math.sin((2 * Math.PI * 440 * (s * rate + i)) / rate)
-      block.writeInt16LE(Math.round(Math.max(-1, Math.min(1, 0.3 * a + tone)) * 32000), i * 4)
-      block.writeInt16LE(Math.round(Math.max(-1, Math.min(1, 0.3 * b + tone)) * 32000), i * 4 + 2)
-    }
-    fs.writeSync(fd, block)
+  for (let i = 0; i < period; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    a = 0.98 * a + 0.1 * ((seed / 4294967296) * 2 - 1)
+    seed = (seed * 1103515245 + 12345) >>> 0
+    b = 0.98 * b + 0.1 * ((seed / 4294967296) * 2 - 1)
+    const tone = 0.2 * Math.sin((2 * Math.PI * 440 * i) / rate)
+    block.writeInt16LE(Math.round(Math.max(-1, Math.min(1, 0.3 * a + tone)) * 32000), i * 4)
+    block.writeInt16LE(Math.round(Math.max(-1, Math.min(1, 0.3 * b + tone)) * 32000), i * 4 + 2)
   }
+  for (let done = 0; done < n; done += period) fs.writeSync(fd, block, 0, Math.min(period, n - done) * 4)
   fs.closeSync(fd)
 }
 
@@ -92,35 +93,59 @@ interface Row {
   computed: number
 }
 const rows: Row[] = []
-const inputs: [string, string][] = [...(seconds > 0 ? ([[`${seconds} s WAV`, longDir]] as [string, string][]) : []), ...(dir ? ([[dir, dir]] as [string, string][]) : [])]
+const inputs: [string, string][] = [
+  ...(seconds > 0 ? ([[`${seconds} s WAV`, longDir]] as [string, string][]) : []),
+  ...(dir ? ([[dir, dir]] as [string, string][]) : []),
+]
 for (const [label, input] of inputs) {
   for (const concurrency of concurrencies) {
     const dbName = `discograph_bench_${crypto.randomBytes(4).toString('hex')}`
     await admin(`CREATE DATABASE ${dbName}`)
     const url = new URL(base)
     url.pathname = `/${dbName}`
-    const env = { ...process.env, DATABASE_URL: url.toString(), DATA_DIR: path.join(work, `data-${dbName}`), LOG_LEVEL: 'warn' }
+    const env = {
+      ...process.env,
+      DATABASE_URL: url.toString(),
+      DATA_DIR: path.join(work, `data-${dbName}`),
+      LOG_LEVEL: 'warn',
+    }
     try {
       execFileSync('node', [cli, 'db', 'migrate'], { env, stdio: 'ignore' })
-      const run = spawnSync('/usr/bin/time', ['-v', 'node', cli, 'ingest', 'audio', input, '--concurrency', String(concurrency), '--json'], {
-        env,
-        encoding: 'utf8',
-        maxBuffer: 1 << 26,
-      })
-      const stat = (name: string) => Number(new RegExp(`${name}[^:]*: ([0-9.:]+)`).exec(run.stderr)?.[1] ?? NaN)
-      const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(run.stderr)
+      const run = spawnSync(
+        '/usr/bin/time',
+        ['-v', 'node', cli, 'ingest', 'audio', input, '--concurrency', String(concurrency), '--json'],
+        {
+          env,
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        },
+      )
+      const stat = (name: string) =>
+        Number(new RegExp(`${name}[^:]*: ([0-9.:]+)`).exec(run.stderr)?.[1] ?? NaN)
+      const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(
+        run.stderr,
+      )
       const row: Row = {
         input: label,
         concurrency,
         maxRssMB: Math.round(stat('Maximum resident set size') / 1024),
         cpuS: Math.round((stat('User time') + stat('System time')) * 10) / 10,
-        wallS: wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN,
+        wallS: wall ? Math.round(Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3])) : NaN,
         ok: run.status === 0,
         computed: Number(/"computed":\s*(\d+)/.exec(run.stdout)?.[1] ?? 0),
       }
-      if (!row.ok) console.error(run.stderr.split('\n').filter((l) => !/^\t/.test(l)).slice(-8).join('\n'))
+      if (!row.ok)
+        console.error(
+          run.stderr
+            .split('\n')
+            .filter((l) => !/^\t/.test(l))
+            .slice(-8)
+            .join('\n'),
+        )
       rows.push(row)
-      console.log(`${label.padEnd(40)} concurrency ${concurrency}  max RSS ${String(row.maxRssMB).padStart(5)} MB  CPU ${row.cpuS} s  wall ${row.wallS} s  stored ${row.computed}  ${row.ok ? 'ok' : 'FAILED'}`)
+      console.log(
+        `${label.padEnd(40)} concurrency ${concurrency}  max RSS ${String(row.maxRssMB).padStart(5)} MB  CPU ${row.cpuS} s  wall ${row.wallS} s  stored ${row.computed}  ${row.ok ? 'ok' : 'FAILED'}`,
+      )
     } finally {
       await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
       fs.rmSync(env.DATA_DIR, { recursive: true, force: true })

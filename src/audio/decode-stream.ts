@@ -41,9 +41,18 @@ type WasmStreamDecoder = {
   flush?(): unknown
 }
 
-type Decoded = { channelData: Float32Array[]; sampleRate: number; samplesDecoded: number; errors?: { message: string }[] }
+type Decoded = {
+  channelData: Float32Array[]
+  sampleRate: number
+  samplesDecoded: number
+  errors?: { message: string }[]
+}
 
-async function* wasmPcm(file: string, readBytes: number, load: () => Promise<WasmStreamDecoder>): AsyncGenerator<Pcm> {
+async function* wasmPcm(
+  file: string,
+  readBytes: number,
+  load: () => Promise<WasmStreamDecoder>,
+): AsyncGenerator<Pcm> {
   const decoder = await load()
   await decoder.ready
   let decodedAny = false
@@ -52,7 +61,10 @@ async function* wasmPcm(file: string, readBytes: number, load: () => Promise<Was
     firstError ??= out.errors?.[0]?.message
     if (!out.samplesDecoded || !out.channelData.length) return null
     decodedAny = true
-    return { channelData: out.channelData.map((c) => c.subarray(0, out.samplesDecoded)), sampleRate: out.sampleRate }
+    return {
+      channelData: out.channelData.map((c) => c.subarray(0, out.samplesDecoded)),
+      sampleRate: out.sampleRate,
+    }
   }
   try {
     for await (const chunk of fs.createReadStream(file, { highWaterMark: readBytes })) {
@@ -80,7 +92,11 @@ async function* wavPcm(file: string, wavFrames: number): AsyncGenerator<Pcm> {
       return b.subarray(0, bytesRead)
     }
     const head = await read(0, 12)
-    if (head.length < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE') {
+    if (
+      head.length < 12 ||
+      head.toString('ascii', 0, 4) !== 'RIFF' ||
+      head.toString('ascii', 8, 12) !== 'WAVE'
+    ) {
       throw new WavFormatError('not a RIFF/WAVE file')
     }
     let fmt: WavFmt | undefined
@@ -116,10 +132,17 @@ async function* wavPcm(file: string, wavFrames: number): AsyncGenerator<Pcm> {
 /** ffmpeg's f32le 16 kHz mono on stdout, re-cut at whole samples. */
 async function* ffmpegPcm(file: string, format: string): AsyncGenerator<Pcm> {
   const bin = await ffmpeg()
-  if (!bin) throw new Error(`${format} needs ffmpeg, which is not installed (mp3, flac, ogg/vorbis, opus and wav do not)`)
-  const child = spawn(bin, ['-v', 'error', '-i', file, '-f', 'f32le', '-ac', '1', '-ar', String(TARGET_RATE), '-'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  if (!bin)
+    throw new Error(
+      `${format} needs ffmpeg, which is not installed (mp3, flac, ogg/vorbis, opus and wav do not)`,
+    )
+  const child = spawn(
+    bin,
+    ['-v', 'error', '-i', file, '-f', 'f32le', '-ac', '1', '-ar', String(TARGET_RATE), '-'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)))
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
@@ -168,13 +191,33 @@ function pcmOf(file: string, format: string, opts: StreamOptions): AsyncGenerato
     case 'wav':
       return wavPcm(file, opts.wavFrames ?? WAV_FRAMES)
     case 'mp3':
-      return wasmPcm(file, readBytes, async () => new (await import('mpg123-decoder')).MPEGDecoder() as unknown as WasmStreamDecoder)
+      return wasmPcm(
+        file,
+        readBytes,
+        async () => new (await import('mpg123-decoder')).MPEGDecoder() as unknown as WasmStreamDecoder,
+      )
     case 'flac':
-      return wasmPcm(file, readBytes, async () => new (await import('@wasm-audio-decoders/flac')).FLACDecoder() as unknown as WasmStreamDecoder)
+      return wasmPcm(
+        file,
+        readBytes,
+        async () =>
+          new (await import('@wasm-audio-decoders/flac')).FLACDecoder() as unknown as WasmStreamDecoder,
+      )
     case 'vorbis':
-      return wasmPcm(file, readBytes, async () => new (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder() as unknown as WasmStreamDecoder)
+      return wasmPcm(
+        file,
+        readBytes,
+        async () =>
+          new (
+            await import('@wasm-audio-decoders/ogg-vorbis')
+          ).OggVorbisDecoder() as unknown as WasmStreamDecoder,
+      )
     case 'opus':
-      return wasmPcm(file, readBytes, async () => new (await import('ogg-opus-decoder')).OggOpusDecoder() as unknown as WasmStreamDecoder)
+      return wasmPcm(
+        file,
+        readBytes,
+        async () => new (await import('ogg-opus-decoder')).OggOpusDecoder() as unknown as WasmStreamDecoder,
+      )
     default:
       return ffmpegPcm(file, format || 'unknown')
   }
@@ -207,7 +250,9 @@ export async function streamAudioFile(
         resampler = new StreamingResampler(sourceSampleRate, TARGET_RATE)
       } else if (pcm.sampleRate !== sourceSampleRate || pcm.channelData.length !== channels) {
         // a chained Ogg stream whose links differ: one resampler cannot serve both
-        throw new Error(`the stream changes from ${channels} ch ${sourceSampleRate} Hz to ${pcm.channelData.length} ch ${pcm.sampleRate} Hz`)
+        throw new Error(
+          `the stream changes from ${channels} ch ${sourceSampleRate} Hz to ${pcm.channelData.length} ch ${pcm.sampleRate} Hz`,
+        )
       }
       const mono = downmix(pcm.channelData)
       sourceSamples += mono.length

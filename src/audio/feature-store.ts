@@ -54,7 +54,8 @@ export class FeatureStore {
   }
 
   write(sha256: string, frames: Float32Array, nFrames: number): void {
-    if (frames.length < nFrames * MEL_BANDS) throw new FeatureStoreError(sha256, 'fewer values than frames × bands')
+    if (frames.length < nFrames * MEL_BANDS)
+      throw new FeatureStoreError(sha256, 'fewer values than frames × bands')
     const w = this.writer(sha256)
     try {
       w.append(frames.subarray(0, nFrames * MEL_BANDS))
@@ -88,7 +89,7 @@ export class FeatureStore {
       append(frames: Float32Array) {
         if (frames.length % MEL_BANDS) throw new FeatureStoreError(tmp, 'values not a whole number of frames')
         const body = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength)
-        for (let o = 0; o < body.length; ) o += fs.writeSync(fd, body, o, body.length - o, pos + o)
+        for (let o = 0; o < body.length;) o += fs.writeSync(fd, body, o, body.length - o, pos + o)
         pos += body.length
       },
       finish() {
@@ -116,7 +117,12 @@ export class FeatureStore {
   }
 
   private checkHeader(sha256: string, h: Buffer): number {
-    if (h.length < HEADER || !h.subarray(0, 6).equals(MAGIC) || h.readUInt16LE(6) !== VERSION || h.readUInt32LE(12) !== MEL_BANDS) {
+    if (
+      h.length < HEADER ||
+      !h.subarray(0, 6).equals(MAGIC) ||
+      h.readUInt16LE(6) !== VERSION ||
+      h.readUInt32LE(12) !== MEL_BANDS
+    ) {
       throw new FeatureStoreError(this.pathOf(sha256), 'not a Discograph mel file (or another version)')
     }
     return h.readUInt32LE(8)
@@ -136,13 +142,23 @@ export class FeatureStore {
    * Patch `index` at `hop` into `out` (128 × 96 floats at `outOffset`), zero-padding past the last frame
    * (audio shorter than one patch). One positioned read per patch.
    */
-  readPatchInto(sha256: string, nFrames: number, index: number, hop: number, out: Float32Array, outOffset = 0): void {
+  readPatchInto(
+    sha256: string,
+    nFrames: number,
+    index: number,
+    hop: number,
+    out: Float32Array,
+    outOffset = 0,
+  ): void {
     const fd = this.open(sha256)
     const firstFrame = index * hop
     const frames = Math.max(0, Math.min(PATCH_FRAMES, nFrames - firstFrame))
     const target = Buffer.from(out.buffer, out.byteOffset + outOffset * 4, PATCH_BYTES)
-    const got = frames ? fs.readSync(fd, target, 0, frames * MEL_BANDS * 4, HEADER + firstFrame * MEL_BANDS * 4) : 0
-    if (got !== frames * MEL_BANDS * 4) throw new FeatureStoreError(this.pathOf(sha256), `short read at frame ${firstFrame}`)
+    const got = frames
+      ? fs.readSync(fd, target, 0, frames * MEL_BANDS * 4, HEADER + firstFrame * MEL_BANDS * 4)
+      : 0
+    if (got !== frames * MEL_BANDS * 4)
+      throw new FeatureStoreError(this.pathOf(sha256), `short read at frame ${firstFrame}`)
     target.fill(0, got)
   }
 

@@ -103,7 +103,12 @@ for (let k = 0; k <= HALF; k++) {
 }
 
 /** |FFT|² of a real 512-sample frame into `power` (257 bins). re/im are 256-long scratch arrays. */
-export function powerSpectrum(frame: Float64Array, power: Float64Array, re: Float64Array, im: Float64Array): void {
+export function powerSpectrum(
+  frame: Float64Array,
+  power: Float64Array,
+  re: Float64Array,
+  im: Float64Array,
+): void {
   for (let i = 0; i < HALF; i++) {
     const j = bitrev[i]
     re[j] = frame[2 * i]
@@ -154,7 +159,14 @@ const BANDS = melFilterbank()
  * whose samples have all arrived, so streamed and whole-array frames take the same branch and are equal
  * bit for bit.
  */
-function computeFrames(src: Float32Array, srcStart: number, i0: number, iEnd: number, n: number, out: Float32Array): void {
+function computeFrames(
+  src: Float32Array,
+  srcStart: number,
+  i0: number,
+  iEnd: number,
+  n: number,
+  out: Float32Array,
+): void {
   const frame = new Float64Array(FRAME_SIZE)
   const power = new Float64Array(BINS)
   const re = new Float64Array(HALF)

@@ -50,7 +50,8 @@ function design(fromRate: number, toRate: number): Polyphase {
   const g = gcd(fromRate, toRate)
   const up = toRate / g
   const down = fromRate / g
-  if (up > 8192) throw new RangeError(`resampling ${fromRate} → ${toRate} Hz needs ${up} filter phases; unsupported ratio`)
+  if (up > 8192)
+    throw new RangeError(`resampling ${fromRate} → ${toRate} Hz needs ${up} filter phases; unsupported ratio`)
   // cutoff relative to the input sample rate (cycles per input sample)
   const fc = (CUTOFF * Math.min(1, up / down)) / 2
   const halfWidth = ZERO_CROSSINGS / (2 * fc) // in input samples
@@ -84,7 +85,15 @@ function design(fromRate: number, toRate: number): Polyphase {
  * only ask for outputs whose taps are all received, so the streamed and the whole-array paths take the
  * same branch for every output and give bit-identical samples.
  */
-function run(d: Polyphase, src: Float32Array, srcStart: number, k0: number, kEnd: number, n: number, out: Float32Array): void {
+function run(
+  d: Polyphase,
+  src: Float32Array,
+  srcStart: number,
+  k0: number,
+  kEnd: number,
+  n: number,
+  out: Float32Array,
+): void {
   const { up, down, taps, table, offset } = d
   for (let k = k0; k < kEnd; k++) {
     // output sample k sits at input position k·down/up = base + phase/up

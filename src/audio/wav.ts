@@ -19,7 +19,15 @@ export class WavFormatError extends Error {
 }
 
 /** Common tag names mapped to RIFF INFO ids, as music-metadata and most taggers read them. */
-export const INFO_TAGS = { title: 'INAM', artist: 'IART', album: 'IPRD', track: 'ITRK', genre: 'IGNR', date: 'ICRD', comment: 'ICMT' } as const
+export const INFO_TAGS = {
+  title: 'INAM',
+  artist: 'IART',
+  album: 'IPRD',
+  track: 'ITRK',
+  genre: 'IGNR',
+  date: 'ICRD',
+  comment: 'ICMT',
+} as const
 
 export function encodeWav(
   channels: Float32Array[],
@@ -29,7 +37,8 @@ export function encodeWav(
   const bitDepth = options.bitDepth ?? 16
   const n = channels[0]?.length ?? 0
   const nch = channels.length
-  if (!nch || channels.some((c) => c.length !== n)) throw new WavFormatError('channels must be non-empty and of equal length')
+  if (!nch || channels.some((c) => c.length !== n))
+    throw new WavFormatError('channels must be non-empty and of equal length')
   const bytesPerSample = bitDepth / 8
   const dataBytes = n * nch * bytesPerSample
   const info = encodeInfo(options.tags ?? {})
@@ -129,7 +138,12 @@ export function parseFmt(body: Buffer): WavFmt {
   if (body.length < 16) throw new WavFormatError('fmt chunk too short')
   let format = body.readUInt16LE(0)
   if (format === 0xfffe && body.length >= 26) format = body.readUInt16LE(24) // WAVE_FORMAT_EXTENSIBLE
-  return { format, channels: body.readUInt16LE(2), sampleRate: body.readUInt32LE(4), bits: body.readUInt16LE(14) }
+  return {
+    format,
+    channels: body.readUInt16LE(2),
+    sampleRate: body.readUInt32LE(4),
+    bits: body.readUInt16LE(14),
+  }
 }
 
 export function checkEncoding({ format, bits }: WavFmt): void {

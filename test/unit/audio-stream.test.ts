@@ -6,11 +6,21 @@ import { SeededRandom } from '../../src/ml/training/seeded-random.ts'
 /** Music-like test signal: noise plus two tones, so every band and every filter tap matters. */
 function signal(n: number, rate: number, seed = 7): Float32Array {
   const rnd = new SeededRandom(seed)
-  return Float32Array.from({ length: n }, (_, i) => 0.3 * (rnd.next() * 2 - 1) + 0.4 * Math.sin((2 * Math.PI * 440 * i) / rate) + 0.2 * Math.sin((2 * Math.PI * 6100 * i) / rate))
+  return Float32Array.from(
+    { length: n },
+    (_, i) =>
+      0.3 * (rnd.next() * 2 - 1) +
+      0.4 * Math.sin((2 * Math.PI * 440 * i) / rate) +
+      0.2 * Math.sin((2 * Math.PI * 6100 * i) / rate),
+  )
 }
 
 /** Cuts x into chunks of the given sizes, cycling, and concatenates what `push` returns plus `end()`. */
-function streamed(x: Float32Array, sizes: number[], s: { push(c: Float32Array): Float32Array; end(): Float32Array }): Float32Array {
+function streamed(
+  x: Float32Array,
+  sizes: number[],
+  s: { push(c: Float32Array): Float32Array; end(): Float32Array },
+): Float32Array {
   const parts: Float32Array[] = []
   let at = 0
   for (let k = 0; at < x.length; k++) {
@@ -21,11 +31,15 @@ function streamed(x: Float32Array, sizes: number[], s: { push(c: Float32Array): 
   parts.push(s.end())
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0))
   let o = 0
-  for (const p of parts) (out.set(p, o), (o += p.length))
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
   return out
 }
 
-const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+const same = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 
 describe('streaming resampler', () => {
   for (const rate of [44100, 48000, 22050, 8000]) {
@@ -74,7 +88,10 @@ describe('streaming mel frames', () => {
     parts.push(m.push(r.end()), m.end())
     const got = new Float32Array(whole.length)
     let o = 0
-    for (const p of parts) (got.set(p, o), (o += p.length))
+    for (const p of parts) {
+      got.set(p, o)
+      o += p.length
+    }
     expect(o).toBe(whole.length)
     expect(same(got, whole)).toBe(true)
   })

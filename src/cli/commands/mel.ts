@@ -35,6 +35,9 @@ export function registerMelCommand(program: Command): void {
         channels: audio.channels,
       }
       if (opts.json) console.log(JSON.stringify(summary))
-      else console.log(`${summary.frames} frames × ${MEL_BANDS} bands (${audio.durationS.toFixed(2)} s of ${audio.format}) → ${opts.out}`)
+      else
+        console.log(
+          `${summary.frames} frames × ${MEL_BANDS} bands (${audio.durationS.toFixed(2)} s of ${audio.format}) → ${opts.out}`,
+        )
     })
 }

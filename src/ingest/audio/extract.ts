@@ -31,7 +31,8 @@ export type ExtractResult =
 
 async function sha256Of(file: string): Promise<string> {
   const hash = crypto.createHash('sha256')
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer)
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }))
+    hash.update(chunk as Buffer)
   return hash.digest('hex')
 }
 
