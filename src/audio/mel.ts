@@ -233,6 +233,11 @@ export class MelStream {
     return this.produce(Math.max(this.next, frameCount(this.window.end)), this.window.end)
   }
 
+  /** samples held between chunks (memory is bounded by chunk size + frame overlap) */
+  get held(): number {
+    return this.window.data.length
+  }
+
   /** frames produced so far */
   get frames(): number {
     return this.next

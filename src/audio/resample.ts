@@ -150,6 +150,11 @@ export class StreamingResampler {
     this.d = fromRate === toRate ? null : design(fromRate, toRate)
   }
 
+  /** samples held between chunks (memory is bounded by chunk size + filter or frame overlap) */
+  get held(): number {
+    return this.window.data.length
+  }
+
   /** Output for every sample whose taps have all arrived. */
   push(chunk: Float32Array): Float32Array {
     if (this.ended) throw new Error('StreamingResampler: push after end')

@@ -95,4 +95,15 @@ describe('streaming mel frames', () => {
     expect(o).toBe(whole.length)
     expect(same(got, whole)).toBe(true)
   })
+
+  it('holds no more than about two chunks whatever the length of the stream (10 min at 44.1 kHz in 4096-sample chunks)', () => {
+    const r = new StreamingResampler(44100, 16000)
+    const m = new MelStream()
+    const chunk = signal(4096, 44100, 5)
+    let frames = 0
+    for (let k = 0; k < (600 * 44100) / 4096; k++) frames += m.push(r.push(chunk)).length / MEL_BANDS
+    expect(frames).toBeGreaterThan(600 * 62)
+    expect(r.held).toBeLessThanOrEqual(2 * 4096 + 1024)
+    expect(m.held).toBeLessThanOrEqual(2 * 1486 + 1024)
+  })
 })
