@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decodeAudioFile } from '../../src/audio/decode.ts'
@@ -47,6 +50,37 @@ describe('streamed decoding', () => {
       }
     })
   }
+
+  it.skipIf(spawnSync('ffmpeg', ['-version']).status !== 0)(
+    'an m4a through ffmpeg streams the samples of the whole-file decode',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'discograph-m4a-'))
+      try {
+        const file = path.join(dir, 'tone.m4a')
+        const made = spawnSync('ffmpeg', [
+          '-v',
+          'error',
+          '-i',
+          path.join(FIXTURES, 'tone.flac'),
+          '-c:a',
+          'aac',
+          file,
+        ])
+        expect(made.status, String(made.stderr)).toBe(0)
+        const whole = await decodeAudioFile(file)
+        const { info, all } = await collect(file, {})
+        expect(info).toMatchObject({ format: 'm4a', sourceSampleRate: 16000 })
+        expect(all.length).toBeGreaterThan(16000)
+        expect(
+          Buffer.from(all.buffer).equals(
+            Buffer.from(whole.samples.buffer, whole.samples.byteOffset, whole.samples.byteLength),
+          ),
+        ).toBe(true)
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
 
   it('names the file when it is not audio or missing', async () => {
     await expect(streamAudioFile(path.join(FIXTURES, 'not-audio.mp3'), () => {})).rejects.toThrow(
