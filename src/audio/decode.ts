@@ -104,7 +104,11 @@ async function decodeRaw(buf: Uint8Array, name: string, file?: string): Promise<
   }
 }
 
-/** Decodes, downmixes (mean of channels) and resamples to 16 kHz mono. */
+/**
+ * Decodes, downmixes (mean of channels) and resamples to 16 kHz mono, all in memory: the reference the
+ * streamed path (`decode-stream.ts`, used by the import and `discograph mel`) is tested against, and fine
+ * for short files; a 2-hour stereo file needs ~5 GB this way.
+ */
 export async function decodeAudioBuffer(buf: Uint8Array, nameHint: string, file?: string): Promise<DecodedAudio> {
   let raw: Raw
   try {
