@@ -49,7 +49,7 @@ async function withWasm(load: () => Promise<WasmDecoder>, data: Uint8Array, form
 }
 
 /** Sniffs the container from the first bytes; the extension is only a fallback. */
-function sniff(buf: Uint8Array, name: string): string {
+export function sniff(buf: Uint8Array, name: string): string {
   const ascii = (o: number, n: number) => String.fromCharCode(...buf.subarray(o, o + n))
   if (ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WAVE') return 'wav'
   if (ascii(0, 4) === 'fLaC') return 'flac'
@@ -63,7 +63,7 @@ function sniff(buf: Uint8Array, name: string): string {
 
 let ffmpegPath: Promise<string | null> | undefined
 /** ffmpeg, when installed, covers m4a/aac/wma/aiff; decoding never depends on it for the main formats. */
-function ffmpeg(): Promise<string | null> {
+export function ffmpeg(): Promise<string | null> {
   ffmpegPath ??= promisify(execFile)('ffmpeg', ['-version'])
     .then(() => 'ffmpeg')
     .catch(() => null)
@@ -104,7 +104,11 @@ async function decodeRaw(buf: Uint8Array, name: string, file?: string): Promise<
   }
 }
 
-/** Decodes, downmixes (mean of channels) and resamples to 16 kHz mono. */
+/**
+ * Decodes, downmixes (mean of channels) and resamples to 16 kHz mono, all in memory: the reference the
+ * streamed path (`decode-stream.ts`, used by the import and `discograph mel`) is tested against, and fine
+ * for short files; a 2-hour stereo file needs ~5 GB this way.
+ */
 export async function decodeAudioBuffer(buf: Uint8Array, nameHint: string, file?: string): Promise<DecodedAudio> {
   let raw: Raw
   try {

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { threadId } from 'node:worker_threads'
 import { MEL_BANDS } from './mel.ts'
 import { PATCH_FRAMES } from './patches.ts'
 
@@ -15,6 +16,17 @@ const MAGIC = Buffer.from('DGMEL\0', 'latin1')
 const VERSION = 1
 const HEADER = 16
 const PATCH_BYTES = PATCH_FRAMES * MEL_BANDS * 4
+
+let tmpSeq = 0
+
+export interface FeatureWriter {
+  /** frames × 96 values, appended after those already written */
+  append(frames: Float32Array): void
+  /** writes the frame count into the header and closes; the file is still under its temporary name */
+  finish(): { tempFile: string; nFrames: number }
+  /** closes and deletes the temporary file */
+  abort(): void
+}
 
 export class FeatureStoreError extends Error {
   constructor(file: string, reason: string) {
@@ -42,22 +54,75 @@ export class FeatureStore {
   }
 
   write(sha256: string, frames: Float32Array, nFrames: number): void {
-    if (frames.length < nFrames * MEL_BANDS) throw new FeatureStoreError(sha256, 'fewer values than frames × bands')
+    if (frames.length < nFrames * MEL_BANDS)
+      throw new FeatureStoreError(sha256, 'fewer values than frames × bands')
+    const w = this.writer(sha256)
+    try {
+      w.append(frames.subarray(0, nFrames * MEL_BANDS))
+      this.adopt(sha256, w.finish())
+    } catch (err) {
+      w.abort()
+      throw err
+    }
+  }
+
+  /**
+   * A file of frames written as they are computed (a streamed decode appends each chunk's frames), under a
+   * temporary name unique to this process and thread; `adopt` renames it into place once complete.
+   */
+  writer(sha256: string): FeatureWriter {
     const file = this.pathOf(sha256)
     fs.mkdirSync(path.dirname(file), { recursive: true })
+    const tmp = `${file}.${process.pid}.${threadId}.${tmpSeq++}.tmp`
+    const fd = fs.openSync(tmp, 'w')
     const header = Buffer.alloc(HEADER)
     MAGIC.copy(header, 0)
     header.writeUInt16LE(VERSION, 6)
-    header.writeUInt32LE(nFrames, 8)
     header.writeUInt32LE(MEL_BANDS, 12)
-    const body = Buffer.from(frames.buffer, frames.byteOffset, nFrames * MEL_BANDS * 4)
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, Buffer.concat([header, body]))
-    fs.renameSync(tmp, file)
+    let pos = HEADER
+    let closed = false
+    const close = () => {
+      if (!closed) fs.closeSync(fd)
+      closed = true
+    }
+    return {
+      append(frames: Float32Array) {
+        if (frames.length % MEL_BANDS) throw new FeatureStoreError(tmp, 'values not a whole number of frames')
+        const body = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength)
+        for (let o = 0; o < body.length;) o += fs.writeSync(fd, body, o, body.length - o, pos + o)
+        pos += body.length
+      },
+      finish() {
+        const nFrames = (pos - HEADER) / (MEL_BANDS * 4)
+        header.writeUInt32LE(nFrames, 8)
+        fs.writeSync(fd, header, 0, HEADER, 0)
+        close()
+        return { tempFile: tmp, nFrames }
+      },
+      abort() {
+        close()
+        fs.rmSync(tmp, { force: true })
+      },
+    }
+  }
+
+  /** Moves a finished writer's file into place for `sha256` (atomically: a reader sees all or nothing). */
+  adopt(sha256: string, done: { tempFile: string }): void {
+    fs.renameSync(done.tempFile, this.pathOf(sha256))
+  }
+
+  /** Deletes a finished writer's file that is not needed (the content was stored meanwhile). */
+  discard(done: { tempFile: string }): void {
+    fs.rmSync(done.tempFile, { force: true })
   }
 
   private checkHeader(sha256: string, h: Buffer): number {
-    if (h.length < HEADER || !h.subarray(0, 6).equals(MAGIC) || h.readUInt16LE(6) !== VERSION || h.readUInt32LE(12) !== MEL_BANDS) {
+    if (
+      h.length < HEADER ||
+      !h.subarray(0, 6).equals(MAGIC) ||
+      h.readUInt16LE(6) !== VERSION ||
+      h.readUInt32LE(12) !== MEL_BANDS
+    ) {
       throw new FeatureStoreError(this.pathOf(sha256), 'not a Discograph mel file (or another version)')
     }
     return h.readUInt32LE(8)
@@ -77,13 +142,23 @@ export class FeatureStore {
    * Patch `index` at `hop` into `out` (128 × 96 floats at `outOffset`), zero-padding past the last frame
    * (audio shorter than one patch). One positioned read per patch.
    */
-  readPatchInto(sha256: string, nFrames: number, index: number, hop: number, out: Float32Array, outOffset = 0): void {
+  readPatchInto(
+    sha256: string,
+    nFrames: number,
+    index: number,
+    hop: number,
+    out: Float32Array,
+    outOffset = 0,
+  ): void {
     const fd = this.open(sha256)
     const firstFrame = index * hop
     const frames = Math.max(0, Math.min(PATCH_FRAMES, nFrames - firstFrame))
     const target = Buffer.from(out.buffer, out.byteOffset + outOffset * 4, PATCH_BYTES)
-    const got = frames ? fs.readSync(fd, target, 0, frames * MEL_BANDS * 4, HEADER + firstFrame * MEL_BANDS * 4) : 0
-    if (got !== frames * MEL_BANDS * 4) throw new FeatureStoreError(this.pathOf(sha256), `short read at frame ${firstFrame}`)
+    const got = frames
+      ? fs.readSync(fd, target, 0, frames * MEL_BANDS * 4, HEADER + firstFrame * MEL_BANDS * 4)
+      : 0
+    if (got !== frames * MEL_BANDS * 4)
+      throw new FeatureStoreError(this.pathOf(sha256), `short read at frame ${firstFrame}`)
     target.fill(0, got)
   }
 

@@ -11,6 +11,8 @@
  * the packed real frame (the classic real-FFT split), and a sparse band matrix.
  */
 
+import { SlidingSamples } from './sliding.ts'
+
 export const SAMPLE_RATE = 16000
 export const FRAME_SIZE = 512
 export const HOP_SIZE = 256
@@ -101,7 +103,12 @@ for (let k = 0; k <= HALF; k++) {
 }
 
 /** |FFT|² of a real 512-sample frame into `power` (257 bins). re/im are 256-long scratch arrays. */
-export function powerSpectrum(frame: Float64Array, power: Float64Array, re: Float64Array, im: Float64Array): void {
+export function powerSpectrum(
+  frame: Float64Array,
+  power: Float64Array,
+  re: Float64Array,
+  im: Float64Array,
+): void {
   for (let i = 0; i < HALF; i++) {
     const j = bitrev[i]
     re[j] = frame[2 * i]
@@ -147,6 +154,48 @@ const WINDOW = hannSymmetric()
 const BANDS = melFilterbank()
 
 /**
+ * Frames [i0, iEnd) into out at (i − i0)·96. `src` holds samples from absolute index `srcStart`; `n` is the
+ * number of samples when known (end of stream), Infinity while more may come. Callers only ask for frames
+ * whose samples have all arrived, so streamed and whole-array frames take the same branch and are equal
+ * bit for bit.
+ */
+function computeFrames(
+  src: Float32Array,
+  srcStart: number,
+  i0: number,
+  iEnd: number,
+  n: number,
+  out: Float32Array,
+): void {
+  const frame = new Float64Array(FRAME_SIZE)
+  const power = new Float64Array(BINS)
+  const re = new Float64Array(HALF)
+  const im = new Float64Array(HALF)
+  const { start, weights } = BANDS
+  for (let i = i0; i < iEnd; i++) {
+    const first = i * HOP_SIZE - HALF
+    if (first >= 0 && first + FRAME_SIZE <= n) {
+      const at = first - srcStart
+      for (let j = 0; j < FRAME_SIZE; j++) frame[j] = src[at + j] * WINDOW[j]
+    } else {
+      for (let j = 0; j < FRAME_SIZE; j++) {
+        const s = first + j
+        frame[j] = s >= 0 && s < n ? src[s - srcStart] * WINDOW[j] : 0
+      }
+    }
+    powerSpectrum(frame, power, re, im)
+    const o = (i - i0) * MEL_BANDS
+    for (let b = 0; b < MEL_BANDS; b++) {
+      const w = weights[b]
+      const s0 = start[b]
+      let acc = 0
+      for (let j = 0; j < w.length; j++) acc += w[j] * power[s0 + j]
+      out[o + b] = Math.log10(1 + 10000 * acc)
+    }
+  }
+}
+
+/**
  * Log-mel frames of mono 16 kHz audio: Float32Array of frameCount(n) × 96, frame-major.
  * `out` may be passed to reuse memory.
  */
@@ -154,30 +203,51 @@ export function melFrames(samples: Float32Array, out?: Float32Array): Float32Arr
   const n = samples.length
   const frames = frameCount(n)
   const result = out && out.length >= frames * MEL_BANDS ? out : new Float32Array(frames * MEL_BANDS)
-  const frame = new Float64Array(FRAME_SIZE)
-  const power = new Float64Array(BINS)
-  const re = new Float64Array(HALF)
-  const im = new Float64Array(HALF)
-  const { start, weights } = BANDS
-  for (let i = 0; i < frames; i++) {
-    const first = i * HOP_SIZE - HALF
-    if (first >= 0 && first + FRAME_SIZE <= n) {
-      for (let j = 0; j < FRAME_SIZE; j++) frame[j] = samples[first + j] * WINDOW[j]
-    } else {
-      for (let j = 0; j < FRAME_SIZE; j++) {
-        const s = first + j
-        frame[j] = s >= 0 && s < n ? samples[s] * WINDOW[j] : 0
-      }
-    }
-    powerSpectrum(frame, power, re, im)
-    const o = i * MEL_BANDS
-    for (let b = 0; b < MEL_BANDS; b++) {
-      const w = weights[b]
-      const s0 = start[b]
-      let acc = 0
-      for (let j = 0; j < w.length; j++) acc += w[j] * power[s0 + j]
-      result[o + b] = Math.log10(1 + 10000 * acc)
-    }
-  }
+  computeFrames(samples, 0, 0, frames, n, result)
   return result
+}
+
+/**
+ * `melFrames` over a stream of 16 kHz chunks of any sizes: keeps the one-frame overlap (at most 512
+ * samples) between chunks and returns each frame as soon as its samples have arrived. The concatenated
+ * frames equal `melFrames` of the concatenated samples bit for bit.
+ */
+export class MelStream {
+  private readonly window = new SlidingSamples()
+  /** next frame to compute */
+  private next = 0
+  private ended = false
+
+  /** Frames (× 96 values) completed by this chunk; often none for tiny chunks. */
+  push(chunk: Float32Array): Float32Array {
+    if (this.ended) throw new Error('MelStream: push after end')
+    this.window.append(chunk)
+    // frame i is complete once samples up to i·256 + 256 have arrived
+    return this.produce(Math.max(this.next, Math.floor((this.window.end - HALF) / HOP_SIZE) + 1), Infinity)
+  }
+
+  /** The last frames, zero-padded past the end; frames in all = frameCount(samples pushed). */
+  end(): Float32Array {
+    if (this.ended) throw new Error('MelStream: ended twice')
+    this.ended = true
+    return this.produce(Math.max(this.next, frameCount(this.window.end)), this.window.end)
+  }
+
+  /** samples held between chunks (memory is bounded by chunk size + frame overlap) */
+  get held(): number {
+    return this.window.data.length
+  }
+
+  /** frames produced so far */
+  get frames(): number {
+    return this.next
+  }
+
+  private produce(iEnd: number, n: number): Float32Array {
+    const out = new Float32Array((iEnd - this.next) * MEL_BANDS)
+    computeFrames(this.window.data, this.window.start, this.next, iEnd, n, out)
+    this.next = iEnd
+    this.window.dropBefore(this.next * HOP_SIZE - HALF)
+    return out
+  }
 }

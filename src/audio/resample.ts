@@ -7,6 +7,8 @@
  * are tabulated once per rate pair, so the inner loop is a plain dot product.
  */
 
+import { SlidingSamples } from './sliding.ts'
+
 const ZERO_CROSSINGS = 16 // on each side
 const KAISER_BETA = 8.6
 const CUTOFF = 0.95
@@ -48,7 +50,8 @@ function design(fromRate: number, toRate: number): Polyphase {
   const g = gcd(fromRate, toRate)
   const up = toRate / g
   const down = fromRate / g
-  if (up > 8192) throw new RangeError(`resampling ${fromRate} → ${toRate} Hz needs ${up} filter phases; unsupported ratio`)
+  if (up > 8192)
+    throw new RangeError(`resampling ${fromRate} → ${toRate} Hz needs ${up} filter phases; unsupported ratio`)
   // cutoff relative to the input sample rate (cycles per input sample)
   const fc = (CUTOFF * Math.min(1, up / down)) / 2
   const halfWidth = ZERO_CROSSINGS / (2 * fc) // in input samples
@@ -76,17 +79,23 @@ function design(fromRate: number, toRate: number): Polyphase {
   return d
 }
 
-/** Resamples mono audio; returns the input itself when the rates are equal. */
-export function resample(input: Float32Array, fromRate: number, toRate: number): Float32Array {
-  if (!(fromRate > 0 && toRate > 0) || !Number.isInteger(fromRate) || !Number.isInteger(toRate)) {
-    throw new RangeError(`sample rates must be positive integers (got ${fromRate} → ${toRate})`)
-  }
-  if (fromRate === toRate) return input
-  const { up, down, taps, table, offset } = design(fromRate, toRate)
-  const n = input.length
-  const outLength = Math.floor((n * up) / down)
-  const out = new Float32Array(outLength)
-  for (let k = 0; k < outLength; k++) {
+/**
+ * Output samples [k0, kEnd) into out[k − k0]. `src` holds input samples from absolute index `srcStart`;
+ * `n` is the input length when known (the end of the stream), Infinity while more may come: callers
+ * only ask for outputs whose taps are all received, so the streamed and the whole-array paths take the
+ * same branch for every output and give bit-identical samples.
+ */
+function run(
+  d: Polyphase,
+  src: Float32Array,
+  srcStart: number,
+  k0: number,
+  kEnd: number,
+  n: number,
+  out: Float32Array,
+): void {
+  const { up, down, taps, table, offset } = d
+  for (let k = k0; k < kEnd; k++) {
     // output sample k sits at input position k·down/up = base + phase/up
     const num = k * down
     const base = Math.floor(num / up)
@@ -95,16 +104,87 @@ export function resample(input: Float32Array, fromRate: number, toRate: number):
     const first = base + offset
     let acc = 0
     if (first >= 0 && first + taps <= n) {
-      for (let t = 0; t < taps; t++) acc += table[row + t] * input[first + t]
+      const at = first - srcStart
+      for (let t = 0; t < taps; t++) acc += table[row + t] * src[at + t]
     } else {
       for (let t = 0; t < taps; t++) {
         const i = first + t
-        if (i >= 0 && i < n) acc += table[row + t] * input[i]
+        if (i >= 0 && i < n) acc += table[row + t] * src[i - srcStart]
       }
     }
-    out[k] = acc
+    out[k - k0] = acc
   }
+}
+
+function checkRates(fromRate: number, toRate: number): void {
+  if (!(fromRate > 0 && toRate > 0) || !Number.isInteger(fromRate) || !Number.isInteger(toRate)) {
+    throw new RangeError(`sample rates must be positive integers (got ${fromRate} → ${toRate})`)
+  }
+}
+
+/** Resamples mono audio; returns the input itself when the rates are equal. */
+export function resample(input: Float32Array, fromRate: number, toRate: number): Float32Array {
+  checkRates(fromRate, toRate)
+  if (fromRate === toRate) return input
+  const d = design(fromRate, toRate)
+  const n = input.length
+  const out = new Float32Array(Math.floor((n * d.up) / d.down))
+  run(d, input, 0, 0, out.length, n, out)
   return out
+}
+
+/**
+ * The same resampling over a stream of chunks of any sizes: it keeps the last `taps` input samples between
+ * chunks, so memory is bounded by the chunk size, and the concatenated output equals `resample` of the
+ * concatenated input bit for bit.
+ */
+export class StreamingResampler {
+  private readonly d: Polyphase | null
+  private readonly window = new SlidingSamples()
+  /** next output sample to produce */
+  private next = 0
+  private ended = false
+
+  constructor(fromRate: number, toRate: number) {
+    checkRates(fromRate, toRate)
+    this.d = fromRate === toRate ? null : design(fromRate, toRate)
+  }
+
+  /** samples held between chunks (memory is bounded by chunk size + filter or frame overlap) */
+  get held(): number {
+    return this.window.data.length
+  }
+
+  /** Output for every sample whose taps have all arrived. */
+  push(chunk: Float32Array): Float32Array {
+    if (this.ended) throw new Error('StreamingResampler: push after end')
+    if (!this.d) return chunk
+    this.window.append(chunk)
+    const { up, down, taps, offset } = this.d
+    // output k is complete when floor(k·down/up) + offset + taps ≤ received
+    const r = this.window.end - offset - taps
+    const kEnd = r < 0 ? this.next : Math.max(this.next, Math.ceil(((r + 1) * up) / down))
+    return this.produce(kEnd, Infinity)
+  }
+
+  /** The last outputs, whose taps run past the end of the input (zeros there, as in `resample`). */
+  end(): Float32Array {
+    if (this.ended) throw new Error('StreamingResampler: ended twice')
+    this.ended = true
+    if (!this.d) return new Float32Array(0)
+    const n = this.window.end
+    return this.produce(Math.max(this.next, Math.floor((n * this.d.up) / this.d.down)), n)
+  }
+
+  private produce(kEnd: number, n: number): Float32Array {
+    const d = this.d!
+    const out = new Float32Array(Math.max(0, kEnd - this.next))
+    run(d, this.window.data, this.window.start, this.next, kEnd, n, out)
+    this.next = kEnd
+    // the next output's first tap; nothing before it is needed again
+    this.window.dropBefore(Math.floor((this.next * d.down) / d.up) + d.offset)
+    return out
+  }
 }
 
 /** Mean of the channels (0.5·(L+R) for stereo). */

@@ -19,7 +19,15 @@ export class WavFormatError extends Error {
 }
 
 /** Common tag names mapped to RIFF INFO ids, as music-metadata and most taggers read them. */
-export const INFO_TAGS = { title: 'INAM', artist: 'IART', album: 'IPRD', track: 'ITRK', genre: 'IGNR', date: 'ICRD', comment: 'ICMT' } as const
+export const INFO_TAGS = {
+  title: 'INAM',
+  artist: 'IART',
+  album: 'IPRD',
+  track: 'ITRK',
+  genre: 'IGNR',
+  date: 'ICRD',
+  comment: 'ICMT',
+} as const
 
 export function encodeWav(
   channels: Float32Array[],
@@ -29,7 +37,8 @@ export function encodeWav(
   const bitDepth = options.bitDepth ?? 16
   const n = channels[0]?.length ?? 0
   const nch = channels.length
-  if (!nch || channels.some((c) => c.length !== n)) throw new WavFormatError('channels must be non-empty and of equal length')
+  if (!nch || channels.some((c) => c.length !== n))
+    throw new WavFormatError('channels must be non-empty and of equal length')
   const bytesPerSample = bitDepth / 8
   const dataBytes = n * nch * bytesPerSample
   const info = encodeInfo(options.tags ?? {})
@@ -95,12 +104,7 @@ export function decodeWav(buf: Buffer): WavData {
     const size = buf.readUInt32LE(o + 4)
     const body = buf.subarray(o + 8, Math.min(buf.length, o + 8 + size))
     if (id === 'fmt ') {
-      if (body.length < 16) throw new WavFormatError('fmt chunk too short')
-      format = body.readUInt16LE(0)
-      nch = body.readUInt16LE(2)
-      sampleRate = body.readUInt32LE(4)
-      bits = body.readUInt16LE(14)
-      if (format === 0xfffe && body.length >= 26) format = body.readUInt16LE(24) // WAVE_FORMAT_EXTENSIBLE
+      ;({ format, channels: nch, sampleRate, bits } = parseFmt(body))
     } else if (id === 'data') {
       data = body
     } else if (id === 'LIST' && body.toString('ascii', 0, 4) === 'INFO') {
@@ -116,9 +120,40 @@ export function decodeWav(buf: Buffer): WavData {
   }
   if (!nch || !sampleRate) throw new WavFormatError('missing fmt chunk')
   if (!data) throw new WavFormatError('missing data chunk')
+  const fmt = { format, channels: nch, sampleRate, bits }
+  checkEncoding(fmt)
+  return { sampleRate, channels: pcmToFloat(data, fmt), tags }
+}
+
+export interface WavFmt {
+  /** 1 = integer PCM, 3 = IEEE float (WAVE_FORMAT_EXTENSIBLE resolved) */
+  format: number
+  channels: number
+  sampleRate: number
+  bits: number
+}
+
+/** The body of a `fmt ` chunk. */
+export function parseFmt(body: Buffer): WavFmt {
+  if (body.length < 16) throw new WavFormatError('fmt chunk too short')
+  let format = body.readUInt16LE(0)
+  if (format === 0xfffe && body.length >= 26) format = body.readUInt16LE(24) // WAVE_FORMAT_EXTENSIBLE
+  return {
+    format,
+    channels: body.readUInt16LE(2),
+    sampleRate: body.readUInt32LE(4),
+    bits: body.readUInt16LE(14),
+  }
+}
+
+export function checkEncoding({ format, bits }: WavFmt): void {
   if (!((format === 1 && [8, 16, 24, 32].includes(bits)) || (format === 3 && bits === 32))) {
     throw new WavFormatError(`unsupported WAVE encoding (format ${format}, ${bits} bits)`)
   }
+}
+
+/** Interleaved PCM bytes (whole sample frames; a trailing partial one is ignored) to one array per channel. */
+export function pcmToFloat(data: Buffer, { format, channels: nch, bits }: WavFmt): Float32Array[] {
   const bps = bits / 8
   const n = Math.floor(data.length / (bps * nch))
   const channels = Array.from({ length: nch }, () => new Float32Array(n))
@@ -135,5 +170,5 @@ export function decodeWav(buf: Buffer): WavData {
       p += bps
     }
   }
-  return { sampleRate, channels, tags }
+  return channels
 }

@@ -2,7 +2,9 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { decodeAudioFile } from '../../src/audio/decode.ts'
 import { FeatureStore } from '../../src/audio/feature-store.ts'
+import { MEL_BANDS, melFrames } from '../../src/audio/mel.ts'
 import { inlineExtractor, workerExtractor } from '../../src/ingest/audio/extract-pool.ts'
 import type { ExtractResult } from '../../src/ingest/audio/extract.ts'
 import { tmpDir } from '../support/database.ts'
@@ -53,7 +55,12 @@ describe('audio feature extraction', () => {
           )
           expect(y.nFrames).toBe(x.nFrames)
           expect(y.durationS).toBe(x.durationS)
-          expect(Buffer.from(y.frames.buffer).equals(Buffer.from(x.frames.buffer))).toBe(true)
+          const fx = fs.readFileSync(x.tempFile)
+          expect(fs.readFileSync(y.tempFile).equals(fx)).toBe(true)
+          expect(fx.length).toBe(16 + x.nFrames * MEL_BANDS * 4)
+          // the streamed frames are those of the whole file decoded in memory
+          const whole = melFrames((await decodeAudioFile(tasks[i].path)).samples)
+          expect(fx.subarray(16).equals(Buffer.from(whole.buffer))).toBe(true)
         }
         if (x.kind === 'failed' && y.kind === 'failed') expect(y.error).toBe(x.error)
       }
@@ -71,7 +78,8 @@ describe('audio feature extraction', () => {
     const file = path.join(FIXTURES, 'tone.flac')
     const first = await inline.run({ path: file, skipIfStored: true })
     if (first.kind !== 'decoded') throw new Error(first.kind)
-    store.write(first.sha256, first.frames, first.nFrames)
+    store.adopt(first.sha256, first)
+    expect(store.readFrames(first.sha256).nFrames).toBe(first.nFrames)
     expect(await inline.run({ path: file, skipIfStored: true })).toMatchObject({
       kind: 'stored',
       sha256: first.sha256,

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import type { Command } from 'commander'
-import { decodeAudioFile } from '../../audio/decode.ts'
-import { frameCount, melFrames, MEL_BANDS } from '../../audio/mel.ts'
+import { streamAudioFile } from '../../audio/decode-stream.ts'
+import { MelStream, MEL_BANDS } from '../../audio/mel.ts'
 
 export function registerMelCommand(program: Command): void {
   program
@@ -13,14 +13,21 @@ export function registerMelCommand(program: Command): void {
     .requiredOption('--out <path>', 'output file')
     .option('--json', 'print a summary as JSON')
     .action(async (file: string, opts: { out: string; json?: boolean }) => {
-      const audio = await decodeAudioFile(file)
-      const frames = melFrames(audio.samples)
-      const buf = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength) // x86/ARM are little-endian
-      fs.writeFileSync(opts.out, buf)
+      // streamed: frames are written as they are computed, so a long file needs no more memory than a short one
+      const fd = fs.openSync(opts.out, 'w')
+      const mel = new MelStream()
+      const write = (frames: Float32Array) => fs.writeSync(fd, frames) // x86/ARM are little-endian
+      let audio
+      try {
+        audio = await streamAudioFile(file, (samples) => write(mel.push(samples)))
+        write(mel.end())
+      } finally {
+        fs.closeSync(fd)
+      }
       const summary = {
         file,
         out: opts.out,
-        frames: frameCount(audio.samples.length),
+        frames: mel.frames,
         bands: MEL_BANDS,
         durationS: audio.durationS,
         format: audio.format,
@@ -28,6 +35,9 @@ export function registerMelCommand(program: Command): void {
         channels: audio.channels,
       }
       if (opts.json) console.log(JSON.stringify(summary))
-      else console.log(`${summary.frames} frames × ${MEL_BANDS} bands (${audio.durationS.toFixed(2)} s of ${audio.format}) → ${opts.out}`)
+      else
+        console.log(
+          `${summary.frames} frames × ${MEL_BANDS} bands (${audio.durationS.toFixed(2)} s of ${audio.format}) → ${opts.out}`,
+        )
     })
 }

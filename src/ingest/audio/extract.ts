@@ -1,10 +1,9 @@
 import crypto from 'node:crypto'
-import fs from 'node:fs/promises'
-import path from 'node:path'
-import { parseBuffer } from 'music-metadata'
-import { decodeAudioBuffer } from '../../audio/decode.ts'
+import fs from 'node:fs'
+import { parseFile } from 'music-metadata'
+import { streamAudioFile } from '../../audio/decode-stream.ts'
 import type { FeatureStore } from '../../audio/feature-store.ts'
-import { frameCount, melFrames } from '../../audio/mel.ts'
+import { MelStream } from '../../audio/mel.ts'
 import { fileTagsFrom, type FileTags } from './tags.ts'
 
 export interface ExtractTask {
@@ -25,20 +24,29 @@ export type ExtractResult =
       channels: number
       durationS: number
       nFrames: number
-      /** [nFrames][96] log-mel frames */
-      frames: Float32Array
+      /** the [nFrames][96] log-mel frames, complete, under a temporary name: the importer adopts or discards it */
+      tempFile: string
     }
   | { kind: 'failed'; path: string; sha256: string | null; tags: FileTags | null; error: string }
 
+async function sha256Of(file: string): Promise<string> {
+  const hash = crypto.createHash('sha256')
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }))
+    hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
 /**
- * Everything about one file that costs CPU: one read, then its sha256, its tags, and unless the content is
- * already in the store, decoding to 16 kHz mono and the mel frames. Runs in a worker thread (or inline);
- * it reads the store but never writes it, the importing thread does.
+ * Everything about one file that costs CPU: its sha256, its tags, and unless the content is already in the
+ * store, decoding to 16 kHz mono and the mel frames. All of it streams: the file is hashed and decoded in
+ * pieces, and each piece's frames are appended to a temporary feature file, so memory does not grow with
+ * the length of the file. Runs in a worker thread (or inline); it never puts a file in place in the store,
+ * the importing thread does (`FeatureStore.adopt`).
  */
 export async function extractFeatures(task: ExtractTask, store: FeatureStore): Promise<ExtractResult> {
-  let buf: Buffer
+  let sha256: string
   try {
-    buf = await fs.readFile(task.path)
+    sha256 = await sha256Of(task.path)
   } catch (err) {
     return {
       kind: 'failed',
@@ -48,22 +56,19 @@ export async function extractFeatures(task: ExtractTask, store: FeatureStore): P
       error: `cannot read: ${(err as Error).message}`,
     }
   }
-  const sha256 = crypto.createHash('sha256').update(buf).digest('hex')
   let tags: FileTags | null = null
   try {
-    const meta = await parseBuffer(
-      buf,
-      { path: task.path, size: buf.length },
-      { skipCovers: true, duration: false },
-    )
-    tags = fileTagsFrom(meta)
+    tags = fileTagsFrom(await parseFile(task.path, { skipCovers: true, duration: false }))
   } catch {
     // unreadable tags are no reason to give up on the audio: decoding decides whether the file is good
   }
   if (task.skipIfStored && store.has(sha256)) return { kind: 'stored', path: task.path, sha256, tags }
+  const writer = store.writer(sha256)
   try {
-    const audio = await decodeAudioBuffer(buf, path.basename(task.path), task.path)
-    const frames = melFrames(audio.samples)
+    const mel = new MelStream()
+    const audio = await streamAudioFile(task.path, (samples) => writer.append(mel.push(samples)))
+    writer.append(mel.end())
+    const { tempFile, nFrames } = writer.finish()
     return {
       kind: 'decoded',
       path: task.path,
@@ -73,10 +78,11 @@ export async function extractFeatures(task: ExtractTask, store: FeatureStore): P
       sourceSampleRate: audio.sourceSampleRate,
       channels: audio.channels,
       durationS: audio.durationS,
-      nFrames: frameCount(audio.samples.length),
-      frames,
+      nFrames,
+      tempFile,
     }
   } catch (err) {
+    writer.abort()
     return { kind: 'failed', path: task.path, sha256, tags, error: (err as Error).message }
   }
 }

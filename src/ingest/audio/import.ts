@@ -232,9 +232,9 @@ export async function importAudio(
         nFrames: r.nFrames,
       }
       if (!known.has(r.sha256)) {
-        store.write(r.sha256, r.frames, r.nFrames)
+        store.adopt(r.sha256, r)
         counts.computed++
-      }
+      } else store.discard(r)
       counts.decoded++
       counts.audioSeconds += r.durationS
     }
