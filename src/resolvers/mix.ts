@@ -85,6 +85,7 @@ export const mixResolvers = {
           filter: dropNulls(a.filter),
           model: model.id,
           space: toSpace(a.space),
+          listener: ctx.viewer.keyId,
         }),
       )
     },
@@ -103,6 +104,7 @@ export const mixResolvers = {
           filter: dropNulls(a.filter),
           model: model.id,
           space: toSpace(a.space),
+          listener: ctx.viewer.keyId,
         }),
       )
     },

@@ -12,6 +12,7 @@ import {
   similarity,
   type MixCandidate,
 } from '../ml/retrieval/mix.ts'
+import { ScrobbleService } from './scrobble.service.ts'
 import { MAX_FIRST, type SimilarityService, type TrackSimilarityFilter } from './similarity.service.ts'
 
 /**
@@ -32,7 +33,16 @@ export interface MixInput {
   /** at most this many tracks of one artist (default 3) */
   maxPerArtist?: number
   filter?: TrackSimilarityFilter
+  /**
+   * The listener's API key id: what it scrobbled in the last RECENT_PLAYS_MS (plays, not "now playing"
+   * notices) is left out, so a mix does not bring back what was just heard.
+   */
+  listener?: number
 }
+
+/** How far back a listener's plays keep tracks out of mixes and radio. */
+export const RECENT_PLAYS_MS = 3 * 3600_000
+const MAX_RECENT_PLAYS = 500
 
 export interface RadioInput extends MixInput {
   /** what was played already (its last track is where the continuation starts): never repeated */
@@ -91,12 +101,14 @@ const MAX_ROUNDS = 6
 
 export class MixService {
   private readonly facts: TrackFactsRepository
+  private readonly scrobbles: ScrobbleService
 
   constructor(
     db: Database,
     private readonly similarity: SimilarityService,
   ) {
     this.facts = new TrackFactsRepository(db.pool)
+    this.scrobbles = new ScrobbleService(db.pool)
   }
 
   /** An ordered mix that flows from the (first) seed: each track near the last one and the seeds' centre. */
@@ -111,12 +123,25 @@ export class MixService {
     return this.mix(input, exclude)
   }
 
-  private async mix(input: MixInput, exclude: number[]): Promise<MixResult> {
+  private async mix(input: MixInput, radioPlayed: number[]): Promise<MixResult> {
     const first = checkRange(input.first ?? 50, 1, MAX_FIRST, 'first')
     const maxPerArtist = checkRange(input.maxPerArtist ?? 3, 1, MAX_FIRST, 'maxPerArtist')
     const seeds = [...new Set(input.seeds.map((id) => checkId(id, 'seeds')))]
     if (!seeds.length || seeds.length > MAX_SEEDS)
       throw new BadInputError(`give 1 to ${MAX_SEEDS} tracks`, 'seeds')
+    // never repeated: what this radio played (its last track is where it goes on from), and what the
+    // listener scrobbled lately
+    const recent =
+      input.listener === undefined
+        ? []
+        : (
+            await this.scrobbles.recentPlays(input.listener, new Date(Date.now() - RECENT_PLAYS_MS), {
+              limit: MAX_RECENT_PLAYS,
+            })
+          )
+            .map((p) => p.trackId)
+            .filter((id) => !seeds.includes(id))
+    const exclude = [...new Set([...recent, ...radioPlayed])]
     const {
       model,
       space,
@@ -149,7 +174,7 @@ export class MixService {
             seeds.filter((x) => x !== s),
           ),
         )
-    const lastPlayed = exclude.at(-1)
+    const lastPlayed = radioPlayed.at(-1)
     if (lastPlayed !== undefined) queries.push(ask([...new Set([lastPlayed, ...seeds])], []))
     const found = await Promise.all(queries)
     const candidateIds = [...new Set(found.flat())]

@@ -1,3 +1,4 @@
+import { ScrobbleService } from '../../src/services/scrobble.service.ts'
 import { AuthService } from '../../src/services/auth.service.ts'
 import 'reflect-metadata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -187,6 +188,25 @@ describe('mixes, paths and radio', () => {
     const bad = await api.gql(save, { n: ' ', t: ids }, { authorization: `Bearer ${reader}` })
     expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
     expect(bad.body.errors?.[0]?.message).toMatch(/^name: /)
+  })
+
+  it("leaves out of a listener's mix what the listener scrobbled lately, and only for that listener", async () => {
+    const auth = new AuthService(t.db.pool, { publicRead: true })
+    const listener = (await auth.createKey('mix-listener', 'reader')).key
+    const other = (await auth.createKey('mix-stranger', 'reader')).key
+    const seed = toGlobalId('Track', world.trackIds[0])
+    const query = `query($s: ID!) { instantMix(seeds: [$s], first: 10, model: "styled") { tracks { track { id } } } }`
+    const ids = async (key: string) =>
+      ((await api.gql(query, { s: seed }, { authorization: `Bearer ${key}` })).body.data.instantMix.tracks as { track: { id: string } }[]).map((x) => x.track.id)
+    const before = await ids(listener)
+    const heard = before.slice(0, 3)
+    const { numericKey } = await import('../../src/api/global-id.ts')
+    const { keyId } = (await auth.viewerFor(`Bearer ${listener}`)) as { keyId: number }
+    await new ScrobbleService(t.db.pool).scrobble(keyId, heard.map((id) => numericKey(id, 'Track', 'id')), undefined, true, 'test')
+    const after = await ids(listener)
+    for (const id of heard) expect(after).not.toContain(id)
+    expect(after).toHaveLength(10)
+    expect(await ids(other)).toEqual(before)
   })
 
   it('names the argument of bad input', async () => {
