@@ -74,7 +74,10 @@ describe('training on each Discogs association (synthetic catalog, real Postgres
       expect(run).toMatchObject({ status: 'succeeded', backend: 'native', association, step: STEPS, totalSteps: STEPS })
       const first = meanLoss(run.history, 0, STEPS / 4)
       const last = meanLoss(run.history, (3 * STEPS) / 4, STEPS)
-      expect(last, `loss over the first quarter ${first.toFixed(2)}, last quarter ${last.toFixed(2)}`).toBeLessThan(0.7 * first)
+      // The default cosine loss starts near chance (log of the batch, 1.39 at 4) and cannot fall below 0, so it
+      // falls less than the bilinear form's did from its ±20 logits; over 80 steps each association's fell
+      // 10–30% (seed 3), where an encoder that learns nothing stays at chance.
+      expect(last, `loss over the first quarter ${first.toFixed(2)}, last quarter ${last.toFixed(2)}`).toBeLessThan(0.92 * first)
       expect(fs.existsSync(run.checkpointDir)).toBe(true)
     }, 60_000)
   }
