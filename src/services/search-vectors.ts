@@ -63,17 +63,13 @@ export async function refitSearchVectors(
   const embeddings = new EmbeddingRepository(db.pool, db.kind)
   const sample = await repo.sample(modelId, space, MAX_FIT)
   if (!sample.length) throw new BadInputError(`model ${modelId} has no ${space} vectors to fit a search transform on`, 'model')
-  const total = await embeddings.count(modelId, space)
-  const transform: SearchTransform = {
-    ...fitSearchTransform(sample, { kind: choice.kind, dims: choice.dims }),
-    fittedOn: sample.length,
-  }
+  const transform: SearchTransform = fitSearchTransform(sample, { kind: choice.kind, dims: choice.dims })
   await embeddings.dropIndex(modelId, space)
   await repo.replace(modelId, space, transform, (v) => applySearchTransform(transform, v))
   return {
     kind: transform.kind,
     outDims: transform.outDims,
-    fittedOn: Math.min(total, sample.length),
+    fittedOn: transform.fittedOn,
     seconds: (performance.now() - started) / 1000,
   }
 }
