@@ -70,6 +70,32 @@ function provenance(file: string, metaFile: string, meta: EssentiaMetadata, mode
   }
 }
 
+/**
+ * The stored probe of an Essentia graph's classes over `model`'s backbone: the task, labels and provenance
+ * come from the metadata JSON; `config` says how to compute the scores.
+ */
+function essentiaProbe(
+  name: string,
+  file: string,
+  metaFile: string,
+  meta: EssentiaMetadata,
+  model: ModelRow,
+  weightsPath: string,
+  config: Record<string, unknown>,
+) {
+  return {
+    name,
+    task: essentiaTaskName(metaFile, meta),
+    multiLabel: isMultiLabel(meta),
+    modelIds: [model.id],
+    space: 'backbone' as const,
+    classes: meta.classes,
+    config: { ...config, ...provenance(file, metaFile, meta, model) },
+    metrics: {},
+    weightsPath,
+  }
+}
+
 /** A probe of this name that an import may not replace: one trained here, or another kind. */
 function refuseReplacing(existing: ProbeRow | null, kind: ProbeKind, field: string): void {
   if (existing && probeKind(existing) !== kind) {
@@ -102,21 +128,12 @@ export async function saveModelOutputProbe(
     existing.classes.join('\n') === meta.classes.join('\n')
   )
     return existing
-  const { probe } = await repo.saveProbe({
-    name,
-    task: essentiaTaskName(metaFile, meta),
-    multiLabel: isMultiLabel(meta),
-    modelIds: [model.id],
-    space: 'backbone',
-    classes: meta.classes,
-    config: {
+  const { probe } = await repo.saveProbe(
+    essentiaProbe(name, String(model.config.source ?? model.weightsPath), metaFile, meta, model, model.weightsPath!, {
       source: ONNX_OUTPUT_SOURCE,
       output: output.name,
-      ...provenance(String(model.config.source ?? model.weightsPath), metaFile, meta, model),
-    },
-    metrics: {},
-    weightsPath: model.weightsPath!,
-  })
+    }),
+  )
   return probe
 }
 
@@ -163,23 +180,14 @@ export async function importOnnxHead(
   const target = path.join(dir, `${fingerprint.slice(7, 23)}.onnx`)
   fs.copyFileSync(source, `${target}.tmp`)
   fs.renameSync(`${target}.tmp`, target)
-  const { probe } = await repo.saveProbe({
-    name,
-    task: essentiaTaskName(metaFile, meta),
-    multiLabel: isMultiLabel(meta),
-    modelIds: [model.id],
-    space: 'backbone',
-    classes: meta.classes,
-    config: {
+  const { probe } = await repo.saveProbe(
+    essentiaProbe(name, source, metaFile, meta, model, target, {
       source: ONNX_HEAD_SOURCE,
       fingerprint,
       plan: head.plan,
       inputDims,
-      ...provenance(source, metaFile, meta, model),
-    },
-    metrics: {},
-    weightsPath: target,
-  })
+    }),
+  )
   return { probe, created: true }
 }
 
