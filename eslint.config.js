@@ -9,7 +9,10 @@ export default tseslint.config(
   // The web UI runs in the browser (plain ES modules, no build step).
   { files: ['src/web/static/**/*.js'], languageOptions: { globals: globals.browser } },
   // Everything else plain-JS runs in Node (the CLI launcher, scripts).
-  { files: ['bin/**/*.js', 'scripts/**/*.js', 'scripts/**/*.mjs'], languageOptions: { globals: globals.node } },
+  {
+    files: ['bin/**/*.js', 'scripts/**/*.js', 'scripts/**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -36,7 +36,18 @@ const SECONDS = arg('seconds', 8)
 const CONNECTIONS = arg('connections', 8)
 const WARMUP_SECONDS = arg('warmup', 2)
 const ALL_TYPES: SearchType[] = ['ARTIST', 'LABEL', 'MASTER', 'RELEASE', 'TRACK']
-const SEARCH_TERMS = ['stockholm', 'persuader', 'love', 'deep house', 'remix', 'night', 'dub', 'soul', 'mix', 'dreams']
+const SEARCH_TERMS = [
+  'stockholm',
+  'persuader',
+  'love',
+  'deep house',
+  'remix',
+  'night',
+  'dub',
+  'soul',
+  'mix',
+  'dreams',
+]
 
 const Q_RELEASE = `query($id: Int!) { release(discogsId: $id) { title year artists { name artist { name } } labels { catalogNumber label { name } }
   tracks(first: 100) { edges { node { position title duration } } } } }`
@@ -75,12 +86,22 @@ async function drive(url: string, body: () => string, seconds = SECONDS): Promis
     headers: { 'content-type': 'application/json' },
     requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
   })
-  return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx }
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  }
 }
 
 /** Two halves of one measurement: mean throughput and median, the worse p99. */
 function combine(x: Figures, y: Figures): Figures {
-  return { rps: Math.round((x.rps + y.rps) / 2), p50: (x.p50 + y.p50) / 2, p99: Math.max(x.p99, y.p99), errors: x.errors + y.errors }
+  return {
+    rps: Math.round((x.rps + y.rps) / 2),
+    p50: (x.p50 + y.p50) / 2,
+    p99: Math.max(x.p99, y.p99),
+    errors: x.errors + y.errors,
+  }
 }
 
 const started = performance.now()
@@ -89,8 +110,14 @@ const dumpDir = tmpDir('discograph-bench-graphql-')
 try {
   await loadBenchCatalog(t.db, RELEASES, dumpDir)
   const queue = await JobQueue.start(t.db)
-  const api = await startApiServer({ db: t.db, config: t.config, logger: createLogger('silent'), queue }, { port: 0, host: '127.0.0.1' })
-  const apiJs = await startApiServer({ db: t.db, config: t.config, logger: createLogger('silent'), queue, executor: 'graphql-js' }, { port: 0, host: '127.0.0.1' })
+  const api = await startApiServer(
+    { db: t.db, config: t.config, logger: createLogger('silent'), queue },
+    { port: 0, host: '127.0.0.1' },
+  )
+  const apiJs = await startApiServer(
+    { db: t.db, config: t.config, logger: createLogger('silent'), queue, executor: 'graphql-js' },
+    { port: 0, host: '127.0.0.1' },
+  )
 
   // The baseline: the same answers through pg with hand-written SQL, no GraphQL, no DataLoader.
   const search = new CatalogReadRepository(new CountingQueryable(t.db.pool, true))
@@ -103,9 +130,14 @@ try {
         // Search has no one-statement form worth comparing (it reads bands until the page is settled):
         // the raw side runs the repository's SQL directly, as many statements as the API's.
         const hits = await search.search(v.q, ALL_TYPES, 11, 0)
-        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { hits } }))
+        return res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ data: { hits } }))
       }
-      const [text, params] = req.url === '/a' ? [RAW_RELEASE, [v.id]] : [RAW_PAGE, [v.after ? Number(Buffer.from(v.after, 'base64url').toString().slice(2)) : 0]]
+      const [text, params] =
+        req.url === '/a'
+          ? [RAW_RELEASE, [v.id]]
+          : [RAW_PAGE, [v.after ? Number(Buffer.from(v.after, 'base64url').toString().slice(2)) : 0]]
       const { rows } = await t.db.pool.query(text, params)
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: rows[0] }))
     })
@@ -116,16 +148,24 @@ try {
   const scenarios = {
     a_release: { query: Q_RELEASE, path: '/a', vars: () => ({ id: randomId() }) },
     b_search: { query: Q_SEARCH, path: '/b', vars: () => ({ q: pick(SEARCH_TERMS) }) },
-    c_page50: { query: Q_PAGE, path: '/c', vars: () => ({ after: encodeCursor(Math.floor(Math.random() * (RELEASES - 60))) }) },
+    c_page50: {
+      query: Q_PAGE,
+      path: '/c',
+      vars: () => ({ after: encodeCursor(Math.floor(Math.random() * (RELEASES - 60))) }),
+    },
   }
-  const figures: Record<string, { graphql: Figures; raw: Figures; ratio: number; graphqljs: Figures; ratiojs: number }> = {}
+  const figures: Record<
+    string,
+    { graphql: Figures; raw: Figures; ratio: number; graphqljs: Figures; ratiojs: number }
+  > = {}
   const ratio = (a: Figures, b: Figures) => Math.round((a.rps / b.rps) * 100) / 100
   for (const [name, s] of Object.entries(scenarios)) {
     const gqlBody = () => JSON.stringify({ query: s.query, variables: s.vars() })
     const rawBody = () => JSON.stringify({ variables: s.vars() })
     // Whichever side ran first used to pay for cold PostgreSQL buffers and cold code (measured: up to 35 % on
     // (a)); a short unmeasured pass over all three first.
-    for (const url of [`${api.url}/graphql`, `${rawUrl}${s.path}`, `${apiJs.url}/graphql`]) await drive(url, url.endsWith('/graphql') ? gqlBody : rawBody, WARMUP_SECONDS)
+    for (const url of [`${api.url}/graphql`, `${rawUrl}${s.path}`, `${apiJs.url}/graphql`])
+      await drive(url, url.endsWith('/graphql') ? gqlBody : rawBody, WARMUP_SECONDS)
     // The two executors in A-B-B-A order around the raw handler: load drifts over a run, and the side
     // measured first had up to 45 % less on (a) in either order.
     const jit1 = await drive(`${api.url}/graphql`, gqlBody, SECONDS / 2)
@@ -135,7 +175,13 @@ try {
     const jit2 = await drive(`${api.url}/graphql`, gqlBody, SECONDS / 2)
     const graphql = combine(jit1, jit2)
     const graphqljs = combine(js1, js2)
-    figures[name] = { graphql, raw: rawF, ratio: ratio(graphql, rawF), graphqljs, ratiojs: ratio(graphqljs, rawF) }
+    figures[name] = {
+      graphql,
+      raw: rawF,
+      ratio: ratio(graphql, rawF),
+      graphqljs,
+      ratiojs: ratio(graphqljs, rawF),
+    }
     const errors = graphql.errors + rawF.errors + graphqljs.errors
     console.log(
       `${name.padEnd(10)} graphql ${String(graphql.rps).padStart(6)} req/s p50 ${graphql.p50} ms p99 ${graphql.p99} ms | raw SQL ${String(rawF.rps).padStart(6)} req/s p50 ${rawF.p50} ms p99 ${rawF.p99} ms | ratio ${figures[name].ratio}` +
@@ -151,7 +197,17 @@ try {
       releases: RELEASES,
       connections: CONNECTIONS,
       seconds_each: SECONDS,
-      ...Object.fromEntries(Object.entries(figures).flatMap(([k, f]) => [[`${k}_graphql_rps`, f.graphql.rps], [`${k}_raw_rps`, f.raw.rps], [`${k}_ratio`, f.ratio], [`${k}_graphql_p50_ms`, f.graphql.p50], [`${k}_graphql_p99_ms`, f.graphql.p99], [`${k}_graphqljs_rps`, f.graphqljs.rps], [`${k}_graphqljs_ratio`, f.ratiojs]])),
+      ...Object.fromEntries(
+        Object.entries(figures).flatMap(([k, f]) => [
+          [`${k}_graphql_rps`, f.graphql.rps],
+          [`${k}_raw_rps`, f.raw.rps],
+          [`${k}_ratio`, f.ratio],
+          [`${k}_graphql_p50_ms`, f.graphql.p50],
+          [`${k}_graphql_p99_ms`, f.graphql.p99],
+          [`${k}_graphqljs_rps`, f.graphqljs.rps],
+          [`${k}_graphqljs_ratio`, f.ratiojs],
+        ]),
+      ),
       total_s: Math.round((performance.now() - started) / 1000),
     }),
   )

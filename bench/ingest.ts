@@ -26,7 +26,11 @@ import { pipeline } from 'node:stream/promises'
 import { from as copyFrom } from 'pg-copy-streams'
 import { loadConfig } from '../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../src/db/database.ts'
-import { assignTrackIds, CatalogWriterRepository, directCopySql } from '../src/db/repositories/catalog-writer.repository.ts'
+import {
+  assignTrackIds,
+  CatalogWriterRepository,
+  directCopySql,
+} from '../src/db/repositories/catalog-writer.repository.ts'
 import type { StageTable } from '../src/db/repositories/catalog-staging.ts'
 import { readDumpFile } from '../src/ingest/discogs/dump-reader.ts'
 import { importDiscogs } from '../src/ingest/discogs/import.ts'
@@ -34,16 +38,18 @@ import { defaultParseWorkers } from '../src/ingest/discogs/parse-workers.ts'
 import { createScratchDatabase } from '../test/support/database.ts'
 import { buildReleaseDump } from './support/release-dump.ts'
 
-
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : def
 }
 const PARSE_WORKERS = Number(arg('parse-workers', String(defaultParseWorkers())))
 
-
 /** A fresh database beside DATABASE_URL's (default: the local server). */
-const freshDatabase = () => createScratchDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', 'discograph_bench')
+const freshDatabase = () =>
+  createScratchDatabase(
+    process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    'discograph_bench',
+  )
 
 /**
  * CPU seconds used by the database's backends (and their parallel workers) while it runs: /proc/<pid>/stat
@@ -93,7 +99,11 @@ interface Run {
   load: string
 }
 
-const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')
 
 async function run(n: number, dir: string): Promise<Run> {
   const file = buildReleaseDump(dir, n)
@@ -161,7 +171,10 @@ async function run(n: number, dir: string): Promise<Run> {
  * it, track ids assigned as the writer assigns them), then COPYed from those files into a fresh database
  * (indexes deferred and foreign-key checks skipped as in a first import) and the indexes built.
  */
-async function postgresAlone(n: number, dir: string): Promise<{ copySeconds: number; indexSeconds: number; releasesPerS: number; load: string }> {
+async function postgresAlone(
+  n: number,
+  dir: string,
+): Promise<{ copySeconds: number; indexSeconds: number; releasesPerS: number; load: string }> {
   const file = buildReleaseDump(dir, n)
   const out = fs.mkdtempSync(path.join(dir, 'copy-'))
   const files = new Map<StageTable, number>()
@@ -193,7 +206,10 @@ async function postgresAlone(n: number, dir: string): Promise<{ copySeconds: num
         await client.query('BEGIN')
         await client.query('SET LOCAL session_replication_role = replica')
         for (const t of files.keys())
-          await pipeline(fs.createReadStream(path.join(out, t), { highWaterMark: 1 << 20 }), client.query(copyFrom(directCopySql(t))))
+          await pipeline(
+            fs.createReadStream(path.join(out, t), { highWaterMark: 1 << 20 }),
+            client.query(copyFrom(directCopySql(t))),
+          )
         await client.query('COMMIT')
       } finally {
         client.release()
@@ -220,7 +236,9 @@ async function postgresAlone(n: number, dir: string): Promise<{ copySeconds: num
 const n = Number(arg('releases', '100000'))
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'discograph-bench-ingest-'))
 try {
-  console.log(`ingest benchmark: ${n} releases (renumbered fixture records), fresh indexed database, ${os.cpus().length} cores, ${PARSE_WORKERS} parse workers`)
+  console.log(
+    `ingest benchmark: ${n} releases (renumbered fixture records), fresh indexed database, ${os.cpus().length} cores, ${PARSE_WORKERS} parse workers`,
+  )
   const runs: Run[] = []
   for (const size of process.argv.includes('--no-double') ? [n] : [n, 2 * n]) {
     const r = await run(size, dir)

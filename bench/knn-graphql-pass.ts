@@ -17,15 +17,24 @@ export const graphqlPass: QueryPass = {
   async open({ db, model, ef }) {
     const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), databaseUrl: db.url }
     const queue = await JobQueue.start(db)
-    const api = await startApiServer({ db, config, logger: createLogger('silent'), queue, similarityOptions: { scan: { efSearch: ef } } }, { port: 0, host: '127.0.0.1' })
+    const api = await startApiServer(
+      { db, config, logger: createLogger('silent'), queue, similarityOptions: { scan: { efSearch: ef } } },
+      { port: 0, host: '127.0.0.1' },
+    )
     return {
       async query(trackId, first, filter) {
         const res = await fetch(`${api.url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: QUERY, variables: { id: toGlobalId('Track', trackId), first, model, filter } }),
+          body: JSON.stringify({
+            query: QUERY,
+            variables: { id: toGlobalId('Track', trackId), first, model, filter },
+          }),
         })
-        const body = (await res.json()) as { data?: { similarTracks: { track: { id: string } }[] }; errors?: unknown[] }
+        const body = (await res.json()) as {
+          data?: { similarTracks: { track: { id: string } }[] }
+          errors?: unknown[]
+        }
         if (body.errors) throw new Error(`similarTracks failed: ${JSON.stringify(body.errors)}`)
         return body.data!.similarTracks.map((s) => numericKey(s.track.id, 'Track'))
       },

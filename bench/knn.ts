@@ -217,7 +217,10 @@ const round = (x: number, d = 2) => Number(x.toFixed(d))
 const log = (msg: string) => console.error(`[knn ${new Date().toISOString().slice(11, 19)}] ${msg}`)
 
 export async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
-  const scratch = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', 'discograph_bench_knn')
+  const scratch = await createScratchDatabase(
+    process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    'discograph_bench_knn',
+  )
   const db = await openDatabase({
     ...loadConfig({ ...process.env, DATABASE_URL: scratch.url, LOG_LEVEL: 'silent' }),
     dbPoolMax: 4,

@@ -13,7 +13,10 @@ const SR = 16000
 function musicLike(seconds: number, seed = 1): Float32Array {
   const rng = new SeededRandom(seed)
   const x = new Float32Array(seconds * SR)
-  const partials = Array.from({ length: 6 }, () => ({ f: 110 * (1 + rng.int(12)), a: 0.05 + 0.1 * rng.next() }))
+  const partials = Array.from({ length: 6 }, () => ({
+    f: 110 * (1 + rng.int(12)),
+    a: 0.05 + 0.1 * rng.next(),
+  }))
   for (let i = 0; i < x.length; i++) {
     const t = i / SR
     let v = 0
@@ -48,8 +51,12 @@ essentiaMusiCnnFrame(frames[0])
 const ess = time(() => frames.forEach((f) => essentiaMusiCnnFrame(f)), 3000)
 const essRealtime = essSeconds / ess
 
-console.log(`mel frontend, ${oursSeconds} s of audio: ${(ours * 1000).toFixed(0)} ms → ${oursRealtime.toFixed(0)}× realtime (one core)`)
-console.log(`essentia.js TensorflowInputMusiCNN, ${essSeconds} s: ${(ess * 1000).toFixed(0)} ms → ${essRealtime.toFixed(1)}× realtime`)
+console.log(
+  `mel frontend, ${oursSeconds} s of audio: ${(ours * 1000).toFixed(0)} ms → ${oursRealtime.toFixed(0)}× realtime (one core)`,
+)
+console.log(
+  `essentia.js TensorflowInputMusiCNN, ${essSeconds} s: ${(ess * 1000).toFixed(0)} ms → ${essRealtime.toFixed(1)}× realtime`,
+)
 console.log(`ratio: ${(oursRealtime / essRealtime).toFixed(1)}× essentia.js (target ≥ 20×; ≥ 360× realtime)`)
 
 const decode: Record<string, number> = {}

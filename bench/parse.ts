@@ -61,7 +61,9 @@ interface Run {
 
 async function run(file: string, mainThread: boolean, workers: number, digest: boolean): Promise<Run> {
   const opts: ReadOptions = { encoding: 'copy', dumpDate: '20990101' }
-  const events: AsyncIterable<ReaderEvent> = mainThread ? readDumpFile(file, opts) : readDumpFileInWorkers(file, opts, workers)
+  const events: AsyncIterable<ReaderEvent> = mainThread
+    ? readDumpFile(file, opts)
+    : readDumpFileInWorkers(file, opts, workers)
   global.gc?.()
   let peak = process.memoryUsage().rss
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
@@ -110,7 +112,11 @@ const mainThread = process.argv.includes('--main-thread')
 const workers = Number(arg('workers', String(defaultParseWorkers())))
 const digest = process.argv.includes('--digest')
 const file = cachedDump(n)
-const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')
 console.log(
   `parse benchmark: ${n} releases (${(fs.statSync(file).size / 1e6).toFixed(0)} MB gz, ${file}), ` +
     `${mainThread ? 'main thread' : `${workers} worker threads`}, COPY encoding, ${os.cpus().length} cores`,

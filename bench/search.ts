@@ -39,10 +39,32 @@ const VOCABULARY = vocabularyArg()
 function vocabularyArg(): BenchVocabulary {
   const i = process.argv.indexOf('--vocabulary')
   const v = i >= 0 ? process.argv[i + 1] : 'fixture'
-  if (v !== 'fixture' && v !== 'heaps') throw new Error(`--vocabulary: expected fixture or heaps, got ${JSON.stringify(v)}`)
+  if (v !== 'fixture' && v !== 'heaps')
+    throw new Error(`--vocabulary: expected fixture or heaps, got ${JSON.stringify(v)}`)
   return v
 }
-const TERMS = ['love', 'mix', 'remix', 'the', 'untitled', 'intro', 'dub', 'night', 'soul', 'dreams', 'deep house', 'original mix', 'stockholm', 'persuader', 'persuadr', 'stokholm', 'horizn', 'dj', 'persuader stockholm', "Can't Get Enough (Extended Version)"]
+const TERMS = [
+  'love',
+  'mix',
+  'remix',
+  'the',
+  'untitled',
+  'intro',
+  'dub',
+  'night',
+  'soul',
+  'dreams',
+  'deep house',
+  'original mix',
+  'stockholm',
+  'persuader',
+  'persuadr',
+  'stokholm',
+  'horizn',
+  'dj',
+  'persuader stockholm',
+  "Can't Get Enough (Extended Version)",
+]
 const ALL: SearchType[] = SEARCH_TEXTS.map((s) => s.type)
 const PAGE = 10
 
@@ -74,7 +96,8 @@ try {
   const mid = (m: Map<string, number>) => [...m.values()].sort((a, b) => a - b)[Math.floor(m.size / 2)]
   const max = (m: Map<string, number>) => Math.max(...m.values())
   if (SEARCH_ONLY) {
-    for (const term of TERMS) console.log(`${JSON.stringify(term).padEnd(38)} ${banded.get(term)!.toFixed(1).padStart(6)} ms`)
+    for (const term of TERMS)
+      console.log(`${JSON.stringify(term).padEnd(38)} ${banded.get(term)!.toFixed(1).padStart(6)} ms`)
     console.log(
       JSON.stringify({
         releases: RELEASES,
@@ -88,20 +111,29 @@ try {
   } else {
     const t0 = performance.now()
     for (const s of SEARCH_TEXTS) {
-      await t.db.pool.query(`CREATE INDEX ${s.view}_${s.text}_words_all ON ${s.view} USING gin (${wordsVectorSql(s.text)})`)
-      await t.db.pool.query(`CREATE INDEX ${s.view}_${s.text}_trgm_all ON ${s.view} USING gin (${s.text} gin_trgm_ops)`)
+      await t.db.pool.query(
+        `CREATE INDEX ${s.view}_${s.text}_words_all ON ${s.view} USING gin (${wordsVectorSql(s.text)})`,
+      )
+      await t.db.pool.query(
+        `CREATE INDEX ${s.view}_${s.text}_trgm_all ON ${s.view} USING gin (${s.text} gin_trgm_ops)`,
+      )
     }
     const indexSeconds = (performance.now() - t0) / 1000
     await t.db.pool.query('ANALYZE')
     const single = new Map<string, number>()
     const trigram = new Map<string, number>()
     const sql = trigramSearchSql(ALL)
-    console.log(`${RELEASES} releases (${VOCABULARY} vocabulary), ${sizes[0].n} tracks; median of ${REPEAT} runs, one page of ${PAGE} over all five types`)
-    console.log(`${'query'.padEnd(38)} ${'search'.padStart(9)} ${'one stmt'.padStart(9)} ${'trigram'.padStart(9)}`)
+    console.log(
+      `${RELEASES} releases (${VOCABULARY} vocabulary), ${sizes[0].n} tracks; median of ${REPEAT} runs, one page of ${PAGE} over all five types`,
+    )
+    console.log(
+      `${'query'.padEnd(38)} ${'search'.padStart(9)} ${'one stmt'.padStart(9)} ${'trigram'.padStart(9)}`,
+    )
     for (const term of TERMS) {
       single.set(term, await median(() => oneStatementSearch(t.db.pool, term, ALL, PAGE, 0)))
       const rows = await oneStatementSearch(t.db.pool, term, ALL, PAGE, 0)
-      if (JSON.stringify(rows) !== JSON.stringify(hits.get(term))) throw new Error(`banded and one-statement search differ for ${JSON.stringify(term)}`)
+      if (JSON.stringify(rows) !== JSON.stringify(hits.get(term)))
+        throw new Error(`banded and one-statement search differ for ${JSON.stringify(term)}`)
       trigram.set(term, await median(() => t.db.pool.query(sql, [term, PAGE])))
       const ms = (m: Map<string, number>) => `${m.get(term)!.toFixed(1).padStart(6)} ms`
       console.log(`${JSON.stringify(term).padEnd(38)} ${ms(banded)} ${ms(single)} ${ms(trigram)}`)
@@ -123,7 +155,9 @@ try {
         one_statement_max_ms: Number(max(single).toFixed(1)),
         trigram_median_ms: Number(mid(trigram).toFixed(1)),
         trigram_max_ms: Number(max(trigram).toFixed(1)),
-        per_query_ms: Object.fromEntries(TERMS.map((q) => [q, [banded, single, trigram].map((m) => Number(m.get(q)!.toFixed(1)))])),
+        per_query_ms: Object.fromEntries(
+          TERMS.map((q) => [q, [banded, single, trigram].map((m) => Number(m.get(q)!.toFixed(1)))]),
+        ),
         total_s: Math.round((performance.now() - started) / 1000),
       }),
     )

@@ -25,7 +25,13 @@ import { initBackend } from '../src/ml/engine/backend.ts'
 import { createAdam } from '../src/ml/engine/optimizer.ts'
 import { colaLossFromLogits } from '../src/ml/models/cola.ts'
 import { createContrastiveModel, embedPatches } from '../src/ml/models/contrastive.ts'
-import { countParameters, ENCODER_SIZES, MEL_BANDS, PATCH_FRAMES, type EncoderSize } from '../src/ml/models/efficientnet.ts'
+import {
+  countParameters,
+  ENCODER_SIZES,
+  MEL_BANDS,
+  PATCH_FRAMES,
+  type EncoderSize,
+} from '../src/ml/models/efficientnet.ts'
 import { SeededRandom } from '../src/random/seeded-random.ts'
 import { stepGradients } from '../src/ml/training/step.ts'
 
@@ -44,7 +50,8 @@ const { values: opt } = parseArgs({
   },
 })
 const size = opt.size as EncoderSize
-if (!(size in ENCODER_SIZES)) throw new Error(`--size must be one of ${Object.keys(ENCODER_SIZES).join(', ')}`)
+if (!(size in ENCODER_SIZES))
+  throw new Error(`--size must be one of ${Object.keys(ENCODER_SIZES).join(', ')}`)
 const batch = Number(opt.batch)
 const warmup = Number(opt.warmup)
 const steps = Number(opt.steps)
@@ -59,7 +66,8 @@ interface Reference {
   infer_patches_per_s: number
 }
 const wantReference = opt.reference && size === 'b0'
-if (opt.reference && !wantReference) console.log(`reference: the PyTorch script builds B0 only; skipped for --size ${size}`)
+if (opt.reference && !wantReference)
+  console.log(`reference: the PyTorch script builds B0 only; skipped for --size ${size}`)
 const referenceRuns: Reference[] = []
 if (wantReference) collectReference({})
 
@@ -68,7 +76,9 @@ console.log(`backend ${backend.name}: ${backend.details}`)
 
 const model = createContrastiveModel({ encoder: ENCODER_SIZES[size], heads: 1, seed: 1 })
 const params = countParameters(model.encoder.trainableVariables)
-console.log(`EfficientNet ${size}: ${params.toLocaleString('en')} backbone parameters; COLA head ${model.colaHeads[0].dim}-d; Adam 1e-3`)
+console.log(
+  `EfficientNet ${size}: ${params.toLocaleString('en')} backbone parameters; COLA head ${model.colaHeads[0].dim}-d; Adam 1e-3`,
+)
 
 const rng = new SeededRandom(7)
 const patch = PATCH_FRAMES * MEL_BANDS
@@ -97,7 +107,10 @@ for (let i = 0; i < warmup; i++) trainStep(seed++)
 const warmupS = seconds(t0)
 console.log(`warm-up: ${warmup} step(s) in ${warmupS.toFixed(2)} s`)
 
-const budgeted = Math.max(1, Math.min(steps, Math.floor(maxSeconds / Math.max(warmupS / Math.max(warmup, 1), 1e-3))))
+const budgeted = Math.max(
+  1,
+  Math.min(steps, Math.floor(maxSeconds / Math.max(warmupS / Math.max(warmup, 1), 1e-3))),
+)
 const stepTimes: number[] = []
 let lastLoss = NaN
 const trainCpu0 = process.cpuUsage()
@@ -129,7 +142,10 @@ console.log(
 
 if (opt.profile) {
   await printProfile('training step', () => void trainStep(seed++))
-  await printProfile('inference batch', () => void embedPatches(model.encoder, inferInput.subarray(0, inferBatch * patch), inferBatch))
+  await printProfile(
+    'inference batch',
+    () => void embedPatches(model.encoder, inferInput.subarray(0, inferBatch * patch), inferBatch),
+  )
 }
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`)
 
@@ -173,7 +189,10 @@ console.log(
     infer_cores_busy: round(inferCores),
     load_average_1m: round(os.loadavg()[0]),
     reference,
-    reference_runs: referenceRuns.map((r) => ({ train: r.train_samples_per_s, infer: r.infer_patches_per_s })),
+    reference_runs: referenceRuns.map((r) => ({
+      train: r.train_samples_per_s,
+      infer: r.infer_patches_per_s,
+    })),
     train_ratio: reference ? round(trainRate / reference.train_samples_per_s, 3) : null,
     infer_ratio: reference ? round(inferRate / reference.infer_patches_per_s, 3) : null,
   }),
@@ -207,7 +226,9 @@ async function printProfile(what: string, fn: () => void): Promise<void> {
   const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0)
   console.log(`${what}: ${total.toFixed(0)} ms in kernels`)
   for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
-    console.log(`  ${name.padEnd(38)} ${e.ms.toFixed(0).padStart(6)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)} %  ${e.calls} calls`)
+    console.log(
+      `  ${name.padEnd(38)} ${e.ms.toFixed(0).padStart(6)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)} %  ${e.calls} calls`,
+    )
   }
 }
 
@@ -215,7 +236,10 @@ async function printProfile(what: string, fn: () => void): Promise<void> {
 function collectReference(env: Record<string, string>): void {
   const r = runReference(env)
   const how = env.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}` : 'default environment'
-  if (r) console.log(`reference run ${referenceRuns.length + 1} (${how}): ${r.train_samples_per_s} samples/s, ${r.infer_patches_per_s} patches/s`)
+  if (r)
+    console.log(
+      `reference run ${referenceRuns.length + 1} (${how}): ${r.train_samples_per_s} samples/s, ${r.infer_patches_per_s} patches/s`,
+    )
   if (r) referenceRuns.push(r)
 }
 

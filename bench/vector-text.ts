@@ -25,4 +25,6 @@ for (let k = 0; k < 6; k++) {
   b.push(cpuMs(() => vs.forEach(toSql)))
 }
 const median = (x: number[]) => x.sort((p, q) => p - q)[x.length >> 1]
-console.log(`2,000 × 1,280 floats, same text: join ${median(a).toFixed(0)} ms, pgvector.toSql ${median(b).toFixed(0)} ms CPU (median of 6)`)
+console.log(
+  `2,000 × 1,280 floats, same text: join ${median(a).toFixed(0)} ms, pgvector.toSql ${median(b).toFixed(0)} ms CPU (median of 6)`,
+)

@@ -107,8 +107,12 @@ export class Catalog1764050000000 implements MigrationInterface {
         tracks      text,
         PRIMARY KEY (master_id, ord)
       )`)
-    await q.query(`CREATE TABLE master_genre (master_id integer NOT NULL REFERENCES master (id) ON DELETE CASCADE, genre text NOT NULL, PRIMARY KEY (master_id, genre))`)
-    await q.query(`CREATE TABLE master_style (master_id integer NOT NULL REFERENCES master (id) ON DELETE CASCADE, style text NOT NULL, PRIMARY KEY (master_id, style))`)
+    await q.query(
+      `CREATE TABLE master_genre (master_id integer NOT NULL REFERENCES master (id) ON DELETE CASCADE, genre text NOT NULL, PRIMARY KEY (master_id, genre))`,
+    )
+    await q.query(
+      `CREATE TABLE master_style (master_id integer NOT NULL REFERENCES master (id) ON DELETE CASCADE, style text NOT NULL, PRIMARY KEY (master_id, style))`,
+    )
     await q.query(`
       CREATE TABLE master_video (
         master_id   integer NOT NULL REFERENCES master (id) ON DELETE CASCADE,
@@ -212,8 +216,12 @@ export class Catalog1764050000000 implements MigrationInterface {
         description text,
         PRIMARY KEY (release_id, ord)
       )`)
-    await q.query(`CREATE TABLE release_genre (release_id integer NOT NULL REFERENCES release (id) ON DELETE CASCADE, genre text NOT NULL, PRIMARY KEY (release_id, genre))`)
-    await q.query(`CREATE TABLE release_style (release_id integer NOT NULL REFERENCES release (id) ON DELETE CASCADE, style text NOT NULL, PRIMARY KEY (release_id, style))`)
+    await q.query(
+      `CREATE TABLE release_genre (release_id integer NOT NULL REFERENCES release (id) ON DELETE CASCADE, genre text NOT NULL, PRIMARY KEY (release_id, genre))`,
+    )
+    await q.query(
+      `CREATE TABLE release_style (release_id integer NOT NULL REFERENCES release (id) ON DELETE CASCADE, style text NOT NULL, PRIMARY KEY (release_id, style))`,
+    )
 
     // Tracks have no Discogs id. Identity = (release_id, track_key): the position when it is non-empty and
     // unique among its siblings, else '#<n>' (n-th sibling); sub-tracks prefix their parent's key with '/'.

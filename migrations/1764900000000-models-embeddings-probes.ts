@@ -79,6 +79,8 @@ export class ModelsEmbeddingsProbes1764900000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE IF EXISTS probe_prediction, probe, label_centroid, artist_centroid, track_embedding, model`)
+    await q.query(
+      `DROP TABLE IF EXISTS probe_prediction, probe, label_centroid, artist_centroid, track_embedding, model`,
+    )
   }
 }

@@ -13,10 +13,20 @@ export const SEARCHABLE = [
  * The bands of trigram counts, as of this migration (src/db/trigram-bands.ts holds the ones the queries
  * use; a change there needs a new migration, and the search test fails until it exists).
  */
-export const BANDS: [number, number | null][] = [[0, 4], [5, 6], [7, 8], [9, 10], [11, 13], [14, 17], [18, 23], [24, null]]
+export const BANDS: [number, number | null][] = [
+  [0, 4],
+  [5, 6],
+  [7, 8],
+  [9, 10],
+  [11, 13],
+  [14, 17],
+  [18, 23],
+  [24, null],
+]
 
 /** A band's partial-index predicate on the count column `count`. */
-export const bandPredicate = (count: string, [lo, hi]: [number, number | null]) => (hi === null ? `${count} >= ${lo}` : `${count} BETWEEN ${lo} AND ${hi}`)
+export const bandPredicate = (count: string, [lo, hi]: [number, number | null]) =>
+  hi === null ? `${count} >= ${lo}` : `${count} BETWEEN ${lo} AND ${hi}`
 
 /**
  * Search in bands of text length (src/db/trigram-bands.ts explains why): every searchable text gets the
@@ -37,10 +47,14 @@ export class SearchTrigramBands1765000000000 implements MigrationInterface {
       const count = `${column}_trigrams`
       await q.query(`ALTER TABLE ${table} ADD COLUMN ${count} smallint`)
       await q.query(`ALTER TABLE stage_${table} ADD COLUMN ${count} smallint`)
-      await q.query(`UPDATE ${table} SET ${count} = least(cardinality(show_trgm(${column})), 32767) WHERE ${column} IS NOT NULL`)
+      await q.query(
+        `UPDATE ${table} SET ${count} = least(cardinality(show_trgm(${column})), 32767) WHERE ${column} IS NOT NULL`,
+      )
       await q.query(`DROP INDEX IF EXISTS ${table}_${column}_trgm`)
       for (const [i, b] of BANDS.entries())
-        await q.query(`CREATE INDEX ${table}_${column}_trgm_${i} ON ${table} USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(count, b)}`)
+        await q.query(
+          `CREATE INDEX ${table}_${column}_trgm_${i} ON ${table} USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(count, b)}`,
+        )
     }
   }
 
@@ -49,7 +63,9 @@ export class SearchTrigramBands1765000000000 implements MigrationInterface {
       for (const i of BANDS.keys()) await q.query(`DROP INDEX IF EXISTS ${table}_${column}_trgm_${i}`)
       await q.query(`ALTER TABLE ${table} DROP COLUMN IF EXISTS ${column}_trigrams`)
       await q.query(`ALTER TABLE stage_${table} DROP COLUMN IF EXISTS ${column}_trigrams`)
-      await q.query(`CREATE INDEX IF NOT EXISTS ${table}_${column}_trgm ON ${table} USING gin (${column} gin_trgm_ops)`)
+      await q.query(
+        `CREATE INDEX IF NOT EXISTS ${table}_${column}_trgm ON ${table} USING gin (${column} gin_trgm_ops)`,
+      )
     }
   }
 }

@@ -1,7 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm'
 
 /** The functions behind pg_trgm's `%`, `<%` and `%>` operators. */
-const OPERATOR_FUNCTIONS = ['similarity_op(text, text)', 'word_similarity_op(text, text)', 'word_similarity_commutator_op(text, text)']
+const OPERATOR_FUNCTIONS = [
+  'similarity_op(text, text)',
+  'word_similarity_op(text, text)',
+  'word_similarity_commutator_op(text, text)',
+]
 
 /**
  * Tells the planner what pg_trgm's match operators cost. pg_trgm declares them at the default cost of a C

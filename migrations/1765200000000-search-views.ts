@@ -20,7 +20,9 @@ export class SearchViews1765200000000 implements MigrationInterface {
       for (const i of BANDS.keys()) {
         await q.query(`DROP INDEX IF EXISTS ${table}_${column}_trgm_${i}`)
         // an import that died with them deferred would otherwise build them again on the table
-        await q.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [`${table}_${column}_trgm_${i}`])
+        await q.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [
+          `${table}_${column}_trgm_${i}`,
+        ])
       }
       await q.query(
         `CREATE MATERIALIZED VIEW ${table}_search AS
@@ -28,7 +30,9 @@ export class SearchViews1765200000000 implements MigrationInterface {
       )
       await q.query(`CREATE UNIQUE INDEX ${table}_search_id ON ${table}_search (id)`)
       for (const [i, b] of BANDS.entries())
-        await q.query(`CREATE INDEX ${table}_search_${column}_trgm_${i} ON ${table}_search USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(count, b)}`)
+        await q.query(
+          `CREATE INDEX ${table}_search_${column}_trgm_${i} ON ${table}_search USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(count, b)}`,
+        )
     }
   }
 
@@ -36,7 +40,9 @@ export class SearchViews1765200000000 implements MigrationInterface {
     for (const { table, column } of SEARCHABLE) {
       await q.query(`DROP MATERIALIZED VIEW IF EXISTS ${table}_search`)
       for (const [i, b] of BANDS.entries())
-        await q.query(`CREATE INDEX IF NOT EXISTS ${table}_${column}_trgm_${i} ON ${table} USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(`${column}_trigrams`, b)}`)
+        await q.query(
+          `CREATE INDEX IF NOT EXISTS ${table}_${column}_trgm_${i} ON ${table} USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(`${column}_trigrams`, b)}`,
+        )
     }
   }
 }

@@ -4,7 +4,21 @@ import { BANDS as COARSE_BANDS, bandPredicate, SEARCHABLE } from './176500000000
 
 /** The bands of trigram counts, as of this migration (src/db/trigram-bands.ts holds the ones the queries use). */
 export const BANDS: [number, number | null][] = [
-  [0, 4], [5, 5], [6, 6], [7, 7], [8, 8], [9, 9], [10, 10], [11, 11], [12, 12], [13, 13], [14, 15], [16, 17], [18, 20], [21, 23], [24, null],
+  [0, 4],
+  [5, 5],
+  [6, 6],
+  [7, 7],
+  [8, 8],
+  [9, 9],
+  [10, 10],
+  [11, 11],
+  [12, 12],
+  [13, 13],
+  [14, 15],
+  [16, 17],
+  [18, 20],
+  [21, 23],
+  [24, null],
 ]
 
 /**
@@ -25,15 +39,23 @@ export class FinerSearchBands1765300000000 implements MigrationInterface {
   }
 }
 
-async function replaceBands(q: QueryRunner, from: [number, number | null][], to: [number, number | null][]): Promise<void> {
+async function replaceBands(
+  q: QueryRunner,
+  from: [number, number | null][],
+  to: [number, number | null][],
+): Promise<void> {
   for (const { table, column } of SEARCHABLE) {
     const view = `${table}_search`
     for (const i of from.keys()) {
       await q.query(`DROP INDEX IF EXISTS ${view}_${column}_trgm_${i}`)
       // an import that died with them deferred would otherwise build the old bands again
-      await q.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [`${view}_${column}_trgm_${i}`])
+      await q.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [
+        `${view}_${column}_trgm_${i}`,
+      ])
     }
     for (const [i, b] of to.entries())
-      await q.query(`CREATE INDEX ${view}_${column}_trgm_${i} ON ${view} USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(`${column}_trigrams`, b)}`)
+      await q.query(
+        `CREATE INDEX ${view}_${column}_trgm_${i} ON ${view} USING gin (${column} gin_trgm_ops) WHERE ${bandPredicate(`${column}_trigrams`, b)}`,
+      )
   }
 }

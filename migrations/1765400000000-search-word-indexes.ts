@@ -23,18 +23,27 @@ export class SearchWordIndexes1765400000000 implements MigrationInterface {
 
 const INDEXED = {
   trgm: (column: string) => `${column} gin_trgm_ops`,
-  words: (column: string) => `to_tsvector('simple'::regconfig, regexp_replace(lower(${column}), '[^[:alnum:]]+', ' ', 'g'))`,
+  words: (column: string) =>
+    `to_tsvector('simple'::regconfig, regexp_replace(lower(${column}), '[^[:alnum:]]+', ' ', 'g'))`,
 }
 
-async function replaceBandIndexes(q: QueryRunner, from: keyof typeof INDEXED, to: keyof typeof INDEXED): Promise<void> {
+async function replaceBandIndexes(
+  q: QueryRunner,
+  from: keyof typeof INDEXED,
+  to: keyof typeof INDEXED,
+): Promise<void> {
   await q.query(`SET LOCAL maintenance_work_mem = '256MB'`)
   for (const { table, column } of SEARCHABLE) {
     const view = `${table}_search`
     for (const [i, band] of BANDS.entries()) {
       await q.query(`DROP INDEX IF EXISTS ${view}_${column}_${from}_${i}`)
       // an import that died with them deferred would otherwise build them again
-      await q.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [`${view}_${column}_${from}_${i}`])
-      await q.query(`CREATE INDEX ${view}_${column}_${to}_${i} ON ${view} USING gin (${INDEXED[to](column)}) WHERE ${bandPredicate(`${column}_trigrams`, band)}`)
+      await q.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [
+        `${view}_${column}_${from}_${i}`,
+      ])
+      await q.query(
+        `CREATE INDEX ${view}_${column}_${to}_${i} ON ${view} USING gin (${INDEXED[to](column)}) WHERE ${bandPredicate(`${column}_trigrams`, band)}`,
+      )
     }
   }
 }

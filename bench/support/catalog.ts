@@ -15,10 +15,22 @@ export type BenchVocabulary = 'fixture' | 'heaps'
  * The catalog the API benchmarks query: the fixture artists, labels and masters, plus a releases dump of
  * `releases` records renumbered from the fixture's (written into `dumpDir`), imported and analysed.
  */
-export async function loadBenchCatalog(db: Database, releases: number, dumpDir: string, vocabulary: BenchVocabulary = 'fixture'): Promise<void> {
+export async function loadBenchCatalog(
+  db: Database,
+  releases: number,
+  dumpDir: string,
+  vocabulary: BenchVocabulary = 'fixture',
+): Promise<void> {
   console.error(`loading fixtures and ${releases} releases (${vocabulary} vocabulary)…`)
-  await importDiscogs(db, ['artists', 'labels', 'masters'].map((type) => `${FIXTURES}/discogs_20200806_${type}.xml.gz`))
+  await importDiscogs(
+    db,
+    ['artists', 'labels', 'masters'].map((type) => `${FIXTURES}/discogs_20200806_${type}.xml.gz`),
+  )
   const titles = vocabulary === 'heaps' ? new HeapsTitles(fixtureReleaseRecords(), releases) : null
-  await importDiscogs(db, [writeRenumberedReleaseDump(dumpDir, releases, { rewrite: titles ? (record, copy) => titles.rewrite(record, copy) : undefined })])
+  await importDiscogs(db, [
+    writeRenumberedReleaseDump(dumpDir, releases, {
+      rewrite: titles ? (record, copy) => titles.rewrite(record, copy) : undefined,
+    }),
+  ])
   await db.pool.query('ANALYZE')
 }

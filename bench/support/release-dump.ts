@@ -11,5 +11,8 @@ const REPO = path.resolve(import.meta.dirname, '../..')
 export function buildReleaseDump(dir: string, n: number): string {
   const code = `const { writeRenumberedReleaseDump } = await import('./test/support/dumps.ts')
     process.stdout.write(writeRenumberedReleaseDump(${JSON.stringify(dir)}, ${n}, { date: '20990101', level: 6 }))`
-  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8' })
+  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: REPO,
+    encoding: 'utf8',
+  })
 }

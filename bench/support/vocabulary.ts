@@ -48,7 +48,9 @@ export class HeapsTitles {
   /** `records`: the fixture's release records; `releases`: how many the catalog will have. */
   constructor(records: readonly string[], releases: number) {
     const words: string[] = []
-    for (const record of records) for (const m of record.replace(VIDEOS, '').matchAll(TITLE)) for (const w of searchWords(decodeEntities(m[1]))) words.push(w)
+    for (const record of records)
+      for (const m of record.replace(VIDEOS, '').matchAll(TITLE))
+        for (const w of searchWords(decodeEntities(m[1]))) words.push(w)
     for (const w of words) this.counts.set(w, (this.counts.get(w) ?? 0) + 1)
     this.model = new CharacterModel(words.filter((w) => /^[a-z]+$/.test(w)))
     const vocabulary = this.counts.size * Math.max(1, releases / records.length) ** HEAPS_BETA
@@ -58,7 +60,10 @@ export class HeapsTitles {
   /** `record` (one of the fixture's) as copy `copy`: unchanged for copy 0, its rare title words replaced after. */
   rewrite(record: string, copy: number): string {
     if (copy === 0) return record
-    return record.replace(TITLE, (_, title: string) => `<title>${title.replace(TOKEN, (token) => this.word(token, copy))}</title>`)
+    return record.replace(
+      TITLE,
+      (_, title: string) => `<title>${title.replace(TOKEN, (token) => this.word(token, copy))}</title>`,
+    )
   }
 
   private word(token: string, copy: number): string {
@@ -124,5 +129,10 @@ class CharacterModel {
 
 /** The XML entities a title's words are counted without (the importer decodes them; &#1086; is one letter). */
 function decodeEntities(text: string): string {
-  return text.replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d))).replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!)
+  return text
+    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
+    .replace(
+      /&(amp|lt|gt|quot|apos);/g,
+      (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!,
+    )
 }

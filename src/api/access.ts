@@ -15,6 +15,11 @@ export function credentialsOf(req: http.IncomingMessage, url: URL): Credentials 
 }
 
 /** The access check every HTTP route goes through (the route table in http-server.ts names each one's `access`). */
-export function authorizeRequest(auth: AuthService, access: Access, req: http.IncomingMessage, url: URL): Promise<Viewer> {
+export function authorizeRequest(
+  auth: AuthService,
+  access: Access,
+  req: http.IncomingMessage,
+  url: URL,
+): Promise<Viewer> {
   return auth.authorize(access, credentialsOf(req, url))
 }

@@ -10,11 +10,14 @@ export type CatalogExample = NonNullable<Awaited<ReturnType<CatalogReadRepositor
  * and offered by GraphiQL.
  */
 export function exampleQueries(example: CatalogExample | null): string[] {
-  const page = (filter: string) => `{ releases(${filter}first: 5) { totalCount edges { node { title country year } } } }`
+  const page = (filter: string) =>
+    `{ releases(${filter}first: 5) { totalCount edges { node { title country year } } } }`
   if (!example) return [page('')]
   return [
     ...(example.artist
-      ? [`{ search(query: ${JSON.stringify(example.artist)}, first: 5) { edges { score node { __typename ... on Artist { name } ... on Release { title } } } } }`]
+      ? [
+          `{ search(query: ${JSON.stringify(example.artist)}, first: 5) { edges { score node { __typename ... on Artist { name } ... on Release { title } } } } }`,
+        ]
       : []),
     `{ release(discogsId: ${example.id}) { title year artists { name } tracks { edges { node { position title duration } } } } }`,
     page(example.style ? `filter: { styles: [${JSON.stringify(example.style)}] }, ` : ''),
@@ -26,16 +29,19 @@ export function exampleQueries(example: CatalogExample | null): string[] {
  * `'key-only'`: reading needs a key (READ_ACCESS=key), so the page, open to all, names nothing of the catalog.
  */
 export function graphiqlDefaultQuery(example: CatalogExample | null | 'key-only'): string {
-  const style = example && example !== 'key-only' && example.style ? JSON.stringify(example.style) : '"Deep House"'
+  const style =
+    example && example !== 'key-only' && example.style ? JSON.stringify(example.style) : '"Deep House"'
   const head = `# Discograph: the Discogs catalog and learned audio embeddings.
 # Try: search(query: ...), releases(filter: {styles: [${style}]}), similarTracks, node(id: ...).
 `
-  if (example === 'key-only') return `${head}# Reading needs an API key here: add {"Authorization": "Bearer dg_..."} under Headers below.
+  if (example === 'key-only')
+    return `${head}# Reading needs an API key here: add {"Authorization": "Bearer dg_..."} under Headers below.
 {
   releases(first: 5) { totalCount edges { node { title year } } }
 }
 `
-  if (!example) return `${head}# The catalog is empty: import a dump (discograph ingest discogs) or run the demo.
+  if (!example)
+    return `${head}# The catalog is empty: import a dump (discograph ingest discogs) or run the demo.
 {
   releases(first: 5) { totalCount edges { node { title year } } }
 }

@@ -24,6 +24,7 @@ export function numericKey(id: string, expected: NodeType, field = 'id'): number
   const { type, key } = fromGlobalId(id, field)
   if (type !== expected) throw new BadInputError(`"${id}" is a ${type} id, not a ${expected} id`, field)
   const n = Number(key)
-  if (!Number.isSafeInteger(n) || n < 0) throw new BadInputError(`"${id}" has no valid ${expected} key`, field)
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new BadInputError(`"${id}" has no valid ${expected} key`, field)
   return n
 }

@@ -8,10 +8,25 @@ const require = createRequire(import.meta.url)
  * UMD builds, which React 19 no longer ships; hence the pinned majors.
  */
 export const graphiqlAssets: Record<string, { file: string; type: string }> = {
-  'react.production.min.js': { file: path.join(path.dirname(require.resolve('react/package.json')), 'umd/react.production.min.js'), type: 'text/javascript' },
-  'react-dom.production.min.js': { file: path.join(path.dirname(require.resolve('react-dom/package.json')), 'umd/react-dom.production.min.js'), type: 'text/javascript' },
-  'graphiql.min.js': { file: path.join(path.dirname(require.resolve('graphiql/package.json')), 'graphiql.min.js'), type: 'text/javascript' },
-  'graphiql.min.css': { file: path.join(path.dirname(require.resolve('graphiql/package.json')), 'graphiql.min.css'), type: 'text/css' },
+  'react.production.min.js': {
+    file: path.join(path.dirname(require.resolve('react/package.json')), 'umd/react.production.min.js'),
+    type: 'text/javascript',
+  },
+  'react-dom.production.min.js': {
+    file: path.join(
+      path.dirname(require.resolve('react-dom/package.json')),
+      'umd/react-dom.production.min.js',
+    ),
+    type: 'text/javascript',
+  },
+  'graphiql.min.js': {
+    file: path.join(path.dirname(require.resolve('graphiql/package.json')), 'graphiql.min.js'),
+    type: 'text/javascript',
+  },
+  'graphiql.min.css': {
+    file: path.join(path.dirname(require.resolve('graphiql/package.json')), 'graphiql.min.css'),
+    type: 'text/css',
+  },
 }
 
 /** The GraphiQL page, opening on `defaultQuery` (graphiqlDefaultQuery names something this catalog holds). */

@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server'
 import { unwrapResolverError } from '@apollo/server/errors'
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled'
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled'
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer'
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
@@ -28,7 +31,13 @@ import { MixService } from '../services/mix.service.ts'
 import { PlaylistService } from '../services/playlist.service.ts'
 import { SimilarityService, type SimilarityOptions } from '../services/similarity.service.ts'
 import { AudioPlaybackService } from '../services/audio-playback.service.ts'
-import { AuthService, ForbiddenError, UnauthenticatedError, type Access, type Viewer } from '../services/auth.service.ts'
+import {
+  AuthService,
+  ForbiddenError,
+  UnauthenticatedError,
+  type Access,
+  type Viewer,
+} from '../services/auth.service.ts'
 import { CatalogReadRepository } from '../db/repositories/catalog-read.repository.ts'
 import { authorizeRequest } from './access.ts'
 import { badStringArgument } from './input-strings.ts'
@@ -115,7 +124,12 @@ function searchIsUtf8(search: string): boolean {
   }
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
   res.end(JSON.stringify(body))
 }
@@ -129,11 +143,21 @@ function formatErrorWith(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error)
     if (original instanceof DiscographError) {
-      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { code: original.code } }
+      return {
+        message: original.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: original.code },
+      }
     }
     if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
       logger.error({ err: original, path: formatted.path }, 'resolver failed')
-      return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+      return {
+        message: 'Internal server error',
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      }
     }
     return formatted
   }
@@ -148,7 +172,10 @@ function formatWsErrorWith(logger: Logger) {
   const format = formatErrorWith(logger)
   return (error: GraphQLError): GraphQLFormattedError => {
     const { http: _, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>
-    const internal = error.originalError && !(error.originalError instanceof GraphQLError) && !(error.originalError instanceof DiscographError)
+    const internal =
+      error.originalError &&
+      !(error.originalError instanceof GraphQLError) &&
+      !(error.originalError instanceof DiscographError)
     const code = extensions.code ?? (internal ? 'INTERNAL_SERVER_ERROR' : undefined)
     return format({ ...error.toJSON(), extensions: { ...extensions, ...(code ? { code } : {}) } }, error)
   }
@@ -162,19 +189,37 @@ function operationPlugin(config: Config, metrics: Metrics, logger: Logger): Apol
       return {
         async didResolveOperation({ document, operation, request, schema, contextValue }) {
           if (!operation) return
-          const badString = badStringArgument(document, request.variables ?? {}, { invalidUtf8: contextValue.invalidUtf8 })
+          const badString = badStringArgument(document, request.variables ?? {}, {
+            invalidUtf8: contextValue.invalidUtf8,
+          })
           if (badString) throw badString
-          const error = limitError(measureOperation(schema, document, operation, request.variables ?? {}), config.graphql)
+          const error = limitError(
+            measureOperation(schema, document, operation, request.variables ?? {}),
+            config.graphql,
+          )
           if (error) throw error
         },
         async willSendResponse({ contextValue, operationName, operation, errors, response }) {
           const { statements, millis } = contextValue.sql
-          metrics.operations.inc({ operation: operationName ?? 'anonymous', type: operation?.operation ?? 'unknown', outcome: errors?.length ? 'error' : 'ok' })
+          metrics.operations.inc({
+            operation: operationName ?? 'anonymous',
+            type: operation?.operation ?? 'unknown',
+            outcome: errors?.length ? 'error' : 'ok',
+          })
           metrics.statements.observe(statements)
           response.http.headers.set('x-sql-statements', String(statements))
-          response.http.headers.set('server-timing', `db;desc="${statements} SQL statements";dur=${millis.toFixed(1)}`)
+          response.http.headers.set(
+            'server-timing',
+            `db;desc="${statements} SQL statements";dur=${millis.toFixed(1)}`,
+          )
           logger.info(
-            { operation: operationName, type: operation?.operation, ms: Math.round(performance.now() - started), sqlStatements: statements, errors: errors?.length ?? 0 },
+            {
+              operation: operationName,
+              type: operation?.operation,
+              ms: Math.round(performance.now() - started),
+              sqlStatements: statements,
+              errors: errors?.length ?? 0,
+            },
             'graphql',
           )
         },
@@ -187,9 +232,16 @@ function operationPlugin(config: Config, metrics: Metrics, logger: Logger): Apol
  * The API over HTTP: GraphQL (Apollo Server through its HTTP-request API, so no web framework is needed),
  * GraphQL subscriptions over WebSocket (graphql-ws), an offline GraphiQL, /healthz, /metrics and the web UI.
  */
-export async function startApiServer(deps: ApiDeps, listen: { port: number; host: string }): Promise<ApiServer> {
+export async function startApiServer(
+  deps: ApiDeps,
+  listen: { port: number; host: string },
+): Promise<ApiServer> {
   const { db, config, logger, queue } = deps
-  const auth = new AuthService(db.pool, { publicRead: config.publicRead, metricsToken: config.metricsToken, urlSigningSecret: config.urlSigningSecret })
+  const auth = new AuthService(db.pool, {
+    publicRead: config.publicRead,
+    metricsToken: config.metricsToken,
+    urlSigningSecret: config.urlSigningSecret,
+  })
   const playback = new AudioPlaybackService(db.pool)
   // one LISTEN connection for every subscription of this server (opened at the first)
   const changes = changeFeedFor(db)
@@ -213,7 +265,24 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   const contextFor = (viewer: Viewer): ApiContext => {
     const sql = new CountingQueryable(db.pool, db.kind === 'server')
     const signedUrl = (path: string) => auth.signedUrl(path, viewer)
-    return { viewer, auth, jobs: queue, runs, changes, sql, loaders: createLoaders(sql), db, config, similarity, models, maps, mixes, library, playlists, signedUrl }
+    return {
+      viewer,
+      auth,
+      jobs: queue,
+      runs,
+      changes,
+      sql,
+      loaders: createLoaders(sql),
+      db,
+      config,
+      similarity,
+      models,
+      maps,
+      mixes,
+      library,
+      playlists,
+      signedUrl,
+    }
   }
 
   // Subscriptions: the caller is settled once per connection (a browser's WebSocket cannot send headers, so
@@ -247,7 +316,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
         const bad = badStringArgument(document, payload.variables ?? {})
         return bad ? [bad] : undefined
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatWsError) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map(formatWsError) } : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map(formatWsError),
     },
     wsServer,
@@ -270,12 +340,25 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       operationPlugin(config, metrics, logger),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose() } } } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose()
+            },
+          }
+        },
+      },
     ],
   })
   await apollo.start()
 
-  async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL, viewer: Viewer): Promise<void> {
+  async function graphql(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    viewer: Viewer,
+  ): Promise<void> {
     let body: unknown
     let invalidUtf8 = !searchIsUtf8(url.search)
     if (req.method === 'POST') {
@@ -289,7 +372,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
       }
     }
     const headers = new HeaderMap()
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v)
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v)
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => ({ ...contextFor(viewer), invalidUtf8 }),
@@ -308,7 +392,9 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
    * but an example query naming a release, and only when anyone may read the catalog anyway. */
   async function graphiql(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const example = config.publicRead ? await new CatalogReadRepository(db.pool).exampleRelease() : 'key-only'
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(graphiqlPage(GRAPHQL_PATH, graphiqlDefaultQuery(example)))
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(graphiqlPage(GRAPHQL_PATH, graphiqlDefaultQuery(example)))
   }
 
   async function vendor(_req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -323,7 +409,11 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     try {
       await db.pool.query('SELECT 1')
       const pending = (await pendingMigrations(db)).length > 0
-      sendJson(res, pending ? 503 : 200, { status: pending ? 'migrations pending' : 'ok', database: db.kind, migrations: pending ? 'pending' : 'current' })
+      sendJson(res, pending ? 503 : 200, {
+        status: pending ? 'migrations pending' : 'ok',
+        database: db.kind,
+        migrations: pending ? 'pending' : 'current',
+      })
     } catch (err) {
       logger.warn({ err }, 'health check: database unreachable')
       sendJson(res, 503, { status: 'database unreachable', database: db.kind })
@@ -338,7 +428,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
   async function audio(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const m = /^\/audio\/tracks\/(\d{1,10})$/.exec(url.pathname)
     const file = m ? await playback.fileOfTrack(Number(m[1])) : null
-    if (!file) return sendJson(res, 404, { error: m ? `no audio for track ${m[1]}` : `nothing at ${url.pathname}` })
+    if (!file)
+      return sendJson(res, 404, { error: m ? `no audio for track ${m[1]}` : `nothing at ${url.pathname}` })
     sendAudio(res, file, req.headers.range, config.publicRead)
   }
 
@@ -348,7 +439,10 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
 
   const isGraphiqlPage = (req: http.IncomingMessage, url: URL) =>
     url.pathname === '/graphiql' ||
-    (url.pathname === GRAPHQL_PATH && req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '') && !url.searchParams.has('query'))
+    (url.pathname === GRAPHQL_PATH &&
+      req.method === 'GET' &&
+      /text\/html/.test(req.headers.accept ?? '') &&
+      !url.searchParams.has('query'))
 
   // First match wins. Data goes through `graphql` (each field checks the viewer) and `audio`; everything
   // `public` is code or liveness, never catalog or job data (a route reading credentials of its own kind
@@ -360,7 +454,12 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     { name: 'healthz', access: 'public', matches: at('/healthz'), handle: health },
     { name: 'metrics', access: 'metrics', matches: at('/metrics'), handle: metricsText },
     { name: 'audio', access: 'read', matches: under('/audio/'), handle: audio },
-    { name: 'subsonic', access: 'public', matches: under(SUBSONIC_PATH), handle: (req, res, url) => serveSubsonic(req, res, url, { db, config, auth, similarity, logger }) },
+    {
+      name: 'subsonic',
+      access: 'public',
+      matches: under(SUBSONIC_PATH),
+      handle: (req, res, url) => serveSubsonic(req, res, url, { db, config, auth, similarity, logger }),
+    },
     { name: 'web', access: 'public', matches: () => true, handle: web },
   ]
 
@@ -371,7 +470,8 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
     try {
       viewer = await authorizeRequest(auth, r.access, req, url)
     } catch (err) {
-      if (err instanceof UnauthenticatedError) sendJson(res, 401, errorBody(err.message, err.code), { 'www-authenticate': 'Bearer' })
+      if (err instanceof UnauthenticatedError)
+        sendJson(res, 401, errorBody(err.message, err.code), { 'www-authenticate': 'Bearer' })
       else if (err instanceof ForbiddenError) sendJson(res, 403, errorBody(err.message, err.code))
       else throw err
       return r.name
@@ -386,10 +486,16 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
       .then((name) => finish(name))
       .catch((err) => {
         if (err instanceof BodyTooLargeError) {
-          sendJson(res, 413, errorBody(`request body over ${config.graphql.maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE'), { connection: 'close' })
+          sendJson(
+            res,
+            413,
+            errorBody(`request body over ${config.graphql.maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE'),
+            { connection: 'close' },
+          )
         } else {
           logger.error({ err, url: req.url }, 'request failed')
-          if (!res.headersSent) sendJson(res, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'))
+          if (!res.headersSent)
+            sendJson(res, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'))
           else res.destroy()
         }
         finish('error')
@@ -398,7 +504,11 @@ export async function startApiServer(deps: ApiDeps, listen: { port: number; host
       const seconds = (performance.now() - started) / 1000
       metrics.requests.inc({ route: routeName, method: req.method ?? '', status: String(res.statusCode) })
       metrics.latency.observe({ route: routeName }, seconds)
-      if (routeName !== 'graphql') logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'http')
+      if (routeName !== 'graphql')
+        logger.debug(
+          { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(seconds * 1000) },
+          'http',
+        )
     }
   })
 

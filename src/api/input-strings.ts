@@ -1,4 +1,12 @@
-import { GraphQLError, Kind, type ArgumentNode, type DirectiveNode, type DocumentNode, type SelectionSetNode, type ValueNode } from 'graphql'
+import {
+  GraphQLError,
+  Kind,
+  type ArgumentNode,
+  type DirectiveNode,
+  type DocumentNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql'
 
 /**
  * Refuses, before any resolver runs, a string argument that PostgreSQL cannot store or compare: a NUL
@@ -40,14 +48,20 @@ function badInValue(v: unknown, where: string, invalidUtf8: boolean): BadString 
   }
   if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
-      const bad = badInValue(x, `${where}.${k}`, invalidUtf8) ?? badInValue(k, `${where} (a key)`, invalidUtf8)
+      const bad =
+        badInValue(x, `${where}.${k}`, invalidUtf8) ?? badInValue(k, `${where} (a key)`, invalidUtf8)
       if (bad) return bad
     }
   }
   return null
 }
 
-function badInLiteral(node: ValueNode, where: string, variables: Record<string, unknown>, invalidUtf8: boolean): BadString | null {
+function badInLiteral(
+  node: ValueNode,
+  where: string,
+  variables: Record<string, unknown>,
+  invalidUtf8: boolean,
+): BadString | null {
   switch (node.kind) {
     case Kind.STRING: {
       const problem = problemOf(node.value, invalidUtf8)
@@ -79,14 +93,21 @@ function badInLiteral(node: ValueNode, where: string, variables: Record<string, 
  * naming the field and argument (`search(query)`, `releases(filter.styles[1])`) and the variable it came
  * in, or null.
  */
-export function badStringArgument(document: DocumentNode, variables: Record<string, unknown>, options: { invalidUtf8?: boolean } = {}): GraphQLError | null {
+export function badStringArgument(
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  options: { invalidUtf8?: boolean } = {},
+): GraphQLError | null {
   let found: GraphQLError | null = null
   const check = (owner: string, args: readonly ArgumentNode[] | undefined) => {
     for (const arg of args ?? []) {
       const bad = badInLiteral(arg.value, arg.name.value, variables, options.invalidUtf8 ?? false)
       if (bad) {
         const from = bad.variable ? `, from $${bad.variable}` : ''
-        found = new GraphQLError(`${owner}(${bad.where}): ${bad.problem}${from}`, { nodes: [arg], extensions: { code: 'BAD_USER_INPUT', argument: arg.name.value, http: { status: 400 } } })
+        found = new GraphQLError(`${owner}(${bad.where}): ${bad.problem}${from}`, {
+          nodes: [arg],
+          extensions: { code: 'BAD_USER_INPUT', argument: arg.name.value, http: { status: 400 } },
+        })
         return
       }
     }

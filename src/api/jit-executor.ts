@@ -1,5 +1,17 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server'
-import { defaultFieldResolver, execute, getNamedType, getVariableValues, GraphQLError, isLeafType, isObjectType, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql'
+import {
+  defaultFieldResolver,
+  execute,
+  getNamedType,
+  getVariableValues,
+  GraphQLError,
+  isLeafType,
+  isObjectType,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql'
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit'
 
 type Gateway = ApolloServerOptionsWithGateway<Record<string, unknown>>['gateway']
@@ -33,7 +45,11 @@ const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as Promis
 function withGraphqlJsErrors(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.length) return result
   const errors = result.errors.map((e) => {
-    const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions: e.extensions })
+    const error = new GraphQLError(e.message, {
+      path: e.path,
+      originalError: e.originalError ?? undefined,
+      extensions: e.extensions,
+    })
     // Compiled code knows the locations but not the AST nodes graphql-js would compute them from.
     ;(error as { locations: GraphQLError['locations'] }).locations = e.locations
     return error
@@ -54,7 +70,8 @@ function prepareSchema(schema: GraphQLSchema): void {
   if (prepared.has(schema)) return
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue
-    for (const field of Object.values(type.getFields())) if (!field.resolve && !isLeafType(getNamedType(field.type))) field.resolve = defaultFieldResolver
+    for (const field of Object.values(type.getFields()))
+      if (!field.resolve && !isLeafType(getNamedType(field.type))) field.resolve = defaultFieldResolver
   }
   prepared.add(schema)
 }
@@ -81,21 +98,30 @@ export class JitExecutor {
 
   execute(req: ExecuteRequest): ExecutionResult | Promise<ExecutionResult> {
     const { schema, document, operation, operationName, variables, context } = req
-    const viaGraphqlJs = () => execute({ schema, document, operationName, variableValues: variables, contextValue: context })
-    if (!operation || operation.operation === 'subscription' || req.documentKey === undefined) return viaGraphqlJs()
+    const viaGraphqlJs = () =>
+      execute({ schema, document, operationName, variableValues: variables, contextValue: context })
+    if (!operation || operation.operation === 'subscription' || req.documentKey === undefined)
+      return viaGraphqlJs()
     const name = operation.name?.value
     const query = this.compile(schema, document, `${name ?? ''}\n${req.documentKey}`, name)
     if (!query) return viaGraphqlJs()
     if (operation.variableDefinitions?.length) {
       // The same limit graphql-js's execute applies.
-      const coerced = getVariableValues(schema, operation.variableDefinitions, variables ?? {}, { maxErrors: 50 })
+      const coerced = getVariableValues(schema, operation.variableDefinitions, variables ?? {}, {
+        maxErrors: 50,
+      })
       if (coerced.errors) return { errors: coerced.errors }
     }
     const result = query.query(undefined, context, variables ?? {})
     return isPromise(result) ? result.then(withGraphqlJsErrors) : withGraphqlJsErrors(result)
   }
 
-  private compile(schema: GraphQLSchema, document: DocumentNode, key: string, operationName: string | undefined): CompiledQuery | null {
+  private compile(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    key: string,
+    operationName: string | undefined,
+  ): CompiledQuery | null {
     const hit = this.compiled.get(key)
     if (hit !== undefined) {
       this.compiled.delete(key)

@@ -56,23 +56,36 @@ function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLFie
 }
 
 /** Depth and cost of the operation that will run, with its variables (page sizes often come from them). */
-export function measureOperation(schema: GraphQLSchema, document: DocumentNode, op: OperationDefinitionNode, variables: Record<string, unknown>): { depth: number; cost: number } {
+export function measureOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  op: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): { depth: number; cost: number } {
   const fragments = new Map<string, FragmentDefinitionNode>()
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def)
+  for (const def of document.definitions)
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def)
 
-  function measure(set: SelectionSetNode, type: GraphQLNamedType | undefined, seen: Set<string>): [number, number] {
+  function measure(
+    set: SelectionSetNode,
+    type: GraphQLNamedType | undefined,
+    seen: Set<string>,
+  ): [number, number] {
     let depth = 0
     let cost = 0
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value.startsWith('__')) continue
         const field = fieldsOf(type)[sel.name.value]
-        let [d, c] = sel.selectionSet ? measure(sel.selectionSet, field && getNamedType(field.type), seen) : [0, 0]
+        let [d, c] = sel.selectionSet
+          ? measure(sel.selectionSet, field && getNamedType(field.type), seen)
+          : [0, 0]
         d += 1
         c += 1
         const pageSize = intArg(sel, 'first', variables) ?? intArg(sel, 'last', variables)
         if (field && getNamedType(field.type).name.endsWith('Connection')) c *= pageSize ?? DEFAULT_PAGE_SIZE
-        else if (field && unwrapList(field.type) && !getNamedType(field.type).name.endsWith('Edge')) c *= LIST_FACTOR
+        else if (field && unwrapList(field.type) && !getNamedType(field.type).name.endsWith('Edge'))
+          c *= LIST_FACTOR
         depth = Math.max(depth, d)
         cost += c
       } else {
@@ -80,7 +93,11 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
         const fragment = name ? fragments.get(name) : (sel as InlineFragmentNode)
         if (!fragment || (name && seen.has(name))) continue // fragment cycles are refused by validation
         const typeName = fragment.typeCondition?.name.value
-        const [d, c] = measure(fragment.selectionSet, typeName ? (schema.getType(typeName) ?? type) : type, name ? new Set([...seen, name]) : seen)
+        const [d, c] = measure(
+          fragment.selectionSet,
+          typeName ? (schema.getType(typeName) ?? type) : type,
+          name ? new Set([...seen, name]) : seen,
+        )
         depth = Math.max(depth, d)
         cost += c
       }
@@ -88,22 +105,42 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
     return [depth, cost]
   }
 
-  const root = op.operation === 'query' ? schema.getQueryType() : op.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType()
+  const root =
+    op.operation === 'query'
+      ? schema.getQueryType()
+      : op.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType()
   const [depth, cost] = measure(op.selectionSet, root ?? undefined, new Set())
   return { depth, cost }
 }
 
 /** The GraphQL error refusing an operation over the limits, or null. Status 400: the query is at fault. */
-export function limitError(measured: { depth: number; cost: number }, limits: QueryLimits): GraphQLError | null {
+export function limitError(
+  measured: { depth: number; cost: number },
+  limits: QueryLimits,
+): GraphQLError | null {
   if (measured.depth > limits.maxDepth) {
     return new GraphQLError(`Query is ${measured.depth} levels deep; the limit is ${limits.maxDepth}.`, {
-      extensions: { code: 'QUERY_TOO_DEEP', depth: measured.depth, maxDepth: limits.maxDepth, http: { status: 400 } },
+      extensions: {
+        code: 'QUERY_TOO_DEEP',
+        depth: measured.depth,
+        maxDepth: limits.maxDepth,
+        http: { status: 400 },
+      },
     })
   }
   if (measured.cost > limits.maxCost) {
     return new GraphQLError(
       `Query costs ${measured.cost} (page sizes multiply nested fields); the limit is ${limits.maxCost}. Ask for smaller pages or fewer nested lists.`,
-      { extensions: { code: 'QUERY_TOO_COMPLEX', cost: measured.cost, maxCost: limits.maxCost, http: { status: 400 } } },
+      {
+        extensions: {
+          code: 'QUERY_TOO_COMPLEX',
+          cost: measured.cost,
+          maxCost: limits.maxCost,
+          http: { status: 400 },
+        },
+      },
     )
   }
   return null

@@ -17,7 +17,8 @@ function byId(rows: Row[], ids: readonly number[]): (Row | null)[] {
   return ids.map((id) => map.get(id) ?? null)
 }
 
-const entity = (load: (ids: readonly number[]) => Promise<Row[]>) => new DataLoader<number, Row | null>(async (ids) => byId(await load(ids), ids))
+const entity = (load: (ids: readonly number[]) => Promise<Row[]>) =>
+  new DataLoader<number, Row | null>(async (ids) => byId(await load(ids), ids))
 
 /**
  * A loader for keyed requests that also carry arguments (a page, a filter): keys with the same arguments
@@ -53,7 +54,12 @@ export interface ReleasePageArgs {
   lists: readonly ChildList[]
 }
 
-const releaseArgsKey = (a: { parent: ReleaseParent; filter: ReleaseFilter; page?: KeysetPage; lists?: readonly ChildList[] }) =>
+const releaseArgsKey = (a: {
+  parent: ReleaseParent
+  filter: ReleaseFilter
+  page?: KeysetPage
+  lists?: readonly ChildList[]
+}) =>
   JSON.stringify([a.parent, a.filter, a.page ? pageKey(a.page) : null, a.lists?.map((l) => l.key) ?? null])
 
 const listsKey = (lists: readonly ChildList[]) => lists.map((l) => l.key).join()
@@ -65,7 +71,8 @@ export interface ListLoader {
   read<T>(parent: number, f: (rows: Row[]) => T): T | Promise<T>
 }
 
-const whenLoaded = <T>(rows: Row[] | Promise<Row[]>, f: (rows: Row[]) => T): T | Promise<T> => (Array.isArray(rows) ? f(rows) : rows.then(f))
+const whenLoaded = <T>(rows: Row[] | Promise<Row[]>, f: (rows: Row[]) => T): T | Promise<T> =>
+  Array.isArray(rows) ? f(rows) : rows.then(f)
 
 /**
  * Per-request loaders: one per relation, so any query shape costs a bounded number of statements. Each is
@@ -87,7 +94,11 @@ export class Loaders {
   #track?: DataLoader<number, Row | null>
   #sublabels?: DataLoader<number, Row[]>
   #releasePage?: DataLoader<{ parent: number | string; args: ReleasePageArgs }, Row[], string>
-  #releaseCount?: DataLoader<{ parent: number | string; args: Omit<ReleasePageArgs, 'page' | 'lists'> }, number, string>
+  #releaseCount?: DataLoader<
+    { parent: number | string; args: Omit<ReleasePageArgs, 'page' | 'lists'> },
+    number,
+    string
+  >
   #artistTrackPage?: DataLoader<{ parent: number; args: KeysetPage }, Row[], string>
   #artistTrackCount?: DataLoader<number, number>
   #audio?: DataLoader<number, Row | null>
@@ -117,7 +128,8 @@ export class Loaders {
   get releaseWithLists() {
     return (this.#releaseWithLists ??= groupedLoader<number, readonly ChildList[], Row | null>(
       listsKey,
-      async (ids, lists) => new Map(this.primed(await this.repo.releases(ids, lists)).rows.map((r) => [Number(r.id), r])),
+      async (ids, lists) =>
+        new Map(this.primed(await this.repo.releases(ids, lists)).rows.map((r) => [Number(r.id), r])),
       null,
     ))
   }
@@ -153,21 +165,26 @@ export class Loaders {
   get releasePage() {
     return (this.#releasePage ??= groupedLoader<number | string, ReleasePageArgs, Row[]>(
       releaseArgsKey,
-      async (parents, a) => this.primed(await this.repo.releasePages(a.parent, parents, a.filter, a.page, a.lists)).pages,
+      async (parents, a) =>
+        this.primed(await this.repo.releasePages(a.parent, parents, a.filter, a.page, a.lists)).pages,
       [],
     ))
   }
 
   get releaseCount() {
-    return (this.#releaseCount ??= groupedLoader<number | string, Omit<ReleasePageArgs, 'page' | 'lists'>, number>(
-      releaseArgsKey,
-      (parents, a) => this.repo.releaseCounts(a.parent, parents, a.filter),
-      0,
-    ))
+    return (this.#releaseCount ??= groupedLoader<
+      number | string,
+      Omit<ReleasePageArgs, 'page' | 'lists'>,
+      number
+    >(releaseArgsKey, (parents, a) => this.repo.releaseCounts(a.parent, parents, a.filter), 0))
   }
 
   get artistTrackPage() {
-    return (this.#artistTrackPage ??= groupedLoader<number, KeysetPage, Row[]>(pageKey, (parents, page) => this.repo.artistTrackPages(parents, page), []))
+    return (this.#artistTrackPage ??= groupedLoader<number, KeysetPage, Row[]>(
+      pageKey,
+      (parents, page) => this.repo.artistTrackPages(parents, page),
+      [],
+    ))
   }
 
   get artistTrackCount() {
@@ -186,7 +203,11 @@ export class Loaders {
   }
 
   get tagCount() {
-    return (this.#tagCount ??= groupedLoader<string, 'style' | 'genre', number>((k) => k, (names, kind) => this.repo.tagCounts(kind, names), 0))
+    return (this.#tagCount ??= groupedLoader<string, 'style' | 'genre', number>(
+      (k) => k,
+      (names, kind) => this.repo.tagCounts(kind, names),
+      0,
+    ))
   }
 
   /** One loader for every child list: the lists asked for in the same tick share one statement. */

@@ -1,4 +1,12 @@
-import { getNamedType, isLeafType, isObjectType, type FieldNode, type GraphQLNamedType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql'
+import {
+  getNamedType,
+  isLeafType,
+  isObjectType,
+  type FieldNode,
+  type GraphQLNamedType,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+} from 'graphql'
 
 /** What a lookahead reads of a resolver's info. */
 export type Selection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'returnType'>

@@ -74,7 +74,12 @@ class Edge<T> {
 
 export interface Connection<T> {
   edges: { readonly cursor: string; readonly node: T }[]
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }
+  pageInfo: {
+    hasNextPage: boolean
+    hasPreviousPage: boolean
+    startCursor: string | null
+    endCursor: string | null
+  }
   totalCount: () => Promise<number>
 }
 
@@ -83,7 +88,12 @@ export interface Connection<T> {
  * lets hasPreviousPage (forward) / hasNextPage (backward) be approximated by whether a cursor was given:
  * we do that rather than spend a second query.
  */
-export function toConnection<T>(rows: T[], keyOf: (row: T) => number, page: KeysetPage, totalCount: () => Promise<number>): Connection<T> {
+export function toConnection<T>(
+  rows: T[],
+  keyOf: (row: T) => number,
+  page: KeysetPage,
+  totalCount: () => Promise<number>,
+): Connection<T> {
   const more = rows.length > page.limit
   const taken = rows.slice(0, page.limit)
   if (page.backward) taken.reverse()

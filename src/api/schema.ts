@@ -23,5 +23,8 @@ export const apiModules: ApiModule[] = [
 ]
 
 export function buildSchema(modules: ApiModule[] = apiModules): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: modules.map((m) => m.typeDefs), resolvers: modules.map((m) => m.resolvers) })
+  return makeExecutableSchema({
+    typeDefs: modules.map((m) => m.typeDefs),
+    resolvers: modules.map((m) => m.resolvers),
+  })
 }

@@ -13,7 +13,13 @@ const TYPES: Record<string, string> = {
 }
 
 /** Streams a file, honouring a single byte range (browsers seek audio with Range requests). */
-function sendFile(res: http.ServerResponse, file: string, type: string, range: string | undefined, headers: Record<string, string> = {}): void {
+function sendFile(
+  res: http.ServerResponse,
+  file: string,
+  type: string,
+  range: string | undefined,
+  headers: Record<string, string> = {},
+): void {
   const size = fs.statSync(file).size
   const m = range && /^bytes=(\d*)-(\d*)$/.exec(range)
   if (m && (m[1] || m[2])) {
@@ -23,7 +29,13 @@ function sendFile(res: http.ServerResponse, file: string, type: string, range: s
       res.writeHead(416, { 'content-range': `bytes */${size}`, ...headers }).end()
       return
     }
-    res.writeHead(206, { 'content-type': type, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${size}`, 'accept-ranges': 'bytes', ...headers })
+    res.writeHead(206, {
+      'content-type': type,
+      'content-length': end - start + 1,
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'accept-ranges': 'bytes',
+      ...headers,
+    })
     fs.createReadStream(file, { start, end }).pipe(res)
     return
   }
@@ -32,7 +44,12 @@ function sendFile(res: http.ServerResponse, file: string, type: string, range: s
 }
 
 /** An audio file, seekable. Private to its reader: shared caches must not keep what a key was needed for. */
-export function sendAudio(res: http.ServerResponse, file: string, range: string | undefined, cachePublic: boolean): void {
+export function sendAudio(
+  res: http.ServerResponse,
+  file: string,
+  range: string | undefined,
+  cachePublic: boolean,
+): void {
   const headers = { 'cache-control': cachePublic ? 'public, max-age=3600' : 'private, max-age=3600' }
   sendFile(res, file, audioContentType(file), range, headers)
 }
@@ -41,7 +58,8 @@ export function sendAudio(res: http.ServerResponse, file: string, range: string 
 export function serveStaticFile(pathname: string, res: http.ServerResponse): boolean {
   const rel = pathname === '/' ? 'index.html' : pathname.slice(1)
   const file = path.resolve(STATIC_DIR, rel)
-  if (!file.startsWith(STATIC_DIR + path.sep) || !TYPES[path.extname(file)] || !fs.existsSync(file)) return false
+  if (!file.startsWith(STATIC_DIR + path.sep) || !TYPES[path.extname(file)] || !fs.existsSync(file))
+    return false
   sendFile(res, file, TYPES[path.extname(file)], undefined)
   return true
 }

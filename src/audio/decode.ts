@@ -19,7 +19,21 @@ export interface DecodedAudio {
 export const TARGET_RATE = 16000
 
 /** Extensions scanned as audio. m4a/aac/wma decode through ffmpeg only (when it is installed). */
-export const AUDIO_EXTENSIONS = ['.wav', '.wave', '.mp3', '.flac', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.mp4', '.wma', '.aif', '.aiff']
+export const AUDIO_EXTENSIONS = [
+  '.wav',
+  '.wave',
+  '.mp3',
+  '.flac',
+  '.ogg',
+  '.oga',
+  '.opus',
+  '.m4a',
+  '.aac',
+  '.mp4',
+  '.wma',
+  '.aif',
+  '.aiff',
+]
 
 interface Raw {
   channelData: Float32Array[]
@@ -27,7 +41,12 @@ interface Raw {
   format: string
 }
 
-type WasmDecoder = { ready: Promise<void>; free(): void; decodeFile?(d: Uint8Array): unknown; decode(d: Uint8Array): unknown }
+type WasmDecoder = {
+  ready: Promise<void>
+  free(): void
+  decodeFile?(d: Uint8Array): unknown
+  decode(d: Uint8Array): unknown
+}
 
 async function withWasm(load: () => Promise<WasmDecoder>, data: Uint8Array, format: string): Promise<Raw> {
   const decoder = await load()
@@ -42,7 +61,11 @@ async function withWasm(load: () => Promise<WasmDecoder>, data: Uint8Array, form
     if (!out.samplesDecoded || !out.channelData.length) {
       throw new Error(out.errors?.[0]?.message ?? 'no audio frames found')
     }
-    return { channelData: out.channelData.map((c) => c.subarray(0, out.samplesDecoded)), sampleRate: out.sampleRate, format }
+    return {
+      channelData: out.channelData.map((c) => c.subarray(0, out.samplesDecoded)),
+      sampleRate: out.sampleRate,
+      format,
+    }
   } finally {
     decoder.free()
   }
@@ -72,12 +95,21 @@ export function ffmpeg(): Promise<string | null> {
 
 async function decodeWithFfmpeg(file: string, format: string): Promise<Raw> {
   const bin = await ffmpeg()
-  if (!bin) throw new Error(`${format} needs ffmpeg, which is not installed (mp3, flac, ogg/vorbis, opus and wav do not)`)
-  const { stdout } = await promisify(execFile)(bin, ['-v', 'error', '-i', file, '-f', 'f32le', '-ac', '1', '-ar', String(TARGET_RATE), '-'], {
-    encoding: 'buffer',
-    maxBuffer: 1 << 30,
-  })
-  const samples = new Float32Array(stdout.buffer.slice(stdout.byteOffset, stdout.byteOffset + stdout.byteLength))
+  if (!bin)
+    throw new Error(
+      `${format} needs ffmpeg, which is not installed (mp3, flac, ogg/vorbis, opus and wav do not)`,
+    )
+  const { stdout } = await promisify(execFile)(
+    bin,
+    ['-v', 'error', '-i', file, '-f', 'f32le', '-ac', '1', '-ar', String(TARGET_RATE), '-'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 1 << 30,
+    },
+  )
+  const samples = new Float32Array(
+    stdout.buffer.slice(stdout.byteOffset, stdout.byteOffset + stdout.byteLength),
+  )
   if (!samples.length) throw new Error('ffmpeg produced no audio')
   return { channelData: [samples], sampleRate: TARGET_RATE, format }
 }
@@ -91,13 +123,30 @@ async function decodeRaw(buf: Uint8Array, name: string, file?: string): Promise<
       return { channelData: w.channels, sampleRate: w.sampleRate, format }
     }
     case 'mp3':
-      return withWasm(async () => new (await import('mpg123-decoder')).MPEGDecoder() as unknown as WasmDecoder, buf, format)
+      return withWasm(
+        async () => new (await import('mpg123-decoder')).MPEGDecoder() as unknown as WasmDecoder,
+        buf,
+        format,
+      )
     case 'flac':
-      return withWasm(async () => new (await import('@wasm-audio-decoders/flac')).FLACDecoder() as unknown as WasmDecoder, buf, format)
+      return withWasm(
+        async () => new (await import('@wasm-audio-decoders/flac')).FLACDecoder() as unknown as WasmDecoder,
+        buf,
+        format,
+      )
     case 'vorbis':
-      return withWasm(async () => new (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder() as unknown as WasmDecoder, buf, format)
+      return withWasm(
+        async () =>
+          new (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder() as unknown as WasmDecoder,
+        buf,
+        format,
+      )
     case 'opus':
-      return withWasm(async () => new (await import('ogg-opus-decoder')).OggOpusDecoder() as unknown as WasmDecoder, buf, format)
+      return withWasm(
+        async () => new (await import('ogg-opus-decoder')).OggOpusDecoder() as unknown as WasmDecoder,
+        buf,
+        format,
+      )
     default:
       if (file) return decodeWithFfmpeg(file, format || 'unknown')
       throw new Error(`unsupported format ${format || 'unknown'}`)
@@ -109,7 +158,11 @@ async function decodeRaw(buf: Uint8Array, name: string, file?: string): Promise<
  * streamed path (`decode-stream.ts`, used by the import and `discograph mel`) is tested against, and fine
  * for short files; a 2-hour stereo file needs ~5 GB this way.
  */
-export async function decodeAudioBuffer(buf: Uint8Array, nameHint: string, file?: string): Promise<DecodedAudio> {
+export async function decodeAudioBuffer(
+  buf: Uint8Array,
+  nameHint: string,
+  file?: string,
+): Promise<DecodedAudio> {
   let raw: Raw
   try {
     raw = await decodeRaw(buf, nameHint, file)

@@ -6,9 +6,15 @@ import { FeatureStore } from './feature-store.ts'
 import { DEFAULT_PATCH_HOP, PATCH_FRAMES, patchCount } from './patches.ts'
 
 /** Patches of every track with audio, read from the feature store: what training and embedding consume. */
-export async function featureStorePatchSource(db: Database, dataDir: string, hop = DEFAULT_PATCH_HOP): Promise<PatchSource & { trackIds: number[]; close(): void }> {
+export async function featureStorePatchSource(
+  db: Database,
+  dataDir: string,
+  hop = DEFAULT_PATCH_HOP,
+): Promise<PatchSource & { trackIds: number[]; close(): void }> {
   const store = new FeatureStore(dataDir)
-  const tracks = new Map((await new AudioFileRepository(db.pool).tracksWithAudio()).map((t) => [t.trackId, t]))
+  const tracks = new Map(
+    (await new AudioFileRepository(db.pool).tracksWithAudio()).map((t) => [t.trackId, t]),
+  )
   const info = (trackId: number) => {
     const t = tracks.get(trackId)
     if (!t) throw new Error(`track ${trackId} has no decoded audio`)

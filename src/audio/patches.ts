@@ -10,14 +10,19 @@ export const DEFAULT_PATCH_HOP = 62
  * log10(1 + 10000·x)), so every track with audio has at least one patch.
  */
 export function patchCount(nFrames: number, hop = DEFAULT_PATCH_HOP): number {
-  if (!Number.isInteger(hop) || hop < 1) throw new RangeError(`patch hop must be a positive integer, got ${hop}`)
+  if (!Number.isInteger(hop) || hop < 1)
+    throw new RangeError(`patch hop must be a positive integer, got ${hop}`)
   if (nFrames <= 0) return 0
   if (nFrames < PATCH_FRAMES) return 1
   return Math.floor((nFrames - PATCH_FRAMES) / hop) + 1
 }
 
 /** [patches][128][96] float32, copied out of frame-major [frames][96] frames. */
-export function melPatches(frames: Float32Array, nFrames: number, hop = DEFAULT_PATCH_HOP): { data: Float32Array; count: number } {
+export function melPatches(
+  frames: Float32Array,
+  nFrames: number,
+  hop = DEFAULT_PATCH_HOP,
+): { data: Float32Array; count: number } {
   const count = patchCount(nFrames, hop)
   const size = PATCH_FRAMES * MEL_BANDS
   const data = new Float32Array(count * size)
@@ -30,7 +35,13 @@ export function melPatches(frames: Float32Array, nFrames: number, hop = DEFAULT_
 }
 
 /** One patch (by index) without materialising the others. */
-export function melPatch(frames: Float32Array, nFrames: number, index: number, hop = DEFAULT_PATCH_HOP, out?: Float32Array): Float32Array {
+export function melPatch(
+  frames: Float32Array,
+  nFrames: number,
+  index: number,
+  hop = DEFAULT_PATCH_HOP,
+  out?: Float32Array,
+): Float32Array {
   const size = PATCH_FRAMES * MEL_BANDS
   const patch = out ?? new Float32Array(size)
   const from = index * hop * MEL_BANDS

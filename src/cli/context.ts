@@ -22,7 +22,11 @@ export function createCliContext(): CliContext {
  * a migration over a loaded catalog can take minutes (the search views: 10 at 8M releases), and neither a
  * read-only `jobs list` nor a dozen scaled workers starting at once should be what runs it.
  */
-export async function withDatabase<T>(ctx: CliContext, fn: (db: Database) => Promise<T>, opts: { migrate?: boolean } = {}): Promise<T> {
+export async function withDatabase<T>(
+  ctx: CliContext,
+  fn: (db: Database) => Promise<T>,
+  opts: { migrate?: boolean } = {},
+): Promise<T> {
   const db = await openDatabase(ctx.config)
   try {
     const pending = await pendingMigrations(db)

@@ -17,7 +17,9 @@ const program = new Command()
 /** The command index the build wrote beside this file (command-index.ts), or undefined from source. */
 function readCommandIndex(): IndexedCommand[] | undefined {
   try {
-    return JSON.parse(fs.readFileSync(new URL(`./${COMMAND_INDEX_FILE}`, import.meta.url), 'utf8')) as IndexedCommand[]
+    return JSON.parse(
+      fs.readFileSync(new URL(`./${COMMAND_INDEX_FILE}`, import.meta.url), 'utf8'),
+    ) as IndexedCommand[]
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw e
@@ -46,8 +48,13 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode
   } else {
-    const [{ ConfigError }, { DiscographError }] = await Promise.all([import('../config/config.ts'), import('../errors.ts')])
-    console.error(err instanceof ConfigError || err instanceof DiscographError ? `discograph: ${err.message}` : err)
+    const [{ ConfigError }, { DiscographError }] = await Promise.all([
+      import('../config/config.ts'),
+      import('../errors.ts'),
+    ])
+    console.error(
+      err instanceof ConfigError || err instanceof DiscographError ? `discograph: ${err.message}` : err,
+    )
     process.exitCode = 1
   }
 }

@@ -23,7 +23,8 @@ export function integerOption(flag: string, { min }: { min?: number } = {}): (va
 export function numberOption(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value)
-    if (value.trim() === '' || !Number.isFinite(n)) throw new BadInputError(`must be a number, got "${value}"`, flag)
+    if (value.trim() === '' || !Number.isFinite(n))
+      throw new BadInputError(`must be a number, got "${value}"`, flag)
     return n
   }
 }

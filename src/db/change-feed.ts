@@ -164,5 +164,7 @@ export class PollingChangeFeed implements ChangeFeed {
 }
 
 export function changeFeedFor(db: Database): ChangeFeed {
-  return db.kind === 'server' ? new ListenChangeFeed({ ...(db.pool.options as pg.ClientConfig) }) : new PollingChangeFeed()
+  return db.kind === 'server'
+    ? new ListenChangeFeed({ ...(db.pool.options as pg.ClientConfig) })
+    : new PollingChangeFeed()
 }

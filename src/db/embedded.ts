@@ -45,9 +45,12 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 8)
     }
   } catch (err) {
     releaseLock()
-    throw new DatabaseSetupError(`could not open the embedded database in ${dir}: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new DatabaseSetupError(
+      `could not open the embedded database in ${dir}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
 }
 
@@ -82,7 +85,9 @@ const TURN_ENDS = new Set([0x53, 0x51, 0x58])
 function keepExtendedQueriesTogether(server: PGLiteSocketServer, db: PGlite): void {
   const q = (server as unknown as { queryQueue: QueryQueue }).queryQueue
   if (!q || !Array.isArray(q.queue) || typeof q.processQueue !== 'function') {
-    throw new DatabaseSetupError('pglite-socket changed its internals: the embedded database cannot guarantee whole queries')
+    throw new DatabaseSetupError(
+      'pglite-socket changed its internals: the embedded database cannot guarantee whole queries',
+    )
   }
   let midQuery = false
   q.processQueue = async function (this: QueryQueue) {

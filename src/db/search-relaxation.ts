@@ -94,8 +94,15 @@ export type WordLikes = 'none' | 'all' | 'unknown'
  * word and the dictionary's words like it, per word in the same order) where the pass wants likes for it;
  * `unknown`: the words the dictionary lacks.
  */
-export function passExpressions(pass: SearchPass, words: readonly string[], unknown: readonly string[], likes: readonly (readonly string[])[]): string[][] {
-  return words.map((w, i) => (pass.likes === 'all' || (pass.likes === 'unknown' && unknown.includes(w)) ? [...likes[i]] : [w]))
+export function passExpressions(
+  pass: SearchPass,
+  words: readonly string[],
+  unknown: readonly string[],
+  likes: readonly (readonly string[])[],
+): string[][] {
+  return words.map((w, i) =>
+    pass.likes === 'all' || (pass.likes === 'unknown' && unknown.includes(w)) ? [...likes[i]] : [w],
+  )
 }
 
 /** Every k-element subset of 0…n−1, each ascending, in lexicographic order. */

@@ -56,18 +56,23 @@ export const PREFIX_MIN_LENGTH = 5
  * only, so nothing to quote), the first also as a prefix when `prefix` and it is long enough.
  */
 export function wordQuery(alternatives: readonly string[], prefix: boolean): string {
-  return alternatives.map((w, i) => (i === 0 && prefix && w.length >= PREFIX_MIN_LENGTH ? `${w}:*` : w)).join(' | ')
+  return alternatives
+    .map((w, i) => (i === 0 && prefix && w.length >= PREFIX_MIN_LENGTH ? `${w}:*` : w))
+    .join(' | ')
 }
 
 /** The words of `text` in the dictionary's sense, in order, repeats kept. */
 export function searchWords(text: string): string[] {
   const out: string[] = []
-  for (const w of lowerEach(text).split(NON_WORD)) if (w.length >= MIN_WORD_LENGTH && w.length <= MAX_WORD_LENGTH) out.push(w)
+  for (const w of lowerEach(text).split(NON_WORD))
+    if (w.length >= MIN_WORD_LENGTH && w.length <= MAX_WORD_LENGTH) out.push(w)
   return out
 }
 /** Every word of `text` (runs of letters and digits, lower-cased as PostgreSQL does), of any length, in order: what wordsVectorSql indexes. */
 export function wordsOf(text: string): string[] {
-  return lowerEach(text).split(NON_WORD).filter((w) => w.length > 0)
+  return lowerEach(text)
+    .split(NON_WORD)
+    .filter((w) => w.length > 0)
 }
 // Letters and decimal digits, as PostgreSQL's [[:alnum:]] classes them (superscripts and fractions are not).
 const NON_WORD = /[^\p{L}\p{Nd}\p{Nl}]+/u
@@ -119,7 +124,8 @@ export class DictionaryWords {
    */
   word(h: number, g: number, text: string, start: number, end: number): void {
     const length = end - start
-    if (length >= MIN_WORD_LENGTH && length <= MAX_WORD_LENGTH && this.fresh(h, g)) this.words.push(text.slice(start, end).toLowerCase())
+    if (length >= MIN_WORD_LENGTH && length <= MAX_WORD_LENGTH && this.fresh(h, g))
+      this.words.push(text.slice(start, end).toLowerCase())
   }
 
   /** The words collected since the last call. */

@@ -3,7 +3,10 @@ import pg from 'pg'
 
 /** Anything that runs SQL: a pool, a client, or a counting wrapper. Repositories take this, not a Pool. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>
 }
 
 /** What pg's query method accepts beyond a text: a named statement is prepared once per connection. */
@@ -48,7 +51,10 @@ export class CountingQueryable implements Queryable {
     private readonly maxPrepared = MAX_PREPARED_STATEMENTS,
   ) {}
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     this.statements++
     const started = performance.now()
     try {
@@ -108,7 +114,11 @@ export class CountingQueryable implements Queryable {
  * two parallel workers, for statements that found nothing: a rare word took 250 ms there, 7 ms without
  * either (custom plans: 20 ms). Neither pays for statements this short. (The embedded database has neither.)
  */
-export const GENERIC_PLAN_SETTINGS = ['plan_cache_mode = force_generic_plan', 'jit = off', 'max_parallel_workers_per_gather = 0'] as const
+export const GENERIC_PLAN_SETTINGS = [
+  'plan_cache_mode = force_generic_plan',
+  'jit = off',
+  'max_parallel_workers_per_gather = 0',
+] as const
 
 /** True for PostgreSQL's error for a lock not granted within lock_timeout (SQLSTATE 55P03). */
 export function isLockNotAvailable(err: unknown): boolean {
@@ -121,6 +131,10 @@ export function resetSql(setting: string): string {
 }
 
 /** Runs `fn` with `settings` where `db` is a pool's counting wrapper (CountingQueryable.withSettings), else on `db` as it is. */
-export function withSettings<T>(db: Queryable, settings: readonly string[], fn: (db: Queryable) => Promise<T>): Promise<T> {
+export function withSettings<T>(
+  db: Queryable,
+  settings: readonly string[],
+  fn: (db: Queryable) => Promise<T>,
+): Promise<T> {
   return db instanceof CountingQueryable ? db.withSettings(settings, fn) : fn(db)
 }

@@ -12,7 +12,13 @@
  * score every title holding "love" before it could take ten.
  */
 
-import { nextWordHash, nextWordHash2, WORD_HASH_SEED, WORD_HASH_SEED_2, type DictionaryWords } from './search-words.ts'
+import {
+  nextWordHash,
+  nextWordHash2,
+  WORD_HASH_SEED,
+  WORD_HASH_SEED_2,
+  type DictionaryWords,
+} from './search-words.ts'
 
 /**
  * pg_trgm's count of a text's distinct trigrams (`cardinality(show_trgm(text))`), computed by the importer
@@ -151,7 +157,9 @@ export const TRIGRAM_BANDS: readonly TrigramBand[] = [
 
 /** The SQL condition selecting a band's rows, written exactly as its partial index's predicate so the planner matches them. */
 export function bandCondition(countColumn: string, band: TrigramBand): string {
-  return band.hi === null ? `${countColumn} >= ${band.lo}` : `${countColumn} BETWEEN ${band.lo} AND ${band.hi}`
+  return band.hi === null
+    ? `${countColumn} >= ${band.lo}`
+    : `${countColumn} BETWEEN ${band.lo} AND ${band.hi}`
 }
 
 /**

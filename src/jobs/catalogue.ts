@@ -8,7 +8,10 @@ import { z } from 'zod'
 export const jobPayloads = {
   'import-discogs': z.object({
     files: z.array(z.string().min(1)).min(1),
-    dumpDate: z.string().regex(/^\d{8}$/).optional(),
+    dumpDate: z
+      .string()
+      .regex(/^\d{8}$/)
+      .optional(),
   }),
   'import-audio': z.object({
     dir: z.string().min(1),
@@ -16,7 +19,11 @@ export const jobPayloads = {
     patchHop: z.number().int().min(1).max(128).optional(),
   }),
   /** `resume` names a run to continue; a retried train job resumes its own run (see the handler). */
-  train: z.object({ config: z.record(z.string(), z.unknown()), name: z.string().min(1).optional(), resume: z.string().optional() }),
+  train: z.object({
+    config: z.record(z.string(), z.unknown()),
+    name: z.string().min(1).optional(),
+    resume: z.string().optional(),
+  }),
   /** `model`: id or name, random[-size], or a training run; re-running skips tracks already embedded. */
   embed: z.object({
     model: z.string().min(1),

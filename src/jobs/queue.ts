@@ -53,7 +53,10 @@ export class JobQueue {
     if (!isJobName(name)) throw new BadInputError(`unknown job ${name}`, 'name')
     const parsed = jobPayloads[name].safeParse(payload)
     if (!parsed.success) {
-      throw new BadInputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '), 'payload')
+      throw new BadInputError(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '),
+        'payload',
+      )
     }
     const id = crypto.randomUUID()
     const client = await this.db.pool.connect()

@@ -70,11 +70,18 @@ export class JobWorker {
     for (const name of names) {
       await this.queue.boss.work(
         name,
-        { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 1 },
+        {
+          batchSize: 1,
+          includeMetadata: true,
+          pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 1,
+        },
         async ([job]) => this.run(name, job),
       )
     }
-    this.reaper = setInterval(() => void this.reap().catch((err) => this.deps.logger.warn({ err }, 'reaper')), this.heartbeatMs)
+    this.reaper = setInterval(
+      () => void this.reap().catch((err) => this.deps.logger.warn({ err }, 'reaper')),
+      this.heartbeatMs,
+    )
     this.deps.logger.info({ worker: this.id, queues: names }, 'worker started')
   }
 
@@ -109,7 +116,17 @@ export class JobWorker {
         lastWrite = now
         const f = p.fraction
         const etaS = f && f > 0 && f < 1 ? ((now - started) / 1000) * ((1 - f) / f) : undefined
-        pending = pending.then(() => jobs.progress(job.id, { progress: f, rate: p.rate, rateUnit: p.rateUnit, etaS, message: p.message })).catch(() => {})
+        pending = pending
+          .then(() =>
+            jobs.progress(job.id, {
+              progress: f,
+              rate: p.rate,
+              rateUnit: p.rateUnit,
+              etaS,
+              message: p.message,
+            }),
+          )
+          .catch(() => {})
       },
       log: (level, message) => {
         logger[level](message)
@@ -157,7 +174,11 @@ export class JobWorker {
       await this.queue.boss.fail(name, s.id, { error: `worker ${s.worker} stopped responding` })
       const after = await this.queue.boss.getJobById(name, s.id)
       const state = after?.state === 'failed' ? 'failed' : 'queued'
-      await this.queue.jobs.appendLog(s.id, 'warn', `worker ${s.worker} stopped responding; ${state === 'queued' ? 'retrying' : 'giving up'}`)
+      await this.queue.jobs.appendLog(
+        s.id,
+        'warn',
+        `worker ${s.worker} stopped responding; ${state === 'queued' ? 'retrying' : 'giving up'}`,
+      )
       await this.queue.jobs.finish(s.id, state, { error: `worker ${s.worker} stopped responding` })
       this.deps.logger.warn({ job: s.id, worker: s.worker, state }, 'reaped job of a lost worker')
     }

@@ -13,7 +13,7 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   const order = sortedIndices(scores, n, 'ascending')
   let positives = 0
   let positiveRankSum = 0
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start + 1
     while (end < n && scores[order[end]] === scores[order[start]]) end++
     // ranks start+1 … end share their mean
@@ -44,7 +44,7 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
   let tp = 0
   let seen = 0
   let ap = 0
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start + 1
     while (end < n && scores[order[end]] === scores[order[start]]) end++
     let tpInRun = 0
@@ -79,9 +79,12 @@ export function macroAverage(
   labels: Uint8Array,
   classes: number,
 ): MacroMetric {
-  if (classes < 1 || !Number.isInteger(classes)) throw new RangeError(`classes must be a positive integer, got ${classes}`)
-  if (scores.length !== labels.length) throw new RangeError(`scores (${scores.length}) and labels (${labels.length}) differ in length`)
-  if (scores.length % classes !== 0) throw new RangeError(`${scores.length} values are not a whole number of rows of ${classes} classes`)
+  if (classes < 1 || !Number.isInteger(classes))
+    throw new RangeError(`classes must be a positive integer, got ${classes}`)
+  if (scores.length !== labels.length)
+    throw new RangeError(`scores (${scores.length}) and labels (${labels.length}) differ in length`)
+  if (scores.length % classes !== 0)
+    throw new RangeError(`${scores.length} values are not a whole number of rows of ${classes} classes`)
   const n = scores.length / classes
   const s = new Float32Array(n)
   const l = new Uint8Array(n)
@@ -104,14 +107,23 @@ export function macroAverage(
     sum += v
     evaluated++
   }
-  return { value: evaluated ? sum / evaluated : Number.NaN, evaluated, skipped: classes - evaluated, perClass }
+  return {
+    value: evaluated ? sum / evaluated : Number.NaN,
+    evaluated,
+    skipped: classes - evaluated,
+    perClass,
+  }
 }
 
 export function macroRocAuc(scores: Float32Array, labels: Uint8Array, classes: number): MacroMetric {
   return macroAverage(rocAuc, scores, labels, classes)
 }
 
-export function macroAveragePrecision(scores: Float32Array, labels: Uint8Array, classes: number): MacroMetric {
+export function macroAveragePrecision(
+  scores: Float32Array,
+  labels: Uint8Array,
+  classes: number,
+): MacroMetric {
   return macroAverage(averagePrecision, scores, labels, classes)
 }
 
@@ -138,21 +150,27 @@ export function oneHot(truth: ArrayLike<number>, classes: number): Uint8Array {
   const out = new Uint8Array(truth.length * classes)
   for (let i = 0; i < truth.length; i++) {
     const c = truth[i]
-    if (!Number.isInteger(c) || c < 0 || c >= classes) throw new RangeError(`class ${c} at row ${i} is outside 0..${classes - 1}`)
+    if (!Number.isInteger(c) || c < 0 || c >= classes)
+      throw new RangeError(`class ${c} at row ${i} is outside 0..${classes - 1}`)
     out[i * classes + c] = 1
   }
   return out
 }
 
 function checkLengths(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  if (scores.length !== labels.length) throw new RangeError(`scores (${scores.length}) and labels (${labels.length}) differ in length`)
+  if (scores.length !== labels.length)
+    throw new RangeError(`scores (${scores.length}) and labels (${labels.length}) differ in length`)
   for (let i = 0; i < scores.length; i++) {
     if (Number.isNaN(scores[i])) throw new RangeError(`score ${i} is NaN`)
   }
   return scores.length
 }
 
-function sortedIndices(scores: ArrayLike<number>, n: number, direction: 'ascending' | 'descending'): Uint32Array {
+function sortedIndices(
+  scores: ArrayLike<number>,
+  n: number,
+  direction: 'ascending' | 'descending',
+): Uint32Array {
   const order = new Uint32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
   const sign = direction === 'ascending' ? 1 : -1

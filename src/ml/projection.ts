@@ -6,7 +6,10 @@ import { SeededRandom } from '../random/seeded-random.ts'
  * 2-D map of embeddings for the UI: UMAP (cosine) with a seeded random source, so the same vectors give
  * the same picture on every reload. Coordinates are rescaled to [0, 1].
  */
-export function projectTo2d(vectors: Float32Array[], options: { seed?: number; nNeighbors?: number } = {}): Float32Array {
+export function projectTo2d(
+  vectors: Float32Array[],
+  options: { seed?: number; nNeighbors?: number } = {},
+): Float32Array {
   const n = vectors.length
   const out = new Float32Array(n * 2)
   if (n === 0) return out

@@ -10,7 +10,18 @@ export interface BarChart {
 }
 
 /** Colour-blind-safe palette (Okabe–Ito), then greys. */
-const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000', '#777777', '#BBBBBB']
+const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#CC79A7',
+  '#56B4E9',
+  '#D55E00',
+  '#F0E442',
+  '#000000',
+  '#777777',
+  '#BBBBBB',
+]
 
 export function groupedBarChartSvg(chart: BarChart): string {
   const bar = 14
@@ -23,9 +34,11 @@ export function groupedBarChartSvg(chart: BarChart): string {
   const plotWidth = Math.max(200, chart.groups.length * groupWidth)
   const width = left + plotWidth + 20 + legendWidth
   const height = top + plotHeight + 90
-  const y = (v: number) => top + plotHeight - (Math.min(Math.max(v, 0), 1) * plotHeight)
+  const y = (v: number) => top + plotHeight - Math.min(Math.max(v, 0), 1) * plotHeight
   const out: string[] = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`)
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  )
   out.push(`<title>${xml(chart.title)}</title>`)
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
   out.push(`<text x="${left}" y="22" font-size="14" font-weight="bold">${xml(chart.title)}</text>`)
@@ -35,7 +48,9 @@ export function groupedBarChartSvg(chart: BarChart): string {
     out.push(`<text x="${left - 6}" y="${yy + 4}" text-anchor="end" fill="#555">${p}</text>`)
   }
   out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotHeight}" stroke="#333"/>`)
-  out.push(`<line x1="${left}" y1="${top + plotHeight}" x2="${left + plotWidth}" y2="${top + plotHeight}" stroke="#333"/>`)
+  out.push(
+    `<line x1="${left}" y1="${top + plotHeight}" x2="${left + plotWidth}" y2="${top + plotHeight}" stroke="#333"/>`,
+  )
   chart.groups.forEach((g, gi) => {
     const x0 = left + gi * groupWidth + gap / 2
     chart.series.forEach((s, si) => {
@@ -49,7 +64,9 @@ export function groupedBarChartSvg(chart: BarChart): string {
       )
     })
     const cx = x0 + (chart.series.length * bar) / 2
-    out.push(`<text x="${cx}" y="${top + plotHeight + 14}" text-anchor="end" transform="rotate(-35 ${cx} ${top + plotHeight + 14})">${xml(g)}</text>`)
+    out.push(
+      `<text x="${cx}" y="${top + plotHeight + 14}" text-anchor="end" transform="rotate(-35 ${cx} ${top + plotHeight + 14})">${xml(g)}</text>`,
+    )
   })
   const lx = left + plotWidth + 20
   chart.series.forEach((s, si) => {

@@ -16,7 +16,9 @@ export function percent(v: number | undefined): string {
 
 export function markdownFigureTable(t: FigureTable): string {
   const best = t.columns.map((_, c) => {
-    const values = t.rows.map((r) => r.values[c]).filter((v): v is number => v !== undefined && Number.isFinite(v))
+    const values = t.rows
+      .map((r) => r.values[c])
+      .filter((v): v is number => v !== undefined && Number.isFinite(v))
     // one row has nothing to be best against
     return values.length > 1 ? Math.max(...values) : undefined
   })
@@ -29,7 +31,8 @@ export function markdownFigureTable(t: FigureTable): string {
   ])
   const header = [escapeCell(t.corner), ...t.columns.map(escapeCell)]
   const widths = header.map((h, c) => Math.max(h.length, 3, ...cells.map((row) => row[c].length)))
-  const line = (row: string[]) => `| ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`
+  const line = (row: string[]) =>
+    `| ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`
   const rule = `|${widths.map((w, c) => (c === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
   return [line(header), rule, ...cells.map(line)].join('\n') + '\n'
 }

@@ -5,7 +5,17 @@ import { fromGlobalId, numericKey, toGlobalId, type NodeType } from '../api/glob
 import type { Loaders } from '../api/loaders.ts'
 import { perSelection, selectedFields, unreadFields, type Selection } from '../api/lookahead.ts'
 import { parsePage, toConnection, type PageArgs } from '../api/pagination.ts'
-import { childList, type ArtistRole, type ChildList, type ChildTable, type ReleaseFilter, type ReleaseParent, type Row, SEARCH_TYPES, type SearchType } from '../db/repositories/catalog-read.repository.ts'
+import {
+  childList,
+  type ArtistRole,
+  type ChildList,
+  type ChildTable,
+  type ReleaseFilter,
+  type ReleaseParent,
+  type Row,
+  SEARCH_TYPES,
+  type SearchType,
+} from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError } from '../errors.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
 import { connectionFromList, connectionResolvers } from './connection.ts'
@@ -33,11 +43,15 @@ function checkFilter(filter: ReleaseFilter | null | undefined): ReleaseFilter {
   const f = filter ?? {}
   for (const field of ['yearFrom', 'yearTo'] as const) {
     const y = f[field]
-    if (y != null && (y < YEAR_MIN || y > YEAR_MAX)) throw new BadInputError(`must be a year between ${YEAR_MIN} and ${YEAR_MAX}`, `filter.${field}`)
+    if (y != null && (y < YEAR_MIN || y > YEAR_MAX))
+      throw new BadInputError(`must be a year between ${YEAR_MIN} and ${YEAR_MAX}`, `filter.${field}`)
   }
-  if (f.yearFrom != null && f.yearTo != null && f.yearFrom > f.yearTo) throw new BadInputError('is after filter.yearTo', 'filter.yearFrom')
-  if (f.includeSublabels && f.labelId == null) throw new BadInputError('needs filter.labelId', 'filter.includeSublabels')
-  if (f.artistRole && f.artistId == null) throw new BadInputError('needs filter.artistId', 'filter.artistRole')
+  if (f.yearFrom != null && f.yearTo != null && f.yearFrom > f.yearTo)
+    throw new BadInputError('is after filter.yearTo', 'filter.yearFrom')
+  if (f.includeSublabels && f.labelId == null)
+    throw new BadInputError('needs filter.labelId', 'filter.includeSublabels')
+  if (f.artistRole && f.artistId == null)
+    throw new BadInputError('needs filter.artistId', 'filter.artistRole')
   return f
 }
 
@@ -100,12 +114,25 @@ const releaseLists = releaseListsAt([])
 const releaseNodeLists = releaseListsAt(['edges', 'node'])
 
 /** A page of releases hanging off `parent` (or the root list), batched with every sibling's page. */
-function releaseConnection(ctx: CatalogContext, parent: ReleaseParent, parentKey: number | string, args: Args, info: GraphQLResolveInfo) {
+function releaseConnection(
+  ctx: CatalogContext,
+  parent: ReleaseParent,
+  parentKey: number | string,
+  args: Args,
+  info: GraphQLResolveInfo,
+) {
   const filter = checkFilter(args.filter)
   const page = parsePage(args)
   return ctx.loaders.releasePage
     .load({ parent: parentKey, args: { parent, filter, page, lists: releaseNodeLists(info) } })
-    .then((rows) => toConnection(rows, (r) => Number(r.id), page, () => ctx.loaders.releaseCount.load({ parent: parentKey, args: { parent, filter } })))
+    .then((rows) =>
+      toConnection(
+        rows,
+        (r) => Number(r.id),
+        page,
+        () => ctx.loaders.releaseCount.load({ parent: parentKey, args: { parent, filter } }),
+      ),
+    )
 }
 
 function tags(rows: Row[], typename: 'Style' | 'Genre'): Tag[] {
@@ -118,11 +145,19 @@ function releaseLabelsOf(rows: Row[]) {
 }
 
 function videos(rows: Row[]) {
-  return rows.map((r) => ({ url: r.src, durationSeconds: r.durationS, embed: r.embed, title: r.title, description: r.description }))
+  return rows.map((r) => ({
+    url: r.src,
+    durationSeconds: r.durationS,
+    embed: r.embed,
+    title: r.title,
+    description: r.description,
+  }))
 }
 
-const artistRef = (ctx: CatalogContext, id: unknown) => (id != null && Number(id) > 0 ? ctx.loaders.artist.load(Number(id)) : null)
-const labelRef = (ctx: CatalogContext, id: unknown) => (id != null && Number(id) > 0 ? ctx.loaders.label.load(Number(id)) : null)
+const artistRef = (ctx: CatalogContext, id: unknown) =>
+  id != null && Number(id) > 0 ? ctx.loaders.artist.load(Number(id)) : null
+const labelRef = (ctx: CatalogContext, id: unknown) =>
+  id != null && Number(id) > 0 ? ctx.loaders.label.load(Number(id)) : null
 
 function references(rows: Row[], idField: string, nameField: string) {
   return rows.map((r) => ({ ord: Number(r.ord), artistId: r[idField], name: r[nameField] }))
@@ -134,9 +169,18 @@ async function loadNode(ctx: CatalogContext, id: string) {
   switch (type) {
     case 'Style':
     case 'Genre':
-      return (await ctx.loaders.tagCount.load({ parent: key, args: type === 'Style' ? 'style' : 'genre' })) > 0 ? { __typename: type, name: key } : null
+      return (await ctx.loaders.tagCount.load({ parent: key, args: type === 'Style' ? 'style' : 'genre' })) >
+        0
+        ? { __typename: type, name: key }
+        : null
     default: {
-      const loader = { Artist: ctx.loaders.artist, Label: ctx.loaders.label, Master: ctx.loaders.master, Release: ctx.loaders.release, Track: ctx.loaders.track }[type]
+      const loader = {
+        Artist: ctx.loaders.artist,
+        Label: ctx.loaders.label,
+        Master: ctx.loaders.master,
+        Release: ctx.loaders.release,
+        Track: ctx.loaders.track,
+      }[type]
       return typed(await loader.load(numericKey(id, type)), type)
     }
   }
@@ -148,7 +192,13 @@ const SEARCH_MAX = 50
  * so a cursor deep into a common word would make one request score and hold a large share of the catalog.
  */
 const SEARCH_DEPTH = 1000
-const TYPENAME: Record<SearchType, NodeType> = { ARTIST: 'Artist', LABEL: 'Label', MASTER: 'Master', RELEASE: 'Release', TRACK: 'Track' }
+const TYPENAME: Record<SearchType, NodeType> = {
+  ARTIST: 'Artist',
+  LABEL: 'Label',
+  MASTER: 'Master',
+  RELEASE: 'Release',
+  TRACK: 'Track',
+}
 
 function searchOffset(after: string | null | undefined): number {
   if (after == null) return 0
@@ -172,48 +222,98 @@ export const catalogResolvers = {
       if (a.ids.length > 100) throw new BadInputError('at most 100 ids at once', 'ids')
       return a.ids.map((id) => loadNode(ctx, id))
     },
-    artist: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.artist.load(a.discogsId)),
-    label: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.label.load(a.discogsId)),
-    master: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.master.load(a.discogsId)),
+    artist: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (
+      ctx.auth.assertCanRead(ctx.viewer),
+      ctx.loaders.artist.load(a.discogsId)
+    ),
+    label: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (
+      ctx.auth.assertCanRead(ctx.viewer),
+      ctx.loaders.label.load(a.discogsId)
+    ),
+    master: (_: unknown, a: { discogsId: number }, ctx: CatalogContext) => (
+      ctx.auth.assertCanRead(ctx.viewer),
+      ctx.loaders.master.load(a.discogsId)
+    ),
     release: (_: unknown, a: { discogsId: number }, ctx: CatalogContext, info: GraphQLResolveInfo) => {
       ctx.auth.assertCanRead(ctx.viewer)
       return ctx.loaders.releaseWithLists.load({ parent: a.discogsId, args: releaseLists(info) })
     },
-    track: (_: unknown, a: { id: string }, ctx: CatalogContext) => (ctx.auth.assertCanRead(ctx.viewer), ctx.loaders.track.load(numericKey(a.id, 'Track'))),
+    track: (_: unknown, a: { id: string }, ctx: CatalogContext) => (
+      ctx.auth.assertCanRead(ctx.viewer),
+      ctx.loaders.track.load(numericKey(a.id, 'Track'))
+    ),
     releases: (_: unknown, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => {
       ctx.auth.assertCanRead(ctx.viewer)
       return releaseConnection(ctx, null, 0, a, info)
     },
     styles: async (_: unknown, __: unknown, ctx: CatalogContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return (await ctx.loaders.repo.tags('style')).map((t) => ({ __typename: 'Style', name: t.name, releaseCount: t.releases }))
+      return (await ctx.loaders.repo.tags('style')).map((t) => ({
+        __typename: 'Style',
+        name: t.name,
+        releaseCount: t.releases,
+      }))
     },
     genres: async (_: unknown, __: unknown, ctx: CatalogContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return (await ctx.loaders.repo.tags('genre')).map((t) => ({ __typename: 'Genre', name: t.name, releaseCount: t.releases }))
+      return (await ctx.loaders.repo.tags('genre')).map((t) => ({
+        __typename: 'Genre',
+        name: t.name,
+        releaseCount: t.releases,
+      }))
     },
-    search: async (_: unknown, a: { query: string; types?: SearchType[] | null; first: number; after?: string | null }, ctx: CatalogContext) => {
+    search: async (
+      _: unknown,
+      a: { query: string; types?: SearchType[] | null; first: number; after?: string | null },
+      ctx: CatalogContext,
+    ) => {
       ctx.auth.assertCanRead(ctx.viewer)
       const query = a.query.trim()
       if (query.length < 2) throw new BadInputError('must have at least 2 characters', 'query')
       if (query.length > 200) throw new BadInputError('must have at most 200 characters', 'query')
-      if (a.first < 1 || a.first > SEARCH_MAX) throw new BadInputError(`must be between 1 and ${SEARCH_MAX}`, 'first')
+      if (a.first < 1 || a.first > SEARCH_MAX)
+        throw new BadInputError(`must be between 1 and ${SEARCH_MAX}`, 'first')
       const offset = searchOffset(a.after)
-      if (offset >= SEARCH_DEPTH) throw new BadInputError(`search results end at ${SEARCH_DEPTH}: narrow the query or its types`, 'after')
+      if (offset >= SEARCH_DEPTH)
+        throw new BadInputError(
+          `search results end at ${SEARCH_DEPTH}: narrow the query or its types`,
+          'after',
+        )
       const first = Math.min(a.first, SEARCH_DEPTH - offset)
       const more = offset + first < SEARCH_DEPTH ? 1 : 0 // one hit past the page tells whether a next page exists
-      const hits = await ctx.loaders.repo.search(query, a.types?.length ? [...new Set(a.types)] : SEARCH_TYPES, first + more, offset)
+      const hits = await ctx.loaders.repo.search(
+        query,
+        a.types?.length ? [...new Set(a.types)] : SEARCH_TYPES,
+        first + more,
+        offset,
+      )
       const page = hits.slice(0, first)
       const edges = await Promise.all(
         page.map(async (h, i) => {
-          const loader = { ARTIST: ctx.loaders.artist, LABEL: ctx.loaders.label, MASTER: ctx.loaders.master, RELEASE: ctx.loaders.release, TRACK: ctx.loaders.track }[h.type]
+          const loader = {
+            ARTIST: ctx.loaders.artist,
+            LABEL: ctx.loaders.label,
+            MASTER: ctx.loaders.master,
+            RELEASE: ctx.loaders.release,
+            TRACK: ctx.loaders.track,
+          }[h.type]
           const row = await loader.load(h.id)
-          return { cursor: encodeOpaque(`o:${offset + i + 1}`), score: h.score, text: h.text, node: { ...row, __typename: TYPENAME[h.type] } }
+          return {
+            cursor: encodeOpaque(`o:${offset + i + 1}`),
+            score: h.score,
+            text: h.text,
+            node: { ...row, __typename: TYPENAME[h.type] },
+          }
         }),
       )
       return {
         edges,
-        pageInfo: { hasNextPage: hits.length > first, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+        pageInfo: {
+          hasNextPage: hits.length > first,
+          hasPreviousPage: offset > 0,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
       }
     },
   },
@@ -233,75 +333,135 @@ export const catalogResolvers = {
   Artist: {
     id: (r: Row) => toGlobalId('Artist', Number(r.id)),
     discogsId: (r: Row) => r.id,
-    aliases: (r: Row, a: PageArgs, ctx: CatalogContext) => ctx.loaders.children('artist_alias').read(Number(r.id), (l) => connectionFromList(references(l, 'aliasId', 'aliasName'), ord, a)),
-    members: (r: Row, a: PageArgs, ctx: CatalogContext) => ctx.loaders.children('artist_member').read(Number(r.id), (l) => connectionFromList(references(l, 'memberId', 'memberName'), ord, a)),
-    groups: (r: Row, a: PageArgs, ctx: CatalogContext) => ctx.loaders.children('artist_group').read(Number(r.id), (l) => connectionFromList(references(l, 'groupId', 'groupName'), ord, a)),
+    aliases: (r: Row, a: PageArgs, ctx: CatalogContext) =>
+      ctx.loaders
+        .children('artist_alias')
+        .read(Number(r.id), (l) => connectionFromList(references(l, 'aliasId', 'aliasName'), ord, a)),
+    members: (r: Row, a: PageArgs, ctx: CatalogContext) =>
+      ctx.loaders
+        .children('artist_member')
+        .read(Number(r.id), (l) => connectionFromList(references(l, 'memberId', 'memberName'), ord, a)),
+    groups: (r: Row, a: PageArgs, ctx: CatalogContext) =>
+      ctx.loaders
+        .children('artist_group')
+        .read(Number(r.id), (l) => connectionFromList(references(l, 'groupId', 'groupName'), ord, a)),
     releases: (r: Row, a: Args & { role: ArtistRole }, ctx: CatalogContext, info: GraphQLResolveInfo) =>
       releaseConnection(ctx, { kind: 'artist', role: a.role }, Number(r.id), a, info),
     tracks: async (r: Row, a: PageArgs, ctx: CatalogContext) => {
       const page = parsePage(a)
       const rows = await ctx.loaders.artistTrackPage.load({ parent: Number(r.id), args: page })
-      return toConnection(rows, (t) => Number(t.id), page, () => ctx.loaders.artistTrackCount.load(Number(r.id)))
+      return toConnection(
+        rows,
+        (t) => Number(t.id),
+        page,
+        () => ctx.loaders.artistTrackCount.load(Number(r.id)),
+      )
     },
   },
   Label: {
     id: (r: Row) => toGlobalId('Label', Number(r.id)),
     discogsId: (r: Row) => r.id,
     parentLabel: (r: Row, _: unknown, ctx: CatalogContext) => labelRef(ctx, r.parentId),
-    sublabels: async (r: Row, a: PageArgs, ctx: CatalogContext) => connectionFromList(await ctx.loaders.sublabels.load(Number(r.id)), (l) => Number(l.id), a),
-    releases: (r: Row, a: Args & { includeSublabels: boolean }, ctx: CatalogContext, info: GraphQLResolveInfo) =>
-      releaseConnection(ctx, { kind: 'label', includeSublabels: !!a.includeSublabels }, Number(r.id), a, info),
+    sublabels: async (r: Row, a: PageArgs, ctx: CatalogContext) =>
+      connectionFromList(await ctx.loaders.sublabels.load(Number(r.id)), (l) => Number(l.id), a),
+    releases: (
+      r: Row,
+      a: Args & { includeSublabels: boolean },
+      ctx: CatalogContext,
+      info: GraphQLResolveInfo,
+    ) =>
+      releaseConnection(
+        ctx,
+        { kind: 'label', includeSublabels: !!a.includeSublabels },
+        Number(r.id),
+        a,
+        info,
+      ),
   },
   Master: {
     id: (r: Row) => toGlobalId('Master', Number(r.id)),
     discogsId: (r: Row) => r.id,
-    mainRelease: (r: Row, _: unknown, ctx: CatalogContext) => (r.mainReleaseId ? ctx.loaders.release.load(Number(r.mainReleaseId)) : null),
-    genres: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('master_genre').read(Number(r.id), (l) => tags(l, 'Genre')),
-    styles: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('master_style').read(Number(r.id), (l) => tags(l, 'Style')),
-    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(masterArtists(info)).rows(Number(r.id)),
-    videos: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children('master_video').read(Number(r.id), videos),
-    versions: (r: Row, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => releaseConnection(ctx, { kind: 'master' }, Number(r.id), a, info),
+    mainRelease: (r: Row, _: unknown, ctx: CatalogContext) =>
+      r.mainReleaseId ? ctx.loaders.release.load(Number(r.mainReleaseId)) : null,
+    genres: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children('master_genre').read(Number(r.id), (l) => tags(l, 'Genre')),
+    styles: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children('master_style').read(Number(r.id), (l) => tags(l, 'Style')),
+    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      ctx.loaders.list(masterArtists(info)).rows(Number(r.id)),
+    videos: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children('master_video').read(Number(r.id), videos),
+    versions: (r: Row, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      releaseConnection(ctx, { kind: 'master' }, Number(r.id), a, info),
   },
   Release: {
     id: (r: Row) => toGlobalId('Release', Number(r.id)),
     discogsId: (r: Row) => r.id,
-    master: (r: Row, _: unknown, ctx: CatalogContext) => (r.masterId ? ctx.loaders.master.load(Number(r.masterId)) : null),
-    genres: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.genres.table).read(Number(r.id), (l) => tags(l, 'Genre')),
-    styles: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.styles.table).read(Number(r.id), (l) => tags(l, 'Style')),
+    master: (r: Row, _: unknown, ctx: CatalogContext) =>
+      r.masterId ? ctx.loaders.master.load(Number(r.masterId)) : null,
+    genres: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children(RELEASE_LISTS.genres.table).read(Number(r.id), (l) => tags(l, 'Genre')),
+    styles: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children(RELEASE_LISTS.styles.table).read(Number(r.id), (l) => tags(l, 'Style')),
     formats: (r: Row, _: unknown, ctx: CatalogContext) =>
-      ctx.loaders.children(RELEASE_LISTS.formats.table).read(Number(r.id), (l) => l.map((f) => ({ ...f, quantity: f.qty }))),
-    labels: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(releaseLabels(info)).read(Number(r.id), releaseLabelsOf),
-    series: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(releaseSeries(info)).read(Number(r.id), releaseLabelsOf),
-    identifiers: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.identifiers.table).rows(Number(r.id)),
+      ctx.loaders
+        .children(RELEASE_LISTS.formats.table)
+        .read(Number(r.id), (l) => l.map((f) => ({ ...f, quantity: f.qty }))),
+    labels: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      ctx.loaders.list(releaseLabels(info)).read(Number(r.id), releaseLabelsOf),
+    series: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      ctx.loaders.list(releaseSeries(info)).read(Number(r.id), releaseLabelsOf),
+    identifiers: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children(RELEASE_LISTS.identifiers.table).rows(Number(r.id)),
     companies: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
-      ctx.loaders.list(releaseCompanies(info)).read(Number(r.id), (l) => l.map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref }))),
-    videos: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.children(RELEASE_LISTS.videos.table).read(Number(r.id), videos),
-    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(releaseArtists(info)).rows(Number(r.id)),
+      ctx.loaders
+        .list(releaseCompanies(info))
+        .read(Number(r.id), (l) => l.map((c) => ({ ...c, catalogNumber: c.catno, label: c.ref }))),
+    videos: (r: Row, _: unknown, ctx: CatalogContext) =>
+      ctx.loaders.children(RELEASE_LISTS.videos.table).read(Number(r.id), videos),
+    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      ctx.loaders.list(releaseArtists(info)).rows(Number(r.id)),
     credits: (r: Row, a: PageArgs, ctx: CatalogContext, info: GraphQLResolveInfo) =>
       ctx.loaders.list(releaseCredits(info)).read(Number(r.id), (l) => connectionFromList(l, ord, a)),
     tracks: (r: Row, a: PageArgs, ctx: CatalogContext) =>
-      ctx.loaders.children(RELEASE_LISTS.tracks.table).read(Number(r.id), (l) => connectionFromList(l.filter((t) => t.parentId == null), (t) => Number(t.sequence), a)),
+      ctx.loaders.children(RELEASE_LISTS.tracks.table).read(Number(r.id), (l) =>
+        connectionFromList(
+          l.filter((t) => t.parentId == null),
+          (t) => Number(t.sequence),
+          a,
+        ),
+      ),
   },
   Track: {
     id: (r: Row) => toGlobalId('Track', Number(r.id)),
     release: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.release.load(Number(r.releaseId)),
     duration: (r: Row) => num(r.durationS),
     type: (r: Row) => String(r.type).toUpperCase(),
-    parent: (r: Row, _: unknown, ctx: CatalogContext) => (r.parentId != null ? ctx.loaders.track.load(Number(r.parentId)) : null),
+    parent: (r: Row, _: unknown, ctx: CatalogContext) =>
+      r.parentId != null ? ctx.loaders.track.load(Number(r.parentId)) : null,
     subTracks: (r: Row, _: unknown, ctx: CatalogContext) =>
-      ctx.loaders.children(RELEASE_LISTS.tracks.table).read(Number(r.releaseId), (l) => l.filter((t) => t.parentId != null && Number(t.parentId) === Number(r.id))),
-    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) => ctx.loaders.list(trackArtists(info)).rows(Number(r.id)),
+      ctx.loaders
+        .children(RELEASE_LISTS.tracks.table)
+        .read(Number(r.releaseId), (l) =>
+          l.filter((t) => t.parentId != null && Number(t.parentId) === Number(r.id)),
+        ),
+    artists: (r: Row, _: unknown, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      ctx.loaders.list(trackArtists(info)).rows(Number(r.id)),
     credits: (r: Row, a: PageArgs, ctx: CatalogContext, info: GraphQLResolveInfo) =>
       ctx.loaders.list(trackCredits(info)).read(Number(r.id), (l) => connectionFromList(l, ord, a)),
   },
   Style: {
     id: (t: Tag) => toGlobalId('Style', t.name),
-    releaseCount: (t: Tag & { releaseCount?: number }, _: unknown, ctx: CatalogContext) => t.releaseCount ?? ctx.loaders.tagCount.load({ parent: t.name, args: 'style' }),
-    releases: (t: Tag, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => releaseConnection(ctx, { kind: 'style' }, t.name, a, info),
+    releaseCount: (t: Tag & { releaseCount?: number }, _: unknown, ctx: CatalogContext) =>
+      t.releaseCount ?? ctx.loaders.tagCount.load({ parent: t.name, args: 'style' }),
+    releases: (t: Tag, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      releaseConnection(ctx, { kind: 'style' }, t.name, a, info),
   },
   Genre: {
     id: (t: Tag) => toGlobalId('Genre', t.name),
-    releaseCount: (t: Tag & { releaseCount?: number }, _: unknown, ctx: CatalogContext) => t.releaseCount ?? ctx.loaders.tagCount.load({ parent: t.name, args: 'genre' }),
-    releases: (t: Tag, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) => releaseConnection(ctx, { kind: 'genre' }, t.name, a, info),
+    releaseCount: (t: Tag & { releaseCount?: number }, _: unknown, ctx: CatalogContext) =>
+      t.releaseCount ?? ctx.loaders.tagCount.load({ parent: t.name, args: 'genre' }),
+    releases: (t: Tag, a: Args, ctx: CatalogContext, info: GraphQLResolveInfo) =>
+      releaseConnection(ctx, { kind: 'genre' }, t.name, a, info),
   },
 }

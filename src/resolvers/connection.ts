@@ -6,7 +6,9 @@ import { parsePage, toConnection, type Connection, type PageArgs } from '../api/
  */
 export function connectionFromList<T>(list: T[], keyOf: (item: T) => number, args: PageArgs): Connection<T> {
   const page = parsePage(args)
-  let rows = list.filter((x) => (page.after == null || keyOf(x) > page.after) && (page.before == null || keyOf(x) < page.before))
+  let rows = list.filter(
+    (x) => (page.after == null || keyOf(x) > page.after) && (page.before == null || keyOf(x) < page.before),
+  )
   if (page.backward) rows = rows.reverse()
   return toConnection(rows.slice(0, page.limit + 1), keyOf, page, async () => list.length)
 }

@@ -42,7 +42,11 @@ function cursorOf(j: JobRow): string {
 }
 
 function keyOfCursor(cursor: string): JobKey {
-  const [createdAt, id] = decodeCursor(cursor, /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, 'after')
+  const [createdAt, id] = decodeCursor(
+    cursor,
+    /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    'after',
+  )
   return { createdAt, id }
 }
 
@@ -115,11 +119,18 @@ export const jobsResolvers = {
     jobs: async (_: unknown, a: { first: number; after?: string; state?: JobState }, ctx: JobsContext) => {
       ctx.auth.assertAdmin(ctx.viewer)
       if (a.first < 1 || a.first > 100) throw new BadInputError('must be between 1 and 100', 'first')
-      const rows = await ctx.jobs.list({ state: a.state, limit: a.first + 1, ...(a.after ? { after: keyOfCursor(a.after) } : {}) })
+      const rows = await ctx.jobs.list({
+        state: a.state,
+        limit: a.first + 1,
+        ...(a.after ? { after: keyOfCursor(a.after) } : {}),
+      })
       const page = rows.slice(0, a.first)
       return {
         edges: page.map((j) => ({ cursor: cursorOf(j), node: toJob(j) })),
-        pageInfo: { hasNextPage: rows.length > a.first, endCursor: page.length ? cursorOf(page[page.length - 1]) : null },
+        pageInfo: {
+          hasNextPage: rows.length > a.first,
+          endCursor: page.length ? cursorOf(page[page.length - 1]) : null,
+        },
       }
     },
     job: async (_: unknown, a: { id: string }, ctx: JobsContext) => {
@@ -141,17 +152,34 @@ export const jobsResolvers = {
     importDiscogs: (_: unknown, a: { files: string[]; dumpDate?: string }, ctx: JobsContext) =>
       enqueue(ctx, 'import-discogs', { files: a.files, ...(a.dumpDate ? { dumpDate: a.dumpDate } : {}) }),
     importAudio: (_: unknown, a: { dir: string; manifest?: string; patchHop?: number }, ctx: JobsContext) =>
-      enqueue(ctx, 'import-audio', { dir: a.dir, ...(a.manifest ? { manifest: a.manifest } : {}), ...(a.patchHop ? { patchHop: a.patchHop } : {}) }),
+      enqueue(ctx, 'import-audio', {
+        dir: a.dir,
+        ...(a.manifest ? { manifest: a.manifest } : {}),
+        ...(a.patchHop ? { patchHop: a.patchHop } : {}),
+      }),
     startTraining: (_: unknown, a: { input: Record<string, unknown> }, ctx: JobsContext) => {
       const { name, ...config } = Object.fromEntries(Object.entries(a.input).filter(([, v]) => v != null))
       return enqueue(ctx, 'train', { config, ...(name ? { name: String(name) } : {}) } as JobPayload<'train'>)
     },
     embed: (_: unknown, a: { model: string }, ctx: JobsContext) => enqueue(ctx, 'embed', { model: a.model }),
-    trainProbe: (_: unknown, a: { models: string[]; task: string }, ctx: JobsContext) => enqueue(ctx, 'train-probe', { models: a.models, task: a.task }),
-    importOnnxHead: (_: unknown, a: { file: string; model: string; metadata?: string; name?: string }, ctx: JobsContext) =>
-      enqueue(ctx, 'import-onnx-head', { file: a.file, model: a.model, ...(a.metadata ? { metadata: a.metadata } : {}), ...(a.name ? { name: a.name } : {}) }),
+    trainProbe: (_: unknown, a: { models: string[]; task: string }, ctx: JobsContext) =>
+      enqueue(ctx, 'train-probe', { models: a.models, task: a.task }),
+    importOnnxHead: (
+      _: unknown,
+      a: { file: string; model: string; metadata?: string; name?: string },
+      ctx: JobsContext,
+    ) =>
+      enqueue(ctx, 'import-onnx-head', {
+        file: a.file,
+        model: a.model,
+        ...(a.metadata ? { metadata: a.metadata } : {}),
+        ...(a.name ? { name: a.name } : {}),
+      }),
     evaluate: (_: unknown, a: { models?: string[]; tasks?: string[] }, ctx: JobsContext) =>
-      enqueue(ctx, 'evaluate', { ...(a.models ? { models: a.models } : {}), ...(a.tasks ? { tasks: a.tasks } : {}) }),
+      enqueue(ctx, 'evaluate', {
+        ...(a.models ? { models: a.models } : {}),
+        ...(a.tasks ? { tasks: a.tasks } : {}),
+      }),
     cancelJob: async (_: unknown, a: { id: string }, ctx: JobsContext) => {
       ctx.auth.assertAdmin(ctx.viewer)
       return toJob(await ctx.jobs.cancel(a.id))

@@ -12,7 +12,11 @@ import type { ModelService, ModelSummary } from '../services/model.service.ts'
 import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
 import { probeKind } from '../ml/probes/probe-kind.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
-import type { SimilarityService, SimilarOwner, TrackSimilarityFilter } from '../services/similarity.service.ts'
+import type {
+  SimilarityService,
+  SimilarOwner,
+  TrackSimilarityFilter,
+} from '../services/similarity.service.ts'
 import { toRun } from './jobs.ts'
 
 export interface SimilarityContext {
@@ -28,10 +32,14 @@ export interface SimilarityContext {
   signedUrl(path: string): string
 }
 
-export const similarityTypeDefs = fs.readFileSync(new URL('../schema/similarity.graphql', import.meta.url), 'utf8')
+export const similarityTypeDefs = fs.readFileSync(
+  new URL('../schema/similarity.graphql', import.meta.url),
+  'utf8',
+)
 
 type Space = 'BACKBONE' | 'PROJECTION'
-const toSpace = (s: Space | null | undefined): ModelSpace | undefined => (s ? (s.toLowerCase() as ModelSpace) : undefined)
+const toSpace = (s: Space | null | undefined): ModelSpace | undefined =>
+  s ? (s.toLowerCase() as ModelSpace) : undefined
 
 /** The model a query means: the one named, else ModelService.defaultModel. */
 export async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
@@ -51,19 +59,32 @@ async function owners(ctx: SimilarityContext, list: SimilarOwner[], key: 'artist
       [key]: rows[i],
       similarity: o.similarity,
       tracks: o.tracks,
-      connectingTracks: o.pairs.map((p) => ({ track: ctx.loaders.track.load(p.trackId), otherTrack: ctx.loaders.track.load(p.otherTrackId), similarity: p.similarity })),
+      connectingTracks: o.pairs.map((p) => ({
+        track: ctx.loaders.track.load(p.trackId),
+        otherTrack: ctx.loaders.track.load(p.otherTrackId),
+        similarity: p.similarity,
+      })),
     }))
     .filter((_, i) => rows[i] !== null)
 }
 
 async function probeObjects(ctx: SimilarityContext) {
-  return (await listProbes(ctx.db)).map((p) => ({ ...p, kind: probeKind(p), space: p.space.toUpperCase(), createdAt: p.createdAt.toISOString() }))
+  return (await listProbes(ctx.db)).map((p) => ({
+    ...p,
+    kind: probeKind(p),
+    space: p.space.toUpperCase(),
+    createdAt: p.createdAt.toISOString(),
+  }))
 }
 
 async function prediction(ctx: SimilarityContext, trackId: number, probe: string) {
   const p: TrackPredictions | null = await predictionsFor(ctx.db, trackId, probe)
   if (!p) return null
-  return { source: p.source, scores: p.scores, probe: probeObjects(ctx).then((all) => all.find((x) => x.name === p.probe)) }
+  return {
+    source: p.source,
+    scores: p.scores,
+    probe: probeObjects(ctx).then((all) => all.find((x) => x.name === p.probe)),
+  }
 }
 
 export const similarityResolvers = {
@@ -73,11 +94,17 @@ export const similarityResolvers = {
       if (!r || typeof r !== 'object') return null
       return {
         ...r,
-        spaces: Object.entries(r.spaces ?? {}).map(([space, v]) => ({ ...(v as object), space: space.toUpperCase() })),
+        spaces: Object.entries(r.spaces ?? {}).map(([space, v]) => ({
+          ...(v as object),
+          space: space.toUpperCase(),
+        })),
       }
     },
-    embedded: async (m: ModelRow & { embedded?: ModelSummary['embedded'] }, _: unknown, ctx: SimilarityContext) =>
-      m.embedded ?? (await ctx.models.list()).find((x) => x.id === m.id)?.embedded ?? {},
+    embedded: async (
+      m: ModelRow & { embedded?: ModelSummary['embedded'] },
+      _: unknown,
+      ctx: SimilarityContext,
+    ) => m.embedded ?? (await ctx.models.list()).find((x) => x.id === m.id)?.embedded ?? {},
     trainingRun: async (m: ModelRow, _: unknown, ctx: SimilarityContext) => {
       const run = m.trainingRunId ? await ctx.runs.get(m.trainingRunId) : null
       return run && toRun(run)
@@ -93,7 +120,8 @@ export const similarityResolvers = {
       const e = await ctx.similarity.embeddingOf(Number(t.id), model.id, toSpace(a.space))
       return e && Array.from(e.vector)
     },
-    predictions: (t: Row, a: { probe: string }, ctx: SimilarityContext) => prediction(ctx, Number(t.id), a.probe),
+    predictions: (t: Row, a: { probe: string }, ctx: SimilarityContext) =>
+      prediction(ctx, Number(t.id), a.probe),
   },
   Query: {
     models: async (_: unknown, __: unknown, ctx: SimilarityContext) => {
@@ -107,31 +135,87 @@ export const similarityResolvers = {
     },
     similarTracks: async (
       _: unknown,
-      a: { track?: string; tracks?: string[]; embedding?: number[]; model?: string; space?: Space; first: number; filter?: TrackSimilarityFilter },
+      a: {
+        track?: string
+        tracks?: string[]
+        embedding?: number[]
+        model?: string
+        space?: Space
+        first: number
+        filter?: TrackSimilarityFilter
+      },
       ctx: SimilarityContext,
     ) => {
       ctx.auth.assertCanRead(ctx.viewer)
       const given = [a.track != null, a.tracks != null, a.embedding != null].filter(Boolean).length
       if (given !== 1) throw new BadInputError('give exactly one of track, tracks or embedding', 'track')
-      const trackIds = a.track != null ? [numericKey(a.track, 'Track', 'track')] : a.tracks?.map((id) => numericKey(id, 'Track', 'tracks'))
+      const trackIds =
+        a.track != null
+          ? [numericKey(a.track, 'Track', 'track')]
+          : a.tracks?.map((id) => numericKey(id, 'Track', 'tracks'))
       const model = await modelFor(ctx, a.model)
-      const filter = Object.fromEntries(Object.entries(a.filter ?? {}).filter(([, v]) => v != null)) as TrackSimilarityFilter
-      const result = await ctx.similarity.similarTracks({ trackIds, embedding: a.embedding ?? undefined, model: model.id, space: toSpace(a.space), first: a.first, filter })
-      return result.tracks.map((t) => ({ track: ctx.loaders.track.load(t.trackId), similarity: t.similarity }))
+      const filter = Object.fromEntries(
+        Object.entries(a.filter ?? {}).filter(([, v]) => v != null),
+      ) as TrackSimilarityFilter
+      const result = await ctx.similarity.similarTracks({
+        trackIds,
+        embedding: a.embedding ?? undefined,
+        model: model.id,
+        space: toSpace(a.space),
+        first: a.first,
+        filter,
+      })
+      return result.tracks.map((t) => ({
+        track: ctx.loaders.track.load(t.trackId),
+        similarity: t.similarity,
+      }))
     },
-    similarArtists: async (_: unknown, a: { artist: number; model?: string; space?: Space; first: number; pairs: number }, ctx: SimilarityContext) => {
+    similarArtists: async (
+      _: unknown,
+      a: { artist: number; model?: string; space?: Space; first: number; pairs: number },
+      ctx: SimilarityContext,
+    ) => {
       ctx.auth.assertCanRead(ctx.viewer)
       const model = await modelFor(ctx, a.model)
-      return owners(ctx, await ctx.similarity.similarArtists({ id: a.artist, model: model.id, space: toSpace(a.space), first: a.first, pairs: a.pairs }), 'artist')
+      return owners(
+        ctx,
+        await ctx.similarity.similarArtists({
+          id: a.artist,
+          model: model.id,
+          space: toSpace(a.space),
+          first: a.first,
+          pairs: a.pairs,
+        }),
+        'artist',
+      )
     },
-    similarLabels: async (_: unknown, a: { label: number; model?: string; space?: Space; first: number; pairs: number }, ctx: SimilarityContext) => {
+    similarLabels: async (
+      _: unknown,
+      a: { label: number; model?: string; space?: Space; first: number; pairs: number },
+      ctx: SimilarityContext,
+    ) => {
       ctx.auth.assertCanRead(ctx.viewer)
       const model = await modelFor(ctx, a.model)
-      return owners(ctx, await ctx.similarity.similarLabels({ id: a.label, model: model.id, space: toSpace(a.space), first: a.first, pairs: a.pairs }), 'label')
+      return owners(
+        ctx,
+        await ctx.similarity.similarLabels({
+          id: a.label,
+          model: model.id,
+          space: toSpace(a.space),
+          first: a.first,
+          pairs: a.pairs,
+        }),
+        'label',
+      )
     },
-    embeddingMap: async (_: unknown, a: { model?: string; space?: Space; colorBy: MapColor; limit: number }, ctx: SimilarityContext) => {
+    embeddingMap: async (
+      _: unknown,
+      a: { model?: string; space?: Space; colorBy: MapColor; limit: number },
+      ctx: SimilarityContext,
+    ) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      if (a.limit < 1 || a.limit > MAP_POINTS) throw new BadInputError(`must be between 1 and ${MAP_POINTS}`, 'limit')
+      if (a.limit < 1 || a.limit > MAP_POINTS)
+        throw new BadInputError(`must be between 1 and ${MAP_POINTS}`, 'limit')
       const model = await modelFor(ctx, a.model)
       const space = toSpace(a.space) ?? (model.dims.projection ? 'projection' : 'backbone')
       if (!model.dims[space]) throw new BadInputError(`model ${model.name} has no ${space} space`, 'space')

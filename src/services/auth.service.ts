@@ -72,7 +72,9 @@ export class AuthService {
     private readonly options: AuthOptions,
   ) {
     this.keys = new ApiKeyRepository(pool)
-    this.urlSecret = options.urlSigningSecret ? Buffer.from(options.urlSigningSecret, 'utf8') : crypto.randomBytes(32)
+    this.urlSecret = options.urlSigningSecret
+      ? Buffer.from(options.urlSigningSecret, 'utf8')
+      : crypto.randomBytes(32)
   }
 
   async createKey(name: string, role: ApiKeyRole): Promise<{ key: string; row: ApiKeyRow }> {
@@ -106,10 +108,18 @@ export class AuthService {
   async authorize(access: Access, credentials: Credentials): Promise<Viewer> {
     if (access === 'public') return ANONYMOUS
     if (access === 'metrics') {
-      if (this.options.metricsToken && credentials.header && sameSecret(bearer(credentials.header), this.options.metricsToken)) return ANONYMOUS
+      if (
+        this.options.metricsToken &&
+        credentials.header &&
+        sameSecret(bearer(credentials.header), this.options.metricsToken)
+      )
+        return ANONYMOUS
       if (!this.options.metricsToken && this.options.publicRead) return ANONYMOUS
     }
-    const viewer = credentials.header || !credentials.signed ? await this.viewerFor(credentials.header) : await this.viewerForSignedPath(credentials.signed)
+    const viewer =
+      credentials.header || !credentials.signed
+        ? await this.viewerFor(credentials.header)
+        : await this.viewerForSignedPath(credentials.signed)
     if (access === 'read') this.assertCanRead(viewer)
     if (access === 'admin' || access === 'metrics') this.assertAdmin(viewer)
     return viewer
@@ -121,13 +131,19 @@ export class AuthService {
    */
   signedUrl(path: string, viewer: Viewer, nowSeconds = Math.floor(Date.now() / 1000)): string {
     if (this.options.publicRead || viewer.keyId === undefined) return path
-    const token = signPath(this.urlSecret, path, { keyId: viewer.keyId, expiresAt: nowSeconds + SIGNED_PATH_SECONDS })
+    const token = signPath(this.urlSecret, path, {
+      keyId: viewer.keyId,
+      expiresAt: nowSeconds + SIGNED_PATH_SECONDS,
+    })
     return `${path}?token=${token}`
   }
 
   private async viewerForSignedPath(signed: { path: string; token: string }): Promise<Viewer> {
     const checked = verifyPath(this.urlSecret, signed.path, signed.token, Math.floor(Date.now() / 1000))
-    if ('refused' in checked) throw new UnauthenticatedError(`signed URL ${checked.refused === 'expired' ? 'expired' : 'not valid for this path'}`)
+    if ('refused' in checked)
+      throw new UnauthenticatedError(
+        `signed URL ${checked.refused === 'expired' ? 'expired' : 'not valid for this path'}`,
+      )
     const row = await this.keys.findActiveById(checked.grant.keyId)
     if (!row) throw new UnauthenticatedError('signed URL of a revoked API key')
     return { role: row.role, keyId: row.id, keyName: row.name }
@@ -148,7 +164,11 @@ export class AuthService {
   }
 
   assertAdmin(viewer: Viewer): void {
-    if (viewer.role === 'anonymous') throw new UnauthenticatedError('this operation requires an admin API key')
-    if (viewer.role !== 'admin') throw new ForbiddenError(`this operation requires an admin API key; ${viewer.keyName} is a ${viewer.role} key`)
+    if (viewer.role === 'anonymous')
+      throw new UnauthenticatedError('this operation requires an admin API key')
+    if (viewer.role !== 'admin')
+      throw new ForbiddenError(
+        `this operation requires an admin API key; ${viewer.keyName} is a ${viewer.role} key`,
+      )
   }
 }

@@ -18,7 +18,12 @@ import { EMBEDDING_SPACES, type PatchEncoder } from '../ml/embedding/patch-encod
 import { TrackPooler } from '../ml/embedding/pooling.ts'
 import { ModelService } from './model.service.ts'
 import { openPatchScorers, type PatchScorers } from './onnx-probe.service.ts'
-import { checkTransformChoice, DEFAULT_SEARCH_TRANSFORM, refitSearchVectors, type SearchTransformChoice } from './search-vectors.ts'
+import {
+  checkTransformChoice,
+  DEFAULT_SEARCH_TRANSFORM,
+  refitSearchVectors,
+  type SearchTransformChoice,
+} from './search-vectors.ts'
 import { SearchVectorRepository } from '../db/repositories/search-vector.repository.ts'
 
 /**
@@ -261,13 +266,20 @@ export async function embedTracks(
         : stored && stored.kind !== 'raw'
           ? { kind: stored.kind, dims: stored.kind === 'whiten' ? stored.outDims : undefined }
           : DEFAULT_SEARCH_TRANSFORM
-      const differs = !stored || stored.kind !== choice.kind || (choice.kind === 'whiten' && choice.dims !== stored.outDims)
+      const differs =
+        !stored || stored.kind !== choice.kind || (choice.kind === 'whiten' && choice.dims !== stored.outDims)
       // A pass that wrote vectors moves the library's mean; a pass stopped between its writes and this refit
       // left vectors without a search vector: both refit, as does asking for another transform.
       const refit = written[s] > 0 || differs || (await searchRepo.missingCount(model.id, s)) > 0
       const search = refit
         ? { ...(await refitSearchVectors(db, model.id, s, choice)), refit: true }
-        : { kind: stored!.kind, outDims: stored!.outDims, fittedOn: stored!.fittedOn, seconds: 0, refit: false }
+        : {
+            kind: stored!.kind,
+            outDims: stored!.outDims,
+            fittedOn: stored!.fittedOn,
+            seconds: 0,
+            refit: false,
+          }
       if (refit) options.logger?.info({ model: model.name, space: s, ...search }, 'search transform fitted')
       const t0 = performance.now()
       const built = await repo.ensureIndex(model.id, s, search.outDims, options.hnsw)
@@ -284,7 +296,13 @@ export async function embedTracks(
         total,
         index: built ? 'built' : 'kept',
         indexSeconds,
-        search: { kind: search.kind, dims: search.outDims, fittedOn: search.fittedOn, refit: search.refit, seconds: search.seconds },
+        search: {
+          kind: search.kind,
+          dims: search.outDims,
+          fittedOn: search.fittedOn,
+          refit: search.refit,
+          seconds: search.seconds,
+        },
         ...centroids,
       })
     }

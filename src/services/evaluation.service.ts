@@ -60,18 +60,31 @@ export interface EvaluationReport {
  * frozen vectors with the same seed and the same artist-disjoint split of the same tracks, scored on the
  * test split (macro ROC-AUC, macro PR-AUC, accuracy for single-label tasks).
  */
-export async function evaluate(db: Pick<Database, 'pool'>, config: Config, options: EvaluateOptions = {}): Promise<EvaluationReport> {
+export async function evaluate(
+  db: Pick<Database, 'pool'>,
+  config: Config,
+  options: EvaluateOptions = {},
+): Promise<EvaluationReport> {
   const repo = new ProbeRepository(db.pool)
   const space = options.space ?? 'backbone'
   const seed = options.seed ?? 1
   const rows = await selectRows(repo, options.models, space, options.logger)
   const allIds = [...new Set(rows.flatMap((r) => r.models.map((m) => m.id)))]
   const tracks = await repo.tracksEmbeddedByAll(allIds, space)
-  if (tracks.length === 0) throw new BadInputError(`no track has ${space} vectors of every one of ${rows.map((r) => r.label).join(', ')}`, '--models')
+  if (tracks.length === 0)
+    throw new BadInputError(
+      `no track has ${space} vectors of every one of ${rows.map((r) => r.label).join(', ')}`,
+      '--models',
+    )
   const taskRefs = options.tasks?.length ? options.tasks : DEFAULT_EVALUATION_TASKS
   const tasks: EvaluationTask[] = []
   const skippedTasks: EvaluationReport['skippedTasks'] = []
-  const results: EvaluationRow[] = rows.map((r) => ({ label: r.label, kind: r.kind, models: r.models.map((m) => m.name), results: {} }))
+  const results: EvaluationRow[] = rows.map((r) => ({
+    label: r.label,
+    kind: r.kind,
+    models: r.models.map((m) => m.name),
+    results: {},
+  }))
   const total = rows.length * taskRefs.length
   let done = 0
   for (const task of taskRefs) {
@@ -93,7 +106,8 @@ export async function evaluate(db: Pick<Database, 'pool'>, config: Config, optio
           signal: options.signal,
         })
         results[i].results[name] = trained.metrics
-        if (!tasks.some((t) => t.name === name)) tasks.push({ name, multiLabel: trained.probe.multiLabel, classes: trained.probe.classes.length })
+        if (!tasks.some((t) => t.name === name))
+          tasks.push({ name, multiLabel: trained.probe.multiLabel, classes: trained.probe.classes.length })
       } catch (err) {
         // every row sees the same tracks, so a task the catalog cannot support fails on the first row
         if (!(err instanceof BadInputError) || i > 0) throw err
@@ -111,7 +125,9 @@ export async function evaluate(db: Pick<Database, 'pool'>, config: Config, optio
 }
 
 /** Columns of the table: ROC-AUC and PR-AUC per task, and accuracy for single-label tasks. */
-export function evaluationColumns(tasks: readonly EvaluationTask[]): { task: string; metric: 'rocAuc' | 'prAuc' | 'accuracy'; header: string }[] {
+export function evaluationColumns(
+  tasks: readonly EvaluationTask[],
+): { task: string; metric: 'rocAuc' | 'prAuc' | 'accuracy'; header: string }[] {
   return tasks.flatMap((t) => [
     { task: t.name, metric: 'rocAuc' as const, header: `${t.name} ROC` },
     { task: t.name, metric: 'prAuc' as const, header: `${t.name} PR` },
@@ -124,13 +140,18 @@ export function evaluationMarkdown(report: Omit<EvaluationReport, 'markdown'>): 
   const table = markdownFigureTable({
     corner: 'model',
     columns: columns.map((c) => c.header),
-    rows: report.rows.map((r) => ({ label: r.label, values: columns.map((c) => r.results[c.task]?.[c.metric]) })),
+    rows: report.rows.map((r) => ({
+      label: r.label,
+      values: columns.map((c) => r.results[c.task]?.[c.metric]),
+    })),
   })
   const notes = [
     `Macro ROC-AUC, macro PR-AUC (average precision) and accuracy (single-label tasks), in %, on the test split of the ${report.tracks} tracks ` +
       `embedded by every model (${report.space} vectors; split by artist, stratified by class, seed ${report.seed}; the same split for every row). ` +
       `Per task: ${report.tasks.map((t) => `${t.name} ${t.classes} classes${t.multiLabel ? ' (multi-label)' : ''}, ${testTracks(report, t.name)} test tracks`).join('; ')}.`,
-    ...report.rows.filter((r) => r.kind === 'stack' || r.label !== r.models[0]).map((r) => `${r.label}: ${r.models.join(' + ')}.`),
+    ...report.rows
+      .filter((r) => r.kind === 'stack' || r.label !== r.models[0])
+      .map((r) => `${r.label}: ${r.models.join(' + ')}.`),
     ...report.skippedTasks.map((s) => `Skipped ${s.task}: ${s.reason}`),
   ]
   return `${table}\n${notes.map((n) => `- ${n}`).join('\n')}\n`
@@ -145,13 +166,20 @@ export function evaluationSvg(report: Omit<EvaluationReport, 'markdown'>): strin
   return groupedBarChartSvg({
     title: `Probe evaluation (${report.space} vectors, ${report.tracks} tracks)`,
     groups: columns.map((c) => c.header),
-    series: report.rows.map((r) => ({ name: r.label, values: columns.map((c) => r.results[c.task]?.[c.metric]) })),
+    series: report.rows.map((r) => ({
+      name: r.label,
+      values: columns.map((c) => r.results[c.task]?.[c.metric]),
+    })),
   })
 }
 
 /** Writes evaluation.md, evaluation.svg and evaluation.json into `dir`; returns their paths. */
 export function writeEvaluation(report: EvaluationReport, dir: string): ReportFiles {
-  return writeReportFiles(dir, 'evaluation', { markdown: report.markdown, svg: evaluationSvg(report), json: report })
+  return writeReportFiles(dir, 'evaluation', {
+    markdown: report.markdown,
+    svg: evaluationSvg(report),
+    json: report,
+  })
 }
 
 interface SelectedRow {
@@ -160,20 +188,37 @@ interface SelectedRow {
   models: ProbeModelRef[]
 }
 
-async function selectRows(repo: ProbeRepository, refs: readonly string[] | undefined, space: ProbeSpace, logger?: Logger): Promise<SelectedRow[]> {
+async function selectRows(
+  repo: ProbeRepository,
+  refs: readonly string[] | undefined,
+  space: ProbeSpace,
+  logger?: Logger,
+): Promise<SelectedRow[]> {
   let rows: SelectedRow[]
   if (refs?.length) {
     rows = []
     for (const ref of refs) {
-      const models = await resolveModels(repo, ref.split('+').map((s) => s.trim()), space)
+      const models = await resolveModels(
+        repo,
+        ref.split('+').map((s) => s.trim()),
+        space,
+      )
       rows.push({ label: '', kind: models.length > 1 ? 'stack' : models[0].kind, models })
     }
   } else {
     const all = await repo.models()
     const usable = all.filter((m) => m.embedded[space])
     const unusable = all.filter((m) => !m.embedded[space])
-    if (unusable.length) logger?.warn({ models: unusable.map((m) => m.name), space }, `models without ${space} vectors are left out`)
-    if (usable.length === 0) throw new BadInputError(`no model has ${space} vectors yet; run \`discograph embed --model <model>\` first`, '--models')
+    if (unusable.length)
+      logger?.warn(
+        { models: unusable.map((m) => m.name), space },
+        `models without ${space} vectors are left out`,
+      )
+    if (usable.length === 0)
+      throw new BadInputError(
+        `no model has ${space} vectors yet; run \`discograph embed --model <model>\` first`,
+        '--models',
+      )
     usable.sort((a, b) => rank(a) - rank(b) || a.id - b.id)
     rows = usable.map((m) => ({ label: '', kind: m.kind, models: [m] }))
     const trained = usable.filter((m) => m.kind === 'trained')

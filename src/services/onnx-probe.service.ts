@@ -129,10 +129,18 @@ export async function saveModelOutputProbe(
   )
     return existing
   const { probe } = await repo.saveProbe(
-    essentiaProbe(name, String(model.config.source ?? model.weightsPath), metaFile, meta, model, model.weightsPath!, {
-      source: ONNX_OUTPUT_SOURCE,
-      output: output.name,
-    }),
+    essentiaProbe(
+      name,
+      String(model.config.source ?? model.weightsPath),
+      metaFile,
+      meta,
+      model,
+      model.weightsPath!,
+      {
+        source: ONNX_OUTPUT_SOURCE,
+        output: output.name,
+      },
+    ),
   )
   return probe
 }

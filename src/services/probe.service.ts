@@ -4,15 +4,40 @@ import type * as tf from '@tensorflow/tfjs'
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/database.ts'
 import { AssociationRepository } from '../db/repositories/association.repository.ts'
-import { ProbeRepository, type CatalogTask, type ProbeModelRef, type ProbeRow, type ProbeSpace } from '../db/repositories/probe.repository.ts'
+import {
+  ProbeRepository,
+  type CatalogTask,
+  type ProbeModelRef,
+  type ProbeRow,
+  type ProbeSpace,
+} from '../db/repositories/probe.repository.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { accuracy, macroAveragePrecision, macroRocAuc } from '../ml/metrics.ts'
 import { parseLabelFile, resolveLabelRows } from '../ml/probes/label-file.ts'
-import { DEFAULT_MLP_OPTIONS, predictScores, trainProbeMlp, type EpochLog, type Matrix, type MlpOptions } from '../ml/probes/mlp.ts'
+import {
+  DEFAULT_MLP_OPTIONS,
+  predictScores,
+  trainProbeMlp,
+  type EpochLog,
+  type Matrix,
+  type MlpOptions,
+} from '../ml/probes/mlp.ts'
 import { loadLayersModel, saveLayersModel } from '../ml/probes/probe-files.ts'
-import { artistSplit, DEFAULT_SPLIT, SPLIT_NAMES, type SplitFractions, type SplitName } from '../ml/probes/split.ts'
-import { decadeOf, multiLabelTargets, restrictTargets, singleLabelTargets, type ProbeTargets } from '../ml/probes/targets.ts'
+import {
+  artistSplit,
+  DEFAULT_SPLIT,
+  SPLIT_NAMES,
+  type SplitFractions,
+  type SplitName,
+} from '../ml/probes/split.ts'
+import {
+  decadeOf,
+  multiLabelTargets,
+  restrictTargets,
+  singleLabelTargets,
+  type ProbeTargets,
+} from '../ml/probes/targets.ts'
 import { isImportedProbe, probeKind } from '../ml/probes/probe-kind.ts'
 import { embedTracks } from './embedding.service.ts'
 
@@ -20,7 +45,12 @@ export const CATALOG_TASKS: readonly CatalogTask[] = ['styles', 'genres', 'label
 export const PROBE_SPACES: readonly ProbeSpace[] = ['backbone', 'projection']
 
 /** Classes kept per catalog task when `top` is not given: Discogs has ~15 genres, ~600 styles, millions of labels. */
-const DEFAULT_TOP: Record<CatalogTask, number | undefined> = { styles: 50, genres: undefined, label: 50, decade: undefined }
+const DEFAULT_TOP: Record<CatalogTask, number | undefined> = {
+  styles: 50,
+  genres: undefined,
+  label: 50,
+  decade: undefined,
+}
 
 export function isCatalogTask(task: string): task is CatalogTask {
   return (CATALOG_TASKS as readonly string[]).includes(task)
@@ -85,7 +115,11 @@ export function taskName(task: string): string {
  * the row with classes, configuration and test metrics. A probe of the same name is replaced (its stale
  * predictions go with it), so training twice leaves one probe.
  */
-export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, options: TrainProbeOptions): Promise<TrainedProbe> {
+export async function trainProbe(
+  db: Pick<Database, 'pool'>,
+  config: Config,
+  options: TrainProbeOptions,
+): Promise<TrainedProbe> {
   const repo = new ProbeRepository(db.pool)
   const space = options.space ?? 'backbone'
   const seed = options.seed ?? 1
@@ -97,40 +131,79 @@ export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, opt
     embedded = embedded.filter((t) => only.has(t))
   }
   const task = taskName(options.task)
-  const name = options.name ?? defaultProbeName(task, models.map((m) => m.name), space)
+  const name =
+    options.name ??
+    defaultProbeName(
+      task,
+      models.map((m) => m.name),
+      space,
+    )
   // training replaces a probe of the same name: never an imported one, whose scores come from its own graph
   const existing = await repo.probe(name)
   if (existing && isImportedProbe(existing)) {
-    throw new BadInputError(`probe ${name} is an imported ${probeKind(existing)} probe; choose another name`, '--name')
+    throw new BadInputError(
+      `probe ${name} is an imported ${probeKind(existing)} probe; choose another name`,
+      '--name',
+    )
   }
   const targets = await loadTargets(repo, options.task, embedded, options.top)
   if (targets.classes.length < 2) {
-    throw new BadInputError(`${task} has ${targets.classes.length} class(es) among the ${embedded.length} embedded tracks; a probe needs two or more`, '--task')
+    throw new BadInputError(
+      `${task} has ${targets.classes.length} class(es) among the ${embedded.length} embedded tracks; a probe needs two or more`,
+      '--task',
+    )
   }
 
   const { trackGroups } = await new AssociationRepository(db.pool).groups('artist')
   const c = targets.classes.length
-  const classesOf = new Map(targets.trackIds.map((t, i) => [t, [...targets.labels.subarray(i * c, (i + 1) * c)].flatMap((v, k) => (v ? [k] : []))]))
-  const split = artistSplit(targets.trackIds, trackGroups, { seed, fractions: options.fractions ?? DEFAULT_SPLIT, classesOf })
+  const classesOf = new Map(
+    targets.trackIds.map((t, i) => [
+      t,
+      [...targets.labels.subarray(i * c, (i + 1) * c)].flatMap((v, k) => (v ? [k] : [])),
+    ]),
+  )
+  const split = artistSplit(targets.trackIds, trackGroups, {
+    seed,
+    fractions: options.fractions ?? DEFAULT_SPLIT,
+    classesOf,
+  })
   const rowsOf: Record<SplitName, number[]> = { train: [], validation: [], test: [] }
   targets.trackIds.forEach((t, i) => rowsOf[split.get(t)!].push(i))
   for (const s of SPLIT_NAMES) {
     if (rowsOf[s].length === 0) {
-      throw new BadInputError(`the ${s} split of ${task} is empty: ${targets.trackIds.length} tracks by too few distinct artists to split by artist`, '--task')
+      throw new BadInputError(
+        `the ${s} split of ${task} is empty: ${targets.trackIds.length} tracks by too few distinct artists to split by artist`,
+        '--task',
+      )
     }
   }
   options.logger?.info(
-    { task, models: models.map((m) => m.name), space, classes: targets.classes.length, train: rowsOf.train.length, validation: rowsOf.validation.length, test: rowsOf.test.length },
+    {
+      task,
+      models: models.map((m) => m.name),
+      space,
+      classes: targets.classes.length,
+      train: rowsOf.train.length,
+      validation: rowsOf.validation.length,
+      test: rowsOf.test.length,
+    },
     'training probe',
   )
 
   const x = await repo.stackedEmbeddings(modelIds, space, targets.trackIds)
   const part = (s: SplitName) => sliceRows(x.data, x.cols, targets.labels, targets.classes.length, rowsOf[s])
   const mlp: MlpOptions = { ...DEFAULT_MLP_OPTIONS, ...options.mlp, seed }
-  const trained = await trainProbeMlp(part('train'), part('validation'), targets.classes.length, targets.multiLabel, mlp, {
-    signal: options.signal,
-    onEpoch: options.onEpoch,
-  })
+  const trained = await trainProbeMlp(
+    part('train'),
+    part('validation'),
+    targets.classes.length,
+    targets.multiLabel,
+    mlp,
+    {
+      signal: options.signal,
+      onEpoch: options.onEpoch,
+    },
+  )
   try {
     const test = part('test')
     const scores = predictScores(trained.model, test.x)
@@ -144,7 +217,10 @@ export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, opt
     })
     const probesDir = path.join(config.dataDir, 'probes')
     // a fresh folder per training: a reader of the previous weights is never handed a half-replaced model
-    const weightsPath = path.join(probesDir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${Date.now().toString(36)}`)
+    const weightsPath = path.join(
+      probesDir,
+      `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${Date.now().toString(36)}`,
+    )
     await saveLayersModel(trained.model, weightsPath)
     const { probe, previousWeightsPath } = await repo.saveProbe({
       name,
@@ -168,7 +244,11 @@ export async function trainProbe(db: Pick<Database, 'pool'>, config: Config, opt
       metrics: finite(metrics),
       weightsPath,
     })
-    if (previousWeightsPath && previousWeightsPath !== weightsPath && path.dirname(previousWeightsPath) === probesDir) {
+    if (
+      previousWeightsPath &&
+      previousWeightsPath !== weightsPath &&
+      path.dirname(previousWeightsPath) === probesDir
+    ) {
       fs.rmSync(previousWeightsPath, { recursive: true, force: true })
     }
     return { probe, metrics, models: models.map((m) => m.name) }
@@ -194,13 +274,21 @@ export interface PredictSummary {
 export async function predictAll(
   db: Database,
   probeRef: string,
-  hooks: { onProgress?(done: number, total: number): void; signal?: AbortSignal; batch?: number; config?: Config } = {},
+  hooks: {
+    onProgress?(done: number, total: number): void
+    signal?: AbortSignal
+    batch?: number
+    config?: Config
+  } = {},
 ): Promise<PredictSummary> {
   const started = performance.now()
   const repo = new ProbeRepository(db.pool)
   const probe = await getProbe(repo, probeRef)
   if (isImportedProbe(probe)) {
-    if (!hooks.config) throw new TypeError('predictAll: an imported probe needs the configuration (its audio patches are read)')
+    if (!hooks.config)
+      throw new TypeError(
+        'predictAll: an imported probe needs the configuration (its audio patches are read)',
+      )
     const summary = await embedTracks(db, hooks.config, {
       model: String(probe.modelIds[0]),
       scoresOnly: true,
@@ -230,7 +318,12 @@ export async function predictAll(
   } finally {
     model.dispose()
   }
-  return { probe: probe.name, tracks: tracks.length, classes: probe.classes.length, seconds: (performance.now() - started) / 1000 }
+  return {
+    probe: probe.name,
+    tracks: tracks.length,
+    classes: probe.classes.length,
+    seconds: (performance.now() - started) / 1000,
+  }
 }
 
 export interface ClassScore {
@@ -256,7 +349,11 @@ const loadedModels = new Map<number, { weightsPath: string; model: Promise<tf.La
  * computed from the track's vectors (the loaded probe is cached per weights folder). Null when the track
  * lacks a vector of one of the probe's models.
  */
-export async function predictionsFor(db: Pick<Database, 'pool'>, trackId: number, probeRef: string | number): Promise<TrackPredictions | null> {
+export async function predictionsFor(
+  db: Pick<Database, 'pool'>,
+  trackId: number,
+  probeRef: string | number,
+): Promise<TrackPredictions | null> {
   const repo = new ProbeRepository(db.pool)
   const probe = await getProbe(repo, String(probeRef))
   const result = (source: TrackPredictions['source'], scores: ArrayLike<number>): TrackPredictions => ({
@@ -284,16 +381,23 @@ export async function predictionsFor(db: Pick<Database, 'pool'>, trackId: number
   return result('computed', predictScores(await cached.model, { data: x.data, rows: 1, cols: x.cols }))
 }
 
-export async function listProbes(db: Pick<Database, 'pool'>): Promise<(ProbeRow & { predictions: number; models: string[] })[]> {
+export async function listProbes(
+  db: Pick<Database, 'pool'>,
+): Promise<(ProbeRow & { predictions: number; models: string[] })[]> {
   const repo = new ProbeRepository(db.pool)
   const [probes, models] = await Promise.all([repo.probes(), repo.models()])
   const nameOf = new Map(models.map((m) => [m.id, m.name]))
   return probes.map((p) => ({ ...p, models: p.modelIds.map((id) => nameOf.get(id) ?? `#${id}`) }))
 }
 
-export async function resolveModels(repo: ProbeRepository, refs: readonly string[], space: ProbeSpace): Promise<ProbeModelRef[]> {
+export async function resolveModels(
+  repo: ProbeRepository,
+  refs: readonly string[],
+  space: ProbeSpace,
+): Promise<ProbeModelRef[]> {
   if (refs.length === 0) throw new BadInputError('name at least one model', '--model')
-  if (new Set(refs).size !== refs.length) throw new BadInputError(`a model is listed twice in ${refs.join(', ')}`, '--model')
+  if (new Set(refs).size !== refs.length)
+    throw new BadInputError(`a model is listed twice in ${refs.join(', ')}`, '--model')
   const found = await repo.models(refs)
   return refs.map((ref) => {
     const m = found.find((x) => x.name === ref) ?? found.find((x) => String(x.id) === ref)
@@ -309,7 +413,12 @@ export async function resolveModels(repo: ProbeRepository, refs: readonly string
   })
 }
 
-async function loadTargets(repo: ProbeRepository, task: string, trackIds: number[], top?: number): Promise<ProbeTargets> {
+async function loadTargets(
+  repo: ProbeRepository,
+  task: string,
+  trackIds: number[],
+  top?: number,
+): Promise<ProbeTargets> {
   if (isCatalogTask(task)) {
     const k = top ?? DEFAULT_TOP[task]
     switch (task) {
@@ -321,7 +430,9 @@ async function loadTargets(repo: ProbeRepository, task: string, trackIds: number
         // label names are not unique in Discogs: add the id where two labels share one
         const idsOfName = new Map<string, Set<number>>()
         for (const l of labels.values()) idsOfName.set(l.name, (idsOfName.get(l.name) ?? new Set()).add(l.id))
-        const named = new Map([...labels].map(([t, l]) => [t, idsOfName.get(l.name)!.size > 1 ? `${l.name} [${l.id}]` : l.name]))
+        const named = new Map(
+          [...labels].map(([t, l]) => [t, idsOfName.get(l.name)!.size > 1 ? `${l.name} [${l.id}]` : l.name]),
+        )
         return singleLabelTargets(named, k)
       }
       case 'decade': {
@@ -338,7 +449,10 @@ async function loadTargets(repo: ProbeRepository, task: string, trackIds: number
   try {
     text = fs.readFileSync(task, 'utf8')
   } catch {
-    throw new BadInputError(`"${task}" is neither a catalog task (${CATALOG_TASKS.join(', ')}) nor a readable label file`, '--task')
+    throw new BadInputError(
+      `"${task}" is neither a catalog task (${CATALOG_TASKS.join(', ')}) nor a readable label file`,
+      '--task',
+    )
   }
   const parsed = parseLabelFile(text, task)
   const refIds = parsed.rows.flatMap((r) => ('trackId' in r.track ? [r.track.trackId] : []))
@@ -346,11 +460,19 @@ async function loadTargets(repo: ProbeRepository, task: string, trackIds: number
     existingTrackIds: await repo.existingTracks(refIds),
     audioPaths: parsed.rows.some((r) => 'path' in r.track) ? await repo.audioPaths() : [],
   })
-  const full = parsed.multiLabel ? multiLabelTargets(labels, top) : singleLabelTargets(new Map([...labels].map(([t, l]) => [t, l[0]])), top)
+  const full = parsed.multiLabel
+    ? multiLabelTargets(labels, top)
+    : singleLabelTargets(new Map([...labels].map(([t, l]) => [t, l[0]])), top)
   return restrictTargets(full, new Set(trackIds))
 }
 
-function sliceRows(x: Float32Array, cols: number, y: Uint8Array, classes: number, rows: number[]): { x: Matrix; y: Uint8Array } {
+function sliceRows(
+  x: Float32Array,
+  cols: number,
+  y: Uint8Array,
+  classes: number,
+  rows: number[],
+): { x: Matrix; y: Uint8Array } {
   const data = new Float32Array(rows.length * cols)
   const labels = new Uint8Array(rows.length * classes)
   rows.forEach((r, i) => {
@@ -370,8 +492,21 @@ function testMetrics(
   const c = targets.classes.length
   const roc = macroRocAuc(scores, labels, c)
   const pr = macroAveragePrecision(scores, labels, c)
-  const acc = targets.classIndex ? accuracy(scores, Int32Array.from(testRows, (r) => targets.classIndex![r]), c) : undefined
-  return { rocAuc: roc.value, prAuc: pr.value, ...(acc === undefined ? {} : { accuracy: acc }), classesEvaluated: roc.evaluated, classesSkipped: roc.skipped, ...counts }
+  const acc = targets.classIndex
+    ? accuracy(
+        scores,
+        Int32Array.from(testRows, (r) => targets.classIndex![r]),
+        c,
+      )
+    : undefined
+  return {
+    rocAuc: roc.value,
+    prAuc: pr.value,
+    ...(acc === undefined ? {} : { accuracy: acc }),
+    classesEvaluated: roc.evaluated,
+    classesSkipped: roc.skipped,
+    ...counts,
+  }
 }
 
 /** JSON has no NaN: an undefined metric (no class could be evaluated) is left out rather than stored as null. */
@@ -386,12 +521,18 @@ async function getProbe(repo: ProbeRepository, ref: string): Promise<ProbeRow> {
 }
 
 function loadProbeModel(probe: ProbeRow): Promise<tf.LayersModel> {
-  return loadLayersModel(probe.weightsPath, { classes: probe.classes.length, inputDims: Number(probe.config.inputDims) || undefined })
+  return loadLayersModel(probe.weightsPath, {
+    classes: probe.classes.length,
+    inputDims: Number(probe.config.inputDims) || undefined,
+  })
 }
 
 function checkInputWidth(probe: ProbeRow, cols: number): void {
   const expected = Number(probe.config.inputDims)
   if (expected && expected !== cols) {
-    throw new BadInputError(`probe ${probe.name} was trained on ${expected}-d inputs, its models' vectors now have ${cols}`, '--probe')
+    throw new BadInputError(
+      `probe ${probe.name} was trained on ${expected}-d inputs, its models' vectors now have ${cols}`,
+      '--probe',
+    )
   }
 }

@@ -10,7 +10,13 @@ import { SearchVectorRepository } from '../db/repositories/search-vector.reposit
 import { BadInputError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { melStatistics, standardise } from '../ml/retrieval/mel-statistics.ts'
-import { RELATIONS, retrievalFigures, type Relation, type RetrievalFigure, type RetrievalItem } from '../ml/retrieval/metrics.ts'
+import {
+  RELATIONS,
+  retrievalFigures,
+  type Relation,
+  type RetrievalFigure,
+  type RetrievalItem,
+} from '../ml/retrieval/metrics.ts'
 import { applySearchTransform, fitSearchTransform, type TransformKind } from '../ml/retrieval/transform.ts'
 import { groupedBarChartSvg } from '../report/chart.ts'
 import { writeReportFiles, type ReportFiles } from '../report/files.ts'
@@ -68,7 +74,8 @@ export async function evaluateRetrieval(
   options: RetrievalOptions = {},
 ): Promise<RetrievalReport> {
   const k = options.k ?? 10
-  if (!Number.isInteger(k) || k < 1 || k > 100) throw new BadInputError(`must be an integer from 1 to 100, got ${k}`, '--k')
+  if (!Number.isInteger(k) || k < 1 || k > 100)
+    throw new BadInputError(`must be an integer from 1 to 100, got ${k}`, '--k')
   const probeRepo = new ProbeRepository(db.pool)
   const modelRepo = new ModelRepository(db.pool)
   const searchRepo = new SearchVectorRepository(db.pool)
@@ -81,7 +88,11 @@ export async function evaluateRetrieval(
     if (missing.length) throw new BadInputError(`no model ${missing.join(', ')}`, '--models')
   }
   const targets = refs.flatMap((m) => spaces.filter((s) => m.embedded[s]).map((s) => ({ ref: m, space: s })))
-  if (!targets.length) throw new BadInputError('no model has vectors yet; run `discograph embed --model <model>` first', '--models')
+  if (!targets.length)
+    throw new BadInputError(
+      'no model has vectors yet; run `discograph embed --model <model>` first',
+      '--models',
+    )
 
   // the tracks every (model, space) has a search vector of
   let trackIds: number[] | undefined
@@ -92,7 +103,8 @@ export async function evaluateRetrieval(
     trackIds = (trackIds ?? [...v.keys()]).filter((id) => v.has(id))
   }
   trackIds = sampleIds(trackIds ?? [], MAX_TRACKS)
-  if (trackIds.length < 2) throw new BadInputError('fewer than 2 tracks have vectors of every model compared', '--models')
+  if (trackIds.length < 2)
+    throw new BadInputError('fewer than 2 tracks have vectors of every model compared', '--models')
   const items = await new RetrievalRepository(db.pool).items(trackIds)
   const ids = items.map((i) => i.id)
   const relations = RELATIONS
@@ -111,7 +123,11 @@ export async function evaluateRetrieval(
       space: t.space,
       transform: describeTransform(transform?.kind ?? 'raw', transform?.outDims),
       served: true,
-      figures: retrievalFigures(ids.map((id) => vectors.get(id)!), items, { k, relations }),
+      figures: retrievalFigures(
+        ids.map((id) => vectors.get(id)!),
+        items,
+        { k, relations },
+      ),
     })
     if (options.compareTransforms) {
       const raw = await embeddings.vectors(model.id, t.space, ids)
@@ -131,7 +147,11 @@ export async function evaluateRetrieval(
           space: t.space,
           transform: describeTransform(c.kind, fitted.outDims),
           served: false,
-          figures: retrievalFigures(rawVectors.map((v) => applySearchTransform(fitted, v)), items, { k, relations }),
+          figures: retrievalFigures(
+            rawVectors.map((v) => applySearchTransform(fitted, v)),
+            items,
+            { k, relations },
+          ),
         })
       }
     }
@@ -162,7 +182,9 @@ export async function evaluateRetrieval(
           k,
           tracks: ids.length,
           evaluatedAt: new Date().toISOString(),
-          spaces: Object.fromEntries(mine.map((r) => [r.space, { transform: r.transform, figures: r.figures }])),
+          spaces: Object.fromEntries(
+            mine.map((r) => [r.space, { transform: r.transform, figures: r.figures }]),
+          ),
           baseline: baselineRow ? baselineRow.figures : null,
         },
       })
@@ -205,7 +227,10 @@ async function melStatisticsVectors(
 }
 
 export function retrievalMarkdown(report: Omit<RetrievalReport, 'markdown'>): string {
-  const header = ['vectors', ...RELATIONS.flatMap((r) => [`${r} P@${report.k}`, `${r} mAP@${report.k}`, `${r} lift`])]
+  const header = [
+    'vectors',
+    ...RELATIONS.flatMap((r) => [`${r} P@${report.k}`, `${r} mAP@${report.k}`, `${r} lift`]),
+  ]
   const fmt = (v: number) => (Number.isFinite(v) ? (v * 100).toFixed(1) : '-')
   const lift = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '-')
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`
@@ -218,7 +243,10 @@ export function retrievalMarkdown(report: Omit<RetrievalReport, 'markdown'>): st
       }),
     ]),
   )
-  const chance = line(['chance (random ranking)', ...RELATIONS.flatMap((rel) => [fmt(report.chance[rel]), '', '1.00×'])])
+  const chance = line([
+    'chance (random ranking)',
+    ...RELATIONS.flatMap((rel) => [fmt(report.chance[rel]), '', '1.00×']),
+  ])
   return [
     line(header),
     `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
@@ -248,7 +276,11 @@ export function retrievalSvg(report: Omit<RetrievalReport, 'markdown'>): string 
 
 /** Writes retrieval.md, retrieval.svg and retrieval.json into `dir`. */
 export function writeRetrieval(report: RetrievalReport, dir: string): ReportFiles {
-  return writeReportFiles(dir, 'retrieval', { markdown: report.markdown, svg: retrievalSvg(report), json: report })
+  return writeReportFiles(dir, 'retrieval', {
+    markdown: report.markdown,
+    svg: retrievalSvg(report),
+    json: report,
+  })
 }
 
 export type { RetrievalItem }

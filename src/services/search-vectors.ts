@@ -31,7 +31,10 @@ export const DEFAULT_WHITEN_DIMS = 128
 /** Vectors a transform is fitted on, at most: fitting is linear in them, and 5000 pin a mean and 128 components well. */
 const MAX_FIT = 5000
 
-export function checkTransformChoice(kind: string | undefined, dims: number | undefined): SearchTransformChoice {
+export function checkTransformChoice(
+  kind: string | undefined,
+  dims: number | undefined,
+): SearchTransformChoice {
   const k = (kind ?? DEFAULT_SEARCH_TRANSFORM.kind) as TransformKind
   if (!(TRANSFORM_KINDS as readonly string[]).includes(k))
     throw new BadInputError(`must be ${TRANSFORM_KINDS.join(', ')}; got ${kind}`, '--search-transform')
@@ -62,7 +65,8 @@ export async function refitSearchVectors(
   const repo = new SearchVectorRepository(db.pool)
   const embeddings = new EmbeddingRepository(db.pool, db.kind)
   const sample = await repo.sample(modelId, space, MAX_FIT)
-  if (!sample.length) throw new BadInputError(`model ${modelId} has no ${space} vectors to fit a search transform on`, 'model')
+  if (!sample.length)
+    throw new BadInputError(`model ${modelId} has no ${space} vectors to fit a search transform on`, 'model')
   const transform: SearchTransform = fitSearchTransform(sample, { kind: choice.kind, dims: choice.dims })
   await embeddings.dropIndex(modelId, space)
   await repo.replace(modelId, space, transform, (v) => applySearchTransform(transform, v))

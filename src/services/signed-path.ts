@@ -33,7 +33,8 @@ export function verifyPath(
   if (!m) return { refused: 'malformed' }
   const grant = { expiresAt: Number(m[1]), keyId: Number(m[2]) }
   const given = Buffer.from(m[3], 'base64url')
-  if (!crypto.timingSafeEqual(given, mac(secret, path, grant.expiresAt, grant.keyId))) return { refused: 'forged' }
+  if (!crypto.timingSafeEqual(given, mac(secret, path, grant.expiresAt, grant.keyId)))
+    return { refused: 'forged' }
   if (grant.expiresAt <= nowSeconds) return { refused: 'expired' }
   return { grant }
 }

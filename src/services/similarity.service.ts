@@ -155,12 +155,18 @@ export class SimilarityService {
     if (hit && performance.now() - hit.at < TRANSFORM_CACHE_MS) return hit.t
     const t = await this.searchVectors_.transform(model.id, space)
     if (!t)
-      throw new NotFoundError(`search vectors of model ${model.name} (${space}); run \`discograph embed --model ${model.name}\``, model.id)
+      throw new NotFoundError(
+        `search vectors of model ${model.name} (${space}); run \`discograph embed --model ${model.name}\``,
+        model.id,
+      )
     this.transformCache.set(key, { t, at: performance.now() })
     return t
   }
 
-  private async target(model: ModelRow, space: ModelSpace | undefined): Promise<KnnTarget & { transform: StoredTransform }> {
+  private async target(
+    model: ModelRow,
+    space: ModelSpace | undefined,
+  ): Promise<KnnTarget & { transform: StoredTransform }> {
     const s = this.space(model, space)
     const transform = await this.transform(model, s)
     return { modelId: model.id, space: s, dims: transform.outDims, transform }
@@ -221,12 +227,17 @@ export class SimilarityService {
       query = {
         vector: input.searchVector
           ? checkVector(input.searchVector, target.dims, 'searchVector')
-          : toSearchVector(checkVector(input.embedding!, target.transform.inDims, 'embedding'), target.transform),
+          : toSearchVector(
+              checkVector(input.embedding!, target.transform.inDims, 'embedding'),
+              target.transform,
+            ),
       }
     }
     const filtered =
       Boolean(filter.excludeArtists) ||
-      Object.values(f).some((v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length))
+      Object.values(f).some(
+        (v) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && !v.length),
+      )
     return { first, model, target, seeds, query, filter, filtered }
   }
 

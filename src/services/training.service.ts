@@ -3,7 +3,11 @@ import path from 'node:path'
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/database.ts'
 import { AssociationRepository, type Association } from '../db/repositories/association.repository.ts'
-import { TrainingRunRepository, type HistoryEntry, type TrainingRunRow } from '../db/repositories/training-run.repository.ts'
+import {
+  TrainingRunRepository,
+  type HistoryEntry,
+  type TrainingRunRow,
+} from '../db/repositories/training-run.repository.ts'
 import { BadInputError, NotFoundError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { releaseNativeBuffers } from '../ml/engine/native-backend.ts'
@@ -47,7 +51,11 @@ export function runDirectory(config: Config, runId: string): string {
 
 export function modelForRun(run: Pick<TrainingRunRow, 'config'>): ColaModel {
   const c = trainingConfigSchema.parse(run.config)
-  return createContrastiveModel({ encoder: ENCODER_SIZES[c.size], heads: OBJECTIVES[c.association].length, seed: c.seed })
+  return createContrastiveModel({
+    encoder: ENCODER_SIZES[c.size],
+    heads: OBJECTIVES[c.association].length,
+    seed: c.seed,
+  })
 }
 
 /**
@@ -68,12 +76,16 @@ export async function trainContrastive(
   if (options.resume) {
     resumed = (await runs.get(options.resume)) ?? undefined
     if (!resumed) throw new NotFoundError('training run', options.resume)
-    if (resumed.status === 'succeeded') throw new BadInputError(`run ${resumed.name} already finished`, 'resume')
+    if (resumed.status === 'succeeded')
+      throw new BadInputError(`run ${resumed.name} already finished`, 'resume')
     trainingConfig = storedTrainingConfig(resumed.config)
   } else {
     const parsed = trainingConfigSchema.safeParse(input)
     if (!parsed.success) {
-      throw new BadInputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '), 'training config')
+      throw new BadInputError(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '),
+        'training config',
+      )
     }
     trainingConfig = parsed.data
   }
@@ -85,10 +97,25 @@ export async function trainContrastive(
   const releases = (await associations.groups('release')).trackGroups
   for (const [i, association] of OBJECTIVES[trainingConfig.association].entries()) {
     const groups = await associations.groups(association)
-    if (!groups.groups.size) throw new BadInputError('no tracks with audio are linked to the catalog; run `discograph ingest audio` first', 'association')
-    const { train, validation } = splitGroups(groups, trainingConfig.validationFraction, trainingConfig.seed + i)
-    const trackExclude = association === 'artist' || association === 'label' ? (t: number) => releases.get(t)?.[0] : undefined
-    const objective = { name: association, train, validation, samePatchTrack: association === 'track', trackExclude }
+    if (!groups.groups.size)
+      throw new BadInputError(
+        'no tracks with audio are linked to the catalog; run `discograph ingest audio` first',
+        'association',
+      )
+    const { train, validation } = splitGroups(
+      groups,
+      trainingConfig.validationFraction,
+      trainingConfig.seed + i,
+    )
+    const trackExclude =
+      association === 'artist' || association === 'label' ? (t: number) => releases.get(t)?.[0] : undefined
+    const objective = {
+      name: association,
+      train,
+      validation,
+      samePatchTrack: association === 'track',
+      trackExclude,
+    }
     checkBatchFits(objective, trainingConfig)
     objectives.push(objective)
   }
@@ -97,7 +124,15 @@ export async function trainContrastive(
 
   const model = modelForRun({ config: trainingConfig })
   await runs.start(run.id, options.backend)
-  options.logger.info({ run: run.name, backend: options.backend, association: trainingConfig.association, groups: objectives.map((o) => o.train.groups.size) }, 'training')
+  options.logger.info(
+    {
+      run: run.name,
+      backend: options.backend,
+      association: trainingConfig.association,
+      groups: objectives.map((o) => o.train.groups.size),
+    },
+    'training',
+  )
   try {
     const outcome = await runTraining({
       model,
@@ -116,7 +151,9 @@ export async function trainContrastive(
     await runs.finish(run.id, 'succeeded', { metrics: outcome.metrics })
   } catch (err) {
     const stopped = options.signal?.aborted
-    await runs.finish(run.id, stopped ? 'stopped' : 'failed', { error: err instanceof Error ? err.message : String(err) })
+    await runs.finish(run.id, stopped ? 'stopped' : 'failed', {
+      error: err instanceof Error ? err.message : String(err),
+    })
     throw err
   } finally {
     model.dispose()
@@ -127,10 +164,18 @@ export async function trainContrastive(
   return (await runs.get(run.id))!
 }
 
-async function createRun(runs: TrainingRunRepository, config: Config, trainingConfig: TrainingConfig, options: TrainOptions): Promise<TrainingRunRow> {
+async function createRun(
+  runs: TrainingRunRepository,
+  config: Config,
+  trainingConfig: TrainingConfig,
+  options: TrainOptions,
+): Promise<TrainingRunRow> {
   const id = crypto.randomUUID()
-  const name = options.name ?? `${trainingConfig.association}-${trainingConfig.size}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}`
-  if (await runs.get(name)) throw new BadInputError(`a run named ${name} exists; resume it or pick another name`, 'name')
+  const name =
+    options.name ??
+    `${trainingConfig.association}-${trainingConfig.size}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}`
+  if (await runs.get(name))
+    throw new BadInputError(`a run named ${name} exists; resume it or pick another name`, 'name')
   return runs.create({
     id,
     name,
@@ -154,7 +199,11 @@ const GROUP_WORDS: Record<Association, string> = {
  * batch the training groups cannot fill, naming how many groups there are and the largest batch that fits.
  */
 export function checkBatchFits(objective: Objective, config: TrainingConfig): void {
-  const { size } = largestFittingBatch(objective.train, { batchSize: config.batchSize, seed: config.seed, samePatchTrack: objective.samePatchTrack })
+  const { size } = largestFittingBatch(objective.train, {
+    batchSize: config.batchSize,
+    seed: config.seed,
+    samePatchTrack: objective.samePatchTrack,
+  })
   if (size === config.batchSize) return
   const association = objective.name as Association
   const groups = eligibleGroupCount(objective.train, objective.samePatchTrack)

@@ -10,7 +10,8 @@ describe('discograph CLI', () => {
   it('lists its commands', async () => {
     const r = await runCli(['--help'])
     expect(r.code).toBe(0)
-    for (const cmd of ['db', 'worker', 'jobs', 'keys']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'))
+    for (const cmd of ['db', 'worker', 'jobs', 'keys'])
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'))
   })
 
   it('migrates the embedded database under DATA_DIR, and a second run applies nothing', async () => {
@@ -31,7 +32,9 @@ describe('discograph CLI', () => {
   })
 
   it('creates an API key once, lists it without the secret, and rejects a bad role', async () => {
-    const created = await runCli(['keys', 'create', '--role', 'admin', '--name', 'ops', '--json'], { DATA_DIR: dataDir })
+    const created = await runCli(['keys', 'create', '--role', 'admin', '--name', 'ops', '--json'], {
+      DATA_DIR: dataDir,
+    })
     expect(created.code, created.stderr).toBe(0)
     const { key, role } = JSON.parse(created.stdout)
     expect(role).toBe('admin')
@@ -58,7 +61,12 @@ describe('discograph mel', () => {
     const written = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
     const expected = melFrames((await decodeAudioFile(src)).samples)
     expect(Array.from(written)).toEqual(Array.from(expected))
-    const bad = await runCli(['mel', `${import.meta.dirname}/../fixtures/audio/not-audio.mp3`, '--out', `${dir}/x.f32`])
+    const bad = await runCli([
+      'mel',
+      `${import.meta.dirname}/../fixtures/audio/not-audio.mp3`,
+      '--out',
+      `${dir}/x.f32`,
+    ])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/not-audio\.mp3: cannot decode audio/)
     fs.rmSync(dir, { recursive: true, force: true })

@@ -30,8 +30,21 @@ describe('compiled GraphQL execution (graphql-jit) answers as graphql-js does', 
   async function both(query: string, variables: Record<string, unknown> = {}, jit = new JitExecutor()) {
     const document = parse(query)
     const operation = document.definitions.find((d) => d.kind === 'OperationDefinition')
-    const compiled = await jit.execute({ schema, document, operation, documentKey: query, operationName: undefined, variables, context: await context() })
-    const reference = await execute({ schema, document, variableValues: variables, contextValue: await context() })
+    const compiled = await jit.execute({
+      schema,
+      document,
+      operation,
+      documentKey: query,
+      operationName: undefined,
+      variables,
+      context: await context(),
+    })
+    const reference = await execute({
+      schema,
+      document,
+      variableValues: variables,
+      contextValue: await context(),
+    })
     return { compiled: wire(compiled), reference: wire(reference) }
   }
 
@@ -52,16 +65,44 @@ describe('compiled GraphQL execution (graphql-jit) answers as graphql-js does', 
         edges { node { __typename ...R t2: title } } } } fragment R on Release { title year styles { name releaseCount } labels { label { ...L } } } fragment L on Label { name discogsId }`,
       { after: encodeCursor(1), f: { yearFrom: 1990, yearTo: 2020 } },
     ],
-    ['nodes of mixed types, unknown ids as null', `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Artist { name members { totalCount } } ... on Style { name } } }`, { ids: ['QXJ0aXN0OjE', 'UmVsZWFzZTo5OTk5OTk5OQ', 'U3R5bGU6RGVlcCBIb3VzZQ'] }],
-    ['search', `{ search(query: "stockholm", first: 3) { edges { score text node { __typename ... on Node { id } } } pageInfo { hasNextPage } } }`, {}],
-    ['an artist with paged lists', `{ artist(discogsId: 1) { name aliases(first: 2) { totalCount edges { node { name artist { name } } } } releases(role: ANY, first: 2) { totalCount edges { node { title } } } tracks(first: 2) { totalCount } } }`, {}],
-    ['@skip and @include', `query($yes: Boolean!) { release(discogsId: 1) { title @skip(if: $yes) year @include(if: $yes) } }`, { yes: true }],
-    ['a resolver error (bad argument) beside data', `{ release(discogsId: 1) { title tracks(first: 1000) { totalCount } } r2: release(discogsId: 2) { title } }`, {}],
+    [
+      'nodes of mixed types, unknown ids as null',
+      `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Artist { name members { totalCount } } ... on Style { name } } }`,
+      { ids: ['QXJ0aXN0OjE', 'UmVsZWFzZTo5OTk5OTk5OQ', 'U3R5bGU6RGVlcCBIb3VzZQ'] },
+    ],
+    [
+      'search',
+      `{ search(query: "stockholm", first: 3) { edges { score text node { __typename ... on Node { id } } } pageInfo { hasNextPage } } }`,
+      {},
+    ],
+    [
+      'an artist with paged lists',
+      `{ artist(discogsId: 1) { name aliases(first: 2) { totalCount edges { node { name artist { name } } } } releases(role: ANY, first: 2) { totalCount edges { node { title } } } tracks(first: 2) { totalCount } } }`,
+      {},
+    ],
+    [
+      '@skip and @include',
+      `query($yes: Boolean!) { release(discogsId: 1) { title @skip(if: $yes) year @include(if: $yes) } }`,
+      { yes: true },
+    ],
+    [
+      'a resolver error (bad argument) beside data',
+      `{ release(discogsId: 1) { title tracks(first: 1000) { totalCount } } r2: release(discogsId: 2) { title } }`,
+      {},
+    ],
     ['a bad cursor', `{ releases(first: 1, after: "nonsense") { totalCount } }`, {}],
-    ['a bad filter, null propagating to the nullable parent', `{ releases(filter: { yearFrom: 2000, yearTo: 1990 }) { edges { node { title } } } }`, {}],
+    [
+      'a bad filter, null propagating to the nullable parent',
+      `{ releases(filter: { yearFrom: 2000, yearTo: 1990 }) { edges { node { title } } } }`,
+      {},
+    ],
     ['a variable of the wrong type', `query($id: Int!) { release(discogsId: $id) { title } }`, { id: 'one' }],
     ['a missing required variable', `query($id: Int!) { release(discogsId: $id) { title } }`, {}],
-    ['an out-of-range Int variable', `query($id: Int!) { release(discogsId: $id) { title } }`, { id: 2 ** 40 }],
+    [
+      'an out-of-range Int variable',
+      `query($id: Int!) { release(discogsId: $id) { title } }`,
+      { id: 2 ** 40 },
+    ],
   ]
 
   for (const [name, query, variables] of QUERIES) {
@@ -74,9 +115,22 @@ describe('compiled GraphQL execution (graphql-jit) answers as graphql-js does', 
 
   it('keeps errors: a bad argument still reports its code, message, path and location', async () => {
     const { compiled } = await both(`{ releases(first: 1000) { totalCount } }`)
-    expect(compiled.errors).toEqual([{ message: 'first: must be between 0 and 100', locations: [{ line: 1, column: 3 }], path: ['releases'] }])
+    expect(compiled.errors).toEqual([
+      {
+        message: 'first: must be between 0 and 100',
+        locations: [{ line: 1, column: 3 }],
+        path: ['releases'],
+      },
+    ])
     const http = await fx.api.gql(`{ releases(first: 1000) { totalCount } }`)
-    expect(http.body.errors).toEqual([{ message: 'first: must be between 0 and 100', locations: [{ line: 1, column: 3 }], path: ['releases'], extensions: { code: 'BAD_USER_INPUT' } }])
+    expect(http.body.errors).toEqual([
+      {
+        message: 'first: must be between 0 and 100',
+        locations: [{ line: 1, column: 3 }],
+        path: ['releases'],
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    ])
   })
 
   it('keeps variable coercion as graphql-js does it: status 400, BAD_USER_INPUT, no data', async () => {
@@ -84,7 +138,11 @@ describe('compiled GraphQL execution (graphql-jit) answers as graphql-js does', 
     expect(r.status).toBe(400)
     expect(r.body.data).toBeUndefined()
     expect(r.body.errors).toEqual([
-      { message: 'Variable "$id" got invalid value "one"; Int cannot represent non-integer value: "one"', locations: [{ line: 1, column: 7 }], extensions: { code: 'BAD_USER_INPUT' } },
+      {
+        message: 'Variable "$id" got invalid value "one"; Int cannot represent non-integer value: "one"',
+        locations: [{ line: 1, column: 7 }],
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
     ])
   })
 

@@ -68,7 +68,10 @@ describe('discograph ingest discogs (CLI, real server)', () => {
 
   it('exits non-zero naming the file and the place on a bad dump', async () => {
     const file = path.join(dir, 'discogs_20200806_artists.xml')
-    fs.writeFileSync(file, '<artists><artist><id>1</id><name>A</name></artist><artist><id>2</id><name>B</nam></artist></artists>')
+    fs.writeFileSync(
+      file,
+      '<artists><artist><id>1</id><name>A</name></artist><artist><id>2</id><name>B</nam></artist></artists>',
+    )
     const err = await cli([file]).then(
       () => null,
       (e: { code: number; stderr: string }) => e,

@@ -23,7 +23,11 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     t = await createServerTestDatabase()
     api = await startTestApi(t)
     queue = await JobQueue.start(t.db)
-    worker = new JobWorker(queue, { db: t.db, config: t.config, logger: createLogger('silent') }, { handlers: jobHandlers, names: ['import-discogs'], heartbeatSeconds: 1 })
+    worker = new JobWorker(
+      queue,
+      { db: t.db, config: t.config, logger: createLogger('silent') },
+      { handlers: jobHandlers, names: ['import-discogs'], heartbeatSeconds: 1 },
+    )
     await worker.start()
     admin = (await new AuthService(t.db.pool, { publicRead: true }).createKey('jobs-admin', 'admin')).key
   }, 120_000)
@@ -35,18 +39,34 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
   })
 
   it('queues importDiscogs with an admin key and streams its progress to the end', async () => {
-    const queued = await api.gql(`mutation($files: [String!]!) { importDiscogs(files: $files) { id state name createdBy } }`, { files: [FIXTURES] }, { authorization: `Bearer ${admin}` })
+    const queued = await api.gql(
+      `mutation($files: [String!]!) { importDiscogs(files: $files) { id state name createdBy } }`,
+      { files: [FIXTURES] },
+      { authorization: `Bearer ${admin}` },
+    )
     expect(queued.body.errors).toBeUndefined()
     const job = queued.body.data.importDiscogs
     expect(job).toMatchObject({ state: 'queued', name: 'import-discogs', createdBy: 'jobs-admin' })
 
-    const client = createClient({ url: api.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${admin}` } })
+    const client = createClient({
+      url: api.url.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin}` },
+    })
     const seen: { state: string; progress: number | null }[] = []
     try {
       await new Promise<void>((resolve, reject) => {
         client.subscribe<{ jobProgress: { state: string; progress: number | null } }>(
-          { query: `subscription($id: ID!) { jobProgress(id: $id) { state progress message } }`, variables: { id: job.id } },
-          { next: (m) => (m.errors ? reject(new Error(JSON.stringify(m.errors))) : seen.push(m.data!.jobProgress)), error: reject, complete: resolve },
+          {
+            query: `subscription($id: ID!) { jobProgress(id: $id) { state progress message } }`,
+            variables: { id: job.id },
+          },
+          {
+            next: (m) =>
+              m.errors ? reject(new Error(JSON.stringify(m.errors))) : seen.push(m.data!.jobProgress),
+            error: reject,
+            complete: resolve,
+          },
         )
       })
     } finally {
@@ -57,7 +77,11 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     const progress = seen.map((s) => s.progress ?? 0)
     expect([...progress].sort((a, b) => a - b)).toEqual(progress)
 
-    const r = await api.gql(`query($id: ID!) { job(id: $id) { state result log { message } } release(discogsId: 1) { title } }`, { id: job.id }, { authorization: `Bearer ${admin}` })
+    const r = await api.gql(
+      `query($id: ID!) { job(id: $id) { state result log { message } } release(discogsId: 1) { title } }`,
+      { id: job.id },
+      { authorization: `Bearer ${admin}` },
+    )
     expect(r.body.errors).toBeUndefined()
     const d = r.body.data
     expect(d.job.state).toBe('succeeded')
@@ -69,9 +93,21 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     const auth = new AuthService(t.db.pool, { publicRead: true })
     const { key, row } = await auth.createKey('soon-revoked', 'reader')
     await auth.revokeKey(row.id)
-    const client = createClient({ url: api.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0 })
+    const client = createClient({
+      url: api.url.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+    })
     const outcome = await new Promise<string>((resolve) => {
-      client.subscribe({ query: `subscription { jobProgress(id: "00000000-0000-0000-0000-000000000000") { state } }` }, { next: () => resolve('data'), error: (e) => resolve(String((e as Error).message ?? e)), complete: () => resolve('complete') })
+      client.subscribe(
+        { query: `subscription { jobProgress(id: "00000000-0000-0000-0000-000000000000") { state } }` },
+        {
+          next: () => resolve('data'),
+          error: (e) => resolve(String((e as Error).message ?? e)),
+          complete: () => resolve('complete'),
+        },
+      )
     })
     await client.dispose()
     expect(outcome).not.toBe('data')

@@ -31,10 +31,14 @@ describe('CLI commands against a server with a pending migration', () => {
   })
 
   it('serve --migrate applies it, then serves with the schema current', async () => {
-    const child = spawn(process.execPath, [CLI_SOURCE, 'serve', '--migrate', '--port', '0', '--worker', 'no'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-    })
+    const child = spawn(
+      process.execPath,
+      [CLI_SOURCE, 'serve', '--migrate', '--port', '0', '--worker', 'no'],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+      },
+    )
     try {
       let stderr = ''
       const url = await new Promise<string>((resolve, reject) => {
@@ -50,7 +54,10 @@ describe('CLI commands against a server with a pending migration', () => {
         child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)))
       })
       expect(await pendingMigrations(t.db)).toEqual([])
-      expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ status: 'ok', migrations: 'current' })
+      expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({
+        status: 'ok',
+        migrations: 'current',
+      })
     } finally {
       const exited = new Promise((r) => child.once('exit', r))
       child.kill('SIGTERM')

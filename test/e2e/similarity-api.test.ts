@@ -15,7 +15,13 @@ const DIMS = 16
 
 /** Vectors that carry the catalog's structure: one direction per style, plus noise per track. */
 async function embedFixtureTracks(t: TestDatabase): Promise<{ modelId: number; trackIds: number[] }> {
-  const { model } = await new ModelRepository(t.db.pool).register({ name: 'test-vectors', kind: 'onnx', config: {}, dims: { projection: DIMS }, fingerprint: 'test' })
+  const { model } = await new ModelRepository(t.db.pool).register({
+    name: 'test-vectors',
+    kind: 'onnx',
+    config: {},
+    dims: { projection: DIMS },
+    fingerprint: 'test',
+  })
   const { rows } = await t.db.pool.query<{ id: string; style: string | null }>(
     `SELECT t.id, (SELECT style FROM release_style s WHERE s.release_id = t.release_id ORDER BY style LIMIT 1) AS style
        FROM track t WHERE t.type = 'track' ORDER BY t.id`,
@@ -23,7 +29,11 @@ async function embedFixtureTracks(t: TestDatabase): Promise<{ modelId: number; t
   const rng = new SeededRandom(7)
   const centres = new Map<string, Float32Array>()
   const centre = (style: string) => {
-    if (!centres.has(style)) centres.set(style, Float32Array.from({ length: DIMS }, () => rng.next() * 2 - 1))
+    if (!centres.has(style))
+      centres.set(
+        style,
+        Float32Array.from({ length: DIMS }, () => rng.next() * 2 - 1),
+      )
     return centres.get(style)!
   }
   const vectors = rows.map((r) => {
@@ -61,12 +71,22 @@ describe('similarity, models and the embedding map over GraphQL', () => {
 
   it('lists models with how many tracks they embedded', async () => {
     const d = await data(`{ models { name kind dims embedded } }`)
-    expect(d.models).toEqual([{ name: 'test-vectors', kind: 'onnx', dims: { projection: DIMS }, embedded: { projection: trackIds.length } }])
+    expect(d.models).toEqual([
+      {
+        name: 'test-vectors',
+        kind: 'onnx',
+        dims: { projection: DIMS },
+        embedded: { projection: trackIds.length },
+      },
+    ])
   })
 
   it('returns `first` similar tracks in 0..1, best first, never the seed, matching exact search', async () => {
     const seed = trackIds[10]
-    const d = await data(`query($id: ID!) { similarTracks(track: $id, first: 10) { similarity track { id title } } }`, { id: toGlobalId('Track', seed) })
+    const d = await data(
+      `query($id: ID!) { similarTracks(track: $id, first: 10) { similarity track { id title } } }`,
+      { id: toGlobalId('Track', seed) },
+    )
     const hits = d.similarTracks as { similarity: number; track: { id: string } }[]
     expect(hits).toHaveLength(10)
     expect(hits.map((h) => h.track.id)).not.toContain(toGlobalId('Track', seed))
@@ -75,43 +95,71 @@ describe('similarity, models and the embedding map over GraphQL', () => {
       expect(h.similarity).toBeLessThanOrEqual(1)
     }
     expect([...hits].sort((a, b) => b.similarity - a.similarity)).toEqual(hits)
-    const exact = await new SimilarityService(t.db).exactSimilarTracks({ trackIds: [seed], model: 'test-vectors', first: 10 })
+    const exact = await new SimilarityService(t.db).exactSimilarTracks({
+      trackIds: [seed],
+      model: 'test-vectors',
+      first: 10,
+    })
     const found = new Set(hits.map((h) => h.track.id))
     expect(exact.filter((e) => found.has(toGlobalId('Track', e.trackId))).length).toBeGreaterThanOrEqual(9)
   })
 
   it('keeps returning `first` results under selective filters, with high recall against exact search', async () => {
     const seed = trackIds[0]
-    const filter = { excludeSameRelease: true, styles: ['Techno', 'Tech House'], yearFrom: 1990, yearTo: 2005 }
-    const d = await data(`query($id: ID!, $f: SimilarityFilter) { similarTracks(track: $id, first: 20, filter: $f) { similarity track { release { discogsId year styles { name } } } } }`, {
-      id: toGlobalId('Track', seed),
-      f: filter,
-    })
-    const hits = d.similarTracks as { track: { release: { discogsId: number; year: number; styles: { name: string }[] } } }[]
-    const [{ release_id: seedRelease }] = (await t.db.pool.query(`SELECT release_id FROM track WHERE id = $1`, [seed])).rows
+    const filter = {
+      excludeSameRelease: true,
+      styles: ['Techno', 'Tech House'],
+      yearFrom: 1990,
+      yearTo: 2005,
+    }
+    const d = await data(
+      `query($id: ID!, $f: SimilarityFilter) { similarTracks(track: $id, first: 20, filter: $f) { similarity track { release { discogsId year styles { name } } } } }`,
+      {
+        id: toGlobalId('Track', seed),
+        f: filter,
+      },
+    )
+    const hits = d.similarTracks as {
+      track: { release: { discogsId: number; year: number; styles: { name: string }[] } }
+    }[]
+    const [{ release_id: seedRelease }] = (
+      await t.db.pool.query(`SELECT release_id FROM track WHERE id = $1`, [seed])
+    ).rows
     expect(hits).toHaveLength(20)
     for (const h of hits) {
       expect(h.track.release.discogsId).not.toBe(seedRelease)
       expect(h.track.release.year).toBeGreaterThanOrEqual(1990)
       expect(h.track.release.styles.map((s) => s.name).some((s) => filter.styles.includes(s))).toBe(true)
     }
-    const exact = await new SimilarityService(t.db).exactSimilarTracks({ trackIds: [seed], model: 'test-vectors', first: 20, filter })
+    const exact = await new SimilarityService(t.db).exactSimilarTracks({
+      trackIds: [seed],
+      model: 'test-vectors',
+      first: 20,
+      filter,
+    })
     expect(exact).toHaveLength(20)
   })
 
   // The fixture holds the first 1000 artists only: similar artists outside it are left out of the answer.
   it('finds similar artists through centroids, with the track pairs that connect them', async () => {
     const [{ artist_id }] = (
-      await t.db.pool.query(`SELECT artist_id FROM artist_centroid WHERE artist_id IN (SELECT id FROM artist) GROUP BY artist_id ORDER BY max(tracks) DESC, artist_id LIMIT 1`)
+      await t.db.pool.query(
+        `SELECT artist_id FROM artist_centroid WHERE artist_id IN (SELECT id FROM artist) GROUP BY artist_id ORDER BY max(tracks) DESC, artist_id LIMIT 1`,
+      )
     ).rows
-    const d = await data(`query($a: Int!) { similarArtists(artist: $a, first: 100, pairs: 2) { similarity tracks artist { discogsId name } connectingTracks { similarity track { title } otherTrack { title } } } }`, { a: artist_id })
+    const d = await data(
+      `query($a: Int!) { similarArtists(artist: $a, first: 100, pairs: 2) { similarity tracks artist { discogsId name } connectingTracks { similarity track { title } otherTrack { title } } } }`,
+      { a: artist_id },
+    )
     expect(d.similarArtists.length).toBeGreaterThan(0)
     expect(d.similarArtists[0].artist.discogsId).not.toBe(artist_id)
     expect(d.similarArtists[0].connectingTracks.length).toBeGreaterThan(0)
   })
 
   it("gives a track's vector and a seeded 2-D map coloured by style", async () => {
-    const d = await data(`query($id: ID!) { track(id: $id) { embedding audio { url } } }`, { id: toGlobalId('Track', trackIds[3]) })
+    const d = await data(`query($id: ID!) { track(id: $id) { embedding audio { url } } }`, {
+      id: toGlobalId('Track', trackIds[3]),
+    })
     expect(d.track.embedding).toHaveLength(DIMS)
     expect(d.track.audio).toBeNull()
     const q = `{ embeddingMap(limit: 300, colorBy: STYLE) { space points { x y group track { id } } groups } }`
@@ -126,8 +174,12 @@ describe('similarity, models and the embedding map over GraphQL', () => {
   it('refuses ambiguous or unknown inputs with codes', async () => {
     const code = async (q: string) => (await api.gql(q)).body.errors?.[0]?.extensions?.code
     const id = toGlobalId('Track', trackIds[0])
-    expect(await code(`{ similarTracks(track: "${id}", tracks: ["${id}"]) { similarity } }`)).toBe('BAD_USER_INPUT')
-    expect(await code(`{ similarTracks(track: "${id}", model: "no-such-model") { similarity } }`)).toBe('NOT_FOUND')
+    expect(await code(`{ similarTracks(track: "${id}", tracks: ["${id}"]) { similarity } }`)).toBe(
+      'BAD_USER_INPUT',
+    )
+    expect(await code(`{ similarTracks(track: "${id}", model: "no-such-model") { similarity } }`)).toBe(
+      'NOT_FOUND',
+    )
     expect(await code(`{ similarTracks(embedding: [1, 0]) { similarity } }`)).toBe('BAD_USER_INPUT')
     expect(await code(`{ similarTracks(track: "${id}", first: 1000) { similarity } }`)).toBe('BAD_USER_INPUT')
   })

@@ -25,7 +25,8 @@ describe('discograph synth', () => {
     const s = JSON.parse(imported.stdout)
     expect(s.unknownTotal).toBe(0)
     expect(s.skipped).toEqual({ noId: 0, rows: 0 })
-    for (const type of ['artists', 'labels', 'masters', 'releases'] as const) expect(s.types[type].inserted).toBe(summary.records[type])
+    for (const type of ['artists', 'labels', 'masters', 'releases'] as const)
+      expect(s.types[type].inserted).toBe(summary.records[type])
     // Every track with audio became a track row (plus headings and index tracks).
     expect(s.rows.track).toBeGreaterThanOrEqual(summary.audioFiles)
   }, 240_000)

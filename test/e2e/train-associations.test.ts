@@ -45,11 +45,31 @@ describe('training on each Discogs association (synthetic catalog, real Postgres
     const out = path.join(root, 'catalog')
     const env = { DATABASE_URL: t.config.databaseUrl!, DATA_DIR: t.config.dataDir }
     // 20 artists and 12 labels: enough groups for batches of 4 without two pairs of a batch sharing one.
-    const synth = await runCli(['synth', '--out', out, '--artists', '20', '--labels', '12', '--releases', '36', '--seconds', '4', '--fast', '--seed', '5', '--json'])
+    const synth = await runCli([
+      'synth',
+      '--out',
+      out,
+      '--artists',
+      '20',
+      '--labels',
+      '12',
+      '--releases',
+      '36',
+      '--seconds',
+      '4',
+      '--fast',
+      '--seed',
+      '5',
+      '--json',
+    ])
     expect(synth.code, synth.stderr).toBe(0)
     const discogs = await runCli(['ingest', 'discogs', out, '--json'], env, 180_000)
     expect(discogs.code, discogs.stderr).toBe(0)
-    const audio = await runCli(['ingest', 'audio', path.join(out, 'audio'), '--manifest', path.join(out, 'manifest.csv'), '--json'], env, 180_000)
+    const audio = await runCli(
+      ['ingest', 'audio', path.join(out, 'audio'), '--manifest', path.join(out, 'manifest.csv'), '--json'],
+      env,
+      180_000,
+    )
     expect(audio.code, audio.stderr).toBe(0)
     expect(JSON.parse(audio.stdout).match.linked).toBe(JSON.parse(synth.stdout).audioFiles)
     await initBackend('native')
@@ -67,17 +87,35 @@ describe('training on each Discogs association (synthetic catalog, real Postgres
       const run = await trainContrastive(
         t.db,
         t.config,
-        { association, size: 'tiny', batchSize: 4, steps: STEPS, logEvery: 10, checkpointEvery: STEPS, validationFraction: 0.2, seed: 3 },
+        {
+          association,
+          size: 'tiny',
+          batchSize: 4,
+          steps: STEPS,
+          logEvery: 10,
+          checkpointEvery: STEPS,
+          validationFraction: 0.2,
+          seed: 3,
+        },
         patches,
         { backend: 'native', logger, name: `e2e-${association}` },
       )
-      expect(run).toMatchObject({ status: 'succeeded', backend: 'native', association, step: STEPS, totalSteps: STEPS })
+      expect(run).toMatchObject({
+        status: 'succeeded',
+        backend: 'native',
+        association,
+        step: STEPS,
+        totalSteps: STEPS,
+      })
       const first = meanLoss(run.history, 0, STEPS / 4)
       const last = meanLoss(run.history, (3 * STEPS) / 4, STEPS)
       // The default cosine loss starts near chance (log of the batch, 1.39 at 4) and cannot fall below 0, so it
       // falls less than the bilinear form's did from its ±20 logits; over 80 steps each association's fell
       // 10–30% (seed 3), where an encoder that learns nothing stays at chance.
-      expect(last, `loss over the first quarter ${first.toFixed(2)}, last quarter ${last.toFixed(2)}`).toBeLessThan(0.92 * first)
+      expect(
+        last,
+        `loss over the first quarter ${first.toFixed(2)}, last quarter ${last.toFixed(2)}`,
+      ).toBeLessThan(0.92 * first)
       expect(fs.existsSync(run.checkpointDir)).toBe(true)
     }, 60_000)
   }

@@ -1,6 +1,15 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { getNamedType, isEnumType, isInputObjectType, isLeafType, isListType, isNonNullType, type GraphQLInputType, type GraphQLObjectType } from 'graphql'
+import {
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  type GraphQLInputType,
+  type GraphQLObjectType,
+} from 'graphql'
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -33,30 +42,52 @@ type Mode = (typeof MODES)[number]
  * in) or `closed 4403` (a WebSocket refused at connection).
  */
 type Outcome = number | string
-const same = (row: Outcome[]): Record<Mode, Outcome[]> => ({ public: row, key: row, 'public, METRICS_TOKEN': row, 'key, METRICS_TOKEN': row })
-const byReadAccess = (pub: Outcome[], key: Outcome[]): Record<Mode, Outcome[]> => ({ public: pub, key, 'public, METRICS_TOKEN': pub, 'key, METRICS_TOKEN': key })
+const same = (row: Outcome[]): Record<Mode, Outcome[]> => ({
+  public: row,
+  key: row,
+  'public, METRICS_TOKEN': row,
+  'key, METRICS_TOKEN': row,
+})
+const byReadAccess = (pub: Outcome[], key: Outcome[]): Record<Mode, Outcome[]> => ({
+  public: pub,
+  key,
+  'public, METRICS_TOKEN': pub,
+  'key, METRICS_TOKEN': key,
+})
 
 //                                                   no key              forged        reader         admin   metrics token
 const EXPECTED: Record<string, Record<Mode, Outcome[]>> = {
   'POST /graphql, a catalog read': byReadAccess(
-    /*                                         */ ['data',               401,          'data',        'data', 401],
-    /*                                         */ ['UNAUTHENTICATED',    401,          'data',        'data', 401],
+    /*                                         */ ['data', 401, 'data', 'data', 401],
+    /*                                         */ ['UNAUTHENTICATED', 401, 'data', 'data', 401],
   ),
   'GET /graphql, a catalog read': byReadAccess(
-    /*                                         */ ['data',               401,          'data',        'data', 401],
-    /*                                         */ ['UNAUTHENTICATED',    401,          'data',        'data', 401],
+    /*                                         */ ['data', 401, 'data', 'data', 401],
+    /*                                         */ ['UNAUTHENTICATED', 401, 'data', 'data', 401],
   ),
   'POST /graphql, jobs': same(['UNAUTHENTICATED', 401, 'FORBIDDEN', 'data', 401]),
   'POST /graphql, one job': same(['UNAUTHENTICATED', 401, 'FORBIDDEN', 'data', 401]),
   'POST /graphql, an admin mutation': same(['UNAUTHENTICATED', 401, 'FORBIDDEN', 'data', 401]),
   'subscription jobProgress': same(['UNAUTHENTICATED', 'closed 4403', 'FORBIDDEN', 'data', 'closed 4403']),
   'subscription trainingCurve': byReadAccess(
-    /*                                         */ ['complete',           'closed 4403', 'complete',    'complete', 'closed 4403'],
-    /*                                         */ ['UNAUTHENTICATED',    'closed 4403', 'complete',    'complete', 'closed 4403'],
+    /*                                         */ [
+      'complete',
+      'closed 4403',
+      'complete',
+      'complete',
+      'closed 4403',
+    ],
+    /*                                         */ [
+      'UNAUTHENTICATED',
+      'closed 4403',
+      'complete',
+      'complete',
+      'closed 4403',
+    ],
   ),
   'GET /audio/tracks/<id>': byReadAccess(
-    /*                                         */ [200,                  401,          200,           200,    401],
-    /*                                         */ [401,                  401,          200,           200,    401],
+    /*                                         */ [200, 401, 200, 200, 401],
+    /*                                         */ [401, 401, 200, 200, 401],
   ),
   'GET /metrics': {
     public: [200, 200, 200, 200, 200],
@@ -83,7 +114,9 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
   beforeAll(async () => {
     t = await createServerTestDatabase()
     await importDiscogs(t.db, [FIXTURES])
-    const { rows } = await t.db.pool.query(`SELECT t.id FROM track t WHERE t.release_id = 1 ORDER BY t.id LIMIT 1`)
+    const { rows } = await t.db.pool.query(
+      `SELECT t.id FROM track t WHERE t.release_id = 1 ORDER BY t.id LIMIT 1`,
+    )
     trackId = Number(rows[0].id)
     await t.db.pool.query(
       `INSERT INTO audio_file (path, size, mtime_ms, sha256, status, format, n_frames, duration_s, track_id, match_method)
@@ -101,8 +134,16 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
     headers['admin key'] = { authorization: `Bearer ${(await auth.createKey('ops', 'admin')).key}` }
     headers['metrics token'] = { authorization: `Bearer ${METRICS_TOKEN}` }
     for (const mode of MODES) {
-      const config = { ...t.config, publicRead: mode.startsWith('public'), metricsToken: mode.endsWith('METRICS_TOKEN') ? METRICS_TOKEN : undefined, urlSigningSecret: URL_SECRET }
-      servers[mode] = await startApiServer({ db: t.db, config, logger: createLogger('silent'), queue }, { port: 0, host: '127.0.0.1' })
+      const config = {
+        ...t.config,
+        publicRead: mode.startsWith('public'),
+        metricsToken: mode.endsWith('METRICS_TOKEN') ? METRICS_TOKEN : undefined,
+        urlSigningSecret: URL_SECRET,
+      }
+      servers[mode] = await startApiServer(
+        { db: t.db, config, logger: createLogger('silent'), queue },
+        { port: 0, host: '127.0.0.1' },
+      )
     }
   }, 120_000)
   afterAll(async () => {
@@ -117,17 +158,42 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
     return body.errors?.[0]?.extensions?.code ?? (body.data ? 'data' : `no data: ${JSON.stringify(body)}`)
   }
 
-  const post = (base: string, h: Record<string, string>, query: string, variables: Record<string, unknown> = {}) =>
-    fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...h }, body: JSON.stringify({ query, variables }) })
+  const post = (
+    base: string,
+    h: Record<string, string>,
+    query: string,
+    variables: Record<string, unknown> = {},
+  ) =>
+    fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...h },
+      body: JSON.stringify({ query, variables }),
+    })
 
-  function subscribe(base: string, h: Record<string, string>, query: string, variables: Record<string, unknown>): Promise<Outcome> {
-    const client = createClient({ url: base.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: h, retryAttempts: 0, lazy: true })
+  function subscribe(
+    base: string,
+    h: Record<string, string>,
+    query: string,
+    variables: Record<string, unknown>,
+  ): Promise<Outcome> {
+    const client = createClient({
+      url: base.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: h,
+      retryAttempts: 0,
+      lazy: true,
+    })
     return new Promise<Outcome>((resolve) => {
       client.subscribe(
         { query, variables },
         {
           next: (m) => resolve(m.errors ? (m.errors[0].extensions?.code as string) : 'data'),
-          error: (e) => resolve(Array.isArray(e) ? (e[0].extensions?.code as string) : `closed ${(e as { code?: number }).code}`),
+          error: (e) =>
+            resolve(
+              Array.isArray(e)
+                ? (e[0].extensions?.code as string)
+                : `closed ${(e as { code?: number }).code}`,
+            ),
           complete: () => resolve('complete'),
         },
       )
@@ -137,18 +203,33 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
   const status = async (res: Response) => (await res.arrayBuffer(), res.status)
 
   const ROUTES: Record<string, (base: string, h: Record<string, string>) => Promise<Outcome>> = {
-    'POST /graphql, a catalog read': async (base, h) => gqlOutcome(await post(base, h, `{ release(discogsId: 1) { title } }`)),
+    'POST /graphql, a catalog read': async (base, h) =>
+      gqlOutcome(await post(base, h, `{ release(discogsId: 1) { title } }`)),
     'GET /graphql, a catalog read': async (base, h) =>
-      gqlOutcome(await fetch(`${base}/graphql?query=${encodeURIComponent('{ release(discogsId: 1) { title } }')}`, { headers: { 'apollo-require-preflight': 'true', ...h } })),
-    'POST /graphql, jobs': async (base, h) => gqlOutcome(await post(base, h, `{ jobs(first: 5) { edges { node { id payload worker log { message } } } } }`)),
-    'POST /graphql, one job': async (base, h) => gqlOutcome(await post(base, h, `query($id: ID!) { job(id: $id) { payload worker } }`, { id: jobId })),
-    'POST /graphql, an admin mutation': async (base, h) => gqlOutcome(await post(base, h, `mutation { embed(model: "random") { id } }`)),
-    'subscription jobProgress': (base, h) => subscribe(base, h, `subscription($id: ID!) { jobProgress(id: $id) { state payload } }`, { id: jobId }),
-    'subscription trainingCurve': (base, h) => subscribe(base, h, `subscription { trainingCurve(idOrName: "no-such-run") { step } }`, {}),
-    'GET /audio/tracks/<id>': async (base, h) => status(await fetch(`${base}/audio/tracks/${trackId}`, { headers: h })),
+      gqlOutcome(
+        await fetch(`${base}/graphql?query=${encodeURIComponent('{ release(discogsId: 1) { title } }')}`, {
+          headers: { 'apollo-require-preflight': 'true', ...h },
+        }),
+      ),
+    'POST /graphql, jobs': async (base, h) =>
+      gqlOutcome(
+        await post(base, h, `{ jobs(first: 5) { edges { node { id payload worker log { message } } } } }`),
+      ),
+    'POST /graphql, one job': async (base, h) =>
+      gqlOutcome(await post(base, h, `query($id: ID!) { job(id: $id) { payload worker } }`, { id: jobId })),
+    'POST /graphql, an admin mutation': async (base, h) =>
+      gqlOutcome(await post(base, h, `mutation { embed(model: "random") { id } }`)),
+    'subscription jobProgress': (base, h) =>
+      subscribe(base, h, `subscription($id: ID!) { jobProgress(id: $id) { state payload } }`, { id: jobId }),
+    'subscription trainingCurve': (base, h) =>
+      subscribe(base, h, `subscription { trainingCurve(idOrName: "no-such-run") { step } }`, {}),
+    'GET /audio/tracks/<id>': async (base, h) =>
+      status(await fetch(`${base}/audio/tracks/${trackId}`, { headers: h })),
     'GET /metrics': async (base, h) => status(await fetch(`${base}/metrics`, { headers: h })),
-    'GET /graphql (GraphiQL page)': async (base, h) => status(await fetch(`${base}/graphql`, { headers: { accept: 'text/html', ...h } })),
-    'GET /vendor/graphiql.min.js': async (base, h) => status(await fetch(`${base}/vendor/graphiql.min.js`, { headers: h })),
+    'GET /graphql (GraphiQL page)': async (base, h) =>
+      status(await fetch(`${base}/graphql`, { headers: { accept: 'text/html', ...h } })),
+    'GET /vendor/graphiql.min.js': async (base, h) =>
+      status(await fetch(`${base}/vendor/graphiql.min.js`, { headers: h })),
     'GET / (web UI)': async (base, h) => status(await fetch(`${base}/`, { headers: h })),
     'GET /app.js (web UI)': async (base, h) => status(await fetch(`${base}/app.js`, { headers: h })),
     'GET /healthz': async (base, h) => status(await fetch(`${base}/healthz`, { headers: h })),
@@ -177,14 +258,24 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
   function sample(type: GraphQLInputType): unknown {
     if (isNonNullType(type)) return sample(type.ofType)
     if (isListType(type)) return [sample(type.ofType)]
-    if (isInputObjectType(type)) return Object.fromEntries(Object.values(type.getFields()).filter((f) => isNonNullType(f.type)).map((f) => [f.name, sample(f.type)]))
+    if (isInputObjectType(type))
+      return Object.fromEntries(
+        Object.values(type.getFields())
+          .filter((f) => isNonNullType(f.type))
+          .map((f) => [f.name, sample(f.type)]),
+      )
     if (isEnumType(type)) return type.getValues()[0].value
-    return ({ Int: 1, Float: 1, Boolean: true, JSON: {} } as Record<string, unknown>)[type.name] ?? '00000000-0000-0000-0000-000000000000'
+    return (
+      ({ Int: 1, Float: 1, Boolean: true, JSON: {} } as Record<string, unknown>)[type.name] ??
+      '00000000-0000-0000-0000-000000000000'
+    )
   }
 
   it('checks every root field of the schema, so a new field cannot forget its check', async () => {
     const schema = buildSchema()
-    const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(Boolean) as GraphQLObjectType[]
+    const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(
+      Boolean,
+    ) as GraphQLObjectType[]
     const refusals: string[] = []
     let fields = 0
     for (const root of roots) {
@@ -205,9 +296,13 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
           ['public', 'reader key', adminOnly ? 'FORBIDDEN' : 'let in'],
         ] as const) {
           const base = servers[mode].url
-          const outcome = root.name === 'Subscription' ? await subscribe(base, headers[caller], call, variables) : await gqlOutcome(await post(base, headers[caller], call, variables))
+          const outcome =
+            root.name === 'Subscription'
+              ? await subscribe(base, headers[caller], call, variables)
+              : await gqlOutcome(await post(base, headers[caller], call, variables))
           const got = outcome === 'UNAUTHENTICATED' || outcome === 'FORBIDDEN' ? outcome : 'let in'
-          if (got !== expected) refusals.push(`${name}, READ_ACCESS=${mode}, ${caller}: ${outcome}, expected ${expected}`)
+          if (got !== expected)
+            refusals.push(`${name}, READ_ACCESS=${mode}, ${caller}: ${outcome}, expected ${expected}`)
         }
       }
     }
@@ -219,28 +314,52 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
     const anon = await fetch(`${servers.key.url}/audio/tracks/${trackId}`)
     expect(anon.status).toBe(401)
     expect(anon.headers.get('www-authenticate')).toBe('Bearer')
-    expect((await anon.json()).errors[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' }, message: expect.stringMatching(/READ_ACCESS=key/) })
+    expect((await anon.json()).errors[0]).toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
+      message: expect.stringMatching(/READ_ACCESS=key/),
+    })
     const reader = await fetch(`${servers.key.url}/metrics`, { headers: headers['reader key'] })
-    expect((await reader.json()).errors[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringMatching(/app is a reader key/) })
+    expect((await reader.json()).errors[0]).toMatchObject({
+      extensions: { code: 'FORBIDDEN' },
+      message: expect.stringMatching(/app is a reader key/),
+    })
   })
 
   it('streams the file itself, seekable, to whoever may read', async () => {
-    const whole = await fetch(`${servers.key.url}/audio/tracks/${trackId}`, { headers: headers['reader key'] })
+    const whole = await fetch(`${servers.key.url}/audio/tracks/${trackId}`, {
+      headers: headers['reader key'],
+    })
     expect(Buffer.from(await whole.arrayBuffer()).equals(fs.readFileSync(AUDIO_FILE))).toBe(true)
     expect(whole.headers.get('cache-control')).toMatch(/^private/)
-    const part = await fetch(`${servers.key.url}/audio/tracks/${trackId}`, { headers: { ...headers['reader key'], range: 'bytes=0-99' } })
+    const part = await fetch(`${servers.key.url}/audio/tracks/${trackId}`, {
+      headers: { ...headers['reader key'], range: 'bytes=0-99' },
+    })
     expect(part.status).toBe(206)
     expect((await part.arrayBuffer()).byteLength).toBe(100)
-    expect((await fetch(`${servers.key.url}/audio/tracks/999999999`, { headers: headers['reader key'] })).status).toBe(404)
+    expect(
+      (await fetch(`${servers.key.url}/audio/tracks/999999999`, { headers: headers['reader key'] })).status,
+    ).toBe(404)
     // the key as x-api-key, as GraphQL takes it
-    expect((await fetch(`${servers.key.url}/audio/tracks/${trackId}`, { headers: { 'x-api-key': headers['reader key'].authorization.slice(7) } })).status).toBe(200)
+    expect(
+      (
+        await fetch(`${servers.key.url}/audio/tracks/${trackId}`, {
+          headers: { 'x-api-key': headers['reader key'].authorization.slice(7) },
+        })
+      ).status,
+    ).toBe(200)
   })
 
   describe('audio URLs for <audio src>, which sends no headers', () => {
     const audioUrl = async (mode: Mode, h: Record<string, string>) => {
-      const res = await post(servers[mode].url, h, `{ release(discogsId: 1) { tracks { edges { node { audio { url } } } } } }`)
+      const res = await post(
+        servers[mode].url,
+        h,
+        `{ release(discogsId: 1) { tracks { edges { node { audio { url } } } } } }`,
+      )
       const body = await res.json()
-      return body.data.release.tracks.edges.map((e: { node: { audio: { url: string } | null } }) => e.node.audio?.url).find(Boolean) as string
+      return body.data.release.tracks.edges
+        .map((e: { node: { audio: { url: string } | null } }) => e.node.audio?.url)
+        .find(Boolean) as string
     }
 
     it('are plain paths when reading is public, and signed for the key that asked when it is not', async () => {
@@ -252,7 +371,9 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
       expect(expiresAt - Date.now() / 1000).toBeLessThanOrEqual(SIGNED_PATH_SECONDS)
       const res = await fetch(`${servers.key.url}${signed}`, { headers: { range: 'bytes=10-19' } })
       expect(res.status).toBe(206)
-      expect(Buffer.from(await res.arrayBuffer()).equals(fs.readFileSync(AUDIO_FILE).subarray(10, 20))).toBe(true)
+      expect(Buffer.from(await res.arrayBuffer()).equals(fs.readFileSync(AUDIO_FILE).subarray(10, 20))).toBe(
+        true,
+      )
     })
 
     it('open one path only, until they expire, while their key lives', async () => {
@@ -264,7 +385,11 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
       const tampered = token.replace(/^(\d+)/, (s) => String(Number(s) + 3600))
       expect((await fetch(`${base}/audio/tracks/${trackId}?token=${tampered}`)).status).toBe(401)
       const keyId = Number(token.split('.')[1])
-      const expired = auth.signedUrl(`/audio/tracks/${trackId}`, { role: 'reader', keyId }, Math.floor(Date.now() / 1000) - SIGNED_PATH_SECONDS - 1)
+      const expired = auth.signedUrl(
+        `/audio/tracks/${trackId}`,
+        { role: 'reader', keyId },
+        Math.floor(Date.now() / 1000) - SIGNED_PATH_SECONDS - 1,
+      )
       const refused = await fetch(`${base}${expired}`)
       expect(refused.status).toBe(401)
       expect((await refused.json()).errors[0].message).toMatch(/expired/)
@@ -294,7 +419,15 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
   })
 
   it('admin keys see the jobs readers may not: payload paths, log lines, worker host:pid', async () => {
-    const res = await post(servers.key.url, headers['admin key'], `query($id: ID!) { job(id: $id) { payload worker } }`, { id: jobId })
-    expect((await res.json()).data.job).toEqual({ payload: { dir: '/srv/private/music' }, worker: 'db-host-7:4242' })
+    const res = await post(
+      servers.key.url,
+      headers['admin key'],
+      `query($id: ID!) { job(id: $id) { payload worker } }`,
+      { id: jobId },
+    )
+    expect((await res.json()).data.job).toEqual({
+      payload: { dir: '/srv/private/music' },
+      worker: 'db-host-7:4242',
+    })
   })
 })

@@ -49,7 +49,9 @@ describe.each([
     // Migrations own indexes, foreign keys and checks (entities leave them out, so TypeORM would drop
     // them); every table and column, with its type, nullability and default, must agree.
     const { upQueries } = await t.db.dataSource.driver.createSchemaBuilder().log()
-    const drift = upQueries.map((q) => q.query).filter((q) => !/^(ALTER TABLE "\w+" DROP CONSTRAINT|DROP INDEX) /.test(q))
+    const drift = upQueries
+      .map((q) => q.query)
+      .filter((q) => !/^(ALTER TABLE "\w+" DROP CONSTRAINT|DROP INDEX) /.test(q))
     expect(drift).toEqual([])
     expect(upQueries.length).toBeGreaterThan(0) // the filter saw the migrations' constraints and indexes
   })
@@ -81,44 +83,65 @@ describe.each([
         i % 3 === 0
           ? inTransaction(i)
           : i % 3 === 1
-            ? t.db.pool.query<{ v: string }>(`SELECT $1::text || $2::text || $3::text AS v`, ['a', String(i), 'z']).then((r) => r.rows[0].v)
+            ? t.db.pool
+                .query<{ v: string }>(`SELECT $1::text || $2::text || $3::text AS v`, ['a', String(i), 'z'])
+                .then((r) => r.rows[0].v)
             : t.db.pool.query<{ v: string }>(`SELECT ($1::int * 2)::text AS v`, [i]).then((r) => r.rows[0].v),
       ),
     )
-    const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error('queries stalled')), 30_000).unref())
-    expect(await Promise.race([all, stalled])).toEqual(Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? String(i + 1) : i % 3 === 1 ? `a${i}z` : String(i * 2))))
+    const stalled = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('queries stalled')), 30_000).unref(),
+    )
+    expect(await Promise.race([all, stalled])).toEqual(
+      Array.from({ length: 150 }, (_, i) =>
+        i % 3 === 0 ? String(i + 1) : i % 3 === 1 ? `a${i}z` : String(i * 2),
+      ),
+    )
   })
 
   // Prepared statements are for servers only (CountingQueryable's `prepare`; see sql.ts).
-  it.runIf(kind === 'server')('bounds prepared API statements: distinct texts past the limit still run, unprepared', async () => {
-    const c = await t.db.pool.connect()
-    try {
-      const sql = new CountingQueryable(c, true, 3)
-      for (let i = 1; i <= 5; i++) {
-        const { rows } = await sql.query<{ n: number }>(`SELECT $1::int * ${i} AS n`, [2])
-        expect(rows[0].n).toBe(2 * i)
+  it.runIf(kind === 'server')(
+    'bounds prepared API statements: distinct texts past the limit still run, unprepared',
+    async () => {
+      const c = await t.db.pool.connect()
+      try {
+        const sql = new CountingQueryable(c, true, 3)
+        for (let i = 1; i <= 5; i++) {
+          const { rows } = await sql.query<{ n: number }>(`SELECT $1::int * ${i} AS n`, [2])
+          expect(rows[0].n).toBe(2 * i)
+        }
+        // The first three again: still prepared, still right.
+        for (let i = 1; i <= 3; i++)
+          expect((await sql.query<{ n: number }>(`SELECT $1::int * ${i} AS n`, [3])).rows[0].n).toBe(3 * i)
+        const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements`)
+        expect(rows[0].n).toBe(3)
+        expect(sql.statements).toBe(8)
+      } finally {
+        c.release()
       }
-      // The first three again: still prepared, still right.
-      for (let i = 1; i <= 3; i++) expect((await sql.query<{ n: number }>(`SELECT $1::int * ${i} AS n`, [3])).rows[0].n).toBe(3 * i)
-      const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements`)
-      expect(rows[0].n).toBe(3)
-      expect(sql.statements).toBe(8)
-    } finally {
-      c.release()
-    }
-  })
+    },
+  )
 
   // after the bound's test, which wants the process's statement names still free
   it('plans generically inside withSettings(GENERIC_PLAN_SETTINGS), on one connection, and puts the settings back after, also after an error', async () => {
     const db = new CountingQueryable(t.db.pool, kind === 'server') // as the API wraps the pool
     const settings = `current_setting('plan_cache_mode') AS mode, current_setting('jit') AS jit, current_setting('max_parallel_workers_per_gather') AS workers`
     const before = (await t.db.pool.query(`SELECT ${settings}`)).rows[0]
-    const inside = await db.withSettings(GENERIC_PLAN_SETTINGS, async (q) => (await q.query(`SELECT ${settings}, $1::int AS n`, [1])).rows[0])
+    const inside = await db.withSettings(
+      GENERIC_PLAN_SETTINGS,
+      async (q) => (await q.query(`SELECT ${settings}, $1::int AS n`, [1])).rows[0],
+    )
     // no JIT and no parallel workers either: chosen at a generic plan's estimates, they cost short statements most of their time
     expect(inside).toMatchObject({ mode: 'force_generic_plan', jit: 'off', workers: '0', n: 1 })
-    await expect(db.withSettings(GENERIC_PLAN_SETTINGS, (q) => q.query(`SELECT 1 / $1::int`, [0]))).rejects.toThrow(/division by zero/)
+    await expect(
+      db.withSettings(GENERIC_PLAN_SETTINGS, (q) => q.query(`SELECT 1 / $1::int`, [0])),
+    ).rejects.toThrow(/division by zero/)
     // every pooled connection (they run side by side while each sleeps) is back to PostgreSQL's default
-    const after = await Promise.all(Array.from({ length: 4 }, () => t.db.pool.query(`SELECT ${settings} FROM pg_sleep(0.05)`).then((r) => r.rows[0])))
+    const after = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        t.db.pool.query(`SELECT ${settings} FROM pg_sleep(0.05)`).then((r) => r.rows[0]),
+      ),
+    )
     expect(after).toEqual(Array(4).fill(before))
     expect(before.mode).toBe('auto')
     expect(db.statements).toBe(kind === 'server' ? 12 : 14) // counted: BEGIN, 3 SET LOCAL, the query, COMMIT / ROLLBACK, or 3 SET, the query, 3 RESET

@@ -136,7 +136,7 @@ describe('embedding tracks into pgvector (real server)', () => {
     expect(dup[0].n).toBe(dup[0].d)
   })
 
-  it('keeps artist and label centroids: the unit mean of their tracks\' search vectors', async () => {
+  it("keeps artist and label centroids: the unit mean of their tracks' search vectors", async () => {
     const model = await new ModelService(t.db, t.config).get('random-tiny')
     const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
     const vectors = await new SearchVectorRepository(t.db.pool).vectors(model.id, 'projection')
@@ -271,7 +271,11 @@ describe('embedding tracks into pgvector (real server)', () => {
     expect(byVector.tracks[0].similarity).toBeCloseTo(1, 5)
     expect(byVector.tracks.slice(1).map((x) => x.trackId)).toEqual(bySeed.tracks.map((x) => x.trackId))
     // the scores spread: the nearest track scores well above the farthest
-    const all = await search.similarTracks({ trackIds: [seed], model: 'random-tiny', first: linked.length - 1 })
+    const all = await search.similarTracks({
+      trackIds: [seed],
+      model: 'random-tiny',
+      first: linked.length - 1,
+    })
     expect(all.tracks[0].similarity - all.tracks[all.tracks.length - 1].similarity).toBeGreaterThan(0.3)
   })
 

@@ -10,7 +10,12 @@ import { DumpFormatError } from '../../src/errors.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { parseRelease } from '../../src/ingest/discogs/records.ts'
 import { XmlRecordReader } from '../../src/ingest/discogs/xml-records.ts'
-import { createEmbeddedTestDatabase, createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
+import {
+  createEmbeddedTestDatabase,
+  createServerTestDatabase,
+  tmpDir,
+  type TestDatabase,
+} from '../support/database.ts'
 import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL } from '../../src/db/search-words.ts'
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/discogs')
@@ -48,12 +53,18 @@ describe.each([
         ['artist:name', 'label:name', 'master:title', 'release:title', 'track:title']
           .map((x) => x.split(':'))
           .map(
-            ([table, text]) => `SELECT count(*) FILTER (WHERE ${text}_trigrams IS DISTINCT FROM cardinality(show_trgm(${text})))::int AS wrong,
+            ([
+              table,
+              text,
+            ]) => `SELECT count(*) FILTER (WHERE ${text}_trigrams IS DISTINCT FROM cardinality(show_trgm(${text})))::int AS wrong,
                                        count(*) FILTER (WHERE ${text} ~ '[^\x01-\x7f]')::int AS beyond_ascii FROM ${table}`,
           )
           .join(' UNION ALL '),
       )
-    ).reduce((a, r) => ({ wrong: a.wrong + r.wrong, beyondAscii: a.beyondAscii + r.beyond_ascii }), { wrong: 0, beyondAscii: 0 })
+    ).reduce((a, r) => ({ wrong: a.wrong + r.wrong, beyondAscii: a.beyondAscii + r.beyond_ascii }), {
+      wrong: 0,
+      beyondAscii: 0,
+    })
   afterAll(async () => {
     await t?.dispose()
     if (dir) fs.rmSync(dir, { recursive: true, force: true })
@@ -65,7 +76,10 @@ describe.each([
         `SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
         [table],
       )
-      expect(rows.map((r) => r.column_name), table).toEqual(columns.map(([c]) => c))
+      expect(
+        rows.map((r) => r.column_name),
+        table,
+      ).toEqual(columns.map(([c]) => c))
     }
   })
 
@@ -103,9 +117,27 @@ describe.each([
       `SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname = ANY($1) ORDER BY relname`,
       [[...searched, ...searched.map((table) => `${table}_search`), 'search_word']],
     )
-    expect(analyzed.map((r) => r.relname)).toEqual(['artist', 'artist_search', 'label', 'label_search', 'master', 'master_search', 'release', 'release_search', 'search_word', 'track', 'track_search'])
+    expect(analyzed.map((r) => r.relname)).toEqual([
+      'artist',
+      'artist_search',
+      'label',
+      'label_search',
+      'master',
+      'master_search',
+      'release',
+      'release_search',
+      'search_word',
+      'track',
+      'track_search',
+    ])
     // search's views hold every searchable text as its table does
-    for (const [table, text] of ['artist:name', 'label:name', 'master:title', 'release:title', 'track:title'].map((x) => x.split(':'))) {
+    for (const [table, text] of [
+      'artist:name',
+      'label:name',
+      'master:title',
+      'release:title',
+      'track:title',
+    ].map((x) => x.split(':'))) {
       const [d] = await q(
         `SELECT (SELECT count(*) FROM ${table}_search)::int AS n,
                 (SELECT count(*) FROM (SELECT id, ${text}, ${text}_trigrams FROM ${table} WHERE ${text}_trigrams IS NOT NULL
@@ -119,7 +151,9 @@ describe.each([
   })
 
   it('fills the search dictionary with every word of the searchable texts, as PostgreSQL splits them', async () => {
-    const texts = ['artist:name', 'label:name', 'master:title', 'release:title', 'track:title'].map((x) => x.split(':'))
+    const texts = ['artist:name', 'label:name', 'master:title', 'release:title', 'track:title'].map((x) =>
+      x.split(':'),
+    )
     const [diff] = await q(
       `WITH expected AS (
          SELECT DISTINCT w FROM (${texts.map(([table, text]) => `SELECT ${text} AS text FROM ${table}`).join(' UNION ALL ')}) t,
@@ -164,16 +198,22 @@ describe.each([
     expect(await q(`SELECT name, qty, text, descriptions FROM release_format WHERE release_id = 1`)).toEqual([
       { name: 'Vinyl', qty: '2', text: null, descriptions: ['12"', '33 ⅓ RPM'] },
     ])
-    const ids = await q(`SELECT type, description, value FROM release_identifier WHERE release_id = 1 ORDER BY ord`)
+    const ids = await q(
+      `SELECT type, description, value FROM release_identifier WHERE release_id = 1 ORDER BY ord`,
+    )
     expect(ids).toHaveLength(5)
     expect(ids[0]).toEqual({ type: 'Matrix / Runout', description: 'A-Side Runout', value: 'MPO SK 032 A1' })
     expect(
-      await q(`SELECT company_id, name, entity_type, entity_type_name FROM release_company WHERE release_id = 1 ORDER BY ord`),
+      await q(
+        `SELECT company_id, name, entity_type, entity_type_name FROM release_company WHERE release_id = 1 ORDER BY ord`,
+      ),
     ).toEqual([
       { company_id: 271046, name: 'The Globe Studios', entity_type: '23', entity_type_name: 'Recorded At' },
       { company_id: 56025, name: 'MPO', entity_type: '17', entity_type_name: 'Pressed By' },
     ])
-    const videos = await q(`SELECT src, duration_s, embed, title FROM release_video WHERE release_id = 1 ORDER BY ord`)
+    const videos = await q(
+      `SELECT src, duration_s, embed, title FROM release_video WHERE release_id = 1 ORDER BY ord`,
+    )
     expect(videos[0]).toEqual({
       src: 'https://www.youtube.com/watch?v=MpmbntGDyNE',
       duration_s: 296,
@@ -192,13 +232,19 @@ describe.each([
 
   it('artists, labels and masters', async () => {
     const [a] = await q(`SELECT * FROM artist WHERE id = 1`)
-    expect(a).toMatchObject({ name: 'The Persuader', real_name: 'Jesper Dahlbäck', data_quality: 'Needs Vote' })
+    expect(a).toMatchObject({
+      name: 'The Persuader',
+      real_name: 'Jesper Dahlbäck',
+      data_quality: 'Needs Vote',
+    })
     expect(a.name_variations).toEqual(['Persuader', 'The Presuader'])
     expect(a.urls).toEqual(['https://en.wikipedia.org/wiki/Jesper_Dahlbäck'])
     const aliases = await q(`SELECT alias_id, alias_name FROM artist_alias WHERE artist_id = 1 ORDER BY ord`)
     expect(aliases).toHaveLength(7)
     expect(aliases[0]).toEqual({ alias_id: 239, alias_name: 'Jesper Dahlbäck' })
-    expect(await q(`SELECT member_id, member_name FROM artist_member WHERE group_id = 2 ORDER BY ord`)).toEqual([
+    expect(
+      await q(`SELECT member_id, member_name FROM artist_member WHERE group_id = 2 ORDER BY ord`),
+    ).toEqual([
       { member_id: 26, member_name: 'Alexi Delano' },
       { member_id: 27, member_name: 'Cari Lekebusch' },
     ])
@@ -209,11 +255,18 @@ describe.each([
     expect(planetE.urls).toHaveLength(13)
     const [{ n: subs }] = await q(`SELECT count(*)::int AS n FROM label_sublabel WHERE label_id = 1`)
     expect(subs).toBe(8)
-    const [child] = await q(`SELECT id, parent_id, parent_name FROM label WHERE parent_name = 'Goldhead Music'`)
+    const [child] = await q(
+      `SELECT id, parent_id, parent_name FROM label WHERE parent_name = 'Goldhead Music'`,
+    )
     expect(child.parent_id).toBe(4711)
 
     const [m] = await q(`SELECT * FROM master WHERE id = 113`)
-    expect(m).toMatchObject({ title: 'Moments In Time', main_release_id: 116925, year: 2002, data_quality: 'Correct' })
+    expect(m).toMatchObject({
+      title: 'Moments In Time',
+      main_release_id: 116925,
+      year: 2002,
+      data_quality: 'Correct',
+    })
     expect(await q(`SELECT style FROM master_style WHERE master_id = 113 ORDER BY style`)).toEqual([
       { style: 'Tech House' },
       { style: 'Techno' },
@@ -235,7 +288,9 @@ describe.each([
       expect(s.track_key.startsWith(`${s.parent_key}/`)).toBe(true)
       expect(s.parent_type).toBe('index')
     }
-    const [{ n }] = await q(`SELECT count(*)::int AS n FROM track WHERE type = 'heading' AND position IS NULL`)
+    const [{ n }] = await q(
+      `SELECT count(*)::int AS n FROM track WHERE type = 'heading' AND position IS NULL`,
+    )
     expect(n).toBeGreaterThan(0)
   })
 
@@ -250,7 +305,9 @@ describe.each([
 
   it('a newer dump updates, marks what disappeared, keeps track ids; a later one clears the marks', async () => {
     const ids = async () =>
-      Object.fromEntries((await q(`SELECT track_key, id FROM track WHERE release_id = 1`)).map((r) => [r.track_key, r.id]))
+      Object.fromEntries(
+        (await q(`SELECT track_key, id FROM track WHERE release_id = 1`)).map((r) => [r.track_key, r.id]),
+      )
     const before = await ids()
     const xml = releasesXml()
     const edited = xml
@@ -263,15 +320,23 @@ describe.each([
     const s = await importDiscogs(t.db, [newer])
     expect(s.types.releases).toEqual({ records: 999, inserted: 0, updated: 1, unchanged: 998, missing: 1 })
     const [r1] = await q(`SELECT title, last_seen_dump, missing_since_dump FROM release WHERE id = 1`)
-    expect(r1).toEqual({ title: 'Stockholm (Remasterisé)', last_seen_dump: '20210101', missing_since_dump: null })
+    expect(r1).toEqual({
+      title: 'Stockholm (Remasterisé)',
+      last_seen_dump: '20210101',
+      missing_since_dump: null,
+    })
     expect((await trigramCounts()).wrong).toBe(0) // the merge counted the changed title
     // and search finds it by its new title: the import refreshed the search views
     const search = new CatalogReadRepository(t.db.pool)
-    expect((await search.search('Remasterisé', ['RELEASE'], 5, 0)).map((h) => [h.id, h.text])).toContainEqual([1, 'Stockholm (Remasterisé)'])
+    expect((await search.search('Remasterisé', ['RELEASE'], 5, 0)).map((h) => [h.id, h.text])).toContainEqual(
+      [1, 'Stockholm (Remasterisé)'],
+    )
     const [r2] = await q(`SELECT title, last_seen_dump, missing_since_dump FROM release WHERE id = 2`)
     expect(r2).toMatchObject({ last_seen_dump: '20200806', missing_since_dump: '20210101' })
     expect(await ids()).toEqual(before)
-    const tracks = await q(`SELECT track_key, missing_since_dump FROM track WHERE release_id = 1 ORDER BY sequence`)
+    const tracks = await q(
+      `SELECT track_key, missing_since_dump FROM track WHERE release_id = 1 ORDER BY sequence`,
+    )
     expect(tracks.filter((x) => x.missing_since_dump === '20210101').map((x) => x.track_key)).toEqual(['D'])
     // Unchanged records are not rewritten, only noted as seen.
     const [{ n: seen }] = await q(`SELECT count(*)::int AS n FROM release WHERE last_seen_dump = '20210101'`)
@@ -287,7 +352,9 @@ describe.each([
       { title: expect.any(String), missing_since_dump: null },
     ])
     expect((await search.search('Remasterisé', ['RELEASE'], 5, 0)).map((h) => h.id)).not.toContain(1)
-    const [{ n: missingTracks }] = await q(`SELECT count(*)::int AS n FROM track WHERE missing_since_dump IS NOT NULL`)
+    const [{ n: missingTracks }] = await q(
+      `SELECT count(*)::int AS n FROM track WHERE missing_since_dump IS NOT NULL`,
+    )
     expect(missingTracks).toBe(0)
     expect(await ids()).toEqual(before)
   })
@@ -329,11 +396,15 @@ describe.each([
     expect(await q(`SELECT series_id, name, catno FROM release_series WHERE release_id = 900001`)).toEqual([
       { series_id: 4242, name: 'Drift Series', catno: '7' },
     ])
-    expect(await q(`SELECT label_id, name, catno FROM release_label WHERE release_id = 900001 ORDER BY ord`)).toEqual([
+    expect(
+      await q(`SELECT label_id, name, catno FROM release_label WHERE release_id = 900001 ORDER BY ord`),
+    ).toEqual([
       { label_id: 5, name: 'Svek', catno: 'SK1' },
       { label_id: null, name: null, catno: 'none' },
     ])
-    expect(await q(`SELECT company_id, name FROM release_company WHERE release_id = 900001 ORDER BY ord`)).toEqual([
+    expect(
+      await q(`SELECT company_id, name FROM release_company WHERE release_id = 900001 ORDER BY ord`),
+    ).toEqual([
       { company_id: null, name: 'Plant' },
       { company_id: null, name: 'No Id' },
     ])
@@ -387,7 +458,9 @@ describe('bad input (server)', () => {
   /** Every committed release is whole: it has exactly the fixture's number of tracks. */
   async function expectWholeRecords() {
     const expected = fixtureTrackCounts()
-    const rows = await q(`SELECT r.id, count(t.id)::int AS n FROM release r LEFT JOIN track t ON t.release_id = r.id GROUP BY r.id`)
+    const rows = await q(
+      `SELECT r.id, count(t.id)::int AS n FROM release r LEFT JOIN track t ON t.release_id = r.id GROUP BY r.id`,
+    )
     for (const r of rows) expect(r.n, `release ${r.id}`).toBe(expected.get(r.id))
     return rows.length
   }
@@ -403,7 +476,9 @@ describe('bad input (server)', () => {
     const committed = await expectWholeRecords()
     expect(committed).toBeGreaterThan(300)
     expect(committed).toBeLessThan(1000)
-    const [state] = await q(`SELECT status, records FROM discogs_import WHERE dump_date = '20200806' AND type = 'releases'`)
+    const [state] = await q(
+      `SELECT status, records FROM discogs_import WHERE dump_date = '20200806' AND type = 'releases'`,
+    )
     expect(state.status).toBe('failed')
     expect(Number(state.records)).toBeGreaterThanOrEqual(committed)
     // Nothing is marked missing after a failed file.
@@ -496,7 +571,16 @@ describe('bulk import with deferred indexes (server)', () => {
     const writer = await CatalogWriterRepository.open(t.db)
     try {
       const deferred = await writer.deferIndexes('releases')
-      expect(deferred).toEqual(expect.arrayContaining(['release_credit_pkey', 'track_credit_pkey', 'release_style_pkey', 'track_parent', 'track_search_title_words_0', 'release_search_id']))
+      expect(deferred).toEqual(
+        expect.arrayContaining([
+          'release_credit_pkey',
+          'track_credit_pkey',
+          'release_style_pkey',
+          'track_parent',
+          'track_search_title_words_0',
+          'release_search_id',
+        ]),
+      )
       expect(deferred).not.toContain('release_pkey')
       expect(deferred).not.toContain('track_pkey')
       expect(deferred.filter((n) => n.startsWith('track_release_id_track_key'))).toEqual([])

@@ -8,7 +8,11 @@ import { JobQueue } from '../../src/jobs/queue.ts'
 import { AuthService } from '../../src/services/auth.service.ts'
 import { startApiServer, type ApiServer } from '../../src/api/http-server.ts'
 import { createLogger } from '../../src/logger.ts'
-import { createEmbeddedTestDatabase, createServerTestDatabase, type TestDatabase } from '../support/database.ts'
+import {
+  createEmbeddedTestDatabase,
+  createServerTestDatabase,
+  type TestDatabase,
+} from '../support/database.ts'
 
 /** Subscriptions on a server learn of job and training-run changes by LISTEN/NOTIFY, on one connection, not by polling. */
 describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
@@ -26,7 +30,10 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
     served = await JobQueue.start(t.db)
     const get = served.jobs.get.bind(served.jobs)
     served.jobs.get = (id) => (reads++, get(id))
-    api = await startApiServer({ db: t.db, config: t.config, logger: createLogger('silent'), queue: served }, { port: 0, host: '127.0.0.1' })
+    api = await startApiServer(
+      { db: t.db, config: t.config, logger: createLogger('silent'), queue: served },
+      { port: 0, host: '127.0.0.1' },
+    )
     admin = (await new AuthService(t.db.pool, { publicRead: true }).createKey('ops', 'admin')).key
   })
   afterAll(async () => {
@@ -37,7 +44,11 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
   })
 
   const listeners = async () =>
-    (await t.db.pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`)).rows.map((r) => r.pid as number)
+    (
+      await t.db.pool.query(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+      )
+    ).rows.map((r) => r.pid as number)
 
   it('wakes a watcher at each write of the job or training run that subscribers show (and not at another job’s)', async () => {
     const feed = new ListenChangeFeed(t.db.pool.options)
@@ -55,7 +66,14 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
       ]
       const runs = new TrainingRunRepository(t.db.pool)
       const run = crypto.randomUUID()
-      await runs.create({ id: run, name: 'woken', association: 'track', config: {}, totalSteps: 3, checkpointDir: '/tmp/none' })
+      await runs.create({
+        id: run,
+        name: 'woken',
+        association: 'track',
+        config: {},
+        totalSteps: 3,
+        checkpointDir: '/tmp/none',
+      })
       const runWrites: [string, () => Promise<unknown>][] = [
         ['start', () => runs.start(run, 'cpu')],
         ['checkpoint', () => runs.checkpoint(run, 1, [{ step: 1, epoch: 0, at: new Date().toISOString() }])],
@@ -89,11 +107,22 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
     }
   })
 
-  function subscribe(client: Client, id: string, seen: { progress: number | null; at: number }[]): Promise<void> {
+  function subscribe(
+    client: Client,
+    id: string,
+    seen: { progress: number | null; at: number }[],
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       client.subscribe<{ jobProgress: { progress: number | null } }>(
         { query: `subscription($id: ID!) { jobProgress(id: $id) { state progress } }`, variables: { id } },
-        { next: (m) => (m.errors ? reject(new Error(JSON.stringify(m.errors))) : seen.push({ progress: m.data!.jobProgress.progress, at: performance.now() })), error: reject, complete: resolve },
+        {
+          next: (m) =>
+            m.errors
+              ? reject(new Error(JSON.stringify(m.errors)))
+              : seen.push({ progress: m.data!.jobProgress.progress, at: performance.now() }),
+          error: reject,
+          complete: resolve,
+        },
       )
     })
   }
@@ -108,7 +137,11 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
 
   it('pushes each change to every subscriber at once, over one LISTEN connection, and survives losing it', async () => {
     const job = await queue.enqueue('embed', { model: 'watched' })
-    const client = createClient({ url: api.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${admin}` } })
+    const client = createClient({
+      url: api.url.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin}` },
+    })
     const seen = Array.from({ length: 12 }, () => [] as { progress: number | null; at: number }[])
     const ended = seen.map((s) => subscribe(client, job.id, s))
     try {
@@ -136,7 +169,8 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
       await t.db.pool.query(`SELECT pg_terminate_backend($1)`, [pid])
       const again = async () => (await listeners()).filter((p) => p !== pid)
       const end = performance.now() + 5000
-      while ((await again()).length !== 1 && performance.now() < end) await new Promise((r) => setTimeout(r, 50))
+      while ((await again()).length !== 1 && performance.now() < end)
+        await new Promise((r) => setTimeout(r, 50))
       expect(await again()).toHaveLength(1)
       const written = performance.now()
       await queue.jobs.finish(job.id, 'succeeded', { result: {} })
@@ -150,7 +184,11 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
 
   it('forgets a subscriber as soon as it leaves: a later change reads nothing', async () => {
     const job = await queue.enqueue('embed', { model: 'left' })
-    const client = createClient({ url: api.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${admin}` } })
+    const client = createClient({
+      url: api.url.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin}` },
+    })
     const seen: { progress: number | null; at: number }[] = []
     void subscribe(client, job.id, seen).catch(() => {})
     await until(() => seen.length === 1, 10_000)
@@ -165,7 +203,14 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
   it('pushes a training run’s curve as it grows, asked for by name, without reading in between', async () => {
     const runs = new TrainingRunRepository(t.db.pool)
     const id = crypto.randomUUID()
-    await runs.create({ id, name: 'curve-watched', association: 'track', config: {}, totalSteps: 3, checkpointDir: '/tmp/none' })
+    await runs.create({
+      id,
+      name: 'curve-watched',
+      association: 'track',
+      config: {},
+      totalSteps: 3,
+      checkpointDir: '/tmp/none',
+    })
     let runReads = 0
     const get = TrainingRunRepository.prototype.get
     TrainingRunRepository.prototype.get = function (this: TrainingRunRepository, idOrName: string) {
@@ -177,8 +222,21 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
     try {
       const ended = new Promise<void>((resolve, reject) => {
         client.subscribe<{ trainingCurve: { status: string; step: number; history: unknown[] } }>(
-          { query: `subscription { trainingCurve(idOrName: "curve-watched") { status step history { step } } }` },
-          { next: (m) => (m.errors ? reject(new Error(JSON.stringify(m.errors))) : steps.push({ status: m.data!.trainingCurve.status, step: m.data!.trainingCurve.step, points: m.data!.trainingCurve.history.length })), error: reject, complete: resolve },
+          {
+            query: `subscription { trainingCurve(idOrName: "curve-watched") { status step history { step } } }`,
+          },
+          {
+            next: (m) =>
+              m.errors
+                ? reject(new Error(JSON.stringify(m.errors)))
+                : steps.push({
+                    status: m.data!.trainingCurve.status,
+                    step: m.data!.trainingCurve.step,
+                    points: m.data!.trainingCurve.history.length,
+                  }),
+            error: reject,
+            complete: resolve,
+          },
         )
       })
       await until(() => steps.length === 1, 10_000)
@@ -212,16 +270,33 @@ describe('job subscriptions on the embedded database (no notifications: polling)
   it('writes jobs through the notifying statements and still pushes their changes', async () => {
     const t = await createEmbeddedTestDatabase()
     const queue = await JobQueue.start(t.db)
-    const api = await startApiServer({ db: t.db, config: t.config, logger: createLogger('silent'), queue }, { port: 0, host: '127.0.0.1' })
+    const api = await startApiServer(
+      { db: t.db, config: t.config, logger: createLogger('silent'), queue },
+      { port: 0, host: '127.0.0.1' },
+    )
     const admin = (await new AuthService(t.db.pool, { publicRead: true }).createKey('ops', 'admin')).key
-    const client = createClient({ url: api.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${admin}` } })
+    const client = createClient({
+      url: api.url.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin}` },
+    })
     try {
       const job = await queue.enqueue('embed', { model: 'embedded' })
       const seen: (number | null)[] = []
       const ended = new Promise<void>((resolve, reject) => {
         client.subscribe<{ jobProgress: { progress: number | null } }>(
-          { query: `subscription($id: ID!) { jobProgress(id: $id) { progress } }`, variables: { id: job.id } },
-          { next: (m) => (m.errors ? reject(new Error(JSON.stringify(m.errors))) : seen.push(m.data!.jobProgress.progress)), error: reject, complete: resolve },
+          {
+            query: `subscription($id: ID!) { jobProgress(id: $id) { progress } }`,
+            variables: { id: job.id },
+          },
+          {
+            next: (m) =>
+              m.errors
+                ? reject(new Error(JSON.stringify(m.errors)))
+                : seen.push(m.data!.jobProgress.progress),
+            error: reject,
+            complete: resolve,
+          },
         )
       })
       expect(await queue.jobs.markRunning(job.id, 'host:1')).toBe(true)

@@ -19,10 +19,14 @@ describe('jobs paging', () => {
     queue = await JobQueue.start(t.db)
     await queue.enqueue('embed', { model: 'before' })
     // one statement: every row gets the same created_at, to the microsecond
-    await queue.jobs.createMany(together.map((id, i) => ({ id, name: i % 2 ? 'embed' : 'evaluate', payload: { n: i } })))
+    await queue.jobs.createMany(
+      together.map((id, i) => ({ id, name: i % 2 ? 'embed' : 'evaluate', payload: { n: i } })),
+    )
     await queue.enqueue('embed', { model: 'after' })
     await queue.enqueue('embed', { model: 'last' })
-    admin = { authorization: `Bearer ${(await new AuthService(t.db.pool, { publicRead: true }).createKey('ops', 'admin')).key}` }
+    admin = {
+      authorization: `Bearer ${(await new AuthService(t.db.pool, { publicRead: true }).createKey('ops', 'admin')).key}`,
+    }
   })
   afterAll(async () => {
     await queue?.stop()
@@ -50,7 +54,10 @@ describe('jobs paging', () => {
   }
 
   it('has the premise: the jobs written together share one created_at to the microsecond', async () => {
-    const { rows } = await t.db.pool.query(`SELECT count(DISTINCT created_at)::int AS n FROM job WHERE id = ANY($1::uuid[])`, [together])
+    const { rows } = await t.db.pool.query(
+      `SELECT count(DISTINCT created_at)::int AS n FROM job WHERE id = ANY($1::uuid[])`,
+      [together],
+    )
     expect(rows[0].n).toBe(1)
   })
 
@@ -64,9 +71,18 @@ describe('jobs paging', () => {
   })
 
   it('refuses a cursor that is not one of its own, the old millisecond form included', async () => {
-    const code = async (after: string) => (await api.gql(`query($a: String) { jobs(first: 2, after: $a) { edges { cursor } } }`, { a: after }, admin)).body.errors?.[0]?.extensions?.code
+    const code = async (after: string) =>
+      (
+        await api.gql(
+          `query($a: String) { jobs(first: 2, after: $a) { edges { cursor } } }`,
+          { a: after },
+          admin,
+        )
+      ).body.errors?.[0]?.extensions?.code
     expect(await code('nonsense')).toBe('BAD_USER_INPUT')
     expect(await code(Buffer.from(new Date().toISOString()).toString('base64url'))).toBe('BAD_USER_INPUT')
-    expect(await code(Buffer.from(`2026-01-01T00:00:00.000000Z|not-a-uuid`).toString('base64url'))).toBe('BAD_USER_INPUT')
+    expect(await code(Buffer.from(`2026-01-01T00:00:00.000000Z|not-a-uuid`).toString('base64url'))).toBe(
+      'BAD_USER_INPUT',
+    )
   })
 })

@@ -44,11 +44,15 @@ describe('job queue and worker', () => {
   beforeAll(async () => {
     t = await createServerTestDatabase()
     queue = await JobQueue.start(t.db)
-    worker = new JobWorker(queue, { db: t.db, config: t.config, logger: createLogger('silent') }, {
-      handlers,
-      heartbeatSeconds: 0.5,
-      pollingIntervalSeconds: 0.5,
-    })
+    worker = new JobWorker(
+      queue,
+      { db: t.db, config: t.config, logger: createLogger('silent') },
+      {
+        handlers,
+        heartbeatSeconds: 0.5,
+        pollingIntervalSeconds: 0.5,
+      },
+    )
     await worker.start()
   })
   afterAll(async () => {
@@ -65,7 +69,10 @@ describe('job queue and worker', () => {
   it('runs a job to success with progress, log lines and result', async () => {
     const job = await queue.enqueue('embed', { model: 'random' }, 'test')
     expect(job.state).toBe('queued')
-    const done = await waitFor(() => queue.get(job.id), (j) => j.state === 'succeeded')
+    const done = await waitFor(
+      () => queue.get(job.id),
+      (j) => j.state === 'succeeded',
+    )
     expect(done.result).toEqual({ vectors: 42 })
     expect(done.progress).toBe(1)
     expect(done.attempts).toBe(1)
@@ -75,7 +82,11 @@ describe('job queue and worker', () => {
 
   it('retries a failing job with backoff, then marks it failed with the error', async () => {
     const job = await queue.enqueue('evaluate', {})
-    const failed = await waitFor(() => queue.get(job.id), (j) => j.state === 'failed', 60_000)
+    const failed = await waitFor(
+      () => queue.get(job.id),
+      (j) => j.state === 'failed',
+      60_000,
+    )
     expect(failed.attempts).toBe(2)
     expect(attempts.get(job.id)).toBe(2)
     expect(failed.error).toMatch(/exploded on attempt 2/)
@@ -83,14 +94,26 @@ describe('job queue and worker', () => {
 
   it('cancels a running job through its signal, and retries it on request', async () => {
     const job = await queue.enqueue('embed', { model: 'slow' })
-    await waitFor(() => queue.get(job.id), (j) => j.state === 'running' && (j.progress ?? 0) > 0)
+    await waitFor(
+      () => queue.get(job.id),
+      (j) => j.state === 'running' && (j.progress ?? 0) > 0,
+    )
     await queue.cancel(job.id)
-    const cancelled = await waitFor(() => queue.get(job.id), (j) => j.state === 'cancelled')
+    const cancelled = await waitFor(
+      () => queue.get(job.id),
+      (j) => j.state === 'cancelled',
+    )
     expect(cancelled.progress).toBeLessThan(1)
     await expect(queue.cancel(job.id)).rejects.toThrow(/already cancelled/)
     await queue.retry(job.id)
-    await waitFor(() => queue.get(job.id), (j) => j.state === 'running')
+    await waitFor(
+      () => queue.get(job.id),
+      (j) => j.state === 'running',
+    )
     await queue.cancel(job.id)
-    await waitFor(() => queue.get(job.id), (j) => j.state === 'cancelled')
+    await waitFor(
+      () => queue.get(job.id),
+      (j) => j.state === 'cancelled',
+    )
   })
 })

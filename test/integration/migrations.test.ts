@@ -3,7 +3,13 @@ import fs from 'node:fs'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/config.ts'
-import { MIGRATION_LOCK_KEY, migrate, openDatabase, pendingMigrations, type Database } from '../../src/db/database.ts'
+import {
+  MIGRATION_LOCK_KEY,
+  migrate,
+  openDatabase,
+  pendingMigrations,
+  type Database,
+} from '../../src/db/database.ts'
 import { migrations } from '../../migrations/index.ts'
 import { ADMIN_URL, createScratchDatabase, tmpDir } from '../support/database.ts'
 
@@ -23,7 +29,13 @@ describe('migrations on a server', () => {
       await scratch.drop()
       fs.rmSync(dataDir, { recursive: true, force: true })
     })
-    const config = { ...loadConfig({}), dataDir, logLevel: 'silent' as const, dbPoolMax: poolMax, databaseUrl: scratch.url }
+    const config = {
+      ...loadConfig({}),
+      dataDir,
+      logLevel: 'silent' as const,
+      dbPoolMax: poolMax,
+      databaseUrl: scratch.url,
+    }
     const dbs: Database[] = []
     for (let i = 0; i < n; i++) {
       const db = await openDatabase(config)
@@ -65,6 +77,9 @@ describe('migrations on a server', () => {
     await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
     expect(await migrating).toEqual(allNames)
     // and it let go of the lock: another session takes it at once
-    expect((await holder.query('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK_KEY.toString()])).rows[0].ok).toBe(true)
+    expect(
+      (await holder.query('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK_KEY.toString()])).rows[0]
+        .ok,
+    ).toBe(true)
   })
 })

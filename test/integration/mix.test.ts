@@ -172,7 +172,10 @@ describe('mixes, paths and radio', () => {
     const reader = (await auth.createKey('mix-saver', 'reader')).key
     const other = (await auth.createKey('mix-other', 'reader')).key
     const seed = toGlobalId('Track', world.trackIds[0])
-    const mix = await api.data(`query($s: ID!) { instantMix(seeds: [$s], first: 6, model: "styled") { tracks { track { id } } } }`, { s: seed })
+    const mix = await api.data(
+      `query($s: ID!) { instantMix(seeds: [$s], first: 6, model: "styled") { tracks { track { id } } } }`,
+      { s: seed },
+    )
     const ids = mix.instantMix.tracks.map((x: { track: { id: string } }) => x.track.id)
     const save = `mutation($n: String!, $t: [ID!]!) { saveMix(name: $n, tracks: $t) { id name owner public tracks { id } } }`
     const anonymous = await api.gql(save, { n: 'late night', t: ids })
@@ -197,12 +200,21 @@ describe('mixes, paths and radio', () => {
     const seed = toGlobalId('Track', world.trackIds[0])
     const query = `query($s: ID!) { instantMix(seeds: [$s], first: 10, model: "styled") { tracks { track { id } } } }`
     const ids = async (key: string) =>
-      ((await api.gql(query, { s: seed }, { authorization: `Bearer ${key}` })).body.data.instantMix.tracks as { track: { id: string } }[]).map((x) => x.track.id)
+      (
+        (await api.gql(query, { s: seed }, { authorization: `Bearer ${key}` })).body.data.instantMix
+          .tracks as { track: { id: string } }[]
+      ).map((x) => x.track.id)
     const before = await ids(listener)
     const heard = before.slice(0, 3)
     const { numericKey } = await import('../../src/api/global-id.ts')
     const { keyId } = (await auth.viewerFor(`Bearer ${listener}`)) as { keyId: number }
-    await new ScrobbleService(t.db.pool).scrobble(keyId, heard.map((id) => numericKey(id, 'Track', 'id')), undefined, true, 'test')
+    await new ScrobbleService(t.db.pool).scrobble(
+      keyId,
+      heard.map((id) => numericKey(id, 'Track', 'id')),
+      undefined,
+      true,
+      'test',
+    )
     const after = await ids(listener)
     for (const id of heard) expect(after).not.toContain(id)
     expect(after).toHaveLength(10)

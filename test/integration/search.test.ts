@@ -3,7 +3,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BAND_TEXT_COST, CatalogReadRepository, SEARCH_LOCK_TIMEOUT_MS, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import {
+  BAND_TEXT_COST,
+  CatalogReadRepository,
+  SEARCH_LOCK_TIMEOUT_MS,
+  type SearchType,
+} from '../../src/db/repositories/catalog-read.repository.ts'
 import { UnavailableError } from '../../src/errors.ts'
 import { CountingQueryable } from '../../src/db/sql.ts'
 import { wordsVectorSql } from '../../src/db/search-words.ts'
@@ -18,8 +23,10 @@ const ALL: SearchType[] = SEARCH_TEXTS.map((s) => s.type)
 describe('search by words, in bands of title length (real server, fixture catalog)', () => {
   let t: TestDatabase
   let repo: CatalogReadRepository
-  const q = async <R extends object>(sql: string, params: unknown[] = []) => (await t.db.pool.query<R & Record<string, unknown>>(sql, params)).rows
-  const plan = async (sql: string, params: unknown[]) => JSON.stringify((await q(`EXPLAIN (FORMAT JSON) ${sql}`, params))[0]['QUERY PLAN'])
+  const q = async <R extends object>(sql: string, params: unknown[] = []) =>
+    (await t.db.pool.query<R & Record<string, unknown>>(sql, params)).rows
+  const plan = async (sql: string, params: unknown[]) =>
+    JSON.stringify((await q(`EXPLAIN (FORMAT JSON) ${sql}`, params))[0]['QUERY PLAN'])
   beforeAll(async () => {
     t = await createServerTestDatabase()
     await importDiscogs(t.db, [FIXTURES])
@@ -35,8 +42,13 @@ describe('search by words, in bands of title length (real server, fixture catalo
       await client.query('SET enable_seqscan = off')
       for (const s of SEARCH_TEXTS)
         for (const [i, band] of TRIGRAM_BANDS.entries()) {
-          const { rows } = await client.query(`EXPLAIN (FORMAT JSON) SELECT id FROM ${s.view} WHERE ${bandCondition(s.count, band)} AND ${wordsVectorSql(s.text)} @@ $1::tsquery`, ['love'])
-          expect(JSON.stringify(rows[0]['QUERY PLAN']), `${s.view} ${i}`).toContain(`"Index Name":"${s.view}_${s.text}_words_${i}"`)
+          const { rows } = await client.query(
+            `EXPLAIN (FORMAT JSON) SELECT id FROM ${s.view} WHERE ${bandCondition(s.count, band)} AND ${wordsVectorSql(s.text)} @@ $1::tsquery`,
+            ['love'],
+          )
+          expect(JSON.stringify(rows[0]['QUERY PLAN']), `${s.view} ${i}`).toContain(
+            `"Index Name":"${s.view}_${s.text}_words_${i}"`,
+          )
         }
     } finally {
       await client.query('RESET enable_seqscan')
@@ -50,12 +62,24 @@ describe('search by words, in bands of title length (real server, fixture catalo
         const sql = `SELECT id FROM ${s.view} WHERE ${bandCondition(s.count, band)} AND ${wordsVectorSql(s.text)} @@ $1::tsquery`
         expect(await plan(sql, ['stockholm | stockhom']), s.view).not.toContain('"Seq Scan"')
       }
-    expect(await plan(`SELECT word FROM search_word WHERE word % $1`, ['persuadr'])).toContain('"Index Name":"search_word_trgm"')
+    expect(await plan(`SELECT word FROM search_word WHERE word % $1`, ['persuadr'])).toContain(
+      '"Index Name":"search_word_trgm"',
+    )
   })
 
   it('finds a misspelt word through the dictionary: the catalog’s words like it', async () => {
-    expect(await repo.searchPlan('Persuadr stokholm persuadr')).toEqual({ trigrams: 18, words: ['persuadr', 'stokholm'], known: false, unknown: ['persuadr', 'stokholm'], shortWords: [], equalTexts: {} })
-    expect(await repo.wordAlternatives(['persuadr', 'stokholm'])).toEqual([['persuadr', 'persuader'], ['stokholm', 'stockholm']])
+    expect(await repo.searchPlan('Persuadr stokholm persuadr')).toEqual({
+      trigrams: 18,
+      words: ['persuadr', 'stokholm'],
+      known: false,
+      unknown: ['persuadr', 'stokholm'],
+      shortWords: [],
+      equalTexts: {},
+    })
+    expect(await repo.wordAlternatives(['persuadr', 'stokholm'])).toEqual([
+      ['persuadr', 'persuader'],
+      ['stokholm', 'stockholm'],
+    ])
     expect(await repo.searchPlan('The Persuader')).toMatchObject({ known: true, unknown: [] })
     expect(await repo.searchPlan('DJ K. dj')).toMatchObject({ words: [], shortWords: ['dj', 'k'] })
     // a word the dictionary lacks may be one being typed: it also matches the words it begins ("persu" is
@@ -63,10 +87,15 @@ describe('search by words, in bands of title length (real server, fixture catalo
     expect(await repo.searchPlan('persu')).toMatchObject({ unknown: ['persu'] })
     expect(await repo.wordAlternatives(['persu'])).not.toContainEqual(expect.arrayContaining(['persuader']))
     expect((await repo.search('persu', ['ARTIST'], 1, 0))[0]).toMatchObject({ text: 'The Persuader' })
-    const [{ n }] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM track_search WHERE ${wordsVectorSql('title')} @@ 'dream:*' AND NOT ${wordsVectorSql('title')} @@ 'dream'`)
+    const [{ n }] = await q<{ n: number }>(
+      `SELECT count(*)::int AS n FROM track_search WHERE ${wordsVectorSql('title')} @@ 'dream:*' AND NOT ${wordsVectorSql('title')} @@ 'dream'`,
+    )
     expect(n).toBeGreaterThan(0) // "Dreams", "Dreamer" …
     for (const h of await repo.search('dream', ['TRACK'], 50, 0)) expect(h.text).toMatch(/\bdream\b/i)
-    expect((await repo.search('persuadr', ['ARTIST'], 1, 0))[0]).toMatchObject({ id: 1, text: 'The Persuader' })
+    expect((await repo.search('persuadr', ['ARTIST'], 1, 0))[0]).toMatchObject({
+      id: 1,
+      text: 'The Persuader',
+    })
     expect((await repo.search('stokholm', ['RELEASE'], 1, 0))[0]).toMatchObject({ id: 1, text: 'Stockholm' })
     // a word of the catalog is searched as typed first (and matches longer words it begins): the
     // catalog's "Stockhom" (sic) comes only with its likes, when "stockholm" alone finds fewer than 10
@@ -78,17 +107,26 @@ describe('search by words, in bands of title length (real server, fixture catalo
         ORDER BY s.word LIMIT 1`,
     )
     expect(short.length).toBe(1) // a word with likes in the dictionary, which it is not searched with
-    expect(await repo.wordAlternatives([short[0].word, 'persuadr'])).toEqual([[short[0].word], ['persuadr', 'persuader']])
+    expect(await repo.wordAlternatives([short[0].word, 'persuadr'])).toEqual([
+      [short[0].word],
+      ['persuadr', 'persuader'],
+    ])
     const hits = await repo.search('stockholm', ALL, 20, 0)
-    expect(hits.some((h) => /stockhom/i.test(h.text))).toBe(hits.filter((h) => /stockholm/i.test(h.text)).length < 10)
+    expect(hits.some((h) => /stockhom/i.test(h.text))).toBe(
+      hits.filter((h) => /stockholm/i.test(h.text)).length < 10,
+    )
   })
 
   it('wants every word; when too few titles have them all, most of them; a query of only short words wants them', async () => {
     const all = await repo.search('persuader stockholm', ALL, 20, 0)
     // no text holds both words: relaxed to either, the artist and the release both found
-    expect(all.map((h) => `${h.type}:${h.text}`)).toEqual(expect.arrayContaining(['ARTIST:The Persuader', 'RELEASE:Stockholm']))
+    expect(all.map((h) => `${h.type}:${h.text}`)).toEqual(
+      expect.arrayContaining(['ARTIST:The Persuader', 'RELEASE:Stockholm']),
+    )
     // a query whose words are all together somewhere finds only texts with all of them (enough of them here)
-    const [{ n }] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM track WHERE ${wordsVectorSql('title')} @@ 'original:* & mix'`)
+    const [{ n }] = await q<{ n: number }>(
+      `SELECT count(*)::int AS n FROM track WHERE ${wordsVectorSql('title')} @@ 'original:* & mix'`,
+    )
     expect(n).toBeGreaterThanOrEqual(10)
     const strict = await repo.search('original mix', ['TRACK'], 50, 0)
     expect(strict.length).toBe(Math.min(n, 50))
@@ -110,7 +148,9 @@ describe('search by words, in bands of title length (real server, fixture catalo
       expect(some.length, query).toBeGreaterThan(0)
     }
     // a pass wanting every word is not capped
-    expect(await capped.search('original mix', ['TRACK'], 30, 0)).toEqual(await repo.search('original mix', ['TRACK'], 30, 0))
+    expect(await capped.search('original mix', ['TRACK'], 30, 0)).toEqual(
+      await repo.search('original mix', ['TRACK'], 30, 0),
+    )
   })
 
   it('keeps the few hits that hold every word when a capped pass then takes a sample without them', async () => {
@@ -137,12 +177,42 @@ describe('search by words, in bands of title length (real server, fixture catalo
        UNION ALL (SELECT name FROM artist ORDER BY md5(name) LIMIT 4)`,
     )
     const queries = [
-      'love', 'mix', 'remix', 'dub', 'the', 'a', 'deep house', 'original mix', 'night', 'soul', 'stockholm',
-      'persuadr', 'untitled', 'Untitled', 'allegro', 'let it be', 'intro', 'part 2', 'vol. 1', 'über', 'dj', 'x', "Can't Get Enough (Extended Version)",
+      'love',
+      'mix',
+      'remix',
+      'dub',
+      'the',
+      'a',
+      'deep house',
+      'original mix',
+      'night',
+      'soul',
+      'stockholm',
+      'persuadr',
+      'untitled',
+      'Untitled',
+      'allegro',
+      'let it be',
+      'intro',
+      'part 2',
+      'vol. 1',
+      'über',
+      'dj',
+      'x',
+      "Can't Get Enough (Extended Version)",
       ...samples.map((r) => r.text),
-      ...samples.map((r) => r.text.slice(0, Math.floor(r.text.length / 2)) + r.text.slice(Math.floor(r.text.length / 2) + 1)),
+      ...samples.map(
+        (r) =>
+          r.text.slice(0, Math.floor(r.text.length / 2)) + r.text.slice(Math.floor(r.text.length / 2) + 1),
+      ),
     ]
-    const cases: [SearchType[], number, number][] = [[ALL, 10, 0], [ALL, 5, 10], [['TRACK'], 25, 3], [['ARTIST', 'LABEL'], 10, 0], [['RELEASE', 'MASTER', 'TRACK'], 3, 2]]
+    const cases: [SearchType[], number, number][] = [
+      [ALL, 10, 0],
+      [ALL, 5, 10],
+      [['TRACK'], 25, 3],
+      [['ARTIST', 'LABEL'], 10, 0],
+      [['RELEASE', 'MASTER', 'TRACK'], 3, 2],
+    ]
     let compared = 0
     let nonEmpty = 0
     for (const query of queries)
@@ -164,9 +234,13 @@ describe('search by words, in bands of title length (real server, fixture catalo
     expect(plan.words.length).toBe(8)
     expect(plan.words).toEqual(expect.arrayContaining(['persuader', 'stockholm']))
     const statements: string[] = []
-    const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)) }
+    const counting = {
+      query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)),
+    }
     await new CatalogReadRepository(counting as never).search(query, ALL, 10, 0)
-    expect(Math.max(...statements.map((sql) => (sql.match(/~\*/g) ?? []).length))).toBeLessThanOrEqual(56 * 5 * ALL.length)
+    expect(Math.max(...statements.map((sql) => (sql.match(/~\*/g) ?? []).length))).toBeLessThanOrEqual(
+      56 * 5 * ALL.length,
+    )
   })
 
   it('takes a page of texts equal to a common title from the first rows in id order, when statistics say they are common', async () => {
@@ -177,10 +251,15 @@ describe('search by words, in bands of title length (real server, fixture catalo
     expect(plan.equalTexts.ARTIST).toBeUndefined()
     expect((await repo.searchPlan('untitled', ['ARTIST'])).equalTexts).toEqual({})
     const statements: string[] = []
-    const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)) }
+    const counting = {
+      query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)),
+    }
     // 77 "Untitled" are few enough for the band here; a catalog of 30 times the fixture's would take this path
-    const sees = (db: unknown) => new CatalogReadRepository(db as never, { bandTextCost: 30 * BAND_TEXT_COST })
-    expect((await new CatalogReadRepository(counting as never).search('untitled', ['TRACK'], 10, 0)).length).toBe(10)
+    const sees = (db: unknown) =>
+      new CatalogReadRepository(db as never, { bandTextCost: 30 * BAND_TEXT_COST })
+    expect(
+      (await new CatalogReadRepository(counting as never).search('untitled', ['TRACK'], 10, 0)).length,
+    ).toBe(10)
     expect(statements.some((sql) => sql.includes('title_trigrams BETWEEN'))).toBe(true)
     statements.length = 0
     const hits = await sees(counting).search('untitled', ['TRACK'], 10, 0)
@@ -190,12 +269,25 @@ describe('search by words, in bands of title length (real server, fixture catalo
     expect(statements[1]).toContain('ORDER BY id LIMIT 30000')
     // whatever the page and types, the hits are the reference's
     for (const query of ['untitled', 'Untitled', 'UNTITLED!', 'allegro', 'let it be', 'intro', 'adagio'])
-      for (const [types, limit, offset] of [[ALL, 10, 0], [ALL, 5, 10], [['TRACK'], 25, 3], [['RELEASE', 'MASTER', 'TRACK'], 3, 2]] as const)
-        expect(await sees(t.db.pool).search(query, types, limit, offset), `${query} ${types} ${limit}/${offset}`).toEqual(await oneStatementSearch(t.db.pool, query, types, limit, offset))
+      for (const [types, limit, offset] of [
+        [ALL, 10, 0],
+        [ALL, 5, 10],
+        [['TRACK'], 25, 3],
+        [['RELEASE', 'MASTER', 'TRACK'], 3, 2],
+      ] as const)
+        expect(
+          await sees(t.db.pool).search(query, types, limit, offset),
+          `${query} ${types} ${limit}/${offset}`,
+        ).toEqual(await oneStatementSearch(t.db.pool, query, types, limit, offset))
     // a page beyond the equal texts, and a common title with fewer than a page: the bands answer, as exactly
-    for (const [query, limit, offset] of [['untitled', 10, 75], ['let it be', 10, 0]] as const) {
+    for (const [query, limit, offset] of [
+      ['untitled', 10, 75],
+      ['let it be', 10, 0],
+    ] as const) {
       statements.length = 0
-      expect(await sees(counting).search(query, ['TRACK'], limit, offset)).toEqual(await oneStatementSearch(t.db.pool, query, ['TRACK'], limit, offset))
+      expect(await sees(counting).search(query, ['TRACK'], limit, offset)).toEqual(
+        await oneStatementSearch(t.db.pool, query, ['TRACK'], limit, offset),
+      )
       expect(statements.some((sql) => sql.includes('title_trigrams BETWEEN'))).toBe(true)
     }
   })
@@ -204,7 +296,12 @@ describe('search by words, in bands of title length (real server, fixture catalo
     const pool = new pg.Pool({ connectionString: t.db.url, max: 1 })
     try {
       const db = new CountingQueryable(pool, true)
-      const hits = await new CatalogReadRepository(db).search("Can't Get Enough (Extended Version)", ALL, 10, 0)
+      const hits = await new CatalogReadRepository(db).search(
+        "Can't Get Enough (Extended Version)",
+        ALL,
+        10,
+        0,
+      )
       expect(hits).toEqual(await repo.search("Can't Get Enough (Extended Version)", ALL, 10, 0))
       // the pool's one connection: every search statement prepared there was planned generically, and
       // PostgreSQL plans a statement's first five executions for their values unless told otherwise
@@ -252,14 +349,20 @@ describe('search by words, in bands of title length (real server, fixture catalo
   it('pages of one query are pages of one ranking, whether or not the words had to be relaxed', async () => {
     for (const query of ['persuader stockholm', 'love', "Can't Get Enough (Extended Version)"]) {
       const whole = await repo.search(query, ALL, 30, 0)
-      const pages = [...(await repo.search(query, ALL, 3, 0)), ...(await repo.search(query, ALL, 7, 3)), ...(await repo.search(query, ALL, 20, 10))]
+      const pages = [
+        ...(await repo.search(query, ALL, 3, 0)),
+        ...(await repo.search(query, ALL, 7, 3)),
+        ...(await repo.search(query, ALL, 20, 10)),
+      ]
       expect(pages, query).toEqual(whole)
     }
   })
 
   it('reads only the bands it needs: a common word stops before the long titles', async () => {
     const statements: string[] = []
-    const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)) }
+    const counting = {
+      query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)),
+    }
     const hits = await new CatalogReadRepository(counting as never).search('mix', ['TRACK'], 10, 0)
     expect(hits.length).toBe(10)
     expect(statements.length).toBeGreaterThanOrEqual(2) // the plan, then at least one band
@@ -299,7 +402,11 @@ describe('search while an import rebuilds the search views (real server)', () =>
       await reader.query('SELECT count(*) FROM release_search')
       const imported = importDiscogs(t.db, [write('20250201', 'Jubilant Walrus')])
       const waiting = async () =>
-        (await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n > 0
+        (
+          await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        ).rows[0].n > 0
       const deadline = performance.now() + 60_000
       while (!(await waiting())) {
         if (performance.now() > deadline) throw new Error('the import never waited for the reader')
@@ -320,9 +427,13 @@ describe('search while an import rebuilds the search views (real server)', () =>
     expect(await titles('jubilant')).toEqual(['Jubilant Walrus'])
     expect(await titles('quixotic')).toEqual([])
     // the next view took the live one's name and indexes; nothing is left behind
-    const { rows } = await t.db.pool.query(`SELECT relname FROM pg_class WHERE relname LIKE '%\\_next' ORDER BY relname`)
+    const { rows } = await t.db.pool.query(
+      `SELECT relname FROM pg_class WHERE relname LIKE '%\\_next' ORDER BY relname`,
+    )
     expect(rows).toEqual([])
-    const { rows: indexes } = await t.db.pool.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'release_search'`)
+    const { rows: indexes } = await t.db.pool.query(
+      `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'release_search'`,
+    )
     expect(indexes[0].n).toBe(TRIGRAM_BANDS.length + 1) // the bands and the unique id
   })
 })
@@ -333,10 +444,16 @@ describe('relaxing a pasted title past many poor matches (real server, a catalog
     t = await createServerTestDatabase()
     // Ten long titles hold 4 of the query's 5 words, the song itself only 3: wanting 4 words finds ten hits,
     // all poor (0.30), and without a better stopping rule the song was never looked for.
-    const medley = "Immortal Megamix: Can You Feel It / Don't Stop 'Til You Get Enough / Billie Jean / Black Or White (Immortal Version)"
-    const tracks = [...Array.from({ length: 10 }, () => medley), "Can't Get Enough"].map((title, i) => `<track><position>${i + 1}</position><title>${title}</title></track>`)
+    const medley =
+      "Immortal Megamix: Can You Feel It / Don't Stop 'Til You Get Enough / Billie Jean / Black Or White (Immortal Version)"
+    const tracks = [...Array.from({ length: 10 }, () => medley), "Can't Get Enough"].map(
+      (title, i) => `<track><position>${i + 1}</position><title>${title}</title></track>`,
+    )
     const file = path.join(tmpDir(), 'discogs_20250101_releases.xml')
-    fs.writeFileSync(file, `<releases><release id="1"><title>Medleys</title><tracklist>${tracks.join('')}</tracklist></release></releases>`)
+    fs.writeFileSync(
+      file,
+      `<releases><release id="1"><title>Medleys</title><tracklist>${tracks.join('')}</tracklist></release></releases>`,
+    )
     await importDiscogs(t.db, [file])
   }, 120_000)
   afterAll(async () => {
@@ -344,7 +461,12 @@ describe('relaxing a pasted title past many poor matches (real server, a catalog
   })
 
   it('goes on wanting fewer words while the page’s hits are poor, and ranks the song first', async () => {
-    const hits = await new CatalogReadRepository(t.db.pool).search("Can't Get Enough (Extended Version)", ['TRACK'], 10, 0)
+    const hits = await new CatalogReadRepository(t.db.pool).search(
+      "Can't Get Enough (Extended Version)",
+      ['TRACK'],
+      10,
+      0,
+    )
     expect(hits[0]).toMatchObject({ text: "Can't Get Enough" })
     expect(hits[0].score).toBeGreaterThan(0.5)
     expect(hits.slice(1).map((h) => h.score)).toEqual(Array(9).fill(hits[1].score)) // then the medleys
@@ -353,7 +475,10 @@ describe('relaxing a pasted title past many poor matches (real server, a catalog
   it('still matches the likes of a word the dictionary lacks when it wants fewer words', async () => {
     const repo = new CatalogReadRepository(t.db.pool)
     // "enoughh" is no title's word: only its like "enough" finds the song, in the pass wanting 3 of 5 words
-    expect((await repo.searchPlan("Can't Get Enoughh (Extended Version)")).unknown).toEqual(['enoughh', 'extended'])
+    expect((await repo.searchPlan("Can't Get Enoughh (Extended Version)")).unknown).toEqual([
+      'enoughh',
+      'extended',
+    ])
     const hits = await repo.search("Can't Get Enoughh (Extended Version)", ['TRACK'], 10, 0)
     expect(hits[0]).toMatchObject({ text: "Can't Get Enough" })
   })

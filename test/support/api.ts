@@ -10,14 +10,22 @@ import type { TestDatabase } from './database.ts'
 export interface GqlResponse {
   status: number
   headers: Headers
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: { data?: any; errors?: { message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }[] }
+  body: {
+    // tests read whatever shape the query asked for
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    data?: any
+    errors?: { message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }[]
+  }
 }
 
 export interface TestApi {
   url: string
   server: ApiServer
-  gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse>
+  gql(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GqlResponse>
   /** The `data` of a query that must succeed (the test fails with the errors otherwise). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   data(query: string, variables?: Record<string, unknown>): Promise<any>
@@ -25,10 +33,23 @@ export interface TestApi {
 }
 
 /** The real API server (HTTP on a free loopback port) over a test database. */
-export async function startTestApi(t: TestDatabase, overrides: Partial<Config> = {}, deps: Pick<ApiDeps, 'mapOptions'> = {}): Promise<TestApi> {
+export async function startTestApi(
+  t: TestDatabase,
+  overrides: Partial<Config> = {},
+  deps: Pick<ApiDeps, 'mapOptions'> = {},
+): Promise<TestApi> {
   const config = { ...t.config, ...overrides }
   const queue = await JobQueue.start(t.db)
-  const server = await startApiServer({ db: t.db, config, logger: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent'), queue, ...deps }, { port: 0, host: '127.0.0.1' })
+  const server = await startApiServer(
+    {
+      db: t.db,
+      config,
+      logger: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent'),
+      queue,
+      ...deps,
+    },
+    { port: 0, host: '127.0.0.1' },
+  )
   const api: TestApi = {
     url: server.url,
     server,

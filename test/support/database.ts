@@ -7,7 +7,8 @@ import { loadConfig, type Config } from '../../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../../src/db/database.ts'
 
 /** The real PostgreSQL server the integration tests use (trust auth on this machine and in CI). */
-export const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+export const ADMIN_URL =
+  process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
 export interface TestDatabase {
   db: Database
@@ -17,7 +18,15 @@ export interface TestDatabase {
 }
 
 function testConfig(overrides: Partial<Config>): Config {
-  return { ...loadConfig({}), dataDir: tmpDir(), logLevel: 'silent', port: 0, dbPoolMax: 4, publicRead: true, ...overrides }
+  return {
+    ...loadConfig({}),
+    dataDir: tmpDir(),
+    logLevel: 'silent',
+    port: 0,
+    dbPoolMax: 4,
+    publicRead: true,
+    ...overrides,
+  }
 }
 
 export function tmpDir(prefix = 'discograph-test-'): string {
@@ -28,7 +37,10 @@ export function tmpDir(prefix = 'discograph-test-'): string {
  * A new, empty database on the server that `adminUrl` reaches (named `<prefix>_<random>`), and how to drop
  * it: for tests and benchmarks that must not see each other's rows.
  */
-export async function createScratchDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createScratchDatabase(
+  adminUrl: string,
+  prefix: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${crypto.randomBytes(4).toString('hex')}`
   const admin = new pg.Client({ connectionString: adminUrl })
   await admin.connect()

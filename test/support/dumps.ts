@@ -5,7 +5,9 @@ import { FIXTURES } from './cli.ts'
 
 /** The real fixture's <release> records, as XML strings. */
 export function fixtureReleaseRecords(): string[] {
-  const xml = zlib.gunzipSync(fs.readFileSync(path.join(FIXTURES, 'discogs_20200806_releases.xml.gz'))).toString('utf8')
+  const xml = zlib
+    .gunzipSync(fs.readFileSync(path.join(FIXTURES, 'discogs_20200806_releases.xml.gz')))
+    .toString('utf8')
   return xml.match(/<release id="\d+"[\s\S]*?<\/release>/g) ?? []
 }
 
@@ -19,7 +21,12 @@ export function fixtureReleaseRecords(): string[] {
 export function writeRenumberedReleaseDump(
   dir: string,
   count: number,
-  options: { firstId?: number; date?: string; level?: number; rewrite?: (record: string, copy: number) => string } = {},
+  options: {
+    firstId?: number
+    date?: string
+    level?: number
+    rewrite?: (record: string, copy: number) => string
+  } = {},
 ): string {
   const records = fixtureReleaseRecords()
   const file = path.join(dir, `discogs_${options.date ?? '20200806'}_releases.xml.gz`)

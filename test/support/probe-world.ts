@@ -47,18 +47,31 @@ export async function seedProbeWorld(pool: pg.Pool, options: WorldOptions = {}):
       releaseId++
       // 85 % on the style's label, as in the synthetic catalog
       const label = rng.next() < 0.85 ? 100 + s : 100 + rng.int(WORLD_STYLES.length)
-      await pool.query(`INSERT INTO release (id, title, year) VALUES ($1, $2, $3)`, [releaseId, `Release ${releaseId}`, st.decade + rng.int(10)])
-      await pool.query(`INSERT INTO release_artist (release_id, ord, artist_id, name) VALUES ($1, 0, $2, $3)`, [releaseId, a, `Artist ${a}`])
+      await pool.query(`INSERT INTO release (id, title, year) VALUES ($1, $2, $3)`, [
+        releaseId,
+        `Release ${releaseId}`,
+        st.decade + rng.int(10),
+      ])
+      await pool.query(
+        `INSERT INTO release_artist (release_id, ord, artist_id, name) VALUES ($1, 0, $2, $3)`,
+        [releaseId, a, `Artist ${a}`],
+      )
       await pool.query(`INSERT INTO release_style (release_id, style) VALUES ($1, $2)`, [releaseId, st.style])
       await pool.query(`INSERT INTO release_genre (release_id, genre) VALUES ($1, $2)`, [releaseId, st.genre])
-      await pool.query(`INSERT INTO release_label (release_id, ord, label_id, name) VALUES ($1, 0, $2, NULL)`, [releaseId, label])
+      await pool.query(
+        `INSERT INTO release_label (release_id, ord, label_id, name) VALUES ($1, 0, $2, NULL)`,
+        [releaseId, label],
+      )
       for (let t = 1; t <= tracksPerRelease; t++) {
         const { rows } = await pool.query(
           `INSERT INTO track (release_id, track_key, sequence, position, title, type) VALUES ($1, $2, $3, $2, $4, 'track') RETURNING id`,
           [releaseId, `A${t}`, t, `Track ${t}`],
         )
         const id = Number(rows[0].id)
-        await pool.query(`INSERT INTO audio_file (path, size, mtime_ms, status, track_id) VALUES ($1, 1, 0, 'ok', $2)`, [`/audio/${a}/${releaseId}/${t}.wav`, id])
+        await pool.query(
+          `INSERT INTO audio_file (path, size, mtime_ms, status, track_id) VALUES ($1, 1, 0, 'ok', $2)`,
+          [`/audio/${a}/${releaseId}/${t}.wav`, id],
+        )
         world.trackIds.push(id)
         world.styleOf.set(id, s)
         world.artistOf.set(id, a)
@@ -68,8 +81,16 @@ export async function seedProbeWorld(pool: pg.Pool, options: WorldOptions = {}):
   return world
 }
 
-export async function insertModel(pool: pg.Pool, name: string, kind: 'random' | 'trained' | 'onnx', association: string | null = null): Promise<number> {
-  const { rows } = await pool.query(`INSERT INTO model (name, kind, association, fingerprint) VALUES ($1, $2, $3, $1) RETURNING id`, [name, kind, association])
+export async function insertModel(
+  pool: pg.Pool,
+  name: string,
+  kind: 'random' | 'trained' | 'onnx',
+  association: string | null = null,
+): Promise<number> {
+  const { rows } = await pool.query(
+    `INSERT INTO model (name, kind, association, fingerprint) VALUES ($1, $2, $3, $1) RETURNING id`,
+    [name, kind, association],
+  )
   return rows[0].id
 }
 
@@ -81,7 +102,13 @@ export async function insertVectors(
   pool: pg.Pool,
   modelId: number,
   world: World,
-  options: { dims: number; signal: number; seed: number; space?: 'backbone' | 'projection'; tracks?: number[] },
+  options: {
+    dims: number
+    signal: number
+    seed: number
+    space?: 'backbone' | 'projection'
+    tracks?: number[]
+  },
 ): Promise<void> {
   const rng = new SeededRandom(options.seed)
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next())

@@ -1,9 +1,17 @@
 import type { Queryable } from '../../src/db/sql.ts'
-import { CatalogReadRepository, scoreSql, SEARCHABLE, type SearchHit, type SearchType } from '../../src/db/repositories/catalog-read.repository.ts'
+import {
+  CatalogReadRepository,
+  scoreSql,
+  SEARCHABLE,
+  type SearchHit,
+  type SearchType,
+} from '../../src/db/repositories/catalog-read.repository.ts'
 import { trigramCountColumn } from '../../src/db/trigram-bands.ts'
 
 /** Each searchable text, as the repository searches it (its table, column and view), with the column of its trigram count. */
-export const SEARCH_TEXTS = (Object.entries(SEARCHABLE) as [SearchType, { table: string; text: string; view: string }][]).map(([type, s]) => ({
+export const SEARCH_TEXTS = (
+  Object.entries(SEARCHABLE) as [SearchType, { table: string; text: string; view: string }][]
+).map(([type, s]) => ({
   type,
   ...s,
   count: trigramCountColumn(s.text),
@@ -13,7 +21,13 @@ export const SEARCH_TEXTS = (Object.entries(SEARCHABLE) as [SearchType, { table:
  * Search with each pass as one statement scoring every candidate, without bands: what the banded search
  * must equal, and bench:search's baseline of the same search.
  */
-export function oneStatementSearch(db: Queryable, query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
+export function oneStatementSearch(
+  db: Queryable,
+  query: string,
+  types: readonly SearchType[],
+  limit: number,
+  offset: number,
+): Promise<SearchHit[]> {
   return new CatalogReadRepository(db, { banded: false }).search(query, types, limit, offset)
 }
 

@@ -84,8 +84,15 @@ describe('audio manifest', () => {
   })
 
   it('refuses a NUL in a path or position, naming the line', () => {
-    const err = errorOf(() => parseManifest('path,release_id,position\na.wav,1,A1\n"b\u0000.wav",2,A2\nc.wav,3,"A\u00003"\n', MANIFEST))
-    expect(err.message).toBe(`${MANIFEST}: 2 bad rows:\n  line 3: path contains a NUL character\n  line 4: position contains a NUL character`)
+    const err = errorOf(() =>
+      parseManifest(
+        'path,release_id,position\na.wav,1,A1\n"b\u0000.wav",2,A2\nc.wav,3,"A\u00003"\n',
+        MANIFEST,
+      ),
+    )
+    expect(err.message).toBe(
+      `${MANIFEST}: 2 bad rows:\n  line 3: path contains a NUL character\n  line 4: position contains a NUL character`,
+    )
   })
 
   it('refuses a file that is not UTF-8, naming the file and the line of the first bad bytes', () => {
@@ -93,10 +100,21 @@ describe('audio manifest', () => {
     try {
       const file = path.join(dir, 'links.csv')
       // line 3 holds "é" in Latin-1 (one byte 0xE9), as a spreadsheet saving in a legacy encoding writes it
-      fs.writeFileSync(file, Buffer.concat([Buffer.from('path,release_id,position\nok.wav,1,A1\ncaf'), Buffer.from([0xe9]), Buffer.from('.wav,2,A2\n')]))
-      expect(errorOf(() => readManifest(file)).message).toBe(`${file}: line 3: not UTF-8 text (save the manifest as UTF-8)`)
+      fs.writeFileSync(
+        file,
+        Buffer.concat([
+          Buffer.from('path,release_id,position\nok.wav,1,A1\ncaf'),
+          Buffer.from([0xe9]),
+          Buffer.from('.wav,2,A2\n'),
+        ]),
+      )
+      expect(errorOf(() => readManifest(file)).message).toBe(
+        `${file}: line 3: not UTF-8 text (save the manifest as UTF-8)`,
+      )
       fs.writeFileSync(file, 'path,release_id,position\ncafé.wav,2,A2\n')
-      expect(readManifest(file)).toEqual([{ line: 2, path: path.join(dir, 'café.wav'), releaseId: 2, position: 'A2' }])
+      expect(readManifest(file)).toEqual([
+        { line: 2, path: path.join(dir, 'café.wav'), releaseId: 2, position: 'A2' },
+      ])
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }

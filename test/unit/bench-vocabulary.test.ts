@@ -3,7 +3,10 @@ import { HEAPS_BETA, HeapsTitles } from '../../bench/support/vocabulary.ts'
 import { searchWords } from '../../src/db/search-words.ts'
 import { fixtureReleaseRecords } from '../support/dumps.ts'
 
-const titleWords = (record: string) => [...record.replace(/<videos>[\s\S]*?<\/videos>/g, '').matchAll(/<title>([^<]*)<\/title>/g)].flatMap((m) => searchWords(m[1]))
+const titleWords = (record: string) =>
+  [...record.replace(/<videos>[\s\S]*?<\/videos>/g, '').matchAll(/<title>([^<]*)<\/title>/g)].flatMap((m) =>
+    searchWords(m[1]),
+  )
 
 describe('the bench catalog’s growing vocabulary (bench/support/vocabulary.ts)', () => {
   const records = fixtureReleaseRecords()
@@ -28,7 +31,9 @@ describe('the bench catalog’s growing vocabulary (bench/support/vocabulary.ts)
     const n = 50_000
     const titles = new HeapsTitles(records, n)
     const words = new Set<string>()
-    for (let i = 0; i < n; i++) for (const w of titleWords(titles.rewrite(records[i % records.length], Math.floor(i / records.length)))) words.add(w)
+    for (let i = 0; i < n; i++)
+      for (const w of titleWords(titles.rewrite(records[i % records.length], Math.floor(i / records.length))))
+        words.add(w)
     const fixture = new Set(records.flatMap(titleWords)).size
     const target = fixture * (n / records.length) ** HEAPS_BETA
     expect(words.size / target).toBeGreaterThan(0.85)
@@ -36,7 +41,10 @@ describe('the bench catalog’s growing vocabulary (bench/support/vocabulary.ts)
     // the fixture's common words keep their share: "the" once per fixture occurrence per copy
     const count = (w: string) => records.flatMap(titleWords).filter((x) => x === w).length
     let the = 0
-    for (let i = 0; i < 3_000; i++) the += titleWords(titles.rewrite(records[i % records.length], Math.floor(i / records.length))).filter((x) => x === 'the').length
+    for (let i = 0; i < 3_000; i++)
+      the += titleWords(titles.rewrite(records[i % records.length], Math.floor(i / records.length))).filter(
+        (x) => x === 'the',
+      ).length
     expect(the).toBe(3 * count('the'))
   })
 })

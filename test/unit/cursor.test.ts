@@ -18,6 +18,8 @@ describe('one cursor codec', () => {
     expect(decodeCursor(encodeOpaque('a|b'), /^(\w)\|(\w)$/, 'after')).toEqual(['a', 'b'])
     expect(parsePage({ first: 5, after: encodeCursor(-3) }).after).toBe(-3)
     expect(() => parsePage({ first: 5, after: encodeOpaque('o:3') })).toThrow(BadInputError)
-    expect(() => decodeCursor(encodeOpaque('k:1'), /^o:(\d+)$/, 'before', 'search')).toThrow(/^before: ".*" is not a cursor of this search$/)
+    expect(() => decodeCursor(encodeOpaque('k:1'), /^o:(\d+)$/, 'before', 'search')).toThrow(
+      /^before: ".*" is not a cursor of this search$/,
+    )
   })
 })

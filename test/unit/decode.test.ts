@@ -15,7 +15,7 @@ function toneShare(x: Float32Array, hz: number, rate = 16000): number {
     s2 = s1
     s1 = s
   }
-  const power = (s1 * s1 + s2 * s2 - 2 * Math.cos(k) * s1 * s2) / (x.length * x.length / 2)
+  const power = (s1 * s1 + s2 * s2 - 2 * Math.cos(k) * s1 * s2) / ((x.length * x.length) / 2)
   const total = x.reduce((a, v) => a + v * v, 0) / x.length
   return power / total
 }
@@ -36,12 +36,15 @@ describe('decodeAudioFile', () => {
       expect(s440 + s880).toBeGreaterThan(0.95)
       expect(Math.abs(s440 - s880)).toBeLessThan(0.05)
       const rms = Math.sqrt(mid.reduce((s, v) => s + v * v, 0) / mid.length)
-      expect(rms).toBeCloseTo(Math.sqrt(2 * 0.25 ** 2 / 2), 1)
+      expect(rms).toBeCloseTo(Math.sqrt((2 * 0.25 ** 2) / 2), 1)
     })
   }
 
   it('lossless FLAC decodes to the same samples as the WAV it was made from', async () => {
-    const [w, f] = await Promise.all([decodeAudioFile(path.join(dir, 'tone-44k-stereo.wav')), decodeAudioFile(path.join(dir, 'tone.flac'))])
+    const [w, f] = await Promise.all([
+      decodeAudioFile(path.join(dir, 'tone-44k-stereo.wav')),
+      decodeAudioFile(path.join(dir, 'tone.flac')),
+    ])
     expect(f.samples.length).toBe(w.samples.length)
     let max = 0
     for (let i = 0; i < w.samples.length; i++) max = Math.max(max, Math.abs(w.samples[i] - f.samples[i]))

@@ -4,9 +4,11 @@ import { StagingBatch } from '../../src/ingest/discogs/staging-batch.ts'
 import { parseElement } from '../../src/ingest/discogs/xml-records.ts'
 
 /** COPY text of a field, the plain way: escapes by string replacement, UTF-8 by Buffer. */
-const copyField = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')
+const copyField = (s: string) =>
+  s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')
 /** An element of a text[] array literal inside COPY text. */
-const copyElement = (s: string) => `"${s.replace(/\\/g, '\\\\\\\\').replace(/"/g, '\\\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`
+const copyElement = (s: string) =>
+  `"${s.replace(/\\/g, '\\\\\\\\').replace(/"/g, '\\\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`
 
 const TEXTS = [
   '',
@@ -49,14 +51,18 @@ describe('COPY encoding', () => {
     })
     const b = batch.take()
     // compared as bytes: a lone surrogate is written as U+FFFD, as Buffer.from writes it
-    expect(Buffer.from(b.tables.stage_release_genre!)).toEqual(Buffer.from(TEXTS.map((t) => `1\t${copyField(t)}\n`).join('')))
+    expect(Buffer.from(b.tables.stage_release_genre!)).toEqual(
+      Buffer.from(TEXTS.map((t) => `1\t${copyField(t)}\n`).join('')),
+    )
     expect(Buffer.from(b.tables.stage_release_format!)).toEqual(
       Buffer.from(`1\t1\tVinyl\t\\N\t\\N\t{${TEXTS.map(copyElement).join(',')}}\n`),
     )
   })
 
   it('writes integers as String() does', () => {
-    const values = [0, 7, 10, 99, 100, 12345, 2147483647, -1, -2147483647, 2147483648, 9007199254740991, -9007199254740991]
+    const values = [
+      0, 7, 10, 99, 100, 12345, 2147483647, -1, -2147483647, 2147483648, 9007199254740991, -9007199254740991,
+    ]
     const batch = new StagingBatch('releases', 'copy', '20200806')
     batch.add({
       type: 'releases',
@@ -69,7 +75,22 @@ describe('COPY encoding', () => {
 
 describe('tokenizer values', () => {
   it('texts and attribute values of every short length, ASCII or not, with or without entities', () => {
-    for (const v of ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'abcdef', 'abcdefg', 'abcdefgh', 'abcdefghi', 'äb', 'a&amp;b', '&#228;', 'x&lt;']) {
+    for (const v of [
+      '',
+      'a',
+      'ab',
+      'abc',
+      'abcd',
+      'abcde',
+      'abcdef',
+      'abcdefg',
+      'abcdefgh',
+      'abcdefghi',
+      'äb',
+      'a&amp;b',
+      '&#228;',
+      'x&lt;',
+    ]) {
       const decoded = v.replace('&amp;', '&').replace('&#228;', 'ä').replace('&lt;', '<')
       const node = parseElement(`<r v="${v}"><t>${v}</t><t/></r>`, 0)!.node
       expect(node.attrs!.v).toBe(decoded)
@@ -79,7 +100,12 @@ describe('tokenizer values', () => {
   })
 
   it('names: many distinct ones, and names that differ only late', () => {
-    const names = Array.from({ length: 3000 }, (_, i) => `n${i}`).concat(['abcdefgh1', 'abcdefgh2', 'ä', 'äb'])
+    const names = Array.from({ length: 3000 }, (_, i) => `n${i}`).concat([
+      'abcdefgh1',
+      'abcdefgh2',
+      'ä',
+      'äb',
+    ])
     const node = parseElement(`<r>${names.map((n) => `<${n} ${n}="1">x</${n}>`).join('')}</r>`, 0)!.node
     expect(node.children!.map((c) => c.name)).toEqual(names)
     expect(node.children!.map((c) => Object.keys(c.attrs!)[0])).toEqual(names)

@@ -9,7 +9,12 @@ import {
   parseYear,
   trackKeys,
 } from '../../src/ingest/discogs/records.ts'
-import { decodeEntities, parseElement, XmlRecordReader, XmlSyntaxError } from '../../src/ingest/discogs/xml-records.ts'
+import {
+  decodeEntities,
+  parseElement,
+  XmlRecordReader,
+  XmlSyntaxError,
+} from '../../src/ingest/discogs/xml-records.ts'
 
 function tree(xml: string) {
   const r = parseElement(xml, 0)
@@ -79,9 +84,9 @@ describe('scalar parsers', () => {
     )
     expect(decodeEntities('&amp;&amp;x&#x1F600;&#1114111;')).toBe('&&x😀\u{10FFFF}')
     // hex digits in either case (but a lowercase x), leading zeros, huge numbers, names are case-sensitive
-    expect(decodeEntities('&#xe4;&#xE4;&#XE4;&#00228;&#99999999999999999999;&#x0000000000041;&AMP;&ampx;&lt&gt;')).toBe(
-      'ää&#XE4;ä&#99999999999999999999;A&AMP;&ampx;&lt>',
-    )
+    expect(
+      decodeEntities('&#xe4;&#xE4;&#XE4;&#00228;&#99999999999999999999;&#x0000000000041;&AMP;&ampx;&lt&gt;'),
+    ).toBe('ää&#XE4;ä&#99999999999999999999;A&AMP;&ampx;&lt>')
   })
 })
 
@@ -119,8 +124,14 @@ describe('track identity', () => {
 
 /** Re-serialises a tree (enough for the tests: no attributes needed). */
 function xmlOf(n: ReturnType<typeof tree>): string {
-  const attrs = n.attrs ? Object.entries(n.attrs).map(([k, v]) => ` ${k}="${v}"`).join('') : ''
-  const inner = n.children ? n.children.map(xmlOf).join('') : n.text.replace(/&/g, '&amp;').replace(/</g, '&lt;')
+  const attrs = n.attrs
+    ? Object.entries(n.attrs)
+        .map(([k, v]) => ` ${k}="${v}"`)
+        .join('')
+    : ''
+  const inner = n.children
+    ? n.children.map(xmlOf).join('')
+    : n.text.replace(/&/g, '&amp;').replace(/</g, '&lt;')
   return `<${n.name}${attrs}>${inner}</${n.name}>`
 }
 
@@ -163,7 +174,12 @@ describe('record parsers on drifted input', () => {
 
   it('label without a name; artist members without <id> siblings', () => {
     const { seen, count } = counter()
-    expect(parseLabel(tree(`<label><id>9</id><sublabels><label id="10">Sub</label><label/></sublabels></label>`), count)).toEqual({
+    expect(
+      parseLabel(
+        tree(`<label><id>9</id><sublabels><label id="10">Sub</label><label/></sublabels></label>`),
+        count,
+      ),
+    ).toEqual({
       id: 9,
       name: null,
       contactInfo: null,
@@ -176,7 +192,12 @@ describe('record parsers on drifted input', () => {
         { id: null, name: null },
       ],
     })
-    const a = parseArtist(tree(`<artist><id>2</id><name>Duo</name><members><name id="26">A</name><name id="27">B</name></members></artist>`), count)!
+    const a = parseArtist(
+      tree(
+        `<artist><id>2</id><name>Duo</name><members><name id="26">A</name><name id="27">B</name></members></artist>`,
+      ),
+      count,
+    )!
     expect(a.members).toEqual([
       { id: 26, name: 'A' },
       { id: 27, name: 'B' },
@@ -199,7 +220,8 @@ describe('XmlRecordReader', () => {
     const out: string[] = []
     for (const c of chunks) {
       r.feed(c)
-      for (let ev = r.next(); ev; ev = r.next()) out.push(ev.kind === 'record' ? `${ev.node.attrs!.id}:${ev.node.children![0].text}` : ev.kind)
+      for (let ev = r.next(); ev; ev = r.next())
+        out.push(ev.kind === 'record' ? `${ev.node.attrs!.id}:${ev.node.children![0].text}` : ev.kind)
     }
     return { out, done: r.done }
   }

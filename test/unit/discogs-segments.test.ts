@@ -2,7 +2,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
-import { readDumpFile, type ParsedBatch, type ReadOptions, type ReaderEvent } from '../../src/ingest/discogs/dump-reader.ts'
+import {
+  readDumpFile,
+  type ParsedBatch,
+  type ReadOptions,
+  type ReaderEvent,
+} from '../../src/ingest/discogs/dump-reader.ts'
 import { readDumpFileInWorkers } from '../../src/ingest/discogs/parse-workers.ts'
 import { segmentDumpFile, type RecordSegment } from '../../src/ingest/discogs/record-segments.ts'
 import { parseSegment } from '../../src/ingest/discogs/segment-parser.ts'
@@ -39,7 +44,9 @@ function digest(bs: ParsedBatch[]) {
 }
 
 /** The ids of every batch a reader emits before it fails, and the DumpFormatError it fails with. */
-async function untilFailure(events: AsyncIterable<ReaderEvent>): Promise<{ ids: number[]; error: DumpFormatError }> {
+async function untilFailure(
+  events: AsyncIterable<ReaderEvent>,
+): Promise<{ ids: number[]; error: DumpFormatError }> {
   const ids: number[] = []
   try {
     for await (const ev of events) if (ev.kind === 'batch') ids.push(...ev.batch.ids)
@@ -50,9 +57,15 @@ async function untilFailure(events: AsyncIterable<ReaderEvent>): Promise<{ ids: 
   throw new Error('the reader did not fail')
 }
 
-async function segments(file: string, records: number, bytes = 1 << 30, skipRecords = 0): Promise<RecordSegment[]> {
+async function segments(
+  file: string,
+  records: number,
+  bytes = 1 << 30,
+  skipRecords = 0,
+): Promise<RecordSegment[]> {
   const out: RecordSegment[] = []
-  for await (const ev of segmentDumpFile(file, { records, bytes, skipRecords })) if (ev.kind === 'segment') out.push(ev.segment)
+  for await (const ev of segmentDumpFile(file, { records, bytes, skipRecords }))
+    if (ev.kind === 'segment') out.push(ev.segment)
   return out
 }
 
@@ -69,7 +82,9 @@ describe('record segments', () => {
     // Each segment starts at its first record, in the uncompressed document.
     for (const s of segs) expect(Buffer.from(s.bytes.subarray(0, 9)).toString()).toBe('<release ')
     const carry = new BatchCarry()
-    const parsed = segs.flatMap((s) => parseSegment(s, { encoding: 'copy', dumpDate: '20200806', batchChars: 8 << 20 }, carry))
+    const parsed = segs.flatMap((s) =>
+      parseSegment(s, { encoding: 'copy', dumpDate: '20200806', batchChars: 8 << 20 }, carry),
+    )
     expect(digest(parsed)).toEqual(whole)
   })
 
@@ -87,7 +102,9 @@ describe('record segments', () => {
     expect(text).toContain('<sublabels><label')
     const segs = await segments(LABELS, 3)
     expect(segs).toHaveLength(Math.ceil(1000 / 3))
-    const parsed = segs.flatMap((s) => parseSegment(s, { encoding: 'copy', dumpDate: '20200806', batchChars: 8 << 20 }, new BatchCarry()))
+    const parsed = segs.flatMap((s) =>
+      parseSegment(s, { encoding: 'copy', dumpDate: '20200806', batchChars: 8 << 20 }, new BatchCarry()),
+    )
     expect(parsed.reduce((n, b) => n + b.records, 0)).toBe(1000)
     expect(parsed.flatMap((b) => Object.keys(b.unknown))).toEqual([])
 
@@ -126,7 +143,10 @@ describe('parse workers', () => {
   it('one worker or three give the batches one pass in this thread gives, in file order', async () => {
     const here = digest(await batches(readDumpFile(RELEASES, { ...opts, batchRecords: 50 })))
     expect(here.records).toBe(1000)
-    for (const n of [1, 3]) expect(digest(await batches(readDumpFileInWorkers(RELEASES, { ...opts, batchRecords: 50 }, n)))).toEqual(here)
+    for (const n of [1, 3])
+      expect(
+        digest(await batches(readDumpFileInWorkers(RELEASES, { ...opts, batchRecords: 50 }, n))),
+      ).toEqual(here)
   })
 
   it('a truncated gzip read by three workers: every whole record before the cut, in order, then the error', async () => {

@@ -25,7 +25,9 @@ describe('feature store', () => {
         const out = new Float32Array(128 * MEL_BANDS * 2).fill(7)
         store.readPatchInto(sha, nFrames, p, hop, out, 128 * MEL_BANDS)
         expect(out[0]).toBe(7) // only the asked slot is written
-        expect(Array.from(out.subarray(128 * MEL_BANDS))).toEqual(Array.from(melPatch(frames, nFrames, p, hop)))
+        expect(Array.from(out.subarray(128 * MEL_BANDS))).toEqual(
+          Array.from(melPatch(frames, nFrames, p, hop)),
+        )
       }
     }
   })

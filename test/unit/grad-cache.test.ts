@@ -8,7 +8,8 @@ function setup(seed: number) {
   const b1 = tf.variable(tf.zeros([16]), true, `b1_${seed}`)
   const w2 = tf.variable(tf.randomNormal([16, 8], 0, 0.3, 'float32', seed + 1), true, `w2_${seed}`)
   const W = tf.variable(tf.randomNormal([8, 8], 0, 0.3, 'float32', seed + 2), true, `W_${seed}`)
-  const encode = (x: tf.Tensor) => tf.matMul(tf.tanh(tf.add(tf.matMul(x as tf.Tensor2D, w1), b1)), w2) as tf.Tensor2D
+  const encode = (x: tf.Tensor) =>
+    tf.matMul(tf.tanh(tf.add(tf.matMul(x as tf.Tensor2D, w1), b1)), w2) as tf.Tensor2D
   // COLA-style: similarity a·W·bᵀ, softmax cross-entropy with the diagonal as targets
   const loss = ([a, b]: tf.Tensor2D[]) => {
     const logits = tf.matMul(tf.matMul(a, W), b, false, true)
@@ -28,7 +29,10 @@ describe('gradient caching', () => {
     const m = setup(3)
     const a = tf.randomNormal([10, 12], 0, 1, 'float32', 11)
     const b = tf.randomNormal([10, 12], 0, 1, 'float32', 12)
-    const plain = tf.variableGrads(() => m.loss([m.encode(a), m.encode(b)]), [...m.encoderVariables, ...m.headVariables])
+    const plain = tf.variableGrads(
+      () => m.loss([m.encode(a), m.encode(b)]),
+      [...m.encoderVariables, ...m.headVariables],
+    )
     const before = tf.memory().numTensors
     for (const chunkSize of [10, 4, 3]) {
       const cached = gradCacheStep({ ...m, views: [a, b], chunkSize })

@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest'
-import { frameCount, hannSymmetric, hzToMelSlaney, melBandEdges, melFilterbank, melFrames, melToHzSlaney, MEL_BANDS } from '../../src/audio/mel.ts'
+import {
+  frameCount,
+  hannSymmetric,
+  hzToMelSlaney,
+  melBandEdges,
+  melFilterbank,
+  melFrames,
+  melToHzSlaney,
+  MEL_BANDS,
+} from '../../src/audio/mel.ts'
 import { melPatch, melPatches, patchCount } from '../../src/audio/patches.ts'
 import { SeededRandom } from '../../src/random/seeded-random.ts'
 import { cutFrames, essentiaMusiCnnFrame } from '../support/essentia.ts'
 
 const SR = 16000
-const sine = (hz: number, seconds: number, amp = 0.5) => Float32Array.from({ length: Math.round(SR * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / SR))
+const sine = (hz: number, seconds: number, amp = 0.5) =>
+  Float32Array.from(
+    { length: Math.round(SR * seconds) },
+    (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / SR),
+  )
 
 describe('mel frontend math', () => {
   it('Slaney mel scale: linear below 1 kHz, logarithmic above, and invertible', () => {
@@ -73,7 +86,10 @@ describe('parity with essentia.js TensorflowInputMusiCNN', () => {
     'sine 5 kHz, quiet': sine(5000, 0.5, 0.01),
     'white noise': Float32Array.from({ length: SR }, () => rng.next() * 2 - 1),
     silence: new Float32Array(SR / 2),
-    'odd length tone + noise': Float32Array.from({ length: 12345 }, (_, i) => 0.3 * Math.sin(i / 3) + 0.05 * (rng.next() - 0.5)),
+    'odd length tone + noise': Float32Array.from(
+      { length: 12345 },
+      (_, i) => 0.3 * Math.sin(i / 3) + 0.05 * (rng.next() - 0.5),
+    ),
   }
   for (const [name, x] of Object.entries(signals)) {
     it(`${name}: max abs difference ≤ 1e-4`, () => {
@@ -92,7 +108,10 @@ describe('parity with essentia.js TensorflowInputMusiCNN', () => {
   // A loud chirp puts strong, moving peaks next to weak spectral skirts; there essentia.js' float32 FFT loses
   // digits to cancellation (up to ~3e-4 in the log domain), while ours (float64) matches an exact DFT.
   it('chirp: within 1e-4 of essentia.js on ≥ 99% of values, and where they differ most, ours is the exact one', () => {
-    const x = Float32Array.from({ length: SR }, (_, i) => 0.7 * Math.sin(2 * Math.PI * (50 * (i / SR) + 3950 * (i / SR) ** 2)))
+    const x = Float32Array.from(
+      { length: SR },
+      (_, i) => 0.7 * Math.sin(2 * Math.PI * (50 * (i / SR) + 3950 * (i / SR) ** 2)),
+    )
     const ours = melFrames(x)
     const frames = cutFrames(x)
     let worst = { diff: 0, frame: 0, band: 0 }
@@ -122,6 +141,8 @@ describe('parity with essentia.js TensorflowInputMusiCNN', () => {
       }
       acc += w * (re * re + im * im)
     })
-    expect(Math.abs(Math.log10(1 + 10000 * acc) - ours[worst.frame * MEL_BANDS + worst.band])).toBeLessThan(1e-6)
+    expect(Math.abs(Math.log10(1 + 10000 * acc) - ours[worst.frame * MEL_BANDS + worst.band])).toBeLessThan(
+      1e-6,
+    )
   })
 })

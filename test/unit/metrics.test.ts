@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { accuracy, averagePrecision, macroAveragePrecision, macroRocAuc, oneHot, rocAuc } from '../../src/ml/metrics.ts'
+import {
+  accuracy,
+  averagePrecision,
+  macroAveragePrecision,
+  macroRocAuc,
+  oneHot,
+  rocAuc,
+} from '../../src/ml/metrics.ts'
 
 const f32 = (...v: number[]) => Float32Array.from(v)
 const u8 = (...v: number[]) => Uint8Array.from(v)
@@ -74,7 +81,11 @@ describe('macro metrics', () => {
     const worse = macroRocAuc(f32(0.9, 0.1, 0, 0.2, 0.8, 0.3, 0.6, 0.05, 0.2, 0.1, 0.3, 0.1), labels, 3)
     // class 1 now: pos 0.8, 0.05 vs neg 0.1, 0.3 → (2 + 0)/4 = ½ → macro (1 + ½)/2
     expect(worse.value).toBeCloseTo(0.75, 6)
-    const ap = macroAveragePrecision(f32(0.9, 0.1, 0, 0.2, 0.8, 0.3, 0.6, 0.05, 0.2, 0.1, 0.3, 0.1), labels, 3)
+    const ap = macroAveragePrecision(
+      f32(0.9, 0.1, 0, 0.2, 0.8, 0.3, 0.6, 0.05, 0.2, 0.1, 0.3, 0.1),
+      labels,
+      3,
+    )
     // class 1 descending: 0.8 (+) P=1; 0.3 (−); 0.1 (−); 0.05 (+) P=2/4 → ½ + ½·½ = 0.75; class 0: 1
     expect(ap.value).toBeCloseTo((1 + 0.75) / 2, 6)
     expect(ap.skipped).toBe(1)

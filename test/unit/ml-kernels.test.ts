@@ -4,7 +4,14 @@ import { BufferPool } from '../../src/ml/engine/buffer-pool.ts'
 import { loadNativeKernels, nativeCallCounts, type NativeKernels } from '../../src/ml/engine/native-addon.ts'
 import { registerNativeBackend, type NativeBackend } from '../../src/ml/engine/native-backend.ts'
 import { repeatPattern } from '../../src/ml/engine/native-kernels.ts'
-import { batchNormAct, channelMean, channelScale, fusedKernelsActive, swish, type BatchNormOptions } from '../../src/ml/engine/ops.ts'
+import {
+  batchNormAct,
+  channelMean,
+  channelScale,
+  fusedKernelsActive,
+  swish,
+  type BatchNormOptions,
+} from '../../src/ml/engine/ops.ts'
 import { createAdam } from '../../src/ml/engine/optimizer.ts'
 
 /**
@@ -26,7 +33,14 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor
 
-async function evaluate(backend: string, fn: Fn, shapes: number[][], seed: number, withGrads = true, scale = 1) {
+async function evaluate(
+  backend: string,
+  fn: Fn,
+  shapes: number[][],
+  seed: number,
+  withGrads = true,
+  scale = 1,
+) {
   await tf.setBackend(backend)
   const before = tf.memory().numTensors
   const xs = shapes.map((s, i) => tf.tensor(rand(size(s), seed + i, scale), s))
@@ -35,7 +49,11 @@ async function evaluate(backend: string, fn: Fn, shapes: number[][], seed: numbe
   const { value, grads } = withGrads
     ? tf.valueAndGrads((...a: tf.Tensor[]) => tf.sum(tf.mul(fn(...a), r)))(xs)
     : { value: tf.tidy(() => tf.sum(tf.mul(y, r))), grads: [] as tf.Tensor[] }
-  const result = { y: y.dataSync().slice(), grads: grads.map((g) => g.dataSync().slice()), value: value.dataSync()[0] }
+  const result = {
+    y: y.dataSync().slice(),
+    grads: grads.map((g) => g.dataSync().slice()),
+    value: value.dataSync()[0],
+  }
   tf.dispose([...xs, y, r, value, ...grads])
   expect(tf.memory().numTensors).toBe(before)
   return result
@@ -64,13 +82,18 @@ async function compare(fn: Fn, shapes: number[][], seed = 1, rtol = 2e-4, withGr
  * Runs `body` and checks that each named function of the addon was called at least as often as asked
  * (a name alone: at least once).
  */
-async function ranNatively<T>(expected: string[] | Record<string, number>, body: () => Promise<T>): Promise<T> {
+async function ranNatively<T>(
+  expected: string[] | Record<string, number>,
+  body: () => Promise<T>,
+): Promise<T> {
   const want = Array.isArray(expected) ? Object.fromEntries(expected.map((n) => [n, 1])) : expected
   const before = nativeCallCounts()
   const result = await body()
   const after = nativeCallCounts()
   for (const [name, min] of Object.entries(want)) {
-    expect((after[name] ?? 0) - (before[name] ?? 0), `calls of the native ${name}`).toBeGreaterThanOrEqual(min)
+    expect((after[name] ?? 0) - (before[name] ?? 0), `calls of the native ${name}`).toBeGreaterThanOrEqual(
+      min,
+    )
   }
   return result
 }
@@ -88,45 +111,209 @@ const DEPTHWISE = ['depthwiseForward', 'depthwiseBackpropInput', 'depthwiseBackp
 describe('native convolutions match the CPU backend', () => {
   it('1×1 conv (one GEMM): value, input and filter gradients', async () => {
     // two forward passes (value, then under the gradient tape) and both gradients: four products
-    await ranNatively({ gemm: 4 }, () => compare((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [[2, 5, 7, 6], [1, 1, 6, 9]]))
+    await ranNatively({ gemm: 4 }, () =>
+      compare(
+        (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+        [
+          [2, 5, 7, 6],
+          [1, 1, 6, 9],
+        ],
+      ),
+    )
   })
   it('3×3 stride-2 SAME conv with one input channel (the stem): im2col, col2im', async () => {
-    await ranNatively(CONV, () => compare((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[3, 9, 8, 1], [3, 3, 1, 4]], 2))
+    await ranNatively(CONV, () =>
+      compare(
+        (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+        [
+          [3, 9, 8, 1],
+          [3, 3, 1, 4],
+        ],
+        2,
+      ),
+    )
   })
   it('3×3 stride-1 SAME and VALID convs with several channels', async () => {
-    await ranNatively(CONV, () => compare((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [[2, 6, 5, 3], [3, 3, 3, 5]], 3))
-    await ranNatively(CONV, () => compare((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'), [[2, 6, 5, 3], [3, 3, 3, 5]], 4))
+    await ranNatively(CONV, () =>
+      compare(
+        (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+        [
+          [2, 6, 5, 3],
+          [3, 3, 3, 5],
+        ],
+        3,
+      ),
+    )
+    await ranNatively(CONV, () =>
+      compare(
+        (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),
+        [
+          [2, 6, 5, 3],
+          [3, 3, 3, 5],
+        ],
+        4,
+      ),
+    )
   })
   it('depthwise 3×3 stride 1 and 5×5 stride 2 (odd sizes: asymmetric SAME padding)', async () => {
-    const dw = (s: number) => (x: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, 'same')
-    await ranNatively(DEPTHWISE, () => compare(dw(1), [[2, 7, 6, 8], [3, 3, 8, 1]], 5))
-    await ranNatively(DEPTHWISE, () => compare(dw(2), [[3, 9, 7, 5], [5, 5, 5, 1]], 6))
-    await ranNatively(DEPTHWISE, () => compare(dw(2), [[2, 8, 6, 4], [3, 3, 4, 1]], 7))
+    const dw = (s: number) => (x: tf.Tensor, w: tf.Tensor) =>
+      tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, 'same')
+    await ranNatively(DEPTHWISE, () =>
+      compare(
+        dw(1),
+        [
+          [2, 7, 6, 8],
+          [3, 3, 8, 1],
+        ],
+        5,
+      ),
+    )
+    await ranNatively(DEPTHWISE, () =>
+      compare(
+        dw(2),
+        [
+          [3, 9, 7, 5],
+          [5, 5, 5, 1],
+        ],
+        6,
+      ),
+    )
+    await ranNatively(DEPTHWISE, () =>
+      compare(
+        dw(2),
+        [
+          [2, 8, 6, 4],
+          [3, 3, 4, 1],
+        ],
+        7,
+      ),
+    )
   })
   it('depthwise with 64-channel blocks, 16-channel blocks and a remainder (C = 88), 3×3 s1 and 5×5 s2', async () => {
-    const dw = (s: number) => (x: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, 'same')
-    await ranNatively(DEPTHWISE, () => compare(dw(1), [[2, 6, 5, 88], [3, 3, 88, 1]], 16))
-    await ranNatively(DEPTHWISE, () => compare(dw(2), [[2, 9, 7, 88], [5, 5, 88, 1]], 17))
+    const dw = (s: number) => (x: tf.Tensor, w: tf.Tensor) =>
+      tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, 'same')
+    await ranNatively(DEPTHWISE, () =>
+      compare(
+        dw(1),
+        [
+          [2, 6, 5, 88],
+          [3, 3, 88, 1],
+        ],
+        16,
+      ),
+    )
+    await ranNatively(DEPTHWISE, () =>
+      compare(
+        dw(2),
+        [
+          [2, 9, 7, 88],
+          [5, 5, 88, 1],
+        ],
+        17,
+      ),
+    )
   })
   it('large enough to run in parallel: 1×1 conv split by rows, stem conv, depthwise (OpenMP paths)', async () => {
-    await ranNatively({ gemm: 4 }, () => compare((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [[4, 24, 16, 24], [1, 1, 24, 40]], 18))
-    await ranNatively(CONV, () => compare((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[4, 32, 24, 1], [3, 3, 1, 16]], 19))
-    await ranNatively(DEPTHWISE, () => compare((x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[4, 16, 12, 96], [5, 5, 96, 1]], 20))
+    await ranNatively({ gemm: 4 }, () =>
+      compare(
+        (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+        [
+          [4, 24, 16, 24],
+          [1, 1, 24, 40],
+        ],
+        18,
+      ),
+    )
+    await ranNatively(CONV, () =>
+      compare(
+        (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+        [
+          [4, 32, 24, 1],
+          [3, 3, 1, 16],
+        ],
+        19,
+      ),
+    )
+    await ranNatively(DEPTHWISE, () =>
+      compare(
+        (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+        [
+          [4, 16, 12, 96],
+          [5, 5, 96, 1],
+        ],
+        20,
+      ),
+    )
   })
   it('matmul split across threads by rows, by columns, and by K with partial sums', async () => {
     // matMul is BatchMatMul: two forward passes and two gradients
-    await ranNatively({ batchGemm: 4 }, () => compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), [[600, 40], [40, 30]], 21)) // rows
-    await ranNatively({ batchGemm: 4 }, () => compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), [[6, 300], [300, 200]], 22)) // columns
-    await ranNatively({ batchGemm: 4 }, () => compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false), [[20000, 5], [20000, 6]], 23, 5e-4)) // K
+    await ranNatively({ batchGemm: 4 }, () =>
+      compare(
+        (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D),
+        [
+          [600, 40],
+          [40, 30],
+        ],
+        21,
+      ),
+    ) // rows
+    await ranNatively({ batchGemm: 4 }, () =>
+      compare(
+        (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D),
+        [
+          [6, 300],
+          [300, 200],
+        ],
+        22,
+      ),
+    ) // columns
+    await ranNatively({ batchGemm: 4 }, () =>
+      compare(
+        (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false),
+        [
+          [20000, 5],
+          [20000, 6],
+        ],
+        23,
+        5e-4,
+      ),
+    ) // K
   })
   it('matmul with every transpose combination, and batched', async () => {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       const a = ta ? [7, 5] : [5, 7]
       const b = tb ? [4, 7] : [7, 4]
-      await ranNatively({ batchGemm: 4 }, () => compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), [a, b], 8))
+      await ranNatively({ batchGemm: 4 }, () =>
+        compare((x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), [a, b], 8),
+      )
     }
-    await ranNatively({ batchGemm: 4 }, () => compare((x, y) => tf.matMul(x, y), [[3, 4, 6], [3, 6, 2]], 9))
-    await ranNatively({ batchGemm: 1 }, () => compare((x, y) => tf.matMul(x, y), [[5, 0], [0, 4]], 10, 2e-4, false)) // K = 0: an empty sum
+    await ranNatively({ batchGemm: 4 }, () =>
+      compare(
+        (x, y) => tf.matMul(x, y),
+        [
+          [3, 4, 6],
+          [3, 6, 2],
+        ],
+        9,
+      ),
+    )
+    await ranNatively({ batchGemm: 1 }, () =>
+      compare(
+        (x, y) => tf.matMul(x, y),
+        [
+          [5, 0],
+          [0, 4],
+        ],
+        10,
+        2e-4,
+        false,
+      ),
+    ) // K = 0: an empty sum
   })
 })
 
@@ -139,20 +326,58 @@ describe('native elementwise kernels match the CPU backend', () => {
   ]
   it('add, sub, mul, div with equal shapes, scalars, channel vectors, columns and unsupported broadcasts', async () => {
     const cases: [number[][], boolean][] = [
-      [[[3, 4, 5], [3, 4, 5]], true],
+      [
+        [
+          [3, 4, 5],
+          [3, 4, 5],
+        ],
+        true,
+      ],
       [[[3, 4, 5], []], true],
       [[[], [3, 4, 5]], true],
       [[[6, 7], [7]], true],
       [[[7], [6, 7]], true],
-      [[[200, 300], [1, 300]], true], // parallel, channel vector
-      [[[32, 512], [32, 1]], true], // column (layer-norm statistics)
-      [[[32, 1], [32, 512]], true],
-      [[[2, 3, 4, 5], [2, 1, 1, 5]], false], // falls back to the CPU kernel
-      [[[4, 1], [1, 5]], false], // both broadcast: falls back
+      [
+        [
+          [200, 300],
+          [1, 300],
+        ],
+        true,
+      ], // parallel, channel vector
+      [
+        [
+          [32, 512],
+          [32, 1],
+        ],
+        true,
+      ], // column (layer-norm statistics)
+      [
+        [
+          [32, 1],
+          [32, 512],
+        ],
+        true,
+      ],
+      [
+        [
+          [2, 3, 4, 5],
+          [2, 1, 1, 5],
+        ],
+        false,
+      ], // falls back to the CPU kernel
+      [
+        [
+          [4, 1],
+          [1, 5],
+        ],
+        false,
+      ], // both broadcast: falls back
     ]
     for (const [name, f] of ops) {
       for (const [i, [shapes, native]] of cases.entries()) {
-        await ranNatively(native ? { binary: 1 } : {}, () => compare(f, shapes, 30 + i)).catch((e) => Promise.reject(new Error(`${name} ${JSON.stringify(shapes)}: ${e}`)))
+        await ranNatively(native ? { binary: 1 } : {}, () => compare(f, shapes, 30 + i)).catch((e) =>
+          Promise.reject(new Error(`${name} ${JSON.stringify(shapes)}: ${e}`)),
+        )
         // a fallback calls no native code (div's own `+ 0.5` on its divisor is native whatever the shapes)
         if (!native && name !== 'div') {
           await tf.setBackend('native')
@@ -176,7 +401,17 @@ describe('native elementwise kernels match the CPU backend', () => {
   })
   it('sigmoid, AddN, and sums over leading, trailing, all and middle axes (with keepDims)', async () => {
     await ranNatively(['sigmoid'], () => compare((x) => tf.sigmoid(x), [[300, 200]], 40))
-    await ranNatively(['addN'], () => compare((x, y, z) => tf.addN([x, y, z]), [[50, 700], [50, 700], [50, 700]], 41))
+    await ranNatively(['addN'], () =>
+      compare(
+        (x, y, z) => tf.addN([x, y, z]),
+        [
+          [50, 700],
+          [50, 700],
+          [50, 700],
+        ],
+        41,
+      ),
+    )
     await ranNatively(['reduceSum'], () => compare((x) => tf.sum(x, 0), [[600, 70]], 42))
     await ranNatively(['reduceSum'], () => compare((x) => tf.sum(x, [0, 1], true), [[6, 7, 8]], 43))
     await ranNatively(['reduceSum'], () => compare((x) => tf.sum(x, -1), [[6, 7, 800]], 44))
@@ -268,7 +503,8 @@ describe('native memory and optimiser', () => {
       ['addN', [[f(5), f(5)], f(5)]],
       ['adam', [f(7), f(7), f(7), f(7), 0.01, 0.9, 0.999, 1e-7, 0.1, 0.001, f(7), f(7), f(7)]],
     ]
-    const call = (name: keyof NativeKernels, args: unknown[]) => (k[name] as (...a: unknown[]) => unknown)(...args)
+    const call = (name: keyof NativeKernels, args: unknown[]) =>
+      (k[name] as (...a: unknown[]) => unknown)(...args)
     let refused = 0
     for (const [name, args] of calls) {
       expect(() => call(name, args), `${name} with the right lengths`).not.toThrow()
@@ -285,7 +521,10 @@ describe('native memory and optimiser', () => {
             if (j === null) return f((a as Float32Array).length + delta)
             return (a as Float32Array[]).map((x, q) => (q === j ? f(x.length + delta) : x))
           })
-          expect(() => call(name, wrong), `${name}: argument ${i}${j === null ? '' : `[${j}]`} ${delta > 0 ? 'too long' : 'too short'}`).toThrow(RangeError)
+          expect(
+            () => call(name, wrong),
+            `${name}: argument ${i}${j === null ? '' : `[${j}]`} ${delta > 0 ? 'too long' : 'too short'}`,
+          ).toThrow(RangeError)
           refused++
         }
       }
@@ -293,20 +532,33 @@ describe('native memory and optimiser', () => {
     expect(refused).toBeGreaterThan(100)
     // a shape argument that is no size at all
     expect(() => call('gemm', [0, 0, -2, 3, 4, f(8), f(12), f(6), 0])).toThrow(/gemm: M is -2/)
-    expect(() => call('conv2dIm2col', [f(32), ...conv.slice(0, 6), 0, ...conv.slice(7), f(54), f(48)])).toThrow(/SH is 0/)
-    expect(() => call('depthwiseForward', [f(32), ...conv, f(18), f(48)])).toThrow(/Co \(3\) must equal Ci \(2\)/)
+    expect(() =>
+      call('conv2dIm2col', [f(32), ...conv.slice(0, 6), 0, ...conv.slice(7), f(54), f(48)]),
+    ).toThrow(/SH is 0/)
+    expect(() => call('depthwiseForward', [f(32), ...conv, f(18), f(48)])).toThrow(
+      /Co \(3\) must equal Ci \(2\)/,
+    )
     expect(() => call('batchGemm', [3, 2, 1, 0, 0, 2, 3, 4, f(16), f(12), f(18)])).toThrow(RangeError)
   })
 
   it('fused Adam matches tf.train.adam on the CPU backend, and its state is interchangeable', async () => {
     const run = async (backend: string, make: () => tf.Optimizer) => {
       await tf.setBackend(backend)
-      const w = tf.variable(tf.tensor(rand(50000, 60), [250, 200]), true, `adam_w_${backend}_${Math.random()}`)
+      const w = tf.variable(
+        tf.tensor(rand(50000, 60), [250, 200]),
+        true,
+        `adam_w_${backend}_${Math.random()}`,
+      )
       const target = tf.tensor(rand(50000, 61), [250, 200])
       const opt = make()
       for (let i = 0; i < 3; i++) opt.minimize(() => tf.sum(tf.square(tf.sub(w, target))) as tf.Scalar)
       const state = await opt.getWeights()
-      const result = { w: w.dataSync().slice(), m: state[1].tensor.dataSync().slice(), v: state[2].tensor.dataSync().slice(), names: state.map((s) => s.name.replace(/adam_w_.*\//, '')) }
+      const result = {
+        w: w.dataSync().slice(),
+        m: state[1].tensor.dataSync().slice(),
+        v: state[2].tensor.dataSync().slice(),
+        names: state.map((s) => s.name.replace(/adam_w_.*\//, '')),
+      }
       state.filter((s) => s.name === 'iter').forEach((s) => s.tensor.dispose())
       opt.dispose()
       tf.dispose([w, target])
@@ -327,14 +579,21 @@ describe('fused ops match the composed tfjs ops', () => {
     movingVariance: tf.variable(tf.ones([c]), false),
   })
   const options = (activation: 'swish' | 'none', training: boolean): BatchNormOptions => ({
-    training, activation, momentum: 0.99, epsilon: 1e-3, updateStatistics: false,
+    training,
+    activation,
+    momentum: 0.99,
+    epsilon: 1e-3,
+    updateStatistics: false,
   })
 
   it('batch norm (training, batch statistics) with and without swish: value and gradients for x, γ, β', async () => {
     for (const activation of ['swish', 'none'] as const) {
       const state = bnState(6)
-      const f: Fn = (x, g, b) => batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options(activation, true))
-      await ranNatively(['bnActForward', 'bnActBackward'], () => compare(f, [[3, 5, 4, 6], [6], [6]], 10, 5e-4))
+      const f: Fn = (x, g, b) =>
+        batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options(activation, true))
+      await ranNatively(['bnActForward', 'bnActBackward'], () =>
+        compare(f, [[3, 5, 4, 6], [6], [6]], 10, 5e-4),
+      )
       tf.dispose([state.movingMean, state.movingVariance])
     }
   })
@@ -345,7 +604,13 @@ describe('fused ops match the composed tfjs ops', () => {
       await tf.setBackend(backend)
       const state = bnState(4)
       const x = tf.tensor4d(rand(2 * 3 * 5 * 4, 11, 3), [2, 3, 5, 4])
-      tf.tidy(() => batchNormAct(x, { ...state, gamma: tf.ones([4]), beta: tf.zeros([4]) }, { ...options('swish', true), updateStatistics: true }))
+      tf.tidy(() =>
+        batchNormAct(
+          x,
+          { ...state, gamma: tf.ones([4]), beta: tf.zeros([4]) },
+          { ...options('swish', true), updateStatistics: true },
+        ),
+      )
       stats.push([state.movingMean.dataSync().slice(), state.movingVariance.dataSync().slice()])
       tf.dispose([x, state.movingMean, state.movingVariance])
     }
@@ -366,15 +631,29 @@ describe('fused ops match the composed tfjs ops', () => {
 
   it('batch norm over enough elements to run in parallel', async () => {
     const state = bnState(40)
-    const f: Fn = (x, g, b) => batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options('swish', true))
-    await ranNatively(['bnActForward', 'bnActBackward'], () => compare(f, [[4, 32, 24, 40], [40], [40]], 47, 5e-4))
+    const f: Fn = (x, g, b) =>
+      batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options('swish', true))
+    await ranNatively(['bnActForward', 'bnActBackward'], () =>
+      compare(f, [[4, 32, 24, 40], [40], [40]], 47, 5e-4),
+    )
     tf.dispose([state.movingMean, state.movingVariance])
   })
 
   it('swish, per-channel mean and per-channel scale', async () => {
     await ranNatively(['swish', 'swishGrad'], () => compare((x) => swish(x), [[4, 3, 2, 7]], 13))
-    await ranNatively(['channelMean', 'channelMeanGrad'], () => compare((x) => channelMean(x as tf.Tensor4D), [[3, 5, 4, 6]], 14))
-    await ranNatively(['channelScale', 'channelScaleGrad'], () => compare((x, s) => channelScale(x as tf.Tensor4D, s as tf.Tensor2D), [[3, 5, 4, 6], [3, 6]], 15))
+    await ranNatively(['channelMean', 'channelMeanGrad'], () =>
+      compare((x) => channelMean(x as tf.Tensor4D), [[3, 5, 4, 6]], 14),
+    )
+    await ranNatively(['channelScale', 'channelScaleGrad'], () =>
+      compare(
+        (x, s) => channelScale(x as tf.Tensor4D, s as tf.Tensor2D),
+        [
+          [3, 5, 4, 6],
+          [3, 6],
+        ],
+        15,
+      ),
+    )
   })
 
   // e^−x overflows float32 below x ≈ −88.7, and the -ffast-math build divided by that +Inf as a reciprocal
@@ -388,8 +667,16 @@ describe('fused ops match the composed tfjs ops', () => {
 
   it('a NaN input stays NaN through swish and batch norm (a bad input must not become a plausible vector)', async () => {
     await tf.setBackend('native')
-    const x = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 4 * 16 }, (_, i) => (i % 5 === 0 ? NaN : i / 10)), [2, 3, 4, 16])
-    const bn = { gamma: tf.ones([16]), beta: tf.zeros([16]), movingMean: tf.variable(tf.zeros([16]), false), movingVariance: tf.variable(tf.ones([16]), false) }
+    const x = tf.tensor4d(
+      Float32Array.from({ length: 2 * 3 * 4 * 16 }, (_, i) => (i % 5 === 0 ? NaN : i / 10)),
+      [2, 3, 4, 16],
+    )
+    const bn = {
+      gamma: tf.ones([16]),
+      beta: tf.zeros([16]),
+      movingMean: tf.variable(tf.zeros([16]), false),
+      movingVariance: tf.variable(tf.ones([16]), false),
+    }
     const [s, b] = [swish(x), batchNormAct(x, bn, options('swish', false))]
     for (const y of [s, b]) {
       const v = y.dataSync()
@@ -400,7 +687,8 @@ describe('fused ops match the composed tfjs ops', () => {
 
   it('batch norm with swish whose affine part reaches far below −88: training (value and gradients) and inference', async () => {
     const state = bnState(40)
-    const train: Fn = (x, g, b) => batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options('swish', true))
+    const train: Fn = (x, g, b) =>
+      batchNormAct(x as tf.Tensor4D, { ...state, gamma: g, beta: b }, options('swish', true))
     await compare(train, [[2, 5, 4, 40], [40], [40]], 53, 5e-4, true, 300)
     tf.dispose([state.movingMean, state.movingVariance])
     const infer: Fn = (x, g, b, m, v) =>

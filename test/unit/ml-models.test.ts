@@ -33,7 +33,11 @@ describe('EfficientNet shapes and sizes', () => {
     const enc = createEncoder(ENCODER_SIZES.b0)
     expect(countParameters(enc.trainableVariables)).toBe(4_006_972)
     expect(enc.outputDim).toBe(1280)
-    const blocks = new Set(Object.keys(enc.weights()).map((n) => n.split('/')[0]).filter((n) => n.startsWith('block')))
+    const blocks = new Set(
+      Object.keys(enc.weights())
+        .map((n) => n.split('/')[0])
+        .filter((n) => n.startsWith('block')),
+    )
     expect(blocks.size).toBe(B0_STAGES.reduce((s, [r]) => s + r, 0))
     // 49 batch norms, each with a moving mean and variance
     expect(enc.stateVariables).toHaveLength(2 * 49)
@@ -41,7 +45,12 @@ describe('EfficientNet shapes and sizes', () => {
   })
 
   it('width/depth variants come from the same code with Keras’ rounding', () => {
-    expect([roundFilters(32, 0.25), roundFilters(1280, 0.25), roundFilters(16, 0.5), roundFilters(40, 0.5)]).toEqual([8, 320, 8, 24])
+    expect([
+      roundFilters(32, 0.25),
+      roundFilters(1280, 0.25),
+      roundFilters(16, 0.5),
+      roundFilters(40, 0.5),
+    ]).toEqual([8, 320, 8, 24])
     expect([roundRepeats(4, 0.34), roundRepeats(1, 0.34), roundRepeats(3, 0.5)]).toEqual([2, 1, 2])
     const sizes = (['tiny', 'small', 'b0'] as const).map((s) => {
       const enc = createEncoder(ENCODER_SIZES[s])
@@ -127,7 +136,13 @@ describe('EfficientNet shapes and sizes', () => {
 
 describe('a training step of the whole model on the native backend', () => {
   const step = (model: ColaModel, a: tf.Tensor, b: tf.Tensor) =>
-    stepGradients({ model, views: [a, b], loss: ([x, y]) => colaLossFromLogits(model.logits(x, y, 0)), seed: 5, chunkSize: 2 })
+    stepGradients({
+      model,
+      views: [a, b],
+      loss: ([x, y]) => colaLossFromLogits(model.logits(x, y, 0)),
+      seed: 5,
+      chunkSize: 2,
+    })
 
   async function gradientsOn(backend: string) {
     await tf.setBackend(backend)
@@ -135,7 +150,12 @@ describe('a training step of the whole model on the native backend', () => {
     const [a, b] = [patches(2, 11), patches(2, 12)]
     const before = tf.memory().numTensors
     const { loss, grads } = step(model, a, b)
-    const out = { loss, grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k.slice(k.indexOf('/') + 1), g.dataSync().slice()])) }
+    const out = {
+      loss,
+      grads: Object.fromEntries(
+        Object.entries(grads).map(([k, g]) => [k.slice(k.indexOf('/') + 1), g.dataSync().slice()]),
+      ),
+    }
     tf.dispose([...Object.values(grads)])
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose([a, b])

@@ -16,7 +16,8 @@ describe('stepGradients on the tiny EfficientNet (native backend)', () => {
   })
 
   const model = () => createContrastiveModel({ encoder: ENCODER_SIZES.tiny, heads: 2, seed: 4 })
-  const views = () => [0, 1, 2, 3].map((i) => tf.randomNormal([4, PATCH_FRAMES, MEL_BANDS], 0, 1, 'float32', 20 + i))
+  const views = () =>
+    [0, 1, 2, 3].map((i) => tf.randomNormal([4, PATCH_FRAMES, MEL_BANDS], 0, 1, 'float32', 20 + i))
   const lossOf = (m: ReturnType<typeof model>) => (reps: tf.Tensor2D[]) =>
     tf.addN([0, 1].map((h) => colaLossFromLogits(m.logits(reps[2 * h], reps[2 * h + 1], h)))) as tf.Scalar
 
@@ -50,8 +51,11 @@ describe('stepGradients on the tiny EfficientNet (native backend)', () => {
     const before = tf.memory().numTensors
     const { loss, grads } = stepGradients({ model: m, views: v, loss: lossOf(m), seed: 7, chunkSize: 2 })
     expect(Number.isFinite(loss)).toBe(true)
-    expect(Object.keys(grads).sort()).toEqual([...m.encoderVariables, ...m.headVariables].map((x) => x.name).sort())
-    for (const [name, g] of Object.entries(grads)) expect(Number.isFinite(tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0])), name).toBe(true)
+    expect(Object.keys(grads).sort()).toEqual(
+      [...m.encoderVariables, ...m.headVariables].map((x) => x.name).sort(),
+    )
+    for (const [name, g] of Object.entries(grads))
+      expect(Number.isFinite(tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0])), name).toBe(true)
     tf.dispose(Object.values(grads))
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose(v)

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { eligibleGroupCount, epochBatches, largestFittingBatch, splitGroups, type AssociationGroups } from '../../src/ml/training/pair-sampler.ts'
+import {
+  eligibleGroupCount,
+  epochBatches,
+  largestFittingBatch,
+  splitGroups,
+  type AssociationGroups,
+} from '../../src/ml/training/pair-sampler.ts'
 import { SeededRandom } from '../../src/random/seeded-random.ts'
 
 /** 30 artists with 1–40 tracks each; every 7th track is a collaboration with the next artist. */
@@ -50,7 +56,8 @@ describe('pair sampler', () => {
 
   it('visits each group at most once per epoch, so a 40-track artist weighs like a 2-track one', () => {
     const counts = new Map<string, number>()
-    for (const b of epochBatches(world, { batchSize: 4, seed: 5, epoch: 0 })) for (const p of b) counts.set(p.group, (counts.get(p.group) ?? 0) + 1)
+    for (const b of epochBatches(world, { batchSize: 4, seed: 5, epoch: 0 }))
+      for (const p of b) counts.set(p.group, (counts.get(p.group) ?? 0) + 1)
     expect(Math.max(...counts.values())).toBe(1)
   })
 
@@ -78,7 +85,8 @@ describe('the largest batch a catalog can fill', () => {
   /** Groups by key → tracks; a track listed under two keys belongs to both. */
   const world = (groups: Record<string, number[]>): AssociationGroups => {
     const trackGroups = new Map<number, string[]>()
-    for (const [k, tracks] of Object.entries(groups)) for (const t of tracks) trackGroups.set(t, [...(trackGroups.get(t) ?? []), k])
+    for (const [k, tracks] of Object.entries(groups))
+      for (const t of tracks) trackGroups.set(t, [...(trackGroups.get(t) ?? []), k])
     return { groups: new Map(Object.entries(groups)), trackGroups }
   }
 
@@ -94,7 +102,10 @@ describe('the largest batch a catalog can fill', () => {
     const fit = largestFittingBatch(five, { batchSize: 8, seed: 1 })
     expect(fit.size).toBe(5)
     expect(fit.batches[0]).toHaveLength(5)
-    expect(largestFittingBatch(world({ a: [1, 2], b: [3] }), { batchSize: 8, seed: 1 })).toEqual({ size: 0, batches: [] })
+    expect(largestFittingBatch(world({ a: [1, 2], b: [3] }), { batchSize: 8, seed: 1 })).toEqual({
+      size: 0,
+      batches: [],
+    })
   })
 
   it('is smaller than the group count when groups share tracks (a shared track blocks both groups)', () => {

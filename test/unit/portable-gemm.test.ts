@@ -40,12 +40,23 @@ describe.skipIf(!compiler)('native kernels without OpenBLAS (portable matrix pro
   const random = (n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1)
 
   // C = op(A)·op(B) + beta·C in float64, A stored [M,K] (or [K,M] when transposed), B [K,N] (or [N,K]).
-  function reference(ta: boolean, tb: boolean, M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array, beta: number) {
+  function reference(
+    ta: boolean,
+    tb: boolean,
+    M: number,
+    N: number,
+    K: number,
+    A: Float32Array,
+    B: Float32Array,
+    C: Float32Array,
+    beta: number,
+  ) {
     const out = new Float64Array(M * N)
     for (let i = 0; i < M; i++)
       for (let j = 0; j < N; j++) {
         let s = 0
-        for (let p = 0; p < K; p++) s += (ta ? A[p * M + i] : A[i * K + p]) * (tb ? B[j * K + p] : B[p * N + j])
+        for (let p = 0; p < K; p++)
+          s += (ta ? A[p * M + i] : A[i * K + p]) * (tb ? B[j * K + p] : B[p * N + j])
         out[i * N + j] = s + (beta === 0 ? 0 : beta * C[i * N + j])
       }
     return out

@@ -4,7 +4,14 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../src/ml/engine/backend.ts'
 import { macroRocAuc, accuracy } from '../../src/ml/metrics.ts'
-import { buildProbeModel, foldStandardisation, predictScores, standardisation, trainProbeMlp, type Matrix } from '../../src/ml/probes/mlp.ts'
+import {
+  buildProbeModel,
+  foldStandardisation,
+  predictScores,
+  standardisation,
+  trainProbeMlp,
+  type Matrix,
+} from '../../src/ml/probes/mlp.ts'
 import { loadLayersModel, saveLayersModel } from '../../src/ml/probes/probe-files.ts'
 import { SeededRandom } from '../../src/random/seeded-random.ts'
 import { tmpDir } from '../support/database.ts'
@@ -14,7 +21,14 @@ beforeAll(async () => {
 })
 
 /** Gaussian blobs: class c is centred on its own random direction, scaled small like L2-normalised vectors. */
-function blobs(rows: number, dims: number, classes: number, seed: number, signal: number, rowSeed = seed + 1000) {
+function blobs(
+  rows: number,
+  dims: number,
+  classes: number,
+  seed: number,
+  signal: number,
+  rowSeed = seed + 1000,
+) {
   const rng = new SeededRandom(seed)
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next())
   const centres = Array.from({ length: classes }, () => Array.from({ length: dims }, gauss))
@@ -39,7 +53,15 @@ describe('probe MLP', () => {
     const train = blobs(300, 32, 4, 1, 1, 10)
     const val = blobs(80, 32, 4, 1, 1, 20)
     const test = blobs(120, 32, 4, 1, 1, 30)
-    const opts = { hidden: 64, dropout: 0.3, learningRate: 1e-3, batchSize: 32, maxEpochs: 300, patience: 5, seed: 3 }
+    const opts = {
+      hidden: 64,
+      dropout: 0.3,
+      learningRate: 1e-3,
+      batchSize: 32,
+      maxEpochs: 300,
+      patience: 5,
+      seed: 3,
+    }
     const result = await trainProbeMlp({ x: train.x, y: train.y }, { x: val.x, y: val.y }, 4, false, opts)
     expect(result.epochs).toBeLessThan(300)
     expect(result.bestEpoch).toBe(result.epochs - 5)
@@ -57,7 +79,15 @@ describe('probe MLP', () => {
 
   it('is reproducible under a seed', async () => {
     const d = blobs(120, 16, 3, 5, 1)
-    const opts = { hidden: 32, dropout: 0.5, learningRate: 1e-3, batchSize: 16, maxEpochs: 8, patience: 100, seed: 11 }
+    const opts = {
+      hidden: 32,
+      dropout: 0.5,
+      learningRate: 1e-3,
+      batchSize: 16,
+      maxEpochs: 8,
+      patience: 100,
+      seed: 11,
+    }
     const a = await trainProbeMlp(d, d, 3, true, opts)
     const b = await trainProbeMlp(d, d, 3, true, opts)
     expect(b.history).toEqual(a.history)
@@ -84,11 +114,15 @@ describe('probe MLP', () => {
     const dir = path.join(tmpDir(), 'probe')
     const model = buildProbeModel(8, 3, false, { hidden: 5, dropout: 0.5, seed: 9 })
     await saveLayersModel(model, dir)
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).weightsManifest[0].paths).toEqual(['./weights.bin'])
+    expect(
+      JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).weightsManifest[0].paths,
+    ).toEqual(['./weights.bin'])
     const loaded = await loadLayersModel(dir, { inputDims: 8, classes: 3 })
     const { x } = blobs(4, 8, 3, 1, 1)
     expect(Array.from(predictScores(loaded, x))).toEqual(Array.from(predictScores(model, x)))
-    await expect(loadLayersModel(dir, { inputDims: 9 })).rejects.toThrow(/takes 8-d inputs, the embeddings have 9/)
+    await expect(loadLayersModel(dir, { inputDims: 9 })).rejects.toThrow(
+      /takes 8-d inputs, the embeddings have 9/,
+    )
     await expect(loadLayersModel(path.join(dir, 'nope'))).rejects.toThrow(/no model\.json/)
     model.dispose()
     loaded.dispose()

@@ -51,11 +51,16 @@ describe('artistSplit', () => {
 
   it('follows the fractions asked for and leaves out empty splits', () => {
     const { ids, artistsOf } = world(3)
-    const split = artistSplit(ids, artistsOf, { seed: 1, fractions: { train: 0.5, validation: 0, test: 0.5 } })
+    const split = artistSplit(ids, artistsOf, {
+      seed: 1,
+      fractions: { train: 0.5, validation: 0, test: 0.5 },
+    })
     const values = [...split.values()]
     expect(values).not.toContain('validation')
     expect(Math.abs(values.filter((s) => s === 'test').length / ids.length - 0.5)).toBeLessThan(0.06)
-    expect(() => artistSplit(ids, artistsOf, { seed: 1, fractions: { train: 0, validation: 1, test: 1 } })).toThrow(/train/)
+    expect(() =>
+      artistSplit(ids, artistsOf, { seed: 1, fractions: { train: 0, validation: 1, test: 1 } }),
+    ).toThrow(/train/)
   })
 })
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { parseLabelFile, resolveLabelRows } from '../../src/ml/probes/label-file.ts'
-import { decadeOf, multiLabelTargets, restrictTargets, singleLabelTargets } from '../../src/ml/probes/targets.ts'
+import {
+  decadeOf,
+  multiLabelTargets,
+  restrictTargets,
+  singleLabelTargets,
+} from '../../src/ml/probes/targets.ts'
 
 describe('probe targets', () => {
   it('keeps the top-K labels by frequency (ties by name) and drops tracks with none of them', () => {
@@ -21,7 +26,15 @@ describe('probe targets', () => {
   })
 
   it('builds single-label targets with class indices and one-hot rows', () => {
-    const t = singleLabelTargets(new Map([[7, '1990s'], [8, '1980s'], [9, '1990s'], [10, '1970s']]), 2)
+    const t = singleLabelTargets(
+      new Map([
+        [7, '1990s'],
+        [8, '1980s'],
+        [9, '1990s'],
+        [10, '1970s'],
+      ]),
+      2,
+    )
     expect(t.classes).toEqual(['1990s', '1970s'])
     expect(t.trackIds).toEqual([7, 9, 10])
     expect(Array.from(t.classIndex!)).toEqual([0, 0, 1])
@@ -42,7 +55,10 @@ describe('probe targets', () => {
 
 describe('parseLabelFile', () => {
   it('reads track ids or paths, then labels, skipping comments, blanks and a header', () => {
-    const f = parseLabelFile('track_id\tlabels\n# a comment\n12\tTechno\tAmbient\n\naudio/a b.wav\tPunk\n', 'tags.tsv')
+    const f = parseLabelFile(
+      'track_id\tlabels\n# a comment\n12\tTechno\tAmbient\n\naudio/a b.wav\tPunk\n',
+      'tags.tsv',
+    )
     expect(f.rows).toEqual([
       { line: 3, track: { trackId: 12 }, labels: ['Techno', 'Ambient'] },
       { line: 5, track: { path: 'audio/a b.wav' }, labels: ['Punk'] },
@@ -52,16 +68,23 @@ describe('parseLabelFile', () => {
   })
 
   it('understands the MTG-Jamendo header', () => {
-    const text = 'TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\ntrack_0000214\tartist_000014\talbum_000031\t14/214.mp3\t124.6\tgenre---punkrock\tmood/theme---energetic\n'
-    expect(parseLabelFile(text, 'autotagging.tsv').rows).toEqual([{ line: 2, track: { path: '14/214.mp3' }, labels: ['genre---punkrock', 'mood/theme---energetic'] }])
+    const text =
+      'TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\ntrack_0000214\tartist_000014\talbum_000031\t14/214.mp3\t124.6\tgenre---punkrock\tmood/theme---energetic\n'
+    expect(parseLabelFile(text, 'autotagging.tsv').rows).toEqual([
+      { line: 2, track: { path: '14/214.mp3' }, labels: ['genre---punkrock', 'mood/theme---energetic'] },
+    ])
   })
 
   it('names the file and line of every error', () => {
     expect(() => parseLabelFile('1\tA\n2\n', 'tags.tsv')).toThrow(/tags\.tsv line 2: no labels after "2"/)
-    expect(() => parseLabelFile('1\tA\n\n1\tB\n', 'tags.tsv')).toThrow(/tags\.tsv line 3: "1" is listed again \(first on line 1\)/)
+    expect(() => parseLabelFile('1\tA\n\n1\tB\n', 'tags.tsv')).toThrow(
+      /tags\.tsv line 3: "1" is listed again \(first on line 1\)/,
+    )
     expect(() => parseLabelFile('1\tA\n3 Techno House\n', 'tags.tsv')).toThrow(/tags\.tsv line 2: no tab/)
     expect(() => parseLabelFile('1\tA\n\tB\n', 'tags.tsv')).toThrow(/tags\.tsv line 2: the first column/)
-    expect(() => parseLabelFile('99999999999999999999\tA\n', 'tags.tsv')).toThrow(/line 1: track id .* out of range/)
+    expect(() => parseLabelFile('99999999999999999999\tA\n', 'tags.tsv')).toThrow(
+      /line 1: track id .* out of range/,
+    )
     expect(() => parseLabelFile('# nothing\n', 'tags.tsv')).toThrow(/tags\.tsv: no labelled tracks/)
   })
 })

@@ -2,9 +2,16 @@ import { describe, expect, it } from 'vitest'
 import { projectTo2d } from '../../src/ml/projection.ts'
 import { SeededRandom } from '../../src/random/seeded-random.ts'
 
-function clusters(k: number, perCluster: number, dim: number, seed: number): { vectors: Float32Array[]; labels: number[] } {
+function clusters(
+  k: number,
+  perCluster: number,
+  dim: number,
+  seed: number,
+): { vectors: Float32Array[]; labels: number[] } {
   const rng = new SeededRandom(seed)
-  const centres = Array.from({ length: k }, () => Float32Array.from({ length: dim }, () => rng.next() * 2 - 1))
+  const centres = Array.from({ length: k }, () =>
+    Float32Array.from({ length: dim }, () => rng.next() * 2 - 1),
+  )
   const vectors: Float32Array[] = []
   const labels: number[] = []
   for (let c = 0; c < k; c++) {
@@ -39,6 +46,8 @@ describe('projectTo2d', () => {
 
   it('handles tiny inputs', () => {
     expect(Array.from(projectTo2d([]))).toEqual([])
-    expect(Array.from(projectTo2d([new Float32Array([1, 0]), new Float32Array([0, 1])]))).toEqual([0, 0, 1, 0])
+    expect(Array.from(projectTo2d([new Float32Array([1, 0]), new Float32Array([0, 1])]))).toEqual([
+      0, 0, 1, 0,
+    ])
   })
 })

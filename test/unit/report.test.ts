@@ -24,7 +24,14 @@ describe('markdownFigureTable', () => {
   })
 
   it('bolds nothing in a column with a single figure', () => {
-    const md = markdownFigureTable({ corner: 'model', columns: ['a'], rows: [{ label: 'x', values: [0.5] }, { label: 'y', values: [Number.NaN] }] })
+    const md = markdownFigureTable({
+      corner: 'model',
+      columns: ['a'],
+      rows: [
+        { label: 'x', values: [0.5] },
+        { label: 'y', values: [Number.NaN] },
+      ],
+    })
     expect(md).not.toContain('**')
   })
 })

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { downmix, resample } from '../../src/audio/resample.ts'
 
-const tone = (hz: number, rate: number, seconds: number) => Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => Math.sin((2 * Math.PI * hz * i) / rate))
-const rms = (x: Float32Array, from = 0, to = x.length) => Math.sqrt(x.subarray(from, to).reduce((s, v) => s + v * v, 0) / (to - from))
+const tone = (hz: number, rate: number, seconds: number) =>
+  Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => Math.sin((2 * Math.PI * hz * i) / rate))
+const rms = (x: Float32Array, from = 0, to = x.length) =>
+  Math.sqrt(x.subarray(from, to).reduce((s, v) => s + v * v, 0) / (to - from))
 
 describe('resample', () => {
   for (const rate of [44100, 48000, 22050, 8000]) {

@@ -1,13 +1,37 @@
 import { describe, expect, it } from 'vitest'
-import { combinations, ENOUGH_HITS, isLastPass, MAX_WORD_SETS, passExpressions, RELAXED_ENOUGH_SCORE, searchPasses, type SearchPass } from '../../src/db/search-relaxation.ts'
-import { DictionaryWords, MAX_WORD_LENGTH, PREFIX_MIN_LENGTH, searchWords, wordQuery } from '../../src/db/search-words.ts'
+import {
+  combinations,
+  ENOUGH_HITS,
+  isLastPass,
+  MAX_WORD_SETS,
+  passExpressions,
+  RELAXED_ENOUGH_SCORE,
+  searchPasses,
+  type SearchPass,
+} from '../../src/db/search-relaxation.ts'
+import {
+  DictionaryWords,
+  MAX_WORD_LENGTH,
+  PREFIX_MIN_LENGTH,
+  searchWords,
+  wordQuery,
+} from '../../src/db/search-words.ts'
 import { trigramCount } from '../../src/db/trigram-bands.ts'
 
 describe('searchWords: the dictionary’s words of a text', () => {
   it('splits on anything but letters and digits, lower-cases, keeps 3 to 100 characters', () => {
-    expect(searchWords("Can't Get Enough (Extended Version) - Part 2")).toEqual(['can', 'get', 'enough', 'extended', 'version', 'part'])
+    expect(searchWords("Can't Get Enough (Extended Version) - Part 2")).toEqual([
+      'can',
+      'get',
+      'enough',
+      'extended',
+      'version',
+      'part',
+    ])
     expect(searchWords('DJ X-Press 2000')).toEqual(['press', '2000'])
-    expect(searchWords('a'.repeat(MAX_WORD_LENGTH) + ' ' + 'b'.repeat(MAX_WORD_LENGTH + 1))).toEqual(['a'.repeat(MAX_WORD_LENGTH)])
+    expect(searchWords('a'.repeat(MAX_WORD_LENGTH) + ' ' + 'b'.repeat(MAX_WORD_LENGTH + 1))).toEqual([
+      'a'.repeat(MAX_WORD_LENGTH),
+    ])
   })
 
   it('lower-cases one character for one, as PostgreSQL does, and leaves out superscripts', () => {
@@ -18,7 +42,15 @@ describe('searchWords: the dictionary’s words of a text', () => {
 describe('DictionaryWords: the words an import sends', () => {
   it('gives each word once, as searchWords splits it, ASCII or not', () => {
     const d = new DictionaryWords()
-    const texts = ['The Persuader', 'Stockholm', 'the persuader (remix)', 'Jesper Dahlbäck', 'Dahlbäck Remix', 'Östermalm / Stockholm', 'A b c']
+    const texts = [
+      'The Persuader',
+      'Stockholm',
+      'the persuader (remix)',
+      'Jesper Dahlbäck',
+      'Dahlbäck Remix',
+      'Östermalm / Stockholm',
+      'A b c',
+    ]
     for (const t of texts) d.add(t)
     const words = d.take()
     expect(words).toEqual([...new Set(texts.flatMap(searchWords))])
@@ -28,7 +60,14 @@ describe('DictionaryWords: the words an import sends', () => {
   })
 
   it('gets the same words from the importer’s pass (trigramCount splitting ASCII texts) as from add', () => {
-    const texts = ['The Persuader', 'Stockholm (Original Mix)', "Can't Get Enough - Part 2", 'DJ X-Press 2000', 'Jesper Dahlbäck', 'mix MIX Mix remix']
+    const texts = [
+      'The Persuader',
+      'Stockholm (Original Mix)',
+      "Can't Get Enough - Part 2",
+      'DJ X-Press 2000',
+      'Jesper Dahlbäck',
+      'mix MIX Mix remix',
+    ]
     const fast = new DictionaryWords()
     const counts = texts.map((t) => trigramCount(t, fast))
     expect(counts).toEqual(texts.map((t) => trigramCount(t)))
@@ -63,7 +102,10 @@ describe('wordQuery: a query word and its likes as a tsquery', () => {
 })
 
 describe('searchPasses: which words a title must contain, pass by pass', () => {
-  const sizes = (passes: SearchPass[]) => passes.map((p) => `${p.wordSets.map((s) => s.length).join(',')}${{ none: '', all: '+', unknown: '~' }[p.likes]}`)
+  const sizes = (passes: SearchPass[]) =>
+    passes.map(
+      (p) => `${p.wordSets.map((s) => s.length).join(',')}${{ none: '', all: '+', unknown: '~' }[p.likes]}`,
+    )
   it('the words as typed, then with their likes, then all but one, … down to half of them', () => {
     expect(searchPasses(0, true)).toEqual([{ wordSets: [[0]], likes: 'none', capped: true }])
     expect(searchPasses(1, true)).toEqual([
@@ -83,7 +125,11 @@ describe('searchPasses: which words a title must contain, pass by pass', () => {
     const likes = [['enough', 'enou'], ['get'], ['stokholm', 'stockholm']]
     expect(passExpressions(typed, words, ['stokholm'], likes)).toEqual([['enough'], ['get'], ['stokholm']])
     expect(passExpressions(typo, words, ['stokholm'], likes)).toEqual(likes)
-    expect(passExpressions(fewer, words, ['stokholm'], likes)).toEqual([['enough'], ['get'], ['stokholm', 'stockholm']])
+    expect(passExpressions(fewer, words, ['stokholm'], likes)).toEqual([
+      ['enough'],
+      ['get'],
+      ['stokholm', 'stockholm'],
+    ])
     expect(passExpressions(fewer, words, [], likes)).toEqual([['enough'], ['get'], ['stokholm']])
   })
 

@@ -14,9 +14,16 @@ describe('signed paths', () => {
 
   it('are refused for another path, key, expiry or secret, or when malformed', () => {
     expect(verifyPath(secret, '/audio/tracks/6', token, 0)).toEqual({ refused: 'forged' })
-    expect(verifyPath(secret, '/audio/tracks/5', token.replace('.7.', '.8.'), 0)).toEqual({ refused: 'forged' })
-    expect(verifyPath(secret, '/audio/tracks/5', token.replace('1000000.', '9000000.'), 0)).toEqual({ refused: 'forged' })
-    expect(verifyPath(Buffer.from('another secret of thirty-two bytes'), '/audio/tracks/5', token, 0)).toEqual({ refused: 'forged' })
-    for (const bad of ['', 'dg_someapikey', `${token}x`, token.slice(0, -1), '1.2.3']) expect(verifyPath(secret, '/audio/tracks/5', bad, 0)).toEqual({ refused: 'malformed' })
+    expect(verifyPath(secret, '/audio/tracks/5', token.replace('.7.', '.8.'), 0)).toEqual({
+      refused: 'forged',
+    })
+    expect(verifyPath(secret, '/audio/tracks/5', token.replace('1000000.', '9000000.'), 0)).toEqual({
+      refused: 'forged',
+    })
+    expect(
+      verifyPath(Buffer.from('another secret of thirty-two bytes'), '/audio/tracks/5', token, 0),
+    ).toEqual({ refused: 'forged' })
+    for (const bad of ['', 'dg_someapikey', `${token}x`, token.slice(0, -1), '1.2.3'])
+      expect(verifyPath(secret, '/audio/tracks/5', bad, 0)).toEqual({ refused: 'malformed' })
   })
 })

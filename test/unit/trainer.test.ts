@@ -5,7 +5,14 @@ import type { ContrastiveModel } from '../../src/ml/training/contrastive-model.t
 import { trainingConfigSchema } from '../../src/ml/training/config.ts'
 import { splitGroups, type AssociationGroups } from '../../src/ml/training/pair-sampler.ts'
 import { SeededRandom } from '../../src/random/seeded-random.ts'
-import { MEL_BANDS, PATCH_FRAMES, runTraining, validate, type Objective, type PatchSource } from '../../src/ml/training/trainer.ts'
+import {
+  MEL_BANDS,
+  PATCH_FRAMES,
+  runTraining,
+  validate,
+  type Objective,
+  type PatchSource,
+} from '../../src/ml/training/trainer.ts'
 import { heldOutItems } from '../../src/ml/training/validation.ts'
 import { tmpDir } from '../support/database.ts'
 
@@ -55,7 +62,12 @@ function world() {
       groups.trackGroups.set(t, [`a${a}`])
       data.set(
         t,
-        [0, 1, 2].map(() => Float32Array.from({ length: PATCH_FRAMES * MEL_BANDS }, (_, k) => shape[k % MEL_BANDS] + (rng.next() - 0.5))),
+        [0, 1, 2].map(() =>
+          Float32Array.from(
+            { length: PATCH_FRAMES * MEL_BANDS },
+            (_, k) => shape[k % MEL_BANDS] + (rng.next() - 0.5),
+          ),
+        ),
       )
     }
   }
@@ -80,7 +92,14 @@ describe('training loop', () => {
   const objectives: Objective[] = [{ name: 'artist', train, validation, samePatchTrack: false }]
 
   it('lowers the loss, validates, checkpoints, and does not leak tensors', async () => {
-    const config = trainingConfigSchema.parse({ association: 'artist', batchSize: 4, steps: 40, learningRate: 0.01, checkpointEvery: 20, logEvery: 5 })
+    const config = trainingConfigSchema.parse({
+      association: 'artist',
+      batchSize: 4,
+      steps: 40,
+      learningRate: 0.01,
+      checkpointEvery: 20,
+      logEvery: 5,
+    })
     const model = smallModel(1)
     const dir = tmpDir()
     const before = tf.memory().numTensors
@@ -115,7 +134,13 @@ describe('training loop', () => {
   })
 
   it('a run stopped and resumed from its checkpoint ends with the same weights as an uninterrupted one', async () => {
-    const config = trainingConfigSchema.parse({ association: 'artist', batchSize: 4, steps: 12, learningRate: 0.01, checkpointEvery: 4 })
+    const config = trainingConfigSchema.parse({
+      association: 'artist',
+      batchSize: 4,
+      steps: 12,
+      learningRate: 0.01,
+      checkpointEvery: 4,
+    })
     const straight = smallModel(5)
     const dirA = tmpDir()
     await runTraining({ model: straight, config, objectives, patches, checkpointDir: dirA, resume: false })
@@ -131,21 +156,38 @@ describe('training loop', () => {
         patches,
         checkpointDir: dirB,
         resume: false,
-        hooks: { signal: stop.signal, onCheckpoint: async (s) => void (s === 8 && stop.abort(new Error('killed'))) },
+        hooks: {
+          signal: stop.signal,
+          onCheckpoint: async (s) => void (s === 8 && stop.abort(new Error('killed'))),
+        },
       }),
     ).rejects.toThrow('killed')
     const resumed = smallModel(99) // different init: everything must come from the checkpoint
-    const out = await runTraining({ model: resumed, config, objectives, patches, checkpointDir: dirB, resume: true })
+    const out = await runTraining({
+      model: resumed,
+      config,
+      objectives,
+      patches,
+      checkpointDir: dirB,
+      resume: true,
+    })
     expect(out.resumedFrom).toBe(8)
     const a = straight.weights()
     const b = resumed.weights()
-    for (const name of Object.keys(a)) expect(Array.from(b[name].dataSync()), name).toEqual(Array.from(a[name].dataSync()))
+    for (const name of Object.keys(a))
+      expect(Array.from(b[name].dataSync()), name).toEqual(Array.from(a[name].dataSync()))
     ;[...Object.values(a), ...Object.values(b)].forEach((t) => t.dispose())
     for (const m of [straight, crashed, resumed]) m.dispose()
   })
 
   describe('frees every tensor it made, however the run ends', () => {
-    const config = trainingConfigSchema.parse({ association: 'artist', batchSize: 4, steps: 12, learningRate: 0.01, checkpointEvery: 4 })
+    const config = trainingConfigSchema.parse({
+      association: 'artist',
+      batchSize: 4,
+      steps: 12,
+      learningRate: 0.01,
+      checkpointEvery: 4,
+    })
 
     it('when aborted', async () => {
       const model = smallModel(21)
@@ -160,7 +202,10 @@ describe('training loop', () => {
           patches,
           checkpointDir: dir,
           resume: false,
-          hooks: { signal: stop.signal, onCheckpoint: async (s) => void (s === 8 && stop.abort(new Error('cancelled'))) },
+          hooks: {
+            signal: stop.signal,
+            onCheckpoint: async (s) => void (s === 8 && stop.abort(new Error('cancelled'))),
+          },
         }),
       ).rejects.toThrow('cancelled')
       expect(tf.memory().numTensors).toBe(before)
@@ -181,7 +226,9 @@ describe('training loop', () => {
       }
       const dir = tmpDir()
       const before = tf.memory().numTensors
-      await expect(runTraining({ model, config, objectives, patches, checkpointDir: dir, resume: false })).rejects.toThrow('a shape bug')
+      await expect(
+        runTraining({ model, config, objectives, patches, checkpointDir: dir, resume: false }),
+      ).rejects.toThrow('a shape bug')
       expect(calls).toBe(12) // past the first steps, so the optimizer had moments to leak
       expect(tf.memory().numTensors).toBe(before)
       inner.dispose()
@@ -200,7 +247,10 @@ describe('training loop', () => {
           patches,
           checkpointDir: dir,
           resume: false,
-          hooks: { signal: stop.signal, onCheckpoint: async (s) => void (s === 8 && stop.abort(new Error('killed'))) },
+          hooks: {
+            signal: stop.signal,
+            onCheckpoint: async (s) => void (s === 8 && stop.abort(new Error('killed'))),
+          },
         }),
       ).rejects.toThrow('killed')
       first.dispose()

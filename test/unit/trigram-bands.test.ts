@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { writeTrigramCounts } from '../../src/db/repositories/catalog-writer.repository.ts'
-import { bandCondition, bandScoreBound, bandsByBound, isSettled, searchScoreBound, trigramCount, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
+import {
+  bandCondition,
+  bandScoreBound,
+  bandsByBound,
+  isSettled,
+  searchScoreBound,
+  trigramCount,
+  TRIGRAM_BANDS,
+} from '../../src/db/trigram-bands.ts'
 import { parseRelease } from '../../src/ingest/discogs/records.ts'
 import { StagingBatch } from '../../src/ingest/discogs/staging-batch.ts'
 import { XmlRecordReader } from '../../src/ingest/discogs/xml-records.ts'
@@ -22,12 +30,14 @@ describe('trigram bands', () => {
   it('cover every trigram count exactly once, in order', () => {
     expect(TRIGRAM_BANDS[0].lo).toBe(0)
     expect(TRIGRAM_BANDS.at(-1)!.hi).toBeNull()
-    for (let i = 1; i < TRIGRAM_BANDS.length; i++) expect(TRIGRAM_BANDS[i].lo).toBe(TRIGRAM_BANDS[i - 1].hi! + 1)
+    for (let i = 1; i < TRIGRAM_BANDS.length; i++)
+      expect(TRIGRAM_BANDS[i].lo).toBe(TRIGRAM_BANDS[i - 1].hi! + 1)
   })
 
   it('bound the search score exactly: no text scores above it, and some text can reach it', () => {
     for (let q = 1; q <= 40; q++)
-      for (let n = 0; n <= 80; n++) expect(searchScoreBound(q, n), `q=${q} n=${n}`).toBeCloseTo(bruteBound(q, n), 12)
+      for (let n = 0; n <= 80; n++)
+        expect(searchScoreBound(q, n), `q=${q} n=${n}`).toBeCloseTo(bruteBound(q, n), 12)
     expect(searchScoreBound(0, 5)).toBe(0) // a query with no trigrams matches nothing
   })
 
@@ -42,7 +52,13 @@ describe('trigram bands', () => {
 
   it('order the bands best bound first: the query’s own length first, then its neighbours', () => {
     const order = bandsByBound(5).map((b) => [b.band.lo, Number(b.bound.toFixed(3))])
-    expect(order.slice(0, 5)).toEqual([[5, 1], [6, 0.917], [7, 0.857], [8, 0.813], [0, 0.8]])
+    expect(order.slice(0, 5)).toEqual([
+      [5, 1],
+      [6, 0.917],
+      [7, 0.857],
+      [8, 0.813],
+      [0, 0.8],
+    ])
     expect(bandsByBound(0)).toEqual([]) // nothing to search
     for (let q = 1; q <= 40; q++) {
       const bounds = bandsByBound(q).map((b) => b.bound)
@@ -66,8 +82,15 @@ describe('trigram bands', () => {
 
   it("count a text's distinct trigrams as pg_trgm does (values from PostgreSQL's show_trgm), leaving non-ASCII texts to the database", () => {
     const pg: [string, number][] = [
-      ['Stockholm', 10], ['Stockholm Syndrome', 18], ['a', 2], ['ab', 3], ['', 0], ['!!', 0],
-      ["Can't Get Enough (Extended Version)", 33], ['A-1 B2', 7], ['aaa aaa', 4],
+      ['Stockholm', 10],
+      ['Stockholm Syndrome', 18],
+      ['a', 2],
+      ['ab', 3],
+      ['', 0],
+      ['!!', 0],
+      ["Can't Get Enough (Extended Version)", 33],
+      ['A-1 B2', 7],
+      ['aaa aaa', 4],
     ]
     for (const [text, n] of pg) expect(trigramCount(text), text).toBe(n)
     expect(trigramCount('Über')).toBeNull()
@@ -102,7 +125,9 @@ describe('trigram counts in the encoded rows', () => {
     writeTrigramCounts(b.tables.stage_release!, b.uncounted.stage_release!.offsets, [16])
     expect(utf8(b.tables.stage_track).trimEnd().split('\n')[1].split('\t').at(-1)).toBe('00009')
     expect(utf8(b.tables.stage_release).trimEnd().split('\t').at(-1)).toBe('00016')
-    expect(() => writeTrigramCounts(b.tables.stage_track!, b.uncounted.stage_track!.offsets, [])).toThrow(RangeError)
+    expect(() => writeTrigramCounts(b.tables.stage_track!, b.uncounted.stage_track!.offsets, [])).toThrow(
+      RangeError,
+    )
   })
 
   it('leave them null in JSON, where the insert counts them', () => {
@@ -114,7 +139,8 @@ describe('trigram counts in the encoded rows', () => {
 
   it('leave the content hash as it was before rows had counts (so an upgrade does not rewrite every record)', () => {
     // the release row this record encoded to before counts were added (commit c18d6cc), and after
-    const before = '7\tCafé Stockholm\tAccepted\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tf\t\\\\x96926ec944ea1d35c2c9a2556e629c9fda2f55b6\t20200806\t20200806\t\\N'
+    const before =
+      '7\tCafé Stockholm\tAccepted\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tf\t\\\\x96926ec944ea1d35c2c9a2556e629c9fda2f55b6\t20200806\t20200806\t\\N'
     expect(utf8(encode('copy').tables.stage_release)).toBe(`${before}\t00000\n`)
   })
 })

@@ -11,8 +11,11 @@ export function registerDbCommands(program: Command, ctx: () => CliContext): voi
       const database = await openDatabase(config)
       try {
         const applied = await migrate(database)
-        const where = database.kind === 'embedded' ? `embedded database in ${config.dataDir}` : 'PostgreSQL server'
-        console.log(applied.length ? `applied ${applied.join(', ')} to the ${where}` : `the ${where} is up to date`)
+        const where =
+          database.kind === 'embedded' ? `embedded database in ${config.dataDir}` : 'PostgreSQL server'
+        console.log(
+          applied.length ? `applied ${applied.join(', ')} to the ${where}` : `the ${where} is up to date`,
+        )
       } finally {
         await database.close()
       }

@@ -17,7 +17,10 @@ class DemoStepError extends DiscographError {
  */
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: 'inherit', env })
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args], {
+      stdio: 'inherit',
+      env,
+    })
     const forward = (signal: NodeJS.Signals) => child.kill(signal)
     process.on('SIGINT', forward)
     process.on('SIGTERM', forward)
@@ -26,7 +29,12 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
       process.off('SIGINT', forward)
       process.off('SIGTERM', forward)
       if (code === 0 || signal === 'SIGINT' || signal === 'SIGTERM') resolve()
-      else reject(new DemoStepError(`\`discograph ${args.join(' ')}\` failed (exit ${code ?? signal}); fix the cause and run the demo again: finished steps are kept`))
+      else
+        reject(
+          new DemoStepError(
+            `\`discograph ${args.join(' ')}\` failed (exit ${code ?? signal}); fix the cause and run the demo again: finished steps are kept`,
+          ),
+        )
     })
   })
 }
@@ -44,20 +52,27 @@ export function registerDemoCommand(program: Command, ctx: () => CliContext): vo
         'train a small artist-association model, embed every track, train a style probe, then serve GraphQL and the web UI. ' +
         'Re-running skips what is done.',
     )
-    .option('--size <size>', 'synthetic catalog preset: demo or small (tiny has too few artists for an artist split)', 'demo')
+    .option(
+      '--size <size>',
+      'synthetic catalog preset: demo or small (tiny has too few artists for an artist split)',
+      'demo',
+    )
     .option('--steps <n>', 'training steps (docs/evaluation.md, Training settings: why 600)', '600')
     .option('--port <port>', 'port to serve on (default: PORT, else 4000)')
     .option('--no-serve', 'stop after preparing everything')
     .action(async (o: { size: string; steps: string; port?: string; serve: boolean }) => {
       const c = ctx()
-      if (!['demo', 'small'].includes(o.size)) throw new BadInputError(`must be demo or small, not "${o.size}"`, '--size')
-      if (!/^\d+$/.test(o.steps) || Number(o.steps) < 1) throw new BadInputError(`must be a positive integer, not "${o.steps}"`, '--steps')
+      if (!['demo', 'small'].includes(o.size))
+        throw new BadInputError(`must be demo or small, not "${o.size}"`, '--size')
+      if (!/^\d+$/.test(o.steps) || Number(o.steps) < 1)
+        throw new BadInputError(`must be a positive integer, not "${o.steps}"`, '--steps')
       const env = { ...process.env, DATA_DIR: c.config.dataDir }
       const world = path.join(c.config.dataDir, `demo-world-${o.size}`)
       const runName = `demo-artist-${o.size}`
       const probeName = `demo-styles-${o.size}`
       const started = performance.now()
-      const step = (n: number, what: string) => console.error(`\n[${n}/7] ${what}  (${((performance.now() - started) / 1000).toFixed(0)} s)`)
+      const step = (n: number, what: string) =>
+        console.error(`\n[${n}/7] ${what}  (${((performance.now() - started) / 1000).toFixed(0)} s)`)
 
       // The demo sets a database up, so it migrates a server's too, through `db migrate` (the other steps
       // would stop at pending migrations there); the embedded database migrates at each step's start.
@@ -71,7 +86,10 @@ export function registerDemoCommand(program: Command, ctx: () => CliContext): vo
       await run(['ingest', 'discogs', world], env)
 
       step(3, 'decode the audio, compute mel patches and link each file to its track')
-      await run(['ingest', 'audio', path.join(world, 'audio'), '--manifest', path.join(world, 'manifest.csv')], env)
+      await run(
+        ['ingest', 'audio', path.join(world, 'audio'), '--manifest', path.join(world, 'manifest.csv')],
+        env,
+      )
 
       step(4, `train ${runName}: a small EfficientNet, positives = two tracks of the same artist`)
       const status = await runStatus(c, runName)
@@ -81,17 +99,38 @@ export function registerDemoCommand(program: Command, ctx: () => CliContext): vo
       // validation runs every 150 steps (a demo world holds out 2 artists, so its figure says little).
       else
         await run(
-          ['train', '--association', 'artist', '--size', 'tiny', '--steps', o.steps, '--batch', '16', '--checkpoint-every', '50', '--validate-every', '150', '--name', runName],
+          [
+            'train',
+            '--association',
+            'artist',
+            '--size',
+            'tiny',
+            '--steps',
+            o.steps,
+            '--batch',
+            '16',
+            '--checkpoint-every',
+            '50',
+            '--validate-every',
+            '150',
+            '--name',
+            runName,
+          ],
           env,
         )
 
       step(5, 'embed every track with it (pgvector, HNSW index)')
       await run(['embed', '--model', runName], env)
 
-      step(6, 'measure what the track page shows: similar tracks of other artists and releases sharing a style, against random weights and a no-learning baseline')
+      step(
+        6,
+        'measure what the track page shows: similar tracks of other artists and releases sharing a style, against random weights and a no-learning baseline',
+      )
       const random = 'random-tiny'
       await run(['embed', '--model', random], env)
-      const report = await withDatabase(c, (db) => evaluateRetrieval(db, c.config.dataDir, { models: [runName, random] }))
+      const report = await withDatabase(c, (db) =>
+        evaluateRetrieval(db, c.config.dataDir, { models: [runName, random] }),
+      )
       writeRetrieval(report, path.join(c.config.dataDir, 'evaluation'))
       console.error(demoRetrievalSummary(report, runName, random))
 
@@ -105,10 +144,13 @@ export function registerDemoCommand(program: Command, ctx: () => CliContext): vo
 
 /** The demo's headline: style precision@k of the default space of each model, the baseline, and chance. */
 export function demoRetrievalSummary(report: RetrievalReport, trained: string, random: string): string {
-  const style = (label: string) => report.rows.find((r) => r.label === label)?.figures.find((f) => f.relation === 'style')
+  const style = (label: string) =>
+    report.rows.find((r) => r.label === label)?.figures.find((f) => f.relation === 'style')
   const line = (name: string, label: string) => {
     const f = style(label)
-    return f ? `  ${name.padEnd(34)} ${(f.precision * 100).toFixed(1).padStart(5)}%  ${f.lift.toFixed(2)}× chance` : ''
+    return f
+      ? `  ${name.padEnd(34)} ${(f.precision * 100).toFixed(1).padStart(5)}%  ${f.lift.toFixed(2)}× chance`
+      : ''
   }
   return [
     `style precision@${report.k} over ${report.tracks} tracks (chance ${(report.chance.style * 100).toFixed(1)}%):`,

@@ -46,7 +46,10 @@ export function registerEmbedCommand(program: Command, ctx: () => CliContext): v
         format: 'embed [{bar}] {value}/{total} tracks | {rate} patches/s | eta {eta_formatted}',
         tokens: (p) => ({ rate: p.patchesPerS.toFixed(1) }),
         log: (done, total, p) =>
-          c.logger.info({ tracks: done, of: total, patchesPerS: Number(p.patchesPerS.toFixed(1)) }, 'embedding'),
+          c.logger.info(
+            { tracks: done, of: total, patchesPerS: Number(p.patchesPerS.toFixed(1)) },
+            'embedding',
+          ),
       })
       const summary = await withDatabase(c, async (db) => {
         try {

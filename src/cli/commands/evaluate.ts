@@ -20,19 +20,30 @@ export function registerEvaluateCommand(program: Command, ctx: () => CliContext)
     program
       .command('evaluate')
       .description(
-        'retrieval figures per model and space (precision@k and mAP@k of shared style, genre, label and artist among each track\'s ' +
+        "retrieval figures per model and space (precision@k and mAP@k of shared style, genre, label and artist among each track's " +
           'nearest other-artist, other-release tracks, with chance and lift, beside the mel-statistics no-learning baseline), then ' +
           "the paper's probe table (a probe per model and stack and task on the same tracks and artist split: macro ROC-AUC / PR-AUC, " +
           'accuracy for single-label tasks); Markdown, JSON and SVG of both',
       )
-      .option('--models <list>', 'comma-separated model names or ids, a+b for a stack (default: every model with vectors + the stack of the trained ones)', list)
-      .option('--tasks <list>', `comma-separated catalog tasks or label files (default ${DEFAULT_EVALUATION_TASKS.join(',')})`, list)
+      .option(
+        '--models <list>',
+        'comma-separated model names or ids, a+b for a stack (default: every model with vectors + the stack of the trained ones)',
+        list,
+      )
+      .option(
+        '--tasks <list>',
+        `comma-separated catalog tasks or label files (default ${DEFAULT_EVALUATION_TASKS.join(',')})`,
+        list,
+      )
       .option('--out <dir>', 'where evaluation.md, .svg and .json go (default DATA_DIR/evaluation)')
       .option('--space <space>', 'backbone or projection vectors', spaceOption, 'backbone' as ProbeSpace)
       .option('--seed <n>', 'seed of the split and the probes', integerOption('--seed'), 1)
       .option('--top <k>', 'keep the k most frequent classes per task', integerOption('--top'))
       .option('--k <n>', 'retrieval: neighbours per query', integerOption('--k', { min: 1 }), 10)
-      .option('--compare-transforms', 'retrieval: also rank each model raw, centred and whitened (32, 64, 128 dims)')
+      .option(
+        '--compare-transforms',
+        'retrieval: also rank each model raw, centred and whitened (32, 64, 128 dims)',
+      )
       .option('--retrieval-only', 'skip the probe table')
       .option('--json', 'print the report as JSON instead of the Markdown table'),
   ).action(async (o) => {
@@ -82,11 +93,14 @@ export function registerEvaluateCommand(program: Command, ctx: () => CliContext)
       }
     })
     const files = writeEvaluation(report, out)
-    if (o.json) console.log(JSON.stringify({ ...report, files, retrieval: { ...retrieval, files: retrievalFiles } }))
+    if (o.json)
+      console.log(JSON.stringify({ ...report, files, retrieval: { ...retrieval, files: retrievalFiles } }))
     else {
       console.log(retrieval.markdown)
       console.log(report.markdown)
-      console.log(`written: ${retrievalFiles.markdown}, ${files.markdown}, ${files.svg}, ${files.json} (and retrieval's .svg, .json)`)
+      console.log(
+        `written: ${retrievalFiles.markdown}, ${files.markdown}, ${files.svg}, ${files.json} (and retrieval's .svg, .json)`,
+      )
     }
   })
 }

@@ -58,7 +58,8 @@ function audioProgress(c: CliContext) {
   // Rates over the whole run so far, as the import reports its elapsed time.
   const per = (n: number, p: AudioImportProgress) => n / Math.max(1e-3, p.elapsedSeconds)
   return progressReporter<AudioImportProgress>({
-    format: 'audio [{bar}] {value}/{total} files | {rate} files/s | {realtime}× realtime | ETA {eta_formatted}',
+    format:
+      'audio [{bar}] {value}/{total} files | {rate} files/s | {realtime}× realtime | ETA {eta_formatted}',
     tokens: (p) => ({ rate: per(p.done, p).toFixed(1), realtime: Math.round(per(p.audioSeconds, p)) }),
     log: (done, total, p) =>
       c.logger.info(

@@ -58,7 +58,13 @@ export function registerIngestDiscogsCommand(program: Command, ctx: () => CliCon
 
 /** A progress bar per file (records/s, ETA by bytes) on a terminal; one log line every few seconds otherwise. */
 function discogsProgress(c: CliContext): { update: (p: ImportProgress) => void; stop: () => void } {
-  const reporter = progressReporter<{ file: string; type: string; records: number; rate: number; seconds: number }>({
+  const reporter = progressReporter<{
+    file: string
+    type: string
+    records: number
+    rate: number
+    seconds: number
+  }>({
     format: '{type} [{bar}] {percentage}% | {records} records | {rate} rec/s | ETA {eta_formatted}',
     tokens: (t) => t,
     log: (bytes, totalBytes, t) => {
@@ -91,7 +97,13 @@ function discogsProgress(c: CliContext): { update: (p: ImportProgress) => void; 
       lastUpdate = now
       const seconds = (now - fileStart) / 1000
       const rate = Math.round(p.records / Math.max(0.001, seconds))
-      reporter.update(p.bytes, p.totalBytes, { file: p.file, type: p.type, records: p.records, rate, seconds })
+      reporter.update(p.bytes, p.totalBytes, {
+        file: p.file,
+        type: p.type,
+        records: p.records,
+        rate,
+        seconds,
+      })
     },
     stop: reporter.stop,
   }

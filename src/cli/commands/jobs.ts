@@ -19,31 +19,53 @@ export function registerJobCommands(program: Command, ctx: () => CliContext): vo
     .description('run background jobs from the queue until stopped (several workers may share one database)')
     .option('--queues <names>', `comma-separated job names (default: all of ${jobNames.join(', ')})`)
     .option('--heartbeat-seconds <s>', 'how often a running job reports that its worker is alive', '5')
-    .option('--stale-seconds <s>', "hand a job to another worker when its worker's heartbeat is this old", '30')
-    .option('--migrate', 'apply pending schema migrations first (several workers may: one migrates, the others wait)')
-    .action(async (opts: { queues?: string; heartbeatSeconds: string; staleSeconds: string; migrate?: boolean }) => {
-      const names = opts.queues?.split(',').map((s) => s.trim())
-      const bad = names?.filter((n) => !isJobName(n))
-      if (bad?.length) throw new BadInputError(`unknown job names: ${bad.join(', ')}`, '--queues')
-      const c = ctx()
-      await withDatabase(c, async (db) => {
-        const queue = await JobQueue.start(db)
-        const worker = new JobWorker(queue, { db, config: c.config, logger: c.logger }, {
-          handlers: jobHandlers,
-          names: names as JobName[] | undefined,
-          heartbeatSeconds: Number(opts.heartbeatSeconds),
-          staleSeconds: Number(opts.staleSeconds),
-        })
-        await worker.start()
-        console.error(`worker ${worker.id} running; Ctrl-C to stop`)
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve)
-          process.once('SIGTERM', resolve)
-        })
-        await worker.stop()
-        await queue.stop()
-      }, { migrate: opts.migrate })
-    })
+    .option(
+      '--stale-seconds <s>',
+      "hand a job to another worker when its worker's heartbeat is this old",
+      '30',
+    )
+    .option(
+      '--migrate',
+      'apply pending schema migrations first (several workers may: one migrates, the others wait)',
+    )
+    .action(
+      async (opts: {
+        queues?: string
+        heartbeatSeconds: string
+        staleSeconds: string
+        migrate?: boolean
+      }) => {
+        const names = opts.queues?.split(',').map((s) => s.trim())
+        const bad = names?.filter((n) => !isJobName(n))
+        if (bad?.length) throw new BadInputError(`unknown job names: ${bad.join(', ')}`, '--queues')
+        const c = ctx()
+        await withDatabase(
+          c,
+          async (db) => {
+            const queue = await JobQueue.start(db)
+            const worker = new JobWorker(
+              queue,
+              { db, config: c.config, logger: c.logger },
+              {
+                handlers: jobHandlers,
+                names: names as JobName[] | undefined,
+                heartbeatSeconds: Number(opts.heartbeatSeconds),
+                staleSeconds: Number(opts.staleSeconds),
+              },
+            )
+            await worker.start()
+            console.error(`worker ${worker.id} running; Ctrl-C to stop`)
+            await new Promise<void>((resolve) => {
+              process.once('SIGINT', resolve)
+              process.once('SIGTERM', resolve)
+            })
+            await worker.stop()
+            await queue.stop()
+          },
+          { migrate: opts.migrate },
+        )
+      },
+    )
 
   const jobs = program.command('jobs').description('inspect and control background jobs')
   const withQueue = <T>(fn: (q: JobQueue) => Promise<T>) =>
@@ -79,7 +101,8 @@ export function registerJobCommands(program: Command, ctx: () => CliContext): vo
     .command('enqueue <name> <payload-json>')
     .description('queue a job for the workers, e.g. jobs enqueue import-discogs \'{"files":["dumps/"]}\'')
     .action(async (name: string, payloadJson: string) => {
-      if (!isJobName(name)) throw new BadInputError(`unknown job ${name}; one of ${jobNames.join(', ')}`, 'name')
+      if (!isJobName(name))
+        throw new BadInputError(`unknown job ${name}; one of ${jobNames.join(', ')}`, 'name')
       let payload: unknown
       try {
         payload = JSON.parse(payloadJson)

@@ -14,11 +14,15 @@ export function registerKeyCommands(program: Command, ctx: () => CliContext): vo
     .option('--name <name>', 'what the key is for', 'unnamed')
     .option('--json', 'print as JSON')
     .action(async (opts: { role: string; name: string; json?: boolean }) => {
-      if (opts.role !== 'reader' && opts.role !== 'admin') throw new BadInputError(`must be reader or admin, not ${opts.role}`, '--role')
+      if (opts.role !== 'reader' && opts.role !== 'admin')
+        throw new BadInputError(`must be reader or admin, not ${opts.role}`, '--role')
       await withDatabase(ctx(), async (db) => {
         const { key, row } = await service(db.pool).createKey(opts.name, opts.role as 'reader' | 'admin')
         if (opts.json) console.log(JSON.stringify({ id: row.id, name: row.name, role: row.role, key }))
-        else console.log(`${key}\n(id ${row.id}, ${row.role} key "${row.name}"; store it now: it cannot be shown again)`)
+        else
+          console.log(
+            `${key}\n(id ${row.id}, ${row.role} key "${row.name}"; store it now: it cannot be shown again)`,
+          )
       })
     })
 
@@ -31,7 +35,9 @@ export function registerKeyCommands(program: Command, ctx: () => CliContext): vo
         const rows = await service(db.pool).listKeys()
         if (opts.json) return console.log(JSON.stringify(rows))
         for (const r of rows) {
-          console.log(`${r.id}\t${r.role}\t${r.prefix}…\t${r.name}\t${r.revokedAt ? 'revoked' : r.lastUsedAt ? `last used ${r.lastUsedAt.toISOString()}` : 'never used'}`)
+          console.log(
+            `${r.id}\t${r.role}\t${r.prefix}…\t${r.name}\t${r.revokedAt ? 'revoked' : r.lastUsedAt ? `last used ${r.lastUsedAt.toISOString()}` : 'never used'}`,
+          )
         }
       })
     })
@@ -41,7 +47,8 @@ export function registerKeyCommands(program: Command, ctx: () => CliContext): vo
     .description('revoke a key by id')
     .action(async (id: string) => {
       await withDatabase(ctx(), async (db) => {
-        if (!(await service(db.pool).revokeKey(Number(id)))) throw new BadInputError(`no active key with id ${id}`, 'id')
+        if (!(await service(db.pool).revokeKey(Number(id))))
+          throw new BadInputError(`no active key with id ${id}`, 'id')
         console.log(`revoked key ${id}`)
       })
     })

@@ -3,7 +3,14 @@ import { BadInputError } from '../../errors.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
 import type { EpochLog, MlpOptions } from '../../ml/probes/mlp.ts'
 import { percent } from '../../report/table.ts'
-import { CATALOG_TASKS, listProbes, predictAll, PROBE_SPACES, trainProbe, type ProbeMetrics } from '../../services/probe.service.ts'
+import {
+  CATALOG_TASKS,
+  listProbes,
+  predictAll,
+  PROBE_SPACES,
+  trainProbe,
+  type ProbeMetrics,
+} from '../../services/probe.service.ts'
 import { importOnnxHead } from '../../services/onnx-probe.service.ts'
 import { isImportedProbe, probeKind } from '../../ml/probes/probe-kind.ts'
 import type { ProbeRow } from '../../db/repositories/probe.repository.ts'
@@ -13,15 +20,24 @@ import { integerOption, numberOption } from '../options.ts'
 import { progressReporter } from '../progress.ts'
 
 export const spaceOption = (v: string): ProbeSpace => {
-  if (!(PROBE_SPACES as readonly string[]).includes(v)) throw new BadInputError(`must be ${PROBE_SPACES.join(' or ')}, got "${v}"`, '--space')
+  if (!(PROBE_SPACES as readonly string[]).includes(v))
+    throw new BadInputError(`must be ${PROBE_SPACES.join(' or ')}, got "${v}"`, '--space')
   return v as ProbeSpace
 }
 
 /** The MLP options a user may set from the command line (both `probe train` and `evaluate`). */
 export function addMlpOptions(command: Command): Command {
   return command
-    .option('--epochs <n>', 'most epochs (early stopping on validation loss usually stops before)', integerOption('--epochs'))
-    .option('--patience <n>', 'epochs without a better validation loss before stopping', integerOption('--patience'))
+    .option(
+      '--epochs <n>',
+      'most epochs (early stopping on validation loss usually stops before)',
+      integerOption('--epochs'),
+    )
+    .option(
+      '--patience <n>',
+      'epochs without a better validation loss before stopping',
+      integerOption('--patience'),
+    )
     .option('--hidden <n>', 'hidden units', integerOption('--hidden'))
     .option('--dropout <p>', 'dropout rate', numberOption('--dropout'))
     .option('--lr <x>', 'Adam learning rate', numberOption('--lr'))
@@ -42,7 +58,9 @@ export function mlpOptionsFrom(o: Record<string, unknown>): Partial<Omit<MlpOpti
 
 export function describeMetrics(m: Partial<ProbeMetrics>): string {
   const acc = m.accuracy !== undefined ? `, accuracy ${percent(m.accuracy)}` : ''
-  const skipped = m.classesSkipped ? ` (${m.classesSkipped} class${m.classesSkipped > 1 ? 'es' : ''} without test positives skipped)` : ''
+  const skipped = m.classesSkipped
+    ? ` (${m.classesSkipped} class${m.classesSkipped > 1 ? 'es' : ''} without test positives skipped)`
+    : ''
   return `ROC-AUC ${percent(m.rocAuc)}, PR-AUC ${percent(m.prAuc)}${acc}${skipped}`
 }
 
@@ -66,11 +84,24 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
         'train an MLP probe (Dense 512, ReLU, dropout; sigmoid or softmax) on the vectors of one model, or the stack of several, ' +
           `for a catalog task (${CATALOG_TASKS.join(', ')}) or a label file (TSV: track id or audio path, then labels); split by artist`,
       )
-      .requiredOption('--model <m>', 'model name or id; repeat to stack models', (v: string, prev: string[] = []) => [...prev, v])
+      .requiredOption(
+        '--model <m>',
+        'model name or id; repeat to stack models',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
       .requiredOption('--task <task>', `${CATALOG_TASKS.join(', ')}, or the path of a .tsv label file`)
       .option('--space <space>', 'backbone or projection vectors', spaceOption, 'backbone' as ProbeSpace)
-      .option('--seed <n>', 'seed of the split, initialisation, batches and dropout', integerOption('--seed'), 1)
-      .option('--top <k>', 'keep the k most frequent classes (styles and labels: 50 by default)', integerOption('--top'))
+      .option(
+        '--seed <n>',
+        'seed of the split, initialisation, batches and dropout',
+        integerOption('--seed'),
+        1,
+      )
+      .option(
+        '--top <k>',
+        'keep the k most frequent classes (styles and labels: 50 by default)',
+        integerOption('--top'),
+      )
       .option('--name <name>', 'probe name (default <task>@<model>[+<model>…])')
       .option('--json', 'print the stored probe and its metrics as JSON'),
   ).action(async (o) => {
@@ -139,7 +170,10 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
         }
       })
       if (o.json) console.log(JSON.stringify(summary))
-      else console.log(`probe ${summary.probe}: scored ${summary.tracks} tracks × ${summary.classes} classes in ${summary.seconds.toFixed(1)} s`)
+      else
+        console.log(
+          `probe ${summary.probe}: scored ${summary.tracks} tracks × ${summary.classes} classes in ${summary.seconds.toFixed(1)} s`,
+        )
     })
 
   probe
@@ -169,7 +203,10 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
         'mtg_jamendo_moodtheme-discogs-effnet-1.onnx (CC BY-NC-SA 4.0): input [N, 1280] embeddings of the imported encoder ' +
         "--model, output [N, K] scores of the K classes its metadata JSON names; then score that model's embedded tracks",
     )
-    .requiredOption('--model <m>', 'the imported encoder (models import-onnx) whose backbone embeddings the head reads')
+    .requiredOption(
+      '--model <m>',
+      'the imported encoder (models import-onnx) whose backbone embeddings the head reads',
+    )
     .option('--metadata <json>', "the head's metadata JSON (default: the .json beside the .onnx)")
     .option('--name <name>', 'probe name (default <task>@<model>, e.g. genre_discogs400@effnet)')
     .option('--no-predict', "register only; score the model's tracks later with probe predict")
@@ -182,10 +219,17 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
         logEverySeconds: 0,
       })
       const result = await withDatabase(c, async (db) => {
-        const imported = await importOnnxHead(db, c.config, file, { model: o.model, metadata: o.metadata, name: o.name })
+        const imported = await importOnnxHead(db, c.config, file, {
+          model: o.model,
+          metadata: o.metadata,
+          name: o.name,
+        })
         if (!o.predict) return { ...imported, summary: null }
         try {
-          const summary = await predictAll(db, imported.probe.name, { config: c.config, onProgress: (done, total) => progress.update(done, total) })
+          const summary = await predictAll(db, imported.probe.name, {
+            config: c.config,
+            onProgress: (done, total) => progress.update(done, total),
+          })
           return { ...imported, summary }
         } finally {
           progress.stop()
@@ -199,6 +243,7 @@ export function registerProbeCommands(program: Command, ctx: () => CliContext): 
       console.log(
         `${result.created ? 'imported' : 'already imported:'} probe ${p.name}: ${p.classes.length} ${p.multiLabel ? 'multi' : 'single'}-label classes (${p.task}) on ${(p.config.models as string[]).join(' + ')}`,
       )
-      if (result.summary) console.log(`scored ${result.summary.tracks} tracks in ${result.summary.seconds.toFixed(1)} s`)
+      if (result.summary)
+        console.log(`scored ${result.summary.tracks} tracks in ${result.summary.seconds.toFixed(1)} s`)
     })
 }

@@ -46,13 +46,22 @@ export function registerSynthCommand(program: Command, ctx: () => CliContext): v
     )
     .option('--artists <n>', 'artists who release music (overrides the preset)', nonNegative('--artists'))
     .option('--labels <n>', 'record labels (overrides the preset)', nonNegative('--labels'))
-    .option('--releases <n>', 'releases incl. reissues and compilations (overrides the preset)', nonNegative('--releases'))
+    .option(
+      '--releases <n>',
+      'releases incl. reissues and compilations (overrides the preset)',
+      nonNegative('--releases'),
+    )
     .option('--seconds <n>', 'mean track length in seconds (overrides the preset)', nonNegative('--seconds'))
     .option('--sample-rate <hz>', 'WAV sample rate', nonNegative('--sample-rate'), 22050)
     .option('--channels <n>', 'WAV channels, 1 or 2', nonNegative('--channels'), 2)
     .option('--fast', '16 kHz mono: what the mel frontend consumes, no resampling or downmix needed')
     .option('--dump-date <YYYYMMDD>', 'date in the dump file names', '20250101')
-    .option('--id-base <n>', 'ids start above this (far above real Discogs ids)', nonNegative('--id-base'), DEFAULT_ID_BASE)
+    .option(
+      '--id-base <n>',
+      'ids start above this (far above real Discogs ids)',
+      nonNegative('--id-base'),
+      DEFAULT_ID_BASE,
+    )
     .option('--workers <n>', 'render threads (default: available cores, at most 4)', nonNegative('--workers'))
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o: SynthCliOptions) => {

@@ -19,36 +19,65 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
     .option('--association <a>', 'track, release, artist, label or multi')
     .option('--size <size>', 'b0 (the paper), small or tiny', 'small')
     .option('--batch <n>', 'pairs per batch (negatives per anchor = batch − 1)', integerOption('--batch'), 32)
-    .option('--chunk <n>', 'pairs encoded at once; smaller than --batch turns on gradient caching', integerOption('--chunk'))
+    .option(
+      '--chunk <n>',
+      'pairs encoded at once; smaller than --batch turns on gradient caching',
+      integerOption('--chunk'),
+    )
     .option('--steps <n>', 'training steps', integerOption('--steps'))
-    .option('--epochs <n>', 'epochs over the association groups (instead of --steps)', integerOption('--epochs'))
+    .option(
+      '--epochs <n>',
+      'epochs over the association groups (instead of --steps)',
+      integerOption('--epochs'),
+    )
     .option('--lr <x>', 'Adam learning rate (default 1e-3)', numberOption('--lr'))
     .option('--warmup <n>', 'steps of linear learning-rate warm-up', integerOption('--warmup'))
     .option('--schedule <s>', 'learning rate after warm-up: constant or cosine (to 0 at the last step)')
     .option('--similarity <s>', 'pair score in the loss: cosine (over --temperature) or bilinear (COLA)')
-    .option('--temperature <x>', 'softmax temperature of the cosine similarity', numberOption('--temperature'))
+    .option(
+      '--temperature <x>',
+      'softmax temperature of the cosine similarity',
+      numberOption('--temperature'),
+    )
     .option('--no-augment', 'train on the patches as they are (no gain, mixing, shift or masks)')
-    .option('--validate-every <n>', 'steps between held-out retrieval validations', integerOption('--validate-every'))
+    .option(
+      '--validate-every <n>',
+      'steps between held-out retrieval validations',
+      integerOption('--validate-every'),
+    )
     .option('--seed <n>', 'seed of initialisation, sampling and validation split', integerOption('--seed'), 1)
-    .option('--validation <fraction>', 'share of groups held out for validation', numberOption('--validation'), 0.1)
+    .option(
+      '--validation <fraction>',
+      'share of groups held out for validation',
+      numberOption('--validation'),
+      0.1,
+    )
     .option('--patches <mode>', 'patch selection: random or first', 'random')
     .option('--patch-hop <n>', 'frames between patch starts', integerOption('--patch-hop'), DEFAULT_PATCH_HOP)
     .option('--checkpoint-every <n>', 'steps between checkpoints', integerOption('--checkpoint-every'), 50)
     .option('--name <name>', 'run name (default: association-size-timestamp)')
     .option('--resume <run>', 'continue a stopped or crashed run (id or name) from its last checkpoint')
-    .option('--backend <name>', 'auto, tfjs-node-gpu, tfjs-node, native or cpu (not wasm: it cannot train)', 'auto')
+    .option(
+      '--backend <name>',
+      'auto, tfjs-node-gpu, tfjs-node, native or cpu (not wasm: it cannot train)',
+      'auto',
+    )
     .option('--json', 'print the finished run as JSON')
     .action(async (o) => {
       if (!o.resume && !o.association) throw new BadInputError('is required (or --resume)', '--association')
       // Refused before a run is recorded: the run would fail at its first step (docs/ml-engine.md).
       if (o.backend === 'wasm') {
-        throw new BadInputError("wasm cannot train: tfjs' WASM backend has no gradient kernels for convolutions; choose auto, native, cpu, tfjs-node or tfjs-node-gpu", '--backend')
+        throw new BadInputError(
+          "wasm cannot train: tfjs' WASM backend has no gradient kernels for convolutions; choose auto, native, cpu, tfjs-node or tfjs-node-gpu",
+          '--backend',
+        )
       }
       const c = ctx()
       const backend = await initBackend(o.backend, { logger: c.logger })
       // Every step is logged off a terminal: a run's log is its history.
       const progress = progressReporter<TrainProgress>({
-        format: 'train [{bar}] {value}/{total} steps | loss {loss} | held-out P@10 {precision} (chance {chance}) | {rate} samples/s',
+        format:
+          'train [{bar}] {value}/{total} steps | loss {loss} | held-out P@10 {precision} (chance {chance}) | {rate} samples/s',
         tokens: (p) => ({
           loss: p.entry.loss?.toFixed(4) ?? '-',
           precision: p.entry.valPrecision?.toFixed(3) ?? '-',
@@ -81,13 +110,22 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
       const run = await withDatabase(c, async (db) => {
         const patches = await featureStorePatchSource(db, c.config.dataDir, o.patchHop)
         try {
-          return await trainContrastive(db, c.config, config, patches, { name: o.name, resume: o.resume, backend: backend.name, logger: c.logger, onProgress })
+          return await trainContrastive(db, c.config, config, patches, {
+            name: o.name,
+            resume: o.resume,
+            backend: backend.name,
+            logger: c.logger,
+            onProgress,
+          })
         } finally {
           patches.close()
           progress.stop()
         }
       })
       if (o.json) console.log(JSON.stringify(run))
-      else console.log(`run ${run.name} (${run.id}) ${run.status} after ${run.step} steps on ${run.backend}: ${JSON.stringify(run.metrics)}`)
+      else
+        console.log(
+          `run ${run.name} (${run.id}) ${run.status} after ${run.step} steps on ${run.backend}: ${JSON.stringify(run.metrics)}`,
+        )
     })
 }

@@ -11,7 +11,8 @@ export class ArtistEntity {
   @Column({ type: 'text', nullable: true }) profile: string | null
   @Column({ type: 'text', name: 'data_quality', nullable: true }) dataQuality: string | null
   @Column({ type: 'text', array: true, default: () => `'{}'` }) urls: string[]
-  @Column({ type: 'text', array: true, name: 'name_variations', default: () => `'{}'` }) nameVariations: string[]
+  @Column({ type: 'text', array: true, name: 'name_variations', default: () => `'{}'` })
+  nameVariations: string[]
   /** Hash of the record as parsed: an unchanged record in a newer dump is not rewritten. */
   @Column({ type: 'bytea', name: 'content_hash', nullable: true }) contentHash: Buffer | null
   @Column({ type: 'text', name: 'first_seen_dump', nullable: true }) firstSeenDump: string | null

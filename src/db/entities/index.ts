@@ -79,4 +79,12 @@ export const discogsEntities = [
 ]
 
 /** Every entity; later concerns (audio, models, jobs) add theirs here. */
-export const entities = [...discogsEntities, ArtistEntity, LabelEntity, MasterEntity, ReleaseEntity, TrackEntity, SearchWordEntity]
+export const entities = [
+  ...discogsEntities,
+  ArtistEntity,
+  LabelEntity,
+  MasterEntity,
+  ReleaseEntity,
+  TrackEntity,
+  SearchWordEntity,
+]

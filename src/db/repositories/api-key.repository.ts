@@ -39,7 +39,10 @@ export class ApiKeyRepository {
 
   /** The key with this id, unless revoked (a signed URL names its key by id). */
   async findActiveById(id: number): Promise<ApiKeyRow | null> {
-    const { rows } = await this.pool.query(`SELECT ${columns} FROM api_key WHERE id = $1 AND revoked_at IS NULL`, [id])
+    const { rows } = await this.pool.query(
+      `SELECT ${columns} FROM api_key WHERE id = $1 AND revoked_at IS NULL`,
+      [id],
+    )
     return rows[0] ?? null
   }
 
@@ -49,7 +52,10 @@ export class ApiKeyRepository {
   }
 
   async revoke(id: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`UPDATE api_key SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id])
+    const { rowCount } = await this.pool.query(
+      `UPDATE api_key SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`,
+      [id],
+    )
     return rowCount === 1
   }
 }

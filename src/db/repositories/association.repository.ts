@@ -4,7 +4,6 @@ import type { AssociationGroups } from '../../ml/training/pair-sampler.ts'
 
 export type Association = 'track' | 'release' | 'artist' | 'label'
 
-
 /**
  * Which tracks (with audio) share which group, per association. Decisions, documented in docs/training.md:
  * - artist: the track's own artists (track_artist) when the tracklist names them, else the release's main
@@ -42,7 +41,9 @@ export class AssociationRepository {
 
   /** The groups of one association over every track that has audio linked to it. */
   async groups(association: Association): Promise<AssociationGroups> {
-    const { rows } = await this.pool.query<{ track: string; key: string }>(`${groupSql[association]} ORDER BY 1, 2`)
+    const { rows } = await this.pool.query<{ track: string; key: string }>(
+      `${groupSql[association]} ORDER BY 1, 2`,
+    )
     const groups = new Map<string, number[]>()
     const trackGroups = new Map<number, string[]>()
     for (const r of rows) {

@@ -1,9 +1,29 @@
 import type { KeysetPage } from '../../api/pagination.ts'
 import { UnavailableError } from '../../errors.ts'
 import { GENERIC_PLAN_SETTINGS, isLockNotAvailable, withSettings, type Queryable } from '../sql.ts'
-import { CAPPED_CANDIDATES, ENOUGH_HITS, isLastPass, passExpressions, searchPasses, type SearchPass } from '../search-relaxation.ts'
-import { MAX_WORD_LENGTH, MIN_WORD_LENGTH, WORD_SEPARATOR_SQL, wordQuery, wordsVectorSql } from '../search-words.ts'
-import { bandCondition, bandsByBound, isSettled, searchView, trigramCountColumn, type TrigramBand } from '../trigram-bands.ts'
+import {
+  CAPPED_CANDIDATES,
+  ENOUGH_HITS,
+  isLastPass,
+  passExpressions,
+  searchPasses,
+  type SearchPass,
+} from '../search-relaxation.ts'
+import {
+  MAX_WORD_LENGTH,
+  MIN_WORD_LENGTH,
+  WORD_SEPARATOR_SQL,
+  wordQuery,
+  wordsVectorSql,
+} from '../search-words.ts'
+import {
+  bandCondition,
+  bandsByBound,
+  isSettled,
+  searchView,
+  trigramCountColumn,
+  type TrigramBand,
+} from '../trigram-bands.ts'
 
 /**
  * Every read of the catalog the API makes, batched: each function takes many parent keys and answers all
@@ -63,15 +83,50 @@ const camelName = (k: string) => k.replace(/_([a-z])/g, (_, ch: string) => ch.to
  */
 const ARTIST_REF = { column: 'artist_id', select: ARTIST, alias: 'a', table: 'artist' }
 const LABEL_REF = (column: string) => ({ column, select: LABEL, alias: 'l', table: 'label' })
-const CREDIT = (parent: string) => [parent, 'ord', 'artist_id', 'name', 'anv', 'join_string', 'role', 'tracks']
+const CREDIT = (parent: string) => [
+  parent,
+  'ord',
+  'artist_id',
+  'name',
+  'anv',
+  'join_string',
+  'role',
+  'tracks',
+]
 const VIDEO = (parent: string) => [parent, 'ord', 'src', 'duration_s', 'embed', 'title', 'description']
-const CHILDREN: Record<string, { parent: string; order: string; columns: string[]; ref?: { column: string; select: string; alias: string; table: string } }> = {
+const CHILDREN: Record<
+  string,
+  {
+    parent: string
+    order: string
+    columns: string[]
+    ref?: { column: string; select: string; alias: string; table: string }
+  }
+> = {
   release_artist: { parent: 'release_id', order: 'ord', columns: CREDIT('release_id'), ref: ARTIST_REF },
   release_credit: { parent: 'release_id', order: 'ord', columns: CREDIT('release_id'), ref: ARTIST_REF },
-  release_label: { parent: 'release_id', order: 'ord', columns: ['release_id', 'ord', 'label_id', 'name', 'catno'], ref: LABEL_REF('label_id') },
-  release_series: { parent: 'release_id', order: 'ord', columns: ['release_id', 'ord', 'series_id', 'name', 'catno'], ref: LABEL_REF('series_id') },
-  release_format: { parent: 'release_id', order: 'ord', columns: ['release_id', 'ord', 'name', 'qty', 'text', 'descriptions'] },
-  release_identifier: { parent: 'release_id', order: 'ord', columns: ['release_id', 'ord', 'type', 'description', 'value'] },
+  release_label: {
+    parent: 'release_id',
+    order: 'ord',
+    columns: ['release_id', 'ord', 'label_id', 'name', 'catno'],
+    ref: LABEL_REF('label_id'),
+  },
+  release_series: {
+    parent: 'release_id',
+    order: 'ord',
+    columns: ['release_id', 'ord', 'series_id', 'name', 'catno'],
+    ref: LABEL_REF('series_id'),
+  },
+  release_format: {
+    parent: 'release_id',
+    order: 'ord',
+    columns: ['release_id', 'ord', 'name', 'qty', 'text', 'descriptions'],
+  },
+  release_identifier: {
+    parent: 'release_id',
+    order: 'ord',
+    columns: ['release_id', 'ord', 'type', 'description', 'value'],
+  },
   release_company: {
     parent: 'release_id',
     order: 'ord',
@@ -87,15 +142,43 @@ const CHILDREN: Record<string, { parent: string; order: string; columns: string[
   master_style: { parent: 'master_id', order: 'style', columns: ['master_id', 'style'] },
   track_artist: { parent: 'track_id', order: 'ord', columns: CREDIT('track_id'), ref: ARTIST_REF },
   track_credit: { parent: 'track_id', order: 'ord', columns: CREDIT('track_id'), ref: ARTIST_REF },
-  artist_alias: { parent: 'artist_id', order: 'ord', columns: ['artist_id', 'ord', 'alias_id', 'alias_name'] },
-  artist_member: { parent: 'group_id', order: 'ord', columns: ['group_id', 'ord', 'member_id', 'member_name'] },
-  artist_group: { parent: 'artist_id', order: 'ord', columns: ['artist_id', 'ord', 'group_id', 'group_name'] },
-  label_sublabel: { parent: 'label_id', order: 'ord', columns: ['label_id', 'ord', 'sublabel_id', 'sublabel_name'] },
+  artist_alias: {
+    parent: 'artist_id',
+    order: 'ord',
+    columns: ['artist_id', 'ord', 'alias_id', 'alias_name'],
+  },
+  artist_member: {
+    parent: 'group_id',
+    order: 'ord',
+    columns: ['group_id', 'ord', 'member_id', 'member_name'],
+  },
+  artist_group: {
+    parent: 'artist_id',
+    order: 'ord',
+    columns: ['artist_id', 'ord', 'group_id', 'group_name'],
+  },
+  label_sublabel: {
+    parent: 'label_id',
+    order: 'ord',
+    columns: ['label_id', 'ord', 'sublabel_id', 'sublabel_name'],
+  },
   // A release's whole tracklist (top level and sub-tracks), in sequence.
   track: {
     parent: 'release_id',
     order: 'sequence',
-    columns: ['id', 'release_id', 'track_key', 'parent_id', 'sequence', 'position', 'title', 'duration_text', 'duration_s', 'type', 'missing_since_dump'],
+    columns: [
+      'id',
+      'release_id',
+      'track_key',
+      'parent_id',
+      'sequence',
+      'position',
+      'title',
+      'duration_text',
+      'duration_s',
+      'type',
+      'missing_since_dump',
+    ],
   },
 } satisfies Record<string, unknown>
 
@@ -108,7 +191,12 @@ const ROW_OF = Object.fromEntries(
   Object.entries(CHILDREN).map(([table, { columns, ref }]) => {
     const keys = [...columns.map(camelName), ...(ref ? ['ref'] : [])]
     // Keys come from the whitelist above, never from input.
-    return [table, new Function('a', `return { ${keys.map((k, i) => `${k}: a[${i}]`).join(', ')} }`) as (a: unknown[]) => Row]
+    return [
+      table,
+      new Function('a', `return { ${keys.map((k, i) => `${k}: a[${i}]`).join(', ')} }`) as (
+        a: unknown[],
+      ) => Row,
+    ]
   }),
 ) as Record<ChildTable, (a: unknown[]) => Row>
 
@@ -144,9 +232,19 @@ function listSql(list: ChildList): { agg: string; from: string; parent: string }
   if (!sql) {
     const { parent, order, columns, ref } = CHILDREN[list.table]
     const values = columns.map((c) => `c.${c}`)
-    if (ref) values.push(`CASE WHEN ${ref.alias}.id IS NULL THEN NULL ELSE json_build_object(${jsonPairs(ref.select, list.unread)}) END`)
+    if (ref)
+      values.push(
+        `CASE WHEN ${ref.alias}.id IS NULL THEN NULL ELSE json_build_object(${jsonPairs(ref.select, list.unread)}) END`,
+      )
     const join = ref ? ` LEFT JOIN ${ref.table} ${ref.alias} ON ${ref.alias}.id = c.${ref.column}` : ''
-    LIST_SQL.set(list, (sql = { agg: `json_agg(json_build_array(${values.join(', ')}) ORDER BY c.${order})`, from: `${list.table} c${join}`, parent: `c.${parent}` }))
+    LIST_SQL.set(
+      list,
+      (sql = {
+        agg: `json_agg(json_build_array(${values.join(', ')}) ORDER BY c.${order})`,
+        from: `${list.table} c${join}`,
+        parent: `c.${parent}`,
+      }),
+    )
   }
   return sql
 }
@@ -158,7 +256,9 @@ function listSql(list: ChildList): { agg: string; from: string; parent: string }
  */
 function listsColumn(lists: readonly ChildList[], parentId: string): string {
   if (!lists.length) return ''
-  const values = lists.map(listSql).map(({ agg, from, parent }) => `(SELECT ${agg} FROM ${from} WHERE ${parent} = ${parentId})`)
+  const values = lists
+    .map(listSql)
+    .map(({ agg, from, parent }) => `(SELECT ${agg} FROM ${from} WHERE ${parent} = ${parentId})`)
   return `, json_build_array(${values.join(', ')}) AS lists`
 }
 
@@ -173,17 +273,38 @@ function takeLists(rows: Row[], lists: readonly ChildList[]): { rows: Row[]; lis
   const out: ChildListMap = new Map(lists.map((list) => [list, new Map()]))
   if (!lists.length) return { rows, lists: out }
   const taken = rows.map(({ lists: values, ...row }) => {
-    lists.forEach((list, i) => out.get(list)!.set(Number(row.id), ((values as (unknown[][] | null)[])[i] ?? []).map(ROW_OF[list.table])))
+    lists.forEach((list, i) =>
+      out
+        .get(list)!
+        .set(Number(row.id), ((values as (unknown[][] | null)[])[i] ?? []).map(ROW_OF[list.table])),
+    )
     return row
   })
   return { rows: taken, lists: out }
 }
 
 export type ChildTable =
-  | 'release_artist' | 'release_credit' | 'release_label' | 'release_series' | 'release_format' | 'release_identifier'
-  | 'release_company' | 'release_video' | 'release_genre' | 'release_style' | 'master_artist' | 'master_video'
-  | 'master_genre' | 'master_style' | 'track_artist' | 'track_credit' | 'artist_alias' | 'artist_member' | 'artist_group'
-  | 'label_sublabel' | 'track'
+  | 'release_artist'
+  | 'release_credit'
+  | 'release_label'
+  | 'release_series'
+  | 'release_format'
+  | 'release_identifier'
+  | 'release_company'
+  | 'release_video'
+  | 'release_genre'
+  | 'release_style'
+  | 'master_artist'
+  | 'master_video'
+  | 'master_genre'
+  | 'master_style'
+  | 'track_artist'
+  | 'track_credit'
+  | 'artist_alias'
+  | 'artist_member'
+  | 'artist_group'
+  | 'label_sublabel'
+  | 'track'
 
 /**
  * `a.x, a.y AS "z"` → `'x', a.x, 'z', a.y` for json_build_object, so embedded rows match the entity rows;
@@ -202,7 +323,12 @@ function jsonPairs(select: string, unread: readonly string[]): string {
     .join(', ')
 }
 
-function groupBy<K>(rows: Row[], key: string, parents: readonly K[], toKey: (v: unknown) => K = (v) => v as K): Map<K, Row[]> {
+function groupBy<K>(
+  rows: Row[],
+  key: string,
+  parents: readonly K[],
+  toKey: (v: unknown) => K = (v) => v as K,
+): Map<K, Row[]> {
   const out = new Map<K, Row[]>(parents.map((p) => [p, []]))
   for (const row of rows) out.get(toKey(row[key]))?.push(row)
   return out
@@ -232,18 +358,26 @@ function releaseConditions(filter: ReleaseFilter, params: unknown[], parent: Rel
   if (parent?.kind === 'artist') c.push(`r.id IN (${artistReleaseIds(parent.role, 'p.parent')})`)
   if (parent?.kind === 'label') c.push(`r.id IN (${labelReleaseIds(parent.includeSublabels, 'p.parent')})`)
   if (parent?.kind === 'master') c.push(`r.master_id = p.parent`)
-  if (parent?.kind === 'style') c.push(`r.id IN (SELECT release_id FROM release_style WHERE style = p.parent)`)
-  if (parent?.kind === 'genre') c.push(`r.id IN (SELECT release_id FROM release_genre WHERE genre = p.parent)`)
-  if (filter.styles?.length) c.push(`r.id IN (SELECT release_id FROM release_style WHERE style = ANY(${add(filter.styles)}::text[]))`)
-  if (filter.genres?.length) c.push(`r.id IN (SELECT release_id FROM release_genre WHERE genre = ANY(${add(filter.genres)}::text[]))`)
+  if (parent?.kind === 'style')
+    c.push(`r.id IN (SELECT release_id FROM release_style WHERE style = p.parent)`)
+  if (parent?.kind === 'genre')
+    c.push(`r.id IN (SELECT release_id FROM release_genre WHERE genre = p.parent)`)
+  if (filter.styles?.length)
+    c.push(`r.id IN (SELECT release_id FROM release_style WHERE style = ANY(${add(filter.styles)}::text[]))`)
+  if (filter.genres?.length)
+    c.push(`r.id IN (SELECT release_id FROM release_genre WHERE genre = ANY(${add(filter.genres)}::text[]))`)
   if (filter.yearFrom != null) c.push(`r.year >= ${add(filter.yearFrom)}`)
   if (filter.yearTo != null) c.push(`r.year <= ${add(filter.yearTo)}`)
   if (filter.countries?.length) c.push(`r.country = ANY(${add(filter.countries)}::text[])`)
-  if (filter.labelId != null) c.push(`r.id IN (${labelReleaseIds(!!filter.includeSublabels, `${add(filter.labelId)}::int`)})`)
-  if (filter.artistId != null) c.push(`r.id IN (${artistReleaseIds(filter.artistRole ?? 'ANY', `${add(filter.artistId)}::int`)})`)
+  if (filter.labelId != null)
+    c.push(`r.id IN (${labelReleaseIds(!!filter.includeSublabels, `${add(filter.labelId)}::int`)})`)
+  if (filter.artistId != null)
+    c.push(`r.id IN (${artistReleaseIds(filter.artistRole ?? 'ANY', `${add(filter.artistId)}::int`)})`)
   if (filter.masterId != null) c.push(`r.master_id = ${add(filter.masterId)}`)
   if (filter.format) {
-    c.push(`EXISTS (SELECT 1 FROM release_format f WHERE f.release_id = r.id AND (f.name = ${add(filter.format)} OR $${params.length} = ANY(f.descriptions)))`)
+    c.push(
+      `EXISTS (SELECT 1 FROM release_format f WHERE f.release_id = r.id AND (f.name = ${add(filter.format)} OR $${params.length} = ANY(f.descriptions)))`,
+    )
   }
   return c
 }
@@ -352,7 +486,12 @@ export const SEARCH_WORK_MEM = '16MB'
  * handed over 20 times as many to recheck (876k words: "love" 53 → 19 ms, "again" 21 → 7 ms). No statement
  * outside search uses `%` (on the embedded database the setting is the session's while search runs).
  */
-const SEARCH_SETTINGS = [...GENERIC_PLAN_SETTINGS, `work_mem = '${SEARCH_WORK_MEM}'`, `pg_trgm.similarity_threshold = ${TYPO_SIMILARITY}`, `lock_timeout = '${SEARCH_LOCK_TIMEOUT_MS}ms'`]
+const SEARCH_SETTINGS = [
+  ...GENERIC_PLAN_SETTINGS,
+  `work_mem = '${SEARCH_WORK_MEM}'`,
+  `pg_trgm.similarity_threshold = ${TYPO_SIMILARITY}`,
+  `lock_timeout = '${SEARCH_LOCK_TIMEOUT_MS}ms'`,
+]
 
 /** Search's score of `text` against the query $1: the mean of trigram similarity and word similarity, 1 for an equal text. */
 export function scoreSql(text: string): string {
@@ -420,7 +559,12 @@ function exactTextsSql(type: SearchType, words: number): string {
  * (indexes into them). `cap`: at most this many candidates are scored (SearchPass.capped), the first the
  * index hands over.
  */
-function searchTypeSql(type: SearchType, band: TrigramBand | null, wordSets: readonly (readonly number[])[], cap: number | null = null): string {
+function searchTypeSql(
+  type: SearchType,
+  band: TrigramBand | null,
+  wordSets: readonly (readonly number[])[],
+  cap: number | null = null,
+): string {
   const s = SEARCHABLE[type]
   const inBand = band === null ? 'true' : bandCondition(trigramCountColumn(s.text), band)
   const limit = cap === null ? '' : ` LIMIT ${cap}`
@@ -482,8 +626,14 @@ export class CatalogReadRepository {
   }
 
   /** Releases by id, with the child lists `lists` names read in the same statement (see listsColumn). */
-  async releases(ids: readonly number[], lists: readonly ChildList[] = []): Promise<{ rows: Row[]; lists: ChildListMap }> {
-    const { rows } = await this.db.query(`SELECT ${RELEASE}${listsColumn(lists, 'r.id')} FROM release r WHERE r.id = ANY($1::int[])`, [ids])
+  async releases(
+    ids: readonly number[],
+    lists: readonly ChildList[] = [],
+  ): Promise<{ rows: Row[]; lists: ChildListMap }> {
+    const { rows } = await this.db.query(
+      `SELECT ${RELEASE}${listsColumn(lists, 'r.id')} FROM release r WHERE r.id = ANY($1::int[])`,
+      [ids],
+    )
     return takeLists(rows, lists)
   }
 
@@ -524,7 +674,10 @@ export class CatalogReadRepository {
 
   /** Labels whose parent is one of `labelIds` (the parent's view of its sublabels, from label records). */
   async sublabels(labelIds: readonly number[]): Promise<Map<number, Row[]>> {
-    const { rows } = await this.db.query(`SELECT ${LABEL} FROM label l WHERE l.parent_id = ANY($1::int[]) ORDER BY l.parent_id, l.id`, [labelIds])
+    const { rows } = await this.db.query(
+      `SELECT ${LABEL} FROM label l WHERE l.parent_id = ANY($1::int[]) ORDER BY l.parent_id, l.id`,
+      [labelIds],
+    )
     return groupBy(rows, 'parentId', labelIds)
   }
 
@@ -551,7 +704,11 @@ export class CatalogReadRepository {
     return { pages: groupBy(taken.rows, 'parentKey', parentKeys), lists: taken.lists }
   }
 
-  async releaseCounts(parent: ReleaseParent, parentKeys: readonly (number | string)[], filter: ReleaseFilter): Promise<Map<number | string, number>> {
+  async releaseCounts(
+    parent: ReleaseParent,
+    parentKeys: readonly (number | string)[],
+    filter: ReleaseFilter,
+  ): Promise<Map<number | string, number>> {
     const params: unknown[] = [parentKeys]
     const where = releaseConditions(filter, params, parent)
     const { rows } = await this.db.query<{ parentKey: number | string; n: number }>(
@@ -672,16 +829,36 @@ export class CatalogReadRepository {
    * Candidates are scored by the mean of trigram similarity and word similarity (1 = exact match), so a
    * whole-title match outranks a title that merely contains the words, and ranked by score, type, id.
    */
-  async search(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
+  async search(
+    query: string,
+    types: readonly SearchType[],
+    limit: number,
+    offset: number,
+  ): Promise<SearchHit[]> {
     try {
-      return await withSettings(this.db, SEARCH_SETTINGS, (db) => (db === this.db ? this : new CatalogReadRepository(db, this.options)).searchInPasses(query, types, limit, offset))
+      return await withSettings(this.db, SEARCH_SETTINGS, (db) =>
+        (db === this.db ? this : new CatalogReadRepository(db, this.options)).searchInPasses(
+          query,
+          types,
+          limit,
+          offset,
+        ),
+      )
     } catch (err) {
       if (!isLockNotAvailable(err)) throw err
-      throw new UnavailableError(`search is unavailable while an import rebuilds the search views (waited ${SEARCH_LOCK_TIMEOUT_MS} ms); try again when it ends`, { cause: err })
+      throw new UnavailableError(
+        `search is unavailable while an import rebuilds the search views (waited ${SEARCH_LOCK_TIMEOUT_MS} ms); try again when it ends`,
+        { cause: err },
+      )
     }
   }
 
-  private async searchInPasses(query: string, types: readonly SearchType[], limit: number, offset: number): Promise<SearchHit[]> {
+  private async searchInPasses(
+    query: string,
+    types: readonly SearchType[],
+    limit: number,
+    offset: number,
+  ): Promise<SearchHit[]> {
     const plan = await this.searchPlan(query, types)
     if (plan.words.length === 0 && plan.shortWords.length === 0) return [] // no letter or digit
     const take = Math.max(limit + offset, ENOUGH_HITS)
@@ -692,7 +869,10 @@ export class CatalogReadRepository {
       const alternatives = passExpressions(pass, plan.words, plan.unknown, likes ?? [])
       // the words as typed, searched again: nothing new
       if (pass.likes === 'all' && plan.known && alternatives.every((a) => a.length === 1)) continue
-      const queries = plan.words.length > 0 ? alternatives.map((a, i) => wordQuery(a, plan.unknown.includes(plan.words[i]))) : [plan.shortWords.join(' & ')]
+      const queries =
+        plan.words.length > 0
+          ? alternatives.map((a, i) => wordQuery(a, plan.unknown.includes(plan.words[i])))
+          : [plan.shortWords.join(' & ')]
       // merged: a capped pass scores a sample, which need not hold the few hits an earlier pass found
       hits = mergeHits(hits, await this.searchPass(query, plan, queries, pass, types, take), take)
       if (isLastPass(pass, hits)) break
@@ -706,7 +886,14 @@ export class CatalogReadRepository {
    * a band left could hold; only those make the page, whatever their type, so a common word reads a band
    * or two of short titles instead of every title that contains it.
    */
-  private async searchPass(query: string, plan: SearchPlan, expressions: string[], pass: SearchPass, types: readonly SearchType[], take: number): Promise<SearchHit[]> {
+  private async searchPass(
+    query: string,
+    plan: SearchPlan,
+    expressions: string[],
+    pass: SearchPass,
+    types: readonly SearchType[],
+    take: number,
+  ): Promise<SearchHit[]> {
     const cap = pass.capped ? (this.options.candidateCap ?? CAPPED_CANDIDATES) : null
     if (this.options.banded === false) {
       const sql = `SELECT * FROM (${types.map((type) => searchTypeSql(type, null, pass.wordSets, cap)).join(' UNION ALL ')}) hits ORDER BY score DESC, type, id LIMIT $2`
@@ -731,17 +918,27 @@ export class CatalogReadRepository {
    * would cost more (BAND_TEXT_COST), for the types where that many did turn up; the other types are left
    * to the bands.
    */
-  private async exactTexts(query: string, plan: SearchPlan, types: readonly SearchType[], take: number): Promise<SearchHit[]> {
+  private async exactTexts(
+    query: string,
+    plan: SearchPlan,
+    types: readonly SearchType[],
+    take: number,
+  ): Promise<SearchHit[]> {
     const dense = types.filter((type) => {
       const equal = plan.equalTexts[type]
       const rows = equal ? take / equal.share : Infinity // to read in id order until `take` turn up
-      return rows <= EXACT_SCAN_ROWS / 2 && equal!.count * (this.options.bandTextCost ?? BAND_TEXT_COST) >= rows
+      return (
+        rows <= EXACT_SCAN_ROWS / 2 && equal!.count * (this.options.bandTextCost ?? BAND_TEXT_COST) >= rows
+      )
     })
     if (dense.length === 0) return [] // also without words: the plan then has no equal texts
     const sql = dense.map((type) => exactTextsSql(type, plan.words.length)).join(' UNION ALL ')
     const { rows } = await this.db.query<SearchHit>(sql, [query, take, ...plan.words, plan.trigrams])
     const found = new Map<SearchType, SearchHit[]>()
     for (const hit of rows) found.set(hit.type, [...(found.get(hit.type) ?? []), hit])
-    return [...found.values()].filter((hits) => hits.length >= take).flat().sort(bySearchRank)
+    return [...found.values()]
+      .filter((hits) => hits.length >= take)
+      .flat()
+      .sort(bySearchRank)
   }
 }

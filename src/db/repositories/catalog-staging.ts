@@ -221,7 +221,13 @@ export type StageTable = keyof typeof STAGE_TABLES
 export const STAGE_TABLES_BY_KIND: Record<DumpKind, StageTable[]> = {
   artists: ['stage_artist', 'stage_artist_alias', 'stage_artist_member', 'stage_artist_group'],
   labels: ['stage_label', 'stage_label_sublabel'],
-  masters: ['stage_master', 'stage_master_artist', 'stage_master_genre', 'stage_master_style', 'stage_master_video'],
+  masters: [
+    'stage_master',
+    'stage_master_artist',
+    'stage_master_genre',
+    'stage_master_style',
+    'stage_master_video',
+  ],
   releases: [
     'stage_release',
     'stage_release_artist',

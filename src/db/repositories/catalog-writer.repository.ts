@@ -5,7 +5,14 @@ import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../database.ts'
 import { isLockNotAvailable, resetSql } from '../sql.ts'
 import { MAX_TRIGRAM_COUNT, searchView, trigramCountColumn } from '../trigram-bands.ts'
-import { STAGE_TABLES, STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type DumpKind, type StageTable } from './catalog-staging.ts'
+import {
+  STAGE_TABLES,
+  STAGE_TABLES_BY_KIND,
+  TRACK_NUMBER_DIGITS,
+  TRIGRAM_COUNT_DIGITS,
+  type DumpKind,
+  type StageTable,
+} from './catalog-staging.ts'
 
 /** How long one try of a search view's swap waits for the searches reading it (CatalogWriterRepository.swapSearchView). */
 export const SWAP_LOCK_TIMEOUT_MS = 500
@@ -45,13 +52,21 @@ interface KindSpec {
   children: ChildSpec[]
 }
 
-const child = (table: string, owner: string): ChildSpec => ({ table, stage: `stage_${table}` as StageTable, owner })
+const child = (table: string, owner: string): ChildSpec => ({
+  table,
+  stage: `stage_${table}` as StageTable,
+  owner,
+})
 
 const KINDS: Record<DumpKind, KindSpec> = {
   artists: {
     core: 'artist',
     stage: 'stage_artist',
-    children: [child('artist_alias', 'artist_id'), child('artist_member', 'group_id'), child('artist_group', 'artist_id')],
+    children: [
+      child('artist_alias', 'artist_id'),
+      child('artist_member', 'group_id'),
+      child('artist_group', 'artist_id'),
+    ],
   },
   labels: { core: 'label', stage: 'stage_label', children: [child('label_sublabel', 'label_id')] },
   masters: {
@@ -234,7 +249,8 @@ interface DirectTarget {
 function directTarget(t: StageTable): DirectTarget {
   const columns = cols(t)
   const table = t.slice('stage_'.length)
-  if (t === 'stage_track') return { table, columns: ['id', 'parent_id', ...columns.slice(2)], rewrite: 'track' }
+  if (t === 'stage_track')
+    return { table, columns: ['id', 'parent_id', ...columns.slice(2)], rewrite: 'track' }
   if (t === 'stage_track_artist' || t === 'stage_track_credit')
     return { table, columns: ['track_id', ...columns.slice(1)], rewrite: 'track credit' }
   return { table, columns, rewrite: null }
@@ -264,7 +280,8 @@ export function assignTrackIds(text: Uint8Array, offsets: Int32Array, base: numb
 
 /** Writes the counts into the fixed-width placeholders at `offsets` of COPY text, in place. Pure; exported for tests. */
 export function writeTrigramCounts(text: Uint8Array, offsets: Int32Array, counts: readonly number[]): void {
-  if (counts.length !== offsets.length) throw new RangeError(`${counts.length} trigram counts for ${offsets.length} places`)
+  if (counts.length !== offsets.length)
+    throw new RangeError(`${counts.length} trigram counts for ${offsets.length} places`)
   for (let k = 0; k < offsets.length; k++) writeDigits(text, offsets[k], TRIGRAM_COUNT_DIGITS, counts[k])
 }
 
@@ -374,12 +391,16 @@ export class CatalogWriterRepository {
   static async open(db: Database): Promise<CatalogWriterRepository> {
     const client = await db.pool.connect()
     try {
-      const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock($1) AS ok`, [LOCK_KEY])
+      const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock($1) AS ok`, [
+        LOCK_KEY,
+      ])
       if (!rows[0].ok) throw new Error('another Discogs import is running on this database')
       // The merge statements run once per batch; synchronous_commit off trades the last few batches after
       // a server crash (re-importing repeats them) for not waiting on a WAL flush per batch.
       await client.query(`SET synchronous_commit = off`)
-      const { rows: su } = await client.query<{ su: boolean }>(`SELECT current_setting('is_superuser') = 'on' AS su`)
+      const { rows: su } = await client.query<{ su: boolean }>(
+        `SELECT current_setting('is_superuser') = 'on' AS su`,
+      )
       return new CatalogWriterRepository(db, client, su[0].su)
     } catch (err) {
       client.release()
@@ -391,7 +412,10 @@ export class CatalogWriterRepository {
   private static tablesOf(type: DumpKind): string[] {
     const k = KINDS[type]
     const t = [k.core, ...k.children.map((c) => c.table)]
-    return [...(type === 'releases' ? [...t, 'track', 'track_artist', 'track_credit'] : t), ...CatalogWriterRepository.searchedOf(type).map(searchView)]
+    return [
+      ...(type === 'releases' ? [...t, 'track', 'track_artist', 'track_credit'] : t),
+      ...CatalogWriterRepository.searchedOf(type).map(searchView),
+    ]
   }
 
   /** True when the type's core table holds no row: a first import, where deferring indexes pays off. */
@@ -473,20 +497,32 @@ export class CatalogWriterRepository {
     const isKey = (r: { definition: string }) => / FOREIGN KEY /.test(r.definition)
     // Index builds sort in memory up to maintenance_work_mem (the default 64 MB spills large ones to disk);
     // a foreign key is checked by one join, which hashes in work_mem.
-    await this.onMaintenanceClients(rows.length, [`maintenance_work_mem = '256MB'`, `work_mem = '128MB'`], async (clients) => {
-      await this.eachOnClients(clients, rows.filter((r) => !isKey(r)), async (c, r) => {
-        if (!r.definition.startsWith('ALTER TABLE ')) await c.query(r.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '))
-        else if (!(await this.constraintExists(c, r.index_name, r.table_name))) await c.query(r.definition)
-        await c.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [r.index_name])
-      })
-      const keys = rows.filter(isKey)
-      for (const r of keys) if (!(await this.constraintExists(this.client, r.index_name, r.table_name))) await this.client.query(`${r.definition} NOT VALID`)
-      await this.eachOnClients(clients, keys, async (c, r) => {
-        const [, table, name] = /^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) /.exec(r.definition)!
-        await c.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${name}`)
-        await c.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [r.index_name])
-      })
-    })
+    await this.onMaintenanceClients(
+      rows.length,
+      [`maintenance_work_mem = '256MB'`, `work_mem = '128MB'`],
+      async (clients) => {
+        await this.eachOnClients(
+          clients,
+          rows.filter((r) => !isKey(r)),
+          async (c, r) => {
+            if (!r.definition.startsWith('ALTER TABLE '))
+              await c.query(r.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '))
+            else if (!(await this.constraintExists(c, r.index_name, r.table_name)))
+              await c.query(r.definition)
+            await c.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [r.index_name])
+          },
+        )
+        const keys = rows.filter(isKey)
+        for (const r of keys)
+          if (!(await this.constraintExists(this.client, r.index_name, r.table_name)))
+            await this.client.query(`${r.definition} NOT VALID`)
+        await this.eachOnClients(clients, keys, async (c, r) => {
+          const [, table, name] = /^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) /.exec(r.definition)!
+          await c.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${name}`)
+          await c.query(`DELETE FROM discogs_deferred_index WHERE index_name = $1`, [r.index_name])
+        })
+      },
+    )
     return rows.map((r) => r.index_name)
   }
 
@@ -494,14 +530,19 @@ export class CatalogWriterRepository {
    * Runs `fn` on this writer's connection and, on a server with more than one item of work, a second one of
    * the pool (after a bulk load both cores are free), each with `settings` (`name = value`), reset after.
    */
-  private async onMaintenanceClients(items: number, settings: readonly string[], fn: (clients: pg.PoolClient[]) => Promise<void>): Promise<void> {
+  private async onMaintenanceClients(
+    items: number,
+    settings: readonly string[],
+    fn: (clients: pg.PoolClient[]) => Promise<void>,
+  ): Promise<void> {
     const clients = [this.client]
     if (this.db.kind === 'server' && items > 1) clients.push(await this.db.pool.connect())
     try {
       for (const c of clients) for (const setting of settings) await c.query(`SET ${setting}`)
       await fn(clients)
     } finally {
-      for (const c of clients) for (const setting of settings) await c.query(resetSql(setting)).catch(() => undefined)
+      for (const c of clients)
+        for (const setting of settings) await c.query(resetSql(setting)).catch(() => undefined)
       for (const c of clients.slice(1)) c.release()
     }
   }
@@ -543,7 +584,9 @@ export class CatalogWriterRepository {
    * blocks on a view while it is refreshed, but a bulk import has dropped the tables' indexes anyway.
    */
   async refreshSearchViews(type: DumpKind): Promise<void> {
-    await this.onEachSearchView(type, (c, view) => c.query(`REFRESH MATERIALIZED VIEW ${view}`).then(() => undefined))
+    await this.onEachSearchView(type, (c, view) =>
+      c.query(`REFRESH MATERIALIZED VIEW ${view}`).then(() => undefined),
+    )
   }
 
   /**
@@ -568,17 +611,26 @@ export class CatalogWriterRepository {
    * sort (maintenance_work_mem); on a server the release and track views side by side, track's first (the
    * longest).
    */
-  private async onEachSearchView(type: DumpKind, step: (c: pg.PoolClient, view: string) => Promise<void>): Promise<void> {
+  private async onEachSearchView(
+    type: DumpKind,
+    step: (c: pg.PoolClient, view: string) => Promise<void>,
+  ): Promise<void> {
     const views = CatalogWriterRepository.searchedOf(type).map(searchView).reverse()
     await this.onMaintenanceClients(views.length, [`maintenance_work_mem = '256MB'`], (clients) =>
-      this.eachOnClients(clients, views.map((view) => ({ index_name: view })), (c, item) => step(c, item.index_name)),
+      this.eachOnClients(
+        clients,
+        views.map((view) => ({ index_name: view })),
+        (c, item) => step(c, item.index_name),
+      ),
     )
   }
 
   /** Builds `<view>_next` as `view` is defined, with the same indexes (`<index>_next`); returns the indexes' names. */
   private async buildNextView(c: pg.PoolClient, view: string): Promise<string[]> {
     const next = nextView(view)
-    const { rows: [{ definition }] } = await c.query<{ definition: string }>(`SELECT pg_get_viewdef($1::regclass) AS definition`, [view])
+    const {
+      rows: [{ definition }],
+    } = await c.query<{ definition: string }>(`SELECT pg_get_viewdef($1::regclass) AS definition`, [view])
     const { rows: indexes } = await c.query<{ name: string; definition: string }>(
       `SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 ORDER BY indexname`,
       [view],
@@ -587,7 +639,10 @@ export class CatalogWriterRepository {
     await c.query(`CREATE MATERIALIZED VIEW ${next} AS ${definition.replace(/;\s*$/, '')}`)
     for (const index of indexes) {
       const create = /^CREATE (UNIQUE )?INDEX \S+ ON \S+ (.*)$/s.exec(index.definition)
-      if (!create) throw new Error(`search view ${view}: index ${index.name} has a definition this rebuild cannot copy: ${index.definition}`)
+      if (!create)
+        throw new Error(
+          `search view ${view}: index ${index.name} has a definition this rebuild cannot copy: ${index.definition}`,
+        )
       await c.query(`CREATE ${create[1] ?? ''}INDEX ${nextView(index.name)} ON ${next} ${create[2]}`)
     }
     return indexes.map((index) => index.name)
@@ -626,7 +681,10 @@ export class CatalogWriterRepository {
   }
 
   private async constraintExists(c: pg.PoolClient, name: string, table: string): Promise<boolean> {
-    const { rows } = await c.query(`SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass`, [name, table])
+    const { rows } = await c.query(
+      `SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass`,
+      [name, table],
+    )
     return rows.length > 0
   }
 
@@ -677,7 +735,8 @@ export class CatalogWriterRepository {
       [dumpDate, type],
     )
     const prev = rows[0]
-    const resume = prev && prev.status !== 'done' && Number(prev.file_size) === fileSize ? Number(prev.records) : 0
+    const resume =
+      prev && prev.status !== 'done' && Number(prev.file_size) === fileSize ? Number(prev.records) : 0
     await this.client.query(
       `INSERT INTO discogs_import (dump_date, type, file, file_size, status, records)
        VALUES ($1, $2, $3, $4, 'running', $5)
@@ -717,12 +776,10 @@ export class CatalogWriterRepository {
         if (!direct) result = await this.loadAndMerge(batch, progress)
         await this.addDictionaryWords(batch.words)
       }
-      await c.query(`UPDATE discogs_import SET records = $3, last_id = $4 WHERE dump_date = $1 AND type = $2`, [
-        progress.dumpDate,
-        progress.type,
-        progress.records,
-        batch.records > 0 ? batch.lastId : null,
-      ])
+      await c.query(
+        `UPDATE discogs_import SET records = $3, last_id = $4 WHERE dump_date = $1 AND type = $2`,
+        [progress.dumpDate, progress.type, progress.records, batch.records > 0 ? batch.lastId : null],
+      )
       const t0 = performance.now()
       await c.query('COMMIT')
       this.time('commit', t0)
@@ -743,13 +800,20 @@ export class CatalogWriterRepository {
    * table, before the rows are loaded, so rows go in whole and no row is written twice.
    */
   private async countTrigrams(batch: StagedBatch): Promise<void> {
-    for (const [t, u] of Object.entries(batch.uncounted) as [StageTable, { offsets: Int32Array; texts: string[] }][]) {
+    for (const [t, u] of Object.entries(batch.uncounted) as [
+      StageTable,
+      { offsets: Int32Array; texts: string[] },
+    ][]) {
       const t0 = performance.now()
       const { rows } = await this.client.query<{ n: number }>(
         `SELECT ${trigramCountSql('x')}::int AS n FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i) ORDER BY i`,
         [u.texts],
       )
-      writeTrigramCounts(batch.tables[t]!, u.offsets, rows.map((r) => r.n))
+      writeTrigramCounts(
+        batch.tables[t]!,
+        u.offsets,
+        rows.map((r) => r.n),
+      )
       this.time('count trigrams', t0)
     }
   }
@@ -761,7 +825,10 @@ export class CatalogWriterRepository {
   private async addDictionaryWords(words: string[]): Promise<void> {
     if (words.length === 0) return
     const t0 = performance.now()
-    await this.client.query(`INSERT INTO search_word (word) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [words])
+    await this.client.query(
+      `INSERT INTO search_word (word) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
+      [words],
+    )
     this.time('dictionary words', t0)
   }
 

@@ -56,11 +56,18 @@ export class JobRepository {
   }
 
   /** Several jobs in one statement (so they share one `created_at`, as jobs created in one transaction do). */
-  async createMany(jobs: { id: string; name: string; payload: unknown; createdBy?: string }[]): Promise<void> {
+  async createMany(
+    jobs: { id: string; name: string; payload: unknown; createdBy?: string }[],
+  ): Promise<void> {
     await this.pool.query(
       `INSERT INTO job (id, name, payload, created_by)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[]) ON CONFLICT (id) DO NOTHING`,
-      [jobs.map((j) => j.id), jobs.map((j) => j.name), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.createdBy ?? null)],
+      [
+        jobs.map((j) => j.id),
+        jobs.map((j) => j.name),
+        jobs.map((j) => JSON.stringify(j.payload)),
+        jobs.map((j) => j.createdBy ?? null),
+      ],
     )
   }
 
@@ -81,7 +88,13 @@ export class JobRepository {
         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR name = $2)
           AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
         ORDER BY created_at DESC, id DESC LIMIT $5`,
-      [filter.state ?? null, filter.name ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? null, filter.limit],
+      [
+        filter.state ?? null,
+        filter.name ?? null,
+        filter.after?.createdAt ?? null,
+        filter.after?.id ?? null,
+        filter.limit,
+      ],
     )
     return rows
   }
@@ -129,7 +142,11 @@ export class JobRepository {
     return rows[0]?.cancelRequested ?? false
   }
 
-  async finish(id: string, state: Exclude<JobState, 'running'>, fields: { result?: unknown; error?: string }) {
+  async finish(
+    id: string,
+    state: Exclude<JobState, 'running'>,
+    fields: { result?: unknown; error?: string },
+  ) {
     await this.pool.query(
       notifying(`UPDATE job SET state = $2, result = $3, error = $4, finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
               eta_s = NULL, progress = CASE WHEN $2 = 'succeeded' THEN 1 ELSE progress END
@@ -151,7 +168,9 @@ export class JobRepository {
 
   async requeue(id: string): Promise<void> {
     await this.pool.query(
-      notifying(`UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1 RETURNING id`),
+      notifying(
+        `UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1 RETURNING id`,
+      ),
       [id],
     )
   }

@@ -53,11 +53,18 @@ export class ProbeRepository {
         ORDER BY m.id`,
       [refs ?? null],
     )
-    return rows.map((r) => ({ ...r, embedded: Object.fromEntries(Object.entries(r.embedded).map(([k, v]) => [k, Number(v)])) }))
+    return rows.map((r) => ({
+      ...r,
+      embedded: Object.fromEntries(Object.entries(r.embedded).map(([k, v]) => [k, Number(v)])),
+    }))
   }
 
   /** Tracks (all, or those of `among`) that every one of the models has a vector for in `space`, by id. */
-  async tracksEmbeddedByAll(modelIds: readonly number[], space: ProbeSpace, among?: readonly number[]): Promise<number[]> {
+  async tracksEmbeddedByAll(
+    modelIds: readonly number[],
+    space: ProbeSpace,
+    among?: readonly number[],
+  ): Promise<number[]> {
     const { rows } = await this.pool.query<{ track_id: string }>(
       `SELECT track_id FROM track_embedding
         WHERE space = $2 AND model_id = ANY($1::int[]) AND ($3::bigint[] IS NULL OR track_id = ANY($3::bigint[]))
@@ -72,7 +79,11 @@ export class ProbeRepository {
    * The models' vectors of `trackIds`, concatenated per track in the order of `modelIds` (a stack), row i =
    * trackIds[i]. Every track must have a vector of every model (see tracksEmbeddedByAll).
    */
-  async stackedEmbeddings(modelIds: readonly number[], space: ProbeSpace, trackIds: readonly number[]): Promise<{ data: Float32Array; cols: number }> {
+  async stackedEmbeddings(
+    modelIds: readonly number[],
+    space: ProbeSpace,
+    trackIds: readonly number[],
+  ): Promise<{ data: Float32Array; cols: number }> {
     let dims: number[] | undefined
     let data = new Float32Array(0)
     let cols = 0
@@ -94,14 +105,18 @@ export class ProbeRepository {
       for (const r of rows) {
         const k = modelIds.indexOf(r.model_id)
         if (r.v.length !== dims[k]) {
-          throw new RangeError(`model ${r.model_id} has vectors of ${dims[k]} and ${r.v.length} dimensions in ${space} (track ${r.track_id})`)
+          throw new RangeError(
+            `model ${r.model_id} has vectors of ${dims[k]} and ${r.v.length} dimensions in ${space} (track ${r.track_id})`,
+          )
         }
         data.set(r.v, rowOf.get(Number(r.track_id))! * cols + offsets[k])
         filled.add(`${r.track_id}:${r.model_id}`)
       }
       if (filled.size !== batch.length * modelIds.length) {
         const missing = batch.find((t) => modelIds.some((m) => !filled.has(`${t}:${m}`)))
-        throw new RangeError(`track ${missing} lacks a ${space} vector of one of models ${modelIds.join(', ')}`)
+        throw new RangeError(
+          `track ${missing} lacks a ${space} vector of one of models ${modelIds.join(', ')}`,
+        )
       }
     }
     return { data, cols }
@@ -162,7 +177,10 @@ export class ProbeRepository {
   async existingTracks(trackIds: readonly number[]): Promise<Set<number>> {
     const out = new Set<number>()
     for (let start = 0; start < trackIds.length; start += BATCH) {
-      const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM track WHERE id = ANY($1::bigint[])`, [trackIds.slice(start, start + BATCH)])
+      const { rows } = await this.pool.query<{ id: string }>(
+        `SELECT id FROM track WHERE id = ANY($1::bigint[])`,
+        [trackIds.slice(start, start + BATCH)],
+      )
       for (const r of rows) out.add(Number(r.id))
     }
     return out
@@ -170,7 +188,9 @@ export class ProbeRepository {
 
   /** Every audio file linked to a track: label files may name tracks by audio path. */
   async audioPaths(): Promise<{ path: string; trackId: number }[]> {
-    const { rows } = await this.pool.query<{ path: string; track_id: string }>(`SELECT path, track_id FROM audio_file WHERE track_id IS NOT NULL`)
+    const { rows } = await this.pool.query<{ path: string; track_id: string }>(
+      `SELECT path, track_id FROM audio_file WHERE track_id IS NOT NULL`,
+    )
     return rows.map((r) => ({ path: r.path, trackId: Number(r.track_id) }))
   }
 
@@ -178,7 +198,9 @@ export class ProbeRepository {
    * Creates or replaces the probe of this name. A replaced probe's predictions belonged to the old weights,
    * so they go in the same statement. Returns the row and the weights folder it replaced, if any.
    */
-  async saveProbe(p: Omit<ProbeRow, 'id' | 'createdAt'>): Promise<{ probe: ProbeRow; previousWeightsPath: string | null }> {
+  async saveProbe(
+    p: Omit<ProbeRow, 'id' | 'createdAt'>,
+  ): Promise<{ probe: ProbeRow; previousWeightsPath: string | null }> {
     const { rows } = await this.pool.query(
       `WITH previous AS (SELECT id, weights_path FROM probe WHERE name = $1),
             cleared AS (DELETE FROM probe_prediction WHERE probe_id IN (SELECT id FROM previous)),
@@ -190,7 +212,17 @@ export class ProbeRepository {
                 metrics = EXCLUDED.metrics, weights_path = EXCLUDED.weights_path, created_at = now()
               RETURNING ${probeColumns})
        SELECT saved.*, (SELECT weights_path FROM previous) AS "previousWeightsPath" FROM saved`,
-      [p.name, p.task, p.multiLabel, p.modelIds, p.space, p.classes, JSON.stringify(p.config), JSON.stringify(p.metrics), p.weightsPath],
+      [
+        p.name,
+        p.task,
+        p.multiLabel,
+        p.modelIds,
+        p.space,
+        p.classes,
+        JSON.stringify(p.config),
+        JSON.stringify(p.metrics),
+        p.weightsPath,
+      ],
     )
     const { previousWeightsPath, ...probe } = rows[0]
     return { probe, previousWeightsPath }
@@ -198,7 +230,10 @@ export class ProbeRepository {
 
   /** A probe by name, or by id when the reference is a number. */
   async probe(ref: string | number): Promise<ProbeRow | null> {
-    const { rows } = await this.pool.query(`SELECT ${probeColumns} FROM probe WHERE name = $1::text OR id::text = $1::text`, [String(ref)])
+    const { rows } = await this.pool.query(
+      `SELECT ${probeColumns} FROM probe WHERE name = $1::text OR id::text = $1::text`,
+      [String(ref)],
+    )
     return rows[0] ?? null
   }
 
@@ -211,8 +246,14 @@ export class ProbeRepository {
   }
 
   /** Upserts one score row per track; `scores` is `[trackIds.length, classes]` row-major. */
-  async writePredictions(probeId: number, classes: number, trackIds: readonly number[], scores: Float32Array): Promise<void> {
-    if (scores.length !== trackIds.length * classes) throw new RangeError(`${scores.length} scores are not ${trackIds.length}×${classes}`)
+  async writePredictions(
+    probeId: number,
+    classes: number,
+    trackIds: readonly number[],
+    scores: Float32Array,
+  ): Promise<void> {
+    if (scores.length !== trackIds.length * classes)
+      throw new RangeError(`${scores.length} scores are not ${trackIds.length}×${classes}`)
     const rowsPerStatement = Math.max(1, Math.floor(200_000 / Math.max(1, classes)))
     for (let start = 0; start < trackIds.length; start += rowsPerStatement) {
       const ids = trackIds.slice(start, start + rowsPerStatement)
@@ -240,12 +281,18 @@ export class ProbeRepository {
 
   /** Tracks with a stored prediction of the probe. */
   async predictedTrackIds(probeId: number): Promise<Set<number>> {
-    const { rows } = await this.pool.query<{ track_id: string }>(`SELECT track_id FROM probe_prediction WHERE probe_id = $1`, [probeId])
+    const { rows } = await this.pool.query<{ track_id: string }>(
+      `SELECT track_id FROM probe_prediction WHERE probe_id = $1`,
+      [probeId],
+    )
     return new Set(rows.map((r) => Number(r.track_id)))
   }
 
   async prediction(probeId: number, trackId: number): Promise<number[] | null> {
-    const { rows } = await this.pool.query<{ scores: number[] }>(`SELECT scores FROM probe_prediction WHERE probe_id = $1 AND track_id = $2`, [probeId, trackId])
+    const { rows } = await this.pool.query<{ scores: number[] }>(
+      `SELECT scores FROM probe_prediction WHERE probe_id = $1 AND track_id = $2`,
+      [probeId, trackId],
+    )
     return rows[0]?.scores ?? null
   }
 }

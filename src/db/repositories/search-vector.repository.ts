@@ -125,7 +125,11 @@ export class SearchVectorRepository {
   }
 
   /** Search vectors of (model, space) for `trackIds`, or for every embedded track when omitted. */
-  async vectors(modelId: number, space: ModelSpace, trackIds?: readonly number[]): Promise<Map<number, Float32Array>> {
+  async vectors(
+    modelId: number,
+    space: ModelSpace,
+    trackIds?: readonly number[],
+  ): Promise<Map<number, Float32Array>> {
     const { rows } = await this.pool.query<{ track_id: string; v: Buffer }>(
       `SELECT track_id, vector_send(search) AS v FROM track_embedding
         WHERE model_id = $1 AND space = $2 AND search IS NOT NULL

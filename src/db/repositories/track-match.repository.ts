@@ -114,9 +114,19 @@ export class TrackMatchRepository {
    */
   async fuzzyCandidates(q: TagQuery): Promise<CandidateTrack[]> {
     const search = new CatalogReadRepository(this.pool)
-    const releases = q.album ? (await search.search(q.album, ['RELEASE'], FUZZY_RELEASES, 0)).map((h) => h.id) : []
-    const alike = releases.length ? (await this.pool.query<{ id: number }>(`SELECT id FROM release WHERE id = ANY($1::int[]) AND similarity(title, $2) >= ${ALIKE}`, [releases, q.album])).rows : []
-    const tracks = alike.length > 0 ? [] : (await search.search(q.title, ['TRACK'], FUZZY_TRACKS, 0)).map((h) => h.id)
+    const releases = q.album
+      ? (await search.search(q.album, ['RELEASE'], FUZZY_RELEASES, 0)).map((h) => h.id)
+      : []
+    const alike = releases.length
+      ? (
+          await this.pool.query<{ id: number }>(
+            `SELECT id FROM release WHERE id = ANY($1::int[]) AND similarity(title, $2) >= ${ALIKE}`,
+            [releases, q.album],
+          )
+        ).rows
+      : []
+    const tracks =
+      alike.length > 0 ? [] : (await search.search(q.title, ['TRACK'], FUZZY_TRACKS, 0)).map((h) => h.id)
     const { rows } = await this.pool.query(
       `WITH cand AS (
          SELECT t.id FROM track t WHERE t.release_id = ANY($4::int[]) AND t.type = 'track'

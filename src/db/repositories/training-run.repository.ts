@@ -66,31 +66,52 @@ export class TrainingRunRepository {
     const { rows } = await this.pool.query(
       `INSERT INTO training_run (id, name, association, config, total_steps, checkpoint_dir, parent_run_id, job_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
-      [run.id, run.name, run.association, JSON.stringify(run.config), run.totalSteps, run.checkpointDir, run.parentRunId ?? null, run.jobId ?? null],
+      [
+        run.id,
+        run.name,
+        run.association,
+        JSON.stringify(run.config),
+        run.totalSteps,
+        run.checkpointDir,
+        run.parentRunId ?? null,
+        run.jobId ?? null,
+      ],
     )
     return rows[0]
   }
 
   async get(idOrName: string): Promise<TrainingRunRow | null> {
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName)
-    const { rows } = await this.pool.query(`SELECT ${columns} FROM training_run WHERE ${isUuid ? 'id = $1::uuid' : 'name = $1'}`, [idOrName])
+    const { rows } = await this.pool.query(
+      `SELECT ${columns} FROM training_run WHERE ${isUuid ? 'id = $1::uuid' : 'name = $1'}`,
+      [idOrName],
+    )
     return rows[0] ?? null
   }
 
   /** The run a job created (a retried job resumes it). */
   async findByJob(jobId: string): Promise<TrainingRunRow | null> {
-    const { rows } = await this.pool.query(`SELECT ${columns} FROM training_run WHERE job_id = $1 ORDER BY created_at DESC LIMIT 1`, [jobId])
+    const { rows } = await this.pool.query(
+      `SELECT ${columns} FROM training_run WHERE job_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [jobId],
+    )
     return rows[0] ?? null
   }
 
   async list(limit = 100): Promise<TrainingRunRow[]> {
-    const { rows } = await this.pool.query(`SELECT ${columns} FROM training_run ORDER BY created_at DESC LIMIT $1`, [limit])
+    const { rows } = await this.pool.query(
+      `SELECT ${columns} FROM training_run ORDER BY created_at DESC LIMIT $1`,
+      [limit],
+    )
     return rows
   }
 
   async start(id: string, backend: string): Promise<void> {
     await this.pool.query(
-      notifying(TRAINING_RUN_CHANNEL, `UPDATE training_run SET status = 'running', backend = $2, error = NULL, updated_at = now() WHERE id = $1 RETURNING id`),
+      notifying(
+        TRAINING_RUN_CHANNEL,
+        `UPDATE training_run SET status = 'running', backend = $2, error = NULL, updated_at = now() WHERE id = $1 RETURNING id`,
+      ),
       [id, backend],
     )
   }
@@ -129,7 +150,11 @@ export class TrainingRunRepository {
     await this.pool.query(`UPDATE training_run SET total_steps = $2 WHERE id = $1`, [id, totalSteps])
   }
 
-  async finish(id: string, status: Exclude<RunStatus, 'created' | 'running'>, fields: { metrics?: Record<string, number>; error?: string }) {
+  async finish(
+    id: string,
+    status: Exclude<RunStatus, 'created' | 'running'>,
+    fields: { metrics?: Record<string, number>; error?: string },
+  ) {
     await this.pool.query(
       notifying(
         TRAINING_RUN_CHANNEL,

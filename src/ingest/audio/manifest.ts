@@ -161,6 +161,7 @@ export function readManifest(manifestFile: string): ManifestRow[] {
     throw new BadInputError(`cannot read: ${(err as Error).message}`, '--manifest')
   }
   const badLine = firstNonUtf8Line(bytes)
-  if (badLine !== null) throw new BadInputError(`line ${badLine}: not UTF-8 text (save the manifest as UTF-8)`, manifestFile)
+  if (badLine !== null)
+    throw new BadInputError(`line ${badLine}: not UTF-8 text (save the manifest as UTF-8)`, manifestFile)
   return parseManifest(bytes.toString('utf8'), manifestFile)
 }

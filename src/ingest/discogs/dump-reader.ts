@@ -31,7 +31,8 @@ export interface ParsedBatch extends EncodedBatch {
   lastGoodId?: number
 }
 
-export type ReaderEvent = { kind: 'start'; type: DumpType; totalBytes: number } | { kind: 'batch'; batch: ParsedBatch }
+export type ReaderEvent =
+  { kind: 'start'; type: DumpType; totalBytes: number } | { kind: 'batch'; batch: ParsedBatch }
 
 const DEFAULT_BATCH_RECORDS = 2000
 const DEFAULT_BATCH_CHARS = 8 << 20
@@ -68,8 +69,11 @@ export class LastGoodRecord {
   }
 
   annotate(err: unknown): unknown {
-    if (!(err instanceof DumpFormatError) || this.id === undefined || err.where.lastGoodId !== undefined) return err
-    return new DumpFormatError(err.file, { ...err.where, lastGoodId: this.id }, err.reason, { cause: err.cause })
+    if (!(err instanceof DumpFormatError) || this.id === undefined || err.where.lastGoodId !== undefined)
+      return err
+    return new DumpFormatError(err.file, { ...err.where, lastGoodId: this.id }, err.reason, {
+      cause: err.cause,
+    })
   }
 }
 
@@ -83,7 +87,8 @@ export async function* readDumpFile(file: string, opts: ReadOptions): AsyncGener
   const batchOptions = batchOptionsOf(opts)
   const carry = new BatchCarry()
   const lastGood = new LastGoodRecord()
-  const batchers = (ctx: StreamContext) => new RecordBatcher(ctx.type, batchOptions, carry, ctx.bytesRead, opts.skipRecords)
+  const batchers = (ctx: StreamContext) =>
+    new RecordBatcher(ctx.type, batchOptions, carry, ctx.bytesRead, opts.skipRecords)
   try {
     for await (const ev of readDumpStream(file, false, batchers)) {
       if (ev.kind === 'start') {

@@ -48,7 +48,14 @@ export interface TypeCounts {
 }
 
 export interface ImportSummary {
-  files: { file: string; type: DumpType; dumpDate: string; records: number; resumedAfter: number; seconds: number }[]
+  files: {
+    file: string
+    type: DumpType
+    dumpDate: string
+    records: number
+    resumedAfter: number
+    seconds: number
+  }[]
   /** per dump type */
   types: Partial<Record<DumpType, TypeCounts>>
   records: number
@@ -107,7 +114,11 @@ function emptyCounts(): TypeCounts {
  * DumpFormatError after committing every record read whole before the failure; running it again
  * resumes after those records.
  */
-export async function importDiscogs(db: Database, files: string[], options: ImportOptions = {}): Promise<ImportSummary> {
+export async function importDiscogs(
+  db: Database,
+  files: string[],
+  options: ImportOptions = {},
+): Promise<ImportSummary> {
   const started = performance.now()
   if (options.dumpDate !== undefined && !DATE.test(options.dumpDate))
     throw new BadInputError(`dump date must be YYYYMMDD, got "${options.dumpDate}"`, 'dumpDate')
@@ -137,7 +148,11 @@ export async function importDiscogs(db: Database, files: string[], options: Impo
     for (const file of list) {
       const dumpDate = parseDumpFileName(file).dumpDate ?? options.dumpDate
       if (!dumpDate)
-        throw new DumpFormatError(file, {}, 'unknown dump date: name the file discogs_YYYYMMDD_<type>.xml[.gz] or pass --dump-date')
+        throw new DumpFormatError(
+          file,
+          {},
+          'unknown dump date: name the file discogs_YYYYMMDD_<type>.xml[.gz] or pass --dump-date',
+        )
       await importFile(writer, db, file, dumpDate, options, summary)
     }
   } finally {
@@ -170,7 +185,9 @@ async function importFile(
   let resume = type ? await writer.startFile(dumpDate, type, path.resolve(file), size) : 0
   const readOptions = { encoding, dumpDate, batchRecords, skipRecords: resume } as const
   const events: AsyncGenerator<ReaderEvent> =
-    options.worker === false ? readDumpFile(file, readOptions) : readDumpFileInWorkers(file, readOptions, options.parseWorkers)
+    options.worker === false
+      ? readDumpFile(file, readOptions)
+      : readDumpFileInWorkers(file, readOptions, options.parseWorkers)
   let records = resume
   let totalBytes = size
   let deferred: string[] = []
@@ -215,7 +232,10 @@ async function importFile(
   if (type === null) throw new DumpFormatError(file, {}, 'no records')
   if (deferred.length === 0) await writer.rebuildSearchViews(type)
   summary.indexRebuildSeconds += (performance.now() - loaded) / 1000
-  log?.info({ type, seconds: Number(((performance.now() - loaded) / 1000).toFixed(1)) }, 'indexes and search views rebuilt')
+  log?.info(
+    { type, seconds: Number(((performance.now() - loaded) / 1000).toFixed(1)) },
+    'indexes and search views rebuilt',
+  )
   const t1 = performance.now()
   const merged = await writer.mergeGinPendingLists(type)
   summary.indexRebuildSeconds += (performance.now() - t1) / 1000

@@ -1,11 +1,19 @@
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { DumpFormatError, type DumpLocation } from '../../errors.ts'
-import { segmentPlan, LastGoodRecord, type ParsedBatch, type ReadOptions, type ReaderEvent } from './dump-reader.ts'
+import {
+  segmentPlan,
+  LastGoodRecord,
+  type ParsedBatch,
+  type ReadOptions,
+  type ReaderEvent,
+} from './dump-reader.ts'
 import type { ParseWorkerData } from './parse-worker.ts'
 import { segmentDumpFile, type RecordSegment } from './record-segments.ts'
 
-type WorkerFailure = { dump: true; file: string; where: DumpLocation; reason: string } | { dump: false; message: string; stack?: string }
+type WorkerFailure =
+  | { dump: true; file: string; where: DumpLocation; reason: string }
+  | { dump: false; message: string; stack?: string }
 type FileMessage = ReaderEvent | { kind: 'done' } | { kind: 'error'; error: WorkerFailure }
 type SegmentReply = { seq: number; batches: ParsedBatch[] } | { seq: number; error: WorkerFailure }
 
@@ -44,11 +52,19 @@ function rebuild(e: WorkerFailure): Error {
  * file in one pass (readDumpFile); with more, this thread cuts the file into segments of whole records,
  * the workers parse them and the batches come out in file order. Same events and errors either way.
  */
-export function readDumpFileInWorkers(file: string, opts: ReadOptions, workers = defaultParseWorkers()): AsyncGenerator<ReaderEvent> {
+export function readDumpFileInWorkers(
+  file: string,
+  opts: ReadOptions,
+  workers = defaultParseWorkers(),
+): AsyncGenerator<ReaderEvent> {
   return workers <= 1 ? readInOneWorker(file, opts) : readInSegments(file, opts, workers)
 }
 
-async function* readInOneWorker(file: string, opts: ReadOptions, initialCredits = 2): AsyncGenerator<ReaderEvent> {
+async function* readInOneWorker(
+  file: string,
+  opts: ReadOptions,
+  initialCredits = 2,
+): AsyncGenerator<ReaderEvent> {
   const worker = spawn({ role: 'file', file, opts, initialCredits })
   const queue: FileMessage[] = []
   let wake: (() => void) | null = null
@@ -91,7 +107,11 @@ async function* readInOneWorker(file: string, opts: ReadOptions, initialCredits 
 
 /** Workers parsing segments; each segment goes to the least busy one. */
 class SegmentWorkerPool {
-  private readonly workers: { worker: Worker; busy: number; waiting: Map<number, { resolve: (b: ParsedBatch[]) => void; reject: (e: Error) => void }> }[]
+  private readonly workers: {
+    worker: Worker
+    busy: number
+    waiting: Map<number, { resolve: (b: ParsedBatch[]) => void; reject: (e: Error) => void }>
+  }[]
 
   constructor(size: number, data: Extract<ParseWorkerData, { role: 'segments' }>) {
     this.workers = Array.from({ length: size }, () => {
@@ -116,7 +136,9 @@ class SegmentWorkerPool {
   parse(segment: RecordSegment): Promise<ParsedBatch[]> {
     const w = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a))
     w.busy++
-    const done = new Promise<ParsedBatch[]>((resolve, reject) => w.waiting.set(segment.seq, { resolve, reject }))
+    const done = new Promise<ParsedBatch[]>((resolve, reject) =>
+      w.waiting.set(segment.seq, { resolve, reject }),
+    )
     // The segment's bytes move to the worker (each segment has an ArrayBuffer of its own).
     w.worker.postMessage(segment, [segment.bytes.buffer as ArrayBuffer])
     return done
@@ -131,7 +153,11 @@ class SegmentWorkerPool {
  * One segment per worker and one more are in flight (with none more, a worker waited for this thread
  * between segments), so memory stays bounded whatever the relative speed of parsing and writing.
  */
-async function* readInSegments(file: string, opts: ReadOptions, workers: number): AsyncGenerator<ReaderEvent> {
+async function* readInSegments(
+  file: string,
+  opts: ReadOptions,
+  workers: number,
+): AsyncGenerator<ReaderEvent> {
   const plan = segmentPlan(opts)
   const pool = new SegmentWorkerPool(workers, { role: 'segments', opts: plan.parse })
   const segments = segmentDumpFile(file, plan.segments)

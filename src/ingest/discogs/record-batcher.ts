@@ -65,7 +65,13 @@ export class RecordBatcher implements RecordHandler<ParsedBatch[]> {
 
   flush(): ParsedBatch[] | null {
     const b = this.batch
-    if (b.records > 0 || this.skippedNoId > 0 || this.skippedResume > 0 || Object.keys(this.unknown).length > 0) this.emit()
+    if (
+      b.records > 0 ||
+      this.skippedNoId > 0 ||
+      this.skippedResume > 0 ||
+      Object.keys(this.unknown).length > 0
+    )
+      this.emit()
     return this.take()
   }
 

@@ -1,5 +1,10 @@
 import { RECORD_ELEMENT, type DumpType } from './records.ts'
-import { readDumpStream, type RecordHandler, type StreamContext, type StreamedRecord } from './record-stream.ts'
+import {
+  readDumpStream,
+  type RecordHandler,
+  type StreamContext,
+  type StreamedRecord,
+} from './record-stream.ts'
 
 /**
  * A run of whole records cut out of a dump, to be parsed on its own (segment-parser.ts), in this thread
@@ -26,7 +31,8 @@ export interface RecordSegment {
   bytesRead: number
 }
 
-export type SegmentEvent = { kind: 'start'; type: DumpType; totalBytes: number } | { kind: 'segment'; segment: RecordSegment }
+export type SegmentEvent =
+  { kind: 'start'; type: DumpType; totalBytes: number } | { kind: 'segment'; segment: RecordSegment }
 
 export interface SegmentOptions {
   /** record elements per segment at most */

@@ -84,8 +84,14 @@ export async function* readDumpStream<T>(
   // The failing record was not read, but its start tag (where the reader stopped) usually names its id.
   const syntaxError = (err: XmlSyntaxError) => {
     const head = reader.pending.slice(0, 300)
-    const m = /^\s*<\w+[^>]*?\sid="(\d+)"/.exec(head) ?? /^\s*<\w+>\s*(?:<images>[\s\S]*?<\/images>)?\s*<id>(\d+)<\/id>/.exec(head)
-    return new DumpFormatError(file, where(err.charOffset, m ? Number(m[1]) : undefined), `XML syntax error: ${err.message}`)
+    const m =
+      /^\s*<\w+[^>]*?\sid="(\d+)"/.exec(head) ??
+      /^\s*<\w+>\s*(?:<images>[\s\S]*?<\/images>)?\s*<id>(\d+)<\/id>/.exec(head)
+    return new DumpFormatError(
+      file,
+      where(err.charOffset, m ? Number(m[1]) : undefined),
+      `XML syntax error: ${err.message}`,
+    )
   }
 
   let failure: DumpFormatError | null = null
@@ -103,7 +109,11 @@ export async function* readDumpStream<T>(
               `not a Discogs dump: root element <${ev.name}>, expected one of ${DUMP_TYPES.map((x) => `<${x}>`).join(', ')}`,
             )
           if (named.type && named.type !== t)
-            throw new DumpFormatError(file, { byteOffset: 0 }, `the file is named as ${named.type} but holds <${t}>`)
+            throw new DumpFormatError(
+              file,
+              { byteOffset: 0 },
+              `the file is named as ${named.type} but holds <${t}>`,
+            )
           type = t
           recordElement = RECORD_ELEMENT[t]
           handler = handlerFor({ type: t, reader, bytesRead: () => input.bytesRead })
@@ -131,11 +141,18 @@ export async function* readDumpStream<T>(
     }
     if (!reader.done) {
       const inside = reader.pending.trimStart().length > 0 ? `inside <${recordElement}>` : `before </${type}>`
-      throw new DumpFormatError(file, where(reader.offset), `unexpected end of file ${inside} (truncated dump?)`)
+      throw new DumpFormatError(
+        file,
+        where(reader.offset),
+        `unexpected end of file ${inside} (truncated dump?)`,
+      )
     }
   } catch (err) {
     if (err instanceof DumpFormatError) failure = err
-    else if ((err as { code?: string }).code?.startsWith('Z_') || /unexpected end of file|incorrect header check|invalid/i.test((err as Error).message)) {
+    else if (
+      (err as { code?: string }).code?.startsWith('Z_') ||
+      /unexpected end of file|incorrect header check|invalid/i.test((err as Error).message)
+    ) {
       failure = new DumpFormatError(
         file,
         { byteOffset: input.bytesRead, record: recordNo + 1 },

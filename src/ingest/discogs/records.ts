@@ -355,7 +355,11 @@ function catalogEntries(n: XmlNode, child: string, path: string, unknown: Unknow
         unknown(`${path}/${c.name}`)
         continue
       }
-      out.push({ id: parseId(attr(c, 'id')), name: textOrNull(attr(c, 'name')), catno: textOrNull(attr(c, 'catno')) })
+      out.push({
+        id: parseId(attr(c, 'id')),
+        name: textOrNull(attr(c, 'name')),
+        catno: textOrNull(attr(c, 'catno')),
+      })
     }
   return out
 }
@@ -596,7 +600,8 @@ function rawTracks(n: XmlNode, path: string, unknown: UnknownCounter): RawTrack[
  * Sub-tracks are never headings: unnumbered parts of a medley are still parts.
  */
 function trackType(t: RawTrack, siblingsHavePositions: boolean): TrackType {
-  if (t.declaredType === 'heading' || t.declaredType === 'index' || t.declaredType === 'track') return t.declaredType
+  if (t.declaredType === 'heading' || t.declaredType === 'index' || t.declaredType === 'track')
+    return t.declaredType
   if (t.subTracks.length > 0) return 'index'
   if (
     siblingsHavePositions &&
@@ -762,7 +767,8 @@ function formats(n: XmlNode, unknown: UnknownCounter): Format[] {
       }
       if (f.children)
         for (const d of f.children) {
-          if (d.name === 'descriptions') fmt.descriptions = texts(d, 'description', 'release/formats/format/descriptions', unknown)
+          if (d.name === 'descriptions')
+            fmt.descriptions = texts(d, 'description', 'release/formats/format/descriptions', unknown)
           else unknown(`release/formats/format/${d.name}`)
         }
       out.push(fmt)

@@ -1,5 +1,10 @@
 import crypto from 'node:crypto'
-import { STAGE_TABLES_BY_KIND, TRACK_NUMBER_DIGITS, TRIGRAM_COUNT_DIGITS, type StageTable } from '../../db/repositories/catalog-staging.ts'
+import {
+  STAGE_TABLES_BY_KIND,
+  TRACK_NUMBER_DIGITS,
+  TRIGRAM_COUNT_DIGITS,
+  type StageTable,
+} from '../../db/repositories/catalog-staging.ts'
 import { DictionaryWords } from '../../db/search-words.ts'
 import { trigramCount } from '../../db/trigram-bands.ts'
 import type {
@@ -69,7 +74,11 @@ export interface EncodedBatch {
 /** The ArrayBuffers of a batch, to transfer (not copy) it to another thread. */
 export function batchBuffers(b: EncodedBatch): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>()
-  const arrays = [...Object.values(b.tables), ...Object.values(b.trackNumbers), ...Object.values(b.uncounted).map((u) => u?.offsets)]
+  const arrays = [
+    ...Object.values(b.tables),
+    ...Object.values(b.trackNumbers),
+    ...Object.values(b.uncounted).map((u) => u?.offsets),
+  ]
   for (const a of arrays) if (a) out.add(a.buffer as ArrayBuffer)
   return [...out]
 }
@@ -134,7 +143,6 @@ class ByteSink {
     }
   }
 
-
   /** A string known to be ASCII without special characters (numbers, keywords). */
   ascii(s: string): void {
     const n = s.length
@@ -176,7 +184,10 @@ class ByteSink {
     const n = s.length
     // Long values that need no escape go to the native encoder (which also turns a lone surrogate into
     // U+FFFD, as the loop below does).
-    if (mode === 'raw' || (n >= NATIVE_TEXT_MIN && !(mode === 'copy' ? COPY_SPECIAL : ELEMENT_SPECIAL).test(s))) {
+    if (
+      mode === 'raw' ||
+      (n >= NATIVE_TEXT_MIN && !(mode === 'copy' ? COPY_SPECIAL : ELEMENT_SPECIAL).test(s))
+    ) {
       this.ensure(n * 3)
       this.len += (this.buf as unknown as Utf8Writer).utf8Write(s, this.len)
       return
@@ -386,7 +397,8 @@ export class StagingBatch {
     const rows: EncodedBatch['rows'] = {}
     const trackNumbers: EncodedBatch['trackNumbers'] = {}
     const uncounted: EncodedBatch['uncounted'] = {}
-    for (const [t, u] of this.uncounted) uncounted[t] = { offsets: Int32Array.from(u.offsets), texts: u.texts }
+    for (const [t, u] of this.uncounted)
+      uncounted[t] = { offsets: Int32Array.from(u.offsets), texts: u.texts }
     this.uncounted.clear()
     for (const t of STAGE_TABLES_BY_KIND[this.type]) {
       const s = this.sinks.get(t)
@@ -399,7 +411,18 @@ export class StagingBatch {
       if (offsets) trackNumbers[t] = Int32Array.from(offsets)
     }
     const { type, records, idList: ids, firstId, lastId } = this
-    return { type, tables, rows, trackNumbers, uncounted, words: this.carry.words.take(), records, ids, firstId, lastId }
+    return {
+      type,
+      tables,
+      rows,
+      trackNumbers,
+      uncounted,
+      words: this.carry.words.take(),
+      records,
+      ids,
+      firstId,
+      lastId,
+    }
   }
 
   private sink(table: StageTable): ByteSink {

@@ -86,7 +86,7 @@ export function decodeEntities(s: string): string {
       }
       if (i > start && i < n && s.charCodeAt(i) === 59 /* ; */ && code > 0 && code <= 0x10ffff)
         value = code < 0x10000 ? String.fromCharCode(code) : String.fromCodePoint(code)
-    } else if (i < n && ((s.charCodeAt(i) | 0x20) >= 97 && (s.charCodeAt(i) | 0x20) <= 122)) {
+    } else if (i < n && (s.charCodeAt(i) | 0x20) >= 97 && (s.charCodeAt(i) | 0x20) <= 122) {
       const start = i
       while (i < n && isAlnum(s.charCodeAt(i))) i++
       if (i < n && s.charCodeAt(i) === 59) value = namedEntity(s, start, i)
@@ -150,11 +150,35 @@ function decode(b: Buffer, start: number, end: number, ascii: boolean): string {
     case 5:
       return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4])
     case 6:
-      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4], b[start + 5])
+      return String.fromCharCode(
+        b[start],
+        b[start + 1],
+        b[start + 2],
+        b[start + 3],
+        b[start + 4],
+        b[start + 5],
+      )
     case 7:
-      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4], b[start + 5], b[start + 6])
+      return String.fromCharCode(
+        b[start],
+        b[start + 1],
+        b[start + 2],
+        b[start + 3],
+        b[start + 4],
+        b[start + 5],
+        b[start + 6],
+      )
     case 8:
-      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4], b[start + 5], b[start + 6], b[start + 7])
+      return String.fromCharCode(
+        b[start],
+        b[start + 1],
+        b[start + 2],
+        b[start + 3],
+        b[start + 4],
+        b[start + 5],
+        b[start + 6],
+        b[start + 7],
+      )
   }
   return s.latin1Slice(start, end)
 }
@@ -275,7 +299,10 @@ export class XmlRecordReader {
   }
 
   feed(input: Uint8Array | string): void {
-    const b = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    const b =
+      typeof input === 'string'
+        ? Buffer.from(input, 'utf8')
+        : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
     if (this.pos >= this.buf.length) {
       this.base += this.buf.length
       this.buf = b
@@ -333,7 +360,8 @@ export class XmlRecordReader {
       this.pos = i
       if (i >= b.length) return null
       if (b[i] !== C.LT) {
-        if (this.root === null) throw new XmlSyntaxError('not XML: expected "<" at the start of the document', this.base + i)
+        if (this.root === null)
+          throw new XmlSyntaxError('not XML: expected "<" at the start of the document', this.base + i)
         // Stray text between records is tolerated (mixed content is legal XML); skip it.
         const lt = b.indexOf(C.LT, i)
         if (lt < 0) {
@@ -359,7 +387,8 @@ export class XmlRecordReader {
         const gt = b.indexOf(C.GT, i)
         if (gt < 0) return null
         const name = b.toString('utf8', i + 2, gt).trim()
-        if (name !== this.root) throw new XmlSyntaxError(`</${name}> does not close <${this.root}>`, this.base + i)
+        if (name !== this.root)
+          throw new XmlSyntaxError(`</${name}> does not close <${this.root}>`, this.base + i)
         this.pos = gt + 1
         this.ended = true
         return { kind: 'end' }
@@ -368,7 +397,10 @@ export class XmlRecordReader {
       if (r === null) {
         if (b.length - i > MAX_RECORD_CHARS) {
           const name = b.toString('utf8', i + 1, Math.min(b.length, i + 30)).split(/[\s>/]/)[0]
-          throw new XmlSyntaxError(`a <${name}> record runs past ${MAX_RECORD_CHARS >> 20} MB without closing`, this.base + i)
+          throw new XmlSyntaxError(
+            `a <${name}> record runs past ${MAX_RECORD_CHARS >> 20} MB without closing`,
+            this.base + i,
+          )
         }
         return null
       }
@@ -420,7 +452,11 @@ export class XmlRecordReader {
  * does (the caller feeds more and retries from the same start). `end` is an offset in the same unit as
  * `start`: bytes for a Buffer, characters for a string (which is parsed as its UTF-8).
  */
-export function parseElement(s: string | Buffer, start: number, base = 0): { node: XmlNode; end: number } | null {
+export function parseElement(
+  s: string | Buffer,
+  start: number,
+  base = 0,
+): { node: XmlNode; end: number } | null {
   if (typeof s !== 'string') return parseElementAt(s, start, base)
   const from = Buffer.byteLength(s.slice(0, start))
   const b = Buffer.from(s, 'utf8')
@@ -438,7 +474,12 @@ function startTagName(b: Buffer, tagStart: number, nameEnd: number): string {
   return nameIn(b, tagStart + 1, nameEnd - tagStart - 1)
 }
 
-function parseElementAt(b: Buffer, start: number, base: number, build = true): { node: XmlNode; end: number } | null {
+function parseElementAt(
+  b: Buffer,
+  start: number,
+  base: number,
+  build = true,
+): { node: XmlNode; end: number } | null {
   const n = b.length
   /** the open elements (when building) */
   const stack: XmlNode[] = []
@@ -487,7 +528,11 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
         while (e > i + 2 && isSpace(b[e - 1])) e--
         let same = e - (i + 2) === nl
         for (let k = 0; same && k < nl; k++) same = b[i + 2 + k] === b[ns + k]
-        if (!same) throw new XmlSyntaxError(`</${b.toString('utf8', i + 2, gt)}> does not close <${nameIn(b, ns, nl)}>`, base + i)
+        if (!same)
+          throw new XmlSyntaxError(
+            `</${b.toString('utf8', i + 2, gt)}> does not close <${nameIn(b, ns, nl)}>`,
+            base + i,
+          )
       }
       nameStart.pop()
       nameLength.pop()
@@ -529,7 +574,9 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
     // Messages name the tag by decoding it again rather than through a closure made here: under tsx
     // (esbuild's keepNames) every named closure costs an Object.defineProperty call, one per start tag,
     // which was half the parse time.
-    const node: XmlNode | null = build ? { name: nameAt(b, i + 1, ne, nameHash), attrs: null, children: null, text: '' } : null
+    const node: XmlNode | null = build
+      ? { name: nameAt(b, i + 1, ne, nameHash), attrs: null, children: null, text: '' }
+      : null
     let j = ne
     let selfClosing = false
     for (;;) {
@@ -542,7 +589,8 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       }
       if (d === C.SLASH) {
         if (j + 1 >= n) return null
-        if (b[j + 1] !== C.GT) throw new XmlSyntaxError(`malformed tag <${startTagName(b, tagStart, ne)}>`, base + j)
+        if (b[j + 1] !== C.GT)
+          throw new XmlSyntaxError(`malformed tag <${startTagName(b, tagStart, ne)}>`, base + j)
         selfClosing = true
         j += 2
         break
@@ -552,27 +600,36 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       let attrHash = 0
       while (k < n) {
         const e = b[k]
-        if (e === C.EQ || isSpace(e) || e === C.GT || e === C.SLASH || e === C.LT || e === C.DQ || e === C.SQ) break
+        if (e === C.EQ || isSpace(e) || e === C.GT || e === C.SLASH || e === C.LT || e === C.DQ || e === C.SQ)
+          break
         attrHash = hashStep(attrHash, e)
         k++
       }
       let eq = k
       while (eq < n && isSpace(b[eq])) eq++
       if (eq >= n) return null
-      if (k === j || b[eq] !== C.EQ) throw new XmlSyntaxError(`malformed attribute in <${startTagName(b, tagStart, ne)}>`, base + j)
+      if (k === j || b[eq] !== C.EQ)
+        throw new XmlSyntaxError(`malformed attribute in <${startTagName(b, tagStart, ne)}>`, base + j)
       let q = eq + 1
       while (q < n && isSpace(b[q])) q++
       if (q >= n) return null
       const quote = b[q]
       if (quote !== C.DQ && quote !== C.SQ)
-        throw new XmlSyntaxError(`unquoted attribute ${nameIn(b, j, k - j)} in <${startTagName(b, tagStart, ne)}>`, base + q)
+        throw new XmlSyntaxError(
+          `unquoted attribute ${nameIn(b, j, k - j)} in <${startTagName(b, tagStart, ne)}>`,
+          base + q,
+        )
       let close = q + 1
       let high = 0
       let amp = false
       for (; close < n; close++) {
         const e = b[close]
         if (e === quote) break
-        if (e === C.LT) throw new XmlSyntaxError(`"<" in attribute ${nameIn(b, j, k - j)} of <${startTagName(b, tagStart, ne)}>`, base + q)
+        if (e === C.LT)
+          throw new XmlSyntaxError(
+            `"<" in attribute ${nameIn(b, j, k - j)} of <${startTagName(b, tagStart, ne)}>`,
+            base + q,
+          )
         high |= e
         if (e === C.AMP) amp = true
       }
@@ -587,7 +644,8 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
       const parent = stack[stack.length - 1]
       ;(parent.children ??= []).push(node)
     }
-    if (!build && nameStart.length === 0) root = { name: nameAt(b, i + 1, ne, nameHash), attrs: null, children: null, text: '' }
+    if (!build && nameStart.length === 0)
+      root = { name: nameAt(b, i + 1, ne, nameHash), attrs: null, children: null, text: '' }
     i = j
     if (selfClosing) {
       if (nameStart.length === 0) return { node: node ?? root!, end: i }
@@ -598,4 +656,3 @@ function parseElementAt(b: Buffer, start: number, base: number, build = true): {
     }
   }
 }
-

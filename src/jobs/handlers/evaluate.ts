@@ -26,7 +26,11 @@ export const evaluateHandler: JobHandler<'evaluate'> = async (payload, ctx) => {
     backend: backend.name,
     logger: ctx.logger,
     signal: ctx.signal,
-    onProbe: (done, total, what) => ctx.progress({ fraction: total ? done / total : undefined, message: what === 'done' ? 'done' : `probe ${done + 1}/${total}: ${what}` }),
+    onProbe: (done, total, what) =>
+      ctx.progress({
+        fraction: total ? done / total : undefined,
+        message: what === 'done' ? 'done' : `probe ${done + 1}/${total}: ${what}`,
+      }),
   })
   const files = { ...writeEvaluation(report, out), retrieval: retrievalFiles }
   for (const s of report.skippedTasks) ctx.log('warn', `skipped ${s.task}: ${s.reason}`)
@@ -34,5 +38,6 @@ export const evaluateHandler: JobHandler<'evaluate'> = async (payload, ctx) => {
     files,
     retrieval: { k: retrieval.k, tracks: retrieval.tracks, chance: retrieval.chance, rows: retrieval.rows },
     tracks: report.tracks,
-    rows: report.rows.map((r) => ({ label: r.label, models: r.models, results: r.results })) }
+    rows: report.rows.map((r) => ({ label: r.label, models: r.models, results: r.results })),
+  }
 }

@@ -17,6 +17,9 @@ export const importDiscogsHandler: JobHandler<'import-discogs'> = async (payload
       })
     },
   })
-  ctx.log('info', `imported ${summary.records} records (${summary.inserted} new, ${summary.updated} updated) in ${summary.elapsedSeconds.toFixed(1)} s`)
+  ctx.log(
+    'info',
+    `imported ${summary.records} records (${summary.inserted} new, ${summary.updated} updated) in ${summary.elapsedSeconds.toFixed(1)} s`,
+  )
   return summary
 }

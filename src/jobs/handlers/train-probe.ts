@@ -27,12 +27,16 @@ export const trainProbeHandler: JobHandler<'train-probe'> = async (payload, ctx)
       }),
   })
   const m = trained.metrics
-  ctx.log('info', `probe ${trained.probe.name}: ROC-AUC ${m.rocAuc.toFixed(3)}, PR-AUC ${m.prAuc.toFixed(3)}${m.accuracy !== undefined ? `, accuracy ${m.accuracy.toFixed(3)}` : ''}`)
+  ctx.log(
+    'info',
+    `probe ${trained.probe.name}: ROC-AUC ${m.rocAuc.toFixed(3)}, PR-AUC ${m.prAuc.toFixed(3)}${m.accuracy !== undefined ? `, accuracy ${m.accuracy.toFixed(3)}` : ''}`,
+  )
   let predictions: number | undefined
   if (payload.predict) {
     const summary = await predictAll(ctx.db, trained.probe.name, {
       signal: ctx.signal,
-      onProgress: (done, total) => ctx.progress({ fraction: 0.8 + (0.2 * done) / total, message: `scored ${done}/${total} tracks` }),
+      onProgress: (done, total) =>
+        ctx.progress({ fraction: 0.8 + (0.2 * done) / total, message: `scored ${done}/${total} tracks` }),
     })
     predictions = summary.tracks
   }

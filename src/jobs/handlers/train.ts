@@ -9,7 +9,10 @@ import type { JobHandler } from '../worker.ts'
  * from the last checkpoint, losing at most the steps since.
  */
 export const trainHandler: JobHandler<'train'> = async (payload, ctx) => {
-  const backend = await initBackend(typeof payload.config.backend === 'string' ? payload.config.backend : undefined, { logger: ctx.logger })
+  const backend = await initBackend(
+    typeof payload.config.backend === 'string' ? payload.config.backend : undefined,
+    { logger: ctx.logger },
+  )
   const runs = new TrainingRunRepository(ctx.db.pool)
   const previous = payload.resume ?? (await runs.findByJob(ctx.jobId))?.id
   const { backend: _ignored, ...config } = payload.config

@@ -42,9 +42,12 @@ async function tryBackend(name: BackendName, options: BackendOptions): Promise<B
         // A variable specifier: optional packages that are usually absent must not be resolved at build time.
         mod = (await import(pkg)) as typeof mod
       } catch (e) {
-        throw new MlBackendError(name, `${pkg} is not installed or does not load: ${(e as Error).message}`, { cause: e })
+        throw new MlBackendError(name, `${pkg} is not installed or does not load: ${(e as Error).message}`, {
+          cause: e,
+        })
       }
-      if (!(await tf.setBackend('tensorflow'))) throw new MlBackendError(name, `${pkg} loaded but its backend did not initialise`)
+      if (!(await tf.setBackend('tensorflow')))
+        throw new MlBackendError(name, `${pkg} loaded but its backend did not initialise`)
       const version = mod.version?.['tfjs-node'] ?? 'unknown version'
       return { name, details: `${pkg} ${version} (libtensorflow${name === 'tfjs-node-gpu' ? ', CUDA' : ''})` }
     }

@@ -12,7 +12,10 @@ interface TapeState {
  * outlive the run, and the next tape is started over them (12 tensors for the trainer test's small model,
  * a step's activations for EfficientNet).
  */
-export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): ReturnType<typeof tf.variableGrads> {
+export function variableGrads(
+  f: () => tf.Scalar,
+  varList?: tf.Variable[],
+): ReturnType<typeof tf.variableGrads> {
   try {
     return tf.variableGrads(f, varList)
   } catch (err) {

@@ -56,7 +56,13 @@ export class NativeBackend extends MathBackendCPU {
     return super.write(values, shape, dtype)
   }
 
-  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+  override move(
+    dataId: tf.DataId,
+    values: tf.backend_util.BackendValues,
+    shape: number[],
+    dtype: tf.DataType,
+    refCount: number,
+  ): void {
     this.track(values)
     super.move(dataId, values, shape, dtype, refCount)
   }

@@ -16,22 +16,38 @@ const values = (b: Backend, t: tf.TensorInfo): Float32Array => {
   const v = b.data.get(t.dataId).values
   return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>)
 }
-const out = (b: Backend, shape: number[], v: Float32Array): tf.TensorInfo => b.makeTensorInfo(shape, 'float32', v)
+const out = (b: Backend, shape: number[], v: Float32Array): tf.TensorInfo =>
+  b.makeTensorInfo(shape, 'float32', v)
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
 const float = (...ts: tf.TensorInfo[]) => ts.every((t) => t.dtype === 'float32')
-const ones = (v: unknown) => (Array.isArray(v) ? v.every((d) => d === 1) : v === 1 || v === undefined || v === null)
+const ones = (v: unknown) =>
+  Array.isArray(v) ? v.every((d) => d === 1) : v === 1 || v === undefined || v === null
 
 /** The 13 shape integers the C++ convolutions take (ConvShape in kernels.cc). */
 function convArgs(c: tf.backend_util.Conv2DInfo): number[] {
   return [
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth,
-    c.padInfo.top, c.padInfo.left, c.outHeight, c.outWidth, c.outChannels,
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+    c.outHeight,
+    c.outWidth,
+    c.outChannels,
   ]
 }
 
 const act = (a: Attrs) => (a.activation === 'swish' ? 1 : 0)
 
-export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => tf.KernelFunc): Record<string, tf.KernelFunc> {
+export function nativeKernelFuncs(
+  k: NativeKernels,
+  fallback: (name: string) => tf.KernelFunc,
+): Record<string, tf.KernelFunc> {
   return {
     Conv2D: (args) => {
       const { x, filter } = args.inputs as unknown as Inputs
@@ -39,12 +55,28 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       if (dataFormat !== 'NHWC' || !ones(dilations) || !float(x, filter)) return fallback('Conv2D')(args)
       const b = args.backend as Backend
       const info = tf.backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        strides as [number, number],
+        1,
+        pad as 'same',
+        dimRoundingMode as 'floor',
+        false,
+        'channelsLast',
       )
       const y = b.alloc(info.batchSize * info.outHeight * info.outWidth * info.outChannels)
       if (isPointwise(info)) {
-        k.gemm(0, 0, info.batchSize * info.inHeight * info.inWidth, info.outChannels, info.inChannels, values(b, x), values(b, filter), y, 0)
+        k.gemm(
+          0,
+          0,
+          info.batchSize * info.inHeight * info.inWidth,
+          info.outChannels,
+          info.inChannels,
+          values(b, x),
+          values(b, filter),
+          y,
+          0,
+        )
       } else {
         k.conv2dIm2col(values(b, x), ...convArgs(info), values(b, filter), y)
       }
@@ -56,12 +88,28 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       if (dataFormat !== 'NHWC' || !float(dy, filter)) return fallback('Conv2DBackpropInput')(args)
       const b = args.backend as Backend
       const info = tf.backend_util.computeConv2DInfo(
-        inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
-        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
+        inputShape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        strides as [number, number],
+        1,
+        pad as 'same',
+        dimRoundingMode as 'floor',
+        false,
+        'channelsLast',
       )
       const dx = b.alloc(size(inputShape as number[]))
       if (isPointwise(info)) {
-        k.gemm(0, 1, info.batchSize * info.inHeight * info.inWidth, info.inChannels, info.outChannels, values(b, dy), values(b, filter), dx, 0)
+        k.gemm(
+          0,
+          1,
+          info.batchSize * info.inHeight * info.inWidth,
+          info.inChannels,
+          info.outChannels,
+          values(b, dy),
+          values(b, filter),
+          dx,
+          0,
+        )
       } else {
         k.conv2dBackpropInputCol2im(values(b, dy), ...convArgs(info), values(b, filter), dx)
       }
@@ -73,12 +121,28 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       if (dataFormat !== 'NHWC' || !float(x, dy)) return fallback('Conv2DBackpropFilter')(args)
       const b = args.backend as Backend
       const info = tf.backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number], filterShape as [number, number, number, number],
-        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', false, 'channelsLast',
+        x.shape as [number, number, number, number],
+        filterShape as [number, number, number, number],
+        strides as [number, number],
+        1,
+        pad as 'same',
+        dimRoundingMode as 'floor',
+        false,
+        'channelsLast',
       )
       const dw = b.alloc(size(filterShape as number[]))
       if (isPointwise(info)) {
-        k.gemm(1, 0, info.inChannels, info.outChannels, info.batchSize * info.inHeight * info.inWidth, values(b, x), values(b, dy), dw, 0)
+        k.gemm(
+          1,
+          0,
+          info.inChannels,
+          info.outChannels,
+          info.batchSize * info.inHeight * info.inWidth,
+          values(b, x),
+          values(b, dy),
+          dw,
+          0,
+        )
       } else {
         k.conv2dBackpropFilterIm2col(values(b, x), ...convArgs(info), values(b, dy), dw)
       }
@@ -87,11 +151,17 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
     DepthwiseConv2dNative: (args) => {
       const { x, filter } = args.inputs as unknown as Inputs
       const { strides, pad, dilations, dimRoundingMode } = args.attrs as Attrs
-      if (filter.shape[3] !== 1 || !ones(dilations) || !float(x, filter)) return fallback('DepthwiseConv2dNative')(args)
+      if (filter.shape[3] !== 1 || !ones(dilations) || !float(x, filter))
+        return fallback('DepthwiseConv2dNative')(args)
       const b = args.backend as Backend
       const info = tf.backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', true,
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        strides as [number, number],
+        1,
+        pad as 'same',
+        dimRoundingMode as 'floor',
+        true,
       )
       const y = b.alloc(info.batchSize * info.outHeight * info.outWidth * info.outChannels)
       k.depthwiseForward(values(b, x), ...convArgs(info), values(b, filter), y)
@@ -100,11 +170,17 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
     DepthwiseConv2dNativeBackpropInput: (args) => {
       const { dy, filter } = args.inputs as unknown as Inputs
       const { strides, pad, dilations, dimRoundingMode, inputShape } = args.attrs as Attrs
-      if (filter.shape[3] !== 1 || !ones(dilations) || !float(dy, filter)) return fallback('DepthwiseConv2dNativeBackpropInput')(args)
+      if (filter.shape[3] !== 1 || !ones(dilations) || !float(dy, filter))
+        return fallback('DepthwiseConv2dNativeBackpropInput')(args)
       const b = args.backend as Backend
       const info = tf.backend_util.computeConv2DInfo(
-        inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
-        strides as [number, number], 1, pad as 'same', dimRoundingMode as 'floor', true,
+        inputShape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        strides as [number, number],
+        1,
+        pad as 'same',
+        dimRoundingMode as 'floor',
+        true,
       )
       const dx = b.alloc(size(inputShape as number[]))
       k.depthwiseBackpropInput(values(b, dy), ...convArgs(info), values(b, filter), dx)
@@ -114,11 +190,17 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       const { x, dy } = args.inputs as unknown as Inputs
       const { strides, pad, dilations, dimRoundingMode, filterShape } = args.attrs as Attrs
       const fs4 = filterShape as [number, number, number, number]
-      if (fs4[3] !== 1 || !ones(dilations) || !float(x, dy)) return fallback('DepthwiseConv2dNativeBackpropFilter')(args)
+      if (fs4[3] !== 1 || !ones(dilations) || !float(x, dy))
+        return fallback('DepthwiseConv2dNativeBackpropFilter')(args)
       const b = args.backend as Backend
       const info = tf.backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number], fs4, strides as [number, number], 1, pad as 'same',
-        dimRoundingMode as 'floor', true,
+        x.shape as [number, number, number, number],
+        fs4,
+        strides as [number, number],
+        1,
+        pad as 'same',
+        dimRoundingMode as 'floor',
+        true,
       )
       const dw = b.alloc(size(fs4))
       k.depthwiseBackpropFilter(values(b, x), ...convArgs(info), values(b, dy), dw)
@@ -137,10 +219,25 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       const batchA = size(a.shape.slice(0, -2))
       const batchB = size(bm.shape.slice(0, -2))
       if (batchA !== batchB && batchA !== 1 && batchB !== 1) return fallback('BatchMatMul')(args)
-      const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), bm.shape.slice(0, -2))
+      const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(
+        a.shape.slice(0, -2),
+        bm.shape.slice(0, -2),
+      )
       const batch = Math.max(batchA, batchB)
       const c = be.alloc(batch * m * n)
-      k.batchGemm(batch, batchA, batchB, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, kk, values(be, a), values(be, bm), c)
+      k.batchGemm(
+        batch,
+        batchA,
+        batchB,
+        transposeA ? 1 : 0,
+        transposeB ? 1 : 0,
+        m,
+        n,
+        kk,
+        values(be, a),
+        values(be, bm),
+        c,
+      )
       return out(be, [...outBatch, m, n], c)
     },
 
@@ -164,7 +261,13 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       const r = x.shape.length
       const leading = axes.every((a, i) => a === i)
       const trailing = axes.every((a, i) => a === r - axes.length + i)
-      if (!float(x) || !axes.length || !size(x.shape) || new Set(axes).size !== axes.length || !(leading || trailing)) {
+      if (
+        !float(x) ||
+        !axes.length ||
+        !size(x.shape) ||
+        new Set(axes).size !== axes.length ||
+        !(leading || trailing)
+      ) {
         return fallback('Sum')(args)
       }
       const b = args.backend as Backend
@@ -180,10 +283,14 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
     AddN: (args) => {
       const xs = args.inputs as unknown as tf.TensorInfo[]
       const first = xs[0]
-      if (!float(...xs) || xs.some((x) => !tf.util.arraysEqual(x.shape, first.shape))) return fallback('AddN')(args)
+      if (!float(...xs) || xs.some((x) => !tf.util.arraysEqual(x.shape, first.shape)))
+        return fallback('AddN')(args)
       const b = args.backend as Backend
       const y = b.alloc(size(first.shape))
-      k.addN(xs.map((x) => values(b, x)), y)
+      k.addN(
+        xs.map((x) => values(b, x)),
+        y,
+      )
       return out(b, first.shape, y)
     },
     // The update of ./optimizer.ts: one pass per variable instead of a dozen elementwise ops.
@@ -193,7 +300,21 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       const a = attrs as Record<string, number>
       const n = size(theta.shape)
       const [t, mo, vo] = [b.alloc(n), b.alloc(n), b.alloc(n)]
-      k.adam(values(b, theta), values(b, m), values(b, v), values(b, g), a.learningRate, a.beta1, a.beta2, a.epsilon, a.c1, a.c2, t, mo, vo)
+      k.adam(
+        values(b, theta),
+        values(b, m),
+        values(b, v),
+        values(b, g),
+        a.learningRate,
+        a.beta1,
+        a.beta2,
+        a.epsilon,
+        a.c1,
+        a.c2,
+        t,
+        mo,
+        vo,
+      )
       return [out(b, theta.shape, t), out(b, theta.shape, mo), out(b, theta.shape, vo)]
     },
 
@@ -206,7 +327,18 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       const y = b.alloc(size(x.shape))
       const mean = b.alloc(c)
       const invStd = b.alloc(c)
-      k.bnActForward(values(b, x), rows, c, values(b, gamma), values(b, beta), (attrs as Attrs).epsilon as number, act(attrs as Attrs), y, mean, invStd)
+      k.bnActForward(
+        values(b, x),
+        rows,
+        c,
+        values(b, gamma),
+        values(b, beta),
+        (attrs as Attrs).epsilon as number,
+        act(attrs as Attrs),
+        y,
+        mean,
+        invStd,
+      )
       return [out(b, x.shape, y), out(b, [c], mean), out(b, [c], invStd)]
     },
     DgBatchNormActGrad: ({ inputs, backend, attrs }) => {
@@ -218,8 +350,18 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       const dgamma = b.alloc(c)
       const dbeta = b.alloc(c)
       k.bnActBackward(
-        values(b, dy), values(b, x), rows, c, values(b, gamma), values(b, beta), values(b, mean), values(b, invStd),
-        act(attrs as Attrs), dx, dgamma, dbeta,
+        values(b, dy),
+        values(b, x),
+        rows,
+        c,
+        values(b, gamma),
+        values(b, beta),
+        values(b, mean),
+        values(b, invStd),
+        act(attrs as Attrs),
+        dx,
+        dgamma,
+        dbeta,
       )
       return [out(b, x.shape, dx), out(b, [c], dgamma), out(b, [c], dbeta)]
     },
@@ -228,7 +370,15 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
       const b = backend as Backend
       const c = x.shape[x.shape.length - 1]
       const y = b.alloc(size(x.shape))
-      k.affineAct(values(b, x), size(x.shape) / c, c, values(b, scale), values(b, shift), act(attrs as Attrs), y)
+      k.affineAct(
+        values(b, x),
+        size(x.shape) / c,
+        c,
+        values(b, scale),
+        values(b, shift),
+        act(attrs as Attrs),
+        y,
+      )
       return out(b, x.shape, y)
     },
     DgSwish: ({ inputs, backend }) => {
@@ -287,7 +437,12 @@ export function nativeKernelFuncs(k: NativeKernels, fallback: (name: string) => 
  * Add/Sub/Multiply/RealDiv in float32 when one operand has the output's shape and the other repeats over it
  * in a pattern the kernel walks linearly (see repeatPattern); any other broadcast falls back.
  */
-function binary(k: NativeKernels, op: number, name: string, fallback: (name: string) => tf.KernelFunc): tf.KernelFunc {
+function binary(
+  k: NativeKernels,
+  op: number,
+  name: string,
+  fallback: (name: string) => tf.KernelFunc,
+): tf.KernelFunc {
   return (args) => {
     const { a, b: bIn } = args.inputs as unknown as Inputs
     if (!float(a, bIn)) return fallback(name)(args)
@@ -326,7 +481,13 @@ export function repeatPattern(small: number[], shape: number[]): number | null {
 
 function isPointwise(c: tf.backend_util.Conv2DInfo): boolean {
   return (
-    c.filterHeight === 1 && c.filterWidth === 1 && c.strideHeight === 1 && c.strideWidth === 1 &&
-    c.padInfo.top === 0 && c.padInfo.left === 0 && c.outHeight === c.inHeight && c.outWidth === c.inWidth
+    c.filterHeight === 1 &&
+    c.filterWidth === 1 &&
+    c.strideHeight === 1 &&
+    c.strideWidth === 1 &&
+    c.padInfo.top === 0 &&
+    c.padInfo.left === 0 &&
+    c.outHeight === c.inHeight &&
+    c.outWidth === c.inWidth
   )
 }

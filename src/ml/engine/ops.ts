@@ -50,7 +50,9 @@ export function batchNormAct(x: tf.Tensor4D, bn: BatchNormState, o: BatchNormOpt
       const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(variance, o.epsilon)))
       const shift = tf.sub(bn.beta, tf.mul(mean, scale))
       if (fusedKernelsActive()) {
-        return tf.engine().runKernel('DgAffineAct', { x, scale, shift }, { activation: o.activation }) as tf.Tensor4D
+        return tf
+          .engine()
+          .runKernel('DgAffineAct', { x, scale, shift }, { activation: o.activation }) as tf.Tensor4D
       }
       return activate(tf.add(tf.mul(x, scale), shift), o.activation)
     })
@@ -68,7 +70,10 @@ export function batchNormAct(x: tf.Tensor4D, bn: BatchNormState, o: BatchNormOpt
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, [0, 1, 2])
     tf.tidy(() => update(mean as tf.Tensor1D, variance as tf.Tensor1D))
-    const y = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, o.epsilon))), bn.gamma), bn.beta)
+    const y = tf.add(
+      tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, o.epsilon))), bn.gamma),
+      bn.beta,
+    )
     return activate(y as tf.Tensor4D, o.activation)
   })
 }
@@ -83,7 +88,11 @@ function fusedBatchNormAct(
   const op = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const [y, mean, invStd] = tf
       .engine()
-      .runKernel('DgBatchNormAct', { x: xi, gamma: g, beta: b }, { activation: o.activation, epsilon: o.epsilon }) as tf.Tensor[]
+      .runKernel(
+        'DgBatchNormAct',
+        { x: xi, gamma: g, beta: b },
+        { activation: o.activation, epsilon: o.epsilon },
+      ) as tf.Tensor[]
     // invStd = 1/sqrt(var + eps) → var = 1/invStd² − eps
     update(mean as tf.Tensor1D, tf.sub(tf.reciprocal(tf.square(invStd)), o.epsilon) as tf.Tensor1D)
     save([xi, g, b, mean, invStd])
@@ -93,7 +102,11 @@ function fusedBatchNormAct(
         const [sx, sg, sb, sm, si] = saved
         return tf
           .engine()
-          .runKernel('DgBatchNormActGrad', { dy, x: sx, gamma: sg, beta: sb, mean: sm, invStd: si }, { activation: o.activation }) as tf.Tensor[]
+          .runKernel(
+            'DgBatchNormActGrad',
+            { dy, x: sx, gamma: sg, beta: sb, mean: sm, invStd: si },
+            { activation: o.activation },
+          ) as tf.Tensor[]
       },
     }
   }) as unknown as GradFunction)
@@ -115,7 +128,8 @@ function fusedSwish<T extends tf.Tensor>(x: T): T {
     save([xi])
     return {
       value: tf.engine().runKernel('DgSwish', { x: xi }) as tf.Tensor,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel('DgSwishGrad', { dy, x: saved[0] }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel('DgSwishGrad', { dy, x: saved[0] }) as tf.Tensor,
     }
   }) as unknown as GradFunction)
   return op(x) as T

@@ -31,18 +31,36 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     const self = this as unknown as AdamInternals
     const list = Array.isArray(variableGradients)
       ? variableGradients.map((g) => ({ name: g.name, gradient: g.tensor }))
-      : Object.entries(variableGradients).map(([name, gradient]) => ({ name, gradient: gradient as tf.Tensor }))
+      : Object.entries(variableGradients).map(([name, gradient]) => ({
+          name,
+          gradient: gradient as tf.Tensor,
+        }))
     const [acc1, acc2] = [self.accBeta1.dataSync()[0], self.accBeta2.dataSync()[0]]
-    const attrs = { learningRate: self.learningRate, beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, c1: 1 - acc1, c2: 1 - acc2 }
+    const attrs = {
+      learningRate: self.learningRate,
+      beta1: self.beta1,
+      beta2: self.beta2,
+      epsilon: self.epsilon,
+      c1: 1 - acc1,
+      c2: 1 - acc2,
+    }
     tf.tidy(() => {
       list.forEach(({ name, gradient }, i) => {
         const value = tf.engine().registeredVariables[name]
-        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) }
-        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) }
+        self.accumulatedFirstMoment[i] ??= {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        }
+        self.accumulatedSecondMoment[i] ??= {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        }
         if (gradient == null) return
         const m = self.accumulatedFirstMoment[i].variable
         const v = self.accumulatedSecondMoment[i].variable
-        const [theta, m2, v2] = tf.engine().runKernel('DgAdam', { theta: value, m, v, g: gradient }, attrs) as tf.Tensor[]
+        const [theta, m2, v2] = tf
+          .engine()
+          .runKernel('DgAdam', { theta: value, m, v, g: gradient }, attrs) as tf.Tensor[]
         m.assign(m2)
         v.assign(v2)
         value.assign(theta)

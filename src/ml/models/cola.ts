@@ -27,7 +27,10 @@ export interface ColaHead {
 
 let instances = 0
 
-export function createColaHead(inputDim: number, options: { seed?: number; dim?: number; name?: string } = {}): ColaHead {
+export function createColaHead(
+  inputDim: number,
+  options: { seed?: number; dim?: number; name?: string } = {},
+): ColaHead {
   const dim = options.dim ?? COLA_DIM
   const seed = options.seed ?? 0
   const prefix = `cola${++instances}/`
@@ -52,7 +55,10 @@ export function createColaHead(inputDim: number, options: { seed?: number; dim?:
     tf.tidy(() => {
       const h = tf.add(tf.matMul(x, kernel), bias)
       const { mean, variance } = tf.moments(h, -1, true)
-      const normed = tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, LAYER_NORM_EPSILON))), gamma), beta)
+      const normed = tf.add(
+        tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, LAYER_NORM_EPSILON))), gamma),
+        beta,
+      )
       return tf.tanh(normed) as tf.Tensor2D
     })
   const byName = new Map(named)
@@ -62,7 +68,8 @@ export function createColaHead(inputDim: number, options: { seed?: number; dim?:
     variables: named.map(([, v]) => v),
     project,
     bilinear,
-    logits: (anchors, positives) => tf.tidy(() => bilinearLogits(project(anchors), project(positives), bilinear as tf.Tensor2D)),
+    logits: (anchors, positives) =>
+      tf.tidy(() => bilinearLogits(project(anchors), project(positives), bilinear as tf.Tensor2D)),
     weights: () => Object.fromEntries(named.map(([n, v]) => [n, v.clone()])),
     setWeights: (w) => assignWeights(byName, w, 'COLA head'),
     dispose: () => named.forEach(([, v]) => v.dispose()),

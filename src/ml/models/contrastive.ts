@@ -29,7 +29,8 @@ export interface ColaModel extends ContrastiveModel {
 }
 
 export function createContrastiveModel(spec: ContrastiveSpec): ColaModel {
-  if (!Number.isInteger(spec.heads) || spec.heads < 1) throw new ModelShapeError('contrastive model', `heads must be ≥ 1 (got ${spec.heads})`)
+  if (!Number.isInteger(spec.heads) || spec.heads < 1)
+    throw new ModelShapeError('contrastive model', `heads must be ≥ 1 (got ${spec.heads})`)
   const encoder = createEncoder(spec.encoder, { seed: spec.seed })
   const colaHeads = Array.from({ length: spec.heads }, (_, h) =>
     createColaHead(encoder.outputDim, { seed: spec.seed * 31 + h + 1, dim: spec.projectionDim }),
@@ -63,14 +64,21 @@ function prefixed(prefix: string, m: tf.NamedTensorMap): tf.NamedTensorMap {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [prefix + k, v]))
 }
 function unprefixed(prefix: string, m: tf.NamedTensorMap): tf.NamedTensorMap {
-  return Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
+  return Object.fromEntries(
+    Object.entries(m)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  )
 }
 
 /** Inference: mel patches (n × 128 × 96, row-major) → backbone embeddings (n × outputDim), `batch` at a time. */
 export function embedPatches(encoder: Encoder, patches: Float32Array, batch: number): Float32Array {
   const size = PATCH_FRAMES * MEL_BANDS
   if (patches.length % size !== 0) {
-    throw new ModelShapeError('patches', `length ${patches.length} is not a multiple of ${PATCH_FRAMES}×${MEL_BANDS}`)
+    throw new ModelShapeError(
+      'patches',
+      `length ${patches.length} is not a multiple of ${PATCH_FRAMES}×${MEL_BANDS}`,
+    )
   }
   const n = patches.length / size
   const out = new Float32Array(n * encoder.outputDim)
@@ -96,7 +104,12 @@ export function directoryHandler(dir: string): tf.io.IOHandler {
     save: async (artifacts) => {
       fs.mkdirSync(dir, { recursive: true })
       const data = artifacts.weightData
-      const buffer = data === undefined ? new ArrayBuffer(0) : Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data
+      const buffer =
+        data === undefined
+          ? new ArrayBuffer(0)
+          : Array.isArray(data)
+            ? tf.io.concatenateArrayBuffers(data)
+            : data
       // Write the data first and the manifest last, each through a rename: a reader never sees a half file.
       writeAtomic(path.join(dir, 'weights.bin'), Buffer.from(buffer))
       writeAtomic(
@@ -150,7 +163,9 @@ export async function saveNamedTensors(
 }
 
 /** Reads tensors saved by saveNamedTensors, in saved order; the caller disposes them. */
-export async function loadNamedTensors(dir: string): Promise<{ tensors: NamedTensor[]; metadata: Record<string, unknown> }> {
+export async function loadNamedTensors(
+  dir: string,
+): Promise<{ tensors: NamedTensor[]; metadata: Record<string, unknown> }> {
   const a = await directoryHandler(dir).load!()
   const map = tf.io.decodeWeights(a.weightData!, a.weightSpecs!)
   return {
@@ -198,7 +213,10 @@ export async function loadOptimizerState(dir: string, optimizer: tf.Optimizer): 
   const { tensors, metadata } = await loadNamedTensors(dir)
   if (metadata.optimizer !== optimizer.getClassName()) {
     tensors.forEach((t) => t.tensor.dispose())
-    throw new ModelShapeError(dir, `optimizer state is for ${String(metadata.optimizer)}, not ${optimizer.getClassName()}`)
+    throw new ModelShapeError(
+      dir,
+      `optimizer state is for ${String(metadata.optimizer)}, not ${optimizer.getClassName()}`,
+    )
   }
   await optimizer.setWeights(tensors)
   tensors.forEach((t) => t.tensor.dispose()) // setWeights made its own variables from them

@@ -125,7 +125,10 @@ function variableSeed(seed: number, ordinal: number): number {
 export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = {}): Encoder {
   const spec: Required<EncoderSpec> = { dropConnectRate: 0.2, ...specIn }
   if (!(spec.width > 0) || !(spec.depth > 0)) {
-    throw new ModelShapeError('encoder spec', `width and depth must be positive (got ${spec.width}, ${spec.depth})`)
+    throw new ModelShapeError(
+      'encoder spec',
+      `width and depth must be positive (got ${spec.width}, ${spec.depth})`,
+    )
   }
   const seed = options.seed ?? 0
   const prefix = `efficientnet${++instances}/`
@@ -180,7 +183,12 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
         inputs,
         outputs,
         expand:
-          expansion === 1 ? undefined : { conv: conv(`${name}/expand_conv`, 1, inputs, expanded), bn: batchNorm(`${name}/expand_bn`, expanded) },
+          expansion === 1
+            ? undefined
+            : {
+                conv: conv(`${name}/expand_conv`, 1, inputs, expanded),
+                bn: batchNorm(`${name}/expand_bn`, expanded),
+              },
         depthwise: depthwise(`${name}/dwconv`, kernel, expanded),
         depthwiseBn: batchNorm(`${name}/bn`, expanded),
         seReduce: conv(`${name}/se_reduce`, 1, expanded, se, true),
@@ -195,7 +203,8 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
   const headChannels = roundFilters(1280, spec.width)
   const head = { conv: conv('top_conv', 1, inputs, headChannels), bn: batchNorm('top_bn', headChannels) }
 
-  const conv2d = (x: tf.Tensor4D, c: Conv, stride = 1) => tf.conv2d(x, c.kernel as tf.Tensor4D, stride, 'same')
+  const conv2d = (x: tf.Tensor4D, c: Conv, stride = 1) =>
+    tf.conv2d(x, c.kernel as tf.Tensor4D, stride, 'same')
   // SE on pooled vectors: tiny dense layers, so plain matmuls.
   const dense = (x: tf.Tensor2D, c: Conv): tf.Tensor2D => {
     const [, , cin, cout] = c.kernel.shape
@@ -205,9 +214,15 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
 
   const embed = (xIn: tf.Tensor, o: EmbedOptions): { backbone: tf.Tensor2D } => {
     const shape = xIn.shape
-    const ok = (shape.length === 3 || (shape.length === 4 && shape[3] === 1)) && shape[1] === PATCH_FRAMES && shape[2] === MEL_BANDS
+    const ok =
+      (shape.length === 3 || (shape.length === 4 && shape[3] === 1)) &&
+      shape[1] === PATCH_FRAMES &&
+      shape[2] === MEL_BANDS
     if (!ok) {
-      throw new ModelShapeError('encoder input', `expected [N, ${PATCH_FRAMES}, ${MEL_BANDS}] mel patches, got [${shape.join(', ')}]`)
+      throw new ModelShapeError(
+        'encoder input',
+        `expected [N, ${PATCH_FRAMES}, ${MEL_BANDS}] mel patches, got [${shape.join(', ')}]`,
+      )
     }
     const bnOptions = {
       training: o.training,
@@ -225,10 +240,13 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
       blocks.forEach((b, i) => {
         const input = x
         let h = x
-        if (b.expand) h = batchNormAct(conv2d(h, b.expand.conv), b.expand.bn, { ...bnOptions, activation: 'swish' })
+        if (b.expand)
+          h = batchNormAct(conv2d(h, b.expand.conv), b.expand.bn, { ...bnOptions, activation: 'swish' })
         h = tf.depthwiseConv2d(h, b.depthwise.kernel as tf.Tensor4D, b.stride, 'same')
         h = batchNormAct(h, b.depthwiseBn, { ...bnOptions, activation: 'swish' })
-        const gate = tf.sigmoid(dense(swish(dense(channelMean(h), b.seReduce) as tf.Tensor2D), b.seExpand)) as tf.Tensor2D
+        const gate = tf.sigmoid(
+          dense(swish(dense(channelMean(h), b.seReduce) as tf.Tensor2D), b.seExpand),
+        ) as tf.Tensor2D
         h = channelScale(h, gate)
         h = batchNormAct(conv2d(h, b.project), b.projectBn, { ...bnOptions, activation: 'none' })
         if (b.stride === 1 && b.inputs === b.outputs) {
@@ -254,11 +272,18 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
     spec,
     outputDim: headChannels,
     trainableVariables: named.filter((n) => n.variable.trainable).map((n) => n.variable),
-    stateVariables: named.filter((n) => !n.variable.trainable && n.name !== STATISTIC_UPDATES).map((n) => n.variable),
+    stateVariables: named
+      .filter((n) => !n.variable.trainable && n.name !== STATISTIC_UPDATES)
+      .map((n) => n.variable),
     embed,
     weights: () => Object.fromEntries(named.map((n) => [n.name, n.variable.clone()])),
     // Weights saved before the update count existed load with 0 (statistics used as stored).
-    setWeights: (weights) => assignWeights(byName, STATISTIC_UPDATES in weights ? weights : { ...weights, [STATISTIC_UPDATES]: tf.scalar(0) }, 'encoder'),
+    setWeights: (weights) =>
+      assignWeights(
+        byName,
+        STATISTIC_UPDATES in weights ? weights : { ...weights, [STATISTIC_UPDATES]: tf.scalar(0) },
+        'encoder',
+      ),
     dispose: () => named.forEach((n) => n.variable.dispose()),
   }
 }
@@ -273,12 +298,19 @@ export function initialStatisticsWeight(updates: number, momentum: number): numb
 }
 
 /** Assigns each named variable from `weights`, naming the weight when one is missing or has the wrong shape. */
-export function assignWeights(variables: Map<string, tf.Variable>, weights: tf.NamedTensorMap, what: string): void {
+export function assignWeights(
+  variables: Map<string, tf.Variable>,
+  weights: tf.NamedTensorMap,
+  what: string,
+): void {
   for (const [name, v] of variables) {
     const w = weights[name]
     if (!w) throw new ModelShapeError(what, `weight ${name} is missing`)
     if (!tf.util.arraysEqual(w.shape, v.shape)) {
-      throw new ModelShapeError(what, `weight ${name} has shape [${w.shape.join(', ')}], expected [${v.shape.join(', ')}]`)
+      throw new ModelShapeError(
+        what,
+        `weight ${name} has shape [${w.shape.join(', ')}], expected [${v.shape.join(', ')}]`,
+      )
     }
   }
   for (const [name, v] of variables) v.assign(weights[name])

@@ -83,7 +83,10 @@ export function parseLabelFile(text: string, file: string): LabelFile {
 export function resolveLabelRows(
   parsed: LabelFile,
   file: string,
-  catalog: { existingTrackIds: ReadonlySet<number>; audioPaths: readonly { path: string; trackId: number }[] },
+  catalog: {
+    existingTrackIds: ReadonlySet<number>
+    audioPaths: readonly { path: string; trackId: number }[]
+  },
 ): Map<number, string[]> {
   const byBasename = new Map<string, { path: string; trackId: number }[]>()
   for (const a of catalog.audioPaths) {
@@ -103,11 +106,20 @@ export function resolveLabelRows(
       else problems.push(`line ${row.line}: no track with id ${row.track.trackId}`)
     } else {
       const p = normalisePath(row.track.path)
-      const candidates = (byBasename.get(p.slice(p.lastIndexOf('/') + 1)) ?? []).filter((c) => c.path === p || c.path.endsWith(`/${p}`))
+      const candidates = (byBasename.get(p.slice(p.lastIndexOf('/') + 1)) ?? []).filter(
+        (c) => c.path === p || c.path.endsWith(`/${p}`),
+      )
       const tracks = [...new Set(candidates.map((c) => c.trackId))]
       if (tracks.length === 1) trackId = tracks[0]
-      else if (tracks.length === 0) problems.push(`line ${row.line}: no audio file linked to a track at "${row.track.path}"`)
-      else problems.push(`line ${row.line}: "${row.track.path}" matches ${tracks.length} audio files (${candidates.slice(0, 3).map((c) => c.path).join(', ')}…); give more of the path`)
+      else if (tracks.length === 0)
+        problems.push(`line ${row.line}: no audio file linked to a track at "${row.track.path}"`)
+      else
+        problems.push(
+          `line ${row.line}: "${row.track.path}" matches ${tracks.length} audio files (${candidates
+            .slice(0, 3)
+            .map((c) => c.path)
+            .join(', ')}…); give more of the path`,
+        )
     }
     if (trackId === undefined) continue
     const previous = lineOfTrack.get(trackId)
@@ -120,7 +132,10 @@ export function resolveLabelRows(
   }
   if (problems.length) {
     const more = problems.length > 5 ? `; and ${problems.length - 5} more` : ''
-    throw new BadInputError(`${file}: ${problems.length} row${problems.length > 1 ? 's' : ''} not resolved: ${problems.slice(0, 5).join('; ')}${more}`, '--task')
+    throw new BadInputError(
+      `${file}: ${problems.length} row${problems.length > 1 ? 's' : ''} not resolved: ${problems.slice(0, 5).join('; ')}${more}`,
+      '--task',
+    )
   }
   return out
 }

@@ -65,7 +65,12 @@ export interface MlpTrainingResult {
 
 const MIN_DELTA = 1e-4
 
-export function buildProbeModel(inputDims: number, classes: number, multiLabel: boolean, options: Pick<MlpOptions, 'hidden' | 'dropout' | 'seed'>): tf.Sequential {
+export function buildProbeModel(
+  inputDims: number,
+  classes: number,
+  multiLabel: boolean,
+  options: Pick<MlpOptions, 'hidden' | 'dropout' | 'seed'>,
+): tf.Sequential {
   const model = tf.sequential({ name: 'probe' })
   model.add(
     tf.layers.dense({
@@ -77,7 +82,13 @@ export function buildProbeModel(inputDims: number, classes: number, multiLabel: 
     }),
   )
   model.add(tf.layers.dropout({ name: 'dropout', rate: options.dropout }))
-  model.add(tf.layers.dense({ name: 'logits', units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: options.seed + 1 }) }))
+  model.add(
+    tf.layers.dense({
+      name: 'logits',
+      units: classes,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: options.seed + 1 }),
+    }),
+  )
   model.add(tf.layers.activation({ name: 'scores', activation: multiLabel ? 'sigmoid' : 'softmax' }))
   return model
 }
@@ -94,7 +105,8 @@ export async function trainProbeMlp(
   checkSplit('train', train, classes)
   checkSplit('validation', validation, classes)
   if (train.x.rows === 0) throw new RangeError('the training split is empty')
-  if (validation.x.cols !== train.x.cols) throw new RangeError(`validation has ${validation.x.cols} dimensions, train ${train.x.cols}`)
+  if (validation.x.cols !== train.x.cols)
+    throw new RangeError(`validation has ${validation.x.cols} dimensions, train ${train.x.cols}`)
   const dims = train.x.cols
   const { mean, std } = standardisation(train.x)
   const xTrain = standardise(train.x, mean, std)
@@ -140,7 +152,9 @@ export async function trainProbeMlp(
         lossSum += (await loss.data())[0] * rows.length
         loss.dispose()
       }
-      const valLoss = validation.x.rows ? meanLoss(xVal, validation.y, validation.x.rows, dims, classes, lossOf) : Number.NaN
+      const valLoss = validation.x.rows
+        ? meanLoss(xVal, validation.y, validation.x.rows, dims, classes, lossOf)
+        : Number.NaN
       const log = { epoch, loss: lossSum / order.length, valLoss }
       history.push(log)
       hooks.onEpoch?.(log)
@@ -158,7 +172,13 @@ export async function trainProbeMlp(
     }
     if (best) model.setWeights(best)
     foldStandardisation(model, mean, std)
-    return { model, epochs: Math.min(epoch, options.maxEpochs), bestEpoch: best ? bestEpoch : history.length, bestValLoss, history }
+    return {
+      model,
+      epochs: Math.min(epoch, options.maxEpochs),
+      bestEpoch: best ? bestEpoch : history.length,
+      bestValLoss,
+      history,
+    }
   } catch (err) {
     model.dispose()
     throw err
@@ -174,7 +194,12 @@ export function predictScores(model: tf.LayersModel, x: Matrix, batchSize = 1024
   const out = new Float32Array(x.rows * classes)
   for (let start = 0; start < x.rows; start += batchSize) {
     const n = Math.min(batchSize, x.rows - start)
-    const scores = tf.tidy(() => model.predict(tf.tensor2d(x.data.subarray(start * x.cols, (start + n) * x.cols), [n, x.cols])) as tf.Tensor)
+    const scores = tf.tidy(
+      () =>
+        model.predict(
+          tf.tensor2d(x.data.subarray(start * x.cols, (start + n) * x.cols), [n, x.cols]),
+        ) as tf.Tensor,
+    )
     out.set(scores.dataSync(), start * classes)
     scores.dispose()
   }
@@ -208,9 +233,17 @@ export function foldStandardisation(model: tf.LayersModel, mean: Float32Array, s
   const layer = model.getLayer('hidden')
   const [kernel, bias] = layer.getWeights()
   const [k, b] = tf.tidy(() => {
-    const inv = tf.tensor2d(Float32Array.from(std, (s) => 1 / s), [std.length, 1])
+    const inv = tf.tensor2d(
+      Float32Array.from(std, (s) => 1 / s),
+      [std.length, 1],
+    )
     const scaled = kernel.mul(inv)
-    const shift = tf.tensor2d(Float32Array.from(mean, (m, i) => m / std[i]), [1, mean.length]).matMul(kernel)
+    const shift = tf
+      .tensor2d(
+        Float32Array.from(mean, (m, i) => m / std[i]),
+        [1, mean.length],
+      )
+      .matMul(kernel)
     return [scaled, bias.sub(shift.reshape([-1]))]
   })
   layer.setWeights([k, b])
@@ -231,7 +264,10 @@ function meanLoss(
   for (let start = 0; start < rows; start += batchSize) {
     const n = Math.min(batchSize, rows - start)
     const loss = tf.tidy(() =>
-      lossOf(tf.tensor2d(x.subarray(start * dims, (start + n) * dims), [n, dims]), tf.tensor2d(Float32Array.from(y.subarray(start * classes, (start + n) * classes)), [n, classes])),
+      lossOf(
+        tf.tensor2d(x.subarray(start * dims, (start + n) * dims), [n, dims]),
+        tf.tensor2d(Float32Array.from(y.subarray(start * classes, (start + n) * classes)), [n, classes]),
+      ),
     )
     sum += loss.dataSync()[0] * n
     loss.dispose()
@@ -254,6 +290,8 @@ function gatherRows<T extends Float32Array | Uint8Array>(data: T, cols: number, 
 }
 
 function checkSplit(name: string, split: ProbeSplitData, classes: number): void {
-  if (split.x.data.length !== split.x.rows * split.x.cols) throw new RangeError(`${name}: ${split.x.data.length} values are not ${split.x.rows}×${split.x.cols}`)
-  if (split.y.length !== split.x.rows * classes) throw new RangeError(`${name}: ${split.y.length} labels are not ${split.x.rows}×${classes}`)
+  if (split.x.data.length !== split.x.rows * split.x.cols)
+    throw new RangeError(`${name}: ${split.x.data.length} values are not ${split.x.rows}×${split.x.cols}`)
+  if (split.y.length !== split.x.rows * classes)
+    throw new RangeError(`${name}: ${split.y.length} labels are not ${split.x.rows}×${classes}`)
 }

@@ -18,7 +18,9 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
   fs.mkdirSync(tmp)
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      const weights = artifacts.weightData ? tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer | ArrayBuffer[]) : new ArrayBuffer(0)
+      const weights = artifacts.weightData
+        ? tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer | ArrayBuffer[])
+        : new ArrayBuffer(0)
       fs.writeFileSync(path.join(tmp, WEIGHTS_BIN), Buffer.from(weights))
       fs.writeFileSync(
         path.join(tmp, MODEL_JSON),
@@ -30,7 +32,13 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
           weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs }],
         }),
       )
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } }
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          weightDataBytes: weights.byteLength,
+        },
+      }
     }),
   )
   fs.rmSync(dir, { recursive: true, force: true })
@@ -38,15 +46,26 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
 }
 
 /** Loads a model saved by saveLayersModel; `expect` checks its input width and class count. */
-export async function loadLayersModel(dir: string, expect?: { inputDims?: number; classes?: number }): Promise<tf.LayersModel> {
+export async function loadLayersModel(
+  dir: string,
+  expect?: { inputDims?: number; classes?: number },
+): Promise<tf.LayersModel> {
   const file = path.join(dir, MODEL_JSON)
-  if (!fs.existsSync(file)) throw new ModelShapeError(dir, `no ${MODEL_JSON} (was the probe's folder moved or deleted?)`)
+  if (!fs.existsSync(file))
+    throw new ModelShapeError(dir, `no ${MODEL_JSON} (was the probe's folder moved or deleted?)`)
   const json = JSON.parse(fs.readFileSync(file, 'utf8'))
   const manifest = json.weightsManifest?.[0]
   if (!manifest) throw new ModelShapeError(file, 'no weights manifest')
   const bin = fs.readFileSync(path.join(dir, WEIGHTS_BIN))
   const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: manifest.weights, weightData, format: json.format }))
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: manifest.weights,
+      weightData,
+      format: json.format,
+    }),
+  )
   const inputDims = model.inputs[0].shape[1]
   const classes = model.outputs[0].shape[1]
   const problem =

@@ -40,14 +40,20 @@ export function artistSplit(
   const fractions = normaliseFractions(options.fractions ?? DEFAULT_SPLIT)
   const splits = SPLIT_NAMES.filter((s) => fractions[s] > 0)
   const groups = artistGroups(trackIds, artistsOf)
-    .map((tracks) => ({ tracks, key: hash32(String(tracks[0]), options.seed), classes: classCounts(tracks, options.classesOf) }))
+    .map((tracks) => ({
+      tracks,
+      key: hash32(String(tracks[0]), options.seed),
+      classes: classCounts(tracks, options.classesOf),
+    }))
     .sort((a, b) => a.key - b.key || a.tracks[0] - b.tracks[0])
 
   const total = trackIds.length
   const wantTracks = new Map(splits.map((s) => [s, fractions[s] * total]))
   const classTotals = new Map<number, number>()
   for (const g of groups) for (const [c, n] of g.classes) classTotals.set(c, (classTotals.get(c) ?? 0) + n)
-  const wantClass = new Map(splits.map((s) => [s, new Map([...classTotals].map(([c, n]) => [c, fractions[s] * n]))]))
+  const wantClass = new Map(
+    splits.map((s) => [s, new Map([...classTotals].map(([c, n]) => [c, fractions[s] * n]))]),
+  )
   const out = new Map<number, SplitName>()
   const assign = (g: (typeof groups)[number], s: SplitName) => {
     for (const t of g.tracks) out.set(t, s)
@@ -61,7 +67,12 @@ export function artistSplit(
   while (left.length) {
     // the rarest class still to place; classes are small integers, ties go to the lower index
     let rarest: number | undefined
-    for (const [c, n] of remaining) if (n > 0 && (rarest === undefined || n < remaining.get(rarest)! || (n === remaining.get(rarest)! && c < rarest))) rarest = c
+    for (const [c, n] of remaining)
+      if (
+        n > 0 &&
+        (rarest === undefined || n < remaining.get(rarest)! || (n === remaining.get(rarest)! && c < rarest))
+      )
+        rarest = c
     const now = rarest === undefined ? left : left.filter((g) => g.classes.has(rarest!))
     for (const g of now) {
       // a split with no room left for most of this group is passed over while another has room: whole
@@ -71,7 +82,10 @@ export function artistSplit(
       const candidates = roomy.length ? roomy : splits
       let best = candidates[0]
       for (const s of candidates.slice(1)) {
-        const [a, b] = rarest === undefined ? [relative(s), relative(best)] : [wantClass.get(s)!.get(rarest)!, wantClass.get(best)!.get(rarest)!]
+        const [a, b] =
+          rarest === undefined
+            ? [relative(s), relative(best)]
+            : [wantClass.get(s)!.get(rarest)!, wantClass.get(best)!.get(rarest)!]
         if (a > b || (a === b && relative(s) > relative(best))) best = s
       }
       assign(g, best)
@@ -88,12 +102,15 @@ export function artistSplit(
 }
 
 /** Tracks joined by shared artists (union–find), each group sorted, smallest track id first. */
-function artistGroups(trackIds: readonly number[], artistsOf: ReadonlyMap<number, readonly string[]>): number[][] {
+function artistGroups(
+  trackIds: readonly number[],
+  artistsOf: ReadonlyMap<number, readonly string[]>,
+): number[][] {
   const parent = new Map<number, number>()
   const find = (t: number): number => {
     let root = t
     while (parent.get(root) !== root) root = parent.get(root)!
-    for (let x = t; x !== root; ) {
+    for (let x = t; x !== root;) {
       const next = parent.get(x)!
       parent.set(x, root)
       x = next
@@ -123,10 +140,14 @@ function artistGroups(trackIds: readonly number[], artistsOf: ReadonlyMap<number
   return [...groups.values()].map((g) => g.sort((a, b) => a - b))
 }
 
-function classCounts(tracks: readonly number[], classesOf?: ReadonlyMap<number, readonly number[]>): Map<number, number> {
+function classCounts(
+  tracks: readonly number[],
+  classesOf?: ReadonlyMap<number, readonly number[]>,
+): Map<number, number> {
   const counts = new Map<number, number>()
   if (!classesOf) return counts
-  for (const t of tracks) for (const c of new Set(classesOf.get(t) ?? [])) counts.set(c, (counts.get(c) ?? 0) + 1)
+  for (const t of tracks)
+    for (const c of new Set(classesOf.get(t) ?? [])) counts.set(c, (counts.get(c) ?? 0) + 1)
   return counts
 }
 

@@ -18,10 +18,15 @@ export interface ProbeTargets {
  * Multi-label targets over the `top` most frequent labels (all when omitted; ties broken by name so the class
  * list is stable). Tracks with none of the kept labels are dropped: they would only teach "none of these".
  */
-export function multiLabelTargets(labelsByTrack: ReadonlyMap<number, readonly string[]>, top?: number): ProbeTargets {
+export function multiLabelTargets(
+  labelsByTrack: ReadonlyMap<number, readonly string[]>,
+  top?: number,
+): ProbeTargets {
   const classes = mostFrequent(countLabels(labelsByTrack), top)
   const index = new Map(classes.map((c, i) => [c, i]))
-  const kept = [...labelsByTrack.keys()].filter((t) => labelsByTrack.get(t)!.some((l) => index.has(l))).sort((a, b) => a - b)
+  const kept = [...labelsByTrack.keys()]
+    .filter((t) => labelsByTrack.get(t)!.some((l) => index.has(l)))
+    .sort((a, b) => a - b)
   const labels = new Uint8Array(kept.length * classes.length)
   kept.forEach((t, row) => {
     for (const l of labelsByTrack.get(t)!) {
@@ -62,18 +67,21 @@ export function restrictTargets(targets: ProbeTargets, keep: ReadonlySet<number>
 
 /** "1990s" for 1990–1999; undefined for a missing or implausible year (Discogs stores 0 for unknown). */
 export function decadeOf(year: number | null | undefined): string | undefined {
-  if (year === null || year === undefined || !Number.isInteger(year) || year < 1000 || year > 2999) return undefined
+  if (year === null || year === undefined || !Number.isInteger(year) || year < 1000 || year > 2999)
+    return undefined
   return `${Math.floor(year / 10) * 10}s`
 }
 
 function countLabels(labelsByTrack: ReadonlyMap<number, readonly string[]>): Map<string, number> {
   const counts = new Map<string, number>()
-  for (const ls of labelsByTrack.values()) for (const l of new Set(ls)) counts.set(l, (counts.get(l) ?? 0) + 1)
+  for (const ls of labelsByTrack.values())
+    for (const l of new Set(ls)) counts.set(l, (counts.get(l) ?? 0) + 1)
   return counts
 }
 
 function mostFrequent(counts: Map<string, number>, top?: number): string[] {
-  if (top !== undefined && !(Number.isInteger(top) && top >= 1)) throw new RangeError(`top must be a positive integer, got ${top}`)
+  if (top !== undefined && !(Number.isInteger(top) && top >= 1))
+    throw new RangeError(`top must be a positive integer, got ${top}`)
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   return ranked.slice(0, top ?? ranked.length).map(([l]) => l)
 }

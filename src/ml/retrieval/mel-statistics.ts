@@ -6,8 +6,10 @@
 
 /** [mean of band 0 … band b−1, std of band 0 … band b−1] over the frames (row-major [frames][bands]). */
 export function melStatistics(frames: Float32Array, bands: number): Float32Array {
-  if (!Number.isInteger(bands) || bands < 1) throw new RangeError(`bands must be a positive integer, got ${bands}`)
-  if (frames.length % bands !== 0) throw new RangeError(`${frames.length} values are not whole frames of ${bands} bands`)
+  if (!Number.isInteger(bands) || bands < 1)
+    throw new RangeError(`bands must be a positive integer, got ${bands}`)
+  if (frames.length % bands !== 0)
+    throw new RangeError(`${frames.length} values are not whole frames of ${bands} bands`)
   const count = frames.length / bands
   if (!count) throw new RangeError('no frames')
   const sum = new Float64Array(bands)

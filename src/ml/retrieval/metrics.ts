@@ -66,7 +66,11 @@ export function averagePrecisionAtK(
 }
 
 /** Whether `b` may be retrieved for query `a` under `relation`, and whether it is relevant. */
-function candidacy(relation: Relation, a: RetrievalItem, b: RetrievalItem): { candidate: boolean; relevant: boolean } {
+function candidacy(
+  relation: Relation,
+  a: RetrievalItem,
+  b: RetrievalItem,
+): { candidate: boolean; relevant: boolean } {
   if (a.id === b.id || a.release === b.release) return { candidate: false, relevant: false }
   const sameArtist = intersects(a.artists, b.artists)
   if (relation === 'artist') return { candidate: true, relevant: sameArtist }
@@ -132,7 +136,15 @@ export function retrievalFigures(
     const s = acc.get(relation)!
     const precision = s.q ? s.p / s.q : Number.NaN
     const chance = s.q ? s.chance / s.q : Number.NaN
-    return { relation, k, precision, map: s.q ? s.ap / s.q : Number.NaN, chance, lift: precision / chance, queries: s.q }
+    return {
+      relation,
+      k,
+      precision,
+      map: s.q ? s.ap / s.q : Number.NaN,
+      chance,
+      lift: precision / chance,
+      queries: s.q,
+    }
   })
 }
 
@@ -140,7 +152,8 @@ function normalised(v: Float32Array): Float32Array {
   let norm = 0
   for (let i = 0; i < v.length; i++) norm += v[i] * v[i]
   norm = Math.sqrt(norm)
-  if (!(norm > 0) || !Number.isFinite(norm)) throw new RangeError('a vector has no direction (zero or non-finite)')
+  if (!(norm > 0) || !Number.isFinite(norm))
+    throw new RangeError('a vector has no direction (zero or non-finite)')
   const out = new Float32Array(v.length)
   for (let i = 0; i < v.length; i++) out[i] = v[i] / norm
   return out

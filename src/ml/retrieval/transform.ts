@@ -56,7 +56,15 @@ export function fitSearchTransform(vectors: readonly Float32Array[], options: Fi
   for (let j = 0; j < d; j++) mean[j] /= fit.length
   const mean32 = Float32Array.from(mean)
   if (options.kind === 'center')
-    return { kind: 'center', inDims: d, outDims: d, mean: mean32, components: null, variances: null, fittedOn: n }
+    return {
+      kind: 'center',
+      inDims: d,
+      outDims: d,
+      mean: mean32,
+      components: null,
+      variances: null,
+      fittedOn: n,
+    }
 
   if (options.kind !== 'whiten') throw new RangeError(`unknown transform ${String(options.kind)}`)
   const k = Math.min(options.dims ?? DEFAULT_WHITEN_DIMS, fit.length - 1, d)
@@ -84,7 +92,8 @@ export function fitSearchTransform(vectors: readonly Float32Array[], options: Fi
 
 /** The search vector of a model vector: transformed and L2-normalised. Throws if it has no direction left. */
 export function applySearchTransform(t: SearchTransform, v: ArrayLike<number>): Float32Array {
-  if (v.length !== t.inDims) throw new RangeError(`a vector of ${v.length} values; the transform takes ${t.inDims}`)
+  if (v.length !== t.inDims)
+    throw new RangeError(`a vector of ${v.length} values; the transform takes ${t.inDims}`)
   const d = t.inDims
   const x = new Float64Array(d)
   for (let j = 0; j < d; j++) x[j] = v[j] - (t.mean ? t.mean[j] : 0)
@@ -102,7 +111,9 @@ export function applySearchTransform(t: SearchTransform, v: ArrayLike<number>): 
   for (const y of out) norm += y * y
   norm = Math.sqrt(norm)
   if (!(norm > 1e-12) || !Number.isFinite(norm))
-    throw new RangeError('the vector has no direction after the search transform (it equals the mean, or is not finite)')
+    throw new RangeError(
+      'the vector has no direction after the search transform (it equals the mean, or is not finite)',
+    )
   const result = new Float32Array(out.length)
   for (let i = 0; i < out.length; i++) result[i] = out[i] / norm
   return result

@@ -30,17 +30,27 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint, keep = 2): P
   fs.writeFileSync(path.join(tmp, 'optimizer.bin'), Buffer.from(optimizer.data))
   fs.writeFileSync(
     path.join(tmp, 'checkpoint.json'),
-    JSON.stringify({ format: 'tfjs-weights', step: ckpt.step, meta: ckpt.meta, model: model.specs, optimizer: optimizer.specs }),
+    JSON.stringify({
+      format: 'tfjs-weights',
+      step: ckpt.step,
+      meta: ckpt.meta,
+      model: model.specs,
+      optimizer: optimizer.specs,
+    }),
   )
   fs.rmSync(final, { recursive: true, force: true })
   fs.renameSync(tmp, final)
-  for (const old of listCheckpoints(dir).slice(0, -keep)) fs.rmSync(path.join(dir, old), { recursive: true, force: true })
+  for (const old of listCheckpoints(dir).slice(0, -keep))
+    fs.rmSync(path.join(dir, old), { recursive: true, force: true })
   return final
 }
 
 function listCheckpoints(dir: string): string[] {
   if (!fs.existsSync(dir)) return []
-  return fs.readdirSync(dir).filter((n) => NAME.test(n)).sort()
+  return fs
+    .readdirSync(dir)
+    .filter((n) => NAME.test(n))
+    .sort()
 }
 
 export function loadCheckpoint(folder: string): Checkpoint {

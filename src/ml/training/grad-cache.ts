@@ -48,11 +48,19 @@ export function gradCacheStep(input: GradCacheInput): GradCacheResult {
 
   // 1. Representations without gradient tape.
   const reps = chunkedViews.map((chunks, v) =>
-    tf.tidy(() => tf.concat(chunks.map((c, i) => input.encode(c, v * 1000 + i, false)), 0) as tf.Tensor2D),
+    tf.tidy(
+      () =>
+        tf.concat(
+          chunks.map((c, i) => input.encode(c, v * 1000 + i, false)),
+          0,
+        ) as tf.Tensor2D,
+    ),
   )
 
   // 2. Loss and gradients w.r.t. the representations (as temporary variables) and the head.
-  const repVars = reps.map((r, v) => tf.variable(r, true, `__gradcache_rep_${v}_${Date.now()}_${Math.random()}`))
+  const repVars = reps.map((r, v) =>
+    tf.variable(r, true, `__gradcache_rep_${v}_${Date.now()}_${Math.random()}`),
+  )
   const { value, grads: headAndRepGrads } = variableGrads(
     () => input.loss(repVars as unknown as tf.Tensor2D[]),
     [...input.headVariables, ...repVars],

@@ -28,7 +28,11 @@ export interface Pair {
  * in them (a held-out track is removed from its other groups too), so validation measures generalisation
  * to unseen artists/releases/labels.
  */
-export function splitGroups(all: AssociationGroups, validationFraction: number, seed: number): { train: AssociationGroups; validation: AssociationGroups } {
+export function splitGroups(
+  all: AssociationGroups,
+  validationFraction: number,
+  seed: number,
+): { train: AssociationGroups; validation: AssociationGroups } {
   const heldOut = new Set<number>()
   const valKeys = new Set<string>()
   for (const [key, tracks] of all.groups) {
@@ -54,8 +58,14 @@ export function splitGroups(all: AssociationGroups, validationFraction: number, 
     return { groups, trackGroups }
   }
   return {
-    train: pick((k) => !valKeys.has(k), (t) => !heldOut.has(t)),
-    validation: pick((k) => valKeys.has(k), () => true),
+    train: pick(
+      (k) => !valKeys.has(k),
+      (t) => !heldOut.has(t),
+    ),
+    validation: pick(
+      (k) => valKeys.has(k),
+      () => true,
+    ),
   }
 }
 
@@ -70,7 +80,9 @@ export function epochBatches(
   options: { batchSize: number; seed: number; epoch: number; samePatchTrack?: boolean },
 ): Pair[][] {
   const rng = new SeededRandom(options.seed).fork(options.epoch + 1)
-  const keys = [...g.groups.keys()].filter((k) => (options.samePatchTrack ? true : g.groups.get(k)!.length >= 2))
+  const keys = [...g.groups.keys()].filter((k) =>
+    options.samePatchTrack ? true : g.groups.get(k)!.length >= 2,
+  )
   keys.sort() // Map order depends on SQL row order; sorting makes the shuffle depend on the seed only
   rng.shuffle(keys)
 
@@ -89,7 +101,11 @@ export function epochBatches(
     const batch: Pair[] = []
     const used = new Set<string>()
     for (const pair of queue) {
-      const groups = [...(g.trackGroups.get(pair.anchor) ?? []), ...(g.trackGroups.get(pair.positive) ?? []), pair.group]
+      const groups = [
+        ...(g.trackGroups.get(pair.anchor) ?? []),
+        ...(g.trackGroups.get(pair.positive) ?? []),
+        pair.group,
+      ]
       if (batch.length < options.batchSize && groups.every((k) => !used.has(k))) {
         batch.push(pair)
         for (const k of groups) used.add(k)
@@ -121,7 +137,11 @@ export function largestFittingBatch(
   g: AssociationGroups,
   options: { batchSize: number; seed: number; samePatchTrack?: boolean },
 ): { size: number; batches: Pair[][] } {
-  for (let size = Math.min(options.batchSize, eligibleGroupCount(g, options.samePatchTrack)); size >= 2; size--) {
+  for (
+    let size = Math.min(options.batchSize, eligibleGroupCount(g, options.samePatchTrack));
+    size >= 2;
+    size--
+  ) {
     const batches = epochBatches(g, { ...options, batchSize: size, epoch: 0 })
     if (batches.length) return { size, batches }
   }

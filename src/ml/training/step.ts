@@ -26,7 +26,8 @@ export function stepGradients(input: StepInput): GradCacheResult {
   const pairs = views[0].shape[0]
   if (input.chunkSize < pairs) {
     return gradCacheStep({
-      encode: (x, chunk, withGradient) => model.encode(x, { training: true, seed: seed + chunk, updateStatistics: withGradient }),
+      encode: (x, chunk, withGradient) =>
+        model.encode(x, { training: true, seed: seed + chunk, updateStatistics: withGradient }),
       loss: input.loss,
       encoderVariables: model.encoderVariables,
       headVariables: model.headVariables,

@@ -132,15 +132,24 @@ export async function runTraining(args: {
   hooks?: TrainerHooks
 }): Promise<TrainingOutcome> {
   const { model, config, objectives, patches, hooks } = args
-  if (objectives.length !== model.heads) throw new Error(`${objectives.length} objectives for a model with ${model.heads} heads`)
+  if (objectives.length !== model.heads)
+    throw new Error(`${objectives.length} objectives for a model with ${model.heads} heads`)
   const streams = objectives.map(
-    (o) => new BatchStream(o.train, { batchSize: config.batchSize, seed: config.seed, samePatchTrack: o.samePatchTrack }),
+    (o) =>
+      new BatchStream(o.train, {
+        batchSize: config.batchSize,
+        seed: config.seed,
+        samePatchTrack: o.samePatchTrack,
+      }),
   )
   const perEpoch = streams[0].batchesPerEpoch()
   const totalSteps = config.steps ?? (config.epochs ?? 1) * perEpoch
   const optimizer = createAdam(config.learningRate)
   const heldOut = objectives.map((o) =>
-    heldOutItems(o.validation, (t) => patches.patchCount(t), { samePatchTrack: o.samePatchTrack, trackExclude: o.trackExclude }),
+    heldOutItems(o.validation, (t) => patches.patchCount(t), {
+      samePatchTrack: o.samePatchTrack,
+      trackExclude: o.trackExclude,
+    }),
   )
   const chunkSize = Math.min(config.chunkSize ?? config.batchSize, config.batchSize)
 
@@ -187,7 +196,13 @@ export async function runTraining(args: {
       const views = await Promise.all([patches.read(refsA), patches.read(refsB)])
       const seen = views.map((x, v) =>
         augments(config.augment)
-          ? augmentPatches(x, batch.length, SHAPE, config.augment, new SeededRandom(hash32(`augment:${at}:${objectiveIndex}:${v}`, config.seed)))
+          ? augmentPatches(
+              x,
+              batch.length,
+              SHAPE,
+              config.augment,
+              new SeededRandom(hash32(`augment:${at}:${objectiveIndex}:${v}`, config.seed)),
+            )
           : x,
       )
       return tf.tidy(() => seen.map((x) => tf.tensor3d(x, [batch.length, PATCH_FRAMES, MEL_BANDS])))
@@ -212,13 +227,25 @@ export async function runTraining(args: {
         const result = stepGradients({
           model,
           views,
-          loss: (reps) => tf.addN(objectives.map((_, o) => colaLossFromLogits(pairLogits(model, config, reps[2 * o], reps[2 * o + 1], o)))) as tf.Scalar,
+          loss: (reps) =>
+            tf.addN(
+              objectives.map((_, o) =>
+                colaLossFromLogits(pairLogits(model, config, reps[2 * o], reps[2 * o + 1], o)),
+              ),
+            ) as tf.Scalar,
           seed: stepSeed,
           chunkSize,
         })
         loss = result.loss
         try {
-          optimizer.setLearningRate(learningRateAt(step, { base: config.learningRate, totalSteps, warmupSteps: config.warmupSteps, schedule: config.schedule }))
+          optimizer.setLearningRate(
+            learningRateAt(step, {
+              base: config.learningRate,
+              totalSteps,
+              warmupSteps: config.warmupSteps,
+              schedule: config.schedule,
+            }),
+          )
           optimizer.applyGradients(result.grads as unknown as Record<string, tf.Variable>) // typed as Variables; it reads the values only
         } finally {
           Object.values(result.grads).forEach((g) => g.dispose())
@@ -226,7 +253,8 @@ export async function runTraining(args: {
       } finally {
         views.forEach((v) => v.dispose())
       }
-      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step}; lower the learning rate`)
+      if (!Number.isFinite(loss))
+        throw new Error(`loss became ${loss} at step ${step}; lower the learning rate`)
       step++
       lossSum += loss
       lossCount++
@@ -254,7 +282,12 @@ export async function runTraining(args: {
         const optimizerWeights = await optimizer.getWeights()
         const modelWeights = model.weights()
         try {
-          await saveCheckpoint(args.checkpointDir, { step, model: modelWeights, optimizer: optimizerWeights, meta: { config } })
+          await saveCheckpoint(args.checkpointDir, {
+            step,
+            model: modelWeights,
+            optimizer: optimizerWeights,
+            meta: { config },
+          })
         } finally {
           Object.values(modelWeights).forEach((t) => t.dispose())
           // getWeights() returns the live moment variables plus a fresh 'iter' scalar: only the latter is ours
@@ -285,9 +318,17 @@ export async function runTraining(args: {
 const SHAPE = { frames: PATCH_FRAMES, bands: MEL_BANDS }
 
 /** The loss's logits between anchors and positives (backbone embeddings) on head `head`, as the config says. */
-export function pairLogits(model: ContrastiveModel, config: TrainingConfig, anchors: tf.Tensor2D, positives: tf.Tensor2D, head: number): tf.Tensor2D {
+export function pairLogits(
+  model: ContrastiveModel,
+  config: TrainingConfig,
+  anchors: tf.Tensor2D,
+  positives: tf.Tensor2D,
+  head: number,
+): tf.Tensor2D {
   if (config.similarity === 'bilinear') return model.logits(anchors, positives, head)
-  return tf.tidy(() => cosineLogits(model.project(anchors, head), model.project(positives, head), config.temperature))
+  return tf.tidy(() =>
+    cosineLogits(model.project(anchors, head), model.project(positives, head), config.temperature),
+  )
 }
 
 /**
@@ -300,7 +341,12 @@ export async function validate(
   objectives: Objective[],
   heldOut: HeldOutItem[][],
   patches: PatchSource,
-): Promise<Pick<HistoryEntry, 'valPrecision' | 'valChance' | 'valPrecisionBackbone' | 'valChanceBackbone' | 'valK' | 'valQueries'>> {
+): Promise<
+  Pick<
+    HistoryEntry,
+    'valPrecision' | 'valChance' | 'valPrecisionBackbone' | 'valChanceBackbone' | 'valK' | 'valQueries'
+  >
+> {
   const sums = { precision: 0, chance: 0, backbone: 0, backboneChance: 0, queries: 0, backboneQueries: 0 }
   for (let o = 0; o < objectives.length; o++) {
     if (heldOut[o].length < 2) continue

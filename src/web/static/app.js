@@ -43,7 +43,6 @@ const QUERIES = {
   embed: `mutation($model: String!) { embed(model: $model) { id state } }`,
 }
 
-
 const view = document.getElementById('view')
 const keyInput = document.getElementById('apikey')
 keyInput.value = localStorage.getItem('discograph.key') ?? ''
@@ -61,11 +60,16 @@ async function gql(query, variables = {}) {
   if (key) headers.authorization = `Bearer ${key}`
   const res = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) })
   const body = await res.json()
-  if (body.errors?.length) throw new Error(body.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '))
+  if (body.errors?.length)
+    throw new Error(body.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '))
   return body.data
 }
 
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
+const esc = (s) =>
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  )
 const dur = (s) => (s == null ? '' : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`)
 const names = (credits) => (credits ?? []).map((c) => c.name).join(', ')
 const player = (t) => (t.audio ? `<audio controls preload="none" src="${esc(t.audio.url)}"></audio>` : '')
@@ -74,7 +78,9 @@ const player = (t) => (t.audio ? `<audio controls preload="none" src="${esc(t.au
  * no-learning baseline's), so that a user picks by what the model is worth.
  */
 const modelFigure = (m) => {
-  const space = m.retrieval?.spaces.find((s) => s.space === (m.embedded.projection ? 'PROJECTION' : 'BACKBONE')) ?? m.retrieval?.spaces[0]
+  const space =
+    m.retrieval?.spaces.find((s) => s.space === (m.embedded.projection ? 'PROJECTION' : 'BACKBONE')) ??
+    m.retrieval?.spaces[0]
   const style = space?.figures.find((f) => f.relation === 'style')
   const base = m.retrieval?.baseline?.find((f) => f.relation === 'style')
   return style
@@ -121,12 +127,18 @@ window.addEventListener('hashchange', route)
 function hitLink(e) {
   const n = e.node
   switch (n.__typename) {
-    case 'Artist': return `<a href="#/artist/${n.discogsId}">${esc(e.text)}</a> <span class="muted">artist</span>`
-    case 'Label': return `<a href="#/label/${n.discogsId}">${esc(e.text)}</a> <span class="muted">label</span>`
-    case 'Release': return `<a href="#/release/${n.discogsId}">${esc(e.text)}</a> <span class="muted">release · ${esc(n.year ?? '')} ${esc(n.country ?? '')}</span>`
-    case 'Master': return `${esc(e.text)} <span class="muted">master · ${esc(n.year ?? '')}</span>`
-    case 'Track': return `<a href="#/track/${encodeURIComponent(n.id)}">${esc(e.text)}</a> <span class="muted">track on <a href="#/release/${n.release.discogsId}">${esc(n.release.title)}</a></span>`
-    default: return esc(e.text)
+    case 'Artist':
+      return `<a href="#/artist/${n.discogsId}">${esc(e.text)}</a> <span class="muted">artist</span>`
+    case 'Label':
+      return `<a href="#/label/${n.discogsId}">${esc(e.text)}</a> <span class="muted">label</span>`
+    case 'Release':
+      return `<a href="#/release/${n.discogsId}">${esc(e.text)}</a> <span class="muted">release · ${esc(n.year ?? '')} ${esc(n.country ?? '')}</span>`
+    case 'Master':
+      return `${esc(e.text)} <span class="muted">master · ${esc(n.year ?? '')}</span>`
+    case 'Track':
+      return `<a href="#/track/${encodeURIComponent(n.id)}">${esc(e.text)}</a> <span class="muted">track on <a href="#/release/${n.release.discogsId}">${esc(n.release.title)}</a></span>`
+    default:
+      return esc(e.text)
   }
 }
 
@@ -157,9 +169,26 @@ async function showLibrary() {
       <span><b data-count="artists">${n(l.artists)}</b> artists</span>
       <span><b data-count="tracks">${n(l.tracks)}</b> tracks</span>
       <span><b data-count="tracksWithAudio">${l.tracksWithAudio.toLocaleString('en')}</b> with audio</span></p>
-      <h3>Models</h3>${embedded(models).length ? `<ul id="model-figures">${embedded(models).map((m) => `<li><b>${esc(m.name)}</b> <span class="muted">${esc(m.kind)}</span> — ${esc(modelFigure(m))}</li>`).join('')}</ul>` : '<p class="muted">No embedded models yet: run <code>discograph embed</code>.</p>'}</div>
-    <div class="card"><h3>Start from</h3>${l.startTracks.length ? `<ul id="start-tracks">${l.startTracks.map((t) => `<li><a href="#/track/${encodeURIComponent(t.id)}">${esc(t.title)}</a>
-      <span class="muted">${esc(names(t.release.artists))} · ${esc(t.release.title)}</span></li>`).join('')}</ul>` : '<p class="muted">No tracks with audio yet: run <code>discograph ingest audio</code>.</p>'}</div></div>`
+      <h3>Models</h3>${
+        embedded(models).length
+          ? `<ul id="model-figures">${embedded(models)
+              .map(
+                (m) =>
+                  `<li><b>${esc(m.name)}</b> <span class="muted">${esc(m.kind)}</span> — ${esc(modelFigure(m))}</li>`,
+              )
+              .join('')}</ul>`
+          : '<p class="muted">No embedded models yet: run <code>discograph embed</code>.</p>'
+      }</div>
+    <div class="card"><h3>Start from</h3>${
+      l.startTracks.length
+        ? `<ul id="start-tracks">${l.startTracks
+            .map(
+              (t) => `<li><a href="#/track/${encodeURIComponent(t.id)}">${esc(t.title)}</a>
+      <span class="muted">${esc(names(t.release.artists))} · ${esc(t.release.title)}</span></li>`,
+            )
+            .join('')}</ul>`
+        : '<p class="muted">No tracks with audio yet: run <code>discograph ingest audio</code>.</p>'
+    }</div></div>`
 }
 
 /**
@@ -169,20 +198,28 @@ async function showLibrary() {
 function playQueue(target, title, tracks, note = '') {
   const queue = tracks.filter((t) => t.audio)
   target.innerHTML = `<h2>${esc(title)}</h2>${note}<audio id="queue-player" controls preload="none"></audio>
-    <ol id="queue-list">${queue.map((t, i) => `<li data-i="${i}"><a href="#/track/${encodeURIComponent(t.id)}">${esc(t.title)}</a>
+    <ol id="queue-list">${queue
+      .map(
+        (t, i) => `<li data-i="${i}"><a href="#/track/${encodeURIComponent(t.id)}">${esc(t.title)}</a>
       <span class="muted">${esc(names(t.release.artists))} · ${t.release.styles.map((x) => esc(x.name)).join(', ')}</span>
-      ${t.score != null ? `<span class="score muted">${t.score.toFixed(2)}</span>` : ''} <button type="button" data-play="${i}">▶</button></li>`).join('')}</ol>`
+      ${t.score != null ? `<span class="score muted">${t.score.toFixed(2)}</span>` : ''} <button type="button" data-play="${i}">▶</button></li>`,
+      )
+      .join('')}</ol>`
   const audio = document.getElementById('queue-player')
   let at = -1
   const play = (i) => {
     if (i >= queue.length) return
     at = i
     audio.src = queue[i].audio.url
-    target.querySelectorAll('#queue-list li').forEach((li) => li.classList.toggle('playing', Number(li.dataset.i) === i))
+    target
+      .querySelectorAll('#queue-list li')
+      .forEach((li) => li.classList.toggle('playing', Number(li.dataset.i) === i))
     audio.play().catch(() => undefined) // a browser may refuse to start without a gesture; the controls remain
   }
   audio.addEventListener('ended', () => play(at + 1))
-  target.querySelectorAll('[data-play]').forEach((b) => b.addEventListener('click', () => play(Number(b.dataset.play))))
+  target
+    .querySelectorAll('[data-play]')
+    .forEach((b) => b.addEventListener('click', () => play(Number(b.dataset.play))))
   play(0)
 }
 
@@ -190,14 +227,20 @@ async function releasePage(id) {
   const { release: r } = await gql(QUERIES.release, { id: Number(id) })
   const tracks = r.tracks.edges.map((e) => e.node)
   view.innerHTML = `<h1>${esc(r.title)}</h1>
-    <p>${r.artists.map((c) => c.artist ? `<a href="#/artist/${c.artist.discogsId}">${esc(c.name)}</a>` : esc(c.name)).join(', ')}
-    · ${r.labels.map((l) => l.label ? `<a href="#/label/${l.label.discogsId}">${esc(l.label.name)}</a> ${esc(l.catalogNumber ?? '')}` : esc(l.catalogNumber)).join(', ')}
+    <p>${r.artists.map((c) => (c.artist ? `<a href="#/artist/${c.artist.discogsId}">${esc(c.name)}</a>` : esc(c.name))).join(', ')}
+    · ${r.labels.map((l) => (l.label ? `<a href="#/label/${l.label.discogsId}">${esc(l.label.name)}</a> ${esc(l.catalogNumber ?? '')}` : esc(l.catalogNumber))).join(', ')}
     · ${esc(r.country ?? '')} ${esc(r.released ?? r.year ?? '')}</p>
     <p>${[...r.genres, ...r.styles].map((s) => `<span class="pill">${esc(s.name)}</span>`).join('')}</p>
     <h2>Tracklist</h2><table id="tracklist"><tr><th></th><th>Title</th><th>Length</th><th>Listen</th><th></th></tr>
-    ${tracks.map((t) => `<tr><td class="muted">${esc(t.position ?? '')}</td><td>${t.type === 'HEADING' ? `<b>${esc(t.title)}</b>` : esc(t.title)}</td>
+    ${tracks
+      .map(
+        (
+          t,
+        ) => `<tr><td class="muted">${esc(t.position ?? '')}</td><td>${t.type === 'HEADING' ? `<b>${esc(t.title)}</b>` : esc(t.title)}</td>
       <td class="muted">${dur(t.duration)}</td><td>${player(t)}</td>
-      <td>${t.audio ? `<a href="#/track/${encodeURIComponent(t.id)}">similar →</a>` : ''}</td></tr>`).join('')}</table>
+      <td>${t.audio ? `<a href="#/track/${encodeURIComponent(t.id)}">similar →</a>` : ''}</td></tr>`,
+      )
+      .join('')}</table>
     ${r.notes ? `<h2>Notes</h2><p class="muted" style="white-space:pre-wrap">${esc(r.notes)}</p>` : ''}`
 }
 
@@ -214,7 +257,10 @@ async function labelPage(id) {
 }
 
 async function trackPage(id) {
-  const [{ track: t }, { models: all, probes }] = await Promise.all([gql(QUERIES.track, { id }), gql(QUERIES.models)])
+  const [{ track: t }, { models: all, probes }] = await Promise.all([
+    gql(QUERIES.track, { id }),
+    gql(QUERIES.models),
+  ])
   const models = embedded(all)
   view.innerHTML = `<h1>${esc(t.title)}</h1>
     <p>${esc(names(t.release.artists))} · <a href="#/release/${t.release.discogsId}">${esc(t.release.title)}</a> ${esc(t.release.year ?? '')} ${player(t)}</p>
@@ -244,16 +290,28 @@ async function trackPage(id) {
       ...(f.get('yearFrom') ? { yearFrom: Number(f.get('yearFrom')) } : {}),
       ...(f.get('yearTo') ? { yearTo: Number(f.get('yearTo')) } : {}),
     }
-    const { similarTracks } = await gql(QUERIES.similar, { id, first: 20, model: f.get('model') || null, filter })
+    const { similarTracks } = await gql(QUERIES.similar, {
+      id,
+      first: 20,
+      model: f.get('model') || null,
+      filter,
+    })
     // Similarity 0.5 is what two random tracks of the library score on average, 1 the same direction: the bar
     // shows how far above random a track is.
     const relative = (x) => Math.min(Math.max((x - 0.5) / 0.5, 0), 1)
-    document.getElementById('similar').innerHTML = `<table id="similar-table"><tr><th>Track</th><th>Release</th><th>Styles</th><th>Similarity</th><th></th></tr>
-      ${similarTracks.map((s) => `<tr><td><a href="#/track/${encodeURIComponent(s.track.id)}">${esc(s.track.title)}</a><br><span class="muted">${esc(names(s.track.release.artists))}</span></td>
+    document.getElementById('similar').innerHTML =
+      `<table id="similar-table"><tr><th>Track</th><th>Release</th><th>Styles</th><th>Similarity</th><th></th></tr>
+      ${similarTracks
+        .map(
+          (
+            s,
+          ) => `<tr><td><a href="#/track/${encodeURIComponent(s.track.id)}">${esc(s.track.title)}</a><br><span class="muted">${esc(names(s.track.release.artists))}</span></td>
         <td><a href="#/release/${s.track.release.discogsId}">${esc(s.track.release.title)}</a></td>
         <td>${s.track.release.styles.map((x) => `<span class="pill">${esc(x.name)}</span>`).join('')}</td>
         <td class="score" title="1 = same direction, 0.5 = as related as random tracks">${s.similarity.toFixed(2)}<div class="bar"><span style="width:${(relative(s.similarity) * 100).toFixed(1)}%"></span></div></td>
-        <td>${player(s.track)}</td></tr>`).join('')}</table>`
+        <td>${player(s.track)}</td></tr>`,
+        )
+        .join('')}</table>`
   }
   form.addEventListener('submit', (e) => {
     e.preventDefault()
@@ -264,8 +322,14 @@ async function trackPage(id) {
   const inBox = (err) => (queueBox.innerHTML = `<div class="error">${esc(err.message)}</div>`)
   document.getElementById('mix-button').addEventListener('click', () =>
     gql(QUERIES.mix, { id, model: model() })
-      .then(({ instantMix }) => playQueue(queueBox, `Mix from ${t.title}`, [t, ...instantMix.tracks.map((m) => ({ ...m.track, score: m.similarity }))]))
-      .catch(inBox))
+      .then(({ instantMix }) =>
+        playQueue(queueBox, `Mix from ${t.title}`, [
+          t,
+          ...instantMix.tracks.map((m) => ({ ...m.track, score: m.similarity })),
+        ]),
+      )
+      .catch(inBox),
+  )
   document.getElementById('path-form').addEventListener('submit', (e) => {
     e.preventDefault()
     const q = document.getElementById('path-q').value.trim()
@@ -275,34 +339,74 @@ async function trackPage(id) {
         const hits = search.edges.filter((h) => h.node.id !== id && h.node.audio)
         const box = document.getElementById('path-hits')
         box.innerHTML = hits.length
-          ? hits.map((h) => `<button type="button" data-to="${esc(h.node.id)}">${esc(h.text)} <span class="muted">${esc(h.node.release.title)}</span></button>`).join(' ')
+          ? hits
+              .map(
+                (h) =>
+                  `<button type="button" data-to="${esc(h.node.id)}">${esc(h.text)} <span class="muted">${esc(h.node.release.title)}</span></button>`,
+              )
+              .join(' ')
           : '<span class="muted">No track with audio matches.</span>'
-        box.querySelectorAll('[data-to]').forEach((b) => b.addEventListener('click', () =>
-          gql(QUERIES.path, { from: id, to: b.dataset.to, model: model() })
-            .then(({ trackPath: p }) => playQueue(queueBox, `Path from ${t.title} to ${p.steps.at(-1).track.title}`,
-              p.steps.map((s) => ({ ...s.track, score: s.similarityToEnd })),
-              p.shortened ? `<p class="muted" id="path-note">Shorter than asked: ${esc(p.reason)}</p>` : ''))
-            .catch(inBox)))
+        box.querySelectorAll('[data-to]').forEach((b) =>
+          b.addEventListener('click', () =>
+            gql(QUERIES.path, { from: id, to: b.dataset.to, model: model() })
+              .then(({ trackPath: p }) =>
+                playQueue(
+                  queueBox,
+                  `Path from ${t.title} to ${p.steps.at(-1).track.title}`,
+                  p.steps.map((s) => ({ ...s.track, score: s.similarityToEnd })),
+                  p.shortened
+                    ? `<p class="muted" id="path-note">Shorter than asked: ${esc(p.reason)}</p>`
+                    : '',
+                ),
+              )
+              .catch(inBox),
+          ),
+        )
       })
       .catch(inBox)
   })
-  if (probes.length) showPredictions(id, probes.map((p) => p.name)).catch(showError)
+  if (probes.length)
+    showPredictions(
+      id,
+      probes.map((p) => p.name),
+    ).catch(showError)
   await load()
 }
 
 /** Every probe's top classes for the track: trained ones, an imported model's styles, imported mood and genre heads. */
 async function showPredictions(id, names) {
   const shown = names.slice(0, 8)
-  const data = await gql(QUERIES.predictions(shown.length), { id, ...Object.fromEntries(shown.map((n, i) => [`p${i}`, n])) })
+  const data = await gql(QUERIES.predictions(shown.length), {
+    id,
+    ...Object.fromEntries(shown.map((n, i) => [`p${i}`, n])),
+  })
   const answers = shown.map((_, i) => data[`p${i}`]).filter(Boolean)
   if (!answers.length) return
   document.getElementById('predictions').innerHTML = `<div id="predicted">${answers
-    .map((p) => `<h2>Predicted ${esc(p.probe.task)} <span class="muted">(probe ${esc(p.probe.name)})</span></h2>
-    <p>${p.scores.slice(0, 5).map((s) => `<span class="pill">${esc(s.class)} ${s.score.toFixed(2)}</span>`).join('')}</p>`)
+    .map(
+      (p) => `<h2>Predicted ${esc(p.probe.task)} <span class="muted">(probe ${esc(p.probe.name)})</span></h2>
+    <p>${p.scores
+      .slice(0, 5)
+      .map((s) => `<span class="pill">${esc(s.class)} ${s.score.toFixed(2)}</span>`)
+      .join('')}</p>`,
+    )
     .join('')}</div>`
 }
 
-const PALETTE = ['#ff7a45', '#40a9ff', '#73d13d', '#f759ab', '#ffc53d', '#9254de', '#36cfc9', '#ff4d4f', '#bae637', '#597ef7', '#ffa940', '#13c2c2']
+const PALETTE = [
+  '#ff7a45',
+  '#40a9ff',
+  '#73d13d',
+  '#f759ab',
+  '#ffc53d',
+  '#9254de',
+  '#36cfc9',
+  '#ff4d4f',
+  '#bae637',
+  '#597ef7',
+  '#ffa940',
+  '#13c2c2',
+]
 
 async function mapPage() {
   const models = embedded((await gql(QUERIES.models)).models)
@@ -321,7 +425,10 @@ async function mapPage() {
     // A new map is computed on the server (seconds); a request waits for it only so long, then UNAVAILABLE.
     for (let tries = 0; !embeddingMap; tries++) {
       try {
-        ;({ embeddingMap } = await gql(QUERIES.map, { model: f.get('model') || null, colorBy: f.get('colorBy') }))
+        ;({ embeddingMap } = await gql(QUERIES.map, {
+          model: f.get('model') || null,
+          colorBy: f.get('colorBy'),
+        }))
       } catch (err) {
         if (!String(err.message).startsWith('UNAVAILABLE') || tries >= 40) throw err
         picked.textContent = 'Computing the map (the first time for a model takes a while)…'
@@ -335,14 +442,21 @@ async function mapPage() {
     const ys = embeddingMap.points.map((p) => p.y)
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)]
     const color = (g) => PALETTE[embeddingMap.groups.indexOf(g) % PALETTE.length] ?? '#888'
-    points = embeddingMap.points.map((p) => ({ ...p, px: 20 + ((p.x - x0) / (x1 - x0 || 1)) * (canvas.width - 40), py: 20 + ((p.y - y0) / (y1 - y0 || 1)) * (canvas.height - 40) }))
+    points = embeddingMap.points.map((p) => ({
+      ...p,
+      px: 20 + ((p.x - x0) / (x1 - x0 || 1)) * (canvas.width - 40),
+      py: 20 + ((p.y - y0) / (y1 - y0 || 1)) * (canvas.height - 40),
+    }))
     for (const p of points) {
       ctx.fillStyle = color(p.group)
       ctx.beginPath()
       ctx.arc(p.px, p.py, 4, 0, Math.PI * 2)
       ctx.fill()
     }
-    document.getElementById('legend').innerHTML = embeddingMap.groups.slice(0, 24).map((g) => `<span><i style="background:${color(g)}"></i>${esc(g)}</span>`).join('')
+    document.getElementById('legend').innerHTML = embeddingMap.groups
+      .slice(0, 24)
+      .map((g) => `<span><i style="background:${color(g)}"></i>${esc(g)}</span>`)
+      .join('')
   }
   canvas.addEventListener('click', (e) => {
     const r = canvas.getBoundingClientRect()
@@ -369,7 +483,12 @@ function curve(history, key, label) {
   const xs = pts.map((h) => h.step)
   const ys = pts.map((h) => h[key])
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)]
-  const path = pts.map((h) => `${(10 + ((h.step - x0) / (x1 - x0 || 1)) * 580).toFixed(1)},${(200 - ((h[key] - y0) / (y1 - y0 || 1)) * 180).toFixed(1)}`).join(' ')
+  const path = pts
+    .map(
+      (h) =>
+        `${(10 + ((h.step - x0) / (x1 - x0 || 1)) * 580).toFixed(1)},${(200 - ((h[key] - y0) / (y1 - y0 || 1)) * 180).toFixed(1)}`,
+    )
+    .join(' ')
   return `<svg class="curve" viewBox="0 0 600 220" role="img" aria-label="${esc(label)}"><polyline fill="none" stroke="#ff7a45" stroke-width="2" points="${path}"/>
     <text x="12" y="16" fill="#8a92a6" font-size="12">${esc(label)}: ${ys[0].toFixed(3)} → ${ys[ys.length - 1].toFixed(3)} (step ${x1})</text></svg>`
 }
@@ -378,35 +497,64 @@ function curve(history, key, label) {
 function validationCurve(history) {
   if (!history.some((h) => h.valPrecision != null)) return curve(history, 'valTop1', 'validation top-1')
   const last = [...history].reverse().find((h) => h.valChance != null)
-  return curve(history, 'valPrecision', `held-out precision@10 (chance ${last ? last.valChance.toFixed(3) : '?'})`)
+  return curve(
+    history,
+    'valPrecision',
+    `held-out precision@10 (chance ${last ? last.valChance.toFixed(3) : '?'})`,
+  )
 }
 
 async function trainingPage() {
   const { trainingRuns } = await gql(QUERIES.runs)
   view.innerHTML = `<h1>Training runs</h1>${trainingRuns.length ? '' : '<p class="muted">No runs yet.</p>'}
-    <div class="grid">${trainingRuns.map((r) => `<div class="card"><h3>${esc(r.name)} <span class="muted">${esc(r.association)} · ${esc(r.backend ?? '')}</span></h3>
+    <div class="grid">${trainingRuns
+      .map(
+        (
+          r,
+        ) => `<div class="card"><h3>${esc(r.name)} <span class="muted">${esc(r.association)} · ${esc(r.backend ?? '')}</span></h3>
       <p class="state-${r.status === 'succeeded' ? 'succeeded' : r.status === 'failed' ? 'failed' : 'running'}">${esc(r.status)} · step ${r.step}/${r.totalSteps}</p>
-      ${curve(r.history, 'loss', 'training loss')}${validationCurve(r.history)}</div>`).join('')}</div>`
+      ${curve(r.history, 'loss', 'training loss')}${validationCurve(r.history)}</div>`,
+      )
+      .join('')}</div>`
 }
 
 async function jobsPage() {
   // Jobs are admin-only (their payloads hold server paths, their logs and workers the servers' names).
   if (!localStorage.getItem('discograph.key')) {
-    view.innerHTML = '<h1>Jobs</h1><p class="muted" id="jobs-signin">Jobs are shown to admin keys only: sign in with one to see, cancel or retry them.</p>'
+    view.innerHTML =
+      '<h1>Jobs</h1><p class="muted" id="jobs-signin">Jobs are shown to admin keys only: sign in with one to see, cancel or retry them.</p>'
     return
   }
   const render = async () => {
     const { jobs } = await gql(QUERIES.jobs)
     view.innerHTML = `<h1>Jobs</h1>
       <table id="jobs"><tr><th>Job</th><th>State</th><th>Progress</th><th>Message</th><th></th></tr>
-      ${jobs.edges.map(({ node: j }) => `<tr><td>${esc(j.name)}<br><span class="muted">${esc(j.id.slice(0, 8))} · ${esc(new Date(j.createdAt).toLocaleString())}</span></td>
+      ${jobs.edges
+        .map(
+          ({
+            node: j,
+          }) => `<tr><td>${esc(j.name)}<br><span class="muted">${esc(j.id.slice(0, 8))} · ${esc(new Date(j.createdAt).toLocaleString())}</span></td>
         <td class="state-${esc(j.state)}">${esc(j.state)}${j.attempts > 1 ? ` (attempt ${j.attempts})` : ''}</td>
         <td><div class="bar"><span style="width:${((j.progress ?? 0) * 100).toFixed(0)}%"></span></div>${j.etaSeconds != null ? `<span class="muted">eta ${Math.round(j.etaSeconds)} s</span>` : ''}</td>
         <td class="muted">${esc(j.message ?? j.error ?? '')}</td>
         <td>${j.state === 'queued' || j.state === 'running' ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
-            ${j.state === 'failed' || j.state === 'cancelled' ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`).join('')}</table>`
-    view.querySelectorAll('[data-cancel]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.cancel, { id: b.dataset.cancel }).then(render, showError)))
-    view.querySelectorAll('[data-retry]').forEach((b) => b.addEventListener('click', () => gql(QUERIES.retry, { id: b.dataset.retry }).then(render, showError)))
+            ${j.state === 'failed' || j.state === 'cancelled' ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`,
+        )
+        .join('')}</table>`
+    view
+      .querySelectorAll('[data-cancel]')
+      .forEach((b) =>
+        b.addEventListener('click', () =>
+          gql(QUERIES.cancel, { id: b.dataset.cancel }).then(render, showError),
+        ),
+      )
+    view
+      .querySelectorAll('[data-retry]')
+      .forEach((b) =>
+        b.addEventListener('click', () =>
+          gql(QUERIES.retry, { id: b.dataset.retry }).then(render, showError),
+        ),
+      )
   }
   await render()
   timer = setInterval(() => render().catch(showError), 2000)
