@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net'
 import autocannon from 'autocannon'
 import { startApiServer } from '../src/api/http-server.ts'
 import { encodeCursor } from '../src/api/pagination.ts'
-import { CatalogReadRepository, type SearchType } from '../src/db/repositories/catalog-read.repository.ts'
+import { SearchService, type SearchType } from '../src/services/search.service.ts'
 import { CountingQueryable } from '../src/db/sql.ts'
 import { JobQueue } from '../src/jobs/queue.ts'
 import { createLogger } from '../src/logger.ts'
@@ -120,7 +120,7 @@ try {
   )
 
   // The baseline: the same answers through pg with hand-written SQL, no GraphQL, no DataLoader.
-  const search = new CatalogReadRepository(new CountingQueryable(t.db.pool, true))
+  const search = new SearchService(new CountingQueryable(t.db.pool, true))
   const raw = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))

@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config/config.ts'
 import { migrate, openDatabase } from '../src/db/database.ts'
 import { importAudio, type AudioImportSummary } from '../src/ingest/audio/import.ts'
 import { importDiscogs } from '../src/ingest/discogs/import.ts'
+import { SearchService } from '../src/services/search.service.ts'
 import { writeSyntheticCatalog } from '../src/synth/catalog-writer.ts'
 import { worldOptions, type SynthSize } from '../src/synth/world.ts'
 
@@ -66,6 +67,7 @@ try {
     const cpu0 = process.cpuUsage()
     const s = await importAudio(db, path.join(out, 'audio'), {
       dataDir,
+      search: new SearchService(db.pool),
       manifest: synth.manifest,
       concurrency,
     })

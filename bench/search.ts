@@ -20,7 +20,7 @@
  */
 import 'reflect-metadata'
 import fs from 'node:fs'
-import { CatalogReadRepository, type SearchType } from '../src/db/repositories/catalog-read.repository.ts'
+import { SearchService, type SearchType } from '../src/services/search.service.ts'
 import { wordsVectorSql } from '../src/db/search-words.ts'
 import { CountingQueryable } from '../src/db/sql.ts'
 import { createServerTestDatabase, tmpDir } from '../test/support/database.ts'
@@ -86,7 +86,7 @@ try {
   await loadBenchCatalog(t.db, RELEASES, dumpDir, VOCABULARY)
   const { rows: sizes } = await t.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM track`)
   // as the API runs it: named prepared statements (planned once per connection)
-  const repo = new CatalogReadRepository(new CountingQueryable(t.db.pool, true))
+  const repo = new SearchService(new CountingQueryable(t.db.pool, true))
   const banded = new Map<string, number>()
   const hits = new Map<string, unknown>()
   for (const term of TERMS) {

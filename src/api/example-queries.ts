@@ -1,7 +1,7 @@
-import type { CatalogReadRepository } from '../db/repositories/catalog-read.repository.ts'
+import type { CatalogService } from '../services/catalog.service.ts'
 
-/** The catalog's first release, its first artist and style (CatalogReadRepository.exampleRelease). */
-export type CatalogExample = NonNullable<Awaited<ReturnType<CatalogReadRepository['exampleRelease']>>>
+/** The catalog's first release, its first artist and style (CatalogService.exampleRelease). */
+export type CatalogExample = NonNullable<Awaited<ReturnType<CatalogService['exampleRelease']>>>
 
 /**
  * Example queries that find something in this catalog: they name its first release, that release's artist

@@ -38,7 +38,8 @@ import {
   type Access,
   type Viewer,
 } from '../services/auth.service.ts'
-import { CatalogReadRepository } from '../db/repositories/catalog-read.repository.ts'
+import { CatalogService } from '../services/catalog.service.ts'
+import { SearchService } from '../services/search.service.ts'
 import { authorizeRequest } from './access.ts'
 import { badStringArgument } from './input-strings.ts'
 import { graphiqlDefaultQuery } from './example-queries.ts'
@@ -265,6 +266,8 @@ export async function startApiServer(
   const contextFor = (viewer: Viewer): ApiContext => {
     const sql = new CountingQueryable(db.pool, db.kind === 'server')
     const signedUrl = (path: string) => auth.signedUrl(path, viewer)
+    // the catalog's services per request, on its counting Queryable: their statements are the request's
+    const catalog = new CatalogService(sql)
     return {
       viewer,
       auth,
@@ -272,7 +275,9 @@ export async function startApiServer(
       runs,
       changes,
       sql,
-      loaders: createLoaders(sql),
+      loaders: createLoaders(catalog),
+      catalog,
+      search: new SearchService(sql),
       db,
       config,
       similarity,
@@ -391,7 +396,7 @@ export async function startApiServer(
   /** GraphiQL's page holds no data (its queries go through /graphql with the key typed in its header editor)
    * but an example query naming a release, and only when anyone may read the catalog anyway. */
   async function graphiql(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const example = config.publicRead ? await new CatalogReadRepository(db.pool).exampleRelease() : 'key-only'
+    const example = config.publicRead ? await new CatalogService(db.pool).exampleRelease() : 'key-only'
     res
       .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
       .end(graphiqlPage(GRAPHQL_PATH, graphiqlDefaultQuery(example)))

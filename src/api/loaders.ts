@@ -1,15 +1,14 @@
 import DataLoader from 'dataloader'
 import {
-  CatalogReadRepository,
   childList,
+  type CatalogService,
   type ChildList,
   type ChildListMap,
   type ChildTable,
   type ReleaseFilter,
   type ReleaseParent,
   type Row,
-} from '../db/repositories/catalog-read.repository.ts'
-import type { Queryable } from '../db/sql.ts'
+} from '../services/catalog.service.ts'
 import { pageKey, type KeysetPage } from './pagination.ts'
 
 function byId(rows: Row[], ids: readonly number[]): (Row | null)[] {
@@ -77,9 +76,13 @@ const whenLoaded = <T>(rows: Row[] | Promise<Row[]>, f: (rows: Row[]) => T): T |
 /**
  * Per-request loaders: one per relation, so any query shape costs a bounded number of statements. Each is
  * made on first use (a request uses a few of them).
+ *
+ * They batch and cache the catalog service's reads for one request, and live here rather than in the
+ * service: what they batch is one tick of GraphQL execution, and what they cache must last one request
+ * (the resolvers of every module, catalog, similarity and mixes, reach catalog rows through them). The
+ * service stays the one place the reads and their rules are; a loader only decides when to ask it.
  */
 export class Loaders {
-  readonly repo: CatalogReadRepository
   // Child lists that came with their parents' rows, per list and parent: read without DataLoader's
   // promise and microtask turn (a 50-release page has 200 of them).
   readonly #given = new Map<ChildList, Map<number, Row[]>>()
@@ -104,24 +107,22 @@ export class Loaders {
   #audio?: DataLoader<number, Row | null>
   #tagCount?: DataLoader<{ parent: string; args: 'style' | 'genre' }, number, string>
 
-  constructor(db: Queryable) {
-    this.repo = new CatalogReadRepository(db)
-  }
+  constructor(private readonly catalog: CatalogService) {}
 
   get artist() {
-    return (this.#artist ??= entity((ids) => this.repo.artists(ids)))
+    return (this.#artist ??= entity((ids) => this.catalog.artists(ids)))
   }
 
   get label() {
-    return (this.#label ??= entity((ids) => this.repo.labels(ids)))
+    return (this.#label ??= entity((ids) => this.catalog.labels(ids)))
   }
 
   get master() {
-    return (this.#master ??= entity((ids) => this.repo.masters(ids)))
+    return (this.#master ??= entity((ids) => this.catalog.masters(ids)))
   }
 
   get release() {
-    return (this.#release ??= entity(async (ids) => (await this.repo.releases(ids)).rows))
+    return (this.#release ??= entity(async (ids) => (await this.catalog.releases(ids)).rows))
   }
 
   /** Releases by id with the child lists a selection reads (see ReleasePageArgs.lists). */
@@ -129,18 +130,18 @@ export class Loaders {
     return (this.#releaseWithLists ??= groupedLoader<number, readonly ChildList[], Row | null>(
       listsKey,
       async (ids, lists) =>
-        new Map(this.primed(await this.repo.releases(ids, lists)).rows.map((r) => [Number(r.id), r])),
+        new Map(this.primed(await this.catalog.releases(ids, lists)).rows.map((r) => [Number(r.id), r])),
       null,
     ))
   }
 
   get track() {
-    return (this.#track ??= entity((ids) => this.repo.tracks(ids)))
+    return (this.#track ??= entity((ids) => this.catalog.tracks(ids)))
   }
 
   get sublabels() {
     return (this.#sublabels ??= new DataLoader<number, Row[]>(async (ids) => {
-      const m = await this.repo.sublabels(ids)
+      const m = await this.catalog.sublabels(ids)
       return ids.map((id) => m.get(id) ?? [])
     }))
   }
@@ -166,7 +167,7 @@ export class Loaders {
     return (this.#releasePage ??= groupedLoader<number | string, ReleasePageArgs, Row[]>(
       releaseArgsKey,
       async (parents, a) =>
-        this.primed(await this.repo.releasePages(a.parent, parents, a.filter, a.page, a.lists)).pages,
+        this.primed(await this.catalog.releasePages(a.parent, parents, a.filter, a.page, a.lists)).pages,
       [],
     ))
   }
@@ -176,27 +177,27 @@ export class Loaders {
       number | string,
       Omit<ReleasePageArgs, 'page' | 'lists'>,
       number
-    >(releaseArgsKey, (parents, a) => this.repo.releaseCounts(a.parent, parents, a.filter), 0))
+    >(releaseArgsKey, (parents, a) => this.catalog.releaseCounts(a.parent, parents, a.filter), 0))
   }
 
   get artistTrackPage() {
     return (this.#artistTrackPage ??= groupedLoader<number, KeysetPage, Row[]>(
       pageKey,
-      (parents, page) => this.repo.artistTrackPages(parents, page),
+      (parents, page) => this.catalog.artistTrackPages(parents, page),
       [],
     ))
   }
 
   get artistTrackCount() {
     return (this.#artistTrackCount ??= new DataLoader<number, number>(async (ids) => {
-      const m = await this.repo.artistTrackCounts(ids)
+      const m = await this.catalog.artistTrackCounts(ids)
       return ids.map((id) => m.get(id) ?? 0)
     }))
   }
 
   get audio() {
     return (this.#audio ??= new DataLoader<number, Row | null>(async (ids) => {
-      const rows = await this.repo.audioFiles(ids)
+      const rows = await this.catalog.audioFiles(ids)
       const byTrack = new Map(rows.map((r) => [Number(r.trackId), r]))
       return ids.map((id) => byTrack.get(id) ?? null)
     }))
@@ -205,7 +206,7 @@ export class Loaders {
   get tagCount() {
     return (this.#tagCount ??= groupedLoader<string, 'style' | 'genre', number>(
       (k) => k,
-      (names, kind) => this.repo.tagCounts(kind, names),
+      (names, kind) => this.catalog.tagCounts(kind, names),
       0,
     ))
   }
@@ -220,7 +221,7 @@ export class Loaders {
           parents.push(parent)
           requests.set(list, parents)
         }
-        const rows = await this.repo.childLists(requests)
+        const rows = await this.catalog.childLists(requests)
         return keys.map((k) => rows.get(k.list)?.get(k.parent) ?? [])
       },
       { cacheKeyFn: (k) => `${k.list.key}|${k.parent}` },
@@ -243,6 +244,7 @@ export class Loaders {
   }
 }
 
-export function createLoaders(db: Queryable): Loaders {
-  return new Loaders(db)
+/** The request's loaders over `catalog`, the catalog service on the request's own Queryable. */
+export function createLoaders(catalog: CatalogService): Loaders {
+  return new Loaders(catalog)
 }

@@ -3,7 +3,7 @@
  * master, release and track titles), in table `search_word` with a trigram index of its own.
  *
  * Search finds its candidates by words, not by whole-text trigram similarity: a title is a candidate when
- * it holds every word of the query (src/db/repositories/catalog-read.repository.ts), which an index of
+ * it holds every word of the query (src/services/search.service.ts), which an index of
  * the titles' words (wordsVectorSql) answers from each word's list of titles, led by the rarest, so a rare
  * word costs what its few titles cost; whole-text similarity has to read every list of the query's
  * trigrams, common ones ("er ", " th") included, which on the full dump means millions of entries per
@@ -37,28 +37,6 @@ export const WORD_SEPARATOR_SQL = `'[^[:alnum:]]+'`
  */
 export function wordsVectorSql(text: string): string {
   return `to_tsvector('simple'::regconfig, regexp_replace(lower(${text}), ${WORD_SEPARATOR_SQL}, ' ', 'g'))`
-}
-
-/**
- * A word the dictionary lacks, of at least this many letters, also matches the words it begins: it may be
- * a word being typed ("horiz" finds "Horizons"). Only such words: a prefix costs the whole lists of the
- * words it begins, since GIN collects them into a bitmap before it intersects anything (it skips through a
- * whole word's list led by a rarer word's), and a common word's lists are long. At 8M releases, with a
- * prefix for every word of 5 letters or more, "I Will Love Again (Radio Edit)" took 11.9 s: "radio:*" in
- * the long titles' band collected more than work_mem held, the bitmap went lossy and 1.6M titles were
- * rechecked. A word the dictionary has is matched whole; its longer forms come with its likes when it
- * finds too few ("horizons" for "horizon").
- */
-export const PREFIX_MIN_LENGTH = 5
-
-/**
- * The tsquery text matching any of `alternatives` (a query word first, then its likes; letters and digits
- * only, so nothing to quote), the first also as a prefix when `prefix` and it is long enough.
- */
-export function wordQuery(alternatives: readonly string[], prefix: boolean): string {
-  return alternatives
-    .map((w, i) => (i === 0 && prefix && w.length >= PREFIX_MIN_LENGTH ? `${w}:*` : w))
-    .join(' | ')
 }
 
 /** The words of `text` in the dictionary's sense, in order, repeats kept. */

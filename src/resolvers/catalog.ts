@@ -5,25 +5,29 @@ import { fromGlobalId, numericKey, toGlobalId, type NodeType } from '../api/glob
 import type { Loaders } from '../api/loaders.ts'
 import { perSelection, selectedFields, unreadFields, type Selection } from '../api/lookahead.ts'
 import { parsePage, toConnection, type PageArgs } from '../api/pagination.ts'
+import { BadInputError } from '../errors.ts'
+import type { AuthService, Viewer } from '../services/auth.service.ts'
 import {
+  checkReleaseFilter,
   childList,
   type ArtistRole,
+  type CatalogService,
   type ChildList,
   type ChildTable,
   type ReleaseFilter,
   type ReleaseParent,
   type Row,
-  SEARCH_TYPES,
-  type SearchType,
-} from '../db/repositories/catalog-read.repository.ts'
-import { BadInputError } from '../errors.ts'
-import type { AuthService, Viewer } from '../services/auth.service.ts'
+} from '../services/catalog.service.ts'
+import type { SearchService, SearchType } from '../services/search.service.ts'
 import { connectionFromList, connectionResolvers } from './connection.ts'
 
 export interface CatalogContext {
   viewer: Viewer
   auth: AuthService
+  /** the request's loaders, over `catalog` */
   loaders: Loaders
+  catalog: CatalogService
+  search: SearchService
 }
 
 const schemaFile = (name: string) => fs.readFileSync(new URL(`../schema/${name}`, import.meta.url), 'utf8')
@@ -35,25 +39,6 @@ type Tag = { __typename: 'Style' | 'Genre'; name: string }
 
 const ord = (r: Row) => Number(r.ord)
 const num = (v: unknown) => (v == null ? null : Number(v))
-
-const YEAR_MIN = 1800
-const YEAR_MAX = 2100
-
-function checkFilter(filter: ReleaseFilter | null | undefined): ReleaseFilter {
-  const f = filter ?? {}
-  for (const field of ['yearFrom', 'yearTo'] as const) {
-    const y = f[field]
-    if (y != null && (y < YEAR_MIN || y > YEAR_MAX))
-      throw new BadInputError(`must be a year between ${YEAR_MIN} and ${YEAR_MAX}`, `filter.${field}`)
-  }
-  if (f.yearFrom != null && f.yearTo != null && f.yearFrom > f.yearTo)
-    throw new BadInputError('is after filter.yearTo', 'filter.yearFrom')
-  if (f.includeSublabels && f.labelId == null)
-    throw new BadInputError('needs filter.labelId', 'filter.includeSublabels')
-  if (f.artistRole && f.artistId == null)
-    throw new BadInputError('needs filter.artistId', 'filter.artistRole')
-  return f
-}
 
 /**
  * A field whose value is a child table's rows; `ref`, where its selection picks the fields of the row each
@@ -121,7 +106,7 @@ function releaseConnection(
   args: Args,
   info: GraphQLResolveInfo,
 ) {
-  const filter = checkFilter(args.filter)
+  const filter = checkReleaseFilter(args.filter)
   const page = parsePage(args)
   return ctx.loaders.releasePage
     .load({ parent: parentKey, args: { parent, filter, page, lists: releaseNodeLists(info) } })
@@ -186,12 +171,6 @@ async function loadNode(ctx: CatalogContext, id: string) {
   }
 }
 
-const SEARCH_MAX = 50
-/**
- * Search results end here: a page's statements fetch every hit before it (offset + page per band and type),
- * so a cursor deep into a common word would make one request score and hold a large share of the catalog.
- */
-const SEARCH_DEPTH = 1000
 const TYPENAME: Record<SearchType, NodeType> = {
   ARTIST: 'Artist',
   LABEL: 'Label',
@@ -248,7 +227,7 @@ export const catalogResolvers = {
     },
     styles: async (_: unknown, __: unknown, ctx: CatalogContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return (await ctx.loaders.repo.tags('style')).map((t) => ({
+      return (await ctx.catalog.tags('style')).map((t) => ({
         __typename: 'Style',
         name: t.name,
         releaseCount: t.releases,
@@ -256,7 +235,7 @@ export const catalogResolvers = {
     },
     genres: async (_: unknown, __: unknown, ctx: CatalogContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return (await ctx.loaders.repo.tags('genre')).map((t) => ({
+      return (await ctx.catalog.tags('genre')).map((t) => ({
         __typename: 'Genre',
         name: t.name,
         releaseCount: t.releases,
@@ -268,28 +247,15 @@ export const catalogResolvers = {
       ctx: CatalogContext,
     ) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      const query = a.query.trim()
-      if (query.length < 2) throw new BadInputError('must have at least 2 characters', 'query')
-      if (query.length > 200) throw new BadInputError('must have at most 200 characters', 'query')
-      if (a.first < 1 || a.first > SEARCH_MAX)
-        throw new BadInputError(`must be between 1 and ${SEARCH_MAX}`, 'first')
       const offset = searchOffset(a.after)
-      if (offset >= SEARCH_DEPTH)
-        throw new BadInputError(
-          `search results end at ${SEARCH_DEPTH}: narrow the query or its types`,
-          'after',
-        )
-      const first = Math.min(a.first, SEARCH_DEPTH - offset)
-      const more = offset + first < SEARCH_DEPTH ? 1 : 0 // one hit past the page tells whether a next page exists
-      const hits = await ctx.loaders.repo.search(
-        query,
-        a.types?.length ? [...new Set(a.types)] : SEARCH_TYPES,
-        first + more,
+      const { hits, hasNextPage } = await ctx.search.page({
+        query: a.query,
+        types: a.types,
+        first: a.first,
         offset,
-      )
-      const page = hits.slice(0, first)
+      })
       const edges = await Promise.all(
-        page.map(async (h, i) => {
+        hits.map(async (h, i) => {
           const loader = {
             ARTIST: ctx.loaders.artist,
             LABEL: ctx.loaders.label,
@@ -309,7 +275,7 @@ export const catalogResolvers = {
       return {
         edges,
         pageInfo: {
-          hasNextPage: hits.length > first,
+          hasNextPage,
           hasPreviousPage: offset > 0,
           startCursor: edges[0]?.cursor ?? null,
           endCursor: edges.at(-1)?.cursor ?? null,

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { audioContentType } from '../audio/content-types.ts'
-import { CatalogReadRepository } from '../db/repositories/catalog-read.repository.ts'
+import { SearchRepository } from '../db/repositories/search.repository.ts'
 import {
   LibraryRepository,
   type AlbumOrder,
@@ -106,7 +106,7 @@ const MAX_START_TRACKS = 50
 
 export class LibraryService {
   private readonly library: LibraryRepository
-  private readonly catalog: CatalogReadRepository
+  private readonly dictionary: SearchRepository
 
   private checkedAt: number | null = null
   private syncing: Promise<boolean> | null = null
@@ -120,7 +120,7 @@ export class LibraryService {
     private readonly options: { searchCheckMs?: number } = {},
   ) {
     this.library = new LibraryRepository(db.pool)
-    this.catalog = new CatalogReadRepository(db.pool)
+    this.dictionary = new SearchRepository(db.pool)
   }
 
   /** Counts of releases, artists, tracks and tracks with audio; cached briefly (every landing page asks). */
@@ -250,7 +250,7 @@ export class LibraryService {
   /**
    * Artists, albums and songs matching a query: rows holding a word beginning with each word of it (so a
    * query being typed finds), ranked as the catalog's search ranks. When nothing matches the words as typed,
-   * each word may also be one the catalog's dictionary has like it (a typo, CatalogReadRepository.wordAlternatives).
+   * each word may also be one the catalog's dictionary has like it (a typo, SearchRepository.wordAlternatives).
    */
   async search(input: SearchInput): Promise<{ artists: Artist[]; albums: Album[]; songs: Song[] }> {
     const query = input.query
@@ -267,7 +267,7 @@ export class LibraryService {
     const run = (patterns: string[]) => this.searchWith(query, patterns, input, counts)
     const found = await run(words.map((w) => `\\m${w}`))
     if (!words.length || found.artists.length + found.albums.length + found.songs.length > 0) return found
-    const likes = await this.catalog.wordAlternatives(words)
+    const likes = await this.dictionary.wordAlternatives(words)
     if (likes.every((l) => l.length === 1)) return found
     return run(likes.map(([word, ...alike]) => `\\m(?:${[word, ...alike.map((w) => `${w}\\M`)].join('|')})`))
   }

@@ -7,6 +7,8 @@ import { buildSchema } from '../../src/api/schema.ts'
 import { encodeCursor } from '../../src/api/pagination.ts'
 import { CountingQueryable } from '../../src/db/sql.ts'
 import { AuthService } from '../../src/services/auth.service.ts'
+import { CatalogService } from '../../src/services/catalog.service.ts'
+import { SearchService } from '../../src/services/search.service.ts'
 import { useFixtureApi } from '../support/api.ts'
 import { createServerTestDatabase } from '../support/database.ts'
 
@@ -22,7 +24,16 @@ describe('compiled GraphQL execution (graphql-jit) answers as graphql-js does', 
   async function context() {
     const auth = new AuthService(fx.t.db.pool, { publicRead: true })
     const sql = new CountingQueryable(fx.t.db.pool, true)
-    return { viewer: await auth.viewerFor(undefined), auth, loaders: createLoaders(sql), sql }
+    const catalog = new CatalogService(sql)
+    const search = new SearchService(sql)
+    return {
+      viewer: await auth.viewerFor(undefined),
+      auth,
+      loaders: createLoaders(catalog),
+      catalog,
+      search,
+      sql,
+    }
   }
   // What reaches the client: errors as JSON (message, locations, path, extensions), data as is.
   const wire = (r: ExecutionResult) => JSON.parse(JSON.stringify(r))

@@ -9,6 +9,7 @@ import { writeSyntheticCatalog, type SynthSummary } from '../../src/synth/catalo
 import { worldOptions } from '../../src/synth/world.ts'
 import { withId3v23, withVorbisComments } from '../support/audio-tags.ts'
 import { createServerTestDatabase, tmpDir, type TestDatabase } from '../support/database.ts'
+import { SearchService } from '../../src/services/search.service.ts'
 
 const AUDIO_FIXTURES = path.resolve(import.meta.dirname, '../fixtures/audio')
 
@@ -44,13 +45,19 @@ describe('matching audio files to tracks by their tags (real server)', () => {
 
   it('matches nothing before the catalog is there; after a Discogs import, a re-run matches every file by its tags', async () => {
     const dir = path.join(synth.out, 'audio')
-    const before = await importAudio(t.db, dir, { dataDir: t.config.dataDir })
+    const before = await importAudio(t.db, dir, {
+      dataDir: t.config.dataDir,
+      search: new SearchService(t.db.pool),
+    })
     expect(before.files.new).toBe(synth.audioFiles)
     expect(before.match).toMatchObject({ linked: 0, unmatched: synth.audioFiles, errors: 0 })
     expect(before.reasons).toEqual({ 'no-candidates': synth.audioFiles })
 
     await importDiscogs(t.db, Object.values(synth.dumps))
-    const after = await importAudio(t.db, dir, { dataDir: t.config.dataDir })
+    const after = await importAudio(t.db, dir, {
+      dataDir: t.config.dataDir,
+      search: new SearchService(t.db.pool),
+    })
     // unchanged files are not read again, only matched again from the tags stored the first time
     expect(after.files).toMatchObject({ unchanged: synth.audioFiles, new: 0, rematched: synth.audioFiles })
     expect(after.features.decoded).toBe(0)
@@ -117,7 +124,10 @@ describe('matching audio files to tracks by their tags (real server)', () => {
     put('no-tags.mp3', mp3)
     put('title-only.mp3', withId3v23(mp3, { TIT2: a.titles[0] }))
 
-    const s = await importAudio(t.db, dir, { dataDir: t.config.dataDir })
+    const s = await importAudio(t.db, dir, {
+      dataDir: t.config.dataDir,
+      search: new SearchService(t.db.pool),
+    })
     expect(s.files.new).toBe(8)
     expect(s.match).toMatchObject({ linked: 2, duplicate: 1, ambiguous: 1, unmatched: 4, errors: 0 })
     expect(s.match.byMethod).toEqual({ manifest: 0, 'discogs-id': 2, tags: 0 })
@@ -165,7 +175,10 @@ describe('matching audio files to tracks by their tags (real server)', () => {
     // the winner goes away: of the two claims by tags that remain, equal in score, the first path takes the
     // track, whatever the order the files were read in; nothing is decoded
     fs.rmSync(path.join(dir, 'id-and-position.mp3'))
-    const again = await importAudio(t.db, dir, { dataDir: t.config.dataDir })
+    const again = await importAudio(t.db, dir, {
+      dataDir: t.config.dataDir,
+      search: new SearchService(t.db.pool),
+    })
     expect(again.files).toMatchObject({ removed: 1, unchanged: 7 })
     expect(again.features.decoded).toBe(0)
     expect((await links(path.dirname(wav))).get(wav)).toBe(`${a.id} ${a.positions[1]}`)
@@ -185,6 +198,7 @@ describe('matching audio files to tracks by their tags (real server)', () => {
     const abort = new AbortController()
     const err = await importAudio(t.db, dir, {
       dataDir: t.config.dataDir,
+      search: new SearchService(t.db.pool),
       signal: abort.signal,
       onProgress: (p) => p.done === 3 && abort.abort(),
     }).catch((e) => e)
@@ -195,7 +209,10 @@ describe('matching audio files to tracks by their tags (real server)', () => {
       [dir + '/'],
     )
     expect(rows[0].n).toBe(3)
-    const rest = await importAudio(t.db, dir, { dataDir: t.config.dataDir })
+    const rest = await importAudio(t.db, dir, {
+      dataDir: t.config.dataDir,
+      search: new SearchService(t.db.pool),
+    })
     expect(rest.files).toMatchObject({ new: synth.audioFiles - 3, unchanged: 3 })
     // same content as the folder imported first: read and hashed, never decoded
     expect(rest.features).toEqual({ decoded: 0, computed: 0, reused: synth.audioFiles - 3 })

@@ -4,7 +4,7 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STAGE_TABLES } from '../../src/db/repositories/catalog-staging.ts'
-import { CatalogReadRepository } from '../../src/db/repositories/catalog-read.repository.ts'
+import { SearchService } from '../../src/services/search.service.ts'
 import { CatalogWriterRepository } from '../../src/db/repositories/catalog-writer.repository.ts'
 import { DumpFormatError } from '../../src/errors.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
@@ -327,7 +327,7 @@ describe.each([
     })
     expect((await trigramCounts()).wrong).toBe(0) // the merge counted the changed title
     // and search finds it by its new title: the import refreshed the search views
-    const search = new CatalogReadRepository(t.db.pool)
+    const search = new SearchService(t.db.pool)
     expect((await search.search('Remasterisé', ['RELEASE'], 5, 0)).map((h) => [h.id, h.text])).toContainEqual(
       [1, 'Stockholm (Remasterisé)'],
     )

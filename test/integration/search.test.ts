@@ -4,11 +4,12 @@ import path from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  BAND_TEXT_COST,
-  CatalogReadRepository,
   SEARCH_LOCK_TIMEOUT_MS,
+  SearchRepository,
   type SearchType,
-} from '../../src/db/repositories/catalog-read.repository.ts'
+} from '../../src/db/repositories/search.repository.ts'
+import { SearchService } from '../../src/services/search.service.ts'
+import { BAND_TEXT_COST } from '../../src/services/search/equal-texts.ts'
 import { UnavailableError } from '../../src/errors.ts'
 import { CountingQueryable } from '../../src/db/sql.ts'
 import { wordsVectorSql } from '../../src/db/search-words.ts'
@@ -22,7 +23,8 @@ const ALL: SearchType[] = SEARCH_TEXTS.map((s) => s.type)
 
 describe('search by words, in bands of title length (real server, fixture catalog)', () => {
   let t: TestDatabase
-  let repo: CatalogReadRepository
+  let repo: SearchRepository
+  let search: SearchService
   const q = async <R extends object>(sql: string, params: unknown[] = []) =>
     (await t.db.pool.query<R & Record<string, unknown>>(sql, params)).rows
   const plan = async (sql: string, params: unknown[]) =>
@@ -30,7 +32,8 @@ describe('search by words, in bands of title length (real server, fixture catalo
   beforeAll(async () => {
     t = await createServerTestDatabase()
     await importDiscogs(t.db, [FIXTURES])
-    repo = new CatalogReadRepository(t.db.pool)
+    repo = new SearchRepository(t.db.pool)
+    search = new SearchService(t.db.pool)
   }, 120_000)
   afterAll(async () => {
     await t?.dispose()
@@ -86,17 +89,20 @@ describe('search by words, in bands of title length (real server, fixture catalo
     // too unlike "persuader" to be one of its likes); a word the dictionary has is matched whole
     expect(await repo.searchPlan('persu')).toMatchObject({ unknown: ['persu'] })
     expect(await repo.wordAlternatives(['persu'])).not.toContainEqual(expect.arrayContaining(['persuader']))
-    expect((await repo.search('persu', ['ARTIST'], 1, 0))[0]).toMatchObject({ text: 'The Persuader' })
+    expect((await search.search('persu', ['ARTIST'], 1, 0))[0]).toMatchObject({ text: 'The Persuader' })
     const [{ n }] = await q<{ n: number }>(
       `SELECT count(*)::int AS n FROM track_search WHERE ${wordsVectorSql('title')} @@ 'dream:*' AND NOT ${wordsVectorSql('title')} @@ 'dream'`,
     )
     expect(n).toBeGreaterThan(0) // "Dreams", "Dreamer" …
-    for (const h of await repo.search('dream', ['TRACK'], 50, 0)) expect(h.text).toMatch(/\bdream\b/i)
-    expect((await repo.search('persuadr', ['ARTIST'], 1, 0))[0]).toMatchObject({
+    for (const h of await search.search('dream', ['TRACK'], 50, 0)) expect(h.text).toMatch(/\bdream\b/i)
+    expect((await search.search('persuadr', ['ARTIST'], 1, 0))[0]).toMatchObject({
       id: 1,
       text: 'The Persuader',
     })
-    expect((await repo.search('stokholm', ['RELEASE'], 1, 0))[0]).toMatchObject({ id: 1, text: 'Stockholm' })
+    expect((await search.search('stokholm', ['RELEASE'], 1, 0))[0]).toMatchObject({
+      id: 1,
+      text: 'Stockholm',
+    })
     // a word of the catalog is searched as typed first (and matches longer words it begins): the
     // catalog's "Stockhom" (sic) comes only with its likes, when "stockholm" alone finds fewer than 10
     expect(await repo.wordAlternatives(['stockholm'])).toEqual([['stockholm', 'stockhom']])
@@ -111,14 +117,14 @@ describe('search by words, in bands of title length (real server, fixture catalo
       [short[0].word],
       ['persuadr', 'persuader'],
     ])
-    const hits = await repo.search('stockholm', ALL, 20, 0)
+    const hits = await search.search('stockholm', ALL, 20, 0)
     expect(hits.some((h) => /stockhom/i.test(h.text))).toBe(
       hits.filter((h) => /stockholm/i.test(h.text)).length < 10,
     )
   })
 
   it('wants every word; when too few titles have them all, most of them; a query of only short words wants them', async () => {
-    const all = await repo.search('persuader stockholm', ALL, 20, 0)
+    const all = await search.search('persuader stockholm', ALL, 20, 0)
     // no text holds both words: relaxed to either, the artist and the release both found
     expect(all.map((h) => `${h.type}:${h.text}`)).toEqual(
       expect.arrayContaining(['ARTIST:The Persuader', 'RELEASE:Stockholm']),
@@ -128,20 +134,20 @@ describe('search by words, in bands of title length (real server, fixture catalo
       `SELECT count(*)::int AS n FROM track WHERE ${wordsVectorSql('title')} @@ 'original:* & mix'`,
     )
     expect(n).toBeGreaterThanOrEqual(10)
-    const strict = await repo.search('original mix', ['TRACK'], 50, 0)
+    const strict = await search.search('original mix', ['TRACK'], 50, 0)
     expect(strict.length).toBe(Math.min(n, 50))
     for (const h of strict) expect(h.text).toMatch(/\boriginal.*\bmix\b|\bmix\b.*\boriginal/i)
-    const short = await repo.search('dj', ['ARTIST'], 5, 0)
+    const short = await search.search('dj', ['ARTIST'], 5, 0)
     expect(short.length).toBe(5)
     for (const h of short) expect(h.text).toMatch(/\bdj\b/i)
     // nothing to match (no letter or digit): no hits, and no error
-    expect(await repo.search('!? -- …', ALL, 10, 0)).toEqual([])
+    expect(await search.search('!? -- …', ALL, 10, 0)).toEqual([])
   })
 
   it('scores at most the cap’s candidates per band and type in a pass that wants fewer words, or short words', async () => {
-    const capped = new CatalogReadRepository(t.db.pool, { candidateCap: 1 })
+    const capped = new SearchService(t.db.pool, { candidateCap: 1 })
     for (const query of ['love persuader', 'dj']) {
-      const all = await repo.search(query, ALL, 50, 0)
+      const all = await search.search(query, ALL, 50, 0)
       const some = await capped.search(query, ALL, 50, 0)
       expect(some.length, query).toBeLessThan(all.length)
       expect(some.length, query).toBeLessThanOrEqual(ALL.length * TRIGRAM_BANDS.length)
@@ -149,12 +155,12 @@ describe('search by words, in bands of title length (real server, fixture catalo
     }
     // a pass wanting every word is not capped
     expect(await capped.search('original mix', ['TRACK'], 30, 0)).toEqual(
-      await repo.search('original mix', ['TRACK'], 30, 0),
+      await search.search('original mix', ['TRACK'], 30, 0),
     )
   })
 
   it('keeps the few hits that hold every word when a capped pass then takes a sample without them', async () => {
-    const capped = new CatalogReadRepository(t.db.pool, { candidateCap: 1 })
+    const capped = new SearchService(t.db.pool, { candidateCap: 1 })
     // one track holds all three words (theme, the, stargazers); about thirty hold two of them
     const query = 'Theme Of The Stargazers'
     const [{ all, two }] = await q<{ all: number; two: number }>(
@@ -218,7 +224,7 @@ describe('search by words, in bands of title length (real server, fixture catalo
     for (const query of queries)
       for (const [types, limit, offset] of cases) {
         const expected = await oneStatementSearch(t.db.pool, query, types, limit, offset)
-        const got = await repo.search(query, types, limit, offset)
+        const got = await search.search(query, types, limit, offset)
         expect(got, `${query} ${types} ${limit}/${offset}`).toEqual(expected)
         compared++
         if (expected.length > 0) nonEmpty++
@@ -237,7 +243,7 @@ describe('search by words, in bands of title length (real server, fixture catalo
     const counting = {
       query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)),
     }
-    await new CatalogReadRepository(counting as never).search(query, ALL, 10, 0)
+    await new SearchService(counting as never).search(query, ALL, 10, 0)
     expect(Math.max(...statements.map((sql) => (sql.match(/~\*/g) ?? []).length))).toBeLessThanOrEqual(
       56 * 5 * ALL.length,
     )
@@ -255,11 +261,8 @@ describe('search by words, in bands of title length (real server, fixture catalo
       query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)),
     }
     // 77 "Untitled" are few enough for the band here; a catalog of 30 times the fixture's would take this path
-    const sees = (db: unknown) =>
-      new CatalogReadRepository(db as never, { bandTextCost: 30 * BAND_TEXT_COST })
-    expect(
-      (await new CatalogReadRepository(counting as never).search('untitled', ['TRACK'], 10, 0)).length,
-    ).toBe(10)
+    const sees = (db: unknown) => new SearchService(db as never, { bandTextCost: 30 * BAND_TEXT_COST })
+    expect((await new SearchService(counting as never).search('untitled', ['TRACK'], 10, 0)).length).toBe(10)
     expect(statements.some((sql) => sql.includes('title_trigrams BETWEEN'))).toBe(true)
     statements.length = 0
     const hits = await sees(counting).search('untitled', ['TRACK'], 10, 0)
@@ -296,13 +299,8 @@ describe('search by words, in bands of title length (real server, fixture catalo
     const pool = new pg.Pool({ connectionString: t.db.url, max: 1 })
     try {
       const db = new CountingQueryable(pool, true)
-      const hits = await new CatalogReadRepository(db).search(
-        "Can't Get Enough (Extended Version)",
-        ALL,
-        10,
-        0,
-      )
-      expect(hits).toEqual(await repo.search("Can't Get Enough (Extended Version)", ALL, 10, 0))
+      const hits = await new SearchService(db).search("Can't Get Enough (Extended Version)", ALL, 10, 0)
+      expect(hits).toEqual(await search.search("Can't Get Enough (Extended Version)", ALL, 10, 0))
       // the pool's one connection: every search statement prepared there was planned generically, and
       // PostgreSQL plans a statement's first five executions for their values unless told otherwise
       const [plans] = (
@@ -330,14 +328,14 @@ describe('search by words, in bands of title length (real server, fixture catalo
       await importer.query('BEGIN')
       await importer.query('REFRESH MATERIALIZED VIEW track_search')
       const started = performance.now()
-      const error = await new CatalogReadRepository(db).search('love', ALL, 10, 0).catch((e: unknown) => e)
+      const error = await new SearchService(db).search('love', ALL, 10, 0).catch((e: unknown) => e)
       const waited = performance.now() - started
       expect(error).toBeInstanceOf(UnavailableError)
       expect((error as UnavailableError).code).toBe('UNAVAILABLE')
       expect(waited).toBeGreaterThanOrEqual(SEARCH_LOCK_TIMEOUT_MS - 50)
       expect(waited).toBeLessThan(SEARCH_LOCK_TIMEOUT_MS + 3000)
       await importer.query('ROLLBACK')
-      expect((await new CatalogReadRepository(db).search('love', ALL, 10, 0)).length).toBe(10)
+      expect((await new SearchService(db).search('love', ALL, 10, 0)).length).toBe(10)
       // the pool's connection is back to PostgreSQL's default
       expect((await pool.query(`SELECT current_setting('lock_timeout') AS t`)).rows[0].t).toBe('0')
     } finally {
@@ -348,11 +346,11 @@ describe('search by words, in bands of title length (real server, fixture catalo
 
   it('pages of one query are pages of one ranking, whether or not the words had to be relaxed', async () => {
     for (const query of ['persuader stockholm', 'love', "Can't Get Enough (Extended Version)"]) {
-      const whole = await repo.search(query, ALL, 30, 0)
+      const whole = await search.search(query, ALL, 30, 0)
       const pages = [
-        ...(await repo.search(query, ALL, 3, 0)),
-        ...(await repo.search(query, ALL, 7, 3)),
-        ...(await repo.search(query, ALL, 20, 10)),
+        ...(await search.search(query, ALL, 3, 0)),
+        ...(await search.search(query, ALL, 7, 3)),
+        ...(await search.search(query, ALL, 20, 10)),
       ]
       expect(pages, query).toEqual(whole)
     }
@@ -363,7 +361,7 @@ describe('search by words, in bands of title length (real server, fixture catalo
     const counting = {
       query: (text: string, values?: unknown[]) => (statements.push(text), t.db.pool.query(text, values)),
     }
-    const hits = await new CatalogReadRepository(counting as never).search('mix', ['TRACK'], 10, 0)
+    const hits = await new SearchService(counting as never).search('mix', ['TRACK'], 10, 0)
     expect(hits.length).toBe(10)
     expect(statements.length).toBeGreaterThanOrEqual(2) // the plan, then at least one band
     expect(statements.length).toBeLessThan(1 + TRIGRAM_BANDS.length)
@@ -391,7 +389,7 @@ describe('search while an import rebuilds the search views (real server)', () =>
   })
 
   it('answers from the live view while a re-import builds the next one, and from the new one after the swap', async () => {
-    const search = new CatalogReadRepository(new CountingQueryable(t.db.pool, true))
+    const search = new SearchService(new CountingQueryable(t.db.pool, true))
     const titles = async (query: string) => (await search.search(query, ['RELEASE'], 5, 0)).map((h) => h.text)
     expect(await titles('quixotic')).toEqual(['Quixotic Zebra'])
     // A reader that keeps the view open delays the swap; the rebuild must not lock search out meanwhile.
@@ -461,7 +459,7 @@ describe('relaxing a pasted title past many poor matches (real server, a catalog
   })
 
   it('goes on wanting fewer words while the page’s hits are poor, and ranks the song first', async () => {
-    const hits = await new CatalogReadRepository(t.db.pool).search(
+    const hits = await new SearchService(t.db.pool).search(
       "Can't Get Enough (Extended Version)",
       ['TRACK'],
       10,
@@ -473,13 +471,14 @@ describe('relaxing a pasted title past many poor matches (real server, a catalog
   })
 
   it('still matches the likes of a word the dictionary lacks when it wants fewer words', async () => {
-    const repo = new CatalogReadRepository(t.db.pool)
+    const repo = new SearchRepository(t.db.pool)
+    const search = new SearchService(t.db.pool)
     // "enoughh" is no title's word: only its like "enough" finds the song, in the pass wanting 3 of 5 words
     expect((await repo.searchPlan("Can't Get Enoughh (Extended Version)")).unknown).toEqual([
       'enoughh',
       'extended',
     ])
-    const hits = await repo.search("Can't Get Enoughh (Extended Version)", ['TRACK'], 10, 0)
+    const hits = await search.search("Can't Get Enoughh (Extended Version)", ['TRACK'], 10, 0)
     expect(hits[0]).toMatchObject({ text: "Can't Get Enough" })
   })
 })

@@ -1,11 +1,11 @@
 import type { Queryable } from '../../src/db/sql.ts'
 import {
-  CatalogReadRepository,
   scoreSql,
   SEARCHABLE,
   type SearchHit,
   type SearchType,
-} from '../../src/db/repositories/catalog-read.repository.ts'
+} from '../../src/db/repositories/search.repository.ts'
+import { SearchService } from '../../src/services/search.service.ts'
 import { trigramCountColumn } from '../../src/db/trigram-bands.ts'
 
 /** Each searchable text, as the repository searches it (its table, column and view), with the column of its trigram count. */
@@ -28,7 +28,7 @@ export function oneStatementSearch(
   limit: number,
   offset: number,
 ): Promise<SearchHit[]> {
-  return new CatalogReadRepository(db, { banded: false }).search(query, types, limit, offset)
+  return new SearchService(db, { banded: false }).search(query, types, limit, offset)
 }
 
 /**

@@ -8,14 +8,10 @@ import {
   RELAXED_ENOUGH_SCORE,
   searchPasses,
   type SearchPass,
-} from '../../src/db/search-relaxation.ts'
-import {
-  DictionaryWords,
-  MAX_WORD_LENGTH,
   PREFIX_MIN_LENGTH,
-  searchWords,
   wordQuery,
-} from '../../src/db/search-words.ts'
+} from '../../src/services/search/passes.ts'
+import { DictionaryWords, MAX_WORD_LENGTH, searchWords } from '../../src/db/search-words.ts'
 import { trigramCount } from '../../src/db/trigram-bands.ts'
 
 describe('searchWords: the dictionary’s words of a text', () => {

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { writeTrigramCounts } from '../../src/db/repositories/catalog-writer.repository.ts'
+import { bandCondition, trigramCount, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
 import {
-  bandCondition,
   bandScoreBound,
   bandsByBound,
   isSettled,
   searchScoreBound,
-  trigramCount,
-  TRIGRAM_BANDS,
-} from '../../src/db/trigram-bands.ts'
+} from '../../src/services/search/band-order.ts'
 import { parseRelease } from '../../src/ingest/discogs/records.ts'
 import { StagingBatch } from '../../src/ingest/discogs/staging-batch.ts'
 import { XmlRecordReader } from '../../src/ingest/discogs/xml-records.ts'

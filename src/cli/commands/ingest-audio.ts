@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { importAudio, type AudioImportProgress, type AudioImportSummary } from '../../ingest/audio/import.ts'
+import { SearchService } from '../../services/search.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 import { integerOption } from '../options.ts'
 import { progressReporter } from '../progress.ts'
@@ -37,6 +38,7 @@ export function registerIngestAudioCommand(program: Command, ctx: () => CliConte
           const summary = await withDatabase(c, (db) =>
             importAudio(db, dir, {
               dataDir: c.config.dataDir,
+              search: new SearchService(db.pool),
               manifest: opts.manifest,
               patchHop: opts.patchHop,
               concurrency: opts.concurrency,

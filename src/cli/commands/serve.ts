@@ -5,7 +5,7 @@ import { BadInputError } from '../../errors.ts'
 import { jobHandlers } from '../../jobs/handlers/index.ts'
 import { JobQueue } from '../../jobs/queue.ts'
 import { JobWorker } from '../../jobs/worker.ts'
-import { CatalogReadRepository } from '../../db/repositories/catalog-read.repository.ts'
+import { CatalogService } from '../../services/catalog.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 
 /**
@@ -74,7 +74,7 @@ export function registerServeCommand(program: Command, ctx: () => CliContext): v
               `  health    ${server.url}/healthz    metrics ${server.url}/metrics`,
               `Try:`,
               // Quoted for a POSIX shell: a name may hold an apostrophe.
-              ...exampleQueries(await new CatalogReadRepository(db.pool).exampleRelease()).map(
+              ...exampleQueries(await new CatalogService(db.pool).exampleRelease()).map(
                 (q) =>
                   `  curl -s ${server.url}/graphql -H 'content-type: application/json' -d '${JSON.stringify({ query: q }).replaceAll("'", "'\\''")}'`,
               ),

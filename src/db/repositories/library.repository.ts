@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import type { Queryable } from '../sql.ts'
-import { scoreSql } from './catalog-read.repository.ts'
+import { scoreSql } from './search.repository.ts'
 
 /**
  * All SQL of the library: the catalog's tracks that have audio (an `ok` audio_file linked to them), the

@@ -1,10 +1,5 @@
 import type pg from 'pg'
-import { CatalogReadRepository } from './catalog-read.repository.ts'
 
-/** Catalog search's best this many releases for an album tag are candidates (those like it). */
-const FUZZY_RELEASES = 30
-/** Catalog search's best this many tracks for a title tag are candidates (those like it), without an album. */
-const FUZZY_TRACKS = 200
 /**
  * A candidate's title is like the tag at this trigram similarity: pg_trgm's default for `%`, spelt out
  * because search sets `%`'s threshold for its own statements (on the embedded database, session-wide).
@@ -100,33 +95,26 @@ export class TrackMatchRepository {
     return rows.map((r) => toCandidate({ ...r, albumSim: null, artistSim: null }))
   }
 
+  /** Of the releases `releaseIds`, those whose title is like `album` (trigram similarity ≥ ALIKE). */
+  async releasesLike(releaseIds: readonly number[], album: string): Promise<number[]> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      `SELECT id FROM release WHERE id = ANY($1::int[]) AND similarity(title, $2) >= ${ALIKE}`,
+      [releaseIds, album],
+    )
+    return rows.map((r) => r.id)
+  }
+
   /**
-   * Candidates for tags anywhere in the catalog: every audio track of the releases among catalog search's
-   * best 30 for the album tag whose title is like it (trigram similarity ≥ ALIKE); only when none is (or there is no
-   * album tag), the tracks among search's best 200 for the title tag whose title is like it — a common
-   * title alone ("Intro") would otherwise drag in half the catalog. Each comes with its title, album and
-   * artist similarities; artists are the release's and the track's, by name (Discogs' " (2)" suffix
-   * dropped), name variation and the whole credit as joined ("A & B").
-   *
-   * Search finds the candidates (words, typos, bands, src/db/repositories/catalog-read.repository.ts):
-   * taking every title `%` the tag and sorting them all cost 0.4–0.5 s per file on a million releases, and
-   * 40 s for a title tag "Love" without an album.
+   * Candidates for tags anywhere in the catalog (TrackMatcher finds `found` with catalog search): every
+   * audio track of the releases `found.releaseIds`, and the tracks `found.trackIds` whose title is like the
+   * title tag (trigram similarity ≥ ALIKE). Each comes with its title, album and artist similarities;
+   * artists are the release's and the track's, by name (Discogs' " (2)" suffix dropped), name variation
+   * and the whole credit as joined ("A & B").
    */
-  async fuzzyCandidates(q: TagQuery): Promise<CandidateTrack[]> {
-    const search = new CatalogReadRepository(this.pool)
-    const releases = q.album
-      ? (await search.search(q.album, ['RELEASE'], FUZZY_RELEASES, 0)).map((h) => h.id)
-      : []
-    const alike = releases.length
-      ? (
-          await this.pool.query<{ id: number }>(
-            `SELECT id FROM release WHERE id = ANY($1::int[]) AND similarity(title, $2) >= ${ALIKE}`,
-            [releases, q.album],
-          )
-        ).rows
-      : []
-    const tracks =
-      alike.length > 0 ? [] : (await search.search(q.title, ['TRACK'], FUZZY_TRACKS, 0)).map((h) => h.id)
+  async fuzzyCandidates(
+    q: TagQuery,
+    found: { releaseIds: readonly number[]; trackIds: readonly number[] },
+  ): Promise<CandidateTrack[]> {
     const { rows } = await this.pool.query(
       `WITH cand AS (
          SELECT t.id FROM track t WHERE t.release_id = ANY($4::int[]) AND t.type = 'track'
@@ -151,7 +139,7 @@ export class TrackMatchRepository {
                 ) AS n WHERE n.name IS NOT NULL)
               END AS "artistSim"
          FROM cand JOIN track t ON t.id = cand.id JOIN release r ON r.id = t.release_id`,
-      [q.title, q.album ?? null, q.artists, alike.map((r) => r.id), tracks],
+      [q.title, q.album ?? null, q.artists, found.releaseIds, found.trackIds],
     )
     return rows.map(toCandidate)
   }

@@ -17,12 +17,14 @@ import type { Logger } from '../../logger.ts'
 import { inlineExtractor, workerExtractor, type Extractor } from './extract-pool.ts'
 import type { ExtractResult } from './extract.ts'
 import { readManifest, type ManifestRow } from './manifest.ts'
-import { manifestMatch, TrackMatcher, type ManifestClaim } from './match.ts'
+import { manifestMatch, TrackMatcher, type CatalogSearch, type ManifestClaim } from './match.ts'
 import { scanAudioFiles, type ScannedFile } from './scan.ts'
 
 export interface AudioImportOptions {
   /** the feature store lives under DATA_DIR/features */
   dataDir: string
+  /** the catalog's search (SearchService), which finds the candidates of a file matched by its tags */
+  search: CatalogSearch
   /** CSV `path,release_id,position`: exact links, before any tag matching */
   manifest?: string
   /** only changes the patch count reported: frames are stored, patches are cut when read */
@@ -150,7 +152,7 @@ export async function importAudio(
   const scanned = await scanAudioFiles(root)
   const files = new AudioFileRepository(db.pool)
   const tracks = new TrackMatchRepository(db.pool)
-  const matcher = new TrackMatcher(tracks)
+  const matcher = new TrackMatcher(tracks, opts.search)
   const store = new FeatureStore(opts.dataDir)
 
   const existing = new Map((await files.filesUnder(root)).map((r) => [r.path, r]))

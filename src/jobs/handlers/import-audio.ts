@@ -1,4 +1,5 @@
 import { importAudio } from '../../ingest/audio/import.ts'
+import { SearchService } from '../../services/search.service.ts'
 import type { JobHandler } from '../worker.ts'
 
 /**
@@ -9,6 +10,7 @@ export const importAudioHandler: JobHandler<'import-audio'> = async (payload, ct
   let lastLog = 0
   const summary = await importAudio(ctx.db, payload.dir, {
     dataDir: ctx.config.dataDir,
+    search: new SearchService(ctx.db.pool),
     manifest: payload.manifest,
     patchHop: payload.patchHop,
     logger: ctx.logger,

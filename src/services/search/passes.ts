@@ -1,5 +1,7 @@
+import type { SearchPlan } from '../../db/repositories/search.repository.ts'
+
 /**
- * Which of a query's words a title must contain, pass by pass. Search first wants every word as typed; a
+ * Which of a query's words a title must contain, pass by pass, and the tsqueries that say so. Search first wants every word as typed; a
  * query that finds fewer than ENOUGH_HITS that way is searched again letting each word match the
  * dictionary's words like it too (a typo: "persuadr" finds "persuader"), then wanting all words but one,
  * then all but two, down to half of them (a pasted title whose version differs: "Can't Get Enough
@@ -103,6 +105,45 @@ export function passExpressions(
   return words.map((w, i) =>
     pass.likes === 'all' || (pass.likes === 'unknown' && unknown.includes(w)) ? [...likes[i]] : [w],
   )
+}
+
+/**
+ * A word the dictionary lacks, of at least this many letters, also matches the words it begins: it may be
+ * a word being typed ("horiz" finds "Horizons"). Only such words: a prefix costs the whole lists of the
+ * words it begins, since GIN collects them into a bitmap before it intersects anything (it skips through a
+ * whole word's list led by a rarer word's), and a common word's lists are long. At 8M releases, with a
+ * prefix for every word of 5 letters or more, "I Will Love Again (Radio Edit)" took 11.9 s: "radio:*" in
+ * the long titles' band collected more than work_mem held, the bitmap went lossy and 1.6M titles were
+ * rechecked. A word the dictionary has is matched whole; its longer forms come with its likes when it
+ * finds too few ("horizons" for "horizon").
+ */
+export const PREFIX_MIN_LENGTH = 5
+
+/**
+ * The tsquery text matching any of `alternatives` (a query word first, then its likes; letters and digits
+ * only, so nothing to quote), the first also as a prefix when `prefix` and it is long enough.
+ */
+export function wordQuery(alternatives: readonly string[], prefix: boolean): string {
+  return alternatives
+    .map((w, i) => (i === 0 && prefix && w.length >= PREFIX_MIN_LENGTH ? `${w}:*` : w))
+    .join(' | ')
+}
+
+/**
+ * The tsqueries of `pass` ($3… of its statements, one per word of the plan; wordQuery), given the words'
+ * `likes` (the dictionary's words like each, SearchRepository.wordAlternatives; empty until a pass wants
+ * them); null when the pass would search the words as typed again, which finds nothing new (the typo pass
+ * when no word has a like). A query of short words only wants them all, as one word (searchPasses).
+ */
+export function passQueries(
+  pass: SearchPass,
+  plan: Pick<SearchPlan, 'words' | 'known' | 'unknown' | 'shortWords'>,
+  likes: readonly (readonly string[])[],
+): string[] | null {
+  if (plan.words.length === 0) return [plan.shortWords.join(' & ')]
+  const alternatives = passExpressions(pass, plan.words, plan.unknown, likes)
+  if (pass.likes === 'all' && plan.known && alternatives.every((a) => a.length === 1)) return null
+  return alternatives.map((a, i) => wordQuery(a, plan.unknown.includes(plan.words[i])))
 }
 
 /** Every k-element subset of 0…n−1, each ascending, in lexicographic order. */
