@@ -2,14 +2,14 @@
  * The search dictionary: every distinct word of the catalog's searchable texts (artist and label names;
  * master, release and track titles), in table `search_word` with a trigram index of its own.
  *
- * Search finds its candidates by words, not by whole-text trigram similarity: a title is a candidate when
- * it holds every word of the query (src/services/search.service.ts), which an index of
- * the titles' words (wordsVectorSql) answers from each word's list of titles, led by the rarest, so a rare
- * word costs what its few titles cost; whole-text similarity has to read every list of the query's
- * trigrams, common ones ("er ", " th") included, which on the full dump means millions of entries per
- * query. Typos are where words help most and cost most: "persuadr" is no title's word. The dictionary, a
- * few million short words at most, is small enough to search by trigram similarity, and turns a misspelt
- * word into the catalog's words like it ("persuader", "persuade") before the titles are read.
+ * Search finds its candidates by words, not by whole-text trigram similarity: a title is a candidate when it
+ * holds every word of the query (src/services/search.service.ts), which an index of the titles' words
+ * (wordsVectorSql) answers from each word's list of titles, led by the rarest, so a rare word costs what its
+ * few titles cost; whole-text similarity has to read every list of the query's trigrams, common ones ("er ",
+ * " th") included, which on the full dump means millions of entries per query. Typos are where words help
+ * most and cost most: "persuadr" is no title's word. The dictionary, a few million short words at most, is
+ * small enough to search by trigram similarity, and turns a misspelt word into the catalog's words like it
+ * ("persuader", "persuade") before the titles are read.
  *
  * A word is a run of letters and digits, lower-cased, as pg_trgm splits words; the dictionary keeps only
  * words of MIN_WORD_LENGTH characters or more (a shorter one has no trigram of its own for its index to

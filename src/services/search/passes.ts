@@ -1,13 +1,13 @@
 import type { SearchPlan } from '../../db/repositories/search.repository.ts'
 
 /**
- * Which of a query's words a title must contain, pass by pass, and the tsqueries that say so. Search first wants every word as typed; a
- * query that finds fewer than ENOUGH_HITS that way is searched again letting each word match the
- * dictionary's words like it too (a typo: "persuadr" finds "persuader"), then wanting all words but one,
- * then all but two, down to half of them (a pasted title whose version differs: "Can't Get Enough
- * (Extended Version)" where the catalog has "Can't Get Enough"), the words the dictionary lacks still
- * with their likes. Whether to go on depends only on the first hits found (isLastPass), not on the page
- * asked for, so the pages of one query are pages of one ranking.
+ * Which of a query's words a title must contain, pass by pass, and the tsqueries that say so. Search first
+ * wants every word as typed; a query that finds fewer than ENOUGH_HITS that way is searched again letting
+ * each word match the dictionary's words like it too (a typo: "persuadr" finds "persuader"), then wanting
+ * all words but one, then all but two, down to half of them (a pasted title whose version differs: "Can't
+ * Get Enough (Extended Version)" where the catalog has "Can't Get Enough"), the words the dictionary lacks
+ * still with their likes. Whether to go on depends only on the first hits found (isLastPass), not on the
+ * page asked for, so the pages of one query are pages of one ranking.
  */
 
 /** A pass that finds at least this many hits is the last (for a capped pass, hits scoring RELAXED_ENOUGH_SCORE). */
