@@ -138,3 +138,19 @@ export function withSettings<T>(
 ): Promise<T> {
   return db instanceof CountingQueryable ? db.withSettings(settings, fn) : fn(db)
 }
+
+/** Runs `work` on one connection of `pool` in a transaction: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect()
+  try {
+    await c.query('BEGIN')
+    const out = await work(c)
+    await c.query('COMMIT')
+    return out
+  } catch (err) {
+    await c.query('ROLLBACK')
+    throw err
+  } finally {
+    c.release()
+  }
+}

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto'
 import PgBoss from 'pg-boss'
 import type { Database } from '../db/database.ts'
-import { JobRepository, type JobKey, type JobRow, type JobState } from '../db/repositories/job.repository.ts'
-import { BadInputError, NotFoundError } from '../errors.ts'
+import { BadInputError } from '../errors.ts'
+import { JobService, type JobListFilter, type JobRow } from '../services/job.service.ts'
 import { isJobName, jobNames, jobPayloads, jobRetry, type JobName, type JobPayload } from './catalogue.ts'
 
 /** pg-boss's own expiry is only a last resort: a dead worker is detected by heartbeats (see JobWorker). */
@@ -10,13 +10,13 @@ const EXPIRE_IN_HOURS = 23
 
 /**
  * The job queue on the same Postgres as the catalog: pg-boss for dispatch, retries with backoff and sharing
- * between workers on several machines; the `job` table for state people look at.
+ * between workers on several machines; the `job` table (JobService) for state people look at.
  */
 export class JobQueue {
   readonly boss: PgBoss
-  readonly jobs: JobRepository
+  readonly jobs: JobService
 
-  private constructor(private readonly db: Database) {
+  private constructor(db: Database) {
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => db.pool.query(text, values) },
       schema: 'pgboss',
@@ -24,7 +24,7 @@ export class JobQueue {
       schedule: false,
       maintenanceIntervalSeconds: 60,
     })
-    this.jobs = new JobRepository(db.pool)
+    this.jobs = new JobService(db.pool)
   }
 
   static async start(db: Database): Promise<JobQueue> {
@@ -59,37 +59,20 @@ export class JobQueue {
       )
     }
     const id = crypto.randomUUID()
-    const client = await this.db.pool.connect()
-    try {
-      await client.query('BEGIN')
-      await client.query(`INSERT INTO job (id, name, payload, created_by) VALUES ($1, $2, $3, $4)`, [
+    return this.jobs.create({ id, name, payload: parsed.data, createdBy }, (tx) =>
+      this.boss.send(name, parsed.data as object, {
         id,
-        name,
-        JSON.stringify(parsed.data),
-        createdBy ?? null,
-      ])
-      await this.boss.send(name, parsed.data as object, {
-        id,
-        db: { executeSql: (text, values) => client.query(text, values) },
-      })
-      await client.query('COMMIT')
-    } catch (err) {
-      await client.query('ROLLBACK')
-      throw err
-    } finally {
-      client.release()
-    }
-    return (await this.jobs.get(id))!
+        db: { executeSql: (text, values) => tx.query(text, values) },
+      }),
+    )
   }
 
-  async get(id: string): Promise<JobRow> {
-    const job = await this.jobs.get(id)
-    if (!job) throw new NotFoundError('job', id)
-    return job
+  get(id: string): Promise<JobRow> {
+    return this.jobs.require(id)
   }
 
-  list(filter: { state?: JobState; name?: string; limit?: number; after?: JobKey } = {}): Promise<JobRow[]> {
-    return this.jobs.list({ ...filter, limit: Math.min(filter.limit ?? 50, 500) })
+  list(filter: JobListFilter = {}): Promise<JobRow[]> {
+    return this.jobs.list(filter)
   }
 
   /** A queued job is cancelled at once; a running one is aborted by its worker at the next heartbeat. */
@@ -98,7 +81,7 @@ export class JobQueue {
     if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') {
       throw new BadInputError(`job ${id} already ${job.state}`, 'id')
     }
-    const updated = (await this.jobs.requestCancel(id))!
+    const updated = await this.jobs.requestCancel(id)
     if (updated.state === 'cancelled') await this.boss.cancel(job.name, id)
     return updated
   }

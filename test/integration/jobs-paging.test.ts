@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AuthService } from '../../src/services/auth.service.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
+import { JobRepository } from '../../src/db/repositories/job.repository.ts'
 import { JobQueue } from '../../src/jobs/queue.ts'
 
 /** Paging through jobs created in the same microsecond: every job once, in one order. */
@@ -19,7 +20,7 @@ describe('jobs paging', () => {
     queue = await JobQueue.start(t.db)
     await queue.enqueue('embed', { model: 'before' })
     // one statement: every row gets the same created_at, to the microsecond
-    await queue.jobs.createMany(
+    await new JobRepository(t.db.pool).createMany(
       together.map((id, i) => ({ id, name: i % 2 ? 'embed' : 'evaluate', payload: { n: i } })),
     )
     await queue.enqueue('embed', { model: 'after' })

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { JOB_CHANNEL, notifying as notifyingOn } from '../change-feed.ts'
+import { inTransaction, type Queryable } from '../sql.ts'
 
 /** A job's writes notify its watchers (jobProgress subscriptions) in the same statement. */
 const notifying = (update: string) => notifyingOn(JOB_CHANNEL, update)
@@ -44,21 +45,45 @@ export interface JobKey {
   id: string
 }
 
+/** What a worker reports of a running job; absent fields keep their value (but the ETA, which lapses). */
+export interface JobProgressFields {
+  /** 0..1 */
+  progress?: number
+  rate?: number
+  rateUnit?: string
+  etaS?: number
+  message?: string
+}
+
+export interface NewJob {
+  id: string
+  name: string
+  payload: unknown
+  createdBy?: string
+}
+
 /** All SQL on the `job` table. */
 export class JobRepository {
   constructor(private readonly pool: pg.Pool) {}
 
-  async create(id: string, name: string, payload: unknown, createdBy?: string): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO job (id, name, payload, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-      [id, name, JSON.stringify(payload), createdBy ?? null],
-    )
+  /**
+   * Writes a job's row and, in the same transaction, whatever `alongside` writes on the connection it is
+   * handed (the queue's own record of the job): both are kept or neither.
+   */
+  async create(job: NewJob, alongside: (tx: Queryable) => Promise<unknown>): Promise<void> {
+    await inTransaction(this.pool, async (c) => {
+      await c.query(`INSERT INTO job (id, name, payload, created_by) VALUES ($1, $2, $3, $4)`, [
+        job.id,
+        job.name,
+        JSON.stringify(job.payload),
+        job.createdBy ?? null,
+      ])
+      await alongside(c)
+    })
   }
 
   /** Several jobs in one statement (so they share one `created_at`, as jobs created in one transaction do). */
-  async createMany(
-    jobs: { id: string; name: string; payload: unknown; createdBy?: string }[],
-  ): Promise<void> {
+  async createMany(jobs: NewJob[]): Promise<void> {
     await this.pool.query(
       `INSERT INTO job (id, name, payload, created_by)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[]) ON CONFLICT (id) DO NOTHING`,
@@ -110,10 +135,7 @@ export class JobRepository {
     return rowCount === 1
   }
 
-  async progress(
-    id: string,
-    p: { progress?: number; rate?: number; rateUnit?: string; etaS?: number; message?: string },
-  ): Promise<void> {
+  async progress(id: string, p: JobProgressFields): Promise<void> {
     await this.pool.query(
       notifying(`UPDATE job SET progress = COALESCE($2, progress), rate = COALESCE($3, rate),
               rate_unit = COALESCE($4, rate_unit), eta_s = $5, message = COALESCE($6, message), heartbeat_at = now()

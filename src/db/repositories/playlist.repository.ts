@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { inTransaction } from '../sql.ts'
 
 export interface PlaylistRow {
   id: number
@@ -62,7 +63,7 @@ export class PlaylistRepository {
   }
 
   async create(ownerKeyId: number, name: string, trackIds: readonly number[]): Promise<number> {
-    return this.transaction(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       const { rows } = await c.query<{ id: number }>(
         `INSERT INTO playlist (owner_key_id, name) VALUES ($1, $2) RETURNING id::float8 AS id`,
         [ownerKeyId, name],
@@ -77,7 +78,7 @@ export class PlaylistRepository {
     id: number,
     change: { name?: string; comment?: string; public?: boolean; trackIds?: readonly number[] },
   ): Promise<void> {
-    await this.transaction(async (c) => {
+    await inTransaction(this.pool, async (c) => {
       await c.query(
         `UPDATE playlist SET name = coalesce($2, name), comment = coalesce($3, comment), public = coalesce($4, public), changed_at = now() WHERE id = $1`,
         [id, change.name ?? null, change.comment ?? null, change.public ?? null],
@@ -92,21 +93,6 @@ export class PlaylistRepository {
   async delete(id: number): Promise<boolean> {
     const { rowCount } = await this.pool.query(`DELETE FROM playlist WHERE id = $1`, [id])
     return rowCount === 1
-  }
-
-  private async transaction<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect()
-    try {
-      await c.query('BEGIN')
-      const out = await work(c)
-      await c.query('COMMIT')
-      return out
-    } catch (err) {
-      await c.query('ROLLBACK')
-      throw err
-    } finally {
-      c.release()
-    }
   }
 }
 
