@@ -15,8 +15,7 @@ import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer } from 'ws'
 import type { Config } from '../config/config.ts'
 import { changeFeedFor } from '../db/change-feed.ts'
-import { pendingMigrations, type Database } from '../db/database.ts'
-import { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
+import type { Database } from '../db/database.ts'
 import { CountingQueryable } from '../db/sql.ts'
 import { DiscographError } from '../errors.ts'
 import type { JobQueue } from '../jobs/queue.ts'
@@ -25,6 +24,7 @@ import type { CatalogContext } from '../resolvers/catalog.ts'
 import type { JobsContext } from '../resolvers/jobs.ts'
 import type { MixContext } from '../resolvers/mix.ts'
 import { EmbeddingMapService, type EmbeddingMapOptions } from '../services/embedding-map.service.ts'
+import { HealthService } from '../services/health.service.ts'
 import { ModelService } from '../services/model.service.ts'
 import { LibraryService } from '../services/library.service.ts'
 import { MixService } from '../services/mix.service.ts'
@@ -246,7 +246,7 @@ export async function startApiServer(
   const playback = new AudioPlaybackService(db.pool)
   // one LISTEN connection for every subscription of this server (opened at the first)
   const changes = changeFeedFor(db)
-  const runs = new TrainingRunRepository(db.pool)
+  const readiness = new HealthService(db)
   const metrics = createMetrics(db.pool)
   const similarity = new SimilarityService(db, deps.similarityOptions)
   const models = new ModelService(db, config)
@@ -272,7 +272,6 @@ export async function startApiServer(
       viewer,
       auth,
       jobs: queue,
-      runs,
       changes,
       sql,
       loaders: createLoaders(catalog),
@@ -411,18 +410,9 @@ export async function startApiServer(
 
   /** For load balancers and orchestrators, so open to all: says whether to send traffic, not why not. */
   async function health(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    try {
-      await db.pool.query('SELECT 1')
-      const pending = (await pendingMigrations(db)).length > 0
-      sendJson(res, pending ? 503 : 200, {
-        status: pending ? 'migrations pending' : 'ok',
-        database: db.kind,
-        migrations: pending ? 'pending' : 'current',
-      })
-    } catch (err) {
-      logger.warn({ err }, 'health check: database unreachable')
-      sendJson(res, 503, { status: 'database unreachable', database: db.kind })
-    }
+    const { ready, report, error } = await readiness.check()
+    if (error) logger.warn({ err: error }, 'health check: database unreachable')
+    sendJson(res, ready ? 200 : 503, report)
   }
 
   async function metricsText(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,11 +1,12 @@
 import fs from 'node:fs'
 import { decodeCursor, encodeOpaque } from '../api/cursor.ts'
-import type { JobKey, JobRow, JobState } from '../db/repositories/job.repository.ts'
-import { TrainingRunRepository, type TrainingRunRow } from '../db/repositories/training-run.repository.ts'
+import type { Database } from '../db/database.ts'
 import { BadInputError } from '../errors.ts'
 import type { JobName, JobPayload } from '../jobs/catalogue.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
+import type { JobKey, JobRow, JobState } from '../services/job.service.ts'
+import { findRun, listRuns, type TrainingRunRow } from '../services/training-runs.service.ts'
 import { JOB_CHANNEL, TRAINING_RUN_CHANNEL, type ChangeFeed } from '../db/change-feed.ts'
 
 /** What the jobs module needs in the GraphQL context. */
@@ -13,7 +14,7 @@ export interface JobsContext {
   viewer: Viewer
   auth: AuthService
   jobs: JobQueue
-  runs: TrainingRunRepository
+  db: Database
   /** When watched rows change (NOTIFY on a server, polling on the embedded database). */
   changes: ChangeFeed
 }
@@ -140,11 +141,11 @@ export const jobsResolvers = {
     },
     trainingRuns: async (_: unknown, a: { first: number }, ctx: JobsContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return (await ctx.runs.list(Math.min(Math.max(a.first, 1), 500))).map(toRun)
+      return (await listRuns(ctx.db, a.first)).map(toRun)
     },
     trainingRun: async (_: unknown, a: { idOrName: string }, ctx: JobsContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      const r = await ctx.runs.get(a.idOrName)
+      const r = await findRun(ctx.db, a.idOrName)
       return r && toRun(r)
     },
   },
@@ -206,7 +207,7 @@ export const jobsResolvers = {
       subscribe: (_: unknown, a: { idOrName: string }, ctx: JobsContext) => {
         ctx.auth.assertCanRead(ctx.viewer)
         return watch({
-          load: () => ctx.runs.get(a.idOrName),
+          load: () => findRun(ctx.db, a.idOrName),
           fingerprint: (r) => `${r.status}|${r.step}|${r.history.length}`,
           done: (r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'stopped',
           emit: (r) => ({ trainingCurve: toRun(r) }),

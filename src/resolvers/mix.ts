@@ -1,12 +1,17 @@
 import fs from 'node:fs'
 import { numericKey } from '../api/global-id.ts'
-import type { ModelSpace } from '../db/repositories/model.repository.ts'
 import type { LibraryService } from '../services/library.service.ts'
-import type { MixResult, MixService } from '../services/mix.service.ts'
-import type { PlaylistService } from '../services/playlist.service.ts'
-import type { PlaylistRow } from '../db/repositories/playlist.repository.ts'
+import type { MixResult, MixService, RadioInput } from '../services/mix.service.ts'
+import type { PlaylistRow, PlaylistService } from '../services/playlist.service.ts'
 import type { TrackSimilarityFilter } from '../services/similarity.service.ts'
-import { modelFor, toModel, type SimilarityContext } from './similarity.ts'
+import {
+  madeWith,
+  similarityFilter,
+  trackKeys,
+  vectorsFor,
+  type SimilarityContext,
+  type VectorArgs,
+} from './similarity.ts'
 
 export interface MixContext extends SimilarityContext {
   mixes: MixService
@@ -30,27 +35,34 @@ async function playlistObject(ctx: MixContext, ownerKeyId: number, row: Playlist
 
 export const mixTypeDefs = fs.readFileSync(new URL('../schema/mix.graphql', import.meta.url), 'utf8')
 
-type Space = 'BACKBONE' | 'PROJECTION'
-const toSpace = (s: Space | null | undefined): ModelSpace | undefined =>
-  s ? (s.toLowerCase() as ModelSpace) : undefined
-const trackIds = (ids: readonly string[] | null | undefined, field: string) =>
-  (ids ?? []).map((id) => numericKey(id, 'Track', field))
-const dropNulls = (f: TrackSimilarityFilter | null | undefined) =>
-  Object.fromEntries(Object.entries(f ?? {}).filter(([, v]) => v != null)) as TrackSimilarityFilter
-
-interface MixArgs {
+interface MixArgs extends VectorArgs {
   seeds: string[]
   first: number
   maxPerArtist?: number | null
   filter?: TrackSimilarityFilter | null
-  model?: string | null
-  space?: Space | null
+  /** radio's only */
+  exclude?: string[] | null
+}
+
+/** What instantMix and radio ask of MixService, from their arguments (instantMix has no `exclude`: none). */
+async function mixInput(ctx: MixContext, a: MixArgs): Promise<RadioInput> {
+  ctx.auth.assertCanRead(ctx.viewer)
+  const seeds = trackKeys(a.seeds, 'seeds')
+  const exclude = trackKeys(a.exclude, 'exclude')
+  return {
+    seeds,
+    exclude,
+    first: a.first,
+    maxPerArtist: a.maxPerArtist ?? undefined,
+    filter: similarityFilter(a.filter),
+    ...(await vectorsFor(ctx, a)),
+    listener: ctx.viewer.keyId,
+  }
 }
 
 async function mixObject(ctx: MixContext, r: MixResult) {
   return {
-    model: toModel(await ctx.similarity.model(r.model.id)),
-    space: r.space.toUpperCase(),
+    ...(await madeWith(ctx, r)),
     tracks: r.tracks.map((t) => ({ track: ctx.loaders.track.load(t.trackId), similarity: t.similarity })),
   }
 }
@@ -63,7 +75,7 @@ export const mixResolvers = {
   Mutation: {
     saveMix: async (_: unknown, a: { name: string; tracks: string[] }, ctx: MixContext) => {
       const owner = ctx.auth.assertKeyHolder(ctx.viewer)
-      const id = await ctx.playlists.create(owner, a.name, trackIds(a.tracks, 'tracks'))
+      const id = await ctx.playlists.create(owner, a.name, trackKeys(a.tracks, 'tracks'))
       return playlistObject(ctx, owner, (await ctx.playlists.get(owner, id)).playlist)
     },
   },
@@ -72,61 +84,21 @@ export const mixResolvers = {
       const owner = ctx.auth.assertKeyHolder(ctx.viewer)
       return Promise.all((await ctx.playlists.list(owner)).map((row) => playlistObject(ctx, owner, row)))
     },
-    instantMix: async (_: unknown, a: MixArgs, ctx: MixContext) => {
-      ctx.auth.assertCanRead(ctx.viewer)
-      const seeds = trackIds(a.seeds, 'seeds')
-      const model = await modelFor(ctx, a.model)
-      return mixObject(
-        ctx,
-        await ctx.mixes.instantMix({
-          seeds,
-          first: a.first,
-          maxPerArtist: a.maxPerArtist ?? undefined,
-          filter: dropNulls(a.filter),
-          model: model.id,
-          space: toSpace(a.space),
-          listener: ctx.viewer.keyId,
-        }),
-      )
-    },
-    radio: async (_: unknown, a: MixArgs & { exclude?: string[] | null }, ctx: MixContext) => {
-      ctx.auth.assertCanRead(ctx.viewer)
-      const seeds = trackIds(a.seeds, 'seeds')
-      const exclude = trackIds(a.exclude, 'exclude')
-      const model = await modelFor(ctx, a.model)
-      return mixObject(
-        ctx,
-        await ctx.mixes.radio({
-          seeds,
-          exclude,
-          first: a.first,
-          maxPerArtist: a.maxPerArtist ?? undefined,
-          filter: dropNulls(a.filter),
-          model: model.id,
-          space: toSpace(a.space),
-          listener: ctx.viewer.keyId,
-        }),
-      )
-    },
+    instantMix: async (_: unknown, a: Omit<MixArgs, 'exclude'>, ctx: MixContext) =>
+      mixObject(ctx, await ctx.mixes.instantMix(await mixInput(ctx, a))),
+    radio: async (_: unknown, a: MixArgs, ctx: MixContext) =>
+      mixObject(ctx, await ctx.mixes.radio(await mixInput(ctx, a))),
     trackPath: async (
       _: unknown,
-      a: { from: string; to: string; steps: number; model?: string | null; space?: Space | null },
+      a: VectorArgs & { from: string; to: string; steps: number },
       ctx: MixContext,
     ) => {
       ctx.auth.assertCanRead(ctx.viewer)
       const from = numericKey(a.from, 'Track', 'from')
       const to = numericKey(a.to, 'Track', 'to')
-      const model = await modelFor(ctx, a.model)
-      const p = await ctx.mixes.trackPath({
-        from,
-        to,
-        steps: a.steps,
-        model: model.id,
-        space: toSpace(a.space),
-      })
+      const p = await ctx.mixes.trackPath({ from, to, steps: a.steps, ...(await vectorsFor(ctx, a)) })
       return {
-        model: toModel(await ctx.similarity.model(p.model.id)),
-        space: p.space.toUpperCase(),
+        ...(await madeWith(ctx, p)),
         steps: p.tracks.map((t) => ({
           track: ctx.loaders.track.load(t.trackId),
           similarityToEnd: t.similarityToEnd,

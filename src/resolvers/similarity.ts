@@ -2,13 +2,9 @@ import fs from 'node:fs'
 import { numericKey } from '../api/global-id.ts'
 import type { Loaders } from '../api/loaders.ts'
 import type { Database } from '../db/database.ts'
-import type { MapColor } from '../db/repositories/embedding-map.repository.ts'
-import type { ModelRow, ModelSpace } from '../db/repositories/model.repository.ts'
-import type { TrainingRunRepository } from '../db/repositories/training-run.repository.ts'
-import type { Row } from '../db/repositories/catalog-read.repository.ts'
 import { BadInputError } from '../errors.ts'
-import { MAP_POINTS, type EmbeddingMapService } from '../services/embedding-map.service.ts'
-import type { ModelService, ModelSummary } from '../services/model.service.ts'
+import { MAP_POINTS, type EmbeddingMapService, type MapColor } from '../services/embedding-map.service.ts'
+import type { ModelRow, ModelService, ModelSpace, ModelSummary } from '../services/model.service.ts'
 import { listProbes, predictionsFor, type TrackPredictions } from '../services/probe.service.ts'
 import { probeKind } from '../ml/probes/probe-kind.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
@@ -17,6 +13,7 @@ import type {
   SimilarOwner,
   TrackSimilarityFilter,
 } from '../services/similarity.service.ts'
+import { findRun } from '../services/training-runs.service.ts'
 import { toRun } from './jobs.ts'
 
 export interface SimilarityContext {
@@ -24,7 +21,6 @@ export interface SimilarityContext {
   auth: AuthService
   loaders: Loaders
   db: Database
-  runs: TrainingRunRepository
   similarity: SimilarityService
   models: ModelService
   maps: EmbeddingMapService
@@ -37,21 +33,65 @@ export const similarityTypeDefs = fs.readFileSync(
   'utf8',
 )
 
-type Space = 'BACKBONE' | 'PROJECTION'
+/** A track as the Track type's resolvers get it: a catalog row, of which they need the id. */
+type TrackParent = { id: unknown }
+
+export type Space = 'BACKBONE' | 'PROJECTION'
 const toSpace = (s: Space | null | undefined): ModelSpace | undefined =>
   s ? (s.toLowerCase() as ModelSpace) : undefined
+
+/** Which model's vectors a query searches, and in which space. */
+export interface VectorArgs {
+  model?: string | null
+  space?: Space | null
+}
 
 /** The model a query means: the one named, else ModelService.defaultModel. */
 export async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
   return name ? ctx.similarity.model(name) : ctx.models.defaultModel()
 }
 
+/** The model (its id) and space a query's `model` and `space` arguments mean, as the services take them. */
+export async function vectorsFor(
+  ctx: SimilarityContext,
+  a: VectorArgs,
+): Promise<{ model: number; space: ModelSpace | undefined }> {
+  return { model: (await modelFor(ctx, a.model)).id, space: toSpace(a.space) }
+}
+
+/** Track ids of an argument's global ids (or plain numbers); none when it is absent. */
+export const trackKeys = (ids: readonly string[] | null | undefined, field: string): number[] =>
+  (ids ?? []).map((id) => numericKey(id, 'Track', field))
+
+/** The filter without the fields a client sent as null (GraphQL passes them; the services take them as absent). */
+export const similarityFilter = (f: TrackSimilarityFilter | null | undefined) =>
+  Object.fromEntries(Object.entries(f ?? {}).filter(([, v]) => v != null)) as TrackSimilarityFilter
+
 export function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
   return { ...m, createdAt: m.createdAt.toISOString() }
 }
 
+/** The model and space a result was made with, as the schema shows them. */
+export async function madeWith(ctx: SimilarityContext, r: { model: { id: number }; space: ModelSpace }) {
+  return { model: toModel(await ctx.similarity.model(r.model.id)), space: r.space.toUpperCase() }
+}
+
+interface SimilarOwnersArgs extends VectorArgs {
+  first: number
+  pairs: number
+}
+
 /** Similar artists/labels with their rows; ids the catalog lacks (a partial import) are left out. */
-async function owners(ctx: SimilarityContext, list: SimilarOwner[], key: 'artist' | 'label') {
+async function similarOwners(
+  ctx: SimilarityContext,
+  key: 'artist' | 'label',
+  id: number,
+  a: SimilarOwnersArgs,
+) {
+  ctx.auth.assertCanRead(ctx.viewer)
+  const input = { id, ...(await vectorsFor(ctx, a)), first: a.first, pairs: a.pairs }
+  const list: SimilarOwner[] =
+    key === 'artist' ? await ctx.similarity.similarArtists(input) : await ctx.similarity.similarLabels(input)
   const loader = key === 'artist' ? ctx.loaders.artist : ctx.loaders.label
   const rows = await Promise.all(list.map((o) => loader.load(o.id)))
   return list
@@ -106,21 +146,21 @@ export const similarityResolvers = {
       ctx: SimilarityContext,
     ) => m.embedded ?? (await ctx.models.list()).find((x) => x.id === m.id)?.embedded ?? {},
     trainingRun: async (m: ModelRow, _: unknown, ctx: SimilarityContext) => {
-      const run = m.trainingRunId ? await ctx.runs.get(m.trainingRunId) : null
+      const run = m.trainingRunId ? await findRun(ctx.db, m.trainingRunId) : null
       return run && toRun(run)
     },
   },
   Track: {
-    audio: async (t: Row, _: unknown, ctx: SimilarityContext) => {
+    audio: async (t: TrackParent, _: unknown, ctx: SimilarityContext) => {
       const a = await ctx.loaders.audio.load(Number(t.id))
       return a && { ...a, url: ctx.signedUrl(`/audio/tracks/${Number(t.id)}`) }
     },
-    embedding: async (t: Row, a: { model?: string; space?: Space }, ctx: SimilarityContext) => {
-      const model = await modelFor(ctx, a.model)
-      const e = await ctx.similarity.embeddingOf(Number(t.id), model.id, toSpace(a.space))
+    embedding: async (t: TrackParent, a: VectorArgs, ctx: SimilarityContext) => {
+      const { model, space } = await vectorsFor(ctx, a)
+      const e = await ctx.similarity.embeddingOf(Number(t.id), model, space)
       return e && Array.from(e.vector)
     },
-    predictions: (t: Row, a: { probe: string }, ctx: SimilarityContext) =>
+    predictions: (t: TrackParent, a: { probe: string }, ctx: SimilarityContext) =>
       prediction(ctx, Number(t.id), a.probe),
   },
   Query: {
@@ -135,12 +175,10 @@ export const similarityResolvers = {
     },
     similarTracks: async (
       _: unknown,
-      a: {
+      a: VectorArgs & {
         track?: string
         tracks?: string[]
         embedding?: number[]
-        model?: string
-        space?: Space
         first: number
         filter?: TrackSimilarityFilter
       },
@@ -150,64 +188,23 @@ export const similarityResolvers = {
       const given = [a.track != null, a.tracks != null, a.embedding != null].filter(Boolean).length
       if (given !== 1) throw new BadInputError('give exactly one of track, tracks or embedding', 'track')
       const trackIds =
-        a.track != null
-          ? [numericKey(a.track, 'Track', 'track')]
-          : a.tracks?.map((id) => numericKey(id, 'Track', 'tracks'))
-      const model = await modelFor(ctx, a.model)
-      const filter = Object.fromEntries(
-        Object.entries(a.filter ?? {}).filter(([, v]) => v != null),
-      ) as TrackSimilarityFilter
+        a.track != null ? trackKeys([a.track], 'track') : a.tracks ? trackKeys(a.tracks, 'tracks') : undefined
       const result = await ctx.similarity.similarTracks({
         trackIds,
         embedding: a.embedding ?? undefined,
-        model: model.id,
-        space: toSpace(a.space),
+        ...(await vectorsFor(ctx, a)),
         first: a.first,
-        filter,
+        filter: similarityFilter(a.filter),
       })
       return result.tracks.map((t) => ({
         track: ctx.loaders.track.load(t.trackId),
         similarity: t.similarity,
       }))
     },
-    similarArtists: async (
-      _: unknown,
-      a: { artist: number; model?: string; space?: Space; first: number; pairs: number },
-      ctx: SimilarityContext,
-    ) => {
-      ctx.auth.assertCanRead(ctx.viewer)
-      const model = await modelFor(ctx, a.model)
-      return owners(
-        ctx,
-        await ctx.similarity.similarArtists({
-          id: a.artist,
-          model: model.id,
-          space: toSpace(a.space),
-          first: a.first,
-          pairs: a.pairs,
-        }),
-        'artist',
-      )
-    },
-    similarLabels: async (
-      _: unknown,
-      a: { label: number; model?: string; space?: Space; first: number; pairs: number },
-      ctx: SimilarityContext,
-    ) => {
-      ctx.auth.assertCanRead(ctx.viewer)
-      const model = await modelFor(ctx, a.model)
-      return owners(
-        ctx,
-        await ctx.similarity.similarLabels({
-          id: a.label,
-          model: model.id,
-          space: toSpace(a.space),
-          first: a.first,
-          pairs: a.pairs,
-        }),
-        'label',
-      )
-    },
+    similarArtists: (_: unknown, a: SimilarOwnersArgs & { artist: number }, ctx: SimilarityContext) =>
+      similarOwners(ctx, 'artist', a.artist, a),
+    similarLabels: (_: unknown, a: SimilarOwnersArgs & { label: number }, ctx: SimilarityContext) =>
+      similarOwners(ctx, 'label', a.label, a),
     embeddingMap: async (
       _: unknown,
       a: { model?: string; space?: Space; colorBy: MapColor; limit: number },

@@ -4,6 +4,8 @@ import type { ModelSpace } from '../db/repositories/model.repository.ts'
 import { UnavailableError } from '../errors.ts'
 import { projectTo2dInWorker } from '../ml/projection-thread.ts'
 
+export type { MapColor }
+
 export interface EmbeddingMapPoint {
   trackId: number
   x: number

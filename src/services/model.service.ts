@@ -30,6 +30,8 @@ import { saveModelOutputProbe } from './onnx-probe.service.ts'
 import { disposeCheckpoint, latestCheckpoint } from '../ml/training/checkpoints.ts'
 import { ENCODER_SIZES, modelForRun } from './training.service.ts'
 
+export type { ModelRow, ModelSpace }
+
 /**
  * The model registry: every encoder that can embed audio, each a `model` row identified by the
  * fingerprint of its weights. Three kinds:

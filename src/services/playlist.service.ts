@@ -3,6 +3,8 @@ import { PlaylistRepository, type PlaylistRow } from '../db/repositories/playlis
 import { BadInputError, NotFoundError } from '../errors.ts'
 import { ForbiddenError } from './auth.service.ts'
 
+export type { PlaylistRow }
+
 /**
  * Playlists: each belongs to the API key that made it (a key is who someone is to Discograph). The owner
  * reads and changes it; others read it only when it is public, and never change it.

@@ -1,4 +1,4 @@
-import type { PlaylistRow } from '../../db/repositories/playlist.repository.ts'
+import type { PlaylistRow } from '../../services/playlist.service.ts'
 import { idOf, playlistId } from './ids.ts'
 import { child, type Call, type Handler } from './model.ts'
 

@@ -1,0 +1,28 @@
+import type { Database } from '../db/database.ts'
+import { TrainingRunRepository, type TrainingRunRow } from '../db/repositories/training-run.repository.ts'
+
+export type { TrainingRunRow }
+
+/**
+ * Reading the recorded training runs, apart from training itself (training.service.ts), which loads the
+ * engine and the models: `demo` asks a run's state before it starts a training step, and that import
+ * would hold TensorFlow.js in its process throughout (67 MB of RSS, measured by importing both under tsx).
+ */
+
+/** The run of that id or name, if any. */
+export function findRun(db: Database, idOrName: string): Promise<TrainingRunRow | null> {
+  return new TrainingRunRepository(db.pool).get(idOrName)
+}
+
+/** The run a job created, if any: a retried train job resumes it rather than start another. */
+export function runOfJob(db: Database, jobId: string): Promise<TrainingRunRow | null> {
+  return new TrainingRunRepository(db.pool).findByJob(jobId)
+}
+
+/** The most runs one list holds. */
+const MAX_RUNS = 500
+
+/** The newest `first` runs, newest first (1 to MAX_RUNS: a number outside is brought within). */
+export function listRuns(db: Database, first: number): Promise<TrainingRunRow[]> {
+  return new TrainingRunRepository(db.pool).list(Math.min(Math.max(first, 1), MAX_RUNS))
+}
