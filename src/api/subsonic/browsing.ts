@@ -1,17 +1,29 @@
 import { NotFoundError } from '../../errors.ts'
-import { idOf, parseId } from './ids.ts'
-import { albumChild, albumID3, artistID3, byInitial, child, IGNORED_ARTICLES, type Handler } from './model.ts'
-import { artistId } from './ids.ts'
+import type { Artist } from '../../services/library.service.ts'
+import { albumId, artistId, idOf, parseId } from './ids.ts'
+import {
+  albumChild,
+  albumID3,
+  artistID3,
+  artistRef,
+  byInitial,
+  child,
+  IGNORED_ARTICLES,
+  type Handler,
+} from './model.ts'
+
+/** The artists by initial, as getArtists and getIndexes list them. */
+const artistIndex = (artists: readonly Artist[]) =>
+  byInitial(artists).map((g) => ({ name: g.name, artist: g.items.map(artistID3) }))
+
+/** Discogs' release notes of an album (getAlbumInfo and getAlbumInfo2 answer the same). */
+const albumInfo: Handler = async ({ params, services }) => ({
+  albumInfo: { notes: (await services.library.albumNotes(idOf('al', params.required('id')))) ?? undefined },
+})
 
 export const browsingHandlers: Record<string, Handler> = {
   getArtists: async ({ services }) => ({
-    artists: {
-      ignoredArticles: IGNORED_ARTICLES,
-      index: byInitial(await services.library.artists()).map((g) => ({
-        name: g.name,
-        artist: g.items.map(artistID3),
-      })),
-    },
+    artists: { ignoredArticles: IGNORED_ARTICLES, index: artistIndex(await services.library.artists()) },
   }),
 
   /** The folder view of the same artists (clients that browse by folder). */
@@ -24,10 +36,7 @@ export const browsingHandlers: Record<string, Handler> = {
       indexes: {
         lastModified: modified?.getTime() ?? 0,
         ignoredArticles: IGNORED_ARTICLES,
-        index: byInitial(artists).map((g) => ({
-          name: g.name,
-          artist: g.items.map((a) => ({ id: artistId(a.id), name: a.name, albumCount: a.albumCount })),
-        })),
+        index: artistIndex(artists),
       },
     }
   },
@@ -43,8 +52,8 @@ export const browsingHandlers: Record<string, Handler> = {
       const { album, songs } = await services.library.album(id.id)
       return {
         directory: {
-          id: albumID3(album).id,
-          parent: album.artistId === null ? undefined : artistId(album.artistId),
+          id: albumId(album.id),
+          parent: artistRef(album.artistId),
           name: album.name,
           child: songs.map(child),
         },
@@ -81,12 +90,8 @@ export const browsingHandlers: Record<string, Handler> = {
   getArtistInfo2: async (call) => ({ artistInfo2: await artistInfo(call) }),
   getArtistInfo: async (call) => ({ artistInfo: await artistInfo(call) }),
 
-  getAlbumInfo2: async ({ params, services }) => ({
-    albumInfo: { notes: (await services.library.albumNotes(idOf('al', params.required('id')))) ?? undefined },
-  }),
-  getAlbumInfo: async ({ params, services }) => ({
-    albumInfo: { notes: (await services.library.albumNotes(idOf('al', params.required('id')))) ?? undefined },
-  }),
+  getAlbumInfo2: albumInfo,
+  getAlbumInfo: albumInfo,
 
   getTopSongs: async ({ params, services }) => ({
     topSongs: {

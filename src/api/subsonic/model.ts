@@ -34,6 +34,15 @@ export interface Call {
 export const STREAMED = Symbol('streamed')
 export type Handler = (call: Call) => Promise<Body | typeof STREAMED>
 
+/** An artist's id, absent where the song or album has no one artist (the spec's attributes are optional, not nullable). */
+export const artistRef = (id: number | null) => (id === null ? undefined : artistId(id))
+
+/** Year and genre, absent where unknown. */
+const yearAndGenre = (x: { year: number | null; genre: string | null }) => ({
+  year: x.year ?? undefined,
+  genre: x.genre ?? undefined,
+})
+
 /** A song as the spec's `Child` (a file, never a directory), with OpenSubsonic's mediaType and displayArtist. */
 export function child(s: Song): Body {
   return {
@@ -44,8 +53,7 @@ export function child(s: Song): Body {
     album: s.album,
     artist: s.artist,
     track: s.track,
-    year: s.year ?? undefined,
-    genre: s.genre ?? undefined,
+    ...yearAndGenre(s),
     size: s.size,
     contentType: s.contentType,
     suffix: s.suffix,
@@ -58,7 +66,7 @@ export function child(s: Song): Body {
     discNumber: s.discNumber,
     created: s.created,
     albumId: albumId(s.albumId),
-    artistId: s.artistId === null ? undefined : artistId(s.artistId),
+    artistId: artistRef(s.artistId),
     type: 'music',
     mediaType: 'song',
     displayArtist: s.artist,
@@ -71,12 +79,11 @@ export function albumID3(a: Album): Body {
     id: albumId(a.id),
     name: a.name,
     artist: a.artist,
-    artistId: a.artistId === null ? undefined : artistId(a.artistId),
+    artistId: artistRef(a.artistId),
     songCount: a.songCount,
     duration: a.duration,
     created: a.created,
-    year: a.year ?? undefined,
-    genre: a.genre ?? undefined,
+    ...yearAndGenre(a),
     displayArtist: a.artist,
   }
 }
@@ -85,13 +92,12 @@ export function albumID3(a: Album): Body {
 export function albumChild(a: Album): Body {
   return {
     id: albumId(a.id),
-    parent: a.artistId === null ? undefined : artistId(a.artistId),
+    parent: artistRef(a.artistId),
     isDir: true,
     title: a.name,
     album: a.name,
     artist: a.artist,
-    year: a.year ?? undefined,
-    genre: a.genre ?? undefined,
+    ...yearAndGenre(a),
     duration: a.duration,
     created: a.created,
   }
