@@ -1,0 +1,172 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import ts from 'typescript'
+import { describe, expect, it } from 'vitest'
+import { REPO_ROOT } from '../support/cli.ts'
+
+/**
+ * The layering rule (docs/architecture.md, "Layers"): resolvers, the HTTP API, CLI commands and jobs call
+ * services; only services reach repositories; SQL is written only under src/db. Read with TypeScript's own
+ * parser, so a comment or a word in prose never counts and a multi-line or `import type` always does.
+ */
+
+/** Above the services: none of these may import a repository. */
+const ABOVE_SERVICES = ['src/resolvers', 'src/api', 'src/cli', 'src/jobs']
+const REPOSITORIES = 'src/db/repositories/'
+/** The one place SQL is written (repositories, and the database's own plumbing: migrations lock, change feed). */
+const SQL_HOME = 'src/db/'
+
+/** Temporary exceptions: other branches of the layering work move these (#22); empty them once merged. */
+const BEING_MOVED = 'being moved by the layering work'
+
+/**
+ * What may break the rule for now, each as `file → what it reaches` with why: the rest of the file is held
+ * to the rule. An entry that no longer happens fails the test, so the list only ever shrinks: empty it as
+ * the files are moved.
+ */
+const ALLOWED: Record<string, string> = {
+  // being moved by the layering work: catalog reads through a catalog service (search and catalog-read split)
+  'src/resolvers/catalog.ts → src/db/repositories/catalog-read.repository.ts': BEING_MOVED,
+  'src/api/loaders.ts → src/db/repositories/catalog-read.repository.ts': BEING_MOVED,
+  'src/api/example-queries.ts → src/db/repositories/catalog-read.repository.ts': BEING_MOVED,
+  'src/api/http-server.ts → src/db/repositories/catalog-read.repository.ts': BEING_MOVED,
+  // being moved by the layering work: CLI commands and job handlers over services
+  'src/cli/commands/demo.ts → src/db/repositories/training-run.repository.ts': BEING_MOVED,
+  'src/cli/commands/evaluate.ts → src/db/repositories/probe.repository.ts': BEING_MOVED,
+  'src/cli/commands/jobs.ts → src/db/repositories/job.repository.ts': BEING_MOVED,
+  'src/cli/commands/probe.ts → src/db/repositories/probe.repository.ts': BEING_MOVED,
+  'src/cli/commands/serve.ts → src/db/repositories/catalog-read.repository.ts': BEING_MOVED,
+  'src/jobs/handlers/train.ts → src/db/repositories/training-run.repository.ts': BEING_MOVED,
+}
+
+/** A statement's opening words, upper case as this codebase writes SQL (a prose "select" is not SQL). */
+const SQL =
+  /\b(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|(CREATE|ALTER|DROP)\s+(TEMP\s+|UNIQUE\s+)?(TABLE|INDEX|VIEW|MATERIALIZED\s+VIEW|EXTENSION)|TRUNCATE|(UN)?LISTEN|NOTIFY|BEGIN|COMMIT|ROLLBACK|VACUUM|ANALYZE)\b/
+
+export interface Violation {
+  file: string
+  line: number
+  /** `file → what it reaches`: a repository's path, or SQL (what ALLOWED names) */
+  key: string
+  what: string
+}
+
+/** What in one source file breaks the rule: a repository imported above the services, SQL outside src/db. */
+export function violationsIn(file: string, text: string): Violation[] {
+  const checkImports = ABOVE_SERVICES.some((dir) => file.startsWith(dir + '/'))
+  const checkSql = !file.startsWith(SQL_HOME)
+  // Parsing is what costs (2 s of CPU for all of src/); a file whose text holds neither can hold no violation.
+  if (!(checkImports && text.includes('repositories')) && !(checkSql && SQL.test(text))) return []
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
+  const found: Violation[] = []
+  const at = (node: ts.Node, reaches: string, what: string) =>
+    found.push({
+      file,
+      line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1,
+      key: `${file} → ${reaches}`,
+      what,
+    })
+  const imported = (node: ts.Node, specifier: string) => {
+    if (!specifier.startsWith('.')) return
+    const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier))
+    if (target.startsWith(REPOSITORIES)) at(node, target, `imports ${target}`)
+  }
+  const sql = (node: ts.Node, literal: string) => {
+    const m = SQL.exec(literal)
+    if (m) at(node, 'SQL', `SQL (${m[0]}): ${literal.trim().split('\n')[0].slice(0, 60)}`)
+  }
+  const visit = (node: ts.Node): void => {
+    if (checkImports) {
+      if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier)
+        imported(node, (node.moduleSpecifier as ts.StringLiteral).text)
+      else if (
+        ts.isCallExpression(node) &&
+        node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        node.arguments[0] &&
+        ts.isStringLiteralLike(node.arguments[0])
+      )
+        imported(node, node.arguments[0].text)
+      else if (
+        ts.isImportTypeNode(node) &&
+        ts.isLiteralTypeNode(node.argument) &&
+        ts.isStringLiteral(node.argument.literal)
+      )
+        imported(node, node.argument.literal.text)
+    }
+    if (checkSql) {
+      // an import's specifier is a string too, but never SQL
+      if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) return
+      if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) sql(node, node.text)
+      else if (ts.isTemplateExpression(node))
+        sql(node, [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join(' ? '))
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found
+}
+
+function sourceFiles(dir: string): string[] {
+  return fs
+    .readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.ts$/.test(e.name) && !e.name.endsWith('.d.ts'))
+    .map((e) => path.relative(REPO_ROOT, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort()
+}
+
+const list = (vs: Violation[]) => vs.map((v) => `${v.file}:${v.line} ${v.what}`)
+
+describe('layering', () => {
+  it('finds repository imports above the services, and SQL outside src/db, in every form', () => {
+    const bad = violationsIn(
+      'src/resolvers/x.ts',
+      [
+        `import { A } from '../db/repositories/a.repository.ts'`,
+        `import type {`,
+        `  B,`,
+        `} from '../db/repositories/b.repository.ts'`,
+        `export type { C } from '../db/repositories/c.repository.ts'`,
+        `const d = await import('../db/repositories/d.repository.ts')`,
+        `let e: import('../db/repositories/e.repository.ts').E`,
+        `await pool.query('SELECT 1')`,
+        'await pool.query(`INSERT INTO job (id) VALUES ($1)`, [id])',
+        'await pool.query(`UPDATE job SET state = ${state} WHERE id = $1`, [id])',
+        `await client.query('BEGIN')`,
+      ].join('\n'),
+    )
+    expect(bad.map((v) => v.line)).toEqual([1, 2, 5, 6, 7, 8, 9, 10, 11])
+    expect(bad[1].what).toBe('imports src/db/repositories/b.repository.ts')
+    expect(bad[5].what).toMatch(/^SQL \(SELECT\)/)
+  })
+
+  it('passes services, prose, comments and other folders', () => {
+    expect(
+      violationsIn(
+        'src/resolvers/x.ts',
+        [
+          `import { S } from '../services/s.service.ts'`,
+          `import { Q } from '../db/sql.ts'`,
+          `// SELECT * FROM job: comments are not SQL`,
+          `throw new Error('select a model, then update the page')`,
+        ].join('\n'),
+      ),
+    ).toEqual([])
+    // services may import repositories; repositories hold the SQL
+    expect(violationsIn('src/services/s.service.ts', `import { R } from '../db/repositories/r.ts'`)).toEqual(
+      [],
+    )
+    expect(violationsIn('src/db/repositories/r.ts', `await pool.query('SELECT 1')`)).toEqual([])
+    // SQL is refused everywhere outside src/db, services included
+    expect(violationsIn('src/services/s.service.ts', `await pool.query('SELECT 1')`)).toHaveLength(1)
+  })
+
+  it('holds in src/: nothing above a service imports a repository, no SQL outside src/db', () => {
+    const violations = sourceFiles('src').flatMap((file) =>
+      violationsIn(file, fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')),
+    )
+    const offenders = violations.filter((v) => !Object.hasOwn(ALLOWED, v.key))
+    expect(list(offenders), 'call a service instead (docs/architecture.md, "Layers")').toEqual([])
+    const stale = Object.keys(ALLOWED).filter((key) => !violations.some((v) => v.key === key))
+    expect(stale, 'these follow the rule now: take them off ALLOWED').toEqual([])
+  })
+})
