@@ -36,7 +36,7 @@ export const similarityTypeDefs = fs.readFileSync(
 /** A track as the Track type's resolvers get it: a catalog row, of which they need the id. */
 type TrackParent = { id: unknown }
 
-export type Space = 'BACKBONE' | 'PROJECTION'
+type Space = 'BACKBONE' | 'PROJECTION'
 const toSpace = (s: Space | null | undefined): ModelSpace | undefined =>
   s ? (s.toLowerCase() as ModelSpace) : undefined
 
@@ -47,7 +47,7 @@ export interface VectorArgs {
 }
 
 /** The model a query means: the one named, else ModelService.defaultModel. */
-export async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
+async function modelFor(ctx: SimilarityContext, name: string | null | undefined): Promise<ModelRow> {
   return name ? ctx.similarity.model(name) : ctx.models.defaultModel()
 }
 
@@ -67,7 +67,7 @@ export const trackKeys = (ids: readonly string[] | null | undefined, field: stri
 export const similarityFilter = (f: TrackSimilarityFilter | null | undefined) =>
   Object.fromEntries(Object.entries(f ?? {}).filter(([, v]) => v != null)) as TrackSimilarityFilter
 
-export function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
+function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
   return { ...m, createdAt: m.createdAt.toISOString() }
 }
 
