@@ -26,12 +26,11 @@ import { pipeline } from 'node:stream/promises'
 import { from as copyFrom } from 'pg-copy-streams'
 import { loadConfig } from '../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../src/db/database.ts'
-import {
-  assignTrackIds,
-  CatalogWriterRepository,
-  directCopySql,
-} from '../src/db/repositories/catalog-writer.repository.ts'
+import { directCopySql } from '../src/db/repositories/catalog-batch-sql.ts'
 import type { StageTable } from '../src/db/repositories/catalog-staging.ts'
+import { DeferredIndexRepository } from '../src/db/repositories/deferred-index.repository.ts'
+import { ImportSession } from '../src/db/repositories/import-session.ts'
+import { assignTrackIds } from '../src/ingest/discogs/copy-text-patch.ts'
 import { readDumpFile } from '../src/ingest/discogs/dump-reader.ts'
 import { importDiscogs } from '../src/ingest/discogs/import.ts'
 import { defaultParseWorkers } from '../src/ingest/discogs/parse-workers.ts'
@@ -195,10 +194,11 @@ async function postgresAlone(
   const db = await openDatabase(loadConfig({ DATABASE_URL: url, DATA_DIR: dir, LOG_LEVEL: 'silent' }))
   try {
     await migrate(db)
-    const writer = await CatalogWriterRepository.open(db)
+    const session = await ImportSession.open(db)
+    const indexes = new DeferredIndexRepository(session)
     const load = loadavg()
     try {
-      await writer.deferIndexes('releases')
+      await indexes.deferIndexes('releases')
       const client = await db.pool.connect()
       const t0 = performance.now()
       try {
@@ -215,7 +215,7 @@ async function postgresAlone(
         client.release()
       }
       const t1 = performance.now()
-      await writer.restoreDeferredIndexes()
+      await indexes.restoreDeferredIndexes()
       const t2 = performance.now()
       return {
         copySeconds: (t1 - t0) / 1000,
@@ -224,7 +224,7 @@ async function postgresAlone(
         load,
       }
     } finally {
-      await writer.close()
+      await session.close()
     }
   } finally {
     await db.close()

@@ -5,7 +5,8 @@ import zlib from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STAGE_TABLES } from '../../src/db/repositories/catalog-staging.ts'
 import { SearchService } from '../../src/services/search.service.ts'
-import { CatalogWriterRepository } from '../../src/db/repositories/catalog-writer.repository.ts'
+import { DeferredIndexRepository } from '../../src/db/repositories/deferred-index.repository.ts'
+import { ImportSession } from '../../src/db/repositories/import-session.ts'
 import { DumpFormatError } from '../../src/errors.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
 import { parseRelease } from '../../src/ingest/discogs/records.ts'
@@ -568,9 +569,10 @@ describe('bulk import with deferred indexes (server)', () => {
 
   it('defers the child tables’ primary keys too, never the keys the merge and the foreign keys need', async () => {
     const all = await indexes()
-    const writer = await CatalogWriterRepository.open(t.db)
+    const session = await ImportSession.open(t.db)
+    const deferredIndexes = new DeferredIndexRepository(session)
     try {
-      const deferred = await writer.deferIndexes('releases')
+      const deferred = await deferredIndexes.deferIndexes('releases')
       expect(deferred).toEqual(
         expect.arrayContaining([
           'release_credit_pkey',
@@ -585,9 +587,9 @@ describe('bulk import with deferred indexes (server)', () => {
       expect(deferred).not.toContain('track_pkey')
       expect(deferred.filter((n) => n.startsWith('track_release_id_track_key'))).toEqual([])
       expect(await indexes()).not.toContain('release_credit_pkey')
-      expect((await writer.restoreDeferredIndexes()).sort()).toEqual([...deferred].sort())
+      expect((await deferredIndexes.restoreDeferredIndexes()).sort()).toEqual([...deferred].sort())
     } finally {
-      await writer.close()
+      await session.close()
     }
     expect(await indexes()).toEqual(all)
   })

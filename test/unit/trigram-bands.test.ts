@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { writeTrigramCounts } from '../../src/db/repositories/catalog-writer.repository.ts'
+import { writeTrigramCounts } from '../../src/ingest/discogs/copy-text-patch.ts'
 import { bandCondition, trigramCount, TRIGRAM_BANDS } from '../../src/db/trigram-bands.ts'
 import {
   bandScoreBound,

@@ -4,7 +4,7 @@ import { SubsonicError, ErrorCode } from './envelope.ts'
  * Subsonic ids are strings; Discograph's say what they name and carry the Discogs-derived id, so they stay
  * the same across restarts and re-imports: `ar-<Discogs artist id>`, `al-<Discogs release id>`,
  * `tr-<track id>` (a track's id survives re-imports: tracks are matched by release and position,
- * src/db/repositories/catalog-writer.repository.ts), `pl-<playlist id>`.
+ * src/db/repositories/catalog-batch-sql.ts), `pl-<playlist id>`.
  */
 
 export type IdKind = 'ar' | 'al' | 'tr' | 'pl'

@@ -2,8 +2,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Database } from '../../db/database.ts'
 import { CatalogWriterRepository } from '../../db/repositories/catalog-writer.repository.ts'
+import { DeferredIndexRepository } from '../../db/repositories/deferred-index.repository.ts'
+import { ImportSession } from '../../db/repositories/import-session.ts'
+import { SearchMaintenanceRepository } from '../../db/repositories/search-maintenance.repository.ts'
 import { BadInputError, DumpFormatError } from '../../errors.ts'
 import type { Logger } from '../../logger.ts'
+import { copyTextEditor } from './copy-text-patch.ts'
 import { dumpFilesIn, parseDumpFileName } from './dump-file-name.ts'
 import { readDumpFile, type ParsedBatch, type ReaderEvent } from './dump-reader.ts'
 import { readDumpFileInWorkers } from './parse-workers.ts'
@@ -108,7 +112,7 @@ function emptyCounts(): TypeCounts {
 }
 
 /**
- * Imports Discogs dump files into the catalog (see catalog-writer.repository.ts for the merge rules).
+ * Imports Discogs dump files into the catalog (see src/db/repositories/catalog-batch-sql.ts for the merge rules).
  * Files are processed one after another; each is streamed, parsed (in a worker thread by default) and
  * written in batches of whole records, one transaction each. A bad file stops the import with a
  * DumpFormatError after committing every record read whole before the failure; running it again
@@ -141,9 +145,15 @@ export async function importDiscogs(
     analyzeSeconds: 0,
   }
   const log = options.logger
-  const writer = await CatalogWriterRepository.open(db)
+  const session = await ImportSession.open(db)
+  const repos: ImportRepositories = {
+    session,
+    writer: new CatalogWriterRepository(session, copyTextEditor),
+    indexes: new DeferredIndexRepository(session),
+    search: new SearchMaintenanceRepository(session),
+  }
   try {
-    const restored = await writer.restoreDeferredIndexes() // left behind by an import that died
+    const restored = await repos.indexes.restoreDeferredIndexes() // left behind by an import that died
     if (restored.length) log?.warn({ restored }, 'rebuilt indexes deferred by an earlier, interrupted import')
     for (const file of list) {
       const dumpDate = parseDumpFileName(file).dumpDate ?? options.dumpDate
@@ -153,19 +163,27 @@ export async function importDiscogs(
           {},
           'unknown dump date: name the file discogs_YYYYMMDD_<type>.xml[.gz] or pass --dump-date',
         )
-      await importFile(writer, db, file, dumpDate, options, summary)
+      await importFile(repos, db, file, dumpDate, options, summary)
     }
   } finally {
-    for (const [k, v] of writer.timings) summary.writeTimingsMs[k] = Math.round(v)
-    await writer.close()
+    for (const [k, v] of session.timings) summary.writeTimingsMs[k] = Math.round(v)
+    await session.close()
   }
   summary.elapsedSeconds = (performance.now() - started) / 1000
   log?.info({ records: summary.records, seconds: summary.elapsedSeconds }, 'discogs import done')
   return summary
 }
 
+/** The import's repositories, all on one session (its connection holds the import lock). */
+interface ImportRepositories {
+  session: ImportSession
+  writer: CatalogWriterRepository
+  indexes: DeferredIndexRepository
+  search: SearchMaintenanceRepository
+}
+
 async function importFile(
-  writer: CatalogWriterRepository,
+  { session, writer, indexes, search }: ImportRepositories,
   db: Database,
   file: string,
   dumpDate: string,
@@ -192,7 +210,7 @@ async function importFile(
   let totalBytes = size
   let deferred: string[] = []
   if (type && (options.deferIndexes ?? (size >= DEFER_INDEXES_MIN_BYTES && (await writer.isEmpty(type))))) {
-    deferred = await writer.deferIndexes(type)
+    deferred = await indexes.deferIndexes(type)
     log?.info({ type, indexes: deferred.length }, 'secondary indexes deferred to the end of the file')
   }
   if (resume > 0) log?.info({ file, resume }, 'resuming after the records committed by an earlier run')
@@ -201,7 +219,7 @@ async function importFile(
   let loaded = 0
   try {
     for await (const ev of events) {
-      writer.addTiming('wait for parser', waitFrom)
+      session.addTiming('wait for parser', waitFrom)
       if (ev.kind === 'start') {
         if (type === null) {
           type = ev.type
@@ -222,26 +240,26 @@ async function importFile(
     loaded = performance.now()
     // The views' indexes are deferred too, so the refresh only writes rows, and their trigram indexes
     // build beside the tables' on two connections (REFRESH builds a view's indexes one after another).
-    if (type !== null && deferred.length > 0) await writer.refreshSearchViews(type)
+    if (type !== null && deferred.length > 0) await search.refreshSearchViews(type)
   } catch (err) {
     if (type) await writer.failFile(dumpDate, type, (err as Error).message).catch(() => undefined)
     throw err
   } finally {
-    if (deferred.length) await writer.restoreDeferredIndexes()
+    if (deferred.length) await indexes.restoreDeferredIndexes()
   }
   if (type === null) throw new DumpFormatError(file, {}, 'no records')
-  if (deferred.length === 0) await writer.rebuildSearchViews(type)
+  if (deferred.length === 0) await search.rebuildSearchViews(type)
   summary.indexRebuildSeconds += (performance.now() - loaded) / 1000
   log?.info(
     { type, seconds: Number(((performance.now() - loaded) / 1000).toFixed(1)) },
     'indexes and search views rebuilt',
   )
   const t1 = performance.now()
-  const merged = await writer.mergeGinPendingLists(type)
+  const merged = await search.mergeGinPendingLists(type)
   summary.indexRebuildSeconds += (performance.now() - t1) / 1000
   if (merged > 0) log?.info({ type, pages: merged }, 'merged the search indexes’ pending entries')
   const t2 = performance.now()
-  await writer.analyze(type)
+  await search.analyze(type)
   summary.analyzeSeconds += (performance.now() - t2) / 1000
   const missing = await writer.finishFile(dumpDate, type)
   const counts = (summary.types[type] ??= emptyCounts())
