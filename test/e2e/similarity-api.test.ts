@@ -1,55 +1,14 @@
 import 'reflect-metadata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toGlobalId } from '../../src/api/global-id.ts'
-import { EmbeddingRepository } from '../../src/db/repositories/embedding.repository.ts'
-import { ModelRepository } from '../../src/db/repositories/model.repository.ts'
 import { importDiscogs } from '../../src/ingest/discogs/import.ts'
-import { SeededRandom } from '../../src/random/seeded-random.ts'
-import { refitSearchVectors } from '../../src/services/search-vectors.ts'
 import { SimilarityService } from '../../src/services/similarity.service.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { FIXTURES } from '../support/cli.ts'
 import { createServerTestDatabase, type TestDatabase } from '../support/database.ts'
+import { embedFixtureTracks, STYLE_VECTOR_DIMS } from '../support/style-vectors.ts'
 
-const DIMS = 16
-
-/** Vectors that carry the catalog's structure: one direction per style, plus noise per track. */
-async function embedFixtureTracks(t: TestDatabase): Promise<{ modelId: number; trackIds: number[] }> {
-  const { model } = await new ModelRepository(t.db.pool).register({
-    name: 'test-vectors',
-    kind: 'onnx',
-    config: {},
-    dims: { projection: DIMS },
-    fingerprint: 'test',
-  })
-  const { rows } = await t.db.pool.query<{ id: string; style: string | null }>(
-    `SELECT t.id, (SELECT style FROM release_style s WHERE s.release_id = t.release_id ORDER BY style LIMIT 1) AS style
-       FROM track t WHERE t.type = 'track' ORDER BY t.id`,
-  )
-  const rng = new SeededRandom(7)
-  const centres = new Map<string, Float32Array>()
-  const centre = (style: string) => {
-    if (!centres.has(style))
-      centres.set(
-        style,
-        Float32Array.from({ length: DIMS }, () => rng.next() * 2 - 1),
-      )
-    return centres.get(style)!
-  }
-  const vectors = rows.map((r) => {
-    const c = centre(r.style ?? 'none')
-    const v = Float32Array.from(c, (x) => x + (rng.next() - 0.5) * 0.6)
-    const norm = Math.hypot(...v)
-    return { trackId: Number(r.id), vector: v.map((x) => x / norm), patches: 1 }
-  })
-  const repo = new EmbeddingRepository(t.db.pool, t.db.kind)
-  await repo.write(model.id, 'projection', vectors)
-  // as `embed` does after writing (raw: these vectors need no centring to be compared)
-  await refitSearchVectors(t.db, model.id, 'projection', { kind: 'raw' })
-  await repo.ensureIndex(model.id, 'projection', DIMS)
-  await repo.recomputeCentroids(model.id, 'projection')
-  return { modelId: model.id, trackIds: vectors.map((v) => v.trackId) }
-}
+const DIMS = STYLE_VECTOR_DIMS
 
 describe('similarity, models and the embedding map over GraphQL', () => {
   let t: TestDatabase
