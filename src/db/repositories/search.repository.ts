@@ -18,7 +18,7 @@ export type SearchType = 'ARTIST' | 'LABEL' | 'MASTER' | 'RELEASE' | 'TRACK'
  * Each searchable text: its table and column, and the view search reads it from in bands of its trigram
  * count (trigramCountColumn(text)): a narrow copy sorted by that count (migration 1765200000000), so a
  * band's candidates lie together instead of one per page of the table. The importer rebuilds the views
- * (CatalogWriterRepository.rebuildSearchViews, or refreshSearchViews in a bulk import); rows written
+ * (SearchMaintenanceRepository.rebuildSearchViews, or refreshSearchViews in a bulk import); rows written
  * otherwise are found once the views are rebuilt.
  */
 export const SEARCHABLE: Record<SearchType, { table: string; text: string; view: string }> = {
@@ -81,7 +81,7 @@ export const TYPO_MIN_LENGTH = 5
 
 /**
  * How long search waits for a search view that an import locks before it answers UnavailableError: an
- * import swaps a rebuilt view in within a moment (CatalogWriterRepository.swapSearchView gives way to
+ * import swaps a rebuilt view in within a moment (SearchMaintenanceRepository.swapSearchView gives way to
  * searches after SWAP_LOCK_TIMEOUT_MS), but a bulk import refreshes its views in place, for seconds at a
  * million releases and minutes at the full dump; each waiting search holds a pooled connection, and a pool
  * of waiting searches would stall every other request too.
