@@ -1,11 +1,17 @@
 import { z } from 'zod'
 import { augmentConfigSchema, NO_AUGMENTATION, type AugmentConfig } from './augment.ts'
 
+/** What makes a pair positive: two patches of a track, two tracks of a release, artist or label; multi = track + artist on two heads. */
+export const TRAINING_ASSOCIATIONS = ['track', 'release', 'artist', 'label', 'multi'] as const
+
+/** Encoder sizes (../models/efficientnet.ts ENCODER_SIZES): the paper's B0 and width/depth-scaled ones for CPUs. */
+export const ENCODER_SIZE_NAMES = ['b0', 'small', 'tiny'] as const
+
 /** The fields of a training config, each with its bounds and default. */
 const trainingConfigShape = {
-  association: z.enum(['track', 'release', 'artist', 'label', 'multi']),
+  association: z.enum(TRAINING_ASSOCIATIONS),
   /** Model size: 'b0' is the paper's EfficientNet-B0; smaller ones scale width/depth for CPU. */
-  size: z.enum(['b0', 'small', 'tiny']).default('small'),
+  size: z.enum(ENCODER_SIZE_NAMES).default('small'),
   /** Pairs per batch (the paper's "batch per view"); every other pair of a batch is a negative. */
   batchSize: z.number().int().min(2).max(4096).default(32),
   /** Pairs encoded at once; smaller than batchSize turns on gradient caching. */
