@@ -15,6 +15,7 @@ import type {
 } from '../services/similarity.service.ts'
 import { findRun } from '../services/training-runs.service.ts'
 import { toRun } from './jobs.ts'
+import { firstOf } from './list-limit.ts'
 
 export interface SimilarityContext {
   viewer: Viewer
@@ -156,9 +157,9 @@ export const similarityResolvers = {
       prediction(ctx, Number(t.id), a.probe),
   },
   Query: {
-    models: async (_: unknown, __: unknown, ctx: SimilarityContext) => {
+    models: async (_: unknown, a: { first: number }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return (await ctx.models.list()).map(toModel)
+      return firstOf(await ctx.models.list(), a.first).map(toModel)
     },
     model: async (_: unknown, a: { name: string }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
@@ -219,9 +220,9 @@ export const similarityResolvers = {
         groups: [...sizes].sort((x, y) => y[1] - x[1]).map(([g]) => g),
       }
     },
-    probes: (_: unknown, __: unknown, ctx: SimilarityContext) => {
+    probes: async (_: unknown, a: { first: number }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return probeObjects(ctx)
+      return firstOf(await probeObjects(ctx), a.first)
     },
     predictions: (_: unknown, a: { track: string; probe: string }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
