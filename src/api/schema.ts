@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql'
 import { baseTypeDefs, catalogResolvers, catalogTypeDefs } from '../resolvers/catalog.ts'
 import { jobsResolvers, jobsTypeDefs } from '../resolvers/jobs.ts'
 import { mixResolvers, mixTypeDefs } from '../resolvers/mix.ts'
+import { enumResolvers } from '../resolvers/enums.ts'
 import { JSONScalar } from '../resolvers/scalars.ts'
 import { similarityResolvers, similarityTypeDefs } from '../resolvers/similarity.ts'
 
@@ -15,7 +16,7 @@ export interface ApiModule {
 }
 
 export const apiModules: ApiModule[] = [
-  { typeDefs: baseTypeDefs, resolvers: { JSON: JSONScalar } },
+  { typeDefs: baseTypeDefs, resolvers: { JSON: JSONScalar, ...enumResolvers } },
   { typeDefs: catalogTypeDefs, resolvers: catalogResolvers },
   { typeDefs: jobsTypeDefs, resolvers: jobsResolvers },
   { typeDefs: similarityTypeDefs, resolvers: similarityResolvers },

@@ -1,4 +1,7 @@
 import { z } from 'zod'
+import { BadInputError } from '../errors.ts'
+import { TRAINING_BACKENDS } from '../ml/engine/backend-names.ts'
+import { trainingRequestSchema } from '../ml/training/config.ts'
 
 /**
  * The typed catalogue of background jobs: one name, one payload schema, one handler each
@@ -18,12 +21,23 @@ export const jobPayloads = {
     manifest: z.string().min(1).optional(),
     patchHop: z.number().int().min(1).max(128).optional(),
   }),
-  /** `resume` names a run to continue; a retried train job resumes its own run (see the handler). */
-  train: z.object({
-    config: z.record(z.string(), z.unknown()),
-    name: z.string().min(1).optional(),
-    resume: z.string().optional(),
-  }),
+  /**
+   * `config`: the run's options (src/ml/training/config.ts), each checked against its bounds, none other;
+   * `association` unless `resume` names a run to continue (whose stored config then applies). A retried train
+   * job resumes its own run (see the handler). `backend`: as `discograph train --backend` (wasm cannot train).
+   */
+  train: z
+    .object({
+      config: trainingRequestSchema,
+      name: z.string().min(1).optional(),
+      resume: z.string().min(1).optional(),
+      backend: z.enum(TRAINING_BACKENDS).optional(),
+    })
+    .strict()
+    .refine((p) => p.resume !== undefined || p.config.association !== undefined, {
+      message: 'is required (or resume)',
+      path: ['config', 'association'],
+    }),
   /** `model`: id or name, random[-size], or a training run; re-running skips tracks already embedded. */
   embed: z.object({
     model: z.string().min(1),
@@ -68,6 +82,18 @@ export const jobNames = Object.keys(jobPayloads) as JobName[]
 
 export function isJobName(name: string): name is JobName {
   return Object.hasOwn(jobPayloads, name)
+}
+
+/** A job's payload checked against its schema; refused naming each field that is wrong (`config.steps: …`). */
+export function parsePayload<N extends JobName>(name: N, payload: unknown): JobPayload<N> {
+  const parsed = jobPayloads[name].safeParse(payload)
+  if (!parsed.success) {
+    throw new BadInputError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '),
+      'payload',
+    )
+  }
+  return parsed.data as JobPayload<N>
 }
 
 /** Retry policy per job: long jobs resume from their own checkpoints, so retrying them is cheap. */

@@ -3,7 +3,7 @@ import PgBoss from 'pg-boss'
 import type { Database } from '../db/database.ts'
 import { BadInputError } from '../errors.ts'
 import { JobService, type JobListFilter, type JobRow } from '../services/job.service.ts'
-import { isJobName, jobNames, jobPayloads, jobRetry, type JobName, type JobPayload } from './catalogue.ts'
+import { isJobName, jobNames, jobRetry, parsePayload, type JobName, type JobPayload } from './catalogue.ts'
 
 /** pg-boss's own expiry is only a last resort: a dead worker is detected by heartbeats (see JobWorker). */
 const EXPIRE_IN_HOURS = 23
@@ -51,16 +51,10 @@ export class JobQueue {
   /** Validates and enqueues; the job row and the pg-boss job are written in one transaction. */
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, createdBy?: string): Promise<JobRow> {
     if (!isJobName(name)) throw new BadInputError(`unknown job ${name}`, 'name')
-    const parsed = jobPayloads[name].safeParse(payload)
-    if (!parsed.success) {
-      throw new BadInputError(
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '),
-        'payload',
-      )
-    }
+    const data = parsePayload(name, payload)
     const id = crypto.randomUUID()
-    return this.jobs.create({ id, name, payload: parsed.data, createdBy }, (tx) =>
-      this.boss.send(name, parsed.data as object, {
+    return this.jobs.create({ id, name, payload: data, createdBy }, (tx) =>
+      this.boss.send(name, data as object, {
         id,
         db: { executeSql: (text, values) => tx.query(text, values) },
       }),

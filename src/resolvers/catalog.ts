@@ -402,7 +402,6 @@ export const catalogResolvers = {
     id: (r: Row) => toGlobalId('Track', Number(r.id)),
     release: (r: Row, _: unknown, ctx: CatalogContext) => ctx.loaders.release.load(Number(r.releaseId)),
     duration: (r: Row) => num(r.durationS),
-    type: (r: Row) => String(r.type).toUpperCase(),
     parent: (r: Row, _: unknown, ctx: CatalogContext) =>
       r.parentId != null ? ctx.loaders.track.load(Number(r.parentId)) : null,
     subTracks: (r: Row, _: unknown, ctx: CatalogContext) =>

@@ -3,11 +3,15 @@ import { decodeCursor, encodeOpaque } from '../api/cursor.ts'
 import type { Database } from '../db/database.ts'
 import { BadInputError } from '../errors.ts'
 import type { JobName, JobPayload } from '../jobs/catalogue.ts'
+import type { TrainingRequest } from '../ml/training/config.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { AuthService, Viewer } from '../services/auth.service.ts'
 import type { JobKey, JobRow, JobState } from '../services/job.service.ts'
-import { findRun, listRuns, type TrainingRunRow } from '../services/training-runs.service.ts'
+import { curvePoints, findRun, listRuns, type TrainingRunRow } from '../services/training-runs.service.ts'
 import { JOB_CHANNEL, TRAINING_RUN_CHANNEL, type ChangeFeed } from '../db/change-feed.ts'
+
+/** The schema's TrainingInput: a training request and the run's name (its enums arrive as the config's words). */
+type TrainingInput = TrainingRequest & { name?: string | null }
 
 /** What the jobs module needs in the GraphQL context. */
 export interface JobsContext {
@@ -116,6 +120,9 @@ function watch<T, R>(w: {
 }
 
 export const jobsResolvers = {
+  TrainingRun: {
+    history: (r: TrainingRunRow, a: { points: number }) => curvePoints(r.history, a.points),
+  },
   Query: {
     jobs: async (_: unknown, a: { first: number; after?: string; state?: JobState }, ctx: JobsContext) => {
       ctx.auth.assertAdmin(ctx.viewer)
@@ -158,9 +165,12 @@ export const jobsResolvers = {
         ...(a.manifest ? { manifest: a.manifest } : {}),
         ...(a.patchHop ? { patchHop: a.patchHop } : {}),
       }),
-    startTraining: (_: unknown, a: { input: Record<string, unknown> }, ctx: JobsContext) => {
-      const { name, ...config } = Object.fromEntries(Object.entries(a.input).filter(([, v]) => v != null))
-      return enqueue(ctx, 'train', { config, ...(name ? { name: String(name) } : {}) } as JobPayload<'train'>)
+    startTraining: (_: unknown, a: { input: TrainingInput }, ctx: JobsContext) => {
+      // GraphQL passes an option the client sent as null; the job takes it as not given (its default).
+      const { name, ...config } = Object.fromEntries(
+        Object.entries(a.input).filter(([, v]) => v != null),
+      ) as TrainingInput
+      return enqueue(ctx, 'train', { config, ...(name ? { name } : {}) })
     },
     embed: (_: unknown, a: { model: string }, ctx: JobsContext) => enqueue(ctx, 'embed', { model: a.model }),
     trainProbe: (_: unknown, a: { models: string[]; task: string }, ctx: JobsContext) =>

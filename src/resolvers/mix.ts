@@ -4,6 +4,7 @@ import type { LibraryService } from '../services/library.service.ts'
 import type { MixResult, MixService, RadioInput } from '../services/mix.service.ts'
 import type { PlaylistRow, PlaylistService } from '../services/playlist.service.ts'
 import type { TrackSimilarityFilter } from '../services/similarity.service.ts'
+import { firstOf } from './list-limit.ts'
 import {
   madeWith,
   similarityFilter,
@@ -80,9 +81,10 @@ export const mixResolvers = {
     },
   },
   Query: {
-    playlists: async (_: unknown, __: unknown, ctx: MixContext) => {
+    playlists: async (_: unknown, a: { first: number }, ctx: MixContext) => {
       const owner = ctx.auth.assertKeyHolder(ctx.viewer)
-      return Promise.all((await ctx.playlists.list(owner)).map((row) => playlistObject(ctx, owner, row)))
+      const rows = firstOf(await ctx.playlists.list(owner), a.first)
+      return Promise.all(rows.map((row) => playlistObject(ctx, owner, row)))
     },
     instantMix: async (_: unknown, a: Omit<MixArgs, 'exclude'>, ctx: MixContext) =>
       mixObject(ctx, await ctx.mixes.instantMix(await mixInput(ctx, a))),

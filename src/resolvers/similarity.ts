@@ -15,6 +15,7 @@ import type {
 } from '../services/similarity.service.ts'
 import { findRun } from '../services/training-runs.service.ts'
 import { toRun } from './jobs.ts'
+import { firstOf } from './list-limit.ts'
 
 export interface SimilarityContext {
   viewer: Viewer
@@ -36,14 +37,10 @@ export const similarityTypeDefs = fs.readFileSync(
 /** A track as the Track type's resolvers get it: a catalog row, of which they need the id. */
 type TrackParent = { id: unknown }
 
-type Space = 'BACKBONE' | 'PROJECTION'
-const toSpace = (s: Space | null | undefined): ModelSpace | undefined =>
-  s ? (s.toLowerCase() as ModelSpace) : undefined
-
 /** Which model's vectors a query searches, and in which space. */
 export interface VectorArgs {
   model?: string | null
-  space?: Space | null
+  space?: ModelSpace | null
 }
 
 /** The model a query means: the one named, else ModelService.defaultModel. */
@@ -56,7 +53,7 @@ export async function vectorsFor(
   ctx: SimilarityContext,
   a: VectorArgs,
 ): Promise<{ model: number; space: ModelSpace | undefined }> {
-  return { model: (await modelFor(ctx, a.model)).id, space: toSpace(a.space) }
+  return { model: (await modelFor(ctx, a.model)).id, space: a.space ?? undefined }
 }
 
 /** Track ids of an argument's global ids (or plain numbers); none when it is absent. */
@@ -73,7 +70,7 @@ function toModel(m: ModelRow & { embedded?: ModelSummary['embedded'] }) {
 
 /** The model and space a result was made with, as the schema shows them. */
 export async function madeWith(ctx: SimilarityContext, r: { model: { id: number }; space: ModelSpace }) {
-  return { model: toModel(await ctx.similarity.model(r.model.id)), space: r.space.toUpperCase() }
+  return { model: toModel(await ctx.similarity.model(r.model.id)), space: r.space }
 }
 
 interface SimilarOwnersArgs extends VectorArgs {
@@ -112,7 +109,6 @@ async function probeObjects(ctx: SimilarityContext) {
   return (await listProbes(ctx.db)).map((p) => ({
     ...p,
     kind: probeKind(p),
-    space: p.space.toUpperCase(),
     createdAt: p.createdAt.toISOString(),
   }))
 }
@@ -134,10 +130,7 @@ export const similarityResolvers = {
       if (!r || typeof r !== 'object') return null
       return {
         ...r,
-        spaces: Object.entries(r.spaces ?? {}).map(([space, v]) => ({
-          ...(v as object),
-          space: space.toUpperCase(),
-        })),
+        spaces: Object.entries(r.spaces ?? {}).map(([space, v]) => ({ ...(v as object), space })),
       }
     },
     embedded: async (
@@ -164,9 +157,9 @@ export const similarityResolvers = {
       prediction(ctx, Number(t.id), a.probe),
   },
   Query: {
-    models: async (_: unknown, __: unknown, ctx: SimilarityContext) => {
+    models: async (_: unknown, a: { first: number }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return (await ctx.models.list()).map(toModel)
+      return firstOf(await ctx.models.list(), a.first).map(toModel)
     },
     model: async (_: unknown, a: { name: string }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
@@ -207,29 +200,29 @@ export const similarityResolvers = {
       similarOwners(ctx, 'label', a.label, a),
     embeddingMap: async (
       _: unknown,
-      a: { model?: string; space?: Space; colorBy: MapColor; limit: number },
+      a: { model?: string; space?: ModelSpace; colorBy: MapColor; limit: number },
       ctx: SimilarityContext,
     ) => {
       ctx.auth.assertCanRead(ctx.viewer)
       if (a.limit < 1 || a.limit > MAP_POINTS)
         throw new BadInputError(`must be between 1 and ${MAP_POINTS}`, 'limit')
       const model = await modelFor(ctx, a.model)
-      const space = toSpace(a.space) ?? (model.dims.projection ? 'projection' : 'backbone')
+      const space = a.space ?? (model.dims.projection ? 'projection' : 'backbone')
       if (!model.dims[space]) throw new BadInputError(`model ${model.name} has no ${space} space`, 'space')
       const points = await ctx.maps.map(model.id, space, a.colorBy, a.limit)
       const sizes = new Map<string, number>()
       for (const p of points) if (p.group) sizes.set(p.group, (sizes.get(p.group) ?? 0) + 1)
       return {
         model: toModel(model),
-        space: space.toUpperCase(),
+        space,
         colorBy: a.colorBy,
         points: points.map((p) => ({ ...p, track: ctx.loaders.track.load(p.trackId) })),
         groups: [...sizes].sort((x, y) => y[1] - x[1]).map(([g]) => g),
       }
     },
-    probes: (_: unknown, __: unknown, ctx: SimilarityContext) => {
+    probes: async (_: unknown, a: { first: number }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)
-      return probeObjects(ctx)
+      return firstOf(await probeObjects(ctx), a.first)
     },
     predictions: (_: unknown, a: { track: string; probe: string }, ctx: SimilarityContext) => {
       ctx.auth.assertCanRead(ctx.viewer)

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import {
+  JOB_STATES,
   JobRepository,
   type JobKey,
   type JobProgressFields,
@@ -10,6 +11,7 @@ import {
 import type { Queryable } from '../db/sql.ts'
 import { NotFoundError } from '../errors.ts'
 
+export { JOB_STATES }
 export type { JobKey, JobProgressFields, JobRow, JobState, NewJob }
 
 export interface JobListFilter {

@@ -46,7 +46,7 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     )
     expect(queued.body.errors).toBeUndefined()
     const job = queued.body.data.importDiscogs
-    expect(job).toMatchObject({ state: 'queued', name: 'import-discogs', createdBy: 'jobs-admin' })
+    expect(job).toMatchObject({ state: 'QUEUED', name: 'import-discogs', createdBy: 'jobs-admin' })
 
     const client = createClient({
       url: api.url.replace('http', 'ws') + '/graphql',
@@ -72,8 +72,8 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     } finally {
       await client.dispose()
     }
-    expect(seen.at(-1)!.state).toBe('succeeded')
-    expect(seen.some((s) => s.state === 'running')).toBe(true)
+    expect(seen.at(-1)!.state).toBe('SUCCEEDED')
+    expect(seen.some((s) => s.state === 'RUNNING')).toBe(true)
     const progress = seen.map((s) => s.progress ?? 0)
     expect([...progress].sort((a, b) => a - b)).toEqual(progress)
 
@@ -84,9 +84,52 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     )
     expect(r.body.errors).toBeUndefined()
     const d = r.body.data
-    expect(d.job.state).toBe('succeeded')
+    expect(d.job.state).toBe('SUCCEEDED')
     expect(d.job.log.length).toBeGreaterThan(0)
     expect(d.release.title).toBe('Stockholm')
+  })
+
+  it('queues startTraining with enum options as the config the run reads; jobs filters by state', async () => {
+    const admin_ = { authorization: `Bearer ${admin}` }
+    const start = (input: string) =>
+      api.gql(`mutation { startTraining(input: ${input}) { id state name payload } }`, {}, admin_)
+    const queued = await start(`{ association: ARTIST, size: TINY, steps: 40, name: "typed", seed: null }`)
+    expect(queued.body.errors).toBeUndefined()
+    const job = queued.body.data.startTraining
+    // the enums arrive as the training config's own words; an option sent as null is not given
+    expect(job).toMatchObject({
+      state: 'QUEUED',
+      name: 'train',
+      payload: { config: { association: 'artist', size: 'tiny', steps: 40 }, name: 'typed' },
+    })
+    expect(Object.keys(job.payload.config).sort()).toEqual(['association', 'size', 'steps'])
+
+    // a word outside the enum is refused by GraphQL; a value out of the config's bounds by the job's schema
+    const song = await start(`{ association: SONG }`)
+    expect(song.body.errors?.[0].message).toMatch(/TrainingAssociation/)
+    const lower = await start(`{ association: track }`)
+    expect(lower.body.errors?.[0].message).toMatch(/TrainingAssociation/)
+    const tiny = await start(`{ association: TRACK, batchSize: 1 }`)
+    expect(tiny.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^payload: config\.batchSize: /),
+      extensions: { code: 'BAD_USER_INPUT' },
+    })
+
+    const list = await api.gql(
+      `query { jobs(first: 100, state: QUEUED) { edges { node { id state } } } }`,
+      {},
+      admin_,
+    )
+    expect(list.body.errors).toBeUndefined()
+    const nodes = list.body.data.jobs.edges.map((e: { node: { id: string; state: string } }) => e.node)
+    expect(nodes).toContainEqual({ id: job.id, state: 'QUEUED' })
+    expect(nodes.every((n: { state: string }) => n.state === 'QUEUED')).toBe(true)
+    const cancelled = await api.gql(
+      `mutation($id: ID!) { cancelJob(id: $id) { state } }`,
+      { id: job.id },
+      admin_,
+    )
+    expect(cancelled.body.data.cancelJob.state).toBe('CANCELLED')
   })
 
   it('refuses subscriptions with a revoked key', async () => {

@@ -141,5 +141,16 @@ describe('similarity, models and the embedding map over GraphQL', () => {
     )
     expect(await code(`{ similarTracks(embedding: [1, 0]) { similarity } }`)).toBe('BAD_USER_INPUT')
     expect(await code(`{ similarTracks(track: "${id}", first: 1000) { similarity } }`)).toBe('BAD_USER_INPUT')
+    // the lists without paging say their maximum, and keep to it
+    expect(await code(`{ models(first: 0) { name } }`)).toBe('BAD_USER_INPUT')
+    expect(await code(`{ models(first: 1001) { name } }`)).toBe('BAD_USER_INPUT')
+    expect(await code(`{ probes(first: 1001) { name } }`)).toBe('BAD_USER_INPUT')
+    expect((await data(`{ models(first: 1) { name } }`)).models).toEqual([{ name: 'test-vectors' }])
+    // EmbeddingSpace comes in as the services' word and goes out as the enum's name
+    const e = await data(`query($id: ID!) { track(id: $id) { embedding(space: PROJECTION) } }`, { id })
+    expect(e.track.embedding).toHaveLength(DIMS)
+    expect(await code(`{ track(id: "${id}") { embedding(space: projection) } }`)).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    )
   })
 })

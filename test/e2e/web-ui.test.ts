@@ -258,7 +258,7 @@ describe.skipIf(!haveChromium)(
         {},
         { authorization: `Bearer ${adminKey}` },
       )
-      expect(job.body.data.importDiscogs.state).toBe('queued')
+      expect(job.body.data.importDiscogs.state).toBe('QUEUED')
       await page.goto(`${api.url}/#/jobs`)
       await page.waitForSelector('#jobs-signin') // jobs are admin-only: nothing is listed before signing in
       expect(await page.$$('#jobs')).toHaveLength(0)

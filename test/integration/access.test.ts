@@ -264,7 +264,7 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
           .filter((f) => isNonNullType(f.type))
           .map((f) => [f.name, sample(f.type)]),
       )
-    if (isEnumType(type)) return type.getValues()[0].value
+    if (isEnumType(type)) return type.getValues()[0].name // as a client sends it (the value is the internal word)
     return (
       ({ Int: 1, Float: 1, Boolean: true, JSON: {} } as Record<string, unknown>)[type.name] ??
       '00000000-0000-0000-0000-000000000000'

@@ -67,7 +67,7 @@ describe('jobs paging', () => {
     const expected = rows.map((r) => r.id)
     expect(expected).toHaveLength(50)
     for (const first of [1, 4, 7, 50]) expect(await pageThrough(first), `first: ${first}`).toEqual(expected)
-    const queued = await pageThrough(3, 'queued')
+    const queued = await pageThrough(3, 'QUEUED')
     expect(new Set(queued).size).toBe(50)
   })
 

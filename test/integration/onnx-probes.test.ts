@@ -389,7 +389,7 @@ describe('ONNX class outputs and heads as probes (real server)', () => {
       expect(anonymous.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED')
       const queued = await api.gql(mutation, { file }, { authorization: `Bearer ${admin}` })
       expect(queued.body.errors).toBeUndefined()
-      expect(queued.body.data.importOnnxHead).toMatchObject({ name: 'import-onnx-head', state: 'queued' })
+      expect(queued.body.data.importOnnxHead).toMatchObject({ name: 'import-onnx-head', state: 'QUEUED' })
       const id = queued.body.data.importOnnxHead.id
       let job = await queue.get(id)
       for (

@@ -5,7 +5,8 @@ import { inTransaction, type Queryable } from '../sql.ts'
 /** A job's writes notify its watchers (jobProgress subscriptions) in the same statement. */
 const notifying = (update: string) => notifyingOn(JOB_CHANNEL, update)
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
+export type JobState = (typeof JOB_STATES)[number]
 
 export interface JobRow {
   id: string

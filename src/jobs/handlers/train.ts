@@ -9,16 +9,12 @@ import type { JobHandler } from '../worker.ts'
  * from the last checkpoint, losing at most the steps since.
  */
 export const trainHandler: JobHandler<'train'> = async (payload, ctx) => {
-  const backend = await initBackend(
-    typeof payload.config.backend === 'string' ? payload.config.backend : undefined,
-    { logger: ctx.logger },
-  )
+  const backend = await initBackend(payload.backend, { logger: ctx.logger })
   const runs = new TrainingRunRepository(ctx.db.pool)
   const previous = payload.resume ?? (await runs.findByJob(ctx.jobId))?.id
-  const { backend: _ignored, ...config } = payload.config
   const patches = await featureStorePatchSource(ctx.db, ctx.config.dataDir)
   try {
-    const run = await trainContrastive(ctx.db, ctx.config, config, patches, {
+    const run = await trainContrastive(ctx.db, ctx.config, payload.config, patches, {
       name: payload.name,
       resume: previous,
       jobId: ctx.jobId,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type pino from 'pino'
 import { MlBackendError } from '../../errors.ts'
+import { BACKENDS, type BackendName } from './backend-names.ts'
 import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.ts'
 
 /**
@@ -16,8 +17,7 @@ import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.ts'
 // here is logged instead. PROD only silences tfjs' console warnings (DEBUG checks are off either way).
 tf.env().set('PROD', true)
 
-export const BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'native', 'wasm', 'cpu'] as const
-export type BackendName = (typeof BACKENDS)[number]
+export { BACKENDS, type BackendName }
 const AUTO_ORDER: BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'native', 'cpu']
 
 export interface BackendChoice {

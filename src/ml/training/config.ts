@@ -1,43 +1,80 @@
 import { z } from 'zod'
-import { augmentConfigSchema, NO_AUGMENTATION } from './augment.ts'
+import { augmentConfigSchema, NO_AUGMENTATION, type AugmentConfig } from './augment.ts'
+
+/** What makes a pair positive: two patches of a track, two tracks of a release, artist or label; multi = track + artist on two heads. */
+export const TRAINING_ASSOCIATIONS = ['track', 'release', 'artist', 'label', 'multi'] as const
+
+/** Encoder sizes (../models/efficientnet.ts ENCODER_SIZES): the paper's B0 and width/depth-scaled ones for CPUs. */
+export const ENCODER_SIZE_NAMES = ['b0', 'small', 'tiny'] as const
+
+/** The fields of a training config, each with its bounds and default. */
+const trainingConfigShape = {
+  association: z.enum(TRAINING_ASSOCIATIONS),
+  /** Model size: 'b0' is the paper's EfficientNet-B0; smaller ones scale width/depth for CPU. */
+  size: z.enum(ENCODER_SIZE_NAMES).default('small'),
+  /** Pairs per batch (the paper's "batch per view"); every other pair of a batch is a negative. */
+  batchSize: z.number().int().min(2).max(4096).default(32),
+  /** Pairs encoded at once; smaller than batchSize turns on gradient caching. */
+  chunkSize: z.number().int().min(1).max(4096).optional(),
+  steps: z.number().int().min(1).optional(),
+  epochs: z.number().int().min(1).optional(),
+  learningRate: z.number().positive().max(1).default(1e-3),
+  /** Steps of linear warm-up to learningRate (./schedule.ts). */
+  warmupSteps: z.number().int().min(0).default(0),
+  /** After warm-up: constant, or a half cosine down to 0 at the last step. */
+  schedule: z.enum(['constant', 'cosine']).default('constant'),
+  seed: z.number().int().min(0).default(1),
+  validationFraction: z.number().min(0).max(0.5).default(0.1),
+  /** Steps between validations (held-out retrieval, ./validation.ts); the last step always validates. */
+  validateEvery: z.number().int().min(1).default(50),
+  /**
+   * How a pair is scored in the loss: COLA's learned bilinear form on the projections (the paper), or their
+   * cosine over `temperature` (SimCLR's NT-Xent; the head's bilinear matrix is then unused).
+   */
+  similarity: z.enum(['bilinear', 'cosine']).default('cosine'),
+  temperature: z.number().positive().max(10).default(0.3),
+  /** Which patches of a track the two views use: random (seeded per step) or the first ones. */
+  patchSelection: z.enum(['random', 'first']).default('random'),
+  /** Augmentations of each view (./augment.ts); all off by default. */
+  augment: augmentConfigSchema.default(augmentConfigSchema.parse({})),
+  checkpointEvery: z.number().int().min(1).default(50),
+  logEvery: z.number().int().min(1).default(5),
+}
+
+const stepsOrEpochs: [
+  (c: { steps?: number; epochs?: number }) => boolean,
+  { message: string; path: string[] },
+] = [(c) => !(c.steps && c.epochs), { message: 'give steps or epochs, not both', path: ['epochs'] }]
 
 /** Everything that defines a training run; stored with the run, so a run can be repeated or resumed. */
-export const trainingConfigSchema = z
-  .object({
-    association: z.enum(['track', 'release', 'artist', 'label', 'multi']),
-    /** Model size: 'b0' is the paper's EfficientNet-B0; smaller ones scale width/depth for CPU. */
-    size: z.enum(['b0', 'small', 'tiny']).default('small'),
-    /** Pairs per batch (the paper's "batch per view"); every other pair of a batch is a negative. */
-    batchSize: z.number().int().min(2).max(4096).default(32),
-    /** Pairs encoded at once; smaller than batchSize turns on gradient caching. */
-    chunkSize: z.number().int().min(1).max(4096).optional(),
-    steps: z.number().int().min(1).optional(),
-    epochs: z.number().int().min(1).optional(),
-    learningRate: z.number().positive().max(1).default(1e-3),
-    /** Steps of linear warm-up to learningRate (./schedule.ts). */
-    warmupSteps: z.number().int().min(0).default(0),
-    /** After warm-up: constant, or a half cosine down to 0 at the last step. */
-    schedule: z.enum(['constant', 'cosine']).default('constant'),
-    seed: z.number().int().min(0).default(1),
-    validationFraction: z.number().min(0).max(0.5).default(0.1),
-    /** Steps between validations (held-out retrieval, ./validation.ts); the last step always validates. */
-    validateEvery: z.number().int().min(1).default(50),
-    /**
-     * How a pair is scored in the loss: COLA's learned bilinear form on the projections (the paper), or their
-     * cosine over `temperature` (SimCLR's NT-Xent; the head's bilinear matrix is then unused).
-     */
-    similarity: z.enum(['bilinear', 'cosine']).default('cosine'),
-    temperature: z.number().positive().max(10).default(0.3),
-    /** Which patches of a track the two views use: random (seeded per step) or the first ones. */
-    patchSelection: z.enum(['random', 'first']).default('random'),
-    /** Augmentations of each view (./augment.ts); all off by default. */
-    augment: augmentConfigSchema.default(augmentConfigSchema.parse({})),
-    checkpointEvery: z.number().int().min(1).default(50),
-    logEvery: z.number().int().min(1).default(5),
-  })
-  .refine((c) => !(c.steps && c.epochs), { message: 'give steps or epochs, not both' })
+export const trainingConfigSchema = z.object(trainingConfigShape).refine(...stepsOrEpochs)
 
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>
+
+/** A training config as asked for: any of its fields (augment's too), none filled in, nothing else. */
+export type TrainingRequest = Partial<Omit<TrainingConfig, 'augment'>> & { augment?: Partial<AugmentConfig> }
+
+/** The shape's fields without their defaults, each optional; nested objects likewise and strict. */
+function requestShape(shape: z.ZodRawShape): z.ZodRawShape {
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, field]) => {
+      let f = field as z.ZodType
+      if (f instanceof z.ZodDefault) f = f.unwrap() as z.ZodType
+      if (f instanceof z.ZodObject) f = z.object(requestShape(f.shape)).strict()
+      return [key, f.optional()]
+    }),
+  )
+}
+
+/**
+ * The config a `train` job carries: the fields of trainingConfigSchema with their bounds, each optional and
+ * without its default (the run fills defaults when it starts, so the job shows what was asked), and no other
+ * key: a misspelt option is refused by name instead of training with the default.
+ */
+export const trainingRequestSchema = z
+  .object(requestShape(trainingConfigShape))
+  .strict()
+  .refine(...stepsOrEpochs) as unknown as z.ZodType<TrainingRequest>
 
 /**
  * A run's stored config as the schema reads it today. Runs stored before the `similarity` and `augment`

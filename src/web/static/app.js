@@ -511,7 +511,7 @@ async function trainingPage() {
       .map(
         (
           r,
-        ) => `<div class="card"><h3>${esc(r.name)} <span class="muted">${esc(r.association)} · ${esc(r.backend ?? '')}</span></h3>
+        ) => `<div class="card"><h3>${esc(r.name)} <span class="muted">${esc(r.association.toLowerCase())} · ${esc(r.backend ?? '')}</span></h3>
       <p class="state-${r.status === 'succeeded' ? 'succeeded' : r.status === 'failed' ? 'failed' : 'running'}">${esc(r.status)} · step ${r.step}/${r.totalSteps}</p>
       ${curve(r.history, 'loss', 'training loss')}${validationCurve(r.history)}</div>`,
       )
@@ -534,11 +534,11 @@ async function jobsPage() {
           ({
             node: j,
           }) => `<tr><td>${esc(j.name)}<br><span class="muted">${esc(j.id.slice(0, 8))} · ${esc(new Date(j.createdAt).toLocaleString())}</span></td>
-        <td class="state-${esc(j.state)}">${esc(j.state)}${j.attempts > 1 ? ` (attempt ${j.attempts})` : ''}</td>
+        <td class="state-${esc(j.state.toLowerCase())}">${esc(j.state.toLowerCase())}${j.attempts > 1 ? ` (attempt ${j.attempts})` : ''}</td>
         <td><div class="bar"><span style="width:${((j.progress ?? 0) * 100).toFixed(0)}%"></span></div>${j.etaSeconds != null ? `<span class="muted">eta ${Math.round(j.etaSeconds)} s</span>` : ''}</td>
         <td class="muted">${esc(j.message ?? j.error ?? '')}</td>
-        <td>${j.state === 'queued' || j.state === 'running' ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
-            ${j.state === 'failed' || j.state === 'cancelled' ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`,
+        <td>${j.state === 'QUEUED' || j.state === 'RUNNING' ? `<button data-cancel="${esc(j.id)}">Cancel</button>` : ''}
+            ${j.state === 'FAILED' || j.state === 'CANCELLED' ? `<button data-retry="${esc(j.id)}">Retry</button>` : ''}</td></tr>`,
         )
         .join('')}</table>`
     view
