@@ -16,23 +16,6 @@ const REPOSITORIES = 'src/db/repositories/'
 /** The one place SQL is written (repositories, and the database's own plumbing: migrations lock, change feed). */
 const SQL_HOME = 'src/db/'
 
-/** Temporary exceptions: other branches of the layering work move these (#22); empty them once merged. */
-const BEING_MOVED = 'being moved by the layering work'
-
-/**
- * What may break the rule for now, each as `file → what it reaches` with why: the rest of the file is held
- * to the rule. An entry that no longer happens fails the test, so the list only ever shrinks: empty it as
- * the files are moved.
- */
-const ALLOWED: Record<string, string> = {
-  // being moved by the layering work: CLI commands and job handlers over services
-  'src/cli/commands/demo.ts → src/db/repositories/training-run.repository.ts': BEING_MOVED,
-  'src/cli/commands/evaluate.ts → src/db/repositories/probe.repository.ts': BEING_MOVED,
-  'src/cli/commands/jobs.ts → src/db/repositories/job.repository.ts': BEING_MOVED,
-  'src/cli/commands/probe.ts → src/db/repositories/probe.repository.ts': BEING_MOVED,
-  'src/jobs/handlers/train.ts → src/db/repositories/training-run.repository.ts': BEING_MOVED,
-}
-
 /** A statement's opening words, upper case as this codebase writes SQL (a prose "select" is not SQL). */
 const SQL =
   /\b(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|(CREATE|ALTER|DROP)\s+(TEMP\s+|UNIQUE\s+)?(TABLE|INDEX|VIEW|MATERIALIZED\s+VIEW|EXTENSION)|TRUNCATE|(UN)?LISTEN|NOTIFY|BEGIN|COMMIT|ROLLBACK|VACUUM|ANALYZE)\b/
@@ -40,8 +23,6 @@ const SQL =
 export interface Violation {
   file: string
   line: number
-  /** `file → what it reaches`: a repository's path, or SQL (what ALLOWED names) */
-  key: string
   what: string
 }
 
@@ -53,21 +34,20 @@ export function violationsIn(file: string, text: string): Violation[] {
   if (!(checkImports && text.includes('repositories')) && !(checkSql && SQL.test(text))) return []
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
   const found: Violation[] = []
-  const at = (node: ts.Node, reaches: string, what: string) =>
+  const at = (node: ts.Node, what: string) =>
     found.push({
       file,
       line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1,
-      key: `${file} → ${reaches}`,
       what,
     })
   const imported = (node: ts.Node, specifier: string) => {
     if (!specifier.startsWith('.')) return
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier))
-    if (target.startsWith(REPOSITORIES)) at(node, target, `imports ${target}`)
+    if (target.startsWith(REPOSITORIES)) at(node, `imports ${target}`)
   }
   const sql = (node: ts.Node, literal: string) => {
     const m = SQL.exec(literal)
-    if (m) at(node, 'SQL', `SQL (${m[0]}): ${literal.trim().split('\n')[0].slice(0, 60)}`)
+    if (m) at(node, `SQL (${m[0]}): ${literal.trim().split('\n')[0].slice(0, 60)}`)
   }
   const visit = (node: ts.Node): void => {
     if (checkImports) {
@@ -158,9 +138,6 @@ describe('layering', () => {
     const violations = sourceFiles('src').flatMap((file) =>
       violationsIn(file, fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')),
     )
-    const offenders = violations.filter((v) => !Object.hasOwn(ALLOWED, v.key))
-    expect(list(offenders), 'call a service instead (docs/architecture.md, "Layers")').toEqual([])
-    const stale = Object.keys(ALLOWED).filter((key) => !violations.some((v) => v.key === key))
-    expect(stale, 'these follow the rule now: take them off ALLOWED').toEqual([])
+    expect(list(violations), 'call a service instead (docs/architecture.md, "Layers")').toEqual([])
   })
 })

@@ -1,6 +1,6 @@
 import { featureStorePatchSource } from '../../audio/patch-source.ts'
-import { TrainingRunRepository } from '../../db/repositories/training-run.repository.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
+import { runOfJob } from '../../services/training-runs.service.ts'
 import { trainContrastive } from '../../services/training.service.ts'
 import type { JobHandler } from '../worker.ts'
 
@@ -13,8 +13,7 @@ export const trainHandler: JobHandler<'train'> = async (payload, ctx) => {
     typeof payload.config.backend === 'string' ? payload.config.backend : undefined,
     { logger: ctx.logger },
   )
-  const runs = new TrainingRunRepository(ctx.db.pool)
-  const previous = payload.resume ?? (await runs.findByJob(ctx.jobId))?.id
+  const previous = payload.resume ?? (await runOfJob(ctx.db, ctx.jobId))?.id
   const { backend: _ignored, ...config } = payload.config
   const patches = await featureStorePatchSource(ctx.db, ctx.config.dataDir)
   try {
