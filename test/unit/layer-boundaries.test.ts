@@ -6,13 +6,28 @@ import { REPO_ROOT } from '../support/cli.ts'
 
 /**
  * The layering rule (docs/architecture.md, "Layers"): resolvers, the HTTP API, CLI commands and jobs call
- * services; only services reach repositories; SQL is written only under src/db. Read with TypeScript's own
- * parser, so a comment or a word in prose never counts and a multi-line or `import type` always does.
+ * services; only services reach repositories; SQL is written only under src/db; `audio/` is decoding and
+ * math, with no database or model in it. Read with TypeScript's own parser, so a comment or a word in prose
+ * never counts and a multi-line or `import type` always does.
  */
 
-/** Above the services: none of these may import a repository. */
+/** Above the services: the callers of services. */
 const ABOVE_SERVICES = ['src/resolvers', 'src/api', 'src/cli', 'src/jobs']
-const REPOSITORIES = 'src/db/repositories/'
+
+/** Which folders may not import from which, and what to do instead. */
+interface ImportRule {
+  from: string[]
+  /** a folder (ending in /) or a file */
+  to: string
+  instead: string
+}
+
+const IMPORT_RULES: ImportRule[] = [
+  { from: ABOVE_SERVICES, to: 'src/db/repositories/', instead: 'call a service' },
+  { from: ['src/audio'], to: 'src/db/', instead: 'read the rows in a service and hand audio/ the values' },
+  { from: ['src/audio'], to: 'src/ml/', instead: 'adapt audio/ to the models in a service' },
+]
+
 /** The one place SQL is written (repositories, and the database's own plumbing: migrations lock, change feed). */
 const SQL_HOME = 'src/db/'
 
@@ -26,12 +41,15 @@ export interface Violation {
   what: string
 }
 
-/** What in one source file breaks the rule: a repository imported above the services, SQL outside src/db. */
+/** What in one source file breaks the rule: an import a rule forbids, SQL outside src/db. */
 export function violationsIn(file: string, text: string): Violation[] {
-  const checkImports = ABOVE_SERVICES.some((dir) => file.startsWith(dir + '/'))
+  const rules = IMPORT_RULES.filter((r) => r.from.some((dir) => file.startsWith(dir + '/')))
+  const checkImports = rules.length > 0
   const checkSql = !file.startsWith(SQL_HOME)
-  // Parsing is what costs (2 s of CPU for all of src/); a file whose text holds neither can hold no violation.
-  if (!(checkImports && text.includes('repositories')) && !(checkSql && SQL.test(text))) return []
+  // Parsing is what costs (2 s of CPU for all of src/); a file whose text holds neither a forbidden folder's
+  // name nor SQL can hold no violation.
+  const named = rules.some((r) => text.includes(path.posix.basename(r.to)))
+  if (!named && !(checkSql && SQL.test(text))) return []
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
   const found: Violation[] = []
   const at = (node: ts.Node, what: string) =>
@@ -43,7 +61,8 @@ export function violationsIn(file: string, text: string): Violation[] {
   const imported = (node: ts.Node, specifier: string) => {
     if (!specifier.startsWith('.')) return
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier))
-    if (target.startsWith(REPOSITORIES)) at(node, `imports ${target}`)
+    const rule = rules.find((r) => (r.to.endsWith('/') ? target.startsWith(r.to) : target === r.to))
+    if (rule) at(node, `imports ${target}: ${rule.instead}`)
   }
   const sql = (node: ts.Node, literal: string) => {
     const m = SQL.exec(literal)
@@ -109,7 +128,7 @@ describe('layering', () => {
       ].join('\n'),
     )
     expect(bad.map((v) => v.line)).toEqual([1, 2, 5, 6, 7, 8, 9, 10, 11])
-    expect(bad[1].what).toBe('imports src/db/repositories/b.repository.ts')
+    expect(bad[1].what).toBe('imports src/db/repositories/b.repository.ts: call a service')
     expect(bad[5].what).toMatch(/^SQL \(SELECT\)/)
   })
 
@@ -134,10 +153,26 @@ describe('layering', () => {
     expect(violationsIn('src/services/s.service.ts', `await pool.query('SELECT 1')`)).toHaveLength(1)
   })
 
-  it('holds in src/: nothing above a service imports a repository, no SQL outside src/db', () => {
+  it('keeps audio/ free of the database and the models, and only audio/', () => {
+    const text = [
+      `import { MEL_BANDS } from './mel.ts'`,
+      `import { AudioDecodeError } from '../errors.ts'`,
+      `import type { Database } from '../db/database.ts'`,
+      `import { AudioFileRepository } from '../db/repositories/audio-file.repository.ts'`,
+      `import type { PatchSource } from '../ml/training/trainer.ts'`,
+    ].join('\n')
+    expect(violationsIn('src/audio/x.ts', text).map((v) => v.what)).toEqual([
+      'imports src/db/database.ts: read the rows in a service and hand audio/ the values',
+      'imports src/db/repositories/audio-file.repository.ts: read the rows in a service and hand audio/ the values',
+      'imports src/ml/training/trainer.ts: adapt audio/ to the models in a service',
+    ])
+    expect(violationsIn('src/services/patch-source.ts', text)).toEqual([])
+  })
+
+  it('holds in src/: no import a rule forbids, no SQL outside src/db', () => {
     const violations = sourceFiles('src').flatMap((file) =>
       violationsIn(file, fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')),
     )
-    expect(list(violations), 'call a service instead (docs/architecture.md, "Layers")').toEqual([])
+    expect(list(violations), 'docs/architecture.md, "Layers"').toEqual([])
   })
 })

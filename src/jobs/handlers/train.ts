@@ -1,4 +1,4 @@
-import { featureStorePatchSource } from '../../audio/patch-source.ts'
+import { featureStorePatchSource } from '../../services/patch-source.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
 import { runOfJob } from '../../services/training-runs.service.ts'
 import { trainContrastive } from '../../services/training.service.ts'
