@@ -24,6 +24,13 @@ interface ImportRule {
 
 const IMPORT_RULES: ImportRule[] = [
   { from: ABOVE_SERVICES, to: 'src/db/repositories/', instead: 'call a service' },
+  // Nothing above the services needs ingest/ itself: the import service re-exports the summaries' types
+  // and the parse workers' default that `ingest discogs --help` shows.
+  {
+    from: ABOVE_SERVICES,
+    to: 'src/ingest/',
+    instead: 'call the import service (services/import.service.ts)',
+  },
   { from: ['src/audio'], to: 'src/db/', instead: 'read the rows in a service and hand audio/ the values' },
   { from: ['src/audio'], to: 'src/ml/', instead: 'adapt audio/ to the models in a service' },
 ]
@@ -151,6 +158,18 @@ describe('layering', () => {
     expect(violationsIn('src/db/repositories/r.ts', `await pool.query('SELECT 1')`)).toEqual([])
     // SQL is refused everywhere outside src/db, services included
     expect(violationsIn('src/services/s.service.ts', `await pool.query('SELECT 1')`)).toHaveLength(1)
+  })
+
+  it('sends the CLI and the jobs to the import service, not into ingest/', () => {
+    const text = [
+      `import { importDiscogsDumps } from '../../services/import.service.ts'`,
+      `import { importAudio } from '../../ingest/audio/import.ts'`,
+      `import type { ImportSummary } from '../../ingest/discogs/import.ts'`,
+    ].join('\n')
+    const want = [2, 3]
+    expect(violationsIn('src/cli/commands/x.ts', text).map((v) => v.line)).toEqual(want)
+    expect(violationsIn('src/jobs/handlers/x.ts', text).map((v) => v.line)).toEqual(want)
+    expect(violationsIn('src/services/import.service.ts', text.replaceAll('../../', '../'))).toEqual([])
   })
 
   it('keeps audio/ free of the database and the models, and only audio/', () => {
