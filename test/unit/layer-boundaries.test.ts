@@ -7,8 +7,8 @@ import { REPO_ROOT } from '../support/cli.ts'
 /**
  * The layering rule (docs/architecture.md, "Layers"): resolvers, the HTTP API, CLI commands and jobs call
  * services; only services reach repositories; SQL is written only under src/db; `audio/` is decoding and
- * math, with no database or model in it. Read with TypeScript's own parser, so a comment or a word in prose
- * never counts and a multi-line or `import type` always does.
+ * math, with no database or model in it, and `ml/` has no database in it. Read with TypeScript's own
+ * parser, so a comment or a word in prose never counts and a multi-line or `import type` always does.
  */
 
 /** Above the services: the callers of services. */
@@ -33,6 +33,9 @@ const IMPORT_RULES: ImportRule[] = [
   },
   { from: ['src/audio'], to: 'src/db/', instead: 'read the rows in a service and hand audio/ the values' },
   { from: ['src/audio'], to: 'src/ml/', instead: 'adapt audio/ to the models in a service' },
+  // The models and their training take arrays and sources: a repository may store what they define (a
+  // type import), never the other way round.
+  { from: ['src/ml'], to: 'src/db/', instead: 'define the type in ml/, or read the rows in a service' },
 ]
 
 /** The one place SQL is written (repositories, and the database's own plumbing: migrations lock, change feed). */
@@ -172,7 +175,7 @@ describe('layering', () => {
     expect(violationsIn('src/services/import.service.ts', text.replaceAll('../../', '../'))).toEqual([])
   })
 
-  it('keeps audio/ free of the database and the models, and only audio/', () => {
+  it('keeps audio/ free of the database and the models, and ml/ of the database', () => {
     const text = [
       `import { MEL_BANDS } from './mel.ts'`,
       `import { AudioDecodeError } from '../errors.ts'`,
@@ -186,6 +189,9 @@ describe('layering', () => {
       'imports src/ml/training/trainer.ts: adapt audio/ to the models in a service',
     ])
     expect(violationsIn('src/services/patch-source.ts', text)).toEqual([])
+    expect(
+      violationsIn('src/ml/training/x.ts', `import type { E } from '../../db/repositories/r.ts'`),
+    ).toHaveLength(1)
   })
 
   it('holds in src/: no import a rule forbids, no SQL outside src/db', () => {
