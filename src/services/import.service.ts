@@ -28,7 +28,7 @@ export interface DiscogsImportOptions {
   /** parse worker threads (default: defaultParseWorkers()) */
   parseWorkers?: number
   logger?: Logger
-  /** checked after each batch: what is committed stays committed, and a re-run resumes after it */
+  /** checked before each batch is written: what is committed stays committed, and a re-run resumes after it */
   signal?: AbortSignal
   onProgress?: (p: DiscogsImportProgress) => void
 }
@@ -51,8 +51,8 @@ export function importDiscogsDumps(
     dumpDate: opts.dumpDate,
     parseWorkers: opts.parseWorkers,
     logger: opts.logger,
+    signal: opts.signal,
     onProgress: (p) => {
-      opts.signal?.throwIfAborted()
       const now = performance.now()
       if (p.file !== file) {
         file = p.file
