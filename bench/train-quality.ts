@@ -28,7 +28,7 @@ import { AssociationRepository } from '../src/db/repositories/association.reposi
 import { AudioFileRepository } from '../src/db/repositories/audio-file.repository.ts'
 import { ProbeRepository } from '../src/db/repositories/probe.repository.ts'
 import { TrainingRunRepository } from '../src/db/repositories/training-run.repository.ts'
-import { featureStorePatchSource } from '../src/audio/patch-source.ts'
+import { featureStorePatchSource } from '../src/services/patch-source.ts'
 import { FeatureStore } from '../src/audio/feature-store.ts'
 import { createLogger } from '../src/logger.ts'
 import { initBackend } from '../src/ml/engine/backend.ts'

@@ -13,6 +13,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql'
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit'
+import { LRUCache } from 'lru-cache'
 
 type Gateway = ApolloServerOptionsWithGateway<Record<string, unknown>>['gateway']
 type Executor = NonNullable<Awaited<ReturnType<Gateway['load']>>['executor']>
@@ -84,12 +85,11 @@ function prepareSchema(schema: GraphQLSchema): void {
  * BAD_USER_INPUT / status 400 by their nodes and wording, which graphql-jit's own errors lack).
  */
 export class JitExecutor {
-  // Map iteration order is insertion order: re-inserting on a hit makes the first key the least recently used.
-  private readonly compiled = new Map<string, CompiledQuery | null>()
-  private readonly cacheSize: number
+  /** false: graphql-jit cannot compile it, so graphql-js runs it (remembered too, so it is not tried again) */
+  private readonly compiled: LRUCache<string, CompiledQuery | false>
 
   constructor(options: JitOptions = {}) {
-    this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE
+    this.compiled = new LRUCache({ max: options.cacheSize ?? DEFAULT_CACHE_SIZE })
   }
 
   get cachedOperations(): number {
@@ -123,11 +123,7 @@ export class JitExecutor {
     operationName: string | undefined,
   ): CompiledQuery | null {
     const hit = this.compiled.get(key)
-    if (hit !== undefined) {
-      this.compiled.delete(key)
-      this.compiled.set(key, hit)
-      return hit
-    }
+    if (hit !== undefined) return hit || null
     let query: CompiledQuery | null = null
     prepareSchema(schema)
     try {
@@ -136,8 +132,7 @@ export class JitExecutor {
     } catch {
       // A shape graphql-jit does not handle: graphql-js answers it, with its own errors if it is at fault.
     }
-    this.compiled.set(key, query)
-    if (this.compiled.size > this.cacheSize) this.compiled.delete(this.compiled.keys().next().value!)
+    this.compiled.set(key, query ?? false)
     return query
   }
 }

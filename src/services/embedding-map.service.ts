@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type pg from 'pg'
 import { EmbeddingMapRepository, type MapColor } from '../db/repositories/embedding-map.repository.ts'
 import type { ModelSpace } from '../db/repositories/model.repository.ts'
@@ -52,7 +53,7 @@ interface CachedMap {
  */
 export class EmbeddingMapService {
   private readonly repo: EmbeddingMapRepository
-  private readonly cache = new Map<string, CachedMap>()
+  private readonly cache = new LRUCache<string, CachedMap>({ max: MAX_CACHED })
   private readonly waitMs: number
   private readonly stopping = new AbortController()
   /** The computations, one after another. */
@@ -95,11 +96,9 @@ export class EmbeddingMapService {
     if (!entry || entry.version !== version) {
       const fresh: CachedMap = { version, projection: this.compute(modelId, space) }
       fresh.projection.catch(() => {
-        if (this.cache.get(key) === fresh) this.cache.delete(key)
+        if (this.cache.peek(key) === fresh) this.cache.delete(key)
       })
-      this.cache.delete(key)
       this.cache.set(key, fresh)
-      if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!)
       entry = fresh
     }
     return withinMs(

@@ -1,4 +1,4 @@
-import { featureStorePatchSource } from '../audio/patch-source.ts'
+import { featureStorePatchSource } from './patch-source.ts'
 import { DEFAULT_PATCH_HOP } from '../audio/patches.ts'
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/database.ts'

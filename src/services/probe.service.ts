@@ -41,6 +41,8 @@ import {
 import { isImportedProbe, probeKind } from '../ml/probes/probe-kind.ts'
 import { embedTracks } from './embedding.service.ts'
 
+export type { ProbeRow, ProbeSpace }
+
 export const CATALOG_TASKS: readonly CatalogTask[] = ['styles', 'genres', 'label', 'decade']
 export const PROBE_SPACES: readonly ProbeSpace[] = ['backbone', 'projection']
 

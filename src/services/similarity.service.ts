@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { Database } from '../db/database.ts'
 import { EmbeddingRepository } from '../db/repositories/embedding.repository.ts'
 import { ModelRepository, type ModelRow, type ModelSpace } from '../db/repositories/model.repository.ts'
@@ -102,6 +103,8 @@ export const MAX_FIRST = 200
 const MAX_SEEDS = 100
 const MODEL_CACHE_MS = 30_000
 const TRANSFORM_CACHE_MS = 5_000
+/** Model references (names, ids) and (model, space) transforms kept: more than a library has, fewer than a flood. */
+const MAX_CACHED = 256
 
 export interface SimilarityOptions {
   scan?: Partial<IndexScanOptions>
@@ -112,8 +115,11 @@ export class SimilarityService {
   private readonly embeddings: EmbeddingRepository
   private readonly models: ModelRepository
   private readonly searchVectors_: SearchVectorRepository
-  private readonly modelCache = new Map<string, { row: ModelRow; at: number }>()
-  private readonly transformCache = new Map<string, { t: StoredTransform; at: number }>()
+  private readonly modelCache = new LRUCache<string, ModelRow>({ max: MAX_CACHED, ttl: MODEL_CACHE_MS })
+  private readonly transformCache = new LRUCache<string, StoredTransform>({
+    max: MAX_CACHED,
+    ttl: TRANSFORM_CACHE_MS,
+  })
   private readonly scan: IndexScanOptions
 
   constructor(db: Database, options: SimilarityOptions = {}) {
@@ -132,10 +138,10 @@ export class SimilarityService {
   async model(ref: string | number): Promise<ModelRow> {
     const key = String(ref).trim()
     const hit = this.modelCache.get(key)
-    if (hit && performance.now() - hit.at < MODEL_CACHE_MS) return hit.row
+    if (hit) return hit
     const row = /^\d+$/.test(key) ? await this.models.byId(Number(key)) : await this.models.byName(key)
     if (!row) throw new NotFoundError('model', key)
-    this.modelCache.set(key, { row, at: performance.now() })
+    this.modelCache.set(key, row)
     return row
   }
 
@@ -152,14 +158,14 @@ export class SimilarityService {
   async transform(model: ModelRow, space: ModelSpace): Promise<StoredTransform> {
     const key = `${model.id}:${space}`
     const hit = this.transformCache.get(key)
-    if (hit && performance.now() - hit.at < TRANSFORM_CACHE_MS) return hit.t
+    if (hit) return hit
     const t = await this.searchVectors_.transform(model.id, space)
     if (!t)
       throw new NotFoundError(
         `search vectors of model ${model.name} (${space}); run \`discograph embed --model ${model.name}\``,
         model.id,
       )
-    this.transformCache.set(key, { t, at: performance.now() })
+    this.transformCache.set(key, t)
     return t
   }
 

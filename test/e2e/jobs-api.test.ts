@@ -78,7 +78,7 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     expect([...progress].sort((a, b) => a - b)).toEqual(progress)
 
     const r = await api.gql(
-      `query($id: ID!) { job(id: $id) { state result log { message } } release(discogsId: 1) { title } }`,
+      `query($id: ID!) { job(id: $id) { state rate rateUnit result log { message } } release(discogsId: 1) { title } }`,
       { id: job.id },
       { authorization: `Bearer ${admin}` },
     )
@@ -86,6 +86,9 @@ describe('jobs over GraphQL: admin mutations, a worker, graphql-ws subscriptions
     const d = r.body.data
     expect(d.job.state).toBe('SUCCEEDED')
     expect(d.job.log.length).toBeGreaterThan(0)
+    // the import service's rate, as the CLI's bar shows it
+    expect(d.job.rateUnit).toBe('records/s')
+    expect(d.job.rate).toBeGreaterThan(0)
     expect(d.release.title).toBe('Stockholm')
   })
 

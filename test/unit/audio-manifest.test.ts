@@ -27,6 +27,23 @@ describe('CSV records', () => {
       { line: 6, fields: ['last', 'row'] },
     ])
   })
+
+  it('counts a CRLF inside quotes as one line, and a lone CR as a line end, as the file shows them', () => {
+    const text = 'a,"one\r\ntwo\r\nthree"\r\nb,c\rd,e\r\n\r\n"open\r\nstill open,f'
+    expect(() => parseCsv(text)).toThrow(/^unterminated quoted field starting on line 7$/)
+    expect(parseCsv(text.slice(0, text.lastIndexOf('"open')))).toEqual([
+      { line: 1, fields: ['a', 'one\r\ntwo\r\nthree'] },
+      { line: 4, fields: ['b', 'c'] },
+      { line: 5, fields: ['d', 'e'] },
+    ])
+  })
+
+  it('keeps a quote inside an unquoted field; a line holding only "" is a record of one empty field', () => {
+    expect(parseCsv('My "Best" Song.mp3,1\n""\n')).toEqual([
+      { line: 1, fields: ['My "Best" Song.mp3', '1'] },
+      { line: 2, fields: [''] },
+    ])
+  })
 })
 
 describe('audio manifest', () => {

@@ -46,4 +46,28 @@ describe('feature store', () => {
     expect(() => store.pathOf('../../etc/passwd')).toThrow(/sha256/)
     store.close()
   })
+
+  it('keeps at most 64 files open for patch reads, the least recently read closed first, and closes them all', () => {
+    const openFiles = () => fs.readdirSync('/proc/self/fd').length
+    const shas = Array.from({ length: 70 }, (_, i) =>
+      crypto.createHash('sha256').update(`open-${i}`).digest('hex'),
+    )
+    for (const s of shas) store.write(s, frames.subarray(0, 128 * MEL_BANDS), 128)
+    const reader = new FeatureStore(dir)
+    const before = openFiles()
+    const out = new Float32Array(128 * MEL_BANDS)
+    const read = (s: string) => reader.readPatchInto(s, 128, 0, 62, out)
+    shas.slice(0, 64).forEach(read)
+    expect(openFiles() - before).toBe(64)
+    read(shas[0]) // now the most recently read: shas[1] goes first
+    read(shas[64])
+    expect(openFiles() - before).toBe(64)
+    // shas[0] is still open: reading it opens nothing; shas[1] was closed: reading it opens it again
+    fs.renameSync(reader.pathOf(shas[0]), reader.pathOf(shas[0]) + '.away')
+    expect(() => read(shas[0])).not.toThrow()
+    fs.renameSync(reader.pathOf(shas[1]), reader.pathOf(shas[1]) + '.away')
+    expect(() => read(shas[1])).toThrow(FeatureStoreError)
+    reader.close()
+    expect(openFiles()).toBe(before)
+  })
 })

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
-import { TrainingRunRepository } from '../../db/repositories/training-run.repository.ts'
 import { BadInputError, DiscographError } from '../../errors.ts'
 import { evaluateRetrieval, writeRetrieval, type RetrievalReport } from '../../services/retrieval.service.ts'
+import { findRun } from '../../services/training-runs.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 
 class DemoStepError extends DiscographError {
@@ -41,7 +41,7 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 
 /** The training run's state, read before deciding whether to train, resume or skip. */
 function runStatus(ctx: CliContext, name: string): Promise<string | null> {
-  return withDatabase(ctx, async (db) => (await new TrainingRunRepository(db.pool).get(name))?.status ?? null)
+  return withDatabase(ctx, async (db) => (await findRun(db, name))?.status ?? null)
 }
 
 export function registerDemoCommand(program: Command, ctx: () => CliContext): void {

@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
-import { importAudio, type AudioImportProgress, type AudioImportSummary } from '../../ingest/audio/import.ts'
-import { SearchService } from '../../services/search.service.ts'
+import {
+  importAudioFolder,
+  type AudioImportSummary,
+  type AudioProgress,
+} from '../../services/import.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 import { integerOption } from '../options.ts'
 import { progressReporter } from '../progress.ts'
@@ -36,9 +39,7 @@ export function registerIngestAudioCommand(program: Command, ctx: () => CliConte
         const progress = audioProgress(c)
         try {
           const summary = await withDatabase(c, (db) =>
-            importAudio(db, dir, {
-              dataDir: c.config.dataDir,
-              search: new SearchService(db.pool),
+            importAudioFolder(db, c.config, dir, {
               manifest: opts.manifest,
               patchHop: opts.patchHop,
               concurrency: opts.concurrency,
@@ -57,19 +58,17 @@ export function registerIngestAudioCommand(program: Command, ctx: () => CliConte
 
 /** A bar (files, files/s, audio ×realtime, ETA) on a terminal; a log line every few seconds otherwise. */
 function audioProgress(c: CliContext) {
-  // Rates over the whole run so far, as the import reports its elapsed time.
-  const per = (n: number, p: AudioImportProgress) => n / Math.max(1e-3, p.elapsedSeconds)
-  return progressReporter<AudioImportProgress>({
+  return progressReporter<AudioProgress>({
     format:
       'audio [{bar}] {value}/{total} files | {rate} files/s | {realtime}× realtime | ETA {eta_formatted}',
-    tokens: (p) => ({ rate: per(p.done, p).toFixed(1), realtime: Math.round(per(p.audioSeconds, p)) }),
+    tokens: (p) => ({ rate: p.filesPerSecond.toFixed(1), realtime: Math.round(p.audioSecondsPerSecond) }),
     log: (done, total, p) =>
       c.logger.info(
         {
           done,
           total,
-          filesPerSecond: Math.round(10 * per(done, p)) / 10,
-          audioSecondsPerSecond: Math.round(per(p.audioSeconds, p)),
+          filesPerSecond: Math.round(10 * p.filesPerSecond) / 10,
+          audioSecondsPerSecond: Math.round(p.audioSecondsPerSecond),
           file: p.path,
         },
         'importing audio',

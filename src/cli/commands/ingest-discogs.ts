@@ -1,7 +1,11 @@
 import type { Command } from 'commander'
 import { BadInputError } from '../../errors.ts'
-import { importDiscogs, type ImportProgress, type ImportSummary } from '../../ingest/discogs/import.ts'
-import { defaultParseWorkers } from '../../ingest/discogs/parse-workers.ts'
+import {
+  defaultParseWorkers,
+  importDiscogsDumps,
+  type DiscogsImportProgress,
+  type DiscogsImportSummary,
+} from '../../services/import.service.ts'
 import { integerOption } from '../options.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 import { progressReporter } from '../progress.ts'
@@ -40,7 +44,7 @@ export function registerIngestDiscogsCommand(program: Command, ctx: () => CliCon
       const progress = discogsProgress(c)
       try {
         const summary = await withDatabase(c, (db) =>
-          importDiscogs(db, paths, {
+          importDiscogsDumps(db, paths, {
             dumpDate: opts.dumpDate,
             parseWorkers: opts.parseWorkers,
             logger: c.logger,
@@ -57,24 +61,18 @@ export function registerIngestDiscogsCommand(program: Command, ctx: () => CliCon
 }
 
 /** A progress bar per file (records/s, ETA by bytes) on a terminal; one log line every few seconds otherwise. */
-function discogsProgress(c: CliContext): { update: (p: ImportProgress) => void; stop: () => void } {
-  const reporter = progressReporter<{
-    file: string
-    type: string
-    records: number
-    rate: number
-    seconds: number
-  }>({
+function discogsProgress(c: CliContext): { update: (p: DiscogsImportProgress) => void; stop: () => void } {
+  const reporter = progressReporter<DiscogsImportProgress>({
     format: '{type} [{bar}] {percentage}% | {records} records | {rate} rec/s | ETA {eta_formatted}',
-    tokens: (t) => t,
-    log: (bytes, totalBytes, t) => {
-      const eta = bytes > 0 ? (t.seconds * (totalBytes - bytes)) / bytes : null
+    tokens: (p) => ({ type: p.type, records: p.records, rate: Math.round(p.recordsPerSecond) }),
+    log: (bytes, totalBytes, p) => {
+      const eta = bytes > 0 ? (p.seconds * (totalBytes - bytes)) / bytes : null
       c.logger.info(
         {
-          file: t.file,
-          type: t.type,
-          records: t.records,
-          recordsPerSecond: t.rate,
+          file: p.file,
+          type: p.type,
+          records: p.records,
+          recordsPerSecond: Math.round(p.recordsPerSecond),
           percent: Math.round((100 * bytes) / Math.max(1, totalBytes)),
           etaSeconds: eta === null ? null : Math.round(eta),
         },
@@ -83,33 +81,19 @@ function discogsProgress(c: CliContext): { update: (p: ImportProgress) => void; 
     },
   })
   let file = ''
-  // A file's clock starts when the previous one ended (progress only arrives after its first batch).
-  let fileStart = performance.now()
-  let lastUpdate = fileStart
   return {
     update(p) {
-      const now = performance.now()
       if (p.file !== file) {
         file = p.file
-        fileStart = lastUpdate
         reporter.restart()
       }
-      lastUpdate = now
-      const seconds = (now - fileStart) / 1000
-      const rate = Math.round(p.records / Math.max(0.001, seconds))
-      reporter.update(p.bytes, p.totalBytes, {
-        file: p.file,
-        type: p.type,
-        records: p.records,
-        rate,
-        seconds,
-      })
+      reporter.update(p.bytes, p.totalBytes, p)
     },
     stop: reporter.stop,
   }
 }
 
-export function formatSummary(s: ImportSummary): string {
+export function formatSummary(s: DiscogsImportSummary): string {
   const lines: string[] = []
   lines.push(
     `imported ${s.records} records in ${s.elapsedSeconds.toFixed(1)} s ` +

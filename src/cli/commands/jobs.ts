@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
-import type { JobRow } from '../../db/repositories/job.repository.ts'
 import { BadInputError } from '../../errors.ts'
 import { isJobName, jobNames, type JobName } from '../../jobs/catalogue.ts'
 import { jobHandlers } from '../../jobs/handlers/index.ts'
 import { JobQueue } from '../../jobs/queue.ts'
 import { JobWorker } from '../../jobs/worker.ts'
+import type { JobRow } from '../../services/job.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 
 function describeJob(j: JobRow): string {

@@ -10,11 +10,11 @@ import {
   PROBE_SPACES,
   trainProbe,
   type ProbeMetrics,
+  type ProbeRow,
+  type ProbeSpace,
 } from '../../services/probe.service.ts'
 import { importOnnxHead } from '../../services/onnx-probe.service.ts'
 import { isImportedProbe, probeKind } from '../../ml/probes/probe-kind.ts'
-import type { ProbeRow } from '../../db/repositories/probe.repository.ts'
-import type { ProbeSpace } from '../../db/repositories/probe.repository.ts'
 import { withDatabase, type CliContext } from '../context.ts'
 import { integerOption, numberOption } from '../options.ts'
 import { progressReporter } from '../progress.ts'

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { featureStorePatchSource } from '../../audio/patch-source.ts'
+import { featureStorePatchSource } from '../../services/patch-source.ts'
 import { DEFAULT_PATCH_HOP } from '../../audio/patches.ts'
 import { BadInputError } from '../../errors.ts'
 import { NO_AUGMENTATION } from '../../ml/training/augment.ts'

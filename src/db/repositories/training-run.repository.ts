@@ -1,29 +1,11 @@
 import type pg from 'pg'
+import type { HistoryEntry } from '../../ml/training/trainer.ts'
 import { notifying, TRAINING_RUN_CHANNEL } from '../change-feed.ts'
 
-export type RunStatus = 'created' | 'running' | 'succeeded' | 'failed' | 'stopped'
+/** The trainer's log (one entry per logged step), stored as the run's history. */
+export type { HistoryEntry }
 
-export interface HistoryEntry {
-  step: number
-  epoch: number
-  loss?: number
-  valLoss?: number
-  /** runs before held-out retrieval validation: in-batch top-1 on held-out pairs (chance 1 / valBatch) */
-  valTop1?: number
-  valBatch?: number
-  /** precision@valK of same-group neighbours among the held-out groups' tracks, projection space */
-  valPrecision?: number
-  /** its chance rate: the share of a query's candidates that share its group */
-  valChance?: number
-  /** the same in the backbone space */
-  valPrecisionBackbone?: number
-  valChanceBackbone?: number
-  valK?: number
-  /** held-out queries the figures average over */
-  valQueries?: number
-  samplesPerS?: number
-  at: string
-}
+export type RunStatus = 'created' | 'running' | 'succeeded' | 'failed' | 'stopped'
 
 export interface TrainingRunRow {
   id: string

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import fs from 'node:fs'
 import path from 'node:path'
+import { CsvError, parse } from 'csv-parse/sync'
 import { BadInputError } from '../../errors.ts'
 
 /** One row of an audio manifest: this file is that track (release id + Discogs position). */
@@ -16,50 +17,61 @@ export interface ManifestRow {
 const REQUIRED = ['path', 'release_id', 'position'] as const
 const MAX_REPORTED = 20
 
+/** One CSV record, with the line it starts on, so that errors can name it. */
+export interface CsvRecord {
+  line: number
+  fields: string[]
+}
+
 /**
- * Splits CSV text into records of fields (RFC 4180: quoted fields may hold commas, quotes as "" and line
- * breaks). Each record carries the line it starts on, so errors can name it.
+ * Splits CSV text into records of fields (RFC 4180 through csv-parse: quoted fields may hold commas, quotes
+ * as "" and line breaks; lines may end in LF, CRLF or CR, mixed; blank lines are skipped). The lines are
+ * counted here: csv-parse reports where a record ends, and counts a CRLF inside quotes as two lines.
  */
-export function parseCsv(text: string): { line: number; fields: string[] }[] {
-  const records: { line: number; fields: string[] }[] = []
-  let fields: string[] = []
-  let field = ''
-  let quoted = false
-  let line = 1
-  let start = 1
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
-  const endRecord = () => {
-    fields.push(field)
-    if (fields.length > 1 || fields[0] !== '') records.push({ line: start, fields })
-    fields = []
-    field = ''
+export function parseCsv(text: string): CsvRecord[] {
+  const bytes = Buffer.from(text)
+  const lines = lineCounter(bytes)
+  // Byte offset after the last record read: the next starts there, past any blank lines.
+  let end = 0
+  const startLine = () => {
+    let i = end
+    while (bytes[i] === 0x0a || bytes[i] === 0x0d) i++
+    return lines(i)
   }
-  for (; i < text.length; i++) {
-    const c = text[i]
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"'
-          i++
-        } else quoted = false
-      } else {
-        if (c === '\n') line++
-        field += c
-      }
-    } else if (c === '"' && field === '') quoted = true
-    else if (c === ',') {
-      fields.push(field)
-      field = ''
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++
-      endRecord()
-      line++
-      start = line
-    } else field += c
+  const records: CsvRecord[] = []
+  try {
+    parse(bytes, {
+      bom: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      skip_empty_lines: true,
+      relax_column_count: true, // the caller names a row with too few or too many fields
+      relax_quotes: true, // a quote inside an unquoted field is a character: My "Best" Song.mp3
+      on_record: (fields, info) => {
+        records.push({ line: startLine(), fields })
+        end = info.bytes
+        return null // kept here, with its line
+      },
+    })
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err
+    if (err.code === 'CSV_QUOTE_NOT_CLOSED')
+      throw new BadInputError(`unterminated quoted field starting on line ${startLine()}`)
+    throw new BadInputError(`line ${startLine()}: ${err.message}`)
   }
-  if (quoted) throw new BadInputError(`unterminated quoted field starting on line ${start}`)
-  if (field !== '' || fields.length) endRecord()
   return records
+}
+
+/** The 1-based line of a byte offset, for offsets asked in increasing order (LF, CRLF and CR end a line). */
+function lineCounter(bytes: Buffer): (offset: number) => number {
+  let at = 0
+  let line = 1
+  return (offset) => {
+    for (; at < offset; at++) {
+      const c = bytes[at]
+      if (c === 0x0a || (c === 0x0d && bytes[at + 1] !== 0x0a)) line++
+    }
+    return line
+  }
 }
 
 /**
@@ -69,7 +81,7 @@ export function parseCsv(text: string): { line: number; fields: string[] }[] {
  */
 export function parseManifest(text: string, manifestFile: string): ManifestRow[] {
   const base = path.dirname(path.resolve(manifestFile))
-  let records: { line: number; fields: string[] }[]
+  let records: CsvRecord[]
   try {
     records = parseCsv(text)
   } catch (err) {

@@ -26,6 +26,8 @@ export interface ImportOptions {
   dumpDate?: string
   logger?: Logger
   onProgress?: (p: ImportProgress) => void
+  /** checked before each batch is written: what is committed stays committed, and a re-run resumes after it */
+  signal?: AbortSignal
   /** parse in worker threads while this thread writes (default true; false runs all in one thread) */
   worker?: boolean
   /** how many parse worker threads (default: one per core but one, see defaultParseWorkers) */
@@ -230,6 +232,7 @@ async function importFile(
         log?.info({ file, type, dumpDate }, 'importing')
         continue
       }
+      options.signal?.throwIfAborted()
       const b: ParsedBatch = ev.batch
       records += b.records + b.skippedNoId // skippedResume records are in `resume` already
       const merged = await writer.writeBatch(b, { dumpDate, type: type!, records })

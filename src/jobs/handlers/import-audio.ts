@@ -1,5 +1,4 @@
-import { importAudio } from '../../ingest/audio/import.ts'
-import { SearchService } from '../../services/search.service.ts'
+import { importAudioFolder } from '../../services/import.service.ts'
 import type { JobHandler } from '../worker.ts'
 
 /**
@@ -8,24 +7,21 @@ import type { JobHandler } from '../worker.ts'
  */
 export const importAudioHandler: JobHandler<'import-audio'> = async (payload, ctx) => {
   let lastLog = 0
-  const summary = await importAudio(ctx.db, payload.dir, {
-    dataDir: ctx.config.dataDir,
-    search: new SearchService(ctx.db.pool),
+  const summary = await importAudioFolder(ctx.db, ctx.config, payload.dir, {
     manifest: payload.manifest,
     patchHop: payload.patchHop,
     logger: ctx.logger,
     signal: ctx.signal, // stops between files; what is committed stays committed
     onProgress: (p) => {
-      const rate = p.done / Math.max(1e-3, p.elapsedSeconds)
       ctx.progress({
         fraction: p.total ? p.done / p.total : undefined,
-        rate,
+        rate: p.filesPerSecond,
         rateUnit: 'files/s',
         message: `${p.done}/${p.total} files, ${Math.round(p.audioSeconds)} s of audio decoded`,
       })
       if (p.done === p.total || performance.now() - lastLog > 30_000) {
         lastLog = performance.now()
-        ctx.log('info', `${p.done}/${p.total} files (${rate.toFixed(1)} files/s)`)
+        ctx.log('info', `${p.done}/${p.total} files (${p.filesPerSecond.toFixed(1)} files/s)`)
       }
     },
   })

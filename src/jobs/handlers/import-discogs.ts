@@ -1,4 +1,4 @@
-import { importDiscogs } from '../../ingest/discogs/import.ts'
+import { importDiscogsDumps } from '../../services/import.service.ts'
 import type { JobHandler } from '../worker.ts'
 
 /**
@@ -6,16 +6,17 @@ import type { JobHandler } from '../worker.ts'
  * cancelled or crashed job re-run later repeats nothing it had committed.
  */
 export const importDiscogsHandler: JobHandler<'import-discogs'> = async (payload, ctx) => {
-  const summary = await importDiscogs(ctx.db, payload.files, {
+  const summary = await importDiscogsDumps(ctx.db, payload.files, {
     dumpDate: payload.dumpDate,
     logger: ctx.logger,
-    onProgress: (p) => {
-      ctx.signal.throwIfAborted() // stops between batches; what is committed stays committed
+    signal: ctx.signal, // stops between batches; what is committed stays committed
+    onProgress: (p) =>
       ctx.progress({
         fraction: p.totalBytes ? p.bytes / p.totalBytes : undefined,
+        rate: p.recordsPerSecond,
+        rateUnit: 'records/s',
         message: `${p.type}: ${p.records} records (${p.file})`,
-      })
-    },
+      }),
   })
   ctx.log(
     'info',

@@ -1,6 +1,6 @@
-import { featureStorePatchSource } from '../../audio/patch-source.ts'
-import { TrainingRunRepository } from '../../db/repositories/training-run.repository.ts'
+import { featureStorePatchSource } from '../../services/patch-source.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
+import { runOfJob } from '../../services/training-runs.service.ts'
 import { trainContrastive } from '../../services/training.service.ts'
 import type { JobHandler } from '../worker.ts'
 
@@ -10,8 +10,7 @@ import type { JobHandler } from '../worker.ts'
  */
 export const trainHandler: JobHandler<'train'> = async (payload, ctx) => {
   const backend = await initBackend(payload.backend, { logger: ctx.logger })
-  const runs = new TrainingRunRepository(ctx.db.pool)
-  const previous = payload.resume ?? (await runs.findByJob(ctx.jobId))?.id
+  const previous = payload.resume ?? (await runOfJob(ctx.db, ctx.jobId))?.id
   const patches = await featureStorePatchSource(ctx.db, ctx.config.dataDir)
   try {
     const run = await trainContrastive(ctx.db, ctx.config, payload.config, patches, {

@@ -1,6 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import * as tf from '@tensorflow/tfjs'
-import type { HistoryEntry } from '../../db/repositories/training-run.repository.ts'
 import type { ContrastiveModel } from './contrastive-model.ts'
 import type { TrainingConfig } from './config.ts'
 import { createAdam } from '../engine/optimizer.ts'
@@ -12,6 +11,29 @@ import { learningRateAt } from './schedule.ts'
 import { SeededRandom, hash32 } from '../../random/seeded-random.ts'
 import { stepGradients } from './step.ts'
 import { heldOutItems, validateRetrieval, type HeldOutItem } from './validation.ts'
+
+/** One logged training step: its loss, the held-out figures when validated, and the throughput. */
+export interface HistoryEntry {
+  step: number
+  epoch: number
+  loss?: number
+  valLoss?: number
+  /** runs before held-out retrieval validation: in-batch top-1 on held-out pairs (chance 1 / valBatch) */
+  valTop1?: number
+  valBatch?: number
+  /** precision@valK of same-group neighbours among the held-out groups' tracks, projection space */
+  valPrecision?: number
+  /** its chance rate: the share of a query's candidates that share its group */
+  valChance?: number
+  /** the same in the backbone space */
+  valPrecisionBackbone?: number
+  valChanceBackbone?: number
+  valK?: number
+  /** held-out queries the figures average over */
+  valQueries?: number
+  samplesPerS?: number
+  at: string
+}
 
 export const PATCH_FRAMES = 128
 export const MEL_BANDS = 96

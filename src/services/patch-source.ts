@@ -1,11 +1,15 @@
+import { FeatureStore } from '../audio/feature-store.ts'
+import { MEL_BANDS } from '../audio/mel.ts'
+import { DEFAULT_PATCH_HOP, PATCH_FRAMES, patchCount } from '../audio/patches.ts'
 import type { Database } from '../db/database.ts'
 import { AudioFileRepository } from '../db/repositories/audio-file.repository.ts'
 import type { PatchSource } from '../ml/training/trainer.ts'
-import { MEL_BANDS } from './mel.ts'
-import { FeatureStore } from './feature-store.ts'
-import { DEFAULT_PATCH_HOP, PATCH_FRAMES, patchCount } from './patches.ts'
 
-/** Patches of every track with audio, read from the feature store: what training and embedding consume. */
+/**
+ * Patches of every track with audio, read from the feature store: what training and embedding consume.
+ * An adapter between three layers (the tracks' audio rows, the store's files, the trainer's `PatchSource`),
+ * so it lives with the services, which may reach all three; `audio/` stays free of the database and the models.
+ */
 export async function featureStorePatchSource(
   db: Database,
   dataDir: string,
