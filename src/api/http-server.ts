@@ -49,6 +49,7 @@ import { limitError, measureOperation } from './limits.ts'
 import { createLoaders } from './loaders.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { buildSchema } from './schema.ts'
+import { FileMissingError } from './send-file.ts'
 import { sendAudio, serveStaticFile } from './web-assets.ts'
 import { serveSubsonic, SUBSONIC_PATH } from './subsonic/router.ts'
 
@@ -425,11 +426,17 @@ export async function startApiServer(
     const file = m ? await playback.fileOfTrack(Number(m[1])) : null
     if (!file)
       return sendJson(res, 404, { error: m ? `no audio for track ${m[1]}` : `nothing at ${url.pathname}` })
-    sendAudio(res, file, req.headers.range, config.publicRead)
+    try {
+      await sendAudio(req, res, file, config.publicRead)
+    } catch (err) {
+      if (!(err instanceof FileMissingError)) throw err
+      sendJson(res, 404, { error: `the audio file of track ${m![1]} is missing` })
+    }
   }
 
-  async function web(_req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    if (!serveStaticFile(url.pathname, res)) sendJson(res, 404, { error: `nothing at ${url.pathname}` })
+  async function web(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (!(await serveStaticFile(url.pathname, req, res)))
+      sendJson(res, 404, { error: `nothing at ${url.pathname}` })
   }
 
   const isGraphiqlPage = (req: http.IncomingMessage, url: URL) =>

@@ -336,6 +336,20 @@ describe('access: every route × caller × READ_ACCESS and METRICS_TOKEN', () =>
     })
     expect(part.status).toBe(206)
     expect((await part.arrayBuffer()).byteLength).toBe(100)
+    // past the end: 416 with the size; a cached copy revalidated by its ETag: 304, no body
+    const size = fs.statSync(AUDIO_FILE).size
+    const past = await fetch(`${servers.key.url}/audio/tracks/${trackId}`, {
+      headers: { ...headers['reader key'], range: `bytes=${size}-` },
+    })
+    expect(past.status).toBe(416)
+    expect(past.headers.get('content-range')).toBe(`bytes */${size}`)
+    const etag = whole.headers.get('etag')
+    expect(etag).toBeTruthy()
+    const again = await fetch(`${servers.key.url}/audio/tracks/${trackId}`, {
+      // as a browser revalidates (fetch itself would add no-cache to a conditional request, refusing a 304)
+      headers: { ...headers['reader key'], 'if-none-match': etag!, 'cache-control': 'max-age=0' },
+    })
+    expect(again.status).toBe(304)
     expect(
       (await fetch(`${servers.key.url}/audio/tracks/999999999`, { headers: headers['reader key'] })).status,
     ).toBe(404)

@@ -1,49 +1,28 @@
 import path from 'node:path'
-import send from 'send'
+import { FileMissingError, sendFile } from '../send-file.ts'
 import { ErrorCode, SubsonicError } from './envelope.ts'
 import { idOf } from './ids.ts'
 import { STREAMED, type Call, type Handler } from './model.ts'
 
 /**
  * The song's file as it is (no transcoding: `format` and `maxBitRate` are ignored, and the file's own type
- * is sent), with byte ranges, conditional requests and HEAD through `send`.
+ * is sent), with byte ranges, conditional requests and HEAD (sendFile). Private to the key that asked.
  */
 async function serveFile(
   { params, services, req, res }: Call,
   attachment: boolean,
 ): Promise<typeof STREAMED> {
   const file = await services.library.audioFile(idOf('tr', params.required('id')))
-  await new Promise<void>((resolve, reject) => {
-    // root + one encoded segment: send decodes its path, and a file name may hold '%' or '#'
-    send(req, '/' + encodeURIComponent(path.basename(file.path)), {
-      root: path.dirname(file.path),
-      dotfiles: 'allow',
-      index: false,
-      etag: true,
-    })
-      .on('headers', (r) => {
-        r.setHeader('content-type', file.contentType)
-        if (attachment)
-          r.setHeader(
-            'content-disposition',
-            `attachment; filename*=UTF-8''${encodeURIComponent(path.basename(file.path))}`,
-          )
-      })
-      .on('error', (err: Error & { status?: number; headers?: Record<string, string> }) => {
-        if (err.status === 404)
-          return reject(
-            new SubsonicError(ErrorCode.notFound, `the audio file of this song is missing: ${file.path}`),
-          )
-        if (!err.status || res.headersSent) return reject(err)
-        // HTTP's own answers (416 with the file's size, 412, 400): a player reads the status, not a body
-        res.writeHead(err.status, err.headers ?? {}).end()
-        resolve()
-      })
-      .on('end', resolve)
-      .on('stream', (stream) => stream.on('error', reject))
-      .pipe(res)
-    res.on('close', resolve)
-  })
+  const name = path.basename(file.path)
+  const headers: Record<string, string> = { 'cache-control': 'private, max-age=3600' }
+  if (attachment) headers['content-disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(name)}`
+  try {
+    await sendFile(req, res, file.path, { contentType: file.contentType, headers })
+  } catch (err) {
+    if (err instanceof FileMissingError)
+      throw new SubsonicError(ErrorCode.notFound, `the audio file of this song is missing: ${file.path}`)
+    throw err
+  }
   return STREAMED
 }
 
