@@ -336,6 +336,7 @@ async function pgRestartCheck(): Promise<Outcome> {
       failures: expect.failures,
       figures: {
         requests: sent.length,
+        in_flight_at_restart: sent.filter((s) => s.start < restartStart && s.end > restartStart).length,
         failed: failed.length,
         codes,
         restart_ms: Math.round(restartEnd - restartStart),
