@@ -246,6 +246,18 @@ function rssMb(pid: number): number {
   }
 }
 
+/** The server's V8 heap in use and its external memory (MB), from its own /metrics (prom-client's defaults). */
+async function heapMb(url: string): Promise<{ heap: number; external: number }> {
+  const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })
+    .then((r) => r.text())
+    .catch(() => '')
+  const metric = (name: string) => {
+    const m = new RegExp(`^discograph_${name} (\\S+)$`, 'm').exec(text)
+    return m ? Math.round(Number(m[1]) / 2 ** 20) : NaN
+  }
+  return { heap: metric('nodejs_heap_size_used_bytes'), external: metric('nodejs_external_memory_bytes') }
+}
+
 const percentile = (xs: number[], p: number) =>
   xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN
 
@@ -341,11 +353,14 @@ async function main() {
     const sample = () => rss.push({ t: Math.round((performance.now() - t0) / 1000), mb: rssMb(child.pid!) })
     sample()
     const sampler = setInterval(sample, 1000)
+    const heap: { heap: number; external: number }[] = []
+    const heapSampler = setInterval(() => void heapMb(url).then((h) => heap.push(h)), 5000)
     const loadBefore = loadavg()
     const outcome: Outcome = { latencies: new Map(), graphqlErrors: new Map() }
     log(`measuring ${SECONDS} s at ${CONNECTIONS} connections`)
     const result = await drive(url, kinds, SECONDS, outcome)
     clearInterval(sampler)
+    clearInterval(heapSampler)
     sample()
     const loadAfter = loadavg()
     if (child.exitCode !== null) throw new Error(`the server exited during the run (${child.exitCode})`)
@@ -398,6 +413,9 @@ async function main() {
         .join(' ')}`,
     )
     console.log(
+      `server V8 heap used every 5 s (MB): ${heap.map((h) => h.heap).join(' ')}; external: ${heap.map((h) => h.external).join(' ')}`,
+    )
+    console.log(
       JSON.stringify({
         database: catalog.databaseUrl ? 'postgresql' : 'embedded',
         releases: SIZE.releases,
@@ -414,6 +432,7 @@ async function main() {
         non2xx: result.non2xx,
         graphql_errors: graphqlErrors,
         rss_mb: memory,
+        heap_used_mb: heap.map((h) => h.heap),
         per_kind: perKind,
         load_before: loadBefore,
         load_after: loadAfter,
