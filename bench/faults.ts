@@ -223,6 +223,7 @@ async function pgRestartCheck(): Promise<Outcome> {
   const expect = new Expectations()
   const cluster = await PrivateCluster.start()
   const dumpDir = tmpDir('discograph-faults-dump-')
+  const dataDir = tmpDir('discograph-faults-data-')
   let server: Awaited<ReturnType<typeof serve>> | undefined
   try {
     const scratch = await createScratchDatabase(cluster.adminUrl, 'discograph_faults')
@@ -235,7 +236,7 @@ async function pgRestartCheck(): Promise<Outcome> {
     log('pg-restart: loading 3,000 releases into the private cluster')
     await loadBenchCatalog(db, 3_000, dumpDir)
     await db.close()
-    server = await serve({ DATABASE_URL: scratch.url, DATA_DIR: tmpDir('discograph-faults-data-') })
+    server = await serve({ DATABASE_URL: scratch.url, DATA_DIR: dataDir })
 
     const queries = [
       () => ({
@@ -350,7 +351,7 @@ async function pgRestartCheck(): Promise<Outcome> {
     server?.child.kill('SIGTERM')
     if (server) await exited(server.child)
     cluster.stop()
-    fs.rmSync(dumpDir, { recursive: true, force: true })
+    for (const dir of [dumpDir, dataDir]) fs.rmSync(dir, { recursive: true, force: true })
   }
 }
 
