@@ -34,12 +34,13 @@ WITH artists AS (SELECT DISTINCT a.artist_id FROM unnest($1::bigint[]) s(id) CRO
                        AND ta2.artist_id > 0 AND ta2.artist_id <> 194)) a)
 SELECT
   ARRAY(SELECT artist_id FROM artists) AS artists,
-  ARRAY(SELECT DISTINCT x.track_id FROM artists CROSS JOIN LATERAL (SELECT ta.track_id FROM track_artist ta WHERE ta.artist_id = artists.artist_id
-   UNION
+  ARRAY(SELECT x.track_id FROM artists CROSS JOIN LATERAL (SELECT ta.track_id FROM track_artist ta WHERE ta.artist_id = artists.artist_id
+   UNION ALL
    SELECT t.id FROM release_artist ra JOIN track t ON t.release_id = ra.release_id
     WHERE ra.artist_id = artists.artist_id
       AND NOT EXISTS (SELECT 1 FROM track_artist ta2 WHERE ta2.track_id = t.id
-                       AND ta2.artist_id > 0 AND ta2.artist_id <> 194)) x) AS artist_tracks,
+                       AND ta2.artist_id > 0 AND ta2.artist_id <> 194)) x
+         LIMIT $2) AS artist_tracks,
   ARRAY(SELECT DISTINCT t.release_id FROM track t WHERE t.id = ANY($1::bigint[])) AS releases,
   ARRAY(SELECT DISTINCT l.label_id FROM unnest($1::bigint[]) s(id) CROSS JOIN LATERAL (SELECT rl.label_id FROM track t JOIN release_label rl ON rl.release_id = t.release_id
      LEFT JOIN label l ON l.id = rl.label_id

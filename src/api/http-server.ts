@@ -16,8 +16,8 @@ import { WebSocketServer } from 'ws'
 import type { Config } from '../config/config.ts'
 import { changeFeedFor } from '../db/change-feed.ts'
 import type { Database } from '../db/database.ts'
-import { CountingQueryable } from '../db/sql.ts'
-import { DiscographError } from '../errors.ts'
+import { CountingQueryable, isDatabaseUnavailable } from '../db/sql.ts'
+import { DiscographError, UnavailableError } from '../errors.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { Logger } from '../logger.ts'
 import type { CatalogContext } from '../resolvers/catalog.ts'
@@ -143,7 +143,12 @@ function errorBody(message: string, code: string) {
 /** Maps our errors to `extensions.code` in one place; internal errors are logged and never leak details. */
 function formatErrorWith(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error)
+    let original = unwrapResolverError(error)
+    // A database restarting or out of reach is no fault of the query: the client may try again.
+    if (!(original instanceof DiscographError) && isDatabaseUnavailable(original))
+      original = new UnavailableError(
+        'the database is unavailable (restarting or unreachable); try again shortly',
+      )
     if (original instanceof DiscographError) {
       return {
         message: original.message,

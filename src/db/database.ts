@@ -48,6 +48,19 @@ export async function openDatabase(config: Config): Promise<Database> {
   }
 }
 
+/** How long a request waits for a connection (a new one, or a busy pool's) before it fails as unavailable. */
+export const CONNECT_TIMEOUT_MS = 10_000
+
+/**
+ * A pooled connection lost while checked out between two statements (PostgreSQL restarted, the network
+ * dropped) emits 'error' where pg-pool listens only to idle ones, and an unheard 'error' ends the process:
+ * every connection gets a listener of its own. The holder learns of it at its next statement, which fails,
+ * and pg-pool drops the connection when it comes back.
+ */
+function keepConnectionErrors(client: pg.PoolClient): void {
+  client.on('error', () => {})
+}
+
 export function createDataSource(url: string, poolSize: number): DataSource {
   return new DataSource({
     type: 'postgres',
@@ -58,7 +71,7 @@ export function createDataSource(url: string, poolSize: number): DataSource {
     synchronize: false,
     logging: false,
     poolSize,
-    extra: { max: poolSize },
+    extra: { max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, onConnect: keepConnectionErrors },
   })
 }
 

@@ -120,6 +120,40 @@ export const GENERIC_PLAN_SETTINGS = [
   'max_parallel_workers_per_gather = 0',
 ] as const
 
+/** Node's socket errors that mean the server cannot be reached or dropped the connection. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+/** What pg says of a connection it lost, or of a pool that found none in time (messages: pg has no codes for them). */
+const LOST =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/
+
+/**
+ * True for an error that says the database is out of reach rather than that a statement is wrong: it is
+ * restarting or shut down (SQLSTATE 57P01–57P03), the connection failed or was lost (class 08, a socket
+ * error, pg's own "Connection terminated…"), or the pool found no connection within its timeout. Worth
+ * trying again later; the API answers it as UNAVAILABLE.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
+    const code = typeof e.code === 'string' ? e.code : ''
+    if (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code) || UNREACHABLE.has(code))
+      return true
+    if (typeof e.message === 'string' && LOST.test(e.message)) return true
+    e = e.cause as typeof e
+  }
+  return false
+}
+
 /** True for PostgreSQL's error for a lock not granted within lock_timeout (SQLSTATE 55P03). */
 export function isLockNotAvailable(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === '55P03'
@@ -142,15 +176,18 @@ export function withSettings<T>(
 /** Runs `work` on one connection of `pool` in a transaction: committed when it returns, rolled back when it throws. */
 export async function inTransaction<T>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect()
+  let broken: Error | undefined
   try {
     await c.query('BEGIN')
     const out = await work(c)
     await c.query('COMMIT')
     return out
   } catch (err) {
-    await c.query('ROLLBACK')
+    // On a lost connection ROLLBACK fails too: the work's error is the one to report, and the connection
+    // leaves the pool.
+    await c.query('ROLLBACK').catch((e: Error) => (broken = e))
     throw err
   } finally {
-    c.release()
+    c.release(broken)
   }
 }

@@ -85,14 +85,20 @@ export class JobService {
     return this.jobs.finish(id, state, fields)
   }
 
-  /** Cancels a queued job at once; marks a running one for its worker to abort. */
-  async requestCancel(id: string): Promise<JobRow> {
-    return (await this.jobs.requestCancel(id)) ?? this.require(id)
+  /**
+   * Cancels a queued job at once; marks a running one for its worker to abort. `dispatch` writes on the same
+   * transaction, handed the updated row: both or neither.
+   */
+  async requestCancel(
+    id: string,
+    dispatch: (tx: Queryable, row: JobRow) => Promise<unknown>,
+  ): Promise<JobRow> {
+    return (await this.jobs.requestCancel(id, dispatch)) ?? this.require(id)
   }
 
-  /** Back to the queue, as if new (its attempts counted on). */
-  requeue(id: string): Promise<void> {
-    return this.jobs.requeue(id)
+  /** Back to the queue, as if new (its attempts counted on), with `dispatch` on the same transaction. */
+  requeue(id: string, dispatch: (tx: Queryable) => Promise<unknown>): Promise<void> {
+    return this.jobs.requeue(id, dispatch)
   }
 
   /** Running jobs whose worker has not been heard from for `staleSeconds`. */

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts'
 import { EmbeddingRepository } from '../db/repositories/embedding.repository.ts'
 import { ModelRepository, type ModelRow, type ModelSpace } from '../db/repositories/model.repository.ts'
 import {
+  ARTIST_TRACKS_BY_ID,
   SimilarityRepository,
   type CandidateFilter,
   type IndexScanOptions,
@@ -108,6 +109,8 @@ const MAX_CACHED = 256
 
 export interface SimilarityOptions {
   scan?: Partial<IndexScanOptions>
+  /** Up to this many tracks of the seeds' artists are excluded by id (default ARTIST_TRACKS_BY_ID), past it by artist. */
+  artistTracksById?: number
 }
 
 export class SimilarityService {
@@ -121,12 +124,14 @@ export class SimilarityService {
     ttl: TRANSFORM_CACHE_MS,
   })
   private readonly scan: IndexScanOptions
+  private readonly artistTracksById: number
 
   constructor(db: Database, options: SimilarityOptions = {}) {
     this.similarity = new SimilarityRepository(db.pool)
     this.embeddings = new EmbeddingRepository(db.pool, db.kind)
     this.models = new ModelRepository(db.pool)
     this.searchVectors_ = new SearchVectorRepository(db.pool)
+    this.artistTracksById = options.artistTracksById ?? ARTIST_TRACKS_BY_ID
     this.scan = {
       efSearch: options.scan?.efSearch ?? 100,
       maxScanTuples: options.scan?.maxScanTuples ?? 50_000,
@@ -221,8 +226,11 @@ export class SimilarityService {
     if (seeds) {
       query = { trackIds: seeds }
       if (f.excludeSameArtist || f.excludeSameRelease || f.excludeSameLabel) {
-        const ctx = await this.similarity.seedContext(seeds)
-        if (f.excludeSameArtist) filter.excludeTracks = [...(excluded ?? []), ...ctx.artistTracks]
+        const ctx = await this.similarity.seedContext(seeds, this.artistTracksById)
+        if (f.excludeSameArtist && ctx.artistTracks)
+          filter.excludeTracks = [...(excluded ?? []), ...ctx.artistTracks]
+        else if (f.excludeSameArtist && ctx.artists.length)
+          filter.excludeArtists = [...(filter.excludeArtists ?? []), ...ctx.artists]
         if (f.excludeSameRelease) filter.excludeReleases = ctx.releases
         if (f.excludeSameLabel) filter.excludeLabels = ctx.labels
       }

@@ -2,7 +2,7 @@ import 'reflect-metadata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/db/database.ts'
 import { ReleaseEntity } from '../../src/db/entities/index.ts'
-import { CountingQueryable, GENERIC_PLAN_SETTINGS } from '../../src/db/sql.ts'
+import { CountingQueryable, GENERIC_PLAN_SETTINGS, isDatabaseUnavailable } from '../../src/db/sql.ts'
 import {
   createContainerTestDatabase,
   createEmbeddedTestDatabase,
@@ -145,5 +145,46 @@ describe.each([
     expect(after).toEqual(Array(4).fill(before))
     expect(before.mode).toBe('auto')
     expect(db.statements).toBe(kind === 'server' ? 12 : 14) // counted: BEGIN, 3 SET LOCAL, the query, COMMIT / ROLLBACK, or 3 SET, the query, 3 RESET
+  })
+})
+
+describe('a server connection lost while checked out (PostgreSQL restarted, the network dropped)', () => {
+  let t: TestDatabase
+  beforeAll(async () => {
+    t = await createServerTestDatabase()
+  })
+  afterAll(async () => {
+    await t?.dispose()
+  })
+
+  it('does not end the process; the holder’s next statement fails as unavailable and the pool goes on', async () => {
+    const held = await t.db.pool.connect()
+    const { rows } = await held.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)
+    // What a restart does to every session: FATAL 57P01, sent while this one sits between statements.
+    await t.db.pool.query(`SELECT pg_terminate_backend($1)`, [rows[0].pid])
+    await new Promise((r) => setTimeout(r, 300)) // an unheard 'error' event would have ended this process
+    const err = await held.query('SELECT 1').then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(Error)
+    expect(isDatabaseUnavailable(err)).toBe(true)
+    held.release(err as Error)
+    const all = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => t.db.pool.query<{ n: number }>(`SELECT $1::int AS n`, [i])),
+    )
+    expect(all.map((r) => r.rows[0].n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+  })
+
+  it('tells a lost or refused connection from a statement’s own error', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
+    expect(isDatabaseUnavailable(refused)).toBe(true)
+    expect(isDatabaseUnavailable(new AggregateError([refused], 'x', { cause: refused }))).toBe(true)
+    expect(isDatabaseUnavailable(Object.assign(new Error('shutting down'), { code: '57P03' }))).toBe(true)
+    expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true)
+    expect(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe(true)
+    expect(isDatabaseUnavailable(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false)
+    expect(isDatabaseUnavailable(Object.assign(new Error('deadlock'), { code: '40P01' }))).toBe(false)
+    expect(isDatabaseUnavailable(null)).toBe(false)
   })
 })

@@ -61,8 +61,8 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
         ['progress', () => queue.jobs.progress(job.id, { progress: 0.5 })],
         ['appendLog', () => queue.jobs.appendLog(job.id, 'info', 'half way')],
         ['finish', () => queue.jobs.finish(job.id, 'succeeded', { result: {} })],
-        ['requeue', () => queue.jobs.requeue(job.id)],
-        ['requestCancel', () => queue.jobs.requestCancel(job.id)],
+        ['requeue', () => queue.jobs.requeue(job.id, async () => {})],
+        ['requestCancel', () => queue.jobs.requestCancel(job.id, async () => {})],
       ]
       const runs = new TrainingRunRepository(t.db.pool)
       const run = crypto.randomUUID()

@@ -116,4 +116,34 @@ describe('job queue and worker', () => {
       (j) => j.state === 'cancelled',
     )
   })
+  it('cancels and retries a job in one transaction with pg-boss: a failed pg-boss write leaves the row as it was', async () => {
+    // `train` has no handler here, so the job stays queued; a server killed between the two writes is
+    // what bench:faults' server-kill check reproduces, a failing pg-boss write is the same gap made certain.
+    const job = await queue.enqueue('train', { config: {} })
+    const bossState = async () =>
+      (await t.db.pool.query(`SELECT state::text FROM pgboss.job WHERE id = $1`, [job.id])).rows[0].state
+    const { cancel, resume } = queue.boss
+    try {
+      queue.boss.cancel = async () => {
+        throw new Error('pg-boss write failed')
+      }
+      await expect(queue.cancel(job.id)).rejects.toThrow(/pg-boss write failed/)
+      expect((await queue.get(job.id)).state).toBe('queued')
+      expect(await bossState()).toBe('created')
+      queue.boss.cancel = cancel
+      await queue.cancel(job.id)
+      expect([(await queue.get(job.id)).state, await bossState()]).toEqual(['cancelled', 'cancelled'])
+
+      queue.boss.resume = async () => {
+        throw new Error('pg-boss write failed')
+      }
+      await expect(queue.retry(job.id)).rejects.toThrow(/pg-boss write failed/)
+      expect([(await queue.get(job.id)).state, await bossState()]).toEqual(['cancelled', 'cancelled'])
+      queue.boss.resume = resume
+      await queue.retry(job.id)
+      expect([(await queue.get(job.id)).state, await bossState()]).toEqual(['queued', 'created'])
+    } finally {
+      Object.assign(queue.boss, { cancel, resume })
+    }
+  })
 })

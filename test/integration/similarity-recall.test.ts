@@ -106,6 +106,27 @@ describe('filtered similarity search: recall against exact search (real server)'
     ],
   ]
 
+  it("excludes the seeds' artists by their own artists past the id cap: the same exact hits, recall ≥ 0.95", async () => {
+    // artistTracksById 0: every artist is "over the cap" (on a real catalog, one on thousands of releases)
+    const byId = new SimilarityService(t.db)
+    const byArtist = new SimilarityService(t.db, { artistTracksById: 0 })
+    const filter = { excludeSameArtist: true }
+    let found = 0
+    let expected = 0
+    for (const seed of seeds.slice(0, 20)) {
+      const ask = { trackIds: [seed], model: 'recall-test', first: FIRST, filter }
+      const exact = await byArtist.exactSimilarTracks(ask)
+      expect(exact).toEqual(await byId.exactSimilarTracks(ask))
+      const approx = await byArtist.similarTracks(ask)
+      expect(approx.method).toBe('index')
+      const truth = new Set(exact.map((x) => x.trackId))
+      found += approx.tracks.filter((x) => truth.has(x.trackId)).length
+      expected += exact.length
+    }
+    expect(expected).toBe(20 * FIRST)
+    expect(found / expected).toBeGreaterThanOrEqual(0.95)
+  })
+
   for (const [name, filter, method] of cases) {
     it(`${name}: ${FIRST} results, recall@${FIRST} ≥ 0.95`, async () => {
       const search = new SimilarityService(t.db)

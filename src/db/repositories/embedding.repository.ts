@@ -42,9 +42,9 @@ export function labelsOfTrackSql(track: string): string {
 }
 
 /** Tracks of artist `artist` (an SQL expression), by the rule of artistsOfTrackSql. */
-export function tracksOfArtistSql(artist: string): string {
+export function tracksOfArtistSql(artist: string, union: 'UNION' | 'UNION ALL' = 'UNION'): string {
   return `SELECT ta.track_id FROM track_artist ta WHERE ta.artist_id = ${artist}
-          UNION
+          ${union}
           SELECT t.id FROM release_artist ra JOIN track t ON t.release_id = ra.release_id
            WHERE ra.artist_id = ${artist}
              AND NOT EXISTS (SELECT 1 FROM track_artist ta2 WHERE ta2.track_id = t.id

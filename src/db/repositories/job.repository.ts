@@ -178,24 +178,39 @@ export class JobRepository {
     )
   }
 
-  async requestCancel(id: string): Promise<JobRow | null> {
-    const { rows } = await this.pool.query(
-      notifying(`UPDATE job SET cancel_requested = true,
+  /**
+   * Cancels a queued job at once, marks a running one for its worker to abort; `alongside` runs on the same
+   * transaction with the updated row (the queue cancels its own record of a job cancelled here), so a process
+   * killed in between leaves both as they were.
+   */
+  async requestCancel(
+    id: string,
+    alongside: (tx: Queryable, row: JobRow) => Promise<unknown>,
+  ): Promise<JobRow | null> {
+    return inTransaction(this.pool, async (c) => {
+      const { rows } = await c.query(
+        notifying(`UPDATE job SET cancel_requested = true,
               state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
               finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END
         WHERE id = $1 RETURNING ${columns}`),
-      [id],
-    )
-    return rows[0] ?? null
+        [id],
+      )
+      if (rows[0]) await alongside(c, rows[0])
+      return rows[0] ?? null
+    })
   }
 
-  async requeue(id: string): Promise<void> {
-    await this.pool.query(
-      notifying(
-        `UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1 RETURNING id`,
-      ),
-      [id],
-    )
+  /** Back to the queue; `alongside` (the queue's own retry or resume) on the same transaction: both or neither. */
+  async requeue(id: string, alongside: (tx: Queryable) => Promise<unknown>): Promise<void> {
+    await inTransaction(this.pool, async (c) => {
+      await c.query(
+        notifying(
+          `UPDATE job SET state = 'queued', cancel_requested = false, error = NULL, finished_at = NULL, worker = NULL WHERE id = $1 RETURNING id`,
+        ),
+        [id],
+      )
+      await alongside(c)
+    })
   }
 
   /** Running jobs whose worker has not been heard from for `staleSeconds`. */

@@ -59,10 +59,20 @@ export interface IndexScanOptions {
   overfetch: number
 }
 
+/**
+ * The most tracks of the seeds' artists excluded by id (SeedContext.artistTracks). An artist on thousands of
+ * releases has more, and gathering them cost 0.6–1.3 s per request on the 1M bench catalog (bench:load);
+ * past this they are excluded through each candidate's own artists instead.
+ */
+export const ARTIST_TRACKS_BY_ID = 5000
+
 export interface SeedContext {
   artists: number[]
-  /** every track of those artists: excluding them by id is a hash probe per candidate */
-  artistTracks: number[]
+  /**
+   * Every track of those artists, when there are at most ARTIST_TRACKS_BY_ID (excluding them by id is a hash
+   * probe per candidate); null when there are more (exclude by `artists`, a probe of each candidate's artists).
+   */
+  artistTracks: number[] | null
   releases: number[]
   labels: number[]
 }
@@ -212,20 +222,26 @@ export class SimilarityRepository {
   }
 
   /** The artists, releases and labels of the seed tracks (for the exclude-same-… filters). */
-  async seedContext(trackIds: readonly number[]): Promise<SeedContext> {
+  async seedContext(
+    trackIds: readonly number[],
+    maxArtistTracks = ARTIST_TRACKS_BY_ID,
+  ): Promise<SeedContext> {
     const { rows } = await this.pool.query(
       `WITH artists AS (SELECT DISTINCT a.artist_id FROM unnest($1::bigint[]) s(id) CROSS JOIN LATERAL (${artistsOfTrackSql('s.id')}) a)
        SELECT
          ARRAY(SELECT artist_id FROM artists) AS artists,
-         ARRAY(SELECT DISTINCT x.track_id FROM artists CROSS JOIN LATERAL (${tracksOfArtistSql('artists.artist_id')}) x) AS artist_tracks,
+         ARRAY(SELECT x.track_id FROM artists CROSS JOIN LATERAL (${tracksOfArtistSql('artists.artist_id', 'UNION ALL')}) x
+                LIMIT $2) AS artist_tracks,
          ARRAY(SELECT DISTINCT t.release_id FROM track t WHERE t.id = ANY($1::bigint[])) AS releases,
          ARRAY(SELECT DISTINCT l.label_id FROM unnest($1::bigint[]) s(id) CROSS JOIN LATERAL (${labelsOfTrackSql('s.id')}) l) AS labels`,
-      [trackIds],
+      [trackIds, maxArtistTracks + 1],
     )
     const r = rows[0]
+    // UNION ALL streams (a track credited twice comes twice), so the cap reads maxArtistTracks + 1 rows at most
     return {
       artists: r.artists.map(Number),
-      artistTracks: r.artist_tracks.map(Number),
+      artistTracks:
+        r.artist_tracks.length > maxArtistTracks ? null : [...new Set<number>(r.artist_tracks.map(Number))],
       releases: r.releases.map(Number),
       labels: r.labels.map(Number),
     }
