@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { TRACK_POOLINGS } from '../embedding/pooling.ts'
 import { augmentConfigSchema, NO_AUGMENTATION } from './augment.ts'
 
 /** Everything that defines a training run; stored with the run, so a run can be repeated or resumed. */
@@ -32,6 +33,12 @@ export const trainingConfigSchema = z
     patchSelection: z.enum(['random', 'first']).default('random'),
     /** Augmentations of each view (./augment.ts); all off by default. */
     augment: augmentConfigSchema.default(augmentConfigSchema.parse({})),
+    /**
+     * How the model registered from this run pools a track's patch vectors (../embedding/pooling.ts): stored
+     * with the model, so every embedding of it pools the same way. Training itself is unaffected. `mean-std`
+     * helped at 300 steps and not at 600 (docs/evaluation.md, Training settings), so the mean stays.
+     */
+    trackPooling: z.enum(TRACK_POOLINGS).default('mean'),
     checkpointEvery: z.number().int().min(1).default(50),
     logEvery: z.number().int().min(1).default(5),
   })
@@ -42,8 +49,13 @@ export type TrainingConfig = z.infer<typeof trainingConfigSchema>
 /**
  * A run's stored config as the schema reads it today. Runs stored before the `similarity` and `augment`
  * options trained with COLA's bilinear form and no augmentation, whatever today's defaults are: a resumed
- * run goes on as it started.
+ * run goes on as it started; and before `trackPooling` their models pooled by the mean.
  */
 export function storedTrainingConfig(stored: Record<string, unknown>): TrainingConfig {
-  return trainingConfigSchema.parse({ similarity: 'bilinear', augment: NO_AUGMENTATION, ...stored })
+  return trainingConfigSchema.parse({
+    similarity: 'bilinear',
+    augment: NO_AUGMENTATION,
+    trackPooling: 'mean',
+    ...stored,
+  })
 }
