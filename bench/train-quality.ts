@@ -16,7 +16,10 @@
  * options as the `train` service takes them; anything omitted takes the defaults), --k 10,
  * --space backbone|projection|both (default both), --no-baselines, --backend auto, --results <file> (appends
  * one JSON line per run), --run <name> (measure a run already trained in that world, e.g. the demo's: its
- * DATA_DIR as the world's, with a `world-ready` file in it). Ends with one JSON line of figures.
+ * DATA_DIR as the world's, with a `world-ready` file in it), --step <n> (measure that checkpoint of the run
+ * instead of its last, if kept), --pooling mean,mean-std,mean-max,gem (poolings of the encoder's last feature
+ * map to measure the backbone with; each space is also measured with its patch vectors' deviation over the
+ * track appended, `+patch-std`). Ends with one JSON line of figures.
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -32,14 +35,21 @@ import { featureStorePatchSource } from '../src/services/patch-source.ts'
 import { FeatureStore } from '../src/audio/feature-store.ts'
 import { createLogger } from '../src/logger.ts'
 import { initBackend } from '../src/ml/engine/backend.ts'
-import { colaPatchEncoder, type EmbeddingSpace } from '../src/ml/embedding/patch-encoder.ts'
-import { meanNormalized } from '../src/ml/embedding/pooling.ts'
+import { type EmbeddingSpace } from '../src/ml/embedding/patch-encoder.ts'
+import {
+  isMapPooling,
+  MAP_POOLINGS,
+  meanNormalized,
+  poolFeatureMap,
+  pooledNormalized,
+} from '../src/ml/embedding/pooling.ts'
+import * as tf from '@tensorflow/tfjs'
 import { createContrastiveModel, type ColaModel } from '../src/ml/models/contrastive.ts'
-import { ENCODER_SIZES, MEL_BANDS } from '../src/ml/models/efficientnet.ts'
+import { ENCODER_SIZES, MEL_BANDS, PATCH_FRAMES } from '../src/ml/models/efficientnet.ts'
 import { RELATIONS, retrievalFigures, type RetrievalItem } from '../src/ml/retrieval/metrics.ts'
 import { melStatistics, standardise } from '../src/ml/retrieval/mel-statistics.ts'
 import { applySearchTransform, fitSearchTransform } from '../src/ml/retrieval/transform.ts'
-import { latestCheckpoint } from '../src/ml/training/checkpoints.ts'
+import { latestCheckpoint, loadCheckpoint } from '../src/ml/training/checkpoints.ts'
 import { storedTrainingConfig, trainingConfigSchema } from '../src/ml/training/config.ts'
 import { modelForRun, trainContrastive } from '../src/services/training.service.ts'
 
@@ -55,6 +65,8 @@ const { values: opt } = parseArgs({
     backend: { type: 'string', default: 'auto' },
     results: { type: 'string' },
     run: { type: 'string' },
+    pooling: { type: 'string', default: 'mean' },
+    step: { type: 'string' },
   },
 })
 const worldSize = opt['world-size']
@@ -65,6 +77,10 @@ const spaces: EmbeddingSpace[] =
   opt.space === 'both' ? ['backbone', 'projection'] : [opt.space as EmbeddingSpace]
 const trainingConfig = trainingConfigSchema.parse({ association: 'artist', ...JSON.parse(opt.config) })
 const relations = RELATIONS
+const poolings = opt.pooling.split(',').map((p) => {
+  if (!isMapPooling(p)) throw new Error(`--pooling: ${p} is not one of ${MAP_POOLINGS.join(', ')}`)
+  return p
+})
 
 const dataDir = path.join(opt.cache, `${worldSize}-${worldSeed}`)
 prepareWorld(dataDir)
@@ -102,6 +118,7 @@ try {
       }))
     const cpu = process.cpuUsage(cpu0)
     const cpuSeconds = (cpu.user + cpu.system) / 1e6
+    results.run = run.name
     if (existing) results.config = existing.config
     results.trainCpuSeconds = existing ? null : cpuSeconds
     results.trainWallSeconds = (performance.now() - wall0) / 1000
@@ -113,7 +130,10 @@ try {
     )
 
     const model = modelForRun(run)
-    const ckpt = latestCheckpoint(run.checkpointDir)!
+    const ckpt = opt.step
+      ? loadCheckpoint(path.join(run.checkpointDir, `step-${opt.step.padStart(9, '0')}`))
+      : latestCheckpoint(run.checkpointDir)!
+    results.step = ckpt.step
     model.setWeights(ckpt.model)
     Object.values(ckpt.model).forEach((t) => t.dispose())
     results.trained = await figuresOf(model, patches, items, 'trained')
@@ -121,7 +141,8 @@ try {
 
     if (!opt['no-baselines']) {
       const size = existing ? storedTrainingConfig(existing.config).size : trainingConfig.size
-      const cached = path.join(dataDir, `baselines-${size}-k${k}.json`)
+      const pooled = poolings.filter((p) => p !== 'mean')
+      const cached = path.join(dataDir, `baselines-${size}-k${k}${pooled.map((p) => `-${p}`).join('')}.json`)
       if (fs.existsSync(cached)) results.baselines = JSON.parse(fs.readFileSync(cached, 'utf8'))
       else {
         const random = createContrastiveModel({ encoder: ENCODER_SIZES[size], heads: 1, seed: 1 })
@@ -183,23 +204,75 @@ type Figure = { precision: number; chance: number; lift: number }
 /** By search transform (center, whiten), then relation. */
 type Figures = Record<string, Record<string, Figure>>
 
+/**
+ * Track vectors of every asked space: `projection`, and `backbone` once per asked pooling of the encoder's
+ * last feature map (`backbone` for the mean, `backbone/<pooling>` for the others; one forward pass gives
+ * them all), then the same with each track's patch vectors pooled by mean and deviation over the patches
+ * (`…+patch-std`, the track-level analogue of the mel statistics' deviation).
+ */
 async function figuresOf(
   model: ColaModel,
   patches: Awaited<ReturnType<typeof featureStorePatchSource>>,
   items: RetrievalItem[],
   what: string,
 ): Promise<Figures> {
-  const encoder = colaPatchEncoder(model, { batch: 64 })
-  const vectors: Record<string, Float32Array[]> = Object.fromEntries(spaces.map((s) => [s, []]))
+  const channels = model.encoder.outputDim
+  const names = spaces.flatMap((s) =>
+    s === 'projection' ? ['projection'] : poolings.map((p) => (p === 'mean' ? 'backbone' : `backbone/${p}`)),
+  )
+  const allNames = [...names, ...names.map((n) => `${n}+patch-std`)]
+  const vectors: Record<string, Float32Array[]> = Object.fromEntries(allNames.map((s) => [s, []]))
   const kept: RetrievalItem[] = []
   const cpu0 = process.cpuUsage()
+  const head = model.colaHeads[0]
+  const needMap = poolings.some((p) => p !== 'mean')
   for (const item of items) {
     const n = patches.patchCount(item.id)
     const data = await patches.read(Array.from({ length: n }, (_, patch) => ({ trackId: item.id, patch })))
-    const out = await encoder.encode(data, n, spaces)
-    const pooled = spaces.map((s) => meanNormalized(out[s]!, encoder.dims[s]!))
-    if (pooled.some((v) => v.some((x) => !Number.isFinite(x)))) continue // counted below
-    spaces.forEach((s, i) => vectors[s].push(pooled[i]))
+    const rows: Record<string, { values: Float32Array; dims: number }> = {}
+    for (let start = 0; start < n; start += 64) {
+      const count = Math.min(64, n - start)
+      const out = tf.tidy(() => {
+        const x = tf.tensor3d(
+          data.subarray(start * PATCH_FRAMES * MEL_BANDS, (start + count) * PATCH_FRAMES * MEL_BANDS),
+          [count, PATCH_FRAMES, MEL_BANDS],
+        )
+        const { backbone, featureMap } = model.encoder.embed(x, { training: false, featureMap: needMap })
+        return { backbone, featureMap, projection: head.project(backbone) }
+      })
+      const batch: Record<string, { values: Float32Array; dims: number }> = {
+        projection: { values: (await out.projection.data()) as Float32Array, dims: head.dim },
+        backbone: { values: (await out.backbone.data()) as Float32Array, dims: channels },
+      }
+      if (out.featureMap) {
+        const map = (await out.featureMap.data()) as Float32Array
+        for (const p of poolings) {
+          if (p === 'mean') continue
+          const pooled = poolFeatureMap(map, count, channels, p)
+          batch[`backbone/${p}`] = { values: pooled, dims: pooled.length / count }
+        }
+      }
+      out.projection.dispose()
+      out.backbone.dispose()
+      out.featureMap?.dispose()
+      for (const [name, b] of Object.entries(batch)) {
+        const prev = rows[name]
+        if (!prev) rows[name] = b
+        else {
+          const joined = new Float32Array(prev.values.length + b.values.length)
+          joined.set(prev.values)
+          joined.set(b.values, prev.values.length)
+          rows[name] = { values: joined, dims: b.dims }
+        }
+      }
+    }
+    const pooled = names.map((name) => meanNormalized(rows[name].values, rows[name].dims))
+    const withStd = names.map((name) => pooledNormalized(rows[name].values, rows[name].dims, 'mean-std'))
+    if ([...pooled, ...withStd].some((v) => v.some((x) => !Number.isFinite(x)))) continue // counted below
+    names.forEach((name, i) => {
+      vectors[name].push(pooled[i])
+      vectors[`${name}+patch-std`].push(withStd[i])
+    })
     kept.push(item)
   }
   if (kept.length < items.length)
@@ -210,9 +283,8 @@ async function figuresOf(
   console.log(
     `embedded ${items.length} tracks with ${what} in ${((cpu.user + cpu.system) / 1e6).toFixed(0)} CPU-s`,
   )
-  await encoder.dispose()
   const figures: Record<string, Figures> = {}
-  for (const s of spaces) {
+  for (const s of allNames) {
     figures[s] = transformedFigures(vectors[s], kept)
     for (const [kind, f] of Object.entries(figures[s])) print(`${what} ${s} ${kind}`, f)
   }
@@ -251,6 +323,7 @@ function transformedFigures(vectors: Float32Array[], items: RetrievalItem[]): Fi
       ),
     )
   }
+  out.standardise = byRelation(retrievalFigures(standardise(vectors), items, { k, relations }))
   return out
 }
 

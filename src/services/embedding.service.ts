@@ -15,7 +15,7 @@ import type { Logger } from '../logger.ts'
 import { initBackend } from '../ml/engine/backend.ts'
 import { firstNonFiniteRow } from '../ml/embedding/finite.ts'
 import { EMBEDDING_SPACES, type PatchEncoder } from '../ml/embedding/patch-encoder.ts'
-import { TrackPooler } from '../ml/embedding/pooling.ts'
+import { TRACK_POOLINGS, TrackPooler, type TrackPooling } from '../ml/embedding/pooling.ts'
 import { ModelService } from './model.service.ts'
 import { openPatchScorers, type PatchScorers } from './onnx-probe.service.ts'
 import {
@@ -161,7 +161,8 @@ export async function embedTracks(
       if (!Number.isInteger(batch) || batch < 1)
         throw new BadInputError(`must be a positive integer, got ${batch}`, '--batch')
       const writeEvery = options.writeEvery ?? 256
-      const poolers = new Map(spaces.map((s) => [s, new TrackPooler(encoder!.dims[s]!)]))
+      const pooling = trackPoolingOf(model)
+      const poolers = new Map(spaces.map((s) => [s, new TrackPooler(encoder!.dims[s]!, { pooling })]))
       const pending = new Map<ModelSpace, EmbeddingRow[]>(spaces.map((s) => [s, []]))
       // scores are averaged over a track's patches as they are, as Essentia does
       const scorePoolers = probes.map((p) => new TrackPooler(p.classes.length, { normalize: false }))
@@ -325,4 +326,12 @@ export async function embedTracks(
     await scorers?.dispose()
     source.close()
   }
+}
+
+/** How a model pools its tracks' patch vectors: as registered (models registered before the option: mean). */
+export function trackPoolingOf(model: ModelRow): TrackPooling {
+  const p = model.config.trackPooling
+  return typeof p === 'string' && (TRACK_POOLINGS as readonly string[]).includes(p)
+    ? (p as TrackPooling)
+    : 'mean'
 }

@@ -28,6 +28,8 @@ import { openOnnxGraph } from '../ml/onnx/onnx-encoder.ts'
 import type { ProbeRow } from '../db/repositories/probe.repository.ts'
 import { saveModelOutputProbe } from './onnx-probe.service.ts'
 import { disposeCheckpoint, latestCheckpoint } from '../ml/training/checkpoints.ts'
+import { storedTrainingConfig } from '../ml/training/config.ts'
+import { trackVectorDims } from '../ml/embedding/pooling.ts'
 import { ENCODER_SIZES, modelForRun } from './training.service.ts'
 
 export type { ModelRow, ModelSpace }
@@ -178,6 +180,7 @@ export class ModelService {
     if (!ckpt)
       throw new BadInputError(`run ${run.name} has no checkpoint yet (in ${run.checkpointDir})`, 'model')
     const model = modelForRun(run)
+    const { trackPooling } = storedTrainingConfig(run.config)
     try {
       model.setWeights(ckpt.model)
       const fingerprint = fingerprintOf(model)
@@ -198,8 +201,17 @@ export class ModelService {
         kind: 'trained',
         association: run.association,
         trainingRunId: run.id,
-        config: { spec: model.spec, step: ckpt.step, run: run.name, patchHop: DEFAULT_PATCH_HOP },
-        dims: { backbone: model.encoder.outputDim, projection: model.colaHeads[0].dim },
+        config: {
+          spec: model.spec,
+          step: ckpt.step,
+          run: run.name,
+          patchHop: DEFAULT_PATCH_HOP,
+          trackPooling,
+        },
+        dims: {
+          backbone: trackVectorDims(model.encoder.outputDim, trackPooling),
+          projection: trackVectorDims(model.colaHeads[0].dim, trackPooling),
+        },
         weightsPath: dir,
         fingerprint,
         metrics: run.metrics,

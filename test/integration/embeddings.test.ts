@@ -377,6 +377,8 @@ describe('embedding tracks into pgvector (real server)', () => {
         '1',
         '--name',
         'tiny-run',
+        '--track-pooling',
+        'mean-std',
         '--json',
       ],
       env,
@@ -391,9 +393,20 @@ describe('embedding tracks into pgvector (real server)', () => {
     expect(m).toMatchObject({
       trainingRunId: run.id,
       association: 'release',
-      dims: { backbone: 320, projection: 512 },
-      config: { step: 2 },
+      // mean-std pooling: the mean and the deviation over the patches, twice the encoder's widths
+      dims: { backbone: 640, projection: 1024 },
+      config: { step: 2, trackPooling: 'mean-std' },
     })
+    const stored = await q(
+      `SELECT vector_dims(embedding) AS dims, vector_norm(embedding) AS norm FROM track_embedding
+        WHERE model_id = $1 AND space = 'projection'`,
+      [m.id],
+    )
+    expect(stored).toHaveLength(linked.length)
+    for (const row of stored) {
+      expect(row.dims).toBe(1024)
+      expect(row.norm).toBeCloseTo(1, 4)
+    }
     expect(m.metrics).toHaveProperty('loss')
     expect(fs.existsSync(path.join(m.weightsPath!, 'model.json'))).toBe(true)
     expect((await models.registerRun(run.id)).id).toBe(m.id) // same weights, same model

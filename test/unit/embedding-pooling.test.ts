@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import {
   cosineDistance,
   l2Normalize,
+  mapPoolingWidth,
   meanNormalized,
+  poolFeatureMap,
+  pooledNormalized,
+  trackVectorDims,
   similarityFromDistance,
   TrackPooler,
 } from '../../src/ml/embedding/pooling.ts'
@@ -42,6 +46,26 @@ describe('track pooling', () => {
     expect(() => p.expect(13, 0)).toThrow(/≥ 1/)
   })
 
+  it('mean-std: the mean, then the deviation of each dimension over the patches, then unit length', () => {
+    // patches (1, 0) and (3, 4): mean (2, 2), deviations (1, 2); length √13
+    const want = [2, 2, 1, 2].map((x) => x / Math.sqrt(13))
+    const v = pooledNormalized(f32(1, 0, 3, 4), 2, 'mean-std')
+    expect(v.length).toBe(4)
+    want.forEach((w, i) => expect(v[i]).toBeCloseTo(w, 6))
+    expect(trackVectorDims(2, 'mean-std')).toBe(4)
+    expect(trackVectorDims(2, 'mean')).toBe(2)
+    // the same patches arriving one per batch through the pooler
+    const p = new TrackPooler(2, { pooling: 'mean-std' })
+    expect(p.outputDims).toBe(4)
+    p.expect(7, 2)
+    expect(p.add(7, f32(9, 9, 1, 0), 1)).toBeNull()
+    const t7 = p.add(7, f32(3, 4), 0)!
+    want.forEach((w, i) => expect(t7[i]).toBeCloseTo(w, 6))
+    // alike patches: deviations 0, not NaN from a rounding error below 0
+    const same = pooledNormalized(f32(0.1, 0.7, 0.1, 0.7, 0.1, 0.7), 2, 'mean-std')
+    expect(Array.from(same.subarray(2))).toEqual([0, 0])
+  })
+
   it('hands back the plain mean when asked not to normalise (class scores)', () => {
     const p = new TrackPooler(2, { normalize: false })
     p.expect(1, 2)
@@ -59,6 +83,41 @@ describe('track pooling', () => {
     expect(similarityFromDistance(1)).toBe(0.5)
     expect(similarityFromDistance(2)).toBe(0)
     expect(similarityFromDistance(-1e-7)).toBe(1)
+  })
+})
+
+describe('feature-map pooling', () => {
+  // 2 maps × 2 positions × 2 channels, channels fastest. Map 0: channel 0 reads 1, 3; channel 1 reads −2, 4.
+  // Map 1: channel 0 reads 0, 0; channel 1 reads 5, 5.
+  const map = f32(1, -2, 3, 4, /* map 1 */ 0, 5, 0, 5)
+  const close = (got: Float32Array, want: number[]) => {
+    expect(got.length).toBe(want.length)
+    want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 5))
+  }
+
+  it('mean: the mean of each channel over the positions', () => {
+    close(poolFeatureMap(map, 2, 2, 'mean'), [2, 1, 0, 5])
+  })
+
+  it('mean-std: the means, then the population deviations', () => {
+    // channel 0 of map 0: mean 2, deviations ±1 → 1; channel 1: mean 1, deviations ±3 → 3
+    close(poolFeatureMap(map, 2, 2, 'mean-std'), [2, 1, 1, 3, 0, 5, 0, 0])
+    expect(mapPoolingWidth('mean-std')).toBe(2)
+  })
+
+  it('mean-max: the means, then the maxima', () => {
+    close(poolFeatureMap(map, 2, 2, 'mean-max'), [2, 1, 3, 4, 0, 5, 0, 5])
+  })
+
+  it('gem: the cube root of the mean cube of the activations clamped at 1e-6', () => {
+    // map 0: ((1 + 27) / 2)^(1/3) = 14^(1/3) = 2.4101423; (−2 → 1e-6: (0 + 64) / 2)^(1/3) = 32^(1/3) = 3.1748021
+    close(poolFeatureMap(map, 2, 2, 'gem'), [2.4101423, 3.1748021, 1e-6, 5])
+    expect(mapPoolingWidth('gem')).toBe(1)
+  })
+
+  it('refuses a buffer that is not whole maps', () => {
+    expect(() => poolFeatureMap(f32(1, 2, 3), 1, 2, 'mean')).toThrow(/multiple of 2/)
+    expect(() => poolFeatureMap(f32(), 1, 2, 'mean')).toThrow(RangeError)
   })
 })
 

@@ -15,6 +15,7 @@ import {
   roundRepeats,
 } from '../../src/ml/models/efficientnet.ts'
 import { stepGradients } from '../../src/ml/training/step.ts'
+import { poolFeatureMap } from '../../src/ml/embedding/pooling.ts'
 
 function patches(n: number, seed: number): tf.Tensor3D {
   return tf.randomNormal([n, PATCH_FRAMES, MEL_BANDS], 0, 1, 'float32', seed) as tf.Tensor3D
@@ -75,6 +76,24 @@ describe('EfficientNet shapes and sizes', () => {
     expect(tf.memory().numTensors).toBe(before)
     expect(() => enc.embed(tf.zeros([2, 100, 96]), { training: false })).toThrow(ModelShapeError)
     expect(() => enc.embed(tf.zeros([2, 100, 96]), { training: false })).toThrow(/expected \[N, 128, 96\]/)
+    x.dispose()
+    enc.dispose()
+  })
+
+  it('returns the map it pooled when asked: [N, 4, 3, outputDim], whose mean over positions is the embedding', async () => {
+    const enc = createEncoder(ENCODER_SIZES.tiny, { seed: 2 })
+    const x = patches(2, 3)
+    const before = tf.memory().numTensors
+    const { backbone, featureMap } = enc.embed(x, { training: false, featureMap: true })
+    expect(featureMap!.shape).toEqual([2, PATCH_FRAMES / 32, MEL_BANDS / 32, enc.outputDim])
+    const pooled = poolFeatureMap((await featureMap!.data()) as Float32Array, 2, enc.outputDim, 'mean')
+    const want = (await backbone.data()) as Float32Array
+    let worst = 0
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(pooled[i] - want[i]))
+    expect(worst).toBeLessThan(1e-5)
+    backbone.dispose()
+    featureMap!.dispose()
+    expect(tf.memory().numTensors).toBe(before)
     x.dispose()
     enc.dispose()
   })

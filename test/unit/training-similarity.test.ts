@@ -39,4 +39,18 @@ describe('training config', () => {
     expect(storedTrainingConfig({ association: 'artist', steps: 10 }).similarity).toBe('bilinear')
     expect(storedTrainingConfig({ association: 'artist', similarity: 'cosine' }).similarity).toBe('cosine')
   })
+
+  it('trains 300 steps unless told steps or epochs; a run stored with neither keeps its one epoch', () => {
+    const fresh = trainingConfigSchema.parse({ association: 'artist' })
+    expect([fresh.steps, fresh.epochs]).toEqual([300, undefined])
+    const byEpochs = trainingConfigSchema.parse({ association: 'artist', epochs: 2 })
+    expect([byEpochs.steps, byEpochs.epochs]).toEqual([undefined, 2])
+    expect(trainingConfigSchema.parse({ association: 'artist', steps: 7 }).steps).toBe(7)
+    const old = storedTrainingConfig({ association: 'artist' })
+    expect([old.steps, old.epochs]).toEqual([undefined, 1])
+    expect(storedTrainingConfig({ association: 'artist', steps: 300 }).steps).toBe(300)
+    // the models of runs stored before track pooling existed pool by the mean
+    expect(old.trackPooling).toBe('mean')
+    expect(fresh.trackPooling).toBe('mean')
+  })
 })

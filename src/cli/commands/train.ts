@@ -24,7 +24,7 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
       'pairs encoded at once; smaller than --batch turns on gradient caching',
       integerOption('--chunk'),
     )
-    .option('--steps <n>', 'training steps', integerOption('--steps'))
+    .option('--steps <n>', 'training steps (default 300 unless --epochs)', integerOption('--steps'))
     .option(
       '--epochs <n>',
       'epochs over the association groups (instead of --steps)',
@@ -53,6 +53,10 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
       0.1,
     )
     .option('--patches <mode>', 'patch selection: random or first', 'random')
+    .option(
+      '--track-pooling <p>',
+      "how the registered model pools a track's patch vectors: mean (default) or mean-std (the mean, then the deviation over the patches: twice the width)",
+    )
     .option('--patch-hop <n>', 'frames between patch starts', integerOption('--patch-hop'), DEFAULT_PATCH_HOP)
     .option('--checkpoint-every <n>', 'steps between checkpoints', integerOption('--checkpoint-every'), 50)
     .option('--name <name>', 'run name (default: association-size-timestamp)')
@@ -105,6 +109,7 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
         seed: o.seed,
         validationFraction: o.validation,
         patchSelection: o.patches,
+        trackPooling: o.trackPooling,
         checkpointEvery: o.checkpointEvery,
       }
       const run = await withDatabase(c, async (db) => {

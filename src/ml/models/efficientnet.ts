@@ -71,6 +71,15 @@ export interface EmbedOptions {
   seed?: number
   /** Update batch-norm moving statistics (training only; default true). */
   updateStatistics?: boolean
+  /** Also return the head's activations before the global pool (inference-time pooling other than the mean). */
+  featureMap?: boolean
+}
+
+/** What the encoder returns: the mean-pooled embedding, and the map it pooled when asked for. */
+export interface EncoderOutput {
+  backbone: tf.Tensor2D
+  /** [N, frames / 32, bands / 32, outputDim]: the head's activations (after its swish), when asked for. */
+  featureMap?: tf.Tensor4D
 }
 
 export interface Encoder {
@@ -81,7 +90,7 @@ export interface Encoder {
   /** Batch-norm moving means and variances: saved with the weights, not trained. */
   readonly stateVariables: tf.Variable[]
   /** x: [N, 128, 96] (or [N, 128, 96, 1]) mel patches → backbone embeddings [N, outputDim]. */
-  embed(x: tf.Tensor, options: EmbedOptions): { backbone: tf.Tensor2D }
+  embed(x: tf.Tensor, options: EmbedOptions): EncoderOutput
   /** Copies of every weight (trainable and state), keyed by names stable across processes and instances. */
   weights(): tf.NamedTensorMap
   /** Assigns every weight from a map made by weights(); checks names and shapes. */
@@ -212,7 +221,7 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
     return c.bias ? (tf.add(y, c.bias) as tf.Tensor2D) : y
   }
 
-  const embed = (xIn: tf.Tensor, o: EmbedOptions): { backbone: tf.Tensor2D } => {
+  const embed = (xIn: tf.Tensor, o: EmbedOptions): EncoderOutput => {
     const shape = xIn.shape
     const ok =
       (shape.length === 3 || (shape.length === 4 && shape[3] === 1)) &&
@@ -233,7 +242,7 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
     }
     if (bnOptions.updateStatistics) tf.tidy(() => statisticUpdates.assign(tf.add(statisticUpdates, 1)))
     const dropSeed = o.seed ?? 0
-    const backbone = tf.tidy(() => {
+    return tf.tidy(() => {
       const n = shape[0]
       let x = tf.reshape(xIn, [n, PATCH_FRAMES, MEL_BANDS, 1]) as tf.Tensor4D
       x = batchNormAct(conv2d(x, stem.conv, 2), stem.bn, { ...bnOptions, activation: 'swish' })
@@ -262,9 +271,8 @@ export function createEncoder(specIn: EncoderSpec, options: { seed?: number } = 
         x = h
       })
       x = batchNormAct(conv2d(x, head.conv), head.bn, { ...bnOptions, activation: 'swish' })
-      return channelMean(x)
+      return o.featureMap ? { backbone: channelMean(x), featureMap: x } : { backbone: channelMean(x) }
     })
-    return { backbone }
   }
 
   const byName = new Map(named.map((n) => [n.name, n.variable]))

@@ -1,5 +1,12 @@
 import { z } from 'zod'
+import { TRACK_POOLINGS } from '../embedding/pooling.ts'
 import { augmentConfigSchema, NO_AUGMENTATION, type AugmentConfig } from './augment.ts'
+
+/**
+ * Steps when neither `steps` nor `epochs` is given: 300 steps of the `small` encoder at batch 32 reached the
+ * style retrieval of 600 `tiny` steps for two thirds of the CPU (docs/evaluation.md, Training settings).
+ */
+export const DEFAULT_TRAINING_STEPS = 300
 
 /** What makes a pair positive: two patches of a track, two tracks of a release, artist or label; multi = track + artist on two heads. */
 export const TRAINING_ASSOCIATIONS = ['track', 'release', 'artist', 'label', 'multi'] as const
@@ -37,6 +44,12 @@ const trainingConfigShape = {
   patchSelection: z.enum(['random', 'first']).default('random'),
   /** Augmentations of each view (./augment.ts); all off by default. */
   augment: augmentConfigSchema.default(augmentConfigSchema.parse({})),
+  /**
+   * How the model registered from this run pools a track's patch vectors (../embedding/pooling.ts): stored
+   * with the model, so every embedding of it pools the same way. Training itself is unaffected. `mean-std`
+   * helped at 300 steps and not at 600 (docs/evaluation.md, Training settings), so the mean stays.
+   */
+  trackPooling: z.enum(TRACK_POOLINGS).default('mean'),
   checkpointEvery: z.number().int().min(1).default(50),
   logEvery: z.number().int().min(1).default(5),
 }
@@ -47,7 +60,10 @@ const stepsOrEpochs: [
 ] = [(c) => !(c.steps && c.epochs), { message: 'give steps or epochs, not both', path: ['epochs'] }]
 
 /** Everything that defines a training run; stored with the run, so a run can be repeated or resumed. */
-export const trainingConfigSchema = z.object(trainingConfigShape).refine(...stepsOrEpochs)
+export const trainingConfigSchema = z
+  .object(trainingConfigShape)
+  .refine(...stepsOrEpochs)
+  .transform((c) => (c.steps || c.epochs ? c : { ...c, steps: DEFAULT_TRAINING_STEPS }))
 
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>
 
@@ -79,8 +95,15 @@ export const trainingRequestSchema = z
 /**
  * A run's stored config as the schema reads it today. Runs stored before the `similarity` and `augment`
  * options trained with COLA's bilinear form and no augmentation, whatever today's defaults are: a resumed
- * run goes on as it started.
+ * run goes on as it started; before `trackPooling` their models pooled by the mean; and a run stored
+ * with neither steps nor epochs (before DEFAULT_TRAINING_STEPS) ran one epoch.
  */
 export function storedTrainingConfig(stored: Record<string, unknown>): TrainingConfig {
-  return trainingConfigSchema.parse({ similarity: 'bilinear', augment: NO_AUGMENTATION, ...stored })
+  return trainingConfigSchema.parse({
+    similarity: 'bilinear',
+    augment: NO_AUGMENTATION,
+    trackPooling: 'mean',
+    ...(stored.steps || stored.epochs ? {} : { epochs: 1 }),
+    ...stored,
+  })
 }
