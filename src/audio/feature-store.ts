@@ -19,6 +19,16 @@ const PATCH_BYTES = PATCH_FRAMES * MEL_BANDS * 4
 
 let tmpSeq = 0
 
+/** Whether a process of this id runs on this host (signal 0 checks without sending anything). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // runs, as another user
+  }
+}
+
 export interface FeatureWriter {
   /** frames × 96 values, appended after those already written */
   append(frames: Float32Array): void
@@ -111,6 +121,46 @@ export class FeatureStore {
   /** Moves a finished writer's file into place for `sha256` (atomically: a reader sees all or nothing). */
   adopt(sha256: string, done: { tempFile: string }): void {
     fs.renameSync(done.tempFile, this.pathOf(sha256))
+  }
+
+  /**
+   * Deletes temporary files no writer will finish: those of a thread of this process that died (`thread`),
+   * and those of a process that is gone. A writer appends as it decodes, so a file a live writer holds is
+   * never idle for long: another process's file is removed when its process is not running here and it has
+   * been idle 30 s (a writer on another host sharing DATA_DIR keeps it fresh), and any file idle an hour is
+   * removed whatever its name says. Returns the paths removed. Run before an import and when a thread dies.
+   */
+  sweepTemporaryFiles(opts: { thread?: number; now?: number } = {}): string[] {
+    const now = opts.now ?? Date.now()
+    const removed: string[] = []
+    let dirs: string[]
+    try {
+      dirs = fs.readdirSync(this.root)
+    } catch {
+      return removed // no store yet
+    }
+    for (const dir of dirs) {
+      if (!/^[0-9a-f]{2}$/.test(dir)) continue
+      for (const name of fs.readdirSync(path.join(this.root, dir))) {
+        const m = /^[0-9a-f]{64}\.mel\.(\d+)\.(\d+)\.\d+\.tmp$/.exec(name)
+        if (!m) continue
+        const file = path.join(this.root, dir, name)
+        const [pid, thread] = [Number(m[1]), Number(m[2])]
+        let idleMs: number
+        try {
+          idleMs = now - fs.statSync(file).mtimeMs
+        } catch {
+          continue // finished or removed meanwhile
+        }
+        const ownDeadThread = pid === process.pid && thread === opts.thread
+        const goneProcess = pid !== process.pid && !processRuns(pid) && idleMs > 30_000
+        if (ownDeadThread || goneProcess || idleMs > 3_600_000) {
+          fs.rmSync(file, { force: true })
+          removed.push(file)
+        }
+      }
+    }
+    return removed
   }
 
   /** Deletes a finished writer's file that is not needed (the content was stored meanwhile). */

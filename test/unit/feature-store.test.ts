@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -69,5 +70,38 @@ describe('feature store', () => {
     expect(() => read(shas[1])).toThrow(FeatureStoreError)
     reader.close()
     expect(openFiles()).toBe(before)
+  })
+
+  it('sweeps the temporary files no writer will finish, and only those', () => {
+    const sweepDir = tmpDir()
+    try {
+      const sweeper = new FeatureStore(sweepDir)
+      const shaOf = (t: string) => crypto.createHash('sha256').update(t).digest('hex')
+      // a process that has exited: its pid runs no more (pids are not reused this fast)
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout
+      const deadPid = Number(gone.toString())
+      const tmp = (text: string, pid: number, thread: number, idleS: number) => {
+        const file = `${sweeper.pathOf(shaOf(text))}.${pid}.${thread}.0.tmp`
+        fs.mkdirSync(path.dirname(file), { recursive: true })
+        fs.writeFileSync(file, 'partial')
+        const t = Date.now() / 1000 - idleS
+        fs.utimesSync(file, t, t)
+        return file
+      }
+      const live = tmp('live', process.pid, 1, 5) // this process, another live thread: kept
+      const deadThread = tmp('dead thread', process.pid, 7, 0) // this process's thread 7, which died
+      const crashed = tmp('crashed', deadPid, 0, 60) // a process that is gone, idle a minute
+      const justCrashed = tmp('just crashed', deadPid, 0, 5) // gone, but idle only 5 s: could be another host
+      const stale = tmp('stale', process.pid, 1, 7200) // whoever: idle two hours
+      const stored = sweeper.pathOf(shaOf('stored'))
+      sweeper.write(shaOf('stored'), frames, nFrames)
+
+      expect(sweeper.sweepTemporaryFiles().sort()).toEqual([crashed, stale].sort())
+      expect(sweeper.sweepTemporaryFiles({ thread: 7 })).toEqual([deadThread])
+      for (const kept of [live, justCrashed, stored]) expect(fs.existsSync(kept)).toBe(true)
+      expect(new FeatureStore(path.join(sweepDir, 'none')).sweepTemporaryFiles()).toEqual([]) // no store yet
+    } finally {
+      fs.rmSync(sweepDir, { recursive: true, force: true })
+    }
   })
 })

@@ -27,6 +27,7 @@ interface Slot {
  * error, and is replaced.
  */
 export function workerExtractor(dataDir: string, threads: number): Extractor {
+  const store = new FeatureStore(dataDir)
   const queue: NonNullable<Slot['busy']>[] = []
   let nextId = 0
   let closed = false
@@ -44,9 +45,12 @@ export function workerExtractor(dataDir: string, threads: number): Extractor {
       else job.reject(new Error(m.error ?? 'extraction failed'))
       feed(slot)
     })
+    const thread = slot.worker.threadId
     const lost = (reason: string) => {
       const job = slot.busy
       slot.busy = undefined
+      // the file it was writing stays under its temporary name; nothing will finish it
+      store.sweepTemporaryFiles({ thread })
       const i = slots.indexOf(slot)
       if (i >= 0) slots.splice(i, 1)
       if (job)

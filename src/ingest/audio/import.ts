@@ -154,6 +154,9 @@ export async function importAudio(
   const tracks = new TrackMatchRepository(db.pool)
   const matcher = new TrackMatcher(tracks, opts.search)
   const store = new FeatureStore(opts.dataDir)
+  // what a killed import left half-written (its files were never adopted, so nothing refers to them)
+  const swept = store.sweepTemporaryFiles()
+  if (swept.length) log?.info({ files: swept.length }, 'removed temporary feature files of an earlier run')
 
   const existing = new Map((await files.filesUnder(root)).map((r) => [r.path, r]))
   const present = new Set(scanned.map((f) => f.path))
