@@ -146,6 +146,12 @@ describe('job and training-run subscriptions by LISTEN/NOTIFY', () => {
     const ended = seen.map((s) => subscribe(client, job.id, s))
     try {
       await until(() => seen.every((s) => s.length === 1), 10_000)
+      // each subscriber's first answer is read before the feed's LISTEN is issued, which on a busy machine
+      // can come later: wait for it, then there must be exactly one for all twelve
+      for (const end = performance.now() + 10_000; (await listeners()).length === 0;) {
+        if (performance.now() > end) break
+        await new Promise((r) => setTimeout(r, 20))
+      }
       expect(await listeners()).toHaveLength(1)
       // idle, nobody reads (polling every 500 ms would have read 12 times a turn)
       await new Promise((r) => setTimeout(r, 300))
