@@ -40,9 +40,9 @@ describe('training config', () => {
     expect(storedTrainingConfig({ association: 'artist', similarity: 'cosine' }).similarity).toBe('cosine')
   })
 
-  it('trains 300 steps unless told steps or epochs; a run stored with neither keeps its one epoch', () => {
+  it('trains 600 steps unless told steps or epochs; a run stored with neither keeps its one epoch', () => {
     const fresh = trainingConfigSchema.parse({ association: 'artist' })
-    expect([fresh.steps, fresh.epochs]).toEqual([300, undefined])
+    expect([fresh.steps, fresh.epochs]).toEqual([600, undefined])
     const byEpochs = trainingConfigSchema.parse({ association: 'artist', epochs: 2 })
     expect([byEpochs.steps, byEpochs.epochs]).toEqual([undefined, 2])
     expect(trainingConfigSchema.parse({ association: 'artist', steps: 7 }).steps).toBe(7)
