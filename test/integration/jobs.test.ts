@@ -119,7 +119,7 @@ describe('job queue and worker', () => {
   it('cancels and retries a job in one transaction with pg-boss: a failed pg-boss write leaves the row as it was', async () => {
     // `train` has no handler here, so the job stays queued; a server killed between the two writes is
     // what bench:faults' server-kill check reproduces, a failing pg-boss write is the same gap made certain.
-    const job = await queue.enqueue('train', { config: {} })
+    const job = await queue.enqueue('train', { config: { association: 'artist' } })
     const bossState = async () =>
       (await t.db.pool.query(`SELECT state::text FROM pgboss.job WHERE id = $1`, [job.id])).rows[0].state
     const { cancel, resume } = queue.boss
