@@ -31,7 +31,6 @@ import 'reflect-metadata'
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -43,6 +42,7 @@ import { AuthService } from '../src/services/auth.service.ts'
 import { CLI_BUILT, REPO_ROOT } from '../test/support/cli.ts'
 import { createScratchDatabase, tmpDir } from '../test/support/database.ts'
 import { loadBenchCatalog } from './support/catalog.ts'
+import { freePort } from './support/free-port.ts'
 
 const SHARED_ADMIN_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const ONLY = (() => {
@@ -79,17 +79,6 @@ async function until<T>(
       throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v).slice(0, 300)}`)
     await sleep(100)
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 /** A `discograph` process of the built CLI; its stderr kept (the last 50 kB) for failure reports. */

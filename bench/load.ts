@@ -29,7 +29,6 @@
 import 'reflect-metadata'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import autocannon from 'autocannon'
 import pg from 'pg'
@@ -43,6 +42,7 @@ import {
   type CachedCatalog,
   type LoadCatalogSize,
 } from './support/load-catalog.ts'
+import { freePort } from './support/free-port.ts'
 
 const EMBEDDED_DB = process.argv.includes('--embedded-db')
 function arg(name: string, def: number): number {
@@ -187,17 +187,6 @@ function weightedPicker(kinds: Kind[]): () => Kind {
     for (const k of kinds) if ((r -= k.weight) < 0) return k
     return kinds[kinds.length - 1]
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 /** `discograph serve` on the catalog; resolves once /healthz says ready. */
