@@ -16,15 +16,12 @@
  *   --queries  timed calls per operation [MIX_QUERIES] (default 60)
  */
 import 'reflect-metadata'
-import crypto from 'node:crypto'
 import os from 'node:os'
-import { EmbeddingRepository, type EmbeddingRow } from '../src/db/repositories/embedding.repository.ts'
-import { ModelRepository } from '../src/db/repositories/model.repository.ts'
 import { SeededRandom } from '../src/random/seeded-random.ts'
 import { MixService } from '../src/services/mix.service.ts'
-import { refitSearchVectors } from '../src/services/search-vectors.ts'
 import { SimilarityService } from '../src/services/similarity.service.ts'
-import { freshDatabase, syntheticCatalog, syntheticVectors } from './knn.ts'
+import { freshDatabase, syntheticCatalog } from './knn.ts'
+import { embedSynthetic } from './support/synthetic-embeddings.ts'
 
 const DIMS = 128
 const opt = (name: string, env: string, def: string) => {
@@ -44,30 +41,7 @@ async function main() {
     const trackIds = await syntheticCatalog(db, n)
     // titles make recordings distinguishable (bench:knn's catalogue leaves them empty)
     await db.pool.query(`UPDATE track SET title = 'Track ' || id`)
-    const vectors = syntheticVectors(n, DIMS)
-    const { model } = await new ModelRepository(db.pool).register({
-      name: 'bench-mix',
-      kind: 'random',
-      config: { synthetic: true },
-      dims: { projection: DIMS },
-      fingerprint: `bench-mix:${crypto.randomUUID()}`,
-    })
-    const repo = new EmbeddingRepository(db.pool, db.kind)
-    for (let i = 0; i < n; i += 10_000) {
-      const rows: EmbeddingRow[] = []
-      for (let r = i; r < Math.min(n, i + 10_000); r++)
-        rows.push({
-          trackId: trackIds[r],
-          vector: vectors.data.subarray(r * DIMS, (r + 1) * DIMS),
-          patches: 1,
-        })
-      await repo.write(model.id, 'projection', rows)
-    }
-    await refitSearchVectors(db, model.id, 'projection', { kind: 'raw' })
-    await db.pool.query('VACUUM ANALYZE')
-    log('building HNSW')
-    await repo.ensureIndex(model.id, 'projection', DIMS, { maintenanceWorkMem: '512MB' })
-    await db.pool.query('VACUUM ANALYZE')
+    await embedSynthetic(db, 'bench-mix', trackIds, DIMS, log)
 
     const mixes = new MixService(db, new SimilarityService(db))
     const rng = new SeededRandom(7)

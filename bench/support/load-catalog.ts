@@ -1,16 +1,12 @@
 import 'reflect-metadata'
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { loadConfig } from '../../src/config/config.ts'
 import { migrate, openDatabase, type Database } from '../../src/db/database.ts'
-import { EmbeddingRepository, type EmbeddingRow } from '../../src/db/repositories/embedding.repository.ts'
-import { ModelRepository } from '../../src/db/repositories/model.repository.ts'
-import { refitSearchVectors } from '../../src/services/search-vectors.ts'
-import { syntheticVectors } from '../knn.ts'
 import { loadBenchCatalog } from './catalog.ts'
+import { embedSynthetic } from './synthetic-embeddings.ts'
 
 /** The model whose vectors the served catalog's similarity and mix queries use. */
 export const LOAD_MODEL = 'bench-load'
@@ -126,29 +122,7 @@ async function buildCatalog(db: Database, { releases, embedded }: LoadCatalogSiz
     log(`${releases} releases imported in ${((performance.now() - t) / 1000).toFixed(0)} s`)
     t = performance.now()
     const trackIds = await spreadTrackIds(db, embedded)
-    const vectors = syntheticVectors(trackIds.length, DIMS)
-    const { model } = await new ModelRepository(db.pool).register({
-      name: LOAD_MODEL,
-      kind: 'random',
-      config: { synthetic: true },
-      dims: { projection: DIMS },
-      fingerprint: `${LOAD_MODEL}:${crypto.randomUUID()}`,
-    })
-    const repo = new EmbeddingRepository(db.pool, db.kind)
-    for (let i = 0; i < trackIds.length; i += 10_000) {
-      const rows: EmbeddingRow[] = []
-      for (let r = i; r < Math.min(trackIds.length, i + 10_000); r++)
-        rows.push({
-          trackId: trackIds[r],
-          vector: vectors.data.subarray(r * DIMS, (r + 1) * DIMS),
-          patches: 1,
-        })
-      await repo.write(model.id, 'projection', rows)
-    }
-    await refitSearchVectors(db, model.id, 'projection', { kind: 'raw' })
-    await db.pool.query('VACUUM ANALYZE')
-    await repo.ensureIndex(model.id, 'projection', DIMS, { maintenanceWorkMem: '512MB' })
-    await db.pool.query('VACUUM ANALYZE')
+    await embedSynthetic(db, LOAD_MODEL, trackIds, DIMS)
     log(`${trackIds.length} tracks embedded and indexed in ${((performance.now() - t) / 1000).toFixed(0)} s`)
   } finally {
     fs.rmSync(dumpDir, { recursive: true, force: true })
