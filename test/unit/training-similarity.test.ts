@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { colaLossFromLogits, cosineLogits } from '../../src/ml/models/cola.ts'
 import { storedTrainingConfig, trainingConfigSchema } from '../../src/ml/training/config.ts'
+import { defaultWarmupSteps } from '../../src/ml/training/schedule.ts'
 
 describe('cosine similarity over a temperature', () => {
   beforeAll(async () => {
@@ -52,5 +53,22 @@ describe('training config', () => {
     // the models of runs stored before track pooling existed pool by the mean
     expect(old.trackPooling).toBe('mean')
     expect(fresh.trackPooling).toBe('mean')
+  })
+
+  it('decays the rate on a cosine after a warm-up of 5 % of the steps; runs stored before keep a constant rate', () => {
+    const fresh = trainingConfigSchema.parse({ association: 'artist' })
+    expect([fresh.schedule, fresh.warmupSteps]).toEqual(['cosine', 30])
+    expect(trainingConfigSchema.parse({ association: 'artist', steps: 100 }).warmupSteps).toBe(5)
+    expect(
+      trainingConfigSchema.parse({ association: 'artist', steps: 100, warmupSteps: 0 }).warmupSteps,
+    ).toBe(0)
+    // an epochs run learns its step count from the catalog: the trainer resolves its warm-up
+    expect(trainingConfigSchema.parse({ association: 'artist', epochs: 2 }).warmupSteps).toBeUndefined()
+    const old = storedTrainingConfig({ association: 'artist', steps: 300, similarity: 'cosine' })
+    expect([old.schedule, old.warmupSteps]).toEqual(['constant', 0])
+    // what a run stores today reads back as it was trained, resumed or not
+    const stored = JSON.parse(JSON.stringify(fresh)) as Record<string, unknown>
+    expect(storedTrainingConfig(stored)).toEqual(fresh)
+    expect([defaultWarmupSteps(600), defaultWarmupSteps(20), defaultWarmupSteps(5)]).toEqual([30, 1, 0])
   })
 })

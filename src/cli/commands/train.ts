@@ -31,8 +31,15 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
       integerOption('--epochs'),
     )
     .option('--lr <x>', 'Adam learning rate (default 1e-3)', numberOption('--lr'))
-    .option('--warmup <n>', 'steps of linear learning-rate warm-up', integerOption('--warmup'))
-    .option('--schedule <s>', 'learning rate after warm-up: constant or cosine (to 0 at the last step)')
+    .option(
+      '--warmup <n>',
+      'steps of linear learning-rate warm-up (default: 5 % of the steps, 30 of 600)',
+      integerOption('--warmup'),
+    )
+    .option(
+      '--schedule <s>',
+      'learning rate after warm-up: cosine (to 0 at the last step; the default) or constant',
+    )
     .option('--similarity <s>', 'pair score in the loss: cosine (over --temperature) or bilinear (COLA)')
     .option(
       '--temperature <x>',

@@ -21,3 +21,8 @@ export function learningRateAt(
   const progress = Math.min(1, (step - warmupSteps) / span)
   return floor + (base - floor) * 0.5 * (1 + Math.cos(Math.PI * progress))
 }
+
+/** Warm-up when a run does not set it: 5 % of its steps (30 of the default 600), at least 1 for a run of 20+. */
+export function defaultWarmupSteps(totalSteps: number): number {
+  return Math.round(totalSteps * 0.05)
+}

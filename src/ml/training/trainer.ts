@@ -7,7 +7,7 @@ import { colaLossFromLogits, cosineLogits } from '../models/cola.ts'
 import { augmentPatches, augments } from './augment.ts'
 import { disposeCheckpoint, latestCheckpoint, saveCheckpoint } from './checkpoints.ts'
 import { epochBatches, type AssociationGroups, type Pair } from './pair-sampler.ts'
-import { learningRateAt } from './schedule.ts'
+import { defaultWarmupSteps, learningRateAt } from './schedule.ts'
 import { SeededRandom, hash32 } from '../../random/seeded-random.ts'
 import { stepGradients } from './step.ts'
 import { heldOutItems, validateRetrieval, type HeldOutItem } from './validation.ts'
@@ -264,7 +264,7 @@ export async function runTraining(args: {
             learningRateAt(step, {
               base: config.learningRate,
               totalSteps,
-              warmupSteps: config.warmupSteps,
+              warmupSteps: config.warmupSteps ?? defaultWarmupSteps(totalSteps),
               schedule: config.schedule,
             }),
           )
