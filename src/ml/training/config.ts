@@ -6,8 +6,8 @@ import { defaultWarmupSteps } from './schedule.ts'
 /**
  * Steps when neither `steps` nor `epochs` is given. On the tuning world (synth small, seed 11; artist,
  * `small` encoder, batch 32) style retrieval was 5.82× chance after 300 steps and 6.17× after 600; on the
- * report worlds 600 steps give 3.98 ± 0.64× against 3.14 ± 0.05× and beat or tie the mel statistics on
- * each (docs/evaluation.md, Training settings). Twice the CPU of 300 (≈ 270 CPU-s on that world).
+ * report worlds 600 steps lift every association over its 300-step figure (docs/evaluation.md, Training
+ * settings, third and fourth passes). About 250 CPU-s on that world.
  */
 export const DEFAULT_TRAINING_STEPS = 600
 
