@@ -46,6 +46,11 @@ describe('training config', () => {
     expect([fresh.steps, fresh.epochs]).toEqual([600, undefined])
     const byEpochs = trainingConfigSchema.parse({ association: 'artist', epochs: 2 })
     expect([byEpochs.steps, byEpochs.epochs]).toEqual([undefined, 2])
+    // under a batch of 32 the default sees as many pairs as 600 steps of 32; above it stays 600 steps
+    const steps = (batchSize: number) => trainingConfigSchema.parse({ association: 'label', batchSize }).steps
+    expect([steps(8), steps(10), steps(16), steps(32), steps(64)]).toEqual([2400, 1920, 1200, 600, 600])
+    expect(trainingConfigSchema.parse({ association: 'label', batchSize: 8 }).warmupSteps).toBe(120)
+    expect(trainingConfigSchema.parse({ association: 'label', batchSize: 8, steps: 600 }).steps).toBe(600)
     expect(trainingConfigSchema.parse({ association: 'artist', steps: 7 }).steps).toBe(7)
     const old = storedTrainingConfig({ association: 'artist' })
     expect([old.steps, old.epochs]).toEqual([undefined, 1])

@@ -24,7 +24,11 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
       'pairs encoded at once; smaller than --batch turns on gradient caching',
       integerOption('--chunk'),
     )
-    .option('--steps <n>', 'training steps (default 600 unless --epochs)', integerOption('--steps'))
+    .option(
+      '--steps <n>',
+      'training steps (default 600 unless --epochs; under batch 32, 600 × 32 / batch)',
+      integerOption('--steps'),
+    )
     .option(
       '--epochs <n>',
       'epochs over the association groups (instead of --steps)',
