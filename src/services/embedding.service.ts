@@ -15,7 +15,7 @@ import type { Logger } from '../logger.ts'
 import { initBackend } from '../ml/engine/backend.ts'
 import { firstNonFiniteRow } from '../ml/embedding/finite.ts'
 import { EMBEDDING_SPACES, type PatchEncoder } from '../ml/embedding/patch-encoder.ts'
-import { TRACK_POOLINGS, TrackPooler, type TrackPooling } from '../ml/embedding/pooling.ts'
+import { isTrackPooling, TrackPooler, type TrackPooling } from '../ml/embedding/pooling.ts'
 import { ModelService } from './model.service.ts'
 import { openPatchScorers, type PatchScorers } from './onnx-probe.service.ts'
 import {
@@ -331,7 +331,5 @@ export async function embedTracks(
 /** How a model pools its tracks' patch vectors: as registered (models registered before the option: mean). */
 export function trackPoolingOf(model: ModelRow): TrackPooling {
   const p = model.config.trackPooling
-  return typeof p === 'string' && (TRACK_POOLINGS as readonly string[]).includes(p)
-    ? (p as TrackPooling)
-    : 'mean'
+  return isTrackPooling(p) ? p : 'mean'
 }

@@ -13,6 +13,10 @@
 export const TRACK_POOLINGS = ['mean', 'mean-std'] as const
 export type TrackPooling = (typeof TRACK_POOLINGS)[number]
 
+export function isTrackPooling(s: unknown): s is TrackPooling {
+  return typeof s === 'string' && (TRACK_POOLINGS as readonly string[]).includes(s)
+}
+
 /** The width of a track vector pooled from patch vectors of `dims` values. */
 export function trackVectorDims(dims: number, pooling: TrackPooling): number {
   return pooling === 'mean-std' ? 2 * dims : dims
