@@ -3,6 +3,7 @@ import { featureStorePatchSource } from '../../services/patch-source.ts'
 import { DEFAULT_PATCH_HOP } from '../../audio/patches.ts'
 import { BadInputError } from '../../errors.ts'
 import { NO_AUGMENTATION } from '../../ml/training/augment.ts'
+import { DEFAULT_BATCH_SIZE } from '../../ml/training/config.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
 import { trainContrastive, type TrainProgress } from '../../services/training.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
@@ -18,7 +19,12 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
     )
     .option('--association <a>', 'track, release, artist, label or multi')
     .option('--size <size>', 'b0 (the paper), small or tiny', 'small')
-    .option('--batch <n>', 'pairs per batch (negatives per anchor = batch − 1)', integerOption('--batch'), 32)
+    .option(
+      '--batch <n>',
+      'pairs per batch (negatives per anchor = batch − 1)',
+      integerOption('--batch'),
+      DEFAULT_BATCH_SIZE,
+    )
     .option(
       '--chunk <n>',
       'pairs encoded at once; smaller than --batch turns on gradient caching',

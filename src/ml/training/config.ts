@@ -11,6 +11,9 @@ import { defaultWarmupSteps } from './schedule.ts'
  */
 export const DEFAULT_TRAINING_STEPS = 600
 
+/** Pairs per batch when a run does not say: every other pair of the batch is a negative. */
+export const DEFAULT_BATCH_SIZE = 32
+
 /**
  * The default for a batch under 32 pairs keeps the pairs 600 steps of 32 see (19,200): a label
  * association on a catalog of a dozen labels can only fill a batch of 8, and at 600 steps it saw a quarter
@@ -18,7 +21,10 @@ export const DEFAULT_TRAINING_STEPS = 600
  * against 3.50× at 600 (docs/evaluation.md, fourth pass). Larger batches keep 600 steps (not measured).
  */
 export function defaultTrainingSteps(batchSize: number): number {
-  return Math.max(DEFAULT_TRAINING_STEPS, Math.ceil((DEFAULT_TRAINING_STEPS * 32) / batchSize))
+  return Math.max(
+    DEFAULT_TRAINING_STEPS,
+    Math.ceil((DEFAULT_TRAINING_STEPS * DEFAULT_BATCH_SIZE) / batchSize),
+  )
 }
 
 /** What makes a pair positive: two patches of a track, two tracks of a release, artist or label; multi = track + artist on two heads. */
@@ -33,7 +39,7 @@ const trainingConfigShape = {
   /** Model size: 'b0' is the paper's EfficientNet-B0; smaller ones scale width/depth for CPU. */
   size: z.enum(ENCODER_SIZE_NAMES).default('small'),
   /** Pairs per batch (the paper's "batch per view"); every other pair of a batch is a negative. */
-  batchSize: z.number().int().min(2).max(4096).default(32),
+  batchSize: z.number().int().min(2).max(4096).default(DEFAULT_BATCH_SIZE),
   /** Pairs encoded at once; smaller than batchSize turns on gradient caching. */
   chunkSize: z.number().int().min(1).max(4096).optional(),
   steps: z.number().int().min(1).optional(),
