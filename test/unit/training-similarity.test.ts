@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { colaLossFromLogits, cosineLogits } from '../../src/ml/models/cola.ts'
-import { storedTrainingConfig, trainingConfigSchema } from '../../src/ml/training/config.ts'
+import {
+  storedTrainingConfig,
+  trainingConfigSchema,
+  trainingRequestSchema,
+} from '../../src/ml/training/config.ts'
 import { defaultWarmupSteps } from '../../src/ml/training/schedule.ts'
 
 describe('cosine similarity over a temperature', () => {
@@ -39,6 +43,23 @@ describe('training config', () => {
     expect(fresh.augment.gainDb).toBe(0)
     expect(storedTrainingConfig({ association: 'artist', steps: 10 }).similarity).toBe('bilinear')
     expect(storedTrainingConfig({ association: 'artist', similarity: 'cosine' }).similarity).toBe('cosine')
+  })
+
+  it('trains track associations at temperature 0.15 and the others at 0.3, unless told; stored runs keep theirs', () => {
+    const temperature = (association: string, more = {}) =>
+      trainingConfigSchema.parse({ association, ...more }).temperature
+    expect(['track', 'release', 'artist', 'label', 'multi'].map((a) => temperature(a))).toEqual([
+      0.15, 0.3, 0.3, 0.3, 0.3,
+    ])
+    expect(temperature('track', { temperature: 0.5 })).toBe(0.5)
+    expect(temperature('artist', { temperature: 0.15 })).toBe(0.15)
+    // a track run stored before the track default existed trained at 0.3 and resumes at 0.3
+    expect(storedTrainingConfig({ association: 'track', similarity: 'cosine', steps: 9 }).temperature).toBe(
+      0.3,
+    )
+    expect(storedTrainingConfig({ association: 'track', temperature: 0.15, steps: 9 }).temperature).toBe(0.15)
+    // a job asks without the default filled in, so the run picks it from its association when it starts
+    expect(trainingRequestSchema.parse({ association: 'track' })).toEqual({ association: 'track' })
   })
 
   it('trains 600 steps unless told steps or epochs; a run stored with neither keeps its one epoch', () => {

@@ -53,7 +53,7 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
     .option('--similarity <s>', 'pair score in the loss: cosine (over --temperature) or bilinear (COLA)')
     .option(
       '--temperature <x>',
-      'softmax temperature of the cosine similarity',
+      'softmax temperature of the cosine similarity (default 0.15 for track associations, else 0.3)',
       numberOption('--temperature'),
     )
     .option('--no-augment', 'train on the patches as they are (no gain, mixing, shift or masks)')

@@ -30,6 +30,24 @@ export function defaultTrainingSteps(batchSize: number): number {
 /** What makes a pair positive: two patches of a track, two tracks of a release, artist or label; multi = track + artist on two heads. */
 export const TRAINING_ASSOCIATIONS = ['track', 'release', 'artist', 'label', 'multi'] as const
 
+export type TrainingAssociation = (typeof TRAINING_ASSOCIATIONS)[number]
+
+/** The cosine similarity's softmax temperature when a run does not say; chosen on artist associations. */
+export const DEFAULT_TEMPERATURE = 0.3
+
+/**
+ * A track association's only positive is the track's other patch, and its held-out validation is at its
+ * ceiling by step 100: the task is solved early, and what it goes on to learn depends on how hard the
+ * negatives are pressed. On the tuning worlds 0.15 beat 0.3 on 4 of 5 (3.42× against 3.33× style lift;
+ * paired +0.09 ± 0.06, so not distinguished) and 0.6 lost all 5 (docs/evaluation.md, sixth pass).
+ * `multi` keeps 0.3: its track head was not measured apart.
+ */
+export const TRACK_TEMPERATURE = 0.15
+
+export function defaultTemperature(association: TrainingAssociation): number {
+  return association === 'track' ? TRACK_TEMPERATURE : DEFAULT_TEMPERATURE
+}
+
 /** Encoder sizes (../models/efficientnet.ts ENCODER_SIZES): the paper's B0 and width/depth-scaled ones for CPUs. */
 export const ENCODER_SIZE_NAMES = ['b0', 'small', 'tiny'] as const
 
@@ -66,7 +84,8 @@ const trainingConfigShape = {
    * cosine over `temperature` (SimCLR's NT-Xent; the head's bilinear matrix is then unused).
    */
   similarity: z.enum(['bilinear', 'cosine']).default('cosine'),
-  temperature: z.number().positive().max(10).default(0.3),
+  /** Unset: defaultTemperature of the association (0.15 for track, else 0.3), filled in when the run starts. */
+  temperature: z.number().positive().max(10).optional(),
   /** Which patches of a track the two views use: random (seeded per step) or the first ones. */
   patchSelection: z.enum(['random', 'first']).default('random'),
   /**
@@ -94,6 +113,7 @@ export const trainingConfigSchema = z
   .object(trainingConfigShape)
   .refine(...stepsOrEpochs)
   .transform((c) => (c.steps || c.epochs ? c : { ...c, steps: defaultTrainingSteps(c.batchSize) }))
+  .transform((c) => ({ ...c, temperature: c.temperature ?? defaultTemperature(c.association) }))
   // With steps known the warm-up is resolved here, so the stored run says what it used; an epochs run
   // learns its step count from the catalog and the trainer resolves it the same way.
   .transform((c) =>
@@ -130,13 +150,15 @@ export const trainingRequestSchema = z
 /**
  * A run's stored config as the schema reads it today. Runs stored before the `similarity` and `augment`
  * options trained with COLA's bilinear form and no augmentation, whatever today's defaults are: a resumed
- * run goes on as it started; before `trackPooling` their models pooled by the mean; and a run stored
+ * run goes on as it started; a run stored without a temperature trained at 0.3 (track associations
+ * too, before TRACK_TEMPERATURE); before `trackPooling` their models pooled by the mean; and a run stored
  * with neither steps nor epochs (before DEFAULT_TRAINING_STEPS) ran one epoch. Runs stored before the
  * schedule options ran at a constant rate without warm-up (since then every run stores its schedule).
  */
 export function storedTrainingConfig(stored: Record<string, unknown>): TrainingConfig {
   return trainingConfigSchema.parse({
     similarity: 'bilinear',
+    temperature: DEFAULT_TEMPERATURE,
     augment: NO_AUGMENTATION,
     ...(stored.schedule ? {} : { schedule: 'constant', warmupSteps: 0 }),
     trackPooling: 'mean',
