@@ -38,9 +38,10 @@ export const DEFAULT_TEMPERATURE = 0.3
 /**
  * A track association's only positive is the track's other patch, and its held-out precision@10 is
  * within 0.01 of its ceiling (0.1: one relevant item in 10) by step 150: the task is solved early, and
- * what it goes on to learn depends on how hard the negatives are pressed. On the tuning worlds 0.15 beat 0.3 on 4 of 5 (3.42× against 3.33× style lift;
- * paired +0.09 ± 0.06, so not distinguished) and 0.6 lost all 5 (docs/evaluation.md, sixth pass).
- * `multi` keeps 0.3: its track head was not measured apart.
+ * what it goes on to learn depends on how hard the negatives are pressed. On the tuning worlds 0.15 beat
+ * 0.3 on 4 of 5 (3.42× against 3.33× style lift; paired +0.09 ± 0.06, so not distinguished; on the report
+ * worlds +0.07 ± 0.12) and 0.6 lost all 5 (docs/evaluation.md, sixth pass). `multi` keeps 0.3: its track
+ * head was not measured apart.
  */
 export const TRACK_TEMPERATURE = 0.15
 
