@@ -3,7 +3,7 @@ import { featureStorePatchSource } from '../../services/patch-source.ts'
 import { DEFAULT_PATCH_HOP } from '../../audio/patches.ts'
 import { BadInputError } from '../../errors.ts'
 import { NO_AUGMENTATION } from '../../ml/training/augment.ts'
-import { DEFAULT_BATCH_SIZE } from '../../ml/training/config.ts'
+import { DEFAULT_BATCH_SIZE, DEFAULT_TEMPERATURE, TRACK_TEMPERATURE } from '../../ml/training/config.ts'
 import { initBackend } from '../../ml/engine/backend.ts'
 import { trainContrastive, type TrainProgress } from '../../services/training.service.ts'
 import { withDatabase, type CliContext } from '../context.ts'
@@ -53,7 +53,7 @@ export function registerTrainCommand(program: Command, ctx: () => CliContext): v
     .option('--similarity <s>', 'pair score in the loss: cosine (over --temperature) or bilinear (COLA)')
     .option(
       '--temperature <x>',
-      'softmax temperature of the cosine similarity (default 0.15 for track associations, else 0.3)',
+      `softmax temperature of the cosine similarity (default ${TRACK_TEMPERATURE} for track associations, else ${DEFAULT_TEMPERATURE})`,
       numberOption('--temperature'),
     )
     .option('--no-augment', 'train on the patches as they are (no gain, mixing, shift or masks)')
